@@ -1,0 +1,320 @@
+"""Manifests: the list of an artifact's entries, stored as git trees and blobs.
+
+Each folder of the artifact is a git tree. Its files are listed in one blob
+named ``%files`` (or, above SHARD_THRESHOLD files, in up to 256 blobs
+``%files.XX`` bucketed by the blake3 of the file name), and each subfolder is
+a subtree. So a version that changes one file rewrites that file's listing
+and the trees above it; everything else is shared with the previous version,
+and a folder of many small files costs one object, not one per file.
+
+A listing blob is canonical JSON (sorted, compact, UTF-8), one array per file
+ordered by name: ``[name, digest, size]`` or ``[name, digest, size, {"ref":
+uri, "extra": {...}}]``. Subfolder names are escaped (``%``, ``~`` and a
+leading ``.`` become ``%XX``) so that no name can look like ``.git`` to git.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import blake3
+import pygit2
+
+from .errors import CorruptObjectError, UsageError
+from .paths import check_entry_path
+
+LISTING = "%files"
+SHARD_THRESHOLD = 4096
+BLOB = pygit2.GIT_FILEMODE_BLOB
+TREE = pygit2.GIT_FILEMODE_TREE
+
+
+@dataclass(slots=True)
+class Entry:
+    """One manifest entry: a stored file (``ref`` is None) or a reference."""
+
+    path: str
+    digest: str
+    size: int | None
+    ref: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def row(self, name: str) -> list:
+        r: list = [name, self.digest, self.size]
+        tail: dict[str, Any] = {}
+        if self.ref is not None:
+            tail["ref"] = self.ref
+        if self.extra:
+            tail["extra"] = self.extra
+        if tail:
+            r.append(tail)
+        return r
+
+    @classmethod
+    def from_row(cls, folder: str, row: Any) -> "Entry":
+        if not isinstance(row, list) or len(row) not in (3, 4) or not isinstance(row[0], str) or not isinstance(row[1], str):
+            raise CorruptObjectError(f"malformed manifest row {row!r} in folder {folder or '.'!r}")
+        tail = row[3] if len(row) == 4 else {}
+        path = f"{folder}/{row[0]}" if folder else row[0]
+        return cls(path, row[1], row[2], tail.get("ref"), tail.get("extra") or {})
+
+
+def escape_name(name: str) -> str:
+    """Tree-entry name for a folder called ``name``."""
+    out = name.replace("%", "%25").replace("~", "%7E")
+    return "%2E" + out[1:] if out.startswith(".") else out
+
+
+def unescape_name(name: str) -> str:
+    from urllib.parse import unquote
+
+    return unquote(name)
+
+
+def canonical_json(obj: Any) -> bytes:
+    """The one JSON encoding artvcs hashes and stores."""
+    return (json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False) + "\n").encode()
+
+
+def _shard(name: str) -> str:
+    return blake3.blake3(name.encode()).hexdigest()[:2]
+
+
+def check_entry(e: Entry) -> None:
+    """Refuse an entry that cannot be stored faithfully."""
+    check_entry_path(e.path)
+    if not isinstance(e.digest, str) or not e.digest or "\x00" in e.digest or "\n" in e.digest:
+        raise UsageError(f"invalid digest {e.digest!r} for entry {e.path!r}: must be a non-empty single-line string")
+    if e.size is not None and (not isinstance(e.size, int) or isinstance(e.size, bool) or e.size < 0):
+        raise UsageError(f"invalid size {e.size!r} for entry {e.path!r}: must be a non-negative integer")
+
+
+# -- writing ------------------------------------------------------------------
+def _write_folder(repo: pygit2.Repository, folder: str, files: dict[str, Entry], subtrees: dict[str, pygit2.Oid]) -> pygit2.Oid | None:
+    tb = repo.TreeBuilder()
+    names = sorted(files)
+    if names:
+        if len(names) <= SHARD_THRESHOLD:
+            buckets = {LISTING: names}
+        else:
+            buckets = {}
+            for n in names:
+                buckets.setdefault(f"{LISTING}.{_shard(n)}", []).append(n)
+        for blob_name, bucket in buckets.items():
+            data = canonical_json([files[n].row(n) for n in bucket])
+            tb.insert(blob_name, repo.create_blob(data), BLOB)
+    for name, oid in subtrees.items():
+        tb.insert(escape_name(name), oid, TREE)
+    if not names and not subtrees:
+        return None
+    return tb.write()
+
+
+def empty_tree(repo: pygit2.Repository) -> pygit2.Oid:
+    return repo.TreeBuilder().write()
+
+
+def write_manifest(repo: pygit2.Repository, entries: Iterable[Entry]) -> pygit2.Oid:
+    """Write a manifest tree holding exactly ``entries``; return its oid."""
+    folders: dict[str, dict[str, Entry]] = {"": {}}
+    for e in entries:
+        check_entry(e)
+        folder, _, name = e.path.rpartition("/")
+        bucket = folders.get(folder)
+        if bucket is None:
+            bucket = folders[folder] = {}
+            # make every ancestor exist so the bottom-up pass reaches the root
+            parent = folder
+            while parent:
+                parent = parent.rpartition("/")[0]
+                folders.setdefault(parent, {})
+        if name in bucket:
+            raise UsageError(f"duplicate entry path {e.path!r} in manifest")
+        bucket[name] = e
+    return _build(repo, folders)
+
+
+def _build(repo: pygit2.Repository, folders: dict[str, dict[str, Entry]]) -> pygit2.Oid:
+    children: dict[str, dict[str, pygit2.Oid]] = {}
+    for folder in sorted(folders, key=lambda f: f.count("/") + (1 if f else 0), reverse=True):
+        oid = _write_folder(repo, folder, folders[folder], children.get(folder, {}))
+        if folder == "":
+            return oid or empty_tree(repo)
+        if oid is not None:
+            parent, _, name = folder.rpartition("/")
+            if folder in folders and name in folders[parent]:
+                raise UsageError(f"entry path {folder!r} is both a file and a folder")
+            children.setdefault(parent, {})[name] = oid
+    return empty_tree(repo)
+
+
+def update_manifest(repo: pygit2.Repository, base: pygit2.Oid | None, changes: Mapping[str, Entry | None]) -> pygit2.Oid:
+    """Apply ``changes`` (path → new entry, or None to remove) to tree ``base``.
+
+    Only the folders on the changed paths are read and rewritten, so the cost
+    follows the size of the change, not of the manifest.
+    """
+    by_folder: dict[str, dict[str, Entry | None]] = {}
+    for path, e in changes.items():
+        if e is not None:
+            check_entry(e)
+        folder, _, name = path.rpartition("/")
+        by_folder.setdefault(folder, {})[name] = e
+    touched: set[str] = set()
+    for folder in by_folder:
+        f = folder
+        while True:
+            touched.add(f)
+            if not f:
+                break
+            f = f.rpartition("/")[0]
+    root = repo[base] if base is not None else None
+    return _update(repo, root, "", by_folder, touched) or empty_tree(repo)
+
+
+def _update(repo, tree, folder, by_folder, touched) -> pygit2.Oid | None:
+    files: dict[str, Entry] = {}
+    subtrees: dict[str, pygit2.Oid] = {}
+    if tree is not None:
+        for obj in tree:
+            if obj.type == pygit2.GIT_OBJECT_TREE:
+                subtrees[unescape_name(obj.name)] = obj.id
+            elif obj.name.startswith(LISTING):
+                for row in _load_rows(repo, obj.id, folder):
+                    files[row[0]] = Entry.from_row(folder, row)
+    for name, e in by_folder.get(folder, {}).items():
+        if e is None:
+            files.pop(name, None)
+        else:
+            if name in subtrees:
+                raise UsageError(f"entry path {e.path!r} is a folder in the base manifest")
+            files[name] = e
+    for name in list(subtrees):
+        sub = f"{folder}/{name}" if folder else name
+        if sub in touched:
+            new = _update(repo, repo[subtrees[name]], sub, by_folder, touched)
+            if new is None:
+                del subtrees[name]
+            else:
+                subtrees[name] = new
+    for sub in touched:
+        parent, _, name = sub.rpartition("/")
+        if sub and parent == folder and name not in subtrees:
+            new = _update(repo, None, sub, by_folder, touched)
+            if new is not None:
+                if name in files:
+                    raise UsageError(f"entry path {sub!r} is both a file and a folder")
+                subtrees[name] = new
+    return _write_folder(repo, folder, files, subtrees)
+
+
+# -- reading ------------------------------------------------------------------
+def _load_rows(repo: pygit2.Repository, oid: pygit2.Oid, folder: str) -> list:
+    try:
+        rows = json.loads(repo[oid].data)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise CorruptObjectError(f"manifest listing {oid} of folder {folder or '.'!r} is not valid JSON: {e}") from None
+    if not isinstance(rows, list):
+        raise CorruptObjectError(f"manifest listing {oid} of folder {folder or '.'!r} is not a JSON array")
+    return rows
+
+
+def iter_entries(repo: pygit2.Repository, tree_oid: pygit2.Oid, prefix: str = "") -> Iterator[Entry]:
+    """Every entry of the manifest ``tree_oid`` (folder by folder)."""
+    yield from _iter(repo, repo[tree_oid], "", prefix)
+
+
+def _iter(repo, tree, folder: str, prefix: str) -> Iterator[Entry]:
+    for obj in tree:
+        if obj.type == pygit2.GIT_OBJECT_TREE:
+            sub = unescape_name(obj.name)
+            sub = f"{folder}/{sub}" if folder else sub
+            if prefix and not (sub.startswith(prefix) or prefix.startswith(sub + "/") or prefix == sub):
+                continue
+            yield from _iter(repo, obj, sub, prefix)
+        elif obj.name.startswith(LISTING):
+            for row in _load_rows(repo, obj.id, folder):
+                e = Entry.from_row(folder, row)
+                if not prefix or e.path.startswith(prefix):
+                    check_entry_path(e.path)
+                    yield e
+
+
+def read_manifest(repo: pygit2.Repository, tree_oid: pygit2.Oid) -> dict[str, Entry]:
+    """The whole manifest as ``{path: Entry}``."""
+    return {e.path: e for e in iter_entries(repo, tree_oid)}
+
+
+def lookup(repo: pygit2.Repository, tree_oid: pygit2.Oid, path: str) -> Entry | None:
+    """One entry, reading only the listing of its folder."""
+    folder, _, name = path.rpartition("/")
+    tree = repo[tree_oid]
+    if folder:
+        for part in folder.split("/"):
+            key = escape_name(part)
+            if key not in tree:
+                return None
+            obj = tree[key]
+            if obj.type != pygit2.GIT_OBJECT_TREE:
+                return None
+            tree = repo[obj.id]
+    names = [o.name for o in tree if o.name.startswith(LISTING)]
+    blob = LISTING if LISTING in names else f"{LISTING}.{_shard(name)}"
+    if blob not in names:
+        return None
+    for row in _load_rows(repo, tree[blob].id, folder):
+        if row[0] == name:
+            return Entry.from_row(folder, row)
+    return None
+
+
+# -- digest and diff ----------------------------------------------------------
+def manifest_digest(entries: Iterable[Entry]) -> str:
+    """blake3 over the canonical listing: ``path NUL digest NUL`` per entry, sorted by path bytes."""
+    pairs = sorted((e.path.encode(), e.digest.encode()) for e in entries)
+    h = blake3.blake3()
+    for p, d in pairs:
+        h.update(p + b"\0" + d + b"\0")
+    return h.hexdigest()
+
+
+def summarize(entries: Iterable[Entry]) -> tuple[str, int, int]:
+    """``(digest, total size, file count)`` of a list of entries."""
+    entries = list(entries)
+    return manifest_digest(entries), sum(e.size or 0 for e in entries), len(entries)
+
+
+def diff_manifests(repo: pygit2.Repository, a: pygit2.Oid | None, b: pygit2.Oid | None) -> Iterator[tuple[str, Entry | None, Entry | None]]:
+    """``(path, old, new)`` for every entry that differs; equal subtrees are skipped by oid."""
+    yield from _diff(repo, a, b, "")
+
+
+def _split(repo, oid, folder):
+    files: dict[str, Entry] = {}
+    subs: dict[str, pygit2.Oid] = {}
+    if oid is None:
+        return files, subs
+    for obj in repo[oid]:
+        if obj.type == pygit2.GIT_OBJECT_TREE:
+            subs[unescape_name(obj.name)] = obj.id
+        elif obj.name.startswith(LISTING):
+            for row in _load_rows(repo, obj.id, folder):
+                e = Entry.from_row(folder, row)
+                files[e.path] = e
+    return files, subs
+
+
+def _diff(repo, a, b, folder):
+    if a == b:
+        return
+    fa, sa = _split(repo, a, folder)
+    fb, sb = _split(repo, b, folder)
+    for path in sorted(fa.keys() | fb.keys()):
+        ea, eb = fa.get(path), fb.get(path)
+        if ea is None or eb is None or ea.row("") != eb.row(""):
+            yield path, ea, eb
+    for name in sorted(sa.keys() | sb.keys()):
+        sub = f"{folder}/{name}" if folder else name
+        yield from _diff(repo, sa.get(name), sb.get(name), sub)

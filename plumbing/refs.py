@@ -1,0 +1,154 @@
+"""Ref names and compare-and-swap ref updates.
+
+Namespaces (every component percent-encoded by :mod:`names`):
+
+- ``refs/collections/<E>/<P>/<C>``   tip of a collection's version chain
+- ``refs/versions/<E>/<P>/<C>/v<N>``  one version (created once, never reused)
+- ``refs/aliases/<E>/<P>/<C>/<A>``    an alias; its reflog is its history
+- ``refs/attrs/<E>/<P>/<C>``          chain of edits to mutable attributes
+- ``refs/runs/<E>/<P>/<ID>``          a run record
+
+libgit2 takes a ``.lock`` file per ref, so these updates are atomic between
+processes; every update names the value it expects to replace.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pygit2
+
+from .errors import ConflictError, NotFoundError, UsageError
+from .names import decode_component, encode_component
+
+ZERO = "0" * 40
+NAMESPACES = ("collections", "versions", "aliases", "attrs", "runs")
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionId:
+    """Names one collection (or portfolio): entity/project/name."""
+
+    entity: str
+    project: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.entity}/{self.project}/{self.name}"
+
+    @property
+    def _path(self) -> str:
+        return "/".join(encode_component(p) for p in (self.entity, self.project, self.name))
+
+    @property
+    def collection_ref(self) -> str:
+        return f"refs/collections/{self._path}"
+
+    @property
+    def attrs_ref(self) -> str:
+        return f"refs/attrs/{self._path}"
+
+    def version_ref(self, number: int) -> str:
+        return f"refs/versions/{self._path}/v{number}"
+
+    @property
+    def versions_prefix(self) -> str:
+        return f"refs/versions/{self._path}/"
+
+    def alias_ref(self, alias: str) -> str:
+        return f"refs/aliases/{self._path}/{encode_component(alias)}"
+
+    @property
+    def aliases_prefix(self) -> str:
+        return f"refs/aliases/{self._path}/"
+
+
+def run_ref(entity: str, project: str, run_id: str) -> str:
+    return "refs/runs/" + "/".join(encode_component(p) for p in (entity, project, run_id))
+
+
+def parse_ref(name: str) -> tuple[str, CollectionId | None, str | None]:
+    """Split a ref name into ``(namespace, collection, leaf)``; leaf is ``vN``, an alias or a run id."""
+    parts = name.split("/")
+    if len(parts) < 5 or parts[0] != "refs" or parts[1] not in NAMESPACES:
+        raise UsageError(f"{name!r} is not an artvcs ref (expected refs/<namespace>/<entity>/<project>/<name>...)")
+    ns = parts[1]
+    dec = [decode_component(p) for p in parts[2:]]
+    if ns == "runs":
+        return ns, None, dec[2]
+    coll = CollectionId(*dec[:3])
+    leaf = dec[3] if len(dec) > 3 else None
+    return ns, coll, leaf
+
+
+def _oid(value: str | pygit2.Oid | None) -> pygit2.Oid | None:
+    if value is None or str(value) == ZERO:
+        return None
+    return value if isinstance(value, pygit2.Oid) else pygit2.Oid(hex=str(value))
+
+
+def read(repo: pygit2.Repository, name: str) -> pygit2.Oid | None:
+    """The target of ref ``name``, or None."""
+    ref = repo.references.get(name)
+    return ref.target if ref is not None else None
+
+
+def update(repo: pygit2.Repository, name: str, new: str | pygit2.Oid | None, old: str | pygit2.Oid | None, message: str) -> None:
+    """Set ``name`` to ``new`` only if it now holds ``old`` (None: must not exist / delete).
+
+    Raises :class:`ConflictError` naming the ref when somebody else got there first.
+    """
+    new_oid, old_oid = _oid(new), _oid(old)
+    if new_oid is not None and new_oid not in repo:
+        raise NotFoundError(f"object {new_oid} does not exist: write it before pointing {name} at it")
+    try:
+        if old_oid is None:
+            if new_oid is None:
+                return
+            repo.create_reference_direct(name, new_oid, False, message=message)
+            return
+        ref = repo.references.get(name)
+        if ref is None or ref.target != old_oid:
+            raise ConflictError(_conflict(name, old_oid, ref.target if ref else None))
+        if new_oid is None:
+            ref.delete()
+        else:
+            ref.set_target(new_oid, message)
+    except pygit2.AlreadyExistsError:
+        cur = read(repo, name)
+        raise ConflictError(_conflict(name, None, cur)) from None
+    except pygit2.GitError as e:
+        if "does not match" in str(e) or "locked" in str(e) or "lock" in str(e):
+            raise ConflictError(_conflict(name, old_oid, read(repo, name))) from None
+        raise
+
+
+def _conflict(name: str, expected, actual) -> str:
+    exp = str(expected) if expected else "absent"
+    act = str(actual) if actual else "absent"
+    return f"ref {name} changed concurrently (expected {exp}, found {act}): re-read it and retry"
+
+
+def iter_refs(repo: pygit2.Repository, prefix: str = "refs/") -> Iterator[tuple[str, pygit2.Oid]]:
+    """``(name, target)`` of every direct ref under ``prefix``, sorted by name."""
+    names = sorted(n for n in repo.references if n.startswith(prefix))
+    for n in names:
+        ref = repo.references.get(n)
+        if ref is not None and ref.type == pygit2.GIT_REF_OID:
+            yield n, ref.target
+
+
+def reflog(repo: pygit2.Repository, name: str) -> list[tuple[str | None, str | None, str, int]]:
+    """``(old, new, message, time)`` entries of a ref's reflog, oldest first."""
+    ref = repo.references.get(name)
+    if ref is None:
+        return []
+    out = []
+    for e in ref.log():
+        out.append((_hex(e.oid_old), _hex(e.oid_new), e.message or "", e.committer.time))
+    return list(reversed(out))
+
+
+def _hex(oid) -> str | None:
+    s = str(oid)
+    return None if s == ZERO else s

@@ -1,0 +1,66 @@
+"""Run records: who logged and used which versions.
+
+A run is a chain of commits at ``refs/runs/<E>/<P>/<ID>`` whose tree holds
+``run.json`` (id, job type, config, host git commit and dirty flag, times,
+artifacts used and logged). Each update is a new commit, so a run's record
+has history like everything else.
+"""
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pygit2
+
+from . import refs
+from .errors import ConflictError, NotFoundError
+from .manifest import canonical_json
+from .names import decode_component
+
+RUN_FILE = "run.json"
+MAX_ATTEMPTS = 1000
+
+
+def read_run(repo: pygit2.Repository, entity: str, project: str, run_id: str) -> dict[str, Any]:
+    tip = refs.read(repo, refs.run_ref(entity, project, run_id))
+    if tip is None:
+        raise NotFoundError(f"run {entity}/{project}/{run_id} not found: list runs with 'artvcs lineage' or Api().runs()")
+    return json.loads(repo[repo[tip].tree[RUN_FILE].id].data)
+
+
+def write_run(
+    repo: pygit2.Repository,
+    entity: str,
+    project: str,
+    run_id: str,
+    update: Callable[[dict[str, Any] | None], dict[str, Any]],
+    message: str,
+) -> dict[str, Any]:
+    """Create or update a run record through ``update(old) -> new`` (compare-and-swap, retried)."""
+    name = refs.run_ref(entity, project, run_id)
+    for _ in range(MAX_ATTEMPTS):
+        tip = refs.read(repo, name)
+        old = json.loads(repo[repo[tip].tree[RUN_FILE].id].data) if tip else None
+        new = update(json.loads(json.dumps(old)) if old is not None else None)
+        tb = repo.TreeBuilder()
+        tb.insert(RUN_FILE, repo.create_blob(canonical_json(new)), pygit2.GIT_FILEMODE_BLOB)
+        sig = pygit2.Signature(entity, f"{entity}@artvcs", int(time.time()), 0)
+        oid = repo.create_commit(None, sig, sig, message + "\n", tb.write(), [tip] if tip else [])
+        try:
+            refs.update(repo, name, oid, tip, message)
+            return new
+        except ConflictError:
+            continue
+    raise ConflictError(f"could not update run {entity}/{project}/{run_id}")
+
+
+def iter_runs(repo: pygit2.Repository, entity: str | None = None, project: str | None = None) -> Iterator[dict[str, Any]]:
+    """Every run record, optionally of one entity/project."""
+    for name, target in refs.iter_refs(repo, "refs/runs/"):
+        parts = [decode_component(p) for p in name.split("/")[2:]]
+        if len(parts) != 3:
+            continue
+        if (entity is None or parts[0] == entity) and (project is None or parts[1] == project):
+            yield json.loads(repo[repo[target].tree[RUN_FILE].id].data)

@@ -1,0 +1,105 @@
+"""A cache of file digests keyed by what ``stat`` says about the file.
+
+A file whose (device, inode, size, mtime_ns, ctime_ns) are unchanged since
+it was hashed is not hashed again. It never serves a stale digest: ``ctime``
+cannot be set back by a user, and an entry is trusted only when the file's
+timestamps are older than the moment hashing began by more than the file
+system's timestamp granularity (git's "racily clean" rule) — otherwise the
+file could have changed again within the same timestamp tick.
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+
+# Linux stamps files from a coarse clock (one jiffy); 1 s also covers FAT/SMB.
+RACY_NS = 1_000_000_000
+
+Key = tuple[int, int, int, int, int]
+
+
+def stat_key(st: os.stat_result) -> Key:
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+class StatCache:
+    """sqlite-backed map of absolute path → (stat key, digest, hashed_at_ns)."""
+
+    def __init__(self, db_path: str) -> None:
+        self.db_path = db_path
+        self._db: sqlite3.Connection | None = None
+        self._pending: list[tuple] = []
+
+    def _conn(self) -> sqlite3.Connection:
+        if self._db is None:
+            os.makedirs(os.path.dirname(self.db_path), exist_ok=True)
+            db = sqlite3.connect(self.db_path, timeout=30, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS stat (path TEXT PRIMARY KEY, dev INTEGER, ino INTEGER,"
+                " size INTEGER, mtime_ns INTEGER, ctime_ns INTEGER, digest TEXT, hashed_ns INTEGER)"
+            )
+            self._db = db
+        return self._db
+
+    def load_prefix(self, folder: str) -> dict[str, tuple[Key, str, int]]:
+        """Every cached record below ``folder`` (absolute), for bulk lookups."""
+        folder = os.path.abspath(folder).rstrip(os.sep) + os.sep
+        rows = self._conn().execute(
+            "SELECT path, dev, ino, size, mtime_ns, ctime_ns, digest, hashed_ns FROM stat"
+            " WHERE path >= ? AND path < ?",
+            (folder, folder[:-1] + chr(ord(os.sep) + 1)),
+        )
+        return {r[0]: ((r[1], r[2], r[3], r[4], r[5]), r[6], r[7]) for r in rows}
+
+    def load_one(self, path: str) -> dict[str, tuple[Key, str, int]]:
+        path = os.path.abspath(path)
+        r = self._conn().execute(
+            "SELECT path, dev, ino, size, mtime_ns, ctime_ns, digest, hashed_ns FROM stat WHERE path = ?", (path,)
+        ).fetchone()
+        return {r[0]: ((r[1], r[2], r[3], r[4], r[5]), r[6], r[7])} if r else {}
+
+    @staticmethod
+    def lookup(records: dict, path: str, st: os.stat_result) -> str | None:
+        """The cached digest for ``path`` if ``st`` proves it unchanged and not racy."""
+        rec = records.get(path)
+        if rec is None:
+            return None
+        key, digest, hashed_ns = rec
+        if key != stat_key(st):
+            return None
+        if max(st.st_mtime_ns, st.st_ctime_ns) + RACY_NS > hashed_ns:
+            return None
+        return digest
+
+    def record(self, path: str, st: os.stat_result, digest: str, hashed_ns: int) -> None:
+        """Queue a record; ``hashed_ns`` is a time taken *before* the file was read."""
+        self._pending.append((path, *stat_key(st), digest, hashed_ns))
+
+    def flush(self) -> None:
+        """Write queued records in one transaction; the cache is advisory, so errors are ignored."""
+        if not self._pending:
+            return
+        rows, self._pending = self._pending, []
+        try:
+            db = self._conn()
+            db.execute("BEGIN")
+            db.executemany("INSERT OR REPLACE INTO stat VALUES (?,?,?,?,?,?,?,?)", rows)
+            db.execute("COMMIT")
+        except sqlite3.Error:
+            try:
+                self._conn().execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+
+    def close(self) -> None:
+        self.flush()
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+
+def now_ns() -> int:
+    return time.time_ns()

@@ -1,0 +1,218 @@
+"""The content store: file bytes keyed by their blake3 digest.
+
+Layout: ``<root>/<first 2 hex>/<remaining 62 hex>``, raw bytes, mode 0444.
+Writers create ``<root>/<xx>/.tmp-*`` files and rename them into place, so a
+reader never sees a partial object; content already present is never written
+again. Durability is batched: see :mod:`durability`.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import secrets
+import shutil
+from collections.abc import Iterator
+
+from .errors import CorruptObjectError, ObjectMissingError, UsageError
+from .hashing import MMAP_THRESHOLD, hash_bytes, hash_file, is_digest
+
+FANOUT = 2
+TMP_PREFIX = ".tmp-"
+POLICIES = ("mutable", "immutable")
+
+
+class ContentStore:
+    """A folder of immutable, content-addressed files."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+
+    # -- layout -----------------------------------------------------------
+    def path_of(self, digest: str) -> str:
+        """The path where the object ``digest`` lives (whether or not present)."""
+        if not is_digest(digest):
+            raise UsageError(f"invalid digest {digest!r}: expected 64 lowercase hex characters")
+        return os.path.join(self.root, digest[:FANOUT], digest[FANOUT:])
+
+    def create_layout(self) -> None:
+        """Create the root and all fan-out folders (done once, at init)."""
+        os.makedirs(self.root, exist_ok=True)
+        for i in range(256):
+            os.makedirs(os.path.join(self.root, f"{i:02x}"), exist_ok=True)
+
+    def has(self, digest: str) -> bool:
+        return os.path.exists(self.path_of(digest))
+
+    def _tmp(self, digest_hint: str | None) -> tuple[int, str]:
+        folder = os.path.join(self.root, digest_hint[:FANOUT]) if digest_hint else self.root
+        path = os.path.join(folder, f"{TMP_PREFIX}{os.getpid()}-{secrets.token_hex(6)}")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o444)
+        return fd, path
+
+    def _install(self, tmp: str, digest: str) -> None:
+        final = self.path_of(digest)
+        try:
+            # link-then-unlink keeps the first writer's object if two race.
+            os.link(tmp, final)
+        except FileExistsError:
+            pass
+        except OSError as e:
+            if e.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP):
+                raise
+            os.replace(tmp, final)
+            return
+        os.unlink(tmp)
+
+    # -- writing ----------------------------------------------------------
+    def put_bytes(self, data: bytes, digest: str | None = None) -> str:
+        """Store ``data``; return its digest. Already-present content is not rewritten."""
+        digest = digest or hash_bytes(data)
+        if self.has(digest):
+            return digest
+        fd, tmp = self._tmp(digest)
+        try:
+            with os.fdopen(fd, "wb", closefd=True) as f:
+                f.write(data)
+            self._install(tmp, digest)
+        except BaseException:
+            _unlink_quiet(tmp)
+            raise
+        return digest
+
+    def put_file(self, path: str, policy: str = "mutable", known_digest: str | None = None) -> tuple[str, int]:
+        """Store the file at ``path``; return ``(digest, size)``.
+
+        ``mutable`` copies the bytes now, so later edits of the source do not
+        change what was stored (the digest is taken of the copy, never of a
+        file that may still be changing). ``immutable`` hard-links the source
+        into the store when it can (the caller promises not to change it) and
+        copies otherwise. ``known_digest`` (from the stat cache) skips all
+        work when that content is already stored.
+        """
+        if policy not in POLICIES:
+            raise UsageError(f"invalid policy {policy!r}: must be 'mutable' or 'immutable'")
+        if known_digest and self.has(known_digest):
+            return known_digest, os.stat(path).st_size
+        st = os.stat(path)
+        if policy == "immutable":
+            digest, size = hash_file(path)
+            if not self.has(digest):
+                self._link_or_copy(path, digest)
+            return digest, size
+        if st.st_size < MMAP_THRESHOLD:
+            with open(path, "rb") as f:
+                data = f.read()
+            return self.put_bytes(data), len(data)
+        # Large file: copy first (in the kernel), then hash our private copy.
+        fd, tmp = self._tmp(None)
+        try:
+            with open(path, "rb") as src, os.fdopen(fd, "wb", closefd=True) as dst:
+                _copy_stream(src, dst)
+            digest, size = hash_file(tmp)
+            if self.has(digest):
+                os.unlink(tmp)
+            else:
+                os.replace(tmp, self.path_of(digest))
+        except BaseException:
+            _unlink_quiet(tmp)
+            raise
+        return digest, size
+
+    def _link_or_copy(self, path: str, digest: str) -> None:
+        tmp = os.path.join(self.root, digest[:FANOUT], f"{TMP_PREFIX}{os.getpid()}-{secrets.token_hex(6)}")
+        try:
+            os.link(path, tmp)
+        except OSError:
+            with open(path, "rb") as f:
+                data = f.read() if os.fstat(f.fileno()).st_size < MMAP_THRESHOLD else None
+            if data is not None:
+                self.put_bytes(data, digest)
+                return
+            self.put_file(path, "mutable")
+            return
+        try:
+            self._install(tmp, digest)
+        except BaseException:
+            _unlink_quiet(tmp)
+            raise
+
+    # -- reading ----------------------------------------------------------
+    def open(self, digest: str):
+        """Open an object for reading; a missing object is an ObjectMissingError."""
+        try:
+            return open(self.path_of(digest), "rb")
+        except FileNotFoundError:
+            raise ObjectMissingError(
+                f"content {digest} is not in the store: fetch it from a remote (artvcs pull) or re-log the files"
+            ) from None
+
+    def read(self, digest: str) -> bytes:
+        with self.open(digest) as f:
+            return f.read()
+
+    def verify(self, digest: str) -> None:
+        """Re-hash a stored object; raise if it is missing or corrupt."""
+        path = self.path_of(digest)
+        try:
+            actual, _ = hash_file(path)
+        except FileNotFoundError:
+            raise ObjectMissingError(f"content {digest} is missing from the store") from None
+        if actual != digest:
+            raise CorruptObjectError(
+                f"content {digest} is corrupt (its bytes hash to {actual}): restore it from a remote or re-log it"
+            )
+
+    def iter_digests(self) -> Iterator[str]:
+        """Every digest present in the store (temporary files skipped)."""
+        for fan in sorted(os.listdir(self.root)):
+            folder = os.path.join(self.root, fan)
+            if len(fan) != FANOUT or not os.path.isdir(folder):
+                continue
+            for rest in os.listdir(folder):
+                if not rest.startswith(TMP_PREFIX):
+                    yield fan + rest
+
+    def iter_tmp(self) -> Iterator[str]:
+        """Paths of temporary files left by writers (live or crashed)."""
+        for fan in os.listdir(self.root):
+            folder = os.path.join(self.root, fan)
+            if os.path.isdir(folder):
+                for rest in os.listdir(folder):
+                    if rest.startswith(TMP_PREFIX):
+                        yield os.path.join(folder, rest)
+            elif fan.startswith(TMP_PREFIX):
+                yield folder
+
+    def remove(self, digest: str) -> None:
+        """Delete an object (gc only)."""
+        _unlink_quiet(self.path_of(digest))
+
+    def touch(self, digest: str) -> None:
+        """Refresh an object's mtime so gc's grace period protects it (a draft reuses it)."""
+        try:
+            os.utime(self.path_of(digest))
+        except OSError:
+            pass
+
+
+def _copy_stream(src, dst) -> None:
+    """Copy an open file into another, in the kernel where it can."""
+    n = os.fstat(src.fileno()).st_size
+    off = 0
+    try:
+        while off < n:
+            done = os.copy_file_range(src.fileno(), dst.fileno(), n - off)
+            if done == 0:
+                break
+            off += done
+    except (AttributeError, OSError):
+        src.seek(off)
+        dst.seek(off)
+        shutil.copyfileobj(src, dst, 8 * 1024 * 1024)
+
+
+def _unlink_quiet(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass

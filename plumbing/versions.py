@@ -1,0 +1,198 @@
+"""Version commits and the protocol that numbers them.
+
+A version is a git commit whose tree holds ``artifact.json`` (the immutable
+facts) and ``manifest`` (the manifest tree). Its first parent is the previous
+version of the same collection, so ``git log refs/collections/...`` lists
+the versions. A portfolio link is the same kind of commit in the portfolio's
+chain, with the source version as second parent and ``kind: "link"``.
+
+Numbering: read the tip (version N-1), write the commit for N, then create
+``v<N>`` with "fail if it exists", then move the tip. A writer that finds
+``v<N>`` already taken first helps move the tip to it and tries again, so
+numbers are unique and gapless whatever the number of writers, and a writer
+killed between the two ref updates only leaves a tip that lags behind.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pygit2
+
+from . import refs
+from .durability import sync_filesystem
+from .errors import ConflictError, CorruptObjectError, NotFoundError, UsageError
+from .manifest import canonical_json
+from .refs import CollectionId
+
+FACTS = "artifact.json"
+MANIFEST = "manifest"
+FORMAT = 1
+MAX_ATTEMPTS = 1000
+
+
+def utcnow() -> str:
+    """Now, as the ISO-8601 UTC string artvcs stores."""
+    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_time(value: str) -> _dt.datetime:
+    return _dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=_dt.timezone.utc)
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    """A committed version (or link) as read back from its commit."""
+
+    collection: CollectionId
+    number: int
+    commit: pygit2.Oid
+    facts: dict[str, Any]
+    manifest: pygit2.Oid
+
+    @property
+    def kind(self) -> str:
+        return self.facts.get("kind", "version")
+
+
+def read_version(repo: pygit2.Repository, commit_oid: pygit2.Oid | str) -> Version:
+    """Read a version commit; refuse anything that is not one."""
+    try:
+        commit = repo[commit_oid if isinstance(commit_oid, pygit2.Oid) else pygit2.Oid(hex=str(commit_oid))]
+    except (KeyError, ValueError):
+        raise NotFoundError(f"no object {commit_oid} in the repository") from None
+    if not isinstance(commit, pygit2.Commit):
+        raise UsageError(f"object {commit_oid} is a {commit.type_str}, not a version commit")
+    tree = commit.tree
+    if FACTS not in tree or MANIFEST not in tree:
+        raise UsageError(f"commit {commit_oid} is not an artvcs version (no {FACTS} or {MANIFEST})")
+    try:
+        facts = json.loads(repo[tree[FACTS].id].data)
+    except ValueError as e:
+        raise CorruptObjectError(f"{FACTS} of {commit_oid} is not JSON: {e}") from None
+    coll = CollectionId(facts["entity"], facts["project"], facts["name"])
+    return Version(coll, int(facts["version"]), commit.id, facts, tree[MANIFEST].id)
+
+
+def version_commit(repo: pygit2.Repository, coll: CollectionId, number: int) -> pygit2.Oid | None:
+    return refs.read(repo, coll.version_ref(number))
+
+
+def collection_tip(repo: pygit2.Repository, coll: CollectionId) -> Version | None:
+    """The newest version of ``coll``.
+
+    A writer killed between creating ``v<N>`` and moving the tip leaves the
+    tip one behind; this follows ``v<N+1>`` refs forward and moves the tip
+    (compare-and-swap) so that the lag never outlives the next reader.
+    """
+    tip_oid = refs.read(repo, coll.collection_ref)
+    if tip_oid is None:
+        first = version_commit(repo, coll, 0)
+        if first is None:
+            return None
+        v = read_version(repo, first)
+    else:
+        v = read_version(repo, tip_oid)
+    while (nxt := version_commit(repo, coll, v.number + 1)) is not None:
+        v = read_version(repo, nxt)
+    if v.commit != tip_oid:
+        try:
+            refs.update(repo, coll.collection_ref, v.commit, tip_oid, f"repair tip to v{v.number}")
+        except ConflictError:
+            pass
+    return v
+
+
+def _signature(facts: dict[str, Any]) -> pygit2.Signature:
+    when = parse_time(facts["created_at"])
+    return pygit2.Signature(facts["entity"], f"{facts['entity']}@artvcs", int(when.timestamp()), 0)
+
+
+def commit_version(
+    repo: pygit2.Repository,
+    coll: CollectionId,
+    manifest_tree: pygit2.Oid,
+    facts: dict[str, Any],
+    *,
+    extra_parents: tuple[pygit2.Oid, ...] = (),
+    sync_path: str | None = None,
+) -> Version:
+    """Commit a new version of ``coll`` and give it the next free number.
+
+    ``facts`` holds everything but ``version`` (filled in here); its ``type``
+    must match the collection's. ``sync_path`` names a folder on the
+    repository's file system to flush before the version becomes visible.
+    """
+    if not isinstance(repo.get(manifest_tree), pygit2.Tree):
+        raise NotFoundError(f"manifest tree {manifest_tree} does not exist: write it first (artvcs mktree)")
+    synced = False
+    for _ in range(MAX_ATTEMPTS):
+        tip = collection_tip(repo, coll)
+        if tip is not None:
+            if tip.facts.get("type") != facts.get("type"):
+                raise UsageError(
+                    f"collection {coll} holds artifacts of type {tip.facts.get('type')!r}, not {facts.get('type')!r}: "
+                    "use another name or the same type"
+                )
+            if tip.kind != facts.get("kind", "version"):
+                raise UsageError(f"{coll} is a {'portfolio' if tip.kind == 'link' else 'collection'}; it cannot hold a {facts.get('kind')}")
+        number = tip.number + 1 if tip else 0
+        body = dict(facts, format=FORMAT, version=number, entity=coll.entity, project=coll.project, name=coll.name)
+        tb = repo.TreeBuilder()
+        tb.insert(FACTS, repo.create_blob(canonical_json(body)), pygit2.GIT_FILEMODE_BLOB)
+        tb.insert(MANIFEST, manifest_tree, pygit2.GIT_FILEMODE_TREE)
+        sig = _signature(body)
+        parents = ([tip.commit] if tip else []) + list(extra_parents)
+        message = f"{coll.name} v{number}\n\ndigest {body.get('digest', '')}\n"
+        oid = repo.create_commit(None, sig, sig, message, tb.write(), parents)
+        if sync_path and not synced:
+            sync_filesystem(sync_path)  # content and objects durable before any ref names them
+            synced = True
+        try:
+            refs.update(repo, coll.version_ref(number), oid, None, f"version v{number}")
+        except ConflictError:
+            continue  # somebody took v<number>; collection_tip will see it
+        old_tip = tip.commit if tip else None
+        try:
+            refs.update(repo, coll.collection_ref, oid, old_tip, f"version v{number}")
+        except ConflictError:
+            pass  # another writer already advanced the tip past or to us
+        return read_version(repo, oid)
+    raise ConflictError(f"could not allocate a version number for {coll} after {MAX_ATTEMPTS} attempts")
+
+
+def iter_versions(repo: pygit2.Repository, coll: CollectionId) -> list[Version]:
+    """Every version of ``coll`` whose ``v<N>`` ref exists, oldest first."""
+    out = []
+    for name, target in refs.iter_refs(repo, coll.versions_prefix):
+        leaf = name.rsplit("/", 1)[1]
+        if leaf.startswith("v") and leaf[1:].isdigit():
+            out.append(read_version(repo, target))
+    out.sort(key=lambda v: v.number)
+    return out
+
+
+def chain(repo: pygit2.Repository, coll: CollectionId) -> list[Version]:
+    """Every version ever committed to ``coll`` (deleted ones too), oldest first."""
+    tip = collection_tip(repo, coll)
+    out: list[Version] = []
+    commit = tip.commit if tip else None
+    while commit is not None:
+        v = read_version(repo, commit)
+        out.append(v)
+        parents = repo[commit].parent_ids
+        commit = parents[0] if parents else None
+    out.reverse()
+    return out
+
+
+def iter_collections(repo: pygit2.Repository, entity: str | None = None, project: str | None = None) -> list[CollectionId]:
+    """Every collection (and portfolio) with a tip ref, optionally in one project."""
+    out = []
+    for name, _ in refs.iter_refs(repo, "refs/collections/"):
+        _, coll, _ = refs.parse_ref(name)
+        if coll and (entity is None or coll.entity == entity) and (project is None or coll.project == project):
+            out.append(coll)
+    return out

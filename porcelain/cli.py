@@ -1,0 +1,82 @@
+"""The ``artvcs`` command: one click group, commands loaded lazily.
+
+Commands are listed as data (name → module) in ``porcelain/commands`` and
+``plumbing/commands`` and imported only when run, so ``artvcs --version``
+stays fast. Every :class:`ArtvcsError` becomes one stderr line and its exit
+code here, and nowhere else; a traceback is shown only with ARTVCS_DEBUG=1.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+import click
+
+from artvcs.plumbing.commands import PLUMBING
+from artvcs.porcelain.commands import PORCELAIN
+
+VERSION = "0.1.0"
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use."""
+
+    def __init__(self, *args, lazy: dict[str, str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy
+
+    def list_commands(self, ctx):
+        return sorted(set(super().list_commands(ctx)) | set(self.lazy))
+
+    def get_command(self, ctx, name):
+        if name in self.lazy:
+            module, _, attr = self.lazy[name].partition(":")
+            return getattr(importlib.import_module(module), attr)
+        return super().get_command(ctx, name)
+
+    def format_commands(self, ctx, formatter):
+        # Split the listing like git: porcelain first, then plumbing.
+        for title, table in (("Commands", PORCELAIN), ("Plumbing commands", PLUMBING)):
+            rows = []
+            for name in sorted(table):
+                cmd = self.get_command(ctx, name)
+                if cmd is not None and not cmd.hidden:
+                    rows.append((name, cmd.get_short_help_str(formatter.width - 6 - max(len(n) for n in table))))
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, lazy={**PLUMBING, **PORCELAIN}, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(VERSION, prog_name="artvcs")
+def cli() -> None:
+    """artvcs: version control for datasets and models."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point: run the CLI, turn artvcs errors into exit codes."""
+    from artvcs.plumbing.errors import ArtvcsError
+
+    try:
+        cli.main(args=argv, prog_name="artvcs", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("artvcs: aborted", err=True)
+        return 1
+    except click.exceptions.Exit as e:
+        return e.exit_code
+    except click.ClickException as e:
+        e.show()
+        return e.exit_code
+    except ArtvcsError as e:
+        if os.environ.get("ARTVCS_DEBUG"):
+            raise
+        click.echo(f"artvcs: error: {e}", err=True)
+        return e.exit_code
+    except BrokenPipeError:
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
