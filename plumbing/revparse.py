@@ -39,6 +39,11 @@ def resolve_in(repo: pygit2.Repository, coll: CollectionId, selector: str, spec:
     spec = spec or f"{coll}:{selector}"
     if refs.read(repo, coll.collection_ref) is None and versions.version_commit(repo, coll, 0) is None:
         raise NotFoundError(f"artifact {coll} does not exist: check the name (artvcs ls lists them)")
+    if selector == "latest":
+        newest = versions.latest(repo, coll)
+        if newest is None:
+            raise NotFoundError(f"{spec!r} names no version: every version of {coll} was deleted")
+        return newest
     oid = refs.read(repo, coll.alias_ref(selector))
     if oid is None and VERSION_RE.match(selector):
         oid = versions.version_commit(repo, coll, int(selector[1:]))

@@ -196,3 +196,21 @@ def iter_collections(repo: pygit2.Repository, entity: str | None = None, project
         if coll and (entity is None or coll.entity == entity) and (project is None or coll.project == project):
             out.append(coll)
     return out
+
+
+def live_numbers(repo: pygit2.Repository, coll: CollectionId) -> list[int]:
+    """Numbers of the versions of ``coll`` whose ``v<N>`` ref exists, ascending (refs only, no objects read)."""
+    out = []
+    for name, _ in refs.iter_refs(repo, coll.versions_prefix):
+        leaf = name.rsplit("/", 1)[1]
+        if leaf.startswith("v") and leaf[1:].isdigit():
+            out.append(int(leaf[1:]))
+    return sorted(out)
+
+
+def latest(repo: pygit2.Repository, coll: CollectionId) -> Version | None:
+    """The newest live version: what the managed alias ``latest`` names."""
+    nums = live_numbers(repo, coll)
+    if not nums:
+        return None
+    return read_version(repo, refs.read(repo, coll.version_ref(nums[-1])))

@@ -1,0 +1,677 @@
+"""``artvcs.Artifact``: a draft to fill and log, or a logged version to read and edit.
+
+The semantics are W&B's (see the reference): a draft (PENDING) gathers
+entries; logging finalizes it into a version (COMMITTED) whose contents never
+change, while its description, metadata, ttl, tags and aliases stay editable
+and persist on :meth:`save`. An artifact retrieved through a portfolio is a
+*view* of its source version: ``name``/``version``/``collection`` describe
+the portfolio membership and ``source_*`` the original collection.
+"""
+from __future__ import annotations
+
+import contextlib
+import copy
+import datetime as _dt
+import os
+import shutil
+import tempfile
+import warnings
+from collections.abc import Generator
+from typing import IO, TYPE_CHECKING, Any
+
+from artvcs import aliases as _aliases
+from artvcs.artifact_manifest import ArtifactManifest, ArtifactManifestEntry
+from artvcs.errors import ArtifactFinalizedError, ArtifactNotLoggedError, EntryNotFoundError
+from artvcs.plumbing import attrs as _attrs
+from artvcs.plumbing import config as _config
+from artvcs.plumbing import links as _links
+from artvcs.plumbing import manifest as _manifest
+from artvcs.plumbing import versions as _versions
+from artvcs.plumbing.errors import UsageError
+from artvcs.plumbing.manifest import Entry
+from artvcs.plumbing.names import check_alias, check_name, check_type
+from artvcs.plumbing.paths import normalize_entry_path
+from artvcs.validation import (
+    ArtifactTTL,
+    canonical_metadata,
+    check_metadata,
+    ttl_from_record,
+    ttl_to_record,
+)
+
+if TYPE_CHECKING:
+    from artvcs.context import Context
+    from artvcs.session import Run
+
+PENDING, COMMITTED, DELETED = "PENDING", "COMMITTED", "DELETED"
+
+
+def _logged(fn):
+    """Decorator: the method needs a logged artifact."""
+
+    def wrapper(self, *args, **kwargs):
+        if self._version is None:
+            raise ArtifactNotLoggedError(self._name, fn.__name__)
+        return fn(self, *args, **kwargs)
+
+    wrapper.__name__, wrapper.__doc__, wrapper.__wrapped__ = fn.__name__, fn.__doc__, fn
+    return wrapper
+
+
+def _draft(fn):
+    """Decorator: the method changes contents, so the artifact must not be finalized."""
+
+    def wrapper(self, *args, **kwargs):
+        if self._final:
+            raise ArtifactFinalizedError(self.name, fn.__name__)
+        return fn(self, *args, **kwargs)
+
+    wrapper.__name__, wrapper.__doc__, wrapper.__wrapped__ = fn.__name__, fn.__doc__, fn
+    return wrapper
+
+
+class Artifact:
+    """Flexible and lightweight building block for dataset and model versioning."""
+
+    def __init__(
+        self,
+        name: str,
+        type: str | None = None,
+        description: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        incremental: bool = False,
+        use_as: str | None = None,
+    ) -> None:
+        self._name = check_name(name)
+        self._type = check_type(type) if type is not None else None
+        if description is not None and not isinstance(description, str):
+            raise UsageError(f"description must be a string, not {description!r:.60}")
+        self._description = description
+        self._metadata = check_metadata(metadata)
+        self._incremental = bool(incremental)
+        self._use_as = use_as
+        self._ttl: Any = ArtifactTTL.INHERIT
+        self._tags: list[str] = []
+        self._aliases: list[str] = []
+        self._entries: dict[str, ArtifactManifestEntry] | None = {}
+        self._base_tree = None  # manifest tree a new_draft starts from
+        self._changes: dict[str, Entry | None] = {}
+        self._local_paths: dict[str, str] = {}
+        self._final = False
+        self._context: Context | None = None
+        self._version: _versions.Version | None = None  # as retrieved (maybe a portfolio link)
+        self._source: _versions.Version | None = None  # the original version
+        self._saved: dict[str, Any] = {}
+        self._tmpdir: str | None = None
+
+    # -- construction from a logged version -----------------------------------
+    @classmethod
+    def _from_version(cls, context: "Context", version: _versions.Version) -> "Artifact":
+        self = cls.__new__(cls)
+        source = _links.source_of(context.repo.git, version) if version.kind == "link" else version
+        Artifact.__init__(self, source.collection.name, source.facts["type"])
+        self._context = context
+        self._bind(version, source)
+        return self
+
+    def _bind(self, version: _versions.Version, source: _versions.Version) -> None:
+        self._version, self._source = version, source
+        self._name = source.collection.name
+        self._type = source.facts["type"]
+        self._entries = None  # loaded on first use
+        self._changes = {}
+        self._base_tree = None
+        self._final = True
+        self._load_attrs()
+
+    def _load_attrs(self) -> None:
+        assert self._source is not None and self._context is not None
+        src = self._source
+        current = _attrs.read_attrs(self._context.repo.git, src.collection, src.number)
+        a = current if current is not None else src.facts.get("attrs", {})
+        self._description = a.get("description")
+        self._metadata = copy.deepcopy(a.get("metadata") or {})
+        self._ttl = ttl_from_record(a.get("ttl", ArtifactTTL.INHERIT))
+        self._tags = list(a.get("tags") or [])
+        self._aliases = _aliases.aliases_of(self._context.repo.git, self._version)
+        self._saved = {
+            "description": self._description,
+            "metadata": copy.deepcopy(self._metadata),
+            "ttl": self._ttl,
+            "tags": list(self._tags),
+            "aliases": list(self._aliases),
+        }
+
+    def _attrs_record(self) -> dict[str, Any]:
+        return {
+            "description": self._description,
+            "metadata": canonical_metadata(self._metadata),
+            "ttl": ttl_to_record(self._ttl),
+            "tags": list(self._tags),
+        }
+
+    # -- identity ---------------------------------------------------------------
+    def is_draft(self) -> bool:
+        """True until the artifact is logged."""
+        return self._version is None
+
+    @property
+    def id(self) -> str | None:
+        """The artifact's ID (its version commit id); None for a draft."""
+        return str(self._source.commit) if self._source is not None else None
+
+    @property
+    def name(self) -> str:
+        """``collection:vN`` in the collection it was retrieved from; the bare name for a draft."""
+        if self._version is None:
+            return self._name
+        return f"{self._version.collection.name}:v{self._version.number}"
+
+    @property
+    @_logged
+    def version(self) -> str:
+        return f"v{self._version.number}"
+
+    @property
+    @_logged
+    def entity(self) -> str:
+        return self._version.collection.entity
+
+    @property
+    @_logged
+    def project(self) -> str:
+        return self._version.collection.project
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.entity}/{self.project}/{self.name}"
+
+    @property
+    @_logged
+    def collection(self):
+        from artvcs.api import ArtifactCollection
+
+        return ArtifactCollection(self._context, self._version.collection)
+
+    @property
+    @_logged
+    def source_entity(self) -> str:
+        return self._source.collection.entity
+
+    @property
+    @_logged
+    def source_project(self) -> str:
+        return self._source.collection.project
+
+    @property
+    def source_name(self) -> str:
+        if self._source is None:
+            return self._name
+        return f"{self._source.collection.name}:v{self._source.number}"
+
+    @property
+    def source_qualified_name(self) -> str:
+        return f"{self.source_entity}/{self.source_project}/{self.source_name}"
+
+    @property
+    @_logged
+    def source_version(self) -> str:
+        return f"v{self._source.number}"
+
+    @property
+    @_logged
+    def source_collection(self):
+        from artvcs.api import ArtifactCollection
+
+        return ArtifactCollection(self._context, self._source.collection)
+
+    @property
+    def type(self) -> str:
+        return self._type or "unspecified"
+
+    @property
+    def use_as(self) -> str | None:
+        return self._use_as
+
+    @property
+    @_logged
+    def commit_hash(self) -> str:
+        return str(self._source.commit)
+
+    @property
+    @_logged
+    def created_at(self) -> str:
+        return self._source.facts["created_at"]
+
+    @property
+    @_logged
+    def updated_at(self) -> str:
+        hist = _attrs.history(self._context.repo.git, self._source.collection, self._source.number)
+        if not hist:
+            return self.created_at
+        return _dt.datetime.fromtimestamp(hist[-1]["time"], _dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+    @property
+    def state(self) -> str:
+        """PENDING (draft), COMMITTED, or DELETED."""
+        if self._version is None:
+            return PENDING
+        v = self._version
+        live = _versions.version_commit(self._context.repo.git, v.collection, v.number)
+        return COMMITTED if live == v.commit else DELETED
+
+    # -- contents -----------------------------------------------------------------
+    @property
+    def manifest(self) -> ArtifactManifest:
+        """The artifact's entries by path (W&B's ``manifest.entries``)."""
+        return ArtifactManifest(self._entry_map())
+
+    def _entry_map(self) -> dict[str, ArtifactManifestEntry]:
+        if self._entries is None:
+            repo = self._context.repo.git
+            self._entries = {
+                e.path: ArtifactManifestEntry(e, artifact=self)
+                for e in _manifest.iter_entries(repo, self._source.manifest)
+            }
+        return self._entries
+
+    @property
+    def digest(self) -> str:
+        """blake3 over the canonical (path, entry digest) listing."""
+        if self._source is not None:
+            return self._source.facts["digest"]
+        return _manifest.manifest_digest(e.to_entry() for e in self._entry_map().values())
+
+    @property
+    def size(self) -> int:
+        """Total bytes, references included."""
+        if self._source is not None:
+            return int(self._source.facts["size"])
+        return sum(e.size or 0 for e in self._entry_map().values())
+
+    @property
+    def file_count(self) -> int:
+        if self._source is not None:
+            return int(self._source.facts["file_count"])
+        return len(self._entry_map())
+
+    # -- mutable attributes ----------------------------------------------------------
+    @property
+    def description(self) -> str | None:
+        return self._description
+
+    @description.setter
+    def description(self, value: str | None) -> None:
+        if value is not None and not isinstance(value, str):
+            raise UsageError(f"description must be a string or None, not {value!r:.60}")
+        self._description = value
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """User metadata; in-place edits persist on save()."""
+        return self._metadata
+
+    @metadata.setter
+    def metadata(self, value: dict[str, Any]) -> None:
+        self._metadata = check_metadata(value)
+
+    @property
+    def ttl(self) -> _dt.timedelta | None:
+        """Time to live: a timedelta, None (never expires), or the project default when inherited."""
+        if self._ttl == ArtifactTTL.INHERIT:
+            if self._version is None:
+                raise ArtifactNotLoggedError(self._name, "ttl")
+            seconds = _config.project_ttl(self._context.repo.config_path, self._source.collection.project)
+            return _dt.timedelta(seconds=seconds) if seconds is not None else None
+        return self._ttl
+
+    @ttl.setter
+    def ttl(self, value: _dt.timedelta | None | str) -> None:
+        ttl_to_record(value)
+        self._ttl = value
+
+    @property
+    def tags(self) -> list[str]:
+        return self._tags
+
+    @tags.setter
+    def tags(self, value: list[str]) -> None:
+        self._tags = [check_name(t, "tag") for t in value]
+
+    @property
+    def aliases(self) -> list[str]:
+        """Aliases of this version in the collection it was retrieved from (``latest`` included)."""
+        return self._aliases
+
+    @aliases.setter
+    def aliases(self, value: list[str]) -> None:
+        if isinstance(value, str) or not all(isinstance(a, str) for a in value):
+            raise UsageError(f"aliases must be a list of strings, not {value!r:.60}")
+        self._aliases = list(value)
+
+    # -- adding -------------------------------------------------------------------
+    def _repo(self):
+        if self._context is not None:
+            return self._context.repo
+        from artvcs.context import find_or_create
+
+        return find_or_create()
+
+    def _put(self, staged_entry: Entry, local_path: str | None, overwrite: bool, what: str) -> ArtifactManifestEntry:
+        entries = self._entry_map()
+        old = entries.get(staged_entry.path)
+        if old is not None and not overwrite and old.to_entry() != staged_entry:
+            raise UsageError(
+                f"{what}: the artifact already has a different {staged_entry.path!r}; "
+                "pass overwrite=True (add_file) or merge=True (add_dir) to replace it"
+            )
+        item = ArtifactManifestEntry(staged_entry, local_path, self)
+        entries[item.path] = item
+        self._changes[item.path] = staged_entry
+        if local_path:
+            self._local_paths[os.path.abspath(local_path)] = item.path
+        return item
+
+    @_draft
+    def add_file(
+        self,
+        local_path: str,
+        name: str | None = None,
+        is_tmp: bool | None = False,
+        skip_cache: bool | None = False,
+        policy: str | None = "mutable",
+        overwrite: bool = False,
+    ) -> ArtifactManifestEntry:
+        """Add a local file (snapshotted now unless ``policy="immutable"``)."""
+        from artvcs import staging
+
+        policy = staging.check_policy(policy)
+        if not os.path.isfile(local_path):
+            raise FileNotFoundError(f"add_file: {local_path!r} is not a file")
+        entry_path = normalize_entry_path(name if name is not None else os.path.basename(local_path))
+        staged = staging.stage_file(self._repo(), local_path, entry_path, policy, bool(skip_cache))
+        if is_tmp:
+            folder, _, base = entry_path.rpartition("/")
+            stem, dot, ext = base.partition(".")
+            tmp_name = f"{stem}.{staged.entry.digest[:20]}{dot}{ext}"
+            staged.entry.path = f"{folder}/{tmp_name}" if folder else tmp_name
+        return self._put(staged.entry, staged.local_path, overwrite, "add_file")
+
+    @_draft
+    def add_dir(
+        self,
+        local_path: str,
+        name: str | None = None,
+        skip_cache: bool | None = False,
+        policy: str | None = "mutable",
+        merge: bool = False,
+    ) -> None:
+        """Add every file below a local folder, under ``name`` (default: the artifact's root)."""
+        from artvcs import staging
+
+        policy = staging.check_policy(policy)
+        if not os.path.isdir(local_path):
+            raise FileNotFoundError(f"add_dir: {local_path!r} is not a directory")
+        prefix = normalize_entry_path(name) if name else None
+        staged = staging.stage_dir(self._repo(), local_path, prefix, policy, bool(skip_cache))
+        entries = self._entry_map()
+        if not merge:  # check every path first, so a refusal changes nothing
+            for s in staged:
+                old = entries.get(s.entry.path)
+                if old is not None and old.to_entry() != s.entry:
+                    raise UsageError(
+                        f"add_dir: the artifact already has a different {s.entry.path!r}; pass merge=True to replace it"
+                    )
+        for s in staged:
+            self._put(s.entry, s.local_path, True, "add_dir")
+
+    @_draft
+    def add_reference(self, uri, name: str | None = None, checksum: bool = True, max_objects: int | None = None) -> list[ArtifactManifestEntry]:
+        """Track a file or prefix by URI without storing its bytes (W&B reference semantics)."""
+        if isinstance(uri, ArtifactManifestEntry):
+            return [self._put(_entry_reference(uri, name), None, True, "add_reference")]
+        from artvcs.references import resolve_reference
+
+        return [self._put(e, None, True, "add_reference") for e in resolve_reference(uri, name, checksum, max_objects)]
+
+    @_draft
+    def add(self, obj, name: str) -> ArtifactManifestEntry:
+        """Add a media object (Table, Image, ...) under ``name``."""
+        from artvcs import media
+
+        store = self._repo().store
+        parts = media.encode(obj, normalize_entry_path(name))
+        for path, data in parts.items():
+            digest = store.put_bytes(data)
+            self._put(Entry(normalize_entry_path(path), digest, len(data)), None, True, "add")
+        return self._entry_map()[media.json_path(obj, normalize_entry_path(name))]
+
+    def __setitem__(self, name: str, item) -> ArtifactManifestEntry:
+        return self.add(item, name)
+
+    @contextlib.contextmanager
+    def new_file(self, name: str, mode: str = "w", encoding: str | None = None) -> Generator[IO, None, None]:
+        """Open a new file; when the block ends it is added to the artifact as ``name``."""
+        if self._final:
+            raise ArtifactFinalizedError(self.name, "new_file")
+        path = normalize_entry_path(name)
+        if path in self._entry_map():
+            raise UsageError(f"new_file: the artifact already has {path!r}; remove it first or pick another name")
+        if self._tmpdir is None:
+            self._tmpdir = tempfile.mkdtemp(prefix="artvcs-new-file-")
+        local = os.path.join(self._tmpdir, *path.split("/"))
+        os.makedirs(os.path.dirname(local), exist_ok=True)
+        if "b" not in mode and encoding is None:
+            encoding = "utf-8"
+        with open(local, mode, encoding=encoding) as f:
+            yield f
+        self.add_file(local, name=path)
+
+    @_draft
+    def remove(self, item) -> None:
+        """Remove an entry, or every entry under a folder path."""
+        path = item.path if isinstance(item, ArtifactManifestEntry) else normalize_entry_path(item)
+        entries = self._entry_map()
+        doomed = [p for p in entries if p == path or p.startswith(path + "/")]
+        if not doomed:
+            raise FileNotFoundError(f"remove: the artifact has no entry or folder {path!r}")
+        for p in doomed:
+            del entries[p]
+            self._changes[p] = None
+        for local, p in list(self._local_paths.items()):
+            if p in doomed:
+                del self._local_paths[local]
+
+    def get_added_local_path_name(self, local_path: str) -> str | None:
+        """The entry path a local file was added under, or None."""
+        return self._local_paths.get(os.path.abspath(local_path))
+
+    @_logged
+    def get_entry(self, name: str) -> ArtifactManifestEntry:
+        """The entry at ``name``; KeyError if there is none."""
+        path = normalize_entry_path(name)
+        entry = self._entry_map().get(path)
+        if entry is None:
+            raise EntryNotFoundError(f"{self.name} has no entry {path!r}: list its files with artifact.files()")
+        return entry
+
+    def get_path(self, name: str) -> ArtifactManifestEntry:
+        """Deprecated: use get_entry."""
+        warnings.warn("get_path is deprecated; use get_entry", DeprecationWarning, stacklevel=2)
+        return self.get_entry(name)
+
+    @_logged
+    def get(self, name: str):
+        """The media object stored under ``name`` (None if there is none)."""
+        from artvcs import media
+
+        entries = self._entry_map()
+        store = self._context.repo.store
+
+        def read(path: str) -> bytes:
+            e = entries[path]
+            return store.read(e.digest)
+
+        return media.decode(normalize_entry_path(name), frozenset(entries), read)
+
+    def __getitem__(self, name: str):
+        return self.get(name)
+
+    # -- lifecycle -------------------------------------------------------------------
+    def finalize(self) -> None:
+        """Freeze the contents; done automatically when logged."""
+        self._final = True
+
+    @_logged
+    def new_draft(self) -> "Artifact":
+        """A draft with this version's type, description, metadata and contents (not aliases)."""
+        draft = Artifact(self._source.collection.name, self._type, self._description, copy.deepcopy(self._metadata))
+        draft._context = self._context
+        draft._entries = {p: ArtifactManifestEntry(e.to_entry(), None, draft) for p, e in self._entry_map().items()}
+        draft._base_tree = self._source.manifest
+        draft._draft_of = self._source.collection
+        return draft
+
+    def save(self, project: str | None = None, settings: Any = None) -> None:
+        """Persist changes: log a draft (through the current run, or a new ``auto`` run), or record edits."""
+        if self._version is None:
+            from artvcs.session import current_run, init
+
+            run = current_run()
+            if run is not None and project is None:
+                run.log_artifact(self)
+            else:
+                with init(project=project, job_type="auto") as auto:
+                    auto.log_artifact(self)
+            return
+        from artvcs import editing
+
+        editing.save_edits(self)
+
+    def wait(self, timeout: int | None = None) -> "Artifact":
+        """Logging is synchronous here, so a logged artifact is always ready."""
+        if self._version is None:
+            raise ArtifactNotLoggedError(self._name, "wait")
+        return self
+
+    @_logged
+    def delete(self, delete_aliases: bool = False) -> None:
+        """Delete this version (or, for a portfolio member, only the link)."""
+        from artvcs import lifecycle
+
+        lifecycle.delete_version(self._context, self._version, delete_aliases)
+        self._aliases = []
+
+    @_logged
+    def link(self, target_path: str, aliases: list[str] | None = None) -> None:
+        """Add this version to a portfolio (``portfolio``, ``project/portfolio`` or ``entity/project/portfolio``)."""
+        from artvcs import lifecycle
+
+        lifecycle.link(self._context, self._source, target_path, aliases or [])
+
+    @_logged
+    def unlink(self) -> None:
+        """Remove this portfolio membership; ValueError if this artifact is not a link."""
+        if self._version.kind != "link":
+            raise UsageError(f"{self.name} is not linked: unlink() applies to an artifact retrieved from a portfolio")
+        from artvcs import lifecycle
+
+        lifecycle.delete_version(self._context, self._version, True)
+
+    # -- files on disk ---------------------------------------------------------------
+    def _default_root(self) -> str:
+        return os.path.join(".", "artifacts", self.name)
+
+    @_logged
+    def download(
+        self,
+        root: str | None = None,
+        allow_missing_references: bool = False,
+        skip_cache: bool | None = None,
+        path_prefix: str | None = None,
+    ) -> str:
+        """Write the artifact's files under ``root``, leaving other files there alone."""
+        from artvcs import materialize
+
+        return materialize.download(self, root or self._default_root(), allow_missing_references, skip_cache, path_prefix)
+
+    @_logged
+    def checkout(self, root: str | None = None) -> str:
+        """Make ``root`` exactly this artifact: other files in it are deleted."""
+        from artvcs import materialize
+
+        return materialize.checkout(self, root or self._default_root())
+
+    @_logged
+    def verify(self, root: str | None = None) -> None:
+        """Raise ValueError unless ``root`` holds exactly this artifact's files, unchanged."""
+        from artvcs import materialize
+
+        materialize.verify(self, root or self._default_root())
+
+    @_logged
+    def file(self, root: str | None = None) -> str:
+        """Download a single-file artifact; return the file's path."""
+        entries = self._entry_map()
+        if len(entries) != 1:
+            raise UsageError(f"file() needs an artifact with exactly one file; {self.name} has {len(entries)}: use download()")
+        (path,) = entries
+        root = root or self._default_root()
+        self.download(root)
+        return os.path.join(root, *path.split("/"))
+
+    @_logged
+    def files(self, names: list[str] | None = None, per_page: int = 50):
+        """Iterate over the artifact's files (``File`` objects), ``per_page`` at a time."""
+        from artvcs.files import ArtifactFiles
+
+        return ArtifactFiles(self, names, per_page)
+
+    # -- lineage ----------------------------------------------------------------------
+    @_logged
+    def logged_by(self) -> "Run | None":
+        """The run that logged this version."""
+        from artvcs import lineage
+
+        return lineage.logged_by(self._context, self._source)
+
+    @_logged
+    def used_by(self) -> list["Run"]:
+        """The runs that used this version."""
+        from artvcs import lineage
+
+        return lineage.used_by(self._context, self._source)
+
+    @_logged
+    def json_encode(self) -> dict[str, Any]:
+        return {
+            "_type": "artifactVersion",
+            "_version": "v0",
+            "id": self.id,
+            "version": self.source_version,
+            "sequenceName": self._source.collection.name,
+            "usedAs": self._use_as,
+        }
+
+    def __repr__(self) -> str:
+        return f"<Artifact {self.name} type={self.type} state={self.state}>"
+
+    def __del__(self) -> None:
+        tmp = getattr(self, "_tmpdir", None)
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _entry_reference(entry: ArtifactManifestEntry, name: str | None) -> Entry:
+    """A reference to another artifact's entry: the bytes are already in the store."""
+    art = entry._artifact
+    if art is None or art.is_draft():
+        raise UsageError(f"add_reference: entry {entry.path!r} does not belong to a logged artifact")
+    uri = f"artvcs-artifact://{art.source_qualified_name}/{entry.path}"
+    path = normalize_entry_path(name if name is not None else entry.path)
+    return Entry(path, entry.digest, entry.size, uri, dict(entry.extra))
+
+
+def check_user_aliases(values: list[str]) -> list[str]:
+    """Validate aliases a user asks for (``latest`` tolerated: it is applied automatically)."""
+    return [check_alias(a) for a in values if a != _aliases.LATEST]

@@ -1,0 +1,129 @@
+"""Logging a draft: from entries in memory to a committed version.
+
+Order matters for crash safety: content is already in the store (staged at
+add time, or stored here for ``skip_cache`` entries), then the manifest
+objects, then one file-system flush, then the version ref (numbered by the
+plumbing), then aliases. A logged digest that equals an existing live
+version's creates nothing: that version is returned and the requested
+aliases move onto it.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from artvcs import aliases as _aliases
+from artvcs.plumbing import manifest as _manifest
+from artvcs.plumbing import versions as _versions
+from artvcs.plumbing.errors import CorruptObjectError, UsageError
+from artvcs.plumbing.hashing import hash_file
+from artvcs.plumbing.refs import CollectionId
+from artvcs.validation import ttl_to_record
+
+if TYPE_CHECKING:
+    from artvcs.artifact import Artifact
+    from artvcs.context import Context
+
+
+def _store_deferred(context: "Context", artifact: "Artifact") -> None:
+    """Store content that ``skip_cache`` left in place, checking it did not change since it was added."""
+    store = context.repo.store
+    for e in artifact._entry_map().values():
+        if e.ref is None and e.local_path and not store.has(e.digest):
+            digest, _ = store.put_file(e.local_path, "mutable")
+            if digest != e.digest:
+                raise CorruptObjectError(
+                    f"{e.local_path!r} changed after it was added as {e.path!r}: add it again, then log"
+                )
+
+
+def _check_content(context: "Context", artifact: "Artifact") -> None:
+    store = context.repo.store
+    for e in artifact._entry_map().values():
+        if e.ref is None and not store.has(e.digest):
+            raise CorruptObjectError(
+                f"content {e.digest} of {e.path!r} is not in the store: add the file again before logging"
+            )
+
+
+def log(context: "Context", artifact: "Artifact", run_ref: dict[str, Any] | None, aliases: list[str], tags: list[str] | None) -> _versions.Version:
+    """Commit ``artifact`` (a draft) as a version in ``context``'s project."""
+    from artvcs.artifact import check_user_aliases
+
+    repo = context.repo
+    git = repo.git
+    wanted = check_user_aliases(list(dict.fromkeys(list(artifact._aliases) + list(aliases))))
+    coll = CollectionId(context.entity, context.project, artifact._name)
+    tip = _versions.collection_tip(git, coll)
+    type_ = artifact._type or (tip.facts["type"] if tip else "unspecified")
+    if tip is not None and tip.facts.get("type") != type_:
+        raise UsageError(
+            f"artifact {artifact._name!r} already exists with type {tip.facts.get('type')!r}, not {type_!r}: "
+            "log it with the same type or choose another name"
+        )
+    if tip is not None and tip.kind == "link":
+        raise UsageError(f"{coll} is a portfolio: artifacts are linked into it (artifact.link), not logged")
+    artifact._type = type_
+    artifact._context = context
+    _store_deferred(context, artifact)
+    _check_content(context, artifact)
+
+    newest = _versions.latest(git, coll)
+    if artifact._incremental and newest is not None:
+        base = {e.path: e for e in _manifest.iter_entries(git, newest.manifest)}
+        entries = artifact._entry_map()
+        for p, e in base.items():
+            if p not in entries and artifact._changes.get(p, 1) is not None:
+                entries[p] = _entry_view(e, artifact)
+        tree = _manifest.update_manifest(git, newest.manifest, artifact._changes)
+    elif artifact._base_tree is not None and getattr(artifact, "_draft_of", None) == coll:
+        tree = _manifest.update_manifest(git, artifact._base_tree, artifact._changes)
+    else:
+        tree = _manifest.write_manifest(git, (e.to_entry() for e in artifact._entry_map().values()))
+    entries = [e.to_entry() for e in artifact._entry_map().values()]
+    digest, size, count = _manifest.summarize(entries)
+
+    existing = _same_digest(git, coll, digest)
+    if existing is not None:
+        version = existing
+    else:
+        facts = {
+            "kind": "version",
+            "type": type_,
+            "created_at": _versions.utcnow(),
+            "digest": digest,
+            "size": size,
+            "file_count": count,
+            "run": run_ref,
+            "attrs": {
+                "description": artifact._description,
+                "metadata": artifact._metadata,
+                "ttl": ttl_to_record(artifact._ttl),
+                "tags": list(tags or artifact._tags),
+            },
+        }
+        version = _versions.commit_version(git, coll, tree, facts, sync_path=repo.gitdir)
+    for alias in wanted:
+        _aliases.move_alias(git, coll, alias, version.commit, f"log {coll.name}:v{version.number}")
+    artifact._bind(version, version)
+    from artvcs import lifecycle
+
+    lifecycle.expire(context, coll)
+    return version
+
+
+def _entry_view(e, artifact):
+    from artvcs.artifact_manifest import ArtifactManifestEntry
+
+    return ArtifactManifestEntry(e, None, artifact)
+
+
+def _same_digest(git, coll: CollectionId, digest: str) -> _versions.Version | None:
+    """The live version of ``coll`` with this digest, newest first, if any."""
+    for n in reversed(_versions.live_numbers(git, coll)):
+        oid = _versions.version_commit(git, coll, n)
+        if oid is None:
+            continue
+        v = _versions.read_version(git, oid)
+        if v.facts.get("digest") == digest:
+            return v
+    return None

@@ -1,0 +1,51 @@
+"""Errors of the Python binding: one hierarchy under :class:`ArtvcsError`.
+
+The plumbing's errors are re-exported here, so ``artvcs.errors`` is the one
+place to catch from. Errors that W&B raises as builtins are also builtins
+here (``AttributeError``, ``ValueError``, ``KeyError``, ``FileNotFoundError``).
+"""
+from __future__ import annotations
+
+from artvcs.plumbing.errors import (  # noqa: F401  (re-exported)
+    ArtvcsError,
+    ConflictError,
+    CorruptObjectError,
+    FormatVersionError,
+    NotARepositoryError,
+    NotFoundError,
+    ObjectMissingError,
+    PathEscapeError,
+    UsageError,
+)
+
+
+class ArtifactNotLoggedError(ArtvcsError, AttributeError):
+    """The method or attribute needs a logged artifact, and this one is a draft."""
+
+    def __init__(self, artifact_name: str, attr: str) -> None:
+        super().__init__(
+            f"'{attr}' needs a logged artifact, but {artifact_name!r} is a draft: "
+            "log it first with run.log_artifact(artifact) or artifact.save()"
+        )
+
+
+class ArtifactFinalizedError(ArtvcsError, AttributeError):
+    """The artifact is finalized (logged); its contents cannot change."""
+
+    def __init__(self, artifact_name: str, attr: str) -> None:
+        super().__init__(
+            f"'{attr}' cannot change {artifact_name!r}: it is finalized. "
+            "Make a new version with artifact.new_draft() and log that instead"
+        )
+
+
+class EntryNotFoundError(NotFoundError):
+    """No entry with that path in the artifact (a KeyError)."""
+
+
+class DeletedArtifactError(ArtvcsError):
+    """The version was deleted; only its record remains."""
+
+
+class MediaDependencyError(ArtvcsError, ImportError):
+    """An optional library needed for media objects is not installed."""

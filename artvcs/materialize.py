@@ -1,0 +1,87 @@
+"""``download``, ``checkout`` and ``verify`` of a logged artifact, over plumbing.checkout.
+
+download writes the artifact's files (or those under ``path_prefix``) and
+leaves everything else in the folder alone; checkout makes the folder exactly
+the artifact; verify raises ValueError on any changed, missing or extra file.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from typing import TYPE_CHECKING
+
+from artvcs.plumbing import checkout as _checkout
+from artvcs.plumbing.errors import UsageError
+from artvcs.plumbing.manifest import Entry
+from artvcs.plumbing.paths import normalize_entry_path
+
+if TYPE_CHECKING:
+    from artvcs.artifact import Artifact
+
+ARTIFACT_SCHEME = "artvcs-artifact://"
+LINK_MODE_ENV = "ARTVCS_LINK_MODE"
+
+
+def _fetcher(artifact: "Artifact"):
+    store = artifact._context.repo.store
+
+    def fetch(entry: Entry, dest: str) -> None:
+        if entry.ref.startswith(ARTIFACT_SCHEME):
+            # A reference to another artifact's entry: its bytes are stored here.
+            with store.open(entry.digest) as src, open(dest, "wb") as out:
+                shutil.copyfileobj(src, out, 1024 * 1024)
+            return
+        from artvcs.references import fetch_reference
+
+        fetch_reference(entry, dest)
+
+    return fetch
+
+
+def _entries(artifact: "Artifact", path_prefix: str | None) -> list[Entry]:
+    entries = [e.to_entry() for e in artifact._entry_map().values()]
+    if path_prefix:
+        prefix = normalize_entry_path(path_prefix)
+        entries = [e for e in entries if e.path == prefix or e.path.startswith(prefix.rstrip("/") + "/") or e.path.startswith(prefix)]
+    return entries
+
+
+def _mode() -> str:
+    mode = os.environ.get(LINK_MODE_ENV, "auto")
+    if mode not in ("auto", "copy", "hardlink", "reflink", "symlink"):
+        raise UsageError(f"${LINK_MODE_ENV}={mode!r} is invalid: use auto, copy, hardlink, reflink or symlink")
+    return mode
+
+
+def download(artifact: "Artifact", root: str, allow_missing_references: bool, skip_cache: bool | None, path_prefix: str | None) -> str:
+    repo = artifact._context.repo
+    os.makedirs(root, exist_ok=True)
+    _checkout.materialize(
+        repo.store, _entries(artifact, path_prefix), root, mode=_mode(), prune=False,
+        statcache=repo.statcache, fetch_reference=_fetcher(artifact),
+        allow_missing_references=allow_missing_references,
+    )
+    repo.statcache.flush()
+    return os.path.abspath(root)
+
+
+def checkout(artifact: "Artifact", root: str, force: bool = True, mode: str | None = None) -> str:
+    repo = artifact._context.repo
+    os.makedirs(root, exist_ok=True)
+    _checkout.materialize(
+        repo.store, _entries(artifact, None), root, mode=mode or _mode(), prune=True,
+        statcache=repo.statcache, fetch_reference=_fetcher(artifact),
+        protect_untracked=not force,
+    )
+    repo.statcache.flush()
+    return os.path.abspath(root)
+
+
+def verify(artifact: "Artifact", root: str) -> None:
+    if not os.path.isdir(root):
+        raise UsageError(f"verify: {root!r} is not a folder; download the artifact there first")
+    problems = _checkout.verify_folder(_entries(artifact, None), root, artifact._context.repo.statcache)
+    if problems:
+        shown = "; ".join(f"{p} ({what})" for p, what in problems[:5])
+        more = f" and {len(problems) - 5} more" if len(problems) > 5 else ""
+        raise UsageError(f"verify: {root!r} does not match {artifact.name}: {shown}{more}")

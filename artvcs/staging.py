@@ -1,0 +1,126 @@
+"""Putting local files into the content store as they are added to a draft.
+
+``mutable`` (the default) copies the bytes into the store at add time, so the
+draft is a snapshot; ``immutable`` hard-links where it can; ``skip_cache``
+only hashes now and stores at log time (the file must not change between).
+The stat cache lets unchanged files skip both reading and hashing; many
+small files are handled by a thread pool.
+"""
+from __future__ import annotations
+
+import os
+import stat as _stat
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from artvcs.plumbing.errors import UsageError
+from artvcs.plumbing.hashing import hash_file
+from artvcs.plumbing.manifest import Entry
+from artvcs.plumbing.repository import Repository
+from artvcs.plumbing.statcache import StatCache, now_ns
+from artvcs.plumbing.store import POLICIES
+
+WORKERS = 8
+
+
+@dataclass(slots=True)
+class Staged:
+    """An entry and the local file it came from."""
+
+    entry: Entry
+    local_path: str
+
+
+def check_policy(policy: object) -> str:
+    if policy not in POLICIES:
+        raise UsageError(f'invalid policy {policy!r}: policy must be "mutable" or "immutable"')
+    return policy  # type: ignore[return-value]
+
+
+def _stage_one(repo: Repository, records: dict, path: str, entry_path: str, policy: str, skip_cache: bool, started: int) -> Staged:
+    st = os.stat(path)
+    known = StatCache.lookup(records, path, st)
+    if known is not None and repo.store.has(known):
+        repo.store.touch(known)  # keep it inside gc's grace period while the draft lives
+        return Staged(Entry(entry_path, known, st.st_size), path)
+    if skip_cache:
+        digest, size = hash_file(path)
+    else:
+        digest, size = repo.store.put_file(path, policy, known_digest=known)
+        # A copy of a file that changed while we read it is still a faithful
+        # snapshot, but its stat no longer describes it: don't cache that.
+    after = os.stat(path)
+    if (after.st_size, after.st_mtime_ns) == (st.st_size, st.st_mtime_ns) and size == st.st_size:
+        repo.statcache.record(path, st, digest, started)
+    return Staged(Entry(entry_path, digest, size), path)
+
+
+def stage_file(repo: Repository, local_path: str, entry_path: str, policy: str, skip_cache: bool) -> Staged:
+    """Hash (and store) one file."""
+    path = os.path.abspath(local_path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"add_file: {local_path!r} is not a file")
+    started = now_ns()
+    staged = _stage_one(repo, repo.statcache.load_one(path), path, entry_path, policy, skip_cache, started)
+    repo.statcache.flush()
+    return staged
+
+
+def walk_files(root: str) -> list[tuple[str, str]]:
+    """``(absolute path, path relative to root with /)`` for every file below ``root``.
+
+    Symlinks to files are followed (their content is added); symlinked
+    folders are not descended into (they could loop or lead outside the
+    folder) and are reported in one warning.
+    """
+    out: list[tuple[str, str]] = []
+    skipped: list[str] = []
+    stack = [(root, "")]
+    while stack:
+        folder, rel = stack.pop()
+        with os.scandir(folder) as it:
+            for de in it:
+                child_rel = f"{rel}/{de.name}" if rel else de.name
+                if de.is_dir(follow_symlinks=False):
+                    stack.append((de.path, child_rel))
+                elif de.is_symlink():
+                    try:
+                        target = os.stat(de.path)
+                    except FileNotFoundError:
+                        raise FileNotFoundError(f"add_dir: {de.path!r} is a dangling symbolic link") from None
+                    if _stat.S_ISDIR(target.st_mode):
+                        skipped.append(child_rel)
+                    elif _stat.S_ISREG(target.st_mode):
+                        out.append((de.path, child_rel))
+                elif de.is_file(follow_symlinks=False):
+                    out.append((de.path, child_rel))
+    if skipped:
+        warnings.warn(
+            f"add_dir: not following {len(skipped)} symbolic link(s) to folders: {', '.join(sorted(skipped)[:5])}",
+            stacklevel=3,
+        )
+    out.sort(key=lambda t: t[1])
+    return out
+
+
+def stage_dir(repo: Repository, local_path: str, prefix: str | None, policy: str, skip_cache: bool) -> list[Staged]:
+    """Hash (and store) every file below ``local_path``, in parallel."""
+    root = os.path.abspath(local_path)
+    if not os.path.isdir(root):
+        raise FileNotFoundError(f"add_dir: {local_path!r} is not a directory")
+    files = walk_files(root)
+    records = repo.statcache.load_prefix(root)
+    started = now_ns()
+
+    def one(item: tuple[str, str]) -> Staged:
+        path, rel = item
+        return _stage_one(repo, records, path, f"{prefix}/{rel}" if prefix else rel, policy, skip_cache, started)
+
+    if len(files) < 16:
+        staged = [one(f) for f in files]
+    else:
+        with ThreadPoolExecutor(WORKERS) as pool:
+            staged = list(pool.map(one, files, chunksize=64))
+    repo.statcache.flush()
+    return staged

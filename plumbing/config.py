@@ -1,0 +1,93 @@
+"""artvcs settings: ``.artifacts/config.yaml`` plus environment defaults.
+
+Resolution order for the entity: ``$ARTVCS_ENTITY``, ``entity`` in the
+config, git's ``user.name``, the OS user. For the project:
+``$ARTVCS_PROJECT``, ``project`` in the config, the name of the folder that
+holds ``.artifacts/``. Names derived from free text are slugged so they
+satisfy the name rules. Per-project settings (the default ttl) live under
+``projects.<name>``.
+"""
+from __future__ import annotations
+
+import getpass
+import os
+from typing import Any
+
+import yaml
+
+from .errors import UsageError
+from .names import check_name, slug
+
+HEADER = "# artvcs settings (YAML). See artvcs-format(5) and artvcs(1).\n"
+
+
+def load(config_path: str) -> dict[str, Any]:
+    try:
+        with open(config_path, encoding="utf-8") as f:
+            data = yaml.safe_load(f) or {}
+    except FileNotFoundError:
+        return {}
+    except yaml.YAMLError as e:
+        raise UsageError(f"{config_path} is not valid YAML: {e}; fix or remove it") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"{config_path} must hold a YAML mapping, not {type(data).__name__}")
+    return data
+
+
+def save(config_path: str, data: dict[str, Any]) -> None:
+    """Write the config atomically (temp file + rename)."""
+    tmp = config_path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(HEADER)
+        yaml.safe_dump(data, f, sort_keys=True, default_flow_style=False)
+    os.replace(tmp, config_path)
+
+
+def _git_user_name() -> str | None:
+    try:
+        import pygit2
+
+        cfg = pygit2.Config.get_global_config()
+        return cfg["user.name"] if "user.name" in cfg else None
+    except (OSError, KeyError, ImportError, Exception):  # no global config file at all
+        return None
+
+
+def default_entity(config_path: str | None) -> str:
+    env = os.environ.get("ARTVCS_ENTITY")
+    if env:
+        return check_name(env, "entity ($ARTVCS_ENTITY)")
+    if config_path:
+        value = load(config_path).get("entity")
+        if value:
+            return check_name(str(value), "entity (config.yaml)")
+    name = _git_user_name()
+    if name:
+        return slug(name)
+    try:
+        return slug(getpass.getuser())
+    except Exception:
+        return "local"
+
+
+def default_project(config_path: str | None, worktree: str | None) -> str:
+    env = os.environ.get("ARTVCS_PROJECT")
+    if env:
+        return check_name(env, "project ($ARTVCS_PROJECT)")
+    if config_path:
+        value = load(config_path).get("project")
+        if value:
+            return check_name(str(value), "project (config.yaml)")
+    return slug(os.path.basename(os.path.abspath(worktree or os.getcwd()))) or "default"
+
+
+def project_ttl(config_path: str, project: str) -> float | None:
+    """The default ttl in seconds for versions of ``project`` (None: never expire)."""
+    data = load(config_path)
+    proj = (data.get("projects") or {}).get(project) or {}
+    value = proj.get("ttl", data.get("ttl"))
+    if value is None:
+        return None
+    if not isinstance(value, (int, float)) or value <= 0:
+        raise UsageError(f"ttl {value!r} in config.yaml is invalid: use a positive number of seconds or null")
+    return float(value)
