@@ -133,6 +133,7 @@ class Artifact:
         self._metadata = copy.deepcopy(a.get("metadata") or {})
         self._ttl = ttl_from_record(a.get("ttl", ArtifactTTL.INHERIT))
         self._tags = list(a.get("tags") or [])
+        self._updated_at = a.get("updated_at")
         self._aliases = _aliases.aliases_of(self._context.repo.git, self._version)
         self._saved = {
             "description": self._description,
@@ -246,10 +247,8 @@ class Artifact:
     @property
     @_logged
     def updated_at(self) -> str:
-        hist = _attrs.history(self._context.repo.git, self._source.collection, self._source.number)
-        if not hist:
-            return self.created_at
-        return _dt.datetime.fromtimestamp(hist[-1]["time"], _dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        """When an attribute or alias was last edited (the creation time if never)."""
+        return self._updated_at or self.created_at
 
     @property
     def state(self) -> str:

@@ -14,6 +14,7 @@ from artvcs import aliases as _aliases
 from artvcs.plumbing import attrs as _attrs
 from artvcs.plumbing import links as _links
 from artvcs.plumbing.errors import UsageError
+from artvcs.plumbing.versions import utcnow
 from artvcs.validation import check_metadata
 
 if TYPE_CHECKING:
@@ -53,7 +54,8 @@ def save_edits(artifact: "Artifact") -> None:
             )
 
     if changed:
-        fields = dict((k, record[k]) for k in changed)
+        fields = {k: record[k] for k in changed}
+        fields["updated_at"] = utcnow()
 
         def edit(cur: dict) -> dict:
             cur.update(fields)
@@ -70,7 +72,7 @@ def save_edits(artifact: "Artifact") -> None:
         now = sorted(set(_aliases.aliases_of(git, version)) - {_aliases.LATEST})
         _attrs.edit_attrs(
             git, source.collection, source.number, source.facts.get("attrs", {}),
-            lambda cur: dict(cur, aliases=now),
+            lambda cur: dict(cur, aliases=now, updated_at=utcnow()),
             "aliases " + " ".join([f"+{a}" for a in added] + [f"-{a}" for a in removed]),
         )
     artifact._load_attrs()

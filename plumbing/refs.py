@@ -131,11 +131,13 @@ def _conflict(name: str, expected, actual) -> str:
 
 def iter_refs(repo: pygit2.Repository, prefix: str = "refs/") -> Iterator[tuple[str, pygit2.Oid]]:
     """``(name, target)`` of every direct ref under ``prefix``, sorted by name."""
-    names = sorted(n for n in repo.references if n.startswith(prefix))
-    for n in names:
-        ref = repo.references.get(n)
-        if ref is not None and ref.type == pygit2.GIT_REF_OID:
-            yield n, ref.target
+    found = [
+        (ref.name, ref.target)
+        for ref in repo.references.iterator()
+        if ref.name.startswith(prefix) and ref.type == pygit2.enums.ReferenceType.DIRECT
+    ]
+    found.sort()
+    yield from found
 
 
 def reflog(repo: pygit2.Repository, name: str) -> list[tuple[str | None, str | None, str, int]]:

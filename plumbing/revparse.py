@@ -47,6 +47,10 @@ def resolve_in(repo: pygit2.Repository, coll: CollectionId, selector: str, spec:
     oid = refs.read(repo, coll.alias_ref(selector))
     if oid is None and VERSION_RE.match(selector):
         oid = versions.version_commit(repo, coll, int(selector[1:]))
+        if oid is None:  # a deleted version is still in the chain: readable, state DELETED
+            for v in versions.chain(repo, coll):
+                if v.number == int(selector[1:]):
+                    return v
     if oid is None and _HEX.match(selector):
         matches = [
             v for v in versions.iter_versions(repo, coll)

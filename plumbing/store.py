@@ -68,6 +68,7 @@ class ContentStore:
         """Store ``data``; return its digest. Already-present content is not rewritten."""
         digest = digest or hash_bytes(data)
         if self.has(digest):
+            self.touch(digest)  # a draft now needs it: restart gc's grace period
             return digest
         fd, tmp = self._tmp(digest)
         try:
@@ -92,6 +93,7 @@ class ContentStore:
         if policy not in POLICIES:
             raise UsageError(f"invalid policy {policy!r}: must be 'mutable' or 'immutable'")
         if known_digest and self.has(known_digest):
+            self.touch(known_digest)
             return known_digest, os.stat(path).st_size
         st = os.stat(path)
         if policy == "immutable":

@@ -1,0 +1,117 @@
+"""Logging: version numbers, digests, aliases, incremental, new_draft, types."""
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+import artvcs
+
+
+def _draft(name, files, *extra, type_="dataset", **kw):
+    a = artvcs.Artifact(name, type=type_, **kw)
+    a.add_dir(str(files))
+    for path, text in extra:
+        with a.new_file(path) as f:
+            f.write(text)
+    return a
+
+
+def test_versions_count_up_and_latest_moves(project, files):
+    with artvcs.init(job_type="t") as run:
+        v0 = run.log_artifact(_draft("ds", files), aliases=["best"])
+        v1 = run.log_artifact(_draft("ds", files, ("x.txt", "1")))
+        v2 = run.log_artifact(_draft("ds", files, ("x.txt", "2")), aliases=["best"])
+    assert [v0.version, v1.version, v2.version] == ["v0", "v1", "v2"]
+    assert v2.name == "ds:v2" and v2.qualified_name == "me/proj/ds:v2"
+    api = artvcs.Api()
+    assert api.artifact("ds").version == "v2"
+    assert api.artifact("ds:latest").commit_hash == v2.commit_hash
+    assert api.artifact("ds:best").version == "v2", "an alias names one version per collection"
+    assert api.artifact("ds:v0").aliases == []
+    assert api.artifact("ds:v2").aliases == ["latest", "best"]
+    assert v2.state == "COMMITTED" and v2.commit_hash == v2.id
+    log = subprocess.run(["git", "--git-dir", str(project / ".artifacts"), "log", "--format=%s", "refs/collections/me/proj/ds"],
+                         capture_output=True, text=True, check=True).stdout.split("\n")
+    assert log[:3] == ["ds v2", "ds v1", "ds v0"]
+
+
+def test_same_digest_creates_no_version(project, files):
+    with artvcs.init() as run:
+        first = run.log_artifact(_draft("ds", files, description="first"))
+        again = run.log_artifact(_draft("ds", files, description="second"), aliases=["again"])
+    assert again.version == first.version == "v0"
+    assert again.description == "first"
+    assert "again" in artvcs.Api().artifact("ds:v0").aliases
+    assert len(artvcs.Api().artifacts("dataset", "ds")) == 1
+
+
+def test_digest_ignores_metadata_name_and_order(project, files):
+    a = _draft("one", files, metadata={"a": 1}, description="x")
+    b = artvcs.Artifact("two", type="model", metadata={"b": 2})
+    for p in sorted((files).rglob("*"), reverse=True):
+        if p.is_file():
+            b.add_file(str(p), name=str(p.relative_to(files)))
+    assert a.digest == b.digest
+    c = _draft("one", files, ("more.txt", "m"))
+    assert c.digest != a.digest
+
+
+def test_type_is_fixed_per_collection(project, files):
+    with artvcs.init() as run:
+        run.log_artifact(_draft("ds", files))
+        with pytest.raises(ValueError, match="type 'dataset'"):
+            run.log_artifact(_draft("ds", files, ("x", "y"), type_="model"))
+    assert len(artvcs.Api().artifacts("dataset", "ds")) == 1
+
+
+def test_incremental_logs_the_union(project, files):
+    with artvcs.init() as run:
+        run.log_artifact(_draft("ds", files))
+        inc = artvcs.Artifact("ds", "dataset", incremental=True)
+        with inc.new_file("extra.txt") as f:
+            f.write("extra")
+        run.log_artifact(inc)
+    got = artvcs.Api().artifact("ds:v1")
+    assert sorted(got.manifest.entries) == ["a.txt", "b.txt", "extra.txt", "sub/c.bin"]
+
+
+def test_new_draft_copies_contents_not_aliases(project, files):
+    with artvcs.init() as run:
+        v0 = run.log_artifact(_draft("ds", files, description="d", metadata={"k": 1}), aliases=["best"])
+        d = v0.new_draft()
+        assert d.is_draft() and d.type == "dataset" and d.description == "d" and d.metadata == {"k": 1}
+        assert d.aliases == []
+        d.remove("sub")
+        with d.new_file("new.txt") as f:
+            f.write("n")
+        v1 = run.log_artifact(d)
+    assert v1.version == "v1"
+    assert sorted(v1.manifest.entries) == ["a.txt", "b.txt", "new.txt"]
+    assert sorted(artvcs.Api().artifact("ds:v0").manifest.entries) == ["a.txt", "b.txt", "sub/c.bin"]
+    assert artvcs.Api().artifact("ds:best").version == "v0"
+
+
+def test_log_a_path_and_module_level_functions(project, files):
+    run = artvcs.init(job_type="t")
+    art = artvcs.log_artifact(str(files), name="folder", type="dataset")
+    assert art.version == "v0" and art.file_count == 3
+    used = artvcs.use_artifact("folder:latest")
+    assert used.commit_hash == art.commit_hash
+    assert artvcs.run is run
+    artvcs.finish()
+    assert artvcs.run is None
+    assert [r.id for r in used.used_by()] == [run.id]
+
+
+def test_aliases_validation(project, files):
+    with artvcs.init() as run:
+        for bad in ["v3", "a/b", "a:b", ""]:
+            with pytest.raises(ValueError):
+                run.log_artifact(_draft("ds", files), aliases=[bad])
+        assert not artvcs.Api().artifact_exists("ds")
+        art = run.log_artifact(_draft("ds", files), aliases=["ok"])
+    art.aliases.append("v9")
+    with pytest.raises(ValueError, match="v9"):
+        art.save()
+    assert artvcs.Api().artifact("ds:v0").aliases == ["latest", "ok"]
