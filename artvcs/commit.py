@@ -9,6 +9,7 @@ aliases move onto it.
 """
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from artvcs import aliases as _aliases
@@ -38,8 +39,9 @@ def _store_deferred(context: "Context", artifact: "Artifact") -> None:
 
 def _check_content(context: "Context", artifact: "Artifact") -> None:
     store = context.repo.store
+    exists = os.path.exists
     for e in artifact._entry_map().values():
-        if e.ref is None and not store.has(e.digest):
+        if e.ref is None and not exists(store._path(e.digest)):
             raise CorruptObjectError(
                 f"content {e.digest} of {e.path!r} is not in the store: add the file again before logging"
             )

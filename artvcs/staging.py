@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from artvcs.plumbing.errors import UsageError
-from artvcs.plumbing.hashing import hash_file
+from artvcs.plumbing.hashing import MMAP_THRESHOLD, hash_file
 from artvcs.plumbing.manifest import Entry
 from artvcs.plumbing.repository import Repository
 from artvcs.plumbing.statcache import StatCache, now_ns
@@ -41,17 +41,25 @@ def check_policy(policy: object) -> str:
 def _stage_one(repo: Repository, records: dict, path: str, entry_path: str, policy: str, skip_cache: bool, started: int) -> Staged:
     st = os.stat(path)
     known = StatCache.lookup(records, path, st)
-    if known is not None and repo.store.has(known):
-        repo.store.touch(known)  # keep it inside gc's grace period while the draft lives
+    store = repo.store
+    if known is not None and os.path.exists(store._path(known)):
         return Staged(Entry(entry_path, known, st.st_size), path)
-    if skip_cache:
-        digest, size = hash_file(path)
+    if skip_cache or policy == "immutable" or st.st_size >= MMAP_THRESHOLD:
+        if skip_cache:
+            digest, size = hash_file(path)
+        else:
+            digest, size = store.put_file(path, policy)
+        after = os.stat(path)
     else:
-        digest, size = repo.store.put_file(path, policy, known_digest=known)
-        # A copy of a file that changed while we read it is still a faithful
-        # snapshot, but its stat no longer describes it: don't cache that.
-    after = os.stat(path)
-    if (after.st_size, after.st_mtime_ns) == (st.st_size, st.st_mtime_ns) and size == st.st_size:
+        # The hot path for small files: one read, one hash, one write.
+        with open(path, "rb") as f:
+            data = f.read()
+            after = os.fstat(f.fileno())
+        size = len(data)
+        digest = store.put_bytes(data)
+    # A file that changed while we read it was still snapshotted faithfully,
+    # but its stat no longer describes those bytes: don't cache that.
+    if (after.st_size, after.st_mtime_ns, after.st_ctime_ns) == (st.st_size, st.st_mtime_ns, st.st_ctime_ns) and size == st.st_size:
         repo.statcache.record(path, st, digest, started)
     return Staged(Entry(entry_path, digest, size), path)
 
@@ -120,7 +128,10 @@ def stage_dir(repo: Repository, local_path: str, prefix: str | None, policy: str
     if len(files) < 16:
         staged = [one(f) for f in files]
     else:
+        # One task per slice, not per file: futures cost more than a small file.
+        step = max(16, len(files) // (WORKERS * 4))
+        slices = [files[i : i + step] for i in range(0, len(files), step)]
         with ThreadPoolExecutor(WORKERS) as pool:
-            staged = list(pool.map(one, files, chunksize=64))
+            staged = [s for part in pool.map(lambda sl: [one(f) for f in sl], slices) for s in part]
     repo.statcache.flush()
     return staged

@@ -7,6 +7,7 @@ size (mapped pages are page cache, not heap) and both cores are used.
 from __future__ import annotations
 
 import os
+import re
 
 import blake3
 
@@ -33,10 +34,9 @@ def hash_file(path: str | os.PathLike) -> tuple[str, int]:
     return blake3.blake3(data).hexdigest(), len(data)
 
 
+_DIGEST_RE = re.compile(r"[0-9a-f]{64}")
+
+
 def is_digest(value: object) -> bool:
     """True if ``value`` is a full lowercase blake3 hex digest."""
-    return (
-        isinstance(value, str)
-        and len(value) == DIGEST_HEX_LEN
-        and all(c in "0123456789abcdef" for c in value)
-    )
+    return isinstance(value, str) and _DIGEST_RE.fullmatch(value) is not None
