@@ -1,0 +1,254 @@
+"""artvcs benchmark: every figure beside the machine's own limit, measured in the same run.
+
+Usage: python bench/run.py [--quick] [--work DIR] [--runs N] [--only NAME,...]
+
+It generates its data deterministically under --work (default ./bench-work,
+and nothing is written anywhere else): a small set of many 1-16 KiB files in
+200 folders, the same set with 1 % of files modified and 1 % added, and two
+large files of random bytes. Each operation runs --runs times, each run in a
+fresh child process so that peak RSS is the operation's own; the table shows
+the median and min-max wall time, throughput, peak RSS, and the limit
+(cp -a, cp -al, raw blake3, reading the bytes) with the ratio to it. Speed is
+reported, never asserted: machines are shared and noisy, ratios travel.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CHILD = os.path.join(HERE, "child.py")
+
+
+def gen_small(root: str, files: int, folders: int, seed: int = 1) -> int:
+    """``files`` files of 1-16 KiB in ``folders`` folders; returns total bytes."""
+    rnd = random.Random(seed)
+    total = 0
+    per = files // folders
+    for d in range(folders):
+        folder = os.path.join(root, f"d{d:03d}")
+        os.makedirs(folder, exist_ok=True)
+        for i in range(per):
+            data = rnd.randbytes(rnd.randint(1024, 16384))
+            total += len(data)
+            with open(os.path.join(folder, f"f{i:04d}.bin"), "wb") as f:
+                f.write(data)
+    return total
+
+
+def gen_edit(src: str, dst: str) -> None:
+    """A copy of ``src`` with 1 % of files modified and 1 % added."""
+    shutil.copytree(src, dst, symlinks=True)
+    apply_edit(dst)
+
+
+def apply_edit(root: str, seed: int = 2) -> None:
+    """Modify 1 % of the files under ``root`` in place and add 1 % more."""
+    rnd = random.Random(seed)
+    paths = sorted(os.path.join(r, f) for r, _, fs in os.walk(root) for f in fs)
+    n = max(1, len(paths) // 100)
+    for p in rnd.sample(paths, n):
+        with open(p, "r+b") as f:
+            f.write(rnd.randbytes(64))
+    for i in range(n):
+        folder = os.path.dirname(paths[rnd.randrange(len(paths))])
+        with open(os.path.join(folder, f"new{i:04d}.bin"), "wb") as f:
+            f.write(rnd.randbytes(rnd.randint(1024, 16384)))
+
+
+def gen_large(path: str, size: int, seed: int) -> None:
+    rnd = random.Random(seed)
+    chunk = 8 << 20
+    with open(path, "wb") as f:
+        left = size
+        while left:
+            n = min(chunk, left)
+            f.write(rnd.randbytes(n))
+            left -= n
+
+
+def child(op: str, **args) -> dict:
+    """Run one operation in a fresh interpreter; it reports seconds, peak RSS and extras."""
+    out = subprocess.run([sys.executable, CHILD, op, json.dumps(args)], capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"{op} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def shell(cmd: list[str], before=None) -> float:
+    if before:
+        before()
+    t = time.perf_counter()
+    subprocess.run(cmd, check=True)
+    return time.perf_counter() - t
+
+
+def rm(path: str) -> None:
+    if os.path.lexists(path):
+        subprocess.run(["chmod", "-R", "u+w", path], check=False)
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def measure(runs: int, fn) -> list[dict]:
+    return [fn(i) for i in range(runs)]
+
+
+def summary(results: list[dict]) -> dict:
+    secs = [r["seconds"] for r in results]
+    return {
+        "median": statistics.median(secs),
+        "min": min(secs),
+        "max": max(secs),
+        "rss_mib": max(r.get("rss_kib", 0) for r in results) / 1024,
+        "extra": results[-1].get("extra", {}),
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="small data, one run each (under a minute)")
+    ap.add_argument("--work", default=os.path.join(os.getcwd(), "bench-work"))
+    ap.add_argument("--runs", type=int, default=None)
+    ap.add_argument("--only", default="", help="comma-separated operation names")
+    ap.add_argument("--json", dest="json_out", default=None, help="also write the results as JSON here")
+    a = ap.parse_args()
+    quick = a.quick
+    runs = a.runs or (1 if quick else 3)
+    n_small, n_folders = (2000, 20) if quick else (20000, 200)
+    large = (64 << 20) if quick else (1 << 30)
+    million = 100_000 if quick else 1_000_000
+    only = set(filter(None, a.only.split(",")))
+    work = os.path.abspath(a.work)
+    os.makedirs(work, exist_ok=True)
+    small, edited, big = (os.path.join(work, n) for n in ("small", "small-edited", "large"))
+    print(f"artvcs bench: {'quick' if quick else 'full'}, {runs} run(s) each, data in {work}", file=sys.stderr)
+    if not os.path.isdir(small) or len([1 for _, _, fs in os.walk(small) for _ in fs]) != n_small:
+        rm(small), rm(edited)
+        gen_small(small, n_small, n_folders)
+    if not os.path.isdir(edited):
+        gen_edit(small, edited)
+    os.makedirs(big, exist_ok=True)
+    bigs = [os.path.join(big, f"blob{i}.bin") for i in range(2)]
+    for i, p in enumerate(bigs):
+        if not os.path.exists(p) or os.path.getsize(p) != large:
+            gen_large(p, large, seed=10 + i)
+    small_bytes = sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(small) for f in fs)
+    rows: list[tuple] = []
+
+    def want(name: str) -> bool:
+        return not only or name in only
+
+    def limit_cp(flag: str, src: str) -> list[dict]:
+        dst = os.path.join(work, "cp-target")
+        out = [{"seconds": shell(["cp", flag, src, dst], before=lambda: rm(dst))} for _ in range(runs)]
+        rm(dst)
+        return out
+
+    lim = {}
+    lim["cp -a small"] = summary(limit_cp("-a", small))
+    lim["cp -al small"] = summary(limit_cp("-al", small))
+    lim["blake3 1 file"] = summary(measure(max(runs, 3), lambda i: child("raw_blake3", path=bigs[0])))
+    lim["read 1 file"] = summary(measure(runs, lambda i: child("read", path=bigs[0])))
+    lim["cp large"] = summary(limit_cp("-a", big))
+    for k, v in lim.items():
+        print(f"limit {k}: median {v['median']:.3f}s", file=sys.stderr)
+
+    def fresh_repo(i: int) -> str:
+        proj = os.path.join(work, f"proj-{i}")
+        rm(proj)
+        os.makedirs(proj)
+        return proj
+
+    def row(name, res, nbytes, limit_name, target, note=""):
+        s = summary(res)
+        limit = lim[limit_name]["min"] if limit_name in ("blake3 1 file",) else lim[limit_name]["median"] if limit_name else None
+        ratio = s["median"] / limit if limit else None
+        thr = nbytes / s["median"] / 1e6 if nbytes and s["median"] else None
+        rows.append((name, s, thr, limit_name, limit, ratio, target, note))
+        print(f"done {name}: {s['median']:.3f}s", file=sys.stderr)
+
+    if want("hash"):
+        row("hash 1 large file", measure(runs, lambda i: child("hash", path=bigs[0])), large, "blake3 1 file", "≥0.8× blake3 (ratio ≤1.25)")
+    if want("log"):
+        res = measure(runs, lambda i: child("log", proj=fresh_repo(i), src=small, policy="mutable"))
+        row("log small set (copy)", res, small_bytes, "cp -a small", "≤1.0× cp -a", f"{n_small} files")
+    if want("log-immutable"):
+        res = measure(runs, lambda i: child("log", proj=fresh_repo(i), src=small, policy="immutable"))
+        row("log small set (immutable)", res, small_bytes, "cp -al small", "≤3× cp -al")
+    if want("relog"):
+        def relog(i):
+            proj = fresh_repo(i)
+            tmp = os.path.join(work, "relog-src")
+            rm(tmp)
+            shutil.copytree(small, tmp, symlinks=True)  # copy2: old mtimes, as a dataset at rest
+            first = child("log", proj=proj, src=tmp, policy="mutable")
+            apply_edit(tmp)
+            r = child("log", proj=proj, src=tmp, policy="mutable")
+            r["extra"] = {"first_s": first["seconds"], **r.get("extra", {})}
+            rm(tmp)
+            return r
+
+        res = measure(runs, relog)
+        first = statistics.median(r["extra"]["first_s"] for r in res)
+        s = summary(res)
+        rows.append(("re-log after 1 % edit", s, None, "first log", first, s["median"] / first, "≤0.05× first log", ""))
+    if want("log-large"):
+        res = measure(runs, lambda i: child("log", proj=fresh_repo(i), src=big, policy="mutable"))
+        row("log 2 large files", res, 2 * large, "cp large", "≤1.5× cp")
+    if want("checkout"):
+        proj = fresh_repo(99)
+        child("log", proj=proj, src=small, policy="mutable")
+        for mode, limit, target in (("copy", "cp -a small", "≤1.0× cp -a"), ("hardlink", "cp -al small", "≤2× cp -al"), ("reflink", "cp -a small", "auto fallback"), ("auto", "cp -a small", "")):
+            dst = os.path.join(work, "co")
+            res = measure(runs, lambda i: (rm(dst), child("checkout", proj=proj, dst=dst, mode=mode))[1])
+            row(f"checkout ({mode})", res, small_bytes, limit, target, f"mode used: {res[-1]['extra'].get('mode')}")
+        res = measure(runs, lambda i: child("checkout", proj=proj, dst=dst, mode="copy"))
+        row("checkout onto up-to-date folder", res, None, "cp -al small", "≈ a stat per file")
+        res = measure(runs, lambda i: child("verify", proj=proj, dst=dst))
+        row("verify checked-out folder", res, small_bytes, "cp -a small", "")
+    if want("diff"):
+        proj = fresh_repo(98)
+        child("log", proj=proj, src=small, policy="mutable")
+        child("log", proj=proj, src=edited, policy="mutable")
+        row("diff v0 v1", measure(runs, lambda i: child("diff", proj=proj)), None, None, "", "")
+    if want("startup"):
+        exe = os.path.join(os.path.dirname(sys.executable), "artvcs")
+        res = [{"seconds": shell([exe, "--version"])} for _ in range(max(runs, 5))]
+        row("artvcs --version", res, None, None, "≤0.1 s", "")
+    if want("million"):
+        proj = fresh_repo(97)
+        res = measure(1, lambda i: child("million", proj=proj, n=million))
+        s = summary(res)
+        for k, v in s["extra"].items():
+            rows.append((f"{million:,} entries: {k}", {**s, "median": v, "min": v, "max": v}, None, None, None, None, "works; linear", ""))
+    print_table(rows, lim, quick)
+    if a.json_out:
+        with open(a.json_out, "w") as f:
+            json.dump({"rows": [r[0:1] + (r[1],) + r[2:] for r in rows], "limits": lim}, f, indent=1, default=str)
+    return 0
+
+
+def print_table(rows, lim, quick) -> None:
+    print(f"\nartvcs benchmark ({'quick' if quick else 'full'}) — {platform.node()}, {os.cpu_count()} cores, "
+          f"{platform.python_implementation()} {platform.python_version()}, {time.strftime('%Y-%m-%d %H:%M')}")
+    print("limits (same run, same bytes): " + ", ".join(f"{k} {v['median']:.3f}s" for k, v in lim.items()))
+    hdr = f"{'operation':34} {'median':>8} {'min–max':>15} {'MB/s':>7} {'RSS MiB':>8} {'limit':>16} {'ratio':>7}  target / note"
+    print(hdr)
+    print("-" * len(hdr))
+    for name, s, thr, limit_name, limit, ratio, target, note in rows:
+        mm = f"{s['min']:.3f}–{s['max']:.3f}"
+        lim_s = f"{limit_name} {limit:.3f}" if limit else ""
+        print(f"{name:34} {s['median']:8.3f} {mm:>15} {thr or 0:7.0f} {s['rss_mib']:8.1f} {lim_s:>16} "
+              f"{(f'{ratio:.2f}×' if ratio else ''):>7}  {target} {note}".rstrip())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
