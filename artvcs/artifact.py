@@ -103,6 +103,9 @@ class Artifact:
         self._source: _versions.Version | None = None  # the original version
         self._saved: dict[str, Any] = {}
         self._tmpdir: str | None = None
+        self._held: list[str] = []  # digests this draft needs; see _hold()
+        self._draft_record = None
+        self._deferred: dict[str, str] = {}  # entry path -> local file, for skip_cache
 
     # -- construction from a logged version -----------------------------------
     @classmethod
@@ -365,10 +368,12 @@ class Artifact:
                 "pass overwrite=True (add_file) or merge=True (add_dir) to replace it"
             )
         item = ArtifactManifestEntry(staged_entry, local_path, self)
+        if staged_entry.ref is None:
+            self._held.append(staged_entry.digest)
         entries[item.path] = item
         self._changes[item.path] = staged_entry
         if local_path:
-            self._local_paths[os.path.abspath(local_path)] = item.path
+            self._local_paths[local_path if local_path[0] == "/" else os.path.abspath(local_path)] = item.path
         return item
 
     @_draft
@@ -394,7 +399,11 @@ class Artifact:
             stem, dot, ext = base.partition(".")
             tmp_name = f"{stem}.{staged.entry.digest[:20]}{dot}{ext}"
             staged.entry.path = f"{folder}/{tmp_name}" if folder else tmp_name
-        return self._put(staged.entry, staged.local_path, overwrite, "add_file")
+        item = self._put(staged.entry, staged.local_path, overwrite, "add_file")
+        if skip_cache:
+            self._deferred[item.path] = staged.local_path
+        self._hold()
+        return item
 
     @_draft
     def add_dir(
@@ -423,6 +432,9 @@ class Artifact:
                     )
         for s in staged:
             self._put(s.entry, s.local_path, True, "add_dir")
+            if skip_cache:
+                self._deferred[s.entry.path] = s.local_path
+        self._hold()
 
     @_draft
     def add_reference(self, uri, name: str | None = None, checksum: bool = True, max_objects: int | None = None) -> list[ArtifactManifestEntry]:
@@ -443,6 +455,7 @@ class Artifact:
         for path, data in parts.items():
             digest = store.put_bytes(data)
             self._put(Entry(normalize_entry_path(path), digest, len(data)), None, True, "add")
+        self._hold()
         return self._entry_map()[media.json_path(obj, normalize_entry_path(name))]
 
     def __setitem__(self, name: str, item) -> ArtifactManifestEntry:
@@ -480,6 +493,22 @@ class Artifact:
         for local, p in list(self._local_paths.items()):
             if p in doomed:
                 del self._local_paths[local]
+
+    def _hold(self) -> None:
+        """Record the digests this draft needs, so gc keeps them until it is logged."""
+        if not self._held:
+            return
+        if self._draft_record is None:
+            from artvcs.plumbing.drafts import DraftRecord
+
+            self._draft_record = DraftRecord(self._repo().gitdir)
+        self._draft_record.add(self._held)
+        self._held = []
+
+    def _release(self) -> None:
+        if self._draft_record is not None:
+            self._draft_record.close()
+            self._draft_record = None
 
     def get_added_local_path_name(self, local_path: str) -> str | None:
         """The entry path a local file was added under, or None."""
@@ -656,6 +685,8 @@ class Artifact:
         return f"<Artifact {self.name} type={self.type} state={self.state}>"
 
     def __del__(self) -> None:
+        if getattr(self, "_draft_record", None) is not None:
+            self._draft_record.close()
         tmp = getattr(self, "_tmpdir", None)
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)

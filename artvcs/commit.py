@@ -9,7 +9,6 @@ aliases move onto it.
 """
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Any
 
 from artvcs import aliases as _aliases
@@ -28,23 +27,14 @@ if TYPE_CHECKING:
 def _store_deferred(context: "Context", artifact: "Artifact") -> None:
     """Store content that ``skip_cache`` left in place, checking it did not change since it was added."""
     store = context.repo.store
-    for e in artifact._entry_map().values():
-        if e.ref is None and e.local_path and not store.has(e.digest):
-            digest, _ = store.put_file(e.local_path, "mutable")
-            if digest != e.digest:
-                raise CorruptObjectError(
-                    f"{e.local_path!r} changed after it was added as {e.path!r}: add it again, then log"
-                )
-
-
-def _check_content(context: "Context", artifact: "Artifact") -> None:
-    store = context.repo.store
-    exists = os.path.exists
-    for e in artifact._entry_map().values():
-        if e.ref is None and not exists(store._path(e.digest)):
-            raise CorruptObjectError(
-                f"content {e.digest} of {e.path!r} is not in the store: add the file again before logging"
-            )
+    entries = artifact._entry_map()
+    for path, local in artifact._deferred.items():
+        e = entries.get(path)
+        if e is None or e.ref is not None or store.has(e.digest):
+            continue
+        digest, _ = store.put_file(local, "mutable")
+        if digest != e.digest:
+            raise CorruptObjectError(f"{local!r} changed after it was added as {path!r}: add it again, then log")
 
 
 def log(context: "Context", artifact: "Artifact", run_ref: dict[str, Any] | None, aliases: list[str], tags: list[str] | None) -> _versions.Version:
@@ -67,21 +57,20 @@ def log(context: "Context", artifact: "Artifact", run_ref: dict[str, Any] | None
     artifact._type = type_
     artifact._context = context
     _store_deferred(context, artifact)
-    _check_content(context, artifact)
 
     newest = _versions.latest(git, coll)
+    current = artifact._entry_map()
+    tree = None
     if artifact._incremental and newest is not None:
-        base = {e.path: e for e in _manifest.iter_entries(git, newest.manifest)}
-        entries = artifact._entry_map()
-        for p, e in base.items():
-            if p not in entries and artifact._changes.get(p, 1) is not None:
-                entries[p] = _entry_view(e, artifact)
+        for e in _manifest.iter_entries(git, newest.manifest):
+            if e.path not in current and artifact._changes.get(e.path, 1) is not None:
+                current[e.path] = _entry_view(e, artifact)
         tree = _manifest.update_manifest(git, newest.manifest, artifact._changes)
     elif artifact._base_tree is not None and getattr(artifact, "_draft_of", None) == coll:
         tree = _manifest.update_manifest(git, artifact._base_tree, artifact._changes)
-    else:
-        tree = _manifest.write_manifest(git, (e.to_entry() for e in artifact._entry_map().values()))
-    entries = [e.to_entry() for e in artifact._entry_map().values()]
+    entries = [e.to_entry() for e in current.values()]
+    if tree is None:
+        tree = _manifest.write_manifest(git, entries)
     digest, size, count = _manifest.summarize(entries)
 
     existing = _same_digest(git, coll, digest)
@@ -107,6 +96,7 @@ def log(context: "Context", artifact: "Artifact", run_ref: dict[str, Any] | None
     for alias in wanted:
         _aliases.move_alias(git, coll, alias, version.commit, f"log {coll.name}:v{version.number}")
     artifact._bind(version, version)
+    artifact._release()  # a version now names the content: gc sees it through refs
     from artvcs import lifecycle
 
     lifecycle.expire(context, coll)

@@ -113,25 +113,43 @@ def walk_files(root: str) -> list[tuple[str, str]]:
 
 
 def stage_dir(repo: Repository, local_path: str, prefix: str | None, policy: str, skip_cache: bool) -> list[Staged]:
-    """Hash (and store) every file below ``local_path``, in parallel."""
+    """Hash (and store) every file below ``local_path``.
+
+    Unchanged files (stat cache hits whose content is stored) cost one stat
+    and one existence check, done in this thread; only the rest go to the
+    thread pool, where reading, hashing and writing overlap.
+    """
     root = os.path.abspath(local_path)
     if not os.path.isdir(root):
         raise FileNotFoundError(f"add_dir: {local_path!r} is not a directory")
     files = walk_files(root)
     records = repo.statcache.load_prefix(root)
     started = now_ns()
+    exists, store_path, lookup = os.path.exists, repo.store._path, StatCache.lookup
+    staged: list[Staged] = []
+    misses: list[tuple[str, str]] = []
+    for path, rel in files:
+        entry_path = f"{prefix}/{rel}" if prefix else rel
+        rec = records.get(path)
+        if rec is not None:
+            st = os.stat(path)
+            known = lookup(records, path, st)
+            if known is not None and exists(store_path(known)):
+                staged.append(Staged(Entry(entry_path, known, st.st_size), path))
+                continue
+        misses.append((path, entry_path))
 
     def one(item: tuple[str, str]) -> Staged:
-        path, rel = item
-        return _stage_one(repo, records, path, f"{prefix}/{rel}" if prefix else rel, policy, skip_cache, started)
+        return _stage_one(repo, records, item[0], item[1], policy, skip_cache, started)
 
-    if len(files) < 16:
-        staged = [one(f) for f in files]
+    if len(misses) < 16:
+        staged.extend(one(m) for m in misses)
     else:
         # One task per slice, not per file: futures cost more than a small file.
-        step = max(16, len(files) // (WORKERS * 4))
-        slices = [files[i : i + step] for i in range(0, len(files), step)]
+        step = max(16, len(misses) // (WORKERS * 4))
+        slices = [misses[i : i + step] for i in range(0, len(misses), step)]
         with ThreadPoolExecutor(WORKERS) as pool:
-            staged = [s for part in pool.map(lambda sl: [one(f) for f in sl], slices) for s in part]
+            for part in pool.map(lambda sl: [one(m) for m in sl], slices):
+                staged.extend(part)
     repo.statcache.flush()
     return staged

@@ -12,6 +12,7 @@ import re
 from .errors import PathEscapeError
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
+_CONTROL = re.compile(r"[\x00-\x1f\\]")
 
 
 def normalize_entry_path(value: object) -> str:
@@ -42,17 +43,31 @@ def normalize_entry_path(value: object) -> str:
     return "/".join(parts)
 
 
+
+
 def check_entry_path(value: str) -> str:
     """Accept only an already-normal entry path (as stored in manifests) or raise.
 
     Backslashes are refused here rather than converted: a stored path must
-    mean the same thing on every system.
+    mean the same thing on every system. This runs once per entry on every
+    manifest read and write, so the common case is a few string checks.
     """
-    if not isinstance(value, str) or "\\" in value or any(ord(c) < 32 for c in value):
+    if (
+        isinstance(value, str)
+        and value
+        and value[0] != "/"
+        and value[-1] != "/"
+        and "//" not in value
+        and not _CONTROL.search(value)
+        and not _DRIVE.match(value)
+        and all(part != "." and part != ".." for part in value.split("/"))
+    ):
+        return value
+    if not isinstance(value, str) or _CONTROL.search(value):
         raise PathEscapeError(f"invalid entry path {value!r}: backslashes and control characters are not allowed")
     if normalize_entry_path(value) != value:
         raise PathEscapeError(f"invalid entry path {value!r}: not in normal form (relative, no '.', '..' or '//')")
-    return value
+    raise PathEscapeError(f"invalid entry path {value!r}: drive letters are not allowed")
 
 
 def safe_join(root: str, entry_path: str) -> str:

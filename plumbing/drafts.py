@@ -1,0 +1,68 @@
+"""Drafts in progress: the content they hold, so that gc leaves it alone.
+
+A draft stores its content as files are added, long before a version names
+it. Each draft appends the digests it needs to ``drafts/<pid>-<token>.list``
+and removes the file once logged or dropped. gc treats every digest listed by
+a live process — or by a list younger than the grace period — as reachable.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from collections.abc import Iterable
+
+DIRNAME = "drafts"
+
+
+class DraftRecord:
+    """The append-only digest list of one draft."""
+
+    def __init__(self, gitdir: str) -> None:
+        folder = os.path.join(gitdir, DIRNAME)
+        os.makedirs(folder, exist_ok=True)
+        self.path = os.path.join(folder, f"{os.getpid()}-{secrets.token_hex(6)}.list")
+
+    def add(self, digests: Iterable[str]) -> None:
+        text = "".join(d + "\n" for d in digests)
+        if text:
+            with open(self.path, "a", encoding="ascii") as f:
+                f.write(text)
+
+    def close(self) -> None:
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def protected_digests(gitdir: str, grace_seconds: float) -> set[str]:
+    """Digests held by drafts of live processes, or by lists younger than the grace period."""
+    folder = os.path.join(gitdir, DIRNAME)
+    out: set[str] = set()
+    try:
+        names = os.listdir(folder)
+    except FileNotFoundError:
+        return out
+    now = time.time()
+    for name in names:
+        path = os.path.join(folder, name)
+        try:
+            pid = int(name.split("-", 1)[0])
+            young = now - os.stat(path).st_mtime < grace_seconds
+            if _alive(pid) or young:
+                with open(path, encoding="ascii") as f:
+                    out.update(line.strip() for line in f if line.strip())
+        except (ValueError, OSError):
+            continue
+    return out
