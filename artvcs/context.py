@@ -72,8 +72,8 @@ def find_or_create(dir: str | None = None, create: bool = True) -> Repository:
         raise NotARepositoryError(
             f"no .artifacts repository in {dir or os.getcwd()} or any parent folder: run 'artvcs init'"
         )
-    start = dir or os.getcwd()
-    where = _enclosing_git_root(start) or start
+    # An explicit folder is where the user wants it; otherwise the git root.
+    where = dir if dir is not None else (_enclosing_git_root(os.getcwd()) or os.getcwd())
     repo = init_repository(where)
     print(f"artvcs: created a new repository in {repo.gitdir}", file=sys.stderr)
     with _lock:

@@ -28,6 +28,10 @@ def main() -> int:
     os.environ.setdefault("ARTVCS_ENTITY", "demo")
     import artvcs as wandb  # the import is the only change a W&B script needs
 
+    step("a project folder with its own repository")
+    with wandb.init(project="digits", job_type="setup", dir=WORK) as run:
+        print(f"repository: {run.context.repo.gitdir}")
+
     step("a dataset of 200 small files")
     for i in range(200):
         with open(f"data/train/{i:03d}.csv", "w") as f:
@@ -51,6 +55,7 @@ def main() -> int:
 
     step("a 1-file change makes v1, sharing everything else")
     draft = ds.new_draft()
+    draft.remove("train/000.csv")
     with draft.new_file("train/000.csv") as f:
         f.write("0,0,0\n")
     with wandb.init(project="digits", job_type="fix") as run:
