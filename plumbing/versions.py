@@ -76,6 +76,32 @@ def read_version(repo: pygit2.Repository, commit_oid: pygit2.Oid | str) -> Versi
     return Version(coll, int(facts["version"]), commit.id, facts, tree[MANIFEST].id)
 
 
+def version_facts(
+    type_: str,
+    digest: str,
+    size: int,
+    file_count: int,
+    *,
+    run: dict[str, Any] | None = None,
+    description: str | None = None,
+    metadata: dict[str, Any] | None = None,
+    ttl: float | str | None = "inherit",
+    tags: list[str] | None = None,
+    created_at: str | None = None,
+) -> dict[str, Any]:
+    """The facts of a new version (``artifact.json`` less what commit_version fills in)."""
+    return {
+        "kind": "version",
+        "type": type_,
+        "created_at": created_at or utcnow(),
+        "digest": digest,
+        "size": size,
+        "file_count": file_count,
+        "run": run,
+        "attrs": {"description": description, "metadata": metadata or {}, "ttl": ttl, "tags": list(tags or [])},
+    }
+
+
 def version_commit(repo: pygit2.Repository, coll: CollectionId, number: int) -> pygit2.Oid | None:
     return refs.read(repo, coll.version_ref(number))
 

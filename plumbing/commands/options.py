@@ -1,0 +1,42 @@
+"""What every plumbing command shares: the repository, namespace options, record output."""
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+
+import click
+
+from artvcs.plumbing import config
+from artvcs.plumbing.repository import Repository, discover
+
+
+def repo() -> Repository:
+    """The repository found from the current folder (or $ARTVCS_DIR)."""
+    return discover()
+
+
+def namespace(r: Repository, entity: str | None, project: str | None) -> tuple[str, str]:
+    """The entity and project to resolve names in (options, then settings)."""
+    return (
+        entity or config.default_entity(r.config_path),
+        project or config.default_project(r.config_path, r.worktree),
+    )
+
+
+def namespace_options(fn):
+    fn = click.option("--project", metavar="NAME", help="Project for names without one (default: settings).")(fn)
+    fn = click.option("--entity", metavar="NAME", help="Entity for names without one (default: settings).")(fn)
+    return fn
+
+
+def z_option(fn):
+    return click.option("-z", "nul", is_flag=True, help="Terminate records with NUL instead of newline.")(fn)
+
+
+def emit(records: Iterable[Iterable[object]], nul: bool = False) -> None:
+    """Write tab-separated records, newline- or NUL-terminated, to stdout as UTF-8."""
+    end = b"\0" if nul else b"\n"
+    out = sys.stdout.buffer
+    for fields in records:
+        out.write("\t".join("-" if f is None else str(f) for f in fields).encode("utf-8", "surrogateescape") + end)
+    out.flush()
