@@ -77,21 +77,10 @@ def log(context: "Context", artifact: "Artifact", run_ref: dict[str, Any] | None
     if existing is not None:
         version = existing
     else:
-        facts = {
-            "kind": "version",
-            "type": type_,
-            "created_at": _versions.utcnow(),
-            "digest": digest,
-            "size": size,
-            "file_count": count,
-            "run": run_ref,
-            "attrs": {
-                "description": artifact._description,
-                "metadata": artifact._metadata,
-                "ttl": ttl_to_record(artifact._ttl),
-                "tags": list(tags or artifact._tags),
-            },
-        }
+        facts = _versions.version_facts(
+            type_, digest, size, count, run=run_ref, description=artifact._description,
+            metadata=artifact._metadata, ttl=ttl_to_record(artifact._ttl), tags=list(tags or artifact._tags),
+        )
         version = _versions.commit_version(git, coll, tree, facts, sync_path=repo.gitdir)
     for alias in wanted:
         _aliases.move_alias(git, coll, alias, version.commit, f"log {coll.name}:v{version.number}")
