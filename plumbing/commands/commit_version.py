@@ -24,7 +24,7 @@ from .options import emit, namespace, namespace_options, repo
 @click.argument("tree")
 def commit_version(name: str, type_: str, description: str | None, metadata_json: str | None, run_id: str | None,
                    entity: str | None, project: str | None, tree: str) -> None:
-    """Commit manifest TREE as the next version; print COMMIT<TAB>vN."""
+    """Commit manifest TREE as the next version of a collection."""
     r = repo()
     e, p = namespace(r, entity, project)
     coll = CollectionId(check_name(e, "entity"), check_name(p, "project"), check_name(name))

@@ -13,7 +13,7 @@ from .options import emit, repo
 @click.command("fsck")
 @click.option("--quick", is_flag=True, help="Check that content is present without re-hashing it.")
 def fsck(quick: bool) -> None:
-    """Print KIND<TAB>OBJECT<TAB>MESSAGE for each problem; exit 1 if there is any."""
+    """Check refs, versions, manifests and stored content; report each problem."""
     problems = run_fsck(repo(), full=not quick)
     emit((p.kind, p.object, p.message) for p in problems)
     if problems:

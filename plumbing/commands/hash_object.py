@@ -18,7 +18,7 @@ from .options import emit, repo, z_option
 @z_option
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
 def hash_object(write: bool, policy: str, from_stdin: bool, nul: bool, files: tuple[str, ...]) -> None:
-    """Print DIGEST<TAB>SIZE<TAB>PATH for each file (valid mktree input)."""
+    """Compute the blake3 digest of files, and store them with -w."""
     if not files and not from_stdin:
         raise click.UsageError("give FILE arguments or --stdin")
     store = repo().store if write else None

@@ -16,7 +16,7 @@ from .options import emit, namespace, namespace_options, repo
 @click.argument("source")
 @click.argument("portfolio")
 def link_ref(entity: str | None, project: str | None, source: str, portfolio: str) -> None:
-    """Link version SOURCE into PORTFOLIO ([[entity/]project/]portfolio); print COMMIT<TAB>vN."""
+    """Link version SOURCE into PORTFOLIO ([[entity/]project/]portfolio)."""
     r = repo()
     e, p = namespace(r, entity, project)
     parts = portfolio.split("/")

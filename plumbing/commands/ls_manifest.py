@@ -47,7 +47,7 @@ def manifest_tree(r, obj: str, entity: str | None, project: str | None) -> pygit
 @click.argument("object")
 @click.argument("prefix", required=False)
 def ls_manifest(nul: bool, long_form: bool, entity: str | None, project: str | None, object: str, prefix: str | None) -> None:
-    """Print DIGEST<TAB>SIZE<TAB>PATH for every entry of OBJECT (under PREFIX), sorted by path."""
+    """List the entries of a manifest (under PREFIX), sorted by path."""
     r = repo()
     tree = manifest_tree(r, object, entity, project)
     entries = sorted(iter_entries(r.git, tree, prefix or ""), key=lambda e: e.path.encode())

@@ -17,7 +17,7 @@ from .options import repo, z_option
 @z_option
 @click.option("--long", "long_form", is_flag=True, help="Read the long form: DIGEST, SIZE, REF, EXTRA-JSON, PATH.")
 def mktree(nul: bool, long_form: bool) -> None:
-    """Read a manifest listing from stdin, write it as git objects, print the tree id.
+    """Write a manifest read from standard input; print its tree id.
 
     Every record is checked before anything is written; a stored entry's
     digest must name content present in the store.

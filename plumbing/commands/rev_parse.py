@@ -16,7 +16,7 @@ _HEX = re.compile(r"[0-9a-f]{6,64}")
 @namespace_options
 @click.argument("spec")
 def rev_parse(entity: str | None, project: str | None, spec: str) -> None:
-    """Print COMMIT<TAB>ENTITY/PROJECT/NAME<TAB>vN<TAB>DIGEST for SPEC.
+    """Resolve a version name to its commit.
 
     SPEC is [entity/project/]name[:alias|:vN|:digest-prefix], or a bare
     commit or digest prefix.

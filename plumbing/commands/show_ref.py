@@ -11,5 +11,5 @@ from .options import emit, repo
 @click.command("show-ref")
 @click.argument("prefix", default="refs/")
 def show_ref(prefix: str) -> None:
-    """Print OID<TAB>REFNAME for every ref under PREFIX, sorted by name."""
+    """List refs under PREFIX and what they point at."""
     emit(((oid, name) for name, oid in refs.iter_refs(repo().git, prefix)))

@@ -27,7 +27,7 @@ def _target(r, value: str, entity: str | None, project: str | None):
 @click.argument("refname")
 @click.argument("values", nargs=-1)
 def update_ref(delete: bool, create: bool, message: str, entity: str | None, project: str | None, refname: str, values: tuple[str, ...]) -> None:
-    """Set REFNAME to NEW only if it now holds OLD: update-ref REFNAME NEW OLD.
+    """Create, move or delete a ref by compare-and-swap: update-ref REFNAME NEW OLD.
 
     Every move is a compare-and-swap: give OLD (forty zeros: must not exist)
     or --create. With -d: update-ref -d REFNAME OLD.

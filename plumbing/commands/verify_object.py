@@ -13,7 +13,7 @@ from .options import emit, repo
 @click.command("verify-object")
 @click.argument("digests", nargs=-1, required=True)
 def verify_object(digests: tuple[str, ...]) -> None:
-    """Print STATUS<TAB>DIGEST (ok, missing or corrupt) for each DIGEST; exit 1 unless all are ok."""
+    """Re-hash stored objects and report ok, missing or corrupt."""
     store = repo().store
     bad = False
     rows = []
