@@ -118,9 +118,32 @@ def update(repo: pygit2.Repository, name: str, new: str | pygit2.Oid | None, old
         cur = read(repo, name)
         raise ConflictError(_conflict(name, None, cur)) from None
     except pygit2.GitError as e:
-        if "does not match" in str(e) or "locked" in str(e) or "lock" in str(e):
+        if "does not match" in str(e):
             raise ConflictError(_conflict(name, old_oid, read(repo, name))) from None
         raise
+    except OSError as e:
+        # libgit2 could not take <ref>.lock: another writer holds it (for
+        # microseconds), or a killed writer left it behind.
+        if "lock" not in str(e):
+            raise
+        _clear_stale_lock(repo, name)
+        raise ConflictError(f"ref {name} is locked by another writer: retry") from None
+
+
+STALE_LOCK_SECONDS = 30
+
+
+def _clear_stale_lock(repo: pygit2.Repository, name: str) -> None:
+    """Remove ``<ref>.lock`` if its writer is long gone (a lock lives for microseconds)."""
+    import os
+    import time
+
+    lock = os.path.join(repo.path, name + ".lock")
+    try:
+        if time.time() - os.stat(lock).st_mtime > STALE_LOCK_SECONDS:
+            os.unlink(lock)
+    except FileNotFoundError:
+        pass
 
 
 def _conflict(name: str, expected, actual) -> str:
