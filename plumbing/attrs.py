@@ -50,7 +50,8 @@ def edit_attrs(
     message: str,
 ) -> dict[str, Any]:
     """Apply ``edit`` to version ``number``'s attributes and record it (compare-and-swap, retried)."""
-    for _ in range(MAX_ATTEMPTS):
+    for attempt in range(MAX_ATTEMPTS):
+        refs.backoff(attempt)
         tip = refs.read(repo, coll.attrs_ref)
         tree = repo[tip].tree if tip is not None else None
         name = _blob_name(number)

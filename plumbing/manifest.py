@@ -133,6 +133,10 @@ def write_manifest(repo: pygit2.Repository, entries: Iterable[Entry]) -> pygit2.
         if name in bucket:
             raise UsageError(f"duplicate entry path {e.path!r} in manifest")
         bucket[name] = e
+    for folder in folders:  # refuse before writing anything: no stray objects
+        parent, _, name = folder.rpartition("/")
+        if folder and name in folders.get(parent, {}):
+            raise UsageError(f"entry path {folder!r} is both a file and a folder")
     return _build(repo, folders)
 
 
@@ -144,8 +148,6 @@ def _build(repo: pygit2.Repository, folders: dict[str, dict[str, Entry]]) -> pyg
             return oid or empty_tree(repo)
         if oid is not None:
             parent, _, name = folder.rpartition("/")
-            if folder in folders and name in folders[parent]:
-                raise UsageError(f"entry path {folder!r} is both a file and a folder")
             children.setdefault(parent, {})[name] = oid
     return empty_tree(repo)
 

@@ -130,7 +130,15 @@ def update(repo: pygit2.Repository, name: str, new: str | pygit2.Oid | None, old
         raise ConflictError(f"ref {name} is locked by another writer: retry") from None
 
 
-STALE_LOCK_SECONDS = 30
+STALE_LOCK_SECONDS = 5
+
+
+def backoff(attempt: int) -> None:
+    """Sleep a little before retrying a lost compare-and-swap (grows to 0.2 s)."""
+    import time
+
+    if attempt:
+        time.sleep(min(0.2, 0.0005 * 2 ** min(attempt, 10)))
 
 
 def _clear_stale_lock(repo: pygit2.Repository, name: str) -> None:

@@ -40,7 +40,8 @@ def write_run(
 ) -> dict[str, Any]:
     """Create or update a run record through ``update(old) -> new`` (compare-and-swap, retried)."""
     name = refs.run_ref(entity, project, run_id)
-    for _ in range(MAX_ATTEMPTS):
+    for attempt in range(MAX_ATTEMPTS):
+        refs.backoff(attempt)
         tip = refs.read(repo, name)
         old = json.loads(repo[repo[tip].tree[RUN_FILE].id].data) if tip else None
         new = update(json.loads(json.dumps(old)) if old is not None else None)

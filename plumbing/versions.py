@@ -154,7 +154,8 @@ def commit_version(
     if not isinstance(repo.get(manifest_tree), pygit2.Tree):
         raise NotFoundError(f"manifest tree {manifest_tree} does not exist: write it first (artvcs mktree)")
     synced = False
-    for _ in range(MAX_ATTEMPTS):
+    for attempt in range(MAX_ATTEMPTS):
+        refs.backoff(attempt)
         tip = collection_tip(repo, coll)
         if tip is not None:
             if tip.facts.get("type") != facts.get("type"):
