@@ -37,7 +37,8 @@ def move_alias(repo: pygit2.Repository, coll: CollectionId, alias: str, commit: 
     """Point ``alias`` at ``commit`` wherever it was (compare-and-swap, retried on a lost race)."""
     check_alias(alias)
     name = coll.alias_ref(alias)
-    for _ in range(MAX_ATTEMPTS):
+    for attempt in range(MAX_ATTEMPTS):
+        refs.backoff(attempt)
         current = refs.read(repo, name)
         if current == commit:
             return
