@@ -21,7 +21,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from artvcs import aliases as _aliases
 from artvcs.artifact_manifest import ArtifactManifest, ArtifactManifestEntry
-from artvcs.errors import ArtifactFinalizedError, ArtifactNotLoggedError, EntryNotFoundError
+from artvcs.errors import ArtifactFinalizedError, ArtifactNotLoggedError, EntryNotFoundError, MissingFileError
 from artvcs.plumbing import attrs as _attrs
 from artvcs.plumbing import config as _config
 from artvcs.plumbing import links as _links
@@ -391,7 +391,7 @@ class Artifact:
 
         policy = staging.check_policy(policy)
         if not os.path.isfile(local_path):
-            raise FileNotFoundError(f"add_file: {local_path!r} is not a file")
+            raise MissingFileError(f"add_file: {local_path!r} is not a file")
         entry_path = normalize_entry_path(name if name is not None else os.path.basename(local_path))
         staged = staging.stage_file(self._repo(), local_path, entry_path, policy, bool(skip_cache))
         if is_tmp:
@@ -419,7 +419,7 @@ class Artifact:
 
         policy = staging.check_policy(policy)
         if not os.path.isdir(local_path):
-            raise FileNotFoundError(f"add_dir: {local_path!r} is not a directory")
+            raise MissingFileError(f"add_dir: {local_path!r} is not a directory")
         prefix = normalize_entry_path(name) if name else None
         staged = staging.stage_dir(self._repo(), local_path, prefix, policy, bool(skip_cache))
         entries = self._entry_map()
@@ -486,7 +486,7 @@ class Artifact:
         entries = self._entry_map()
         doomed = [p for p in entries if p == path or p.startswith(path + "/")]
         if not doomed:
-            raise FileNotFoundError(f"remove: the artifact has no entry or folder {path!r}")
+            raise MissingFileError(f"remove: the artifact has no entry or folder {path!r}")
         for p in doomed:
             del entries[p]
             self._changes[p] = None

@@ -39,6 +39,10 @@ class ArtifactFinalizedError(ArtvcsError, AttributeError):
         )
 
 
+class MissingFileError(ArtvcsError, FileNotFoundError):
+    """A local file or an artifact entry that was named does not exist."""
+
+
 class EntryNotFoundError(NotFoundError):
     """No entry with that path in the artifact (a KeyError)."""
 

@@ -14,6 +14,7 @@ import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from artvcs.errors import MissingFileError
 from artvcs.plumbing.errors import UsageError
 from artvcs.plumbing.hashing import MMAP_THRESHOLD, hash_file
 from artvcs.plumbing.manifest import Entry
@@ -68,7 +69,7 @@ def stage_file(repo: Repository, local_path: str, entry_path: str, policy: str, 
     """Hash (and store) one file."""
     path = os.path.abspath(local_path)
     if not os.path.isfile(path):
-        raise FileNotFoundError(f"add_file: {local_path!r} is not a file")
+        raise MissingFileError(f"add_file: {local_path!r} is not a file")
     started = now_ns()
     staged = _stage_one(repo, repo.statcache.load_one(path), path, entry_path, policy, skip_cache, started)
     repo.statcache.flush()
@@ -96,7 +97,7 @@ def walk_files(root: str) -> list[tuple[str, str]]:
                     try:
                         target = os.stat(de.path)
                     except FileNotFoundError:
-                        raise FileNotFoundError(f"add_dir: {de.path!r} is a dangling symbolic link") from None
+                        raise MissingFileError(f"add_dir: {de.path!r} is a dangling symbolic link") from None
                     if _stat.S_ISDIR(target.st_mode):
                         skipped.append(child_rel)
                     elif _stat.S_ISREG(target.st_mode):
@@ -121,7 +122,7 @@ def stage_dir(repo: Repository, local_path: str, prefix: str | None, policy: str
     """
     root = os.path.abspath(local_path)
     if not os.path.isdir(root):
-        raise FileNotFoundError(f"add_dir: {local_path!r} is not a directory")
+        raise MissingFileError(f"add_dir: {local_path!r} is not a directory")
     files = walk_files(root)
     records = repo.statcache.load_prefix(root)
     started = now_ns()

@@ -13,6 +13,8 @@ processes; every update names the value it expects to replace.
 """
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -103,9 +105,8 @@ def update(repo: pygit2.Repository, name: str, new: str | pygit2.Oid | None, old
         raise NotFoundError(f"object {new_oid} does not exist: write it before pointing {name} at it")
     try:
         if old_oid is None:
-            if new_oid is None:
-                return
-            repo.create_reference_direct(name, new_oid, False, message=message)
+            if new_oid is not None:
+                _create(repo, name, new_oid, message)
             return
         ref = repo.references.get(name)
         if ref is None or ref.target != old_oid:
@@ -114,9 +115,6 @@ def update(repo: pygit2.Repository, name: str, new: str | pygit2.Oid | None, old
             ref.delete()
         else:
             ref.set_target(new_oid, message)
-    except pygit2.AlreadyExistsError:
-        cur = read(repo, name)
-        raise ConflictError(_conflict(name, None, cur)) from None
     except pygit2.GitError as e:
         if "does not match" in str(e):
             raise ConflictError(_conflict(name, old_oid, read(repo, name))) from None
@@ -133,19 +131,55 @@ def update(repo: pygit2.Repository, name: str, new: str | pygit2.Oid | None, old
 STALE_LOCK_SECONDS = 5
 
 
+def _create(repo: pygit2.Repository, name: str, oid: pygit2.Oid, message: str) -> None:
+    """Create ``name`` only if it does not exist, atomically.
+
+    libgit2 checks for an existing ref before it takes the lock, so two
+    creators can both succeed; here the check happens under git's own lock
+    (``<ref>.lock`` made with O_EXCL), which git and libgit2 writers respect.
+    """
+    path = os.path.join(repo.path, name)
+    lock = path + ".lock"
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    try:
+        fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        _clear_stale_lock(repo, name)
+        raise ConflictError(f"ref {name} is locked by another writer: retry") from None
+    renamed = False
+    try:
+        current = read(repo, name)  # loose or packed, read under the lock
+        if current is not None:
+            raise ConflictError(_conflict(name, None, current))
+        os.write(fd, f"{oid}\n".encode())
+        _append_reflog(repo, name, ZERO, str(oid), message)
+        os.rename(lock, path)
+        renamed = True
+    finally:
+        os.close(fd)
+        if not renamed:
+            os.unlink(lock)  # ours: we made it with O_EXCL
+
+
+def _append_reflog(repo: pygit2.Repository, name: str, old: str, new: str, message: str) -> None:
+    cfg = repo.config
+    who = cfg["user.name"] if "user.name" in cfg else "artvcs"
+    email = cfg["user.email"] if "user.email" in cfg else "artvcs@localhost"
+    log = os.path.join(repo.path, "logs", name)
+    os.makedirs(os.path.dirname(log), exist_ok=True)
+    line = f"{old} {new} {who} <{email}> {int(time.time())} +0000\t{message.splitlines()[0] if message else ''}\n"
+    with open(log, "a", encoding="utf-8") as f:
+        f.write(line)
+
+
 def backoff(attempt: int) -> None:
     """Sleep a little before retrying a lost compare-and-swap (grows to 0.2 s)."""
-    import time
-
     if attempt:
         time.sleep(min(0.2, 0.0005 * 2 ** min(attempt, 10)))
 
 
 def _clear_stale_lock(repo: pygit2.Repository, name: str) -> None:
     """Remove ``<ref>.lock`` if its writer is long gone (a lock lives for microseconds)."""
-    import os
-    import time
-
     lock = os.path.join(repo.path, name + ".lock")
     try:
         if time.time() - os.stat(lock).st_mtime > STALE_LOCK_SECONDS:

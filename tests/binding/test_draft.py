@@ -136,3 +136,71 @@ def test_symlinks_in_add_dir(project, files, tmp_path_factory):
     assert "link-to-file" in a.manifest.entries
     assert not any(p.startswith("link-to-dir") for p in a.manifest.entries)
     assert a.manifest.entries["link-to-file"].digest == a.manifest.entries["a.txt"].digest
+
+
+def test_missing_files_are_artvcs_errors_and_file_not_found(project, files):
+    a = artvcs.Artifact("data", "dataset")
+    for call in (lambda: a.add_file("nope.txt"), lambda: a.add_dir("nope"), lambda: a.remove("nope")):
+        with pytest.raises(FileNotFoundError) as e:
+            call()
+        assert isinstance(e.value, ArtvcsError) and "nope" in str(e.value)
+
+
+def test_is_tmp_skip_cache_and_immutable(project, files):
+    a = artvcs.Artifact("data", "dataset")
+    e = a.add_file(str(files / "a.txt"), name="x/tmp.txt", is_tmp=True)
+    assert e.path.startswith("x/tmp.") and e.path.endswith(".txt") and e.path != "x/tmp.txt"
+    s = a.add_file(str(files / "b.txt"), skip_cache=True)
+    store = a._repo().store
+    assert not store.has(s.digest), "skip_cache stores nothing until the artifact is logged"
+    i = a.add_file(str(files / "sub" / "c.bin"), policy="immutable")
+    assert os.stat(store.path_of(i.digest)).st_ino == os.stat(files / "sub" / "c.bin").st_ino
+    with artvcs.init() as run:
+        run.log_artifact(a)
+    assert store.has(s.digest)
+    b = artvcs.Artifact("data2", "dataset")
+    late = files / "late.txt"
+    late.write_text("late content, not stored yet")
+    b.add_file(str(late), skip_cache=True)
+    late.write_text("changed before logging")
+    with artvcs.init() as run:
+        with pytest.raises(ArtvcsError, match="changed after it was added"):
+            run.log_artifact(b)
+    assert b.is_draft()
+
+
+def test_init_creates_a_repository_at_the_git_root(tmp_path, monkeypatch, capfd):
+    import subprocess
+
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / "src" / "deep").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "src" / "deep")
+    monkeypatch.delenv("ARTVCS_DIR", raising=False)
+    monkeypatch.setenv("ARTVCS_ENTITY", "me")
+    run = artvcs.init(project="p")
+    run.finish()
+    err = capfd.readouterr().err
+    assert (tmp_path / ".artifacts" / "artvcs-format").exists()
+    assert err.count("\n") == 1 and str(tmp_path / ".artifacts") in err
+
+
+def test_runs_record_the_host_git_commit_and_dirty_flag(tmp_path, monkeypatch):
+    import subprocess
+
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@x"}
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    subprocess.run(["git", "init", "-q", "-b", "main", str(tmp_path)], check=True)
+    (tmp_path / "train.py").write_text("print(1)\n")
+    subprocess.run(["git", "-C", str(tmp_path), "add", "train.py"], check=True)
+    subprocess.run(["git", "-C", str(tmp_path), "commit", "-qm", "c"], check=True)
+    head = subprocess.run(["git", "-C", str(tmp_path), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ARTVCS_ENTITY", "me")
+    clean = artvcs.init(project="p", job_type="a")
+    clean.finish()
+    (tmp_path / "train.py").write_text("print(2)\n")
+    dirty = artvcs.init(project="p", job_type="b")
+    dirty.finish()
+    assert clean.git == {"commit": head, "branch": "main", "dirty": False, "root": str(tmp_path)}
+    assert dirty.git["dirty"] is True and dirty.git["commit"] == head
