@@ -1,6 +1,7 @@
 """``artvcs.Api``: reading and editing what is logged, outside a run (W&B's public API)."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from artvcs.artifact import Artifact
@@ -22,11 +23,23 @@ def resolve_artifact(context: Context, spec: str, type: str | None = None) -> Ar
     """``[[entity/]project/]name[:alias|:vN|:digest]`` → a logged artifact."""
     if not isinstance(spec, str):
         raise UsageError(f"invalid artifact name {spec!r}: expected a string like 'name:alias'")
-    version = _revparse.resolve(context.repo.git, spec, context.entity, context.project)
+    if _HEX.fullmatch(spec) and not _collection_exists(context, spec):
+        version = _revparse.resolve_hex(context.repo.git, spec)  # a bare commit or digest prefix
+    else:
+        version = _revparse.resolve(context.repo.git, spec, context.entity, context.project)
     artifact = Artifact._from_version(context, version)
     if type is not None and artifact.type != type:
         raise UsageError(f"artifact {spec!r} has type {artifact.type!r}, not {type!r}")
     return artifact
+
+
+_HEX = re.compile(r"[0-9a-f]{6,64}")
+
+
+def _collection_exists(context: Context, name: str) -> bool:
+    from artvcs.plumbing import refs
+
+    return refs.read(context.repo.git, CollectionId(context.entity, context.project, name).collection_ref) is not None
 
 
 def _split_collection(context: Context, name: str) -> CollectionId:
@@ -158,6 +171,13 @@ class Api:
             raise NotFoundError(f"artifact collection {coll} does not exist")
         if c.type != type_name:
             raise UsageError(f"collection {coll} has type {c.type!r}, not {type_name!r}")
+        return c
+
+    def collection(self, name: str) -> ArtifactCollection:
+        """The collection or portfolio ``[[entity/]project/]name``, whatever its type."""
+        c = ArtifactCollection(self._context, _split_collection(self._context, name))
+        if c.type is None:
+            raise NotFoundError(f"no artifact named {name!r} in {self._context.entity}/{self._context.project}: 'artvcs ls' lists them")
         return c
 
     def artifact_collection_exists(self, name: str, type: str) -> bool:

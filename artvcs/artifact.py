@@ -628,7 +628,9 @@ class Artifact:
         """Make ``root`` exactly this artifact: other files in it are deleted."""
         from artvcs import materialize
 
-        return materialize.checkout(self, root or self._default_root())
+        root = root or self._default_root()
+        materialize.checkout(self, root)
+        return os.path.abspath(root)
 
     @_logged
     def verify(self, root: str | None = None) -> None:

@@ -65,16 +65,40 @@ def download(artifact: "Artifact", root: str, allow_missing_references: bool, sk
     return os.path.abspath(root)
 
 
-def checkout(artifact: "Artifact", root: str, force: bool = True, mode: str | None = None) -> str:
+def checkout(artifact: "Artifact", root: str, force: bool = True, mode: str | None = None) -> _checkout.MaterializeResult:
+    """Make ``root`` exactly the artifact; without ``force``, refuse to delete work not in the store."""
     repo = artifact._context.repo
     os.makedirs(root, exist_ok=True)
-    _checkout.materialize(
+    result = _checkout.materialize(
         repo.store, _entries(artifact, None), root, mode=mode or _mode(), prune=True,
         statcache=repo.statcache, fetch_reference=_fetcher(artifact),
         protect_untracked=not force,
     )
     repo.statcache.flush()
-    return os.path.abspath(root)
+    return result
+
+
+def place_single(artifact: "Artifact", entry_path: str, target: str, force: bool = False) -> None:
+    """Put one entry at ``target`` (a tracked single file), refusing to overwrite unstored work."""
+    repo = artifact._context.repo
+    entry = artifact._entry_map()[entry_path].to_entry()
+    if os.path.exists(target):
+        from artvcs.plumbing.hashing import hash_file
+
+        digest = hash_file(target)[0]
+        if digest == entry.digest:
+            return
+        if not force and not repo.store.has(digest):
+            raise UsageError(f"checkout would overwrite {target!r}, whose changes are not in the artifact store: log them or use --force")
+    folder = os.path.dirname(os.path.abspath(target))
+    os.makedirs(folder, exist_ok=True)
+    tmp = os.path.join(folder, f".artvcs-tmp-{os.getpid()}")
+    if entry.ref is None:
+        with repo.store.open(entry.digest) as src, open(tmp, "wb") as out:
+            shutil.copyfileobj(src, out, 1024 * 1024)
+    else:
+        _fetcher(artifact)(entry, tmp)
+    os.replace(tmp, target)
 
 
 def verify(artifact: "Artifact", root: str) -> None:

@@ -1,0 +1,96 @@
+"""``artvcs describe``, ``meta`` and ``ttl``: edit the mutable attributes of a version."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import click
+import yaml
+
+from artvcs.errors import UsageError
+from artvcs.porcelain.app import artifact, ref_argument
+from artvcs.porcelain.output import emit_json, json_option
+from artvcs.validation import ArtifactTTL
+
+
+@click.command("describe")
+@ref_argument()
+@click.argument("text")
+def describe(ref: str, text: str) -> None:
+    """Set the description of version REF to TEXT (recorded in its history)."""
+    a = artifact(ref)
+    a.description = text
+    a.save()
+    click.echo(f"{a.name}: description set")
+
+
+@click.group("meta")
+def meta() -> None:
+    """Read and edit the metadata of a version."""
+
+
+@meta.command("get")
+@json_option
+@ref_argument()
+@click.argument("key", required=False)
+def get(as_json: bool, ref: str, key: str | None) -> None:
+    """Print KEY's value (or all metadata) of version REF."""
+    md = artifact(ref).metadata
+    if key is not None and key not in md:
+        raise UsageError(f"metadata has no key {key!r} (keys: {', '.join(sorted(md)) or 'none'})")
+    value = md if key is None else md[key]
+    if as_json:
+        emit_json(value)
+    else:
+        click.echo(yaml.safe_dump(value, sort_keys=True, default_flow_style=False).rstrip() if isinstance(value, (dict, list)) else str(value))
+
+
+@meta.command("set")
+@ref_argument()
+@click.argument("key")
+@click.argument("value")
+def set_(ref: str, key: str, value: str) -> None:
+    """Set metadata KEY of version REF to VALUE (read as YAML: 3, 0.5, true, [a, b])."""
+    a = artifact(ref)
+    a.metadata[key] = yaml.safe_load(value) if value else ""
+    a.save()
+    click.echo(f"{a.name}: {key} = {a.metadata[key]!r}")
+
+
+@meta.command("unset")
+@ref_argument()
+@click.argument("key")
+def unset(ref: str, key: str) -> None:
+    """Remove metadata KEY from version REF."""
+    a = artifact(ref)
+    if key not in a.metadata:
+        raise UsageError(f"metadata of {a.name} has no key {key!r}")
+    del a.metadata[key]
+    a.save()
+    click.echo(f"{a.name}: {key} removed")
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str):
+    """``30d``, ``12h``, ``90m``, ``45s``, ``2w`` → timedelta; ``none`` / ``inherit`` → sentinels."""
+    if text == "none":
+        return None
+    if text == "inherit":
+        return ArtifactTTL.INHERIT
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)([smhdw])", text)
+    if not m or float(m.group(1)) <= 0:
+        raise UsageError(f"invalid duration {text!r}: use a positive number and a unit s, m, h, d or w (30d), none or inherit")
+    return dt.timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2)])
+
+
+@click.command("ttl")
+@ref_argument()
+@click.argument("duration")
+def ttl(ref: str, duration: str) -> None:
+    """Set how long version REF lives: DURATION (30d, 12h), none (forever) or inherit (project default)."""
+    a = artifact(ref)
+    a.ttl = parse_duration(duration)
+    a.save()
+    click.echo(f"{a.name}: ttl {duration}")
