@@ -156,21 +156,13 @@ class Api:
 
     def artifacts(self, type_name: str, name: str, per_page: int = 50) -> list[Artifact]:
         """Every live version of collection ``name`` of type ``type_name``, oldest first."""
-        coll = _split_collection(self._context, name)
-        c = ArtifactCollection(self._context, coll)
-        if c.type is None:
-            raise NotFoundError(f"artifact collection {coll} does not exist")
-        if c.type != type_name:
-            raise UsageError(f"collection {coll} has type {c.type!r}, not {type_name!r}")
-        return c.artifacts(per_page)
+        return self.artifact_collection(type_name, name).artifacts(per_page)
 
     def artifact_collection(self, type_name: str, name: str) -> ArtifactCollection:
-        coll = _split_collection(self._context, name)
-        c = ArtifactCollection(self._context, coll)
-        if c.type is None:
-            raise NotFoundError(f"artifact collection {coll} does not exist")
+        """The collection ``[[entity/]project/]name``, which must hold type ``type_name``."""
+        c = self.collection(name)
         if c.type != type_name:
-            raise UsageError(f"collection {coll} has type {c.type!r}, not {type_name!r}")
+            raise UsageError(f"collection {c._coll} has type {c.type!r}, not {type_name!r}")
         return c
 
     def collection(self, name: str) -> ArtifactCollection:

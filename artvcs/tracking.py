@@ -12,9 +12,8 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from artvcs.context import Context
+from artvcs.plumbing import config
 from artvcs.plumbing.errors import ArtvcsError, NotFoundError, UsageError
 from artvcs.plumbing.names import slug
 
@@ -38,24 +37,14 @@ def git_root(start: str | None = None) -> str:
 
 
 def _load(path: str, key: str) -> dict[str, Any]:
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = yaml.safe_load(f) or {}
-    except FileNotFoundError:
-        return {}
-    except yaml.YAMLError as e:
-        raise UsageError(f"{path} is not valid YAML ({e}): fix it or restore it from git") from None
-    if not isinstance(data, dict) or not isinstance(data.get(key, {}), dict):
-        raise UsageError(f"{path} must be a mapping with a '{key}' mapping")
-    return data.get(key) or {}
+    section = config.load(path).get(key) or {}
+    if not isinstance(section, dict):
+        raise UsageError(f"{path}: '{key}' must be a mapping; fix it or restore it from git")
+    return section
 
 
 def _save(path: str, header: str, key: str, value: dict[str, Any]) -> None:
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(header)
-        yaml.safe_dump({key: value}, f, sort_keys=True, default_flow_style=False)
-    os.replace(tmp, path)
+    config.save(path, {key: value}, header)
 
 
 def rel_path(root: str, path: str) -> str:

@@ -34,11 +34,11 @@ def load(config_path: str) -> dict[str, Any]:
     return data
 
 
-def save(config_path: str, data: dict[str, Any]) -> None:
-    """Write the config atomically (temp file + rename)."""
+def save(config_path: str, data: dict[str, Any], header: str = HEADER) -> None:
+    """Write a YAML file atomically (temp file + rename), keys sorted, after a comment header."""
     tmp = config_path + ".tmp"
     with open(tmp, "w", encoding="utf-8") as f:
-        f.write(HEADER)
+        f.write(header)
         yaml.safe_dump(data, f, sort_keys=True, default_flow_style=False)
     os.replace(tmp, config_path)
 
@@ -53,14 +53,22 @@ def _git_user_name() -> str | None:
         return None
 
 
-def default_entity(config_path: str | None) -> str:
-    env = os.environ.get("ARTVCS_ENTITY")
-    if env:
-        return check_name(env, "entity ($ARTVCS_ENTITY)")
+def _setting(config_path: str | None, env: str, key: str, what: str) -> str | None:
+    """A name from ``$env``, else from ``key`` in the config; checked against the name rules."""
+    value = os.environ.get(env)
+    if value:
+        return check_name(value, f"{what} (${env})")
     if config_path:
-        value = load(config_path).get("entity")
+        value = load(config_path).get(key)
         if value:
-            return check_name(str(value), "entity (config.yaml)")
+            return check_name(str(value), f"{what} (config.yaml)")
+    return None
+
+
+def default_entity(config_path: str | None) -> str:
+    found = _setting(config_path, "ARTVCS_ENTITY", "entity", "entity")
+    if found:
+        return found
     name = _git_user_name()
     if name:
         return slug(name)
@@ -71,14 +79,8 @@ def default_entity(config_path: str | None) -> str:
 
 
 def default_project(config_path: str | None, worktree: str | None) -> str:
-    env = os.environ.get("ARTVCS_PROJECT")
-    if env:
-        return check_name(env, "project ($ARTVCS_PROJECT)")
-    if config_path:
-        value = load(config_path).get("project")
-        if value:
-            return check_name(str(value), "project (config.yaml)")
-    return slug(os.path.basename(os.path.abspath(worktree or os.getcwd()))) or "default"
+    found = _setting(config_path, "ARTVCS_PROJECT", "project", "project")
+    return found or slug(os.path.basename(os.path.abspath(worktree or os.getcwd()))) or "default"
 
 
 def project_ttl(config_path: str, project: str) -> float | None:
