@@ -1,10 +1,16 @@
 """Materialising a manifest into a folder, and checking a folder against one.
 
-Every write goes through :func:`paths.safe_join` (a manifest may come from
-an untrusted remote), lands under a temporary name in its own folder and is
-renamed into place, so nothing is ever written outside ``root`` and no
-reader sees half a file. A file that is already right costs one stat (stat
-cache) or, for a hard link, one inode comparison.
+:func:`materialize` works in two phases. *Planning* changes nothing: it
+re-checks every entry path (a manifest pulled from a remote is untrusted),
+confirms the content is stored, looks at each folder and file once (the stat
+cache, the inode or the link target decides "up to date"; only files the
+cache cannot vouch for are hashed) and, when pruning, lists what is extra.
+Every refusal — an escaping path, missing content, a file where a folder
+must go, an untracked file about to be lost — happens there. *Applying*
+then removes, creates each folder once, and writes each file under a
+temporary name in its own folder, renamed into place: no reader sees half a
+file, and nothing is written or deleted outside ``root`` (symbolic links in
+it are never followed out, and the repository itself is never touched).
 """
 from __future__ import annotations
 
@@ -19,21 +25,27 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from .errors import ArtvcsError, ObjectMissingError, PathEscapeError, UsageError
-from .hashing import hash_file
+from .hashing import hash_file, is_digest
 from .manifest import Entry
-from .paths import safe_join
+from .paths import check_entry_path, safe_join
+from .repository import FORMAT_FILE
 from .statcache import StatCache, now_ns
 from .store import ContentStore
 
 MODES = ("auto", "copy", "hardlink", "reflink", "symlink")
-FICLONE = 0x40049409
+FICLONE = 0x40049409  # _IOW(0x94, 9, int): share the source's extents (btrfs, XFS, bcachefs)
 WORKERS = 8
+PARALLEL_MIN = 64  # below this many files a thread pool costs more than it saves
 TMP_PREFIX = ".artvcs-tmp-"
+
+# what planning decided for one file
+CURRENT, WRITE, FETCH = "current", "write", "fetch"
 
 
 @dataclass
 class MaterializeResult:
-    """What a materialisation did."""
+    """What :func:`materialize` did. ``mode`` is the mode files were written with
+    ("auto" only when nothing needed writing, so nothing was decided)."""
 
     mode: str
     written: int = 0
@@ -42,98 +54,224 @@ class MaterializeResult:
     references: int = 0
     skipped_references: list[str] = field(default_factory=list)
 
+    @property
+    def skipped(self) -> int:
+        return len(self.skipped_references)
+
 
 class ReferenceFetchError(ArtvcsError):
     """A reference entry could not be fetched."""
 
 
-def _reflink(src: str, dst: str) -> None:
-    with open(src, "rb") as s, open(dst, "wb") as d:
-        fcntl.ioctl(d.fileno(), FICLONE, s.fileno())
+# -- the plan -----------------------------------------------------------------
+@dataclass(slots=True)
+class _File:
+    target: str
+    entry: Entry
+    action: str = WRITE
+    old: str | None = None  # what is there now: None (nothing), "ok" (losing it loses nothing), "dir", or a digest
+    in_way: bool = False  # a folder stands where the file goes
 
 
-def _probe_reflink(store_file: str, folder: str) -> bool:
-    tmp = os.path.join(folder, f"{TMP_PREFIX}probe-{secrets.token_hex(4)}")
-    try:
-        _reflink(store_file, tmp)
-        return True
-    except OSError:
-        return False
-    finally:
+def _index(entries: Iterable[Entry]) -> tuple[dict[str, Entry], set[str]]:
+    """``{path: entry}`` and every folder path, refusing bad, duplicate or clashing paths."""
+    by_path: dict[str, Entry] = {}
+    folders: set[str] = set()
+    for e in entries:
+        check_entry_path(e.path)
+        if e.path in by_path:
+            raise UsageError(f"entry path {e.path!r} appears twice in the manifest")
+        by_path[e.path] = e
+        folder = e.path.rpartition("/")[0]
+        while folder and folder not in folders:
+            folders.add(folder)
+            folder = folder.rpartition("/")[0]
+    for f in folders:
+        if f in by_path:
+            raise UsageError(f"entry path {f!r} is both a file and a folder in the manifest")
+    return by_path, folders
+
+
+def _protected(store: ContentStore) -> list[str]:
+    """Real paths never written into or pruned: the store, and the repository holding it."""
+    out = [os.path.realpath(store.root)]
+    parent = os.path.dirname(out[0])
+    if os.path.exists(os.path.join(parent, FORMAT_FILE)):
+        out.append(parent)
+    return out
+
+
+def _check_protected(root: str, protected: list[str], by_path: dict, folders: set) -> None:
+    real_root = os.path.realpath(root)
+    for p in protected:
+        if real_root == p or real_root.startswith(p + os.sep):
+            raise UsageError(f"refusing to write files into {root!r}: it is inside the artvcs repository {p!r}")
+        if not p.startswith(real_root + os.sep):
+            continue
+        rel = os.path.relpath(p, real_root).replace(os.sep, "/")
+        probe = rel
+        while probe:
+            if probe in by_path or (probe == rel and probe in folders):
+                raise PathEscapeError(f"entry path {probe!r} would overwrite the artvcs repository {p!r}")
+            probe = probe.rpartition("/")[0]
+
+
+def _folder_states(root: str, folders: set[str], prune: bool) -> dict[str, str]:
+    """``folder → "dir" | "absent" | "replace"`` with one lstat per existing folder.
+
+    Without ``prune`` a file in a folder's place is an error, and so is a
+    symbolic link, unless it leads to a folder inside root (safe_join decides).
+    """
+    states: dict[str, str] = {}
+    for f in sorted(folders, key=lambda s: s.count("/")):
+        parent = f.rpartition("/")[0]
+        if states.get(parent, "dir") != "dir":
+            states[f] = "absent"
+            continue
+        p = os.path.join(root, f)
         try:
-            os.unlink(tmp)
+            st = os.lstat(p)
         except FileNotFoundError:
+            states[f] = "absent"
+            continue
+        if _stat.S_ISDIR(st.st_mode):
+            states[f] = "dir"
+        elif prune:
+            states[f] = "replace"
+        elif _stat.S_ISLNK(st.st_mode) and os.path.isdir(p):
+            states[f] = "dir"  # a link to a folder: allowed only if safe_join finds it inside root
+        else:
+            kind = "symbolic link" if _stat.S_ISLNK(st.st_mode) else "file"
+            raise UsageError(f"{p!r} is a {kind} but the artifact has a folder {f!r} there: remove it, or check out (which replaces it)")
+    return states
+
+
+def _walk(root: str, protected: list[str]) -> tuple[list[str], list[str]]:
+    """``(non-folders, folders)`` under root as entry-style paths; links are not followed."""
+    skip = set()
+    for p in protected:
+        try:
+            st = os.stat(p)
+            skip.add((st.st_dev, st.st_ino))
+        except OSError:
             pass
+    files: list[str] = []
+    dirs: list[str] = []
+    stack = [""]
+    while stack:
+        rel = stack.pop()
+        try:
+            it = os.scandir(os.path.join(root, rel) if rel else root)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        with it:
+            for d in it:
+                sub = f"{rel}/{d.name}" if rel else d.name
+                if d.is_dir(follow_symlinks=False):
+                    if skip and any(ino == d.inode() for _, ino in skip):
+                        st = d.stat(follow_symlinks=False)
+                        if (st.st_dev, st.st_ino) in skip:
+                            continue
+                    dirs.append(sub)
+                    stack.append(sub)
+                else:
+                    files.append(sub)
+    return files, dirs
 
 
-def _place(mode: str, src: str, final: str) -> None:
-    """Put the store file ``src`` at ``final`` by ``mode``, atomically."""
-    folder = os.path.dirname(final)
-    tmp = os.path.join(folder, f"{TMP_PREFIX}{secrets.token_hex(6)}")
+# -- writing one file -----------------------------------------------------------
+def _copy(src: str, dst: str) -> None:
+    sfd = os.open(src, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        dfd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+        try:
+            n, off = os.fstat(sfd).st_size, 0
+            try:
+                while off < n:
+                    done = os.copy_file_range(sfd, dfd, n - off)
+                    if not done:
+                        break
+                    off += done
+            except OSError as e:
+                if e.errno not in (errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL, errno.EPERM):
+                    raise
+                os.lseek(sfd, off, os.SEEK_SET)
+                os.lseek(dfd, off, os.SEEK_SET)
+                while buf := os.read(sfd, 1 << 20):
+                    view = memoryview(buf)
+                    while view:
+                        view = view[os.write(dfd, view):]
+        finally:
+            os.close(dfd)
+    finally:
+        os.close(sfd)
+
+
+def _reflink(src: str, dst: str) -> None:
+    sfd = os.open(src, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        dfd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+        try:
+            fcntl.ioctl(dfd, FICLONE, sfd)
+        finally:
+            os.close(dfd)
+    finally:
+        os.close(sfd)
+
+
+def _tmp_beside(target: str) -> str:
+    return os.path.join(os.path.dirname(target), TMP_PREFIX + secrets.token_hex(8))
+
+
+def _unlink_quiet(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def _place(mode: str, src: str, target: str) -> None:
+    """Put store file ``src`` at ``target`` by ``mode``: a temporary name, then a rename."""
+    tmp = _tmp_beside(target)
     try:
         if mode == "hardlink":
-            os.link(src, tmp)
+            try:
+                os.link(src, tmp)
+            except OSError as e:
+                if e.errno != errno.EMLINK:  # this inode has all the links it can have: copy it
+                    raise
+                _copy(src, tmp)
         elif mode == "symlink":
             os.symlink(src, tmp)
         elif mode == "reflink":
             _reflink(src, tmp)
-            os.chmod(tmp, 0o644)
         else:
-            shutil.copyfile(src, tmp)
-            os.chmod(tmp, 0o644)
-        os.replace(tmp, final)
+            _copy(src, tmp)
+        os.replace(tmp, target)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        _unlink_quiet(tmp)
         raise
 
 
-def _clear_for_file(target: str, prune: bool, path: str) -> None:
-    """Make room for a file at ``target`` (a folder or symlink there is in the way)."""
-    if os.path.islink(target):
-        os.unlink(target)
-    elif os.path.isdir(target):
-        if not prune:
-            raise UsageError(f"{target!r} is a folder but the artifact has a file {path!r} there: use checkout (or remove it)")
-        shutil.rmtree(target)
-
-
-def _is_current(store: ContentStore, records: dict, target: str, e: Entry, mode: str) -> bool:
-    try:
-        st = os.lstat(target)
-    except FileNotFoundError:
-        return False
-    if _stat.S_ISLNK(st.st_mode):
-        return mode == "symlink" and os.readlink(target) == store._path(e.digest)
-    if not _stat.S_ISREG(st.st_mode) or (e.size is not None and st.st_size != e.size):
-        return False
-    if mode == "hardlink":
+def _parallel(fn: Callable, items: list) -> list:
+    """``[fn(x) for x in items]``, on a thread pool when there are many; the first error stops the rest."""
+    if len(items) < PARALLEL_MIN:
+        return [fn(x) for x in items]
+    step = max(16, len(items) // (WORKERS * 8))
+    with ThreadPoolExecutor(WORKERS) as pool:
+        futures = [pool.submit(lambda part: [fn(x) for x in part], items[i : i + step]) for i in range(0, len(items), step)]
+        out: list = []
         try:
-            return os.stat(store._path(e.digest)).st_ino == st.st_ino
-        except FileNotFoundError:
-            return False
-    if e.ref is None:
-        try:
-            sst = os.stat(store._path(e.digest))
-            if (sst.st_ino, sst.st_dev) == (st.st_ino, st.st_dev):
-                return mode != "copy"
-        except FileNotFoundError:
-            pass
-    if StatCache.lookup(records, target, st) == e.digest:
-        return True
-    if e.ref is not None and not _is_blake3(e.digest):
-        return False
-    return hash_file(target)[0] == e.digest
+            for f in futures:
+                out.extend(f.result())
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
+    return out
 
 
-def _is_blake3(digest: str) -> bool:
-    from .hashing import is_digest
-
-    return is_digest(digest)
-
-
+# -- materialize --------------------------------------------------------------------
 def materialize(
     store: ContentStore,
     entries: Iterable[Entry],
@@ -149,196 +287,328 @@ def materialize(
 ) -> MaterializeResult:
     """Write ``entries`` under ``root``; with ``prune``, delete every other file there.
 
-    ``mode``: copy, hardlink (read-only store files linked in), reflink,
-    symlink, or auto (reflink where the file system can, else copy).
-    ``protect_untracked`` refuses, before changing anything, to delete a file
-    whose content is not in the store (the CLI's checkout without --force).
+    ``mode``: "copy", "hardlink" (the read-only store file itself), "reflink",
+    "symlink" (to the store file), or "auto" (reflink where the file system
+    can, else copy; tried once per call). An explicit mode the file system
+    cannot do is an error. Reference entries are written by
+    ``fetch_reference(entry, tmp_path)``; one that cannot be fetched is an
+    error unless ``allow_missing_references`` (then it is skipped).
+    ``protect_untracked`` refuses, before changing anything, to delete or
+    overwrite a file whose content is not in the store, unless its path
+    (relative to root, or absolute) is in ``known_paths``.
     """
     if mode not in MODES:
         raise UsageError(f"invalid link mode {mode!r}: use one of {', '.join(MODES)}")
-    entries = list(entries)
-    os.makedirs(root, exist_ok=True)
-    root = os.path.abspath(root)
-    targets: dict[str, Entry] = {}
-    for e in entries:
-        targets[safe_join(root, e.path)] = e  # refuses escaping paths before any write
-    missing = [e for e in entries if e.ref is None and not os.path.exists(store._path(e.digest))]
+    try:
+        return _materialize(store, entries, os.path.abspath(root), mode, prune, statcache, fetch_reference,
+                            allow_missing_references, protect_untracked, known_paths)
+    finally:
+        if statcache is not None:
+            statcache.flush()  # what was hashed stays known, even when a later step failed
+
+
+def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, allow_missing_references,
+                 protect_untracked, known_paths) -> MaterializeResult:
+    if os.path.exists(root) and not os.path.isdir(root):
+        raise UsageError(f"{root!r} is not a folder: cannot write the artifact's files into it")
+    by_path, folders = _index(entries)
+    protected = _protected(store)
+    _check_protected(root, protected, by_path, folders)
+    has_refs = any(e.ref is not None for e in by_path.values())
+    if has_refs and fetch_reference is None and not allow_missing_references:
+        raise UsageError("the manifest has reference entries but no way to fetch them was given")
+
+    # -- plan: look, hash where needed, decide; change nothing --------------------
+    root_exists = os.path.isdir(root)
+    states = _folder_states(root, folders, prune) if root_exists else {"": "absent", **{f: "absent" for f in folders}}
+    samples = {e.path.rpartition("/")[0]: e.path for e in by_path.values()}
+    for folder, sample in samples.items():
+        if not _under_replaced(folder, states):
+            safe_join(root, sample)  # once per folder: refuses a link that leads outside root
+    records = statcache.load_prefix(root) if statcache is not None else {}
+    sep = os.sep
+    plan = [_File(root + sep + (p if sep == "/" else p.replace("/", sep)), e) for p, e in by_path.items()]
+    _parallel(_Looker(store, records, statcache, mode, protect_untracked, states), plan)
+    missing = [f.entry for f in plan if f.action == WRITE and not os.path.exists(store.path_of(f.entry.digest))]
     if missing:
         e = missing[0]
         raise ObjectMissingError(
             f"content {e.digest} of {e.path!r} is not in the store ({len(missing)} entries missing): "
             "pull it from a remote (artvcs pull) or run artvcs fsck"
         )
-    doomed: list[str] = []
-    if prune:
-        doomed = _extra_files(root, targets)
-        if protect_untracked:
-            known = set(known_paths)
-            for path in doomed:
-                if path in known:
-                    continue
-                try:
-                    digest, _ = hash_file(path)
-                except OSError:
-                    continue
-                if not os.path.exists(store._path(digest)):
-                    raise UsageError(
-                        f"checkout would delete {path!r}, which is not in the artifact store: "
-                        "move it away or use --force"
-                    )
-    sample = next((e for e in entries if e.ref is None), None)
-    used = mode
-    if mode in ("auto", "reflink") and sample is not None:
-        can = _probe_reflink(store._path(sample.digest), root)
-        if mode == "reflink" and not can:
-            raise UsageError(f"reflink checkout is not supported on the file system of {root!r}: use copy or hardlink")
-        used = "reflink" if can else "copy"
-    elif mode == "auto":
-        used = "copy"
-    result = MaterializeResult(mode=used)
-    for path in doomed:
-        os.unlink(path)
+    in_way = [f for f in plan if f.in_way]
+    if in_way and not prune:
+        raise UsageError(
+            f"{in_way[0].target!r} is a folder but the artifact has a file {in_way[0].entry.path!r} there: "
+            "remove it, or check out (which replaces it)"
+        )
+    extras: list[str] = []
+    stale_dirs: list[str] = []
+    if prune and root_exists:
+        files, dirs = _walk(root, protected)
+        extras = [p for p in files if p not in by_path]
+        stale_dirs = [d for d in dirs if d not in folders]
+    if protect_untracked:
+        _refuse_losing_untracked(store, root, records, plan, extras, known_paths)
+
+    # -- apply ----------------------------------------------------------------------
+    result = MaterializeResult(mode=mode)
+    os.makedirs(root, exist_ok=True)
+    for rel in extras:
+        _unlink_quiet(os.path.join(root, rel))
         result.removed += 1
-    if prune:
-        _remove_empty_dirs(root, targets)
-    records = statcache.load_prefix(root) if statcache is not None else {}
-    started = now_ns()
-    folders = sorted({os.path.dirname(t) for t in targets})
-    for folder in folders:
-        _make_folder(root, folder, prune)
-
-    def one(item: tuple[str, Entry]) -> str:
-        target, e = item
-        if _is_current(store, records, target, e, used):
-            return "current"
-        _clear_for_file(target, prune, e.path)
-        if e.ref is not None and not os.path.exists(store._path(e.digest)):
-            if fetch_reference is None:
-                raise UsageError(f"no way to fetch reference {e.ref!r} for {e.path!r}")
-            tmp = os.path.join(os.path.dirname(target), f"{TMP_PREFIX}{secrets.token_hex(6)}")
-            try:
-                fetch_reference(e, tmp)
-                os.replace(tmp, target)
-            except (ArtvcsError, OSError) as err:
-                try:
-                    os.unlink(tmp)
-                except FileNotFoundError:
-                    pass
-                if allow_missing_references:
-                    return "skipped:" + e.path
-                if isinstance(err, ArtvcsError):
-                    raise
-                raise ReferenceFetchError(f"reference {e.ref!r} for {e.path!r} could not be fetched: {err}") from None
-            return "reference"
-        try:
-            _place(used, store._path(e.digest), target)
-        except OSError as err:
-            if used == "hardlink" and err.errno in (errno.EXDEV, errno.EMLINK, errno.EPERM):
-                _place("copy", store._path(e.digest), target)
+    for f in in_way:
+        shutil.rmtree(f.target)  # its files were extras, so already counted (and checked)
+    for folder in sorted(folders, key=lambda s: s.count("/")):
+        if states.get(folder) != "dir":
+            _make_folder(os.path.join(root, folder), prune)
+    for sample in samples.values():
+        safe_join(root, sample)  # again, now that the folders exist: the last word before any write
+    writes = [f for f in plan if f.action == WRITE]
+    fetches = [f for f in plan if f.action == FETCH]
+    result.up_to_date = len(plan) - len(writes) - len(fetches)
+    used = mode
+    if writes and mode in ("auto", "reflink", "hardlink"):
+        used = _first_write(mode, store, writes[0], root)
+        writes = writes[1:]
+        result.written += 1
+    result.mode = used
+    _parallel(lambda f: _place(used, _source(store, f.entry), f.target), writes)
+    result.written += len(writes)
+    if fetches:
+        for outcome, f in zip(_parallel(lambda f: _fetch(f, fetch_reference, allow_missing_references), fetches), fetches):
+            if outcome:
+                result.references += 1
             else:
-                raise
-        if statcache is not None and used != "symlink":
-            statcache.record(target, os.stat(target), e.digest, started)
-        return "written"
-
-    items = list(targets.items())
-    if len(items) < 16:
-        outcomes = [one(i) for i in items]
-    else:
-        step = max(16, len(items) // (WORKERS * 4))
-        with ThreadPoolExecutor(WORKERS) as pool:
-            outcomes = [o for part in pool.map(lambda sl: [one(i) for i in sl], [items[i : i + step] for i in range(0, len(items), step)]) for o in part]
-    for o in outcomes:
-        if o == "current":
-            result.up_to_date += 1
-        elif o == "written":
-            result.written += 1
-        elif o == "reference":
-            result.references += 1
-        else:
-            result.skipped_references.append(o.split(":", 1)[1])
-    if statcache is not None:
-        statcache.flush()
+                result.skipped_references.append(f.entry.path)
+    for d in sorted(stale_dirs, key=lambda s: s.count("/"), reverse=True):
+        try:
+            os.rmdir(os.path.join(root, d))
+        except OSError:
+            pass  # not empty (the repository, or a file that appeared): keep it
     return result
 
 
-def _make_folder(root: str, folder: str, prune: bool) -> None:
-    """Create ``folder`` under root, replacing a file in the way only when pruning."""
-    rel = os.path.relpath(folder, root)
-    cur = root
-    if rel == ".":
+def _under_replaced(folder: str, states: dict[str, str]) -> bool:
+    while folder:
+        if states.get(folder) == "replace":
+            return True
+        folder = folder.rpartition("/")[0]
+    return False
+
+
+def _source(store: ContentStore, e: Entry) -> str:
+    """The store file of ``e``, absolute (a symbolic link to it must not depend on the cwd)."""
+    return os.path.abspath(store.path_of(e.digest))
+
+
+class _Looker:
+    """Decides, for one file, whether it is current, and what replacing it would lose.
+
+    About one lstat per file: a hard link is judged by its inode, a symbolic
+    link by its target, anything else by the stat cache; only a file the
+    cache cannot vouch for is hashed (and then recorded, so the next run
+    need not). ``old`` is worked out fully only when it matters (protection).
+    """
+
+    def __init__(self, store, records, statcache, mode, protect, states):
+        self.store, self.records, self.statcache = store, records, statcache
+        self.mode, self.protect, self.states = mode, protect, states
+
+    def __call__(self, f: _File) -> None:
+        e = f.entry
+        f.action = FETCH if e.ref is not None else WRITE
+        if self.states.get(e.path.rpartition("/")[0], "dir") != "dir":
+            return  # its folder is absent or about to be replaced: nothing is there
+        try:
+            st = os.lstat(f.target)
+        except FileNotFoundError:
+            return
+        kind = _stat.S_IFMT(st.st_mode)
+        if kind == _stat.S_IFDIR:
+            f.in_way, f.old = True, "dir"
+            return
+        if kind == _stat.S_IFLNK:
+            if e.ref is None and self.mode == "symlink" and os.readlink(f.target) == _source(self.store, e):
+                f.action = CURRENT
+            f.old = "ok"  # replacing a link loses no content
+            return
+        if kind != _stat.S_IFREG:
+            f.old = "special"
+            return
+        linked = e.ref is None and self.mode in ("hardlink", "symlink")
+        if e.ref is None and (self.mode == "hardlink" or st.st_nlink > 1):
+            try:
+                sst = os.stat(self.store.path_of(e.digest))
+                if (sst.st_dev, sst.st_ino) == (st.st_dev, st.st_ino):
+                    f.old = "ok"
+                    if self.mode == "hardlink":
+                        f.action = CURRENT
+                    return  # the store's own inode where an independent file was asked for
+            except FileNotFoundError:
+                pass
+        cached = StatCache.lookup(self.records, f.target, st)
+        sized = e.size is None or st.st_size == e.size
+        checkable = e.ref is None or is_digest(e.digest)  # a reference's digest may be an ETag or the URI's
+        if linked or not sized or not checkable:
+            # cannot be current (a link is wanted, or the size or kind of digest rules it out)
+            f.old = self._content(f.target, st, cached) if self.protect else None
+            return
+        f.old = self._content(f.target, st, cached)
+        if f.old == e.digest:
+            f.action = CURRENT
+
+    def _content(self, target: str, st: os.stat_result, cached: str | None) -> str:
+        if cached:
+            return cached
+        t0 = now_ns()
+        digest, _ = hash_file(target)
+        if self.statcache is not None:
+            self.statcache.record(target, st, digest, t0)
+        return digest
+
+
+def _refuse_losing_untracked(store, root, records, plan, extras, known_paths) -> None:
+    known = set(known_paths)
+
+    def is_known(rel: str) -> bool:
+        return rel in known or os.path.join(root, rel) in known
+
+    def lost(rel: str) -> str | None:
+        if is_known(rel) or rel.rpartition("/")[2].startswith(TMP_PREFIX):
+            return None
+        path = os.path.join(root, rel)
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            return None
+        if not _stat.S_ISREG(st.st_mode):
+            return None if _stat.S_ISLNK(st.st_mode) else rel
+        digest = StatCache.lookup(records, path, st) or hash_file(path)[0]
+        return None if store.has(digest) else rel
+
+    at_risk = [
+        f.entry.path for f in plan
+        if f.action != CURRENT and f.old not in (None, "ok", "dir")
+        and (f.old == "special" or not store.has(f.old)) and not is_known(f.entry.path)
+    ]
+    at_risk += [r for r in _parallel(lost, extras) if r is not None]
+    if at_risk:
+        at_risk.sort()
+        more = f" (and {len(at_risk) - 1} more)" if len(at_risk) > 1 else ""
+        raise UsageError(
+            f"checkout would delete or overwrite {at_risk[0]!r}{more} in {root!r}, whose content is not in the "
+            "artifact store: move it away, log it, or force the checkout"
+        )
+
+
+def _make_folder(path: str, prune: bool) -> None:
+    """Create one folder (its parent exists); with ``prune`` a file or link in its place goes."""
+    try:
+        os.mkdir(path)
         return
-    for part in rel.split(os.sep):
-        cur = os.path.join(cur, part)
-        if os.path.islink(cur) or (os.path.exists(cur) and not os.path.isdir(cur)):
-            if not prune:
-                raise UsageError(f"{cur!r} is a file but the artifact has a folder there: use checkout (or remove it)")
-            os.unlink(cur)
-        if not os.path.isdir(cur):
-            os.mkdir(cur)
+    except FileExistsError:
+        pass
+    st = os.lstat(path)
+    if _stat.S_ISDIR(st.st_mode):
+        return
+    if not prune:
+        raise UsageError(f"{path!r} is in the way of a folder of the artifact: remove it, or check out (which replaces it)")
+    os.unlink(path)  # the file or link only, never what a link points to
+    os.mkdir(path)
 
 
-def _extra_files(root: str, targets: dict[str, Entry]) -> list[str]:
-    """Files (and symlinks) under root that the manifest does not name."""
-    out = []
-    for folder, dirs, files in os.walk(root):
-        for name in files:
-            p = os.path.join(folder, name)
-            if p not in targets:
-                out.append(p)
-        for name in list(dirs):
-            p = os.path.join(folder, name)
-            if os.path.islink(p):
-                dirs.remove(name)
-                if p not in targets:
-                    out.append(p)
-    return out
+def _first_write(mode: str, store: ContentStore, f: _File, root: str) -> str:
+    """Write the first file, deciding what ``auto`` means and whether an explicit mode works here."""
+    src = _source(store, f.entry)
+    if mode == "auto":
+        try:
+            _place("reflink", src, f.target)
+            return "reflink"
+        except OSError:
+            _place("copy", src, f.target)
+            return "copy"
+    try:
+        _place(mode, src, f.target)
+    except OSError as e:
+        if mode == "reflink" or e.errno in (errno.EXDEV, errno.EPERM, errno.EACCES, errno.EOPNOTSUPP):
+            raise UsageError(
+                f"{mode} checkout is not possible from {store.root!r} to {root!r} ({e.strerror}): "
+                "use copy, or auto (reflink where possible, else copy)"
+            ) from None
+        raise
+    return mode
 
 
-def _remove_empty_dirs(root: str, targets: dict[str, Entry]) -> None:
-    keep = set()
-    for t in targets:
-        d = os.path.dirname(t)
-        while d.startswith(root) and d not in keep:
-            keep.add(d)
-            d = os.path.dirname(d)
-    for folder, dirs, files in os.walk(root, topdown=False):
-        if folder != root and folder not in keep and not os.listdir(folder):
-            os.rmdir(folder)
+def _fetch(f: _File, fetch_reference, allow_missing: bool) -> bool:
+    """Fetch one reference into place; False when it failed and failures are allowed."""
+    e = f.entry
+    if fetch_reference is None:
+        return False
+    tmp = _tmp_beside(f.target)
+    try:
+        fetch_reference(e, tmp)
+        os.replace(tmp, f.target)
+        return True
+    except Exception as err:
+        _unlink_quiet(tmp)
+        if allow_missing:
+            return False
+        if isinstance(err, ArtvcsError):
+            raise
+        raise ReferenceFetchError(f"reference {e.ref} of {e.path!r} could not be fetched: {err}") from err
+    except BaseException:
+        _unlink_quiet(tmp)
+        raise
 
 
+# -- verify ---------------------------------------------------------------------------
 def verify_folder(entries: Iterable[Entry], root: str, statcache: StatCache | None = None) -> list[tuple[str, str]]:
-    """``(path, problem)`` for every modified, missing or extra file under ``root``.
+    """``(path, problem)`` for every file under ``root`` that differs from ``entries``, sorted.
 
-    References are not re-hashed (W&B does not verify them) but must exist.
+    Problems: "modified", "missing", "extra", "not a file", "outside root"
+    (reached through a link leading out of root). Every file is hashed
+    unless the stat cache vouches for it; references are not verified
+    (W&B does not), but must exist.
     """
     root = os.path.abspath(root)
-    targets = {safe_join(root, e.path): e for e in entries}
+    by_path, folders = _index(entries)
+    escaped: set[str] = set()
+    for f in {p.rpartition("/")[0] for p in by_path}:
+        try:
+            safe_join(root, f"{f}/x" if f else "x")
+        except PathEscapeError:
+            escaped.add(f)
     records = statcache.load_prefix(root) if statcache is not None else {}
-    problems: list[tuple[str, str]] = []
 
     def check(item: tuple[str, Entry]) -> tuple[str, str] | None:
-        target, e = item
+        path, e = item
+        if path.rpartition("/")[0] in escaped:
+            return (path, "outside root")
+        target = os.path.join(root, path)
         try:
             st = os.stat(target)
-        except FileNotFoundError:
-            return (e.path, "missing")
+        except (FileNotFoundError, NotADirectoryError):
+            return (path, "missing")
         if not _stat.S_ISREG(st.st_mode):
-            return (e.path, "not a file")
-        if e.ref is not None and not _is_blake3(e.digest):
+            return (path, "not a file")
+        if e.ref is not None:
             return None
         if e.size is not None and st.st_size != e.size:
-            return (e.path, "modified")
+            return (path, "modified")
         if StatCache.lookup(records, target, st) == e.digest:
             return None
-        return None if hash_file(target)[0] == e.digest else (e.path, "modified")
+        t0 = now_ns()
+        digest, _ = hash_file(target)
+        if statcache is not None:
+            statcache.record(target, st, digest, t0)
+        return None if digest == e.digest else (path, "modified")
 
-    with ThreadPoolExecutor(WORKERS) as pool:
-        problems = [p for p in pool.map(check, targets.items()) if p is not None]
-    for path in _extra_files(root, targets):
-        problems.append((os.path.relpath(path, root).replace(os.sep, "/"), "extra"))
+    problems = [p for p in _parallel(check, list(by_path.items())) if p is not None]
+    if os.path.isdir(root):
+        files, _ = _walk(root, [])
+        problems += [(p, "extra") for p in files if p not in by_path and p not in folders]
+    if statcache is not None:
+        statcache.flush()
     problems.sort()
     return problems
-
-
-

@@ -1,0 +1,388 @@
+"""plumbing.checkout: materialising manifests into folders (real files, no mocks) and verifying them."""
+from __future__ import annotations
+
+import os
+import stat
+import time
+
+import pytest
+
+from artvcs.plumbing import checkout
+from artvcs.plumbing.checkout import materialize, verify_folder
+from artvcs.plumbing.errors import ArtvcsError, ObjectMissingError, PathEscapeError, UsageError
+from artvcs.plumbing.hashing import hash_bytes
+from artvcs.plumbing.manifest import Entry
+from artvcs.plumbing.repository import init_repository
+from artvcs.plumbing.statcache import StatCache
+
+FILES = {
+    "a.txt": b"alpha\n",
+    "b/c.bin": bytes(range(256)) * 40,
+    "b/d/e.txt": b"deep",
+    "empty": b"",
+}
+
+
+@pytest.fixture
+def repo(tmp_path):
+    r = init_repository(str(tmp_path / "proj"))
+    yield r
+    r.close()
+
+
+def stored(repo, files: dict[str, bytes]) -> list[Entry]:
+    return [Entry(p, repo.store.put_bytes(data), len(data)) for p, data in files.items()]
+
+
+def tree(root) -> dict[str, bytes]:
+    """Every non-folder under root (links not followed) → its bytes (b'->target' for a link)."""
+    out = {}
+    for folder, dirs, names in os.walk(root):
+        for n in names + [d for d in dirs if os.path.islink(os.path.join(folder, d))]:
+            p = os.path.join(folder, n)
+            rel = os.path.relpath(p, root).replace(os.sep, "/")
+            out[rel] = b"->" + os.readlink(p).encode() if os.path.islink(p) else open(p, "rb").read()
+    return out
+
+
+def folders(root) -> list[str]:
+    return sorted(os.path.relpath(f, root) for f, _, _ in os.walk(root) if f != str(root))
+
+
+def inodes(root) -> dict[str, int]:
+    return {p: os.lstat(os.path.join(root, p)).st_ino for p in tree(root)}
+
+
+# -- modes ------------------------------------------------------------------------
+@pytest.mark.parametrize("mode", ["copy", "hardlink", "symlink", "auto"])
+def test_each_mode_writes_the_right_bytes(repo, tmp_path, mode):
+    entries = stored(repo, FILES)
+    root = tmp_path / "out"
+    res = materialize(repo.store, entries, str(root), mode=mode, statcache=repo.statcache)
+    assert res.written == len(FILES) and res.up_to_date == 0 and res.removed == 0
+    for e in entries:
+        target = root / e.path
+        assert target.read_bytes() == FILES[e.path]
+        store_file = repo.store.path_of(e.digest)
+        same_inode = os.stat(target).st_ino == os.stat(store_file).st_ino
+        if mode == "hardlink":
+            assert same_inode and not target.is_symlink()
+            assert stat.S_IMODE(os.stat(target).st_mode) & 0o222 == 0, "a hard-linked store file stays read-only"
+        elif mode == "symlink":
+            assert target.is_symlink() and os.readlink(target) == os.path.abspath(store_file)
+        else:
+            assert not same_inode and not target.is_symlink()
+            assert os.stat(target).st_mode & stat.S_IWUSR, "a copy or reflink is the user's to edit"
+    assert res.mode == (mode if mode != "auto" else res.mode) and res.mode in ("copy", "hardlink", "symlink", "reflink")
+    assert not [n for n in tree(root) if n.rpartition("/")[2].startswith(checkout.TMP_PREFIX)]
+
+
+def test_explicit_reflink_works_or_says_why_before_writing(repo, tmp_path):
+    entries = stored(repo, FILES)
+    root = tmp_path / "r"
+    try:
+        res = materialize(repo.store, entries, str(root), mode="reflink")
+    except UsageError as e:
+        assert "reflink" in str(e) and "copy" in str(e)
+        assert tree(root) == {}, "the failed probe leaves nothing behind"
+    else:
+        assert res.mode == "reflink" and tree(root) == FILES
+
+
+def test_invalid_mode_is_refused(repo, tmp_path):
+    with pytest.raises(UsageError, match="'teleport'"):
+        materialize(repo.store, [], str(tmp_path / "x"), mode="teleport")
+
+
+@pytest.mark.parametrize("mode", ["copy", "hardlink", "symlink", "auto"])
+def test_second_run_rewrites_nothing(repo, tmp_path, mode):
+    entries = stored(repo, FILES)
+    root = tmp_path / "out"
+    materialize(repo.store, entries, str(root), mode=mode, statcache=repo.statcache)
+    before = inodes(root)
+    res = materialize(repo.store, entries, str(root), mode=mode, statcache=repo.statcache)
+    assert (res.written, res.up_to_date, res.removed) == (0, len(FILES), 0)
+    assert inodes(root) == before
+
+
+def test_up_to_date_copies_become_stat_only(repo, tmp_path):
+    """Once a checked-out file has been hashed out of the racy window, the stat cache vouches for it."""
+    entries = stored(repo, FILES)
+    root = tmp_path / "out"
+    materialize(repo.store, entries, str(root), mode="copy", statcache=repo.statcache)
+    time.sleep(1.1)  # past RACY_NS: a hash taken now can be trusted later
+    assert materialize(repo.store, entries, str(root), mode="copy", statcache=repo.statcache).written == 0
+    records = repo.statcache.load_prefix(str(root))
+    for e in entries:
+        target = os.path.join(str(root), e.path)
+        assert StatCache.lookup(records, target, os.lstat(target)) == e.digest
+    # a changed file is noticed despite the cache (its stat changed) and repaired
+    (root / "a.txt").write_bytes(b"alphA\n")
+    res = materialize(repo.store, entries, str(root), mode="copy", statcache=repo.statcache)
+    assert res.written == 1 and (root / "a.txt").read_bytes() == FILES["a.txt"]
+
+
+def test_switching_mode_replaces_the_files(repo, tmp_path):
+    entries = stored(repo, FILES)
+    root = tmp_path / "out"
+    materialize(repo.store, entries, str(root), mode="hardlink")
+    res = materialize(repo.store, entries, str(root), mode="copy")
+    assert res.written == len(FILES)
+    a = entries[0]
+    assert os.stat(root / a.path).st_ino != os.stat(repo.store.path_of(a.digest)).st_ino
+    res = materialize(repo.store, entries, str(root), mode="symlink")
+    assert res.written == len(FILES) and all((root / e.path).is_symlink() for e in entries)
+    assert tree(root).keys() == FILES.keys()
+
+
+def test_download_repairs_own_files_and_keeps_others(repo, tmp_path):
+    entries = stored(repo, FILES)
+    root = tmp_path / "out"
+    root.mkdir()
+    (root / "mine.txt").write_text("keep me")
+    materialize(repo.store, entries, str(root))
+    (root / "a.txt").write_text("tampered")
+    res = materialize(repo.store, entries, str(root))
+    assert res.written == 1 and res.removed == 0
+    assert tree(root) == {**FILES, "mine.txt": b"keep me"}
+
+
+def test_many_files_on_the_thread_pool(repo, tmp_path):
+    files = {f"d{i % 7}/f{i}.txt": f"file {i}".encode() for i in range(400)}
+    entries = stored(repo, files)
+    root = tmp_path / "many"
+    assert materialize(repo.store, entries, str(root), mode="copy").written == 400
+    assert tree(root) == files
+    assert verify_folder(entries, str(root)) == []
+    res = materialize(repo.store, entries, str(root), mode="copy")
+    assert res.written == 0 and res.up_to_date == 400
+
+
+# -- prune and protection --------------------------------------------------------------
+def test_prune_removes_extra_files_and_empty_folders(repo, tmp_path):
+    entries = stored(repo, FILES)
+    root = tmp_path / "out"
+    (root / "stale" / "deeper").mkdir(parents=True)
+    (root / "stale" / "deeper" / "x.txt").write_text("x")
+    (root / "b").mkdir()
+    (root / "b" / "old.txt").write_text("old")
+    (root / "empty-dir").mkdir()
+    (root / "extra.txt").write_text("e")
+    res = materialize(repo.store, entries, str(root), prune=True)
+    assert res.removed == 3
+    assert tree(root) == FILES
+    assert folders(root) == ["b", "b/d"]
+
+
+def test_prune_replaces_files_and_folders_in_the_way(repo, tmp_path):
+    entries = stored(repo, {"x/y.txt": b"y", "z": b"z"})
+    root = tmp_path / "out"
+    root.mkdir()
+    (root / "x").write_text("a file where a folder goes")
+    (root / "z").mkdir()
+    (root / "z" / "inner.txt").write_text("a folder where a file goes")
+    with pytest.raises(UsageError, match="'x'"):
+        materialize(repo.store, entries, str(root))
+    (root / "x").unlink()
+    with pytest.raises(UsageError, match=r"z.*folder|folder.*'z'"):
+        materialize(repo.store, entries, str(root))
+    assert not (root / "x").exists(), "refused before anything was written"
+    (root / "x").write_text("a file where a folder goes")
+    materialize(repo.store, entries, str(root), prune=True)
+    assert tree(root) == {"x/y.txt": b"y", "z": b"z"}
+
+
+def test_protect_untracked_refuses_and_changes_nothing(repo, tmp_path):
+    entries = stored(repo, FILES)
+    root = tmp_path / "out"
+    materialize(repo.store, entries, str(root), statcache=repo.statcache)
+    (root / "notes.txt").write_text("precious, never logged")
+    snapshot = tree(root)
+    with pytest.raises(UsageError, match="notes.txt"):
+        materialize(repo.store, entries[1:], str(root), prune=True, protect_untracked=True, statcache=repo.statcache)
+    assert tree(root) == snapshot
+    # a modified tracked file would be overwritten: also refused
+    (root / "notes.txt").unlink()
+    (root / "b" / "d" / "e.txt").write_text("edited, not logged")
+    snapshot = tree(root)
+    with pytest.raises(UsageError, match="e.txt"):
+        materialize(repo.store, entries, str(root), prune=True, protect_untracked=True)
+    assert tree(root) == snapshot
+    # known paths may go; so may files whose content is in the store (a.txt here)
+    res = materialize(repo.store, entries[1:], str(root), prune=True, protect_untracked=True, known_paths={"b/d/e.txt"})
+    assert res.removed == 1 and res.written == 1
+    assert tree(root) == {p: d for p, d in FILES.items() if p != "a.txt"}
+
+
+def test_prune_never_touches_the_repository(repo, tmp_path):
+    """Checking out into the project folder itself keeps .artifacts, and no entry may write into it."""
+    entries = stored(repo, {"a.txt": b"a"})
+    proj = repo.worktree
+    open(os.path.join(proj, "junk"), "w").write("j")
+    res = materialize(repo.store, entries, proj, prune=True)
+    assert res.removed == 1 and os.path.isdir(os.path.join(proj, ".artifacts", "content"))
+    assert repo.store.read(entries[0].digest) == b"a"
+    bad = [Entry(".artifacts/HEAD", entries[0].digest, 1)]
+    with pytest.raises(PathEscapeError, match="repository"):
+        materialize(repo.store, bad, proj)
+    with pytest.raises(UsageError, match="inside the artvcs repository"):
+        materialize(repo.store, entries, os.path.join(proj, ".artifacts", "content"))
+
+
+# -- hostile input ---------------------------------------------------------------------
+@pytest.mark.parametrize("bad", ["../evil", "/abs", "a/../../x", "a/./b", "c:/x", "a\\..\\..\\x"])
+def test_escaping_entry_paths_write_nothing(repo, tmp_path, bad):
+    good = stored(repo, {"ok.txt": b"ok"})[0]
+    root = tmp_path / "box" / "out"
+    root.mkdir(parents=True)
+    entries = [good, Entry(bad, good.digest, 2)]
+    with pytest.raises(PathEscapeError):
+        materialize(repo.store, entries, str(root), prune=True)
+    assert tree(tmp_path / "box") == {}
+    assert not os.path.exists("/abs") and not (tmp_path / "evil").exists() and not (tmp_path / "x").exists()
+
+
+def test_a_digest_cannot_name_a_path(repo, tmp_path):
+    with pytest.raises(UsageError, match="digest"):
+        materialize(repo.store, [Entry("a", "../../../../etc/passwd", 1)], str(tmp_path / "out"))
+
+
+def test_symlinked_folder_inside_root_never_leads_outside(repo, tmp_path):
+    entries = stored(repo, {"link/pwn.txt": b"pwned", "ok.txt": b"ok"})
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    root = tmp_path / "out"
+    root.mkdir()
+    os.symlink(outside, root / "link")
+    with pytest.raises(PathEscapeError, match="link"):
+        materialize(repo.store, entries, str(root))
+    assert tree(outside) == {} and not (root / "ok.txt").exists(), "refused before any write"
+    assert verify_folder(entries, str(root)) == [("link/pwn.txt", "outside root"), ("ok.txt", "missing")]
+    # checkout (prune) replaces the link itself with a real folder; the outside stays untouched
+    res = materialize(repo.store, entries, str(root), prune=True)
+    assert tree(outside) == {} and outside.is_dir()
+    assert not (root / "link").is_symlink() and tree(root) == {"link/pwn.txt": b"pwned", "ok.txt": b"ok"}
+    assert res.written == 2
+
+
+def test_a_link_in_a_files_place_is_replaced_not_written_through(repo, tmp_path):
+    entries = stored(repo, {"f.txt": b"new"})
+    victim = tmp_path / "victim.txt"
+    victim.write_text("do not touch")
+    root = tmp_path / "out"
+    root.mkdir()
+    os.symlink(victim, root / "f.txt")
+    materialize(repo.store, entries, str(root), mode="copy")
+    assert victim.read_text() == "do not touch"
+    assert not (root / "f.txt").is_symlink() and (root / "f.txt").read_bytes() == b"new"
+
+
+def test_link_to_a_folder_inside_root_is_allowed_for_download(repo, tmp_path):
+    entries = stored(repo, {"alias/x.txt": b"x"})
+    root = tmp_path / "out"
+    (root / "real").mkdir(parents=True)
+    os.symlink(root / "real", root / "alias")
+    materialize(repo.store, entries, str(root))
+    assert (root / "real" / "x.txt").read_bytes() == b"x"
+
+
+def test_duplicate_and_clashing_entries_are_refused(repo, tmp_path):
+    [e] = stored(repo, {"a": b"a"})
+    with pytest.raises(UsageError, match="twice"):
+        materialize(repo.store, [e, e], str(tmp_path / "o"))
+    with pytest.raises(UsageError, match="both a file and a folder"):
+        materialize(repo.store, [e, Entry("a/b", e.digest, 1)], str(tmp_path / "o"))
+    assert not (tmp_path / "o").exists()
+
+
+def test_missing_content_is_named_before_anything_is_written(repo, tmp_path):
+    entries = stored(repo, FILES)
+    ghost = hash_bytes(b"never stored")
+    root = tmp_path / "out"
+    with pytest.raises(ObjectMissingError) as err:
+        materialize(repo.store, entries + [Entry("zz/ghost.bin", ghost, 12)], str(root))
+    assert ghost in str(err.value) and "zz/ghost.bin" in str(err.value)
+    assert isinstance(err.value, FileNotFoundError)
+    assert tree(root) == {}
+
+
+# -- references ------------------------------------------------------------------------
+def test_references_are_fetched_through_the_callback(repo, tmp_path):
+    src = tmp_path / "remote.bin"
+    src.write_bytes(b"far away")
+    ref = Entry("refs/remote.bin", "etag-123", 8, "x-test://remote.bin", {})
+    gone = Entry("refs/gone.bin", "etag-456", 3, "x-test://gone.bin", {})
+    seen = []
+
+    def fetch(entry: Entry, dest: str) -> None:
+        seen.append(dest)
+        assert os.path.basename(os.path.dirname(dest)) == "refs" and not os.path.exists(dest)
+        assert os.path.basename(dest).startswith(checkout.TMP_PREFIX), "fetched to a temporary name, then renamed"
+        if entry.ref.endswith("gone.bin"):
+            raise FileNotFoundError(entry.ref)
+        with open(dest, "wb") as f:
+            f.write(src.read_bytes())
+
+    entries = stored(repo, {"a.txt": b"a"}) + [ref]
+    res = materialize(repo.store, entries, str(tmp_path / "out"), fetch_reference=fetch)
+    assert res.references == 1 and res.written == 1
+    assert (tmp_path / "out" / "refs" / "remote.bin").read_bytes() == b"far away"
+    with pytest.raises(ArtvcsError, match="x-test://gone.bin"):
+        materialize(repo.store, entries + [gone], str(tmp_path / "out2"), fetch_reference=fetch)
+    res = materialize(repo.store, entries + [gone], str(tmp_path / "out3"), fetch_reference=fetch,
+                      allow_missing_references=True)
+    assert res.skipped_references == ["refs/gone.bin"] and res.skipped == 1 and res.references == 1
+    assert not (tmp_path / "out3" / "refs" / "gone.bin").exists()
+    assert not [n for n in tree(tmp_path / "out3") if checkout.TMP_PREFIX in n]
+    with pytest.raises(UsageError, match="reference"):
+        materialize(repo.store, entries, str(tmp_path / "out4"))
+
+
+def test_a_reference_with_a_content_digest_is_not_fetched_again(repo, tmp_path):
+    data = b"checksummed reference"
+    ref = Entry("r.bin", hash_bytes(data), len(data), "x-test://r", {})
+    calls = []
+
+    def fetch(entry, dest):
+        calls.append(entry.path)
+        open(dest, "wb").write(data)
+
+    materialize(repo.store, [ref], str(tmp_path / "o"), fetch_reference=fetch)
+    res = materialize(repo.store, [ref], str(tmp_path / "o"), fetch_reference=fetch)
+    assert calls == ["r.bin"] and res.up_to_date == 1 and res.references == 0
+
+
+# -- verify ------------------------------------------------------------------------------
+def test_verify_folder_reports_modified_missing_and_extra(repo, tmp_path):
+    entries = stored(repo, FILES)
+    ref = Entry("ref.bin", "some-etag", 5, "https://example.invalid/ref.bin", {})
+    root = tmp_path / "out"
+    materialize(repo.store, entries, str(root), statcache=repo.statcache)
+    (root / "ref.bin").write_bytes(b"whatever, references are not verified")
+    assert verify_folder(entries + [ref], str(root), repo.statcache) == []
+    (root / "a.txt").write_bytes(b"alphA\n")  # same size: only the hash tells
+    (root / "b" / "d" / "e.txt").unlink()
+    (root / "b" / "new.txt").write_text("n")
+    (root / "ref.bin").unlink()
+    assert verify_folder(entries + [ref], str(root), repo.statcache) == [
+        ("a.txt", "modified"), ("b/d/e.txt", "missing"), ("b/new.txt", "extra"), ("ref.bin", "missing"),
+    ]
+
+
+def test_verify_trusts_the_stat_cache_only_for_the_entry_digest(repo, tmp_path):
+    entries = stored(repo, {"f.txt": b"one"})
+    root = tmp_path / "out"
+    materialize(repo.store, entries, str(root), mode="copy")
+    time.sleep(1.1)
+    assert verify_folder(entries, str(root), repo.statcache) == []  # hashes once, records
+    other = Entry("f.txt", hash_bytes(b"two"), 3)
+    assert verify_folder([other], str(root), repo.statcache) == [("f.txt", "modified")]
+    assert verify_folder(entries, str(root), repo.statcache) == []
+
+
+def test_verify_of_each_mode(repo, tmp_path):
+    entries = stored(repo, FILES)
+    for mode in ("copy", "hardlink", "symlink"):
+        root = tmp_path / mode
+        materialize(repo.store, entries, str(root), mode=mode)
+        assert verify_folder(entries, str(root)) == [], mode
