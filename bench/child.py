@@ -31,12 +31,45 @@ def op_read(path: str) -> dict:
     return {"seconds": time.perf_counter() - t}
 
 
+class AnonPeak:
+    """Samples RssAnon (heap, not page cache or mapped file pages) in the background; keeps the peak."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.peak = 0
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._run, daemon=True)
+
+    def _sample(self) -> None:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("RssAnon:"):
+                    self.peak = max(self.peak, int(line.split()[1]))
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.005):
+            self._sample()
+
+    def __enter__(self):
+        self._sample()
+        self._t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._t.join()
+        self._sample()
+
+
 def op_hash(path: str) -> dict:
     from artvcs.plumbing.hashing import hash_file
 
-    t = time.perf_counter()
-    hash_file(path)
-    return {"seconds": time.perf_counter() - t}
+    with AnonPeak() as mem:
+        t = time.perf_counter()
+        hash_file(path)
+        seconds = time.perf_counter() - t
+    return {"seconds": seconds, "extra": {"peak_anon_mib": round(mem.peak / 1024, 1)}}
 
 
 def _project(proj: str):
