@@ -81,8 +81,10 @@ def _project(proj: str):
     return init_repository(proj)
 
 
-def op_log(proj: str, src: str, policy: str) -> dict:
+def op_log(proj: str, src: str, policy: str, fsync: bool = True) -> dict:
     _project(proj)
+    if not fsync:
+        os.environ["ARTVCS_FSYNC"] = "0"
     import artvcs
 
     t = time.perf_counter()

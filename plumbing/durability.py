@@ -24,8 +24,17 @@ def _syncfs_fn():
     return getattr(_libc, "syncfs", None) if _libc else None
 
 
+ENV = "ARTVCS_FSYNC"
+
+
 def sync_filesystem(path: str) -> None:
-    """Flush every dirty page of the file system holding ``path`` to disk."""
+    """Flush every dirty page of the file system holding ``path`` to disk.
+
+    ``ARTVCS_FSYNC=0`` skips it (like git's core.fsync=none): a killed
+    process still loses nothing, a power cut may lose the newest versions.
+    """
+    if os.environ.get(ENV) == "0":
+        return
     fn = _syncfs_fn()
     if fn is None:
         os.sync()

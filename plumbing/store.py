@@ -122,22 +122,21 @@ class ContentStore:
         return digest, size
 
     def _link_or_copy(self, path: str, digest: str) -> None:
-        tmp = os.path.join(self.root, digest[:FANOUT], f"{TMP_PREFIX}{os.getpid()}-{secrets.token_hex(6)}")
+        # A hard link appears whole and at once (it is the same inode), so it
+        # needs no temporary name; only the copy fallback does.
         try:
-            os.link(path, tmp)
-        except OSError:
-            with open(path, "rb") as f:
-                data = f.read() if os.fstat(f.fileno()).st_size < MMAP_THRESHOLD else None
-            if data is not None:
-                self.put_bytes(data, digest)
-                return
-            self.put_file(path, "mutable")
+            os.link(path, self._path(digest))
             return
-        try:
-            self._install(tmp, digest)
-        except BaseException:
-            _unlink_quiet(tmp)
-            raise
+        except FileExistsError:
+            return
+        except OSError:
+            pass
+        with open(path, "rb") as f:
+            data = f.read() if os.fstat(f.fileno()).st_size < MMAP_THRESHOLD else None
+        if data is not None:
+            self.put_bytes(data, digest)
+        else:
+            self.put_file(path, "mutable")
 
     # -- reading ----------------------------------------------------------
     def open(self, digest: str):
