@@ -1,20 +1,36 @@
-"""``add_reference``: entries for bytes that live elsewhere, and fetching them back.
+"""``add_reference``: manifest entries for bytes that live elsewhere, and fetching them back.
 
-As in W&B: ``file://`` is checksummed from content; ``http(s)://`` from the
-ETag (or the content when there is none) with the size from Content-Length;
-``s3://``, ``gs://`` and Azure blob URLs from the object's ETag / version id
-through fsspec; any other scheme gets the digest of the URI itself.
-``checksum=False`` digests the URI and does not expand folders or prefixes.
+W&B semantics, scheme by scheme:
+
+- ``file://`` — a file is one entry, a folder one entry per file under it
+  (up to ``max_objects``), each checksummed by its content (blake3).
+- ``http(s)://`` — the digest is the ETag, or the blake3 of the content when
+  the server sends none; the size is Content-Length.
+- ``s3://``, ``gs://`` and Azure blob URLs (``https://<account>.blob.core.
+  windows.net/...``, also ``az://``) — through fsspec: the digest is the
+  object's ETag (GCS: its MD5), the size from its metadata, and its version
+  (S3 VersionId, GCS generation, Azure version id) as ``extra["versionID"]``
+  when there is one; a prefix is one entry per object under it.
+- any other scheme — the digest of the URI itself, no size, ``name`` required.
+
+``checksum=False`` records the digest of the URI and does not look inside
+folders or prefixes. Downloads fetch the recorded version where there is one
+and otherwise refuse bytes that no longer match what was logged.
+
+URIs carrying credentials (a password, or a signed query string) are refused:
+a manifest is shared, and credentials are never stored (DESIGN §10).
 """
 from __future__ import annotations
 
 import os
 import shutil
-import urllib.error
+import stat as _stat
 import urllib.parse
-import urllib.request
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+
+import blake3
 
 from artvcs.plumbing.errors import ArtvcsError, UsageError
 from artvcs.plumbing.hashing import hash_bytes, hash_file, is_digest
@@ -23,229 +39,463 @@ from artvcs.plumbing.paths import normalize_entry_path
 
 DEFAULT_MAX_OBJECTS = 10_000_000
 TIMEOUT = 60
-_EXTRAS = {"s3": ("s3fs", "s3"), "gs": ("gcsfs", "gcs"), "az": ("adlfs", "azure"), "abfs": ("adlfs", "azure")}
+CHUNK = 1 << 20
+WORKERS = 8
+OBJECT_STORES = ("s3", "gs", "az", "abfs")
+_PACKAGES = {"s3": ("s3fs", "s3"), "gs": ("gcsfs", "gcs"), "az": ("adlfs", "azure"), "abfs": ("adlfs", "azure")}
+_VERSION_SUFFIX = {"s3": "?versionId={}", "gs": "#{}", "az": "?versionid={}", "abfs": "?versionid={}"}
+_SIGNED_QUERY = {
+    "sig", "signature", "x-amz-signature", "x-amz-credential", "x-amz-security-token",
+    "x-goog-signature", "x-goog-credential", "access_token",
+}
 
 
-class ReferenceUnavailableError(ArtvcsError):
-    """A referenced object is missing, changed, or unreachable."""
+class ReferenceUnavailableError(ArtvcsError, ValueError):
+    """A referenced object is missing, changed since it was logged, or unreachable."""
+
+
+# -- resolving ------------------------------------------------------------------------
+def resolve_reference(uri: str, name: str | None, checksum: bool = True, max_objects: int | None = None) -> list[Entry]:
+    """The manifest entries for reference ``uri``: one, or one per object under a folder or prefix.
+
+    ``name`` is the entry path of a single object, or the folder the objects
+    under a folder or prefix go in (default: the object's base name, or the
+    artifact's root for a folder).
+    """
+    if not isinstance(uri, str) or "://" not in uri or not uri.split("://", 1)[0]:
+        raise UsageError(
+            f"invalid reference {uri!r}: expected a URI with a scheme, such as file:///data/x.csv, "
+            "https://host/x, s3://bucket/key or gs://bucket/key"
+        )
+    scheme = uri.split("://", 1)[0].lower()
+    _refuse_credentials(uri, scheme)
+    if max_objects is None:
+        limit = DEFAULT_MAX_OBJECTS
+    elif isinstance(max_objects, bool) or not isinstance(max_objects, int) or max_objects < 1:
+        raise UsageError(f"invalid max_objects {max_objects!r}: must be a positive integer (or None for {DEFAULT_MAX_OBJECTS:,})")
+    else:
+        limit = max_objects
+    prefix = normalize_entry_path(name) if name not in (None, "") else None
+    if scheme == "file":
+        return _file_entries(uri, prefix, checksum, limit)
+    if scheme in ("http", "https") and not _is_azure(uri):
+        return _http_entries(uri, prefix, checksum)
+    if scheme in OBJECT_STORES or _is_azure(uri):
+        return _object_entries(uri, prefix, checksum, limit)
+    if prefix is None:
+        raise UsageError(
+            f"add_reference: artvcs cannot read {scheme}:// URIs, so {uri!r} needs name= (the path of its entry)"
+        )
+    return [Entry(prefix, _uri_digest(uri), None, uri, {})]
 
 
 def _uri_digest(uri: str) -> str:
     return hash_bytes(uri.encode())
 
 
-def _is_azure(parsed: urllib.parse.ParseResult) -> bool:
-    return parsed.scheme == "https" and parsed.netloc.endswith(".blob.core.windows.net")
+def _redacted(uri: str) -> str:
+    p = urllib.parse.urlsplit(uri)
+    host = p.hostname or ""
+    return f"{p.scheme}://{host}{p.path}" + ("?…" if p.query else "")
 
 
-def _truncate(items: list, max_objects: int, uri: str) -> list:
-    if len(items) > max_objects:
+def _refuse_credentials(uri: str, scheme: str) -> None:
+    try:
+        p = urllib.parse.urlsplit(uri)
+        password = p.password
+    except ValueError:
+        raise UsageError(f"invalid reference {uri!r}: not a well-formed URI") from None
+    signed = {k.lower() for k, _ in urllib.parse.parse_qsl(p.query, keep_blank_values=True)} & _SIGNED_QUERY
+    if password is not None or signed:
+        what = "a password" if password is not None else f"signed query parameters ({', '.join(sorted(signed))})"
+        raise UsageError(
+            f"add_reference: {_redacted(uri)} carries {what}; artvcs never stores credentials in a manifest: "
+            "give the URI without them and provide credentials through the environment or a config file"
+        )
+
+
+def _truncated(items: list, limit: int, uri: str) -> list:
+    if len(items) > limit:
         warnings.warn(
-            f"add_reference: {uri} holds more than max_objects={max_objects} objects; only the first {max_objects} were added",
+            f"add_reference: {uri} holds more than max_objects={limit} objects; only the first {limit} were added "
+            "(pass a larger max_objects to add more)",
+            UserWarning,
             stacklevel=4,
         )
-        return items[:max_objects]
+        return items[:limit]
     return items
 
 
-def resolve_reference(uri: str, name: str | None, checksum: bool = True, max_objects: int | None = None) -> list[Entry]:
-    """The manifest entries for reference ``uri`` (one, or one per object under a folder/prefix)."""
-    if not isinstance(uri, str) or "://" not in uri:
-        raise UsageError(f"invalid reference {uri!r}: expected a URI such as file:///path, https://host/x or s3://bucket/key")
-    if max_objects is not None and (not isinstance(max_objects, int) or max_objects < 1):
-        raise UsageError(f"max_objects {max_objects!r} must be a positive integer")
-    parsed = urllib.parse.urlparse(uri)
-    scheme = parsed.scheme.lower()
-    if scheme == "file":
-        return _file(uri, parsed, name, checksum, max_objects or DEFAULT_MAX_OBJECTS)
-    if scheme in ("http", "https") and not _is_azure(parsed):
-        return _http(uri, parsed, name, checksum)
-    if scheme in ("s3", "gs") or _is_azure(parsed) or scheme in ("az", "abfs"):
-        return _object_store(uri, parsed, name, checksum, max_objects or DEFAULT_MAX_OBJECTS)
-    if not name:
-        raise UsageError(f"add_reference: {uri!r} has scheme {scheme!r}, which artvcs cannot read: pass name= for its entry path")
-    return [Entry(normalize_entry_path(name), _uri_digest(uri), None, uri, {})]
+def _under(prefix: str | None, rel: str) -> str:
+    return normalize_entry_path(f"{prefix}/{rel}" if prefix else rel)
 
 
-# -- file:// -------------------------------------------------------------------
-def _local_path(parsed: urllib.parse.ParseResult) -> str:
-    if parsed.netloc not in ("", "localhost"):
-        raise UsageError(f"file URI with host {parsed.netloc!r} is not supported: use file:///absolute/path")
-    return urllib.parse.unquote(parsed.path)
+def _basename_or_name(prefix: str | None, base: str, uri: str) -> str:
+    if prefix is not None:
+        return prefix
+    if not base:
+        raise UsageError(f"add_reference: no file name can be taken from {uri!r}: pass name= (the path of its entry)")
+    return normalize_entry_path(base)
 
 
-def _file(uri: str, parsed, name: str | None, checksum: bool, max_objects: int) -> list[Entry]:
-    path = _local_path(parsed)
-    if not os.path.exists(path):
-        raise ReferenceUnavailableError(f"add_reference: {uri} does not exist")
-    if os.path.isfile(path):
-        entry_path = normalize_entry_path(name or os.path.basename(path))
+# -- file:// ---------------------------------------------------------------------------
+def _local_path(uri: str) -> str:
+    rest = uri.split("://", 1)[1]
+    host, slash, path = rest.partition("/")
+    if host not in ("", "localhost") or not slash:
+        raise UsageError(f"invalid reference {uri!r}: a file URI names an absolute local path, file:///path/to/x")
+    return urllib.parse.unquote("/" + path)
+
+
+def _file_uri(path: str) -> str:
+    return "file://" + urllib.parse.quote(path)
+
+
+def _file_entries(uri: str, prefix: str | None, checksum: bool, limit: int) -> list[Entry]:
+    path = _local_path(uri)
+    try:
         st = os.stat(path)
-        digest = hash_file(path)[0] if checksum else _uri_digest(uri)
-        return [Entry(entry_path, digest, st.st_size, uri, {})]
-    if not checksum:
-        entry_path = normalize_entry_path(name or os.path.basename(path.rstrip("/")))
-        return [Entry(entry_path, _uri_digest(uri), None, uri, {})]
-    files = []
-    for folder, dirs, names in os.walk(path):
+    except FileNotFoundError:
+        raise ReferenceUnavailableError(f"add_reference: {uri} does not exist") from None
+    except OSError as e:
+        raise ReferenceUnavailableError(f"add_reference: {uri} cannot be read: {e.strerror}") from None
+    base = os.path.basename(path.rstrip("/"))
+    if not _stat.S_ISDIR(st.st_mode):
+        entry_path = _basename_or_name(prefix, base, uri)
+        if not checksum:
+            return [Entry(entry_path, _uri_digest(uri), st.st_size, uri, {})]
+        digest, size = _hash_local(path, uri)
+        return [Entry(entry_path, digest, size, uri, {})]
+    if not checksum:  # W&B: a folder is not iterated without checksums
+        return [Entry(_basename_or_name(prefix, base, uri), _uri_digest(uri), None, uri, {})]
+    files = _truncated(_list_folder(path, limit), limit, uri)
+
+    def entry(item: tuple[str, str]) -> Entry:
+        rel, full = item
+        digest, size = _hash_local(full, _file_uri(full))
+        return Entry(_under(prefix, rel), digest, size, _file_uri(full), {})
+
+    if len(files) < 64:
+        return [entry(f) for f in files]
+    with ThreadPoolExecutor(WORKERS) as pool:
+        return list(pool.map(entry, files))
+
+
+def _list_folder(root: str, limit: int) -> list[tuple[str, str]]:
+    """``(relative path, full path)`` of regular files under ``root``, in a fixed order, at most ``limit + 1``.
+
+    Links to files are followed; links to folders are not (as os.walk).
+    """
+    out: list[tuple[str, str]] = []
+    for folder, dirs, names in os.walk(root):
         dirs.sort()
+        rel_folder = os.path.relpath(folder, root)
         for n in sorted(names):
-            files.append(os.path.join(folder, n))
-    files = _truncate(files, max_objects, uri)
-    out = []
-    for f in files:
-        rel = os.path.relpath(f, path).replace(os.sep, "/")
-        entry_path = normalize_entry_path(f"{name}/{rel}" if name else rel)
-        out.append(Entry(entry_path, hash_file(f)[0], os.path.getsize(f), "file://" + urllib.parse.quote(f), {}))
+            full = os.path.join(folder, n)
+            try:
+                if not _stat.S_ISREG(os.stat(full).st_mode):
+                    continue  # a pipe, socket or dangling link has no bytes to reference
+            except OSError:
+                continue
+            rel = n if rel_folder == "." else f"{rel_folder}/{n}".replace(os.sep, "/")
+            out.append((rel, full))
+            if len(out) > limit:
+                return out
     return out
 
 
-# -- http(s):// -----------------------------------------------------------------
-def _http_head(uri: str) -> tuple[dict[str, str], bytes | None]:
-    req = urllib.request.Request(uri, method="HEAD")
+def _hash_local(path: str, uri: str) -> tuple[str, int]:
     try:
-        with urllib.request.urlopen(req, timeout=TIMEOUT) as resp:
-            return {k.lower(): v for k, v in resp.headers.items()}, None
+        return hash_file(path)
+    except OSError as e:
+        raise ReferenceUnavailableError(f"add_reference: {uri} cannot be read: {e.strerror}") from None
+
+
+# -- http(s):// ------------------------------------------------------------------------------
+def _http_open(uri: str, method: str):
+    import urllib.error
+    import urllib.request
+
+    req = urllib.request.Request(uri, method=method, headers={"User-Agent": "artvcs"})
+    try:
+        return urllib.request.urlopen(req, timeout=TIMEOUT)
     except urllib.error.HTTPError as e:
-        if e.code not in (403, 405, 501):
-            raise ReferenceUnavailableError(f"add_reference: {uri} answered HTTP {e.code}") from None
-    except urllib.error.URLError as e:
-        raise ReferenceUnavailableError(f"add_reference: {uri} is unreachable: {e.reason}") from None
-    with urllib.request.urlopen(uri, timeout=TIMEOUT) as resp:  # HEAD refused: GET it
-        return {k.lower(): v for k, v in resp.headers.items()}, resp.read()
+        e.close()
+        raise _HTTPStatus(e.code, e.reason) from None
+    except (urllib.error.URLError, OSError) as e:
+        reason = getattr(e, "reason", e)
+        raise ReferenceUnavailableError(f"{uri} is unreachable: {reason}") from None
 
 
-def _etag(headers: dict[str, str]) -> str | None:
-    tag = headers.get("etag")
-    if not tag:
-        return None
-    tag = tag.strip()
+class _HTTPStatus(Exception):
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(code, reason)
+        self.code, self.reason = code, reason
+
+
+def _etag(headers) -> str | None:
+    tag = (headers.get("ETag") or "").strip()
     if tag.startswith("W/"):
         tag = tag[2:]
     return tag.strip('"') or None
 
 
-def _http(uri: str, parsed, name: str | None, checksum: bool) -> list[Entry]:
-    entry_path = normalize_entry_path(name or os.path.basename(urllib.parse.unquote(parsed.path)) or parsed.netloc)
+def _length(headers) -> int | None:
+    value = (headers.get("Content-Length") or "").strip()
+    return int(value) if value.isdigit() else None
+
+
+def _http_entries(uri: str, prefix: str | None, checksum: bool) -> list[Entry]:
+    parsed = urllib.parse.urlsplit(uri)
+    base = os.path.basename(urllib.parse.unquote(parsed.path).rstrip("/"))
+    entry_path = _basename_or_name(prefix, base, uri)
     if not checksum:
         return [Entry(entry_path, _uri_digest(uri), None, uri, {})]
-    headers, body = _http_head(uri)
-    size = int(headers["content-length"]) if headers.get("content-length", "").isdigit() else None
-    etag = _etag(headers)
-    if etag:
-        return [Entry(entry_path, etag, size, uri, {"etag": etag})]
-    if body is None:
-        with urllib.request.urlopen(uri, timeout=TIMEOUT) as resp:
-            body = resp.read()
-    return [Entry(entry_path, hash_bytes(body), len(body), uri, {})]
+    try:
+        resp = _http_open(uri, "HEAD")
+    except _HTTPStatus as e:
+        if e.code not in (403, 405, 501):  # some servers (and GET-signed URLs) refuse HEAD
+            raise ReferenceUnavailableError(f"add_reference: {uri} answered HTTP {e.code} {e.reason}") from None
+        resp = None
+    if resp is not None:
+        with resp:
+            etag, size = _etag(resp.headers), _length(resp.headers)
+        if etag:
+            return [Entry(entry_path, etag, size, uri, {"etag": etag})]
+    try:
+        with _http_open(uri, "GET") as resp:
+            etag, size = _etag(resp.headers), _length(resp.headers)
+            if etag:  # do not read the body: the ETag is the checksum
+                return [Entry(entry_path, etag, size, uri, {"etag": etag})]
+            h, n = blake3.blake3(), 0
+            while chunk := resp.read(CHUNK):
+                h.update(chunk)
+                n += len(chunk)
+    except _HTTPStatus as e:
+        raise ReferenceUnavailableError(f"add_reference: {uri} answered HTTP {e.code} {e.reason}") from None
+    return [Entry(entry_path, h.hexdigest(), n, uri, {})]
 
 
-# -- object stores through fsspec ---------------------------------------------
-def _filesystem(uri: str, parsed):
-    scheme = "az" if _is_azure(parsed) else parsed.scheme.lower()
-    module, extra = _EXTRAS.get(scheme, (scheme, scheme))
+# -- object stores, through fsspec --------------------------------------------------------------
+def _is_azure(uri: str) -> bool:
+    if not uri.lower().startswith("https://"):
+        return False
+    host = urllib.parse.urlsplit(uri).hostname or ""
+    return host.endswith(".blob.core.windows.net")
+
+
+def _locate(uri: str) -> tuple[str, str, str | None]:
+    """``(kind, fsspec path, Azure account)`` of an object-store URI."""
+    if _is_azure(uri):
+        p = urllib.parse.urlsplit(uri)
+        path = urllib.parse.unquote(p.path).lstrip("/")
+        if not path:
+            raise UsageError(f"invalid reference {uri!r}: an Azure blob URL names a container: https://<account>.blob.core.windows.net/<container>/<blob>")
+        return "az", path, (p.hostname or "").split(".")[0]
+    scheme, rest = uri.split("://", 1)
+    kind = scheme.lower()
+    bucket = rest.partition("/")[0]
+    if not bucket:
+        raise UsageError(f"invalid reference {uri!r}: expected {kind}://<bucket>/<key>")
+    return kind, rest, None  # keys are taken as written: they may hold '?', '#' or '%'
+
+
+def _filesystem(kind: str, uri: str, account: str | None, version_aware: bool = False):
+    module, extra = _PACKAGES[kind]
+    hint = f"references to {_redacted(uri)} need fsspec and {module}: pip install 'artvcs[{extra}]'"
     try:
         import fsspec
     except ImportError:
-        raise UsageError(f"references to {scheme}:// need fsspec: pip install 'artvcs[{extra}]'") from None
-    kwargs: dict[str, Any] = {}
-    if scheme == "s3":
+        raise UsageError(hint) from None
+    kwargs: dict[str, Any] = {"skip_instance_cache": True, "version_aware": version_aware}
+    if kind == "s3":
         endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
         if endpoint:
             kwargs["endpoint_url"] = endpoint
-        kwargs["version_aware"] = True
+    if account:
+        kwargs["account_name"] = account
     try:
-        return fsspec.filesystem(scheme, **kwargs), scheme
-    except (ImportError, ValueError):
-        raise UsageError(f"references to {scheme}:// need {module}: pip install 'artvcs[{extra}]'") from None
+        return fsspec.filesystem(kind, **kwargs)
+    except ImportError:
+        raise UsageError(hint) from None
 
 
-def _object_path(uri: str, parsed) -> str:
-    if _is_azure(parsed):
-        return parsed.path.lstrip("/")
-    return f"{parsed.netloc}{parsed.path}"
+def _object_digest(kind: str, info: dict[str, Any]) -> str | None:
+    value = (info.get("md5Hash") or info.get("etag")) if kind == "gs" else (info.get("ETag") or info.get("etag"))
+    if not value:
+        return None
+    return str(value).strip().strip('"') or None
 
 
-def _object_entry(info: dict[str, Any], uri: str, entry_path: str) -> Entry:
-    etag = str(info.get("ETag") or info.get("etag") or info.get("md5Hash") or "").strip('"')
-    version = info.get("VersionId") or info.get("generation") or info.get("version_id")
+def _object_version(kind: str, info: dict[str, Any]) -> str | None:
+    value = {"s3": info.get("VersionId"), "gs": info.get("generation")}.get(kind, info.get("version_id"))
+    return None if value in (None, "", "null") else str(value)
+
+
+def _object_entry(kind: str, info: dict[str, Any], uri: str, entry_path: str) -> Entry:
     extra: dict[str, Any] = {}
-    if etag:
-        extra["etag"] = etag
-    if version and version != "null":
-        extra["versionID"] = str(version)
-    digest = etag or _uri_digest(uri)
-    return Entry(entry_path, digest, int(info.get("size") or info.get("Size") or 0), uri, extra)
+    version = _object_version(kind, info)
+    if version:
+        extra["versionID"] = version
+    size = info.get("size", info.get("Size"))
+    return Entry(entry_path, _object_digest(kind, info) or _uri_digest(uri), int(size) if size is not None else None, uri, extra)
 
 
-def _object_store(uri: str, parsed, name: str | None, checksum: bool, max_objects: int) -> list[Entry]:
-    base = os.path.basename(parsed.path.rstrip("/")) or parsed.netloc
-    if not checksum:
-        return [Entry(normalize_entry_path(name or base), _uri_digest(uri), None, uri, {})]
-    fs, scheme = _filesystem(uri, parsed)
-    path = _object_path(uri, parsed)
+def _info(fs, path: str, uri: str, verb: str) -> dict[str, Any]:
     try:
-        info = fs.info(path)
+        return fs.info(path)
     except FileNotFoundError:
-        raise ReferenceUnavailableError(f"add_reference: {uri} does not exist") from None
+        raise ReferenceUnavailableError(f"{verb}: {uri} does not exist") from None
+    except Exception as e:  # an SDK's own error type (auth, network, throttling)
+        raise ReferenceUnavailableError(f"{verb}: {uri} cannot be read: {e}") from None
+
+
+def _object_entries(uri: str, prefix: str | None, checksum: bool, limit: int) -> list[Entry]:
+    kind, path, account = _locate(uri)
+    base = os.path.basename(path.rstrip("/"))
+    if not checksum:  # W&B: a prefix is not listed without checksums
+        return [Entry(_basename_or_name(prefix, base or path.strip("/"), uri), _uri_digest(uri), None, uri, {})]
+    fs = _filesystem(kind, uri, account)
+    info = _info(fs, path, uri, "add_reference")
     if info.get("type") != "directory":
-        return [_object_entry(info, uri, normalize_entry_path(name or base))]
-    keys = sorted(fs.find(path.rstrip("/"), detail=True).items())
-    keys = _truncate(keys, max_objects, uri)
-    prefix = uri.rstrip("/")
-    out = []
+        return [_object_entry(kind, info, uri, _basename_or_name(prefix, base, uri))]
     root = path.rstrip("/")
-    for key, meta in keys:
-        rel = key[len(root):].lstrip("/")
-        entry_path = normalize_entry_path(f"{name}/{rel}" if name else rel)
-        out.append(_object_entry(meta, f"{prefix}/{rel}", entry_path))
+    try:
+        found = fs.find(root, detail=True)
+    except Exception as e:
+        raise ReferenceUnavailableError(f"add_reference: {uri} cannot be listed: {e}") from None
+    listed_root = fs._strip_protocol(root).rstrip("/")
+    objects = sorted(
+        (name, meta) for name, meta in found.items()
+        if meta.get("type") != "directory" and not name.endswith("/") and name.startswith(listed_root + "/")
+    )
+    objects = _truncated(objects, limit, uri)
+    objects = _with_versions(fs, kind, objects)
+    base_uri = uri.rstrip("/")
+    out = []
+    for name, meta in objects:
+        rel = name[len(listed_root) + 1 :]
+        obj_uri = f"{base_uri}/{urllib.parse.quote(rel) if kind == 'az' and _is_azure(uri) else rel}"
+        out.append(_object_entry(kind, meta, obj_uri, _under(prefix, rel)))
     return out
 
 
-# -- fetching -------------------------------------------------------------------
+def _with_versions(fs, kind: str, objects: list) -> list:
+    """A listing has no S3 version ids: if the bucket is versioned (the first object says so), ask for each."""
+    if kind != "s3" or not objects or _object_version(kind, objects[0][1]):
+        return objects
+    try:
+        if not _object_version(kind, fs.info(objects[0][0])):
+            return objects  # not versioned: the listing says all there is
+        with ThreadPoolExecutor(WORKERS) as pool:
+            return list(zip([n for n, _ in objects], pool.map(lambda item: fs.info(item[0]), objects)))
+    except Exception as e:
+        raise ReferenceUnavailableError(f"add_reference: the version ids under {objects[0][0]!r} cannot be read: {e}") from None
+
+
+# -- fetching ------------------------------------------------------------------------------------
 def fetch_reference(entry: Entry, dest: str) -> None:
-    """Write the bytes ``entry`` refers to at ``dest``, checking they are the ones recorded."""
+    """Write the bytes ``entry`` refers to at ``dest``, refusing bytes that are not the ones logged.
+
+    A recorded version id is fetched as such; otherwise the recorded checksum
+    (blake3 or ETag) must still match. ``checksum=False`` entries are fetched
+    as they are now. Errors name the URI and derive from ArtvcsError.
+    """
     uri = entry.ref
-    parsed = urllib.parse.urlparse(uri)
-    scheme = parsed.scheme.lower()
+    if not isinstance(uri, str) or "://" not in uri:
+        raise ReferenceUnavailableError(f"entry {entry.path!r} is not a reference (no URI recorded)")
+    scheme = uri.split("://", 1)[0].lower()
     if scheme == "file":
-        src = _local_path(parsed)
-        try:
-            shutil.copyfile(src, dest)
-        except FileNotFoundError:
-            raise ReferenceUnavailableError(f"reference {uri} of {entry.path!r} no longer exists") from None
-        if is_digest(entry.digest) and hash_file(dest)[0] != entry.digest and entry.digest != _uri_digest(uri):
-            raise ReferenceUnavailableError(f"reference {uri} of {entry.path!r} changed since it was logged")
-        return
-    if scheme in ("http", "https") and not _is_azure(parsed):
-        try:
-            with urllib.request.urlopen(uri, timeout=TIMEOUT) as resp, open(dest, "wb") as out:
-                etag = _etag({k.lower(): v for k, v in resp.headers.items()})
-                shutil.copyfileobj(resp, out, 1024 * 1024)
-        except urllib.error.URLError as e:
-            raise ReferenceUnavailableError(f"reference {uri} of {entry.path!r} could not be fetched: {e}") from None
-        recorded = entry.extra.get("etag")
-        if recorded and etag and etag != recorded:
-            raise ReferenceUnavailableError(f"reference {uri} of {entry.path!r} changed since it was logged (ETag {etag} != {recorded})")
-        if not recorded and is_digest(entry.digest) and entry.digest != _uri_digest(uri) and hash_file(dest)[0] != entry.digest:
-            raise ReferenceUnavailableError(f"reference {uri} of {entry.path!r} changed since it was logged")
-        return
-    if scheme in ("s3", "gs", "az", "abfs") or _is_azure(parsed):
-        fs, _ = _filesystem(uri, parsed)
-        path = _object_path(uri, parsed)
-        version = entry.extra.get("versionID")
-        try:
-            if version and scheme == "s3":
-                with fs.open(path, "rb", version_id=version) as src, open(dest, "wb") as out:
-                    shutil.copyfileobj(src, out, 8 * 1024 * 1024)
-            else:
-                fs.get_file(path, dest)
-        except FileNotFoundError:
-            raise ReferenceUnavailableError(f"reference {uri} of {entry.path!r} no longer exists") from None
-        recorded = entry.extra.get("etag")
-        if recorded and not version:
-            now = str(fs.info(path).get("ETag") or "").strip('"')
-            if now and now != recorded:
-                raise ReferenceUnavailableError(f"reference {uri} of {entry.path!r} changed since it was logged")
-        return
-    raise ReferenceUnavailableError(f"reference {uri} of {entry.path!r} has scheme {scheme!r}, which artvcs cannot download")
+        return _fetch_file(entry, uri, dest)
+    if scheme in ("http", "https") and not _is_azure(uri):
+        return _fetch_http(entry, uri, dest)
+    if scheme in OBJECT_STORES or _is_azure(uri):
+        return _fetch_object(entry, uri, dest)
+    raise ReferenceUnavailableError(
+        f"reference {uri} of {entry.path!r} has scheme {scheme!r}, which artvcs cannot download "
+        "(download(allow_missing_references=True) skips it)"
+    )
+
+
+def _checksummed(entry: Entry, uri: str) -> bool:
+    """True when the digest is the blake3 of the content (not of the URI, not an ETag)."""
+    return is_digest(entry.digest) and entry.digest != _uri_digest(uri)
+
+
+def _changed(entry: Entry, uri: str, detail: str = "") -> ReferenceUnavailableError:
+    return ReferenceUnavailableError(
+        f"reference {uri} of {entry.path!r} changed since it was logged{detail}: "
+        "log a new version of the artifact, or download with allow_missing_references=True to skip it"
+    )
+
+
+def _fetch_file(entry: Entry, uri: str, dest: str) -> None:
+    src = _local_path(uri)
+    if os.path.isdir(src):
+        raise ReferenceUnavailableError(
+            f"reference {uri} of {entry.path!r} is a folder logged with checksum=False: "
+            "its files were not recorded, so it cannot be downloaded"
+        )
+    try:
+        shutil.copyfile(src, dest)
+    except FileNotFoundError:
+        raise ReferenceUnavailableError(f"reference {uri} of {entry.path!r} no longer exists") from None
+    except OSError as e:
+        raise ReferenceUnavailableError(f"reference {uri} of {entry.path!r} cannot be read: {e.strerror}") from None
+    if _checksummed(entry, uri):
+        digest, _ = hash_file(dest)
+        if digest != entry.digest:
+            raise _changed(entry, uri)
+
+
+def _fetch_http(entry: Entry, uri: str, dest: str) -> None:
+    recorded = entry.extra.get("etag") or (None if is_digest(entry.digest) else entry.digest)
+    try:
+        resp = _http_open(uri, "GET")
+    except _HTTPStatus as e:
+        raise ReferenceUnavailableError(f"reference {uri} of {entry.path!r} could not be fetched: HTTP {e.code} {e.reason}") from None
+    with resp:
+        etag = _etag(resp.headers)
+        if recorded and etag and etag != recorded:  # refuse before reading the body
+            raise _changed(entry, uri, f" (ETag {etag}, logged {recorded})")
+        verify = not recorded and _checksummed(entry, uri)
+        h, n = blake3.blake3(), 0
+        with open(dest, "wb") as out:
+            while chunk := resp.read(CHUNK):
+                out.write(chunk)
+                if verify:
+                    h.update(chunk)
+                n += len(chunk)
+    if verify and h.hexdigest() != entry.digest:
+        raise _changed(entry, uri)
+    if recorded and entry.size is not None and n != entry.size:
+        raise _changed(entry, uri, f" ({n} bytes, logged {entry.size})")
+
+
+def _fetch_object(entry: Entry, uri: str, dest: str) -> None:
+    kind, path, account = _locate(uri)
+    version = entry.extra.get("versionID")
+    fs = _filesystem(kind, uri, account, version_aware=bool(version))
+    if version:
+        source = path + _VERSION_SUFFIX[kind].format(version)  # that version, whatever happened since
+    else:
+        info = _info(fs, path, uri, f"reference of {entry.path!r}")
+        if info.get("type") == "directory":
+            raise ReferenceUnavailableError(
+                f"reference {uri} of {entry.path!r} is a prefix logged with checksum=False: "
+                "its objects were not recorded, so it cannot be downloaded"
+            )
+        now = _object_digest(kind, info)
+        if entry.digest != _uri_digest(uri) and now and now != entry.digest:
+            raise _changed(entry, uri, f" (ETag {now}, logged {entry.digest})")
+        source = path
+    try:
+        fs.get_file(source, dest)
+    except FileNotFoundError:
+        raise ReferenceUnavailableError(
+            f"reference {uri} of {entry.path!r} no longer exists" + (f" in version {version}" if version else "")
+        ) from None
+    except Exception as e:
+        raise ReferenceUnavailableError(f"reference {uri} of {entry.path!r} could not be fetched: {e}") from None
+    if entry.size is not None and entry.digest != _uri_digest(uri) and os.path.getsize(dest) != entry.size:
+        raise _changed(entry, uri, f" ({os.path.getsize(dest)} bytes, logged {entry.size})")

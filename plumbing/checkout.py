@@ -30,11 +30,14 @@ from .manifest import Entry
 from .paths import check_entry_path, safe_join
 from .repository import FORMAT_FILE
 from .statcache import StatCache, now_ns
-from .store import ContentStore
+from .store import FANOUT, ContentStore
 
 MODES = ("auto", "copy", "hardlink", "reflink", "symlink")
 FICLONE = 0x40049409  # _IOW(0x94, 9, int): share the source's extents (btrfs, XFS, bcachefs)
-WORKERS = 8
+WORKERS = 8  # for fetching references (network bound)
+# File system work is mostly system calls, which run in parallel, but the
+# Python around them does not: more threads than cores only adds contention.
+FS_WORKERS = min(WORKERS, os.cpu_count() or 1)
 PARALLEL_MIN = 64  # below this many files a thread pool costs more than it saves
 TMP_PREFIX = ".artvcs-tmp-"
 
@@ -68,7 +71,9 @@ class ReferenceFetchError(ArtvcsError):
 class _File:
     target: str
     entry: Entry
+    src: str  # the store file (for a reference: unused)
     action: str = WRITE
+    present: bool = False  # something is at target now (so a write must replace it)
     old: str | None = None  # what is there now: None (nothing), "ok" (losing it loses nothing), "dir", or a digest
     in_way: bool = False  # a folder stands where the file goes
 
@@ -101,12 +106,16 @@ def _protected(store: ContentStore) -> list[str]:
     return out
 
 
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
 def _check_protected(root: str, protected: list[str], by_path: dict, folders: set) -> None:
     real_root = os.path.realpath(root)
     for p in protected:
-        if real_root == p or real_root.startswith(p + os.sep):
+        if _inside(real_root, p):
             raise UsageError(f"refusing to write files into {root!r}: it is inside the artvcs repository {p!r}")
-        if not p.startswith(real_root + os.sep):
+        if not _inside(p, real_root):
             continue
         rel = os.path.relpath(p, real_root).replace(os.sep, "/")
         probe = rel
@@ -120,7 +129,7 @@ def _folder_states(root: str, folders: set[str], prune: bool) -> dict[str, str]:
     """``folder → "dir" | "absent" | "replace"`` with one lstat per existing folder.
 
     Without ``prune`` a file in a folder's place is an error, and so is a
-    symbolic link, unless it leads to a folder inside root (safe_join decides).
+    symbolic link, unless it leads to a folder inside root (_guard decides).
     """
     states: dict[str, str] = {}
     for f in sorted(folders, key=lambda s: s.count("/")):
@@ -139,7 +148,7 @@ def _folder_states(root: str, folders: set[str], prune: bool) -> dict[str, str]:
         elif prune:
             states[f] = "replace"
         elif _stat.S_ISLNK(st.st_mode) and os.path.isdir(p):
-            states[f] = "dir"  # a link to a folder: allowed only if safe_join finds it inside root
+            states[f] = "dir"  # a link to a folder: allowed only if it stays inside root (see _guard)
         else:
             kind = "symbolic link" if _stat.S_ISLNK(st.st_mode) else "file"
             raise UsageError(f"{p!r} is a {kind} but the artifact has a folder {f!r} there: remove it, or check out (which replaces it)")
@@ -230,8 +239,25 @@ def _unlink_quiet(path: str) -> None:
         pass
 
 
-def _place(mode: str, src: str, target: str) -> None:
-    """Put store file ``src`` at ``target`` by ``mode``: a temporary name, then a rename."""
+def _place(mode: str, src: str, target: str, present: bool = True) -> None:
+    """Put store file ``src`` at ``target`` by ``mode``: a temporary name, then a rename.
+
+    A link is whole the moment it exists, so where nothing is in the way
+    (``present`` False) links are made at ``target`` directly: one
+    directory operation instead of two.
+    """
+    if not present and mode in ("hardlink", "symlink"):
+        try:
+            if mode == "hardlink":
+                os.link(src, target)
+            else:
+                os.symlink(src, target)
+            return
+        except FileExistsError:
+            pass  # something appeared meanwhile: replace it below
+        except OSError as e:
+            if e.errno != errno.EMLINK:
+                raise
     tmp = _tmp_beside(target)
     try:
         if mode == "hardlink":
@@ -253,12 +279,13 @@ def _place(mode: str, src: str, target: str) -> None:
         raise
 
 
-def _parallel(fn: Callable, items: list) -> list:
+def _parallel(fn: Callable, items: list, workers: int | None = None) -> list:
     """``[fn(x) for x in items]``, on a thread pool when there are many; the first error stops the rest."""
-    if len(items) < PARALLEL_MIN:
+    workers = workers or FS_WORKERS
+    if len(items) < PARALLEL_MIN or workers < 2:
         return [fn(x) for x in items]
-    step = max(16, len(items) // (WORKERS * 8))
-    with ThreadPoolExecutor(WORKERS) as pool:
+    step = max(16, len(items) // (workers * 8))
+    with ThreadPoolExecutor(workers) as pool:
         futures = [pool.submit(lambda part: [fn(x) for x in part], items[i : i + step]) for i in range(0, len(items), step)]
         out: list = []
         try:
@@ -324,12 +351,14 @@ def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, 
     samples = {e.path.rpartition("/")[0]: e.path for e in by_path.values()}
     for folder, sample in samples.items():
         if not _under_replaced(folder, states):
-            safe_join(root, sample)  # once per folder: refuses a link that leads outside root
+            _guard(root, sample, protected)  # once per folder: refuses a link that leads outside root
     records = statcache.load_prefix(root) if statcache is not None else {}
     sep = os.sep
-    plan = [_File(root + sep + (p if sep == "/" else p.replace("/", sep)), e) for p, e in by_path.items()]
+    sources = _Sources(store)
+    plan = [_File(root + sep + (p if sep == "/" else p.replace("/", sep)), e, sources(e)) for p, e in by_path.items()]
     _parallel(_Looker(store, records, statcache, mode, protect_untracked, states), plan)
-    missing = [f.entry for f in plan if f.action == WRITE and not os.path.exists(store.path_of(f.entry.digest))]
+    exists = os.path.exists
+    missing = [f.entry for f in plan if f.action == WRITE and not exists(f.src)]
     if missing:
         e = missing[0]
         raise ObjectMissingError(
@@ -350,6 +379,9 @@ def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, 
         stale_dirs = [d for d in dirs if d not in folders]
     if protect_untracked:
         _refuse_losing_untracked(store, root, records, plan, extras, known_paths)
+    first = next((f for f in plan if f.action == WRITE), None)
+    if mode in ("hardlink", "reflink") and first is not None:
+        _check_mode_possible(mode, store.root, first.src, root)
 
     # -- apply ----------------------------------------------------------------------
     result = MaterializeResult(mode=mode)
@@ -363,20 +395,20 @@ def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, 
         if states.get(folder) != "dir":
             _make_folder(os.path.join(root, folder), prune)
     for sample in samples.values():
-        safe_join(root, sample)  # again, now that the folders exist: the last word before any write
+        _guard(root, sample, protected)  # again, now that the folders exist: the last word before any write
     writes = [f for f in plan if f.action == WRITE]
     fetches = [f for f in plan if f.action == FETCH]
     result.up_to_date = len(plan) - len(writes) - len(fetches)
     used = mode
     if writes and mode in ("auto", "reflink", "hardlink"):
-        used = _first_write(mode, store, writes[0], root)
+        used = _first_write(mode, store.root, writes[0], root)
         writes = writes[1:]
         result.written += 1
     result.mode = used
-    _parallel(lambda f: _place(used, _source(store, f.entry), f.target), writes)
+    _parallel(lambda f: _place(used, f.src, f.target, f.present), writes)
     result.written += len(writes)
     if fetches:
-        for outcome, f in zip(_parallel(lambda f: _fetch(f, fetch_reference, allow_missing_references), fetches), fetches):
+        for outcome, f in zip(_parallel(lambda f: _fetch(f, fetch_reference, allow_missing_references), fetches, WORKERS), fetches):
             if outcome:
                 result.references += 1
             else:
@@ -389,6 +421,14 @@ def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, 
     return result
 
 
+def _guard(root: str, entry_path: str, protected: list[str]) -> None:
+    """safe_join, and no way into the repository either (a link inside root may lead there)."""
+    real = os.path.realpath(os.path.dirname(safe_join(root, entry_path)))
+    for p in protected:
+        if _inside(real, p):
+            raise PathEscapeError(f"entry path {entry_path!r} leads into the artvcs repository {p!r} through a symbolic link")
+
+
 def _under_replaced(folder: str, states: dict[str, str]) -> bool:
     while folder:
         if states.get(folder) == "replace":
@@ -397,9 +437,20 @@ def _under_replaced(folder: str, states: dict[str, str]) -> bool:
     return False
 
 
-def _source(store: ContentStore, e: Entry) -> str:
-    """The store file of ``e``, absolute (a symbolic link to it must not depend on the cwd)."""
-    return os.path.abspath(store.path_of(e.digest))
+class _Sources:
+    """The absolute store path of an entry's content (a symbolic link to it must not depend on the cwd)."""
+
+    def __init__(self, store: ContentStore) -> None:
+        self.root = os.path.abspath(store.root)
+        self.fan = FANOUT
+
+    def __call__(self, e: Entry) -> str:
+        if e.ref is not None:
+            return ""
+        d = e.digest
+        if not is_digest(d):  # a hostile manifest must not name a path with it
+            raise UsageError(f"invalid digest {d!r} for entry {e.path!r}: expected 64 lowercase hex characters")
+        return f"{self.root}{os.sep}{d[: self.fan]}{os.sep}{d[self.fan :]}"
 
 
 class _Looker:
@@ -424,12 +475,13 @@ class _Looker:
             st = os.lstat(f.target)
         except FileNotFoundError:
             return
+        f.present = True
         kind = _stat.S_IFMT(st.st_mode)
         if kind == _stat.S_IFDIR:
             f.in_way, f.old = True, "dir"
             return
         if kind == _stat.S_IFLNK:
-            if e.ref is None and self.mode == "symlink" and os.readlink(f.target) == _source(self.store, e):
+            if e.ref is None and self.mode == "symlink" and os.readlink(f.target) == f.src:
                 f.action = CURRENT
             f.old = "ok"  # replacing a link loses no content
             return
@@ -439,7 +491,7 @@ class _Looker:
         linked = e.ref is None and self.mode in ("hardlink", "symlink")
         if e.ref is None and (self.mode == "hardlink" or st.st_nlink > 1):
             try:
-                sst = os.stat(self.store.path_of(e.digest))
+                sst = os.stat(f.src)
                 if (sst.st_dev, sst.st_ino) == (st.st_dev, st.st_ino):
                     f.old = "ok"
                     if self.mode == "hardlink":
@@ -518,9 +570,9 @@ def _make_folder(path: str, prune: bool) -> None:
     os.mkdir(path)
 
 
-def _first_write(mode: str, store: ContentStore, f: _File, root: str) -> str:
+def _first_write(mode: str, store_root: str, f: _File, root: str) -> str:
     """Write the first file, deciding what ``auto`` means and whether an explicit mode works here."""
-    src = _source(store, f.entry)
+    src = f.src
     if mode == "auto":
         try:
             _place("reflink", src, f.target)
@@ -529,15 +581,45 @@ def _first_write(mode: str, store: ContentStore, f: _File, root: str) -> str:
             _place("copy", src, f.target)
             return "copy"
     try:
-        _place(mode, src, f.target)
+        _place(mode, src, f.target, f.present)
     except OSError as e:
         if mode == "reflink" or e.errno in (errno.EXDEV, errno.EPERM, errno.EACCES, errno.EOPNOTSUPP):
             raise UsageError(
-                f"{mode} checkout is not possible from {store.root!r} to {root!r} ({e.strerror}): "
+                f"{mode} checkout is not possible from {store_root!r} to {root!r} ({e.strerror}): "
                 "use copy, or auto (reflink where possible, else copy)"
             ) from None
         raise
     return mode
+
+
+def _check_mode_possible(mode: str, store_root: str, src: str, root: str) -> None:
+    """Say before changing anything when an explicitly asked hardlink or reflink cannot be made.
+
+    Neither crosses file systems; whether this file system can reflink (or
+    link a file of the store's owner) is learned by trying once, in root.
+    """
+    existing = root
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    reason = None
+    if os.stat(existing).st_dev != os.stat(store_root).st_dev:
+        reason = "they are on different file systems"
+    elif existing == root:
+        probe = os.path.join(root, f"{TMP_PREFIX}probe-{secrets.token_hex(4)}")
+        try:
+            if mode == "hardlink":
+                os.link(src, probe)
+            else:
+                _reflink(src, probe)
+        except OSError as e:
+            reason = e.strerror
+        finally:
+            _unlink_quiet(probe)
+    if reason:
+        raise UsageError(
+            f"{mode} checkout from the store {store_root!r} to {root!r} is not possible ({reason}): "
+            "use copy, or auto (reflink where possible, else copy)"
+        )
 
 
 def _fetch(f: _File, fetch_reference, allow_missing: bool) -> bool:
@@ -574,11 +656,11 @@ def verify_folder(entries: Iterable[Entry], root: str, statcache: StatCache | No
     root = os.path.abspath(root)
     by_path, folders = _index(entries)
     escaped: set[str] = set()
-    for f in {p.rpartition("/")[0] for p in by_path}:
+    for folder, sample in {p.rpartition("/")[0]: p for p in by_path}.items():
         try:
-            safe_join(root, f"{f}/x" if f else "x")
+            safe_join(root, sample)
         except PathEscapeError:
-            escaped.add(f)
+            escaped.add(folder)
     records = statcache.load_prefix(root) if statcache is not None else {}
 
     def check(item: tuple[str, Entry]) -> tuple[str, str] | None:

@@ -80,11 +80,13 @@ def test_each_mode_writes_the_right_bytes(repo, tmp_path, mode):
 def test_explicit_reflink_works_or_says_why_before_writing(repo, tmp_path):
     entries = stored(repo, FILES)
     root = tmp_path / "r"
+    root.mkdir()
+    (root / "extra.txt").write_text("x")
     try:
-        res = materialize(repo.store, entries, str(root), mode="reflink")
+        res = materialize(repo.store, entries, str(root), mode="reflink", prune=True)
     except UsageError as e:
         assert "reflink" in str(e) and "copy" in str(e)
-        assert tree(root) == {}, "the failed probe leaves nothing behind"
+        assert tree(root) == {"extra.txt": b"x"} and folders(root) == [], "refused before any change"
     else:
         assert res.mode == "reflink" and tree(root) == FILES
 
@@ -386,3 +388,33 @@ def test_verify_of_each_mode(repo, tmp_path):
         root = tmp_path / mode
         materialize(repo.store, entries, str(root), mode=mode)
         assert verify_folder(entries, str(root)) == [], mode
+
+
+def test_a_link_inside_root_cannot_lead_into_the_repository(repo, tmp_path):
+    entries = stored(repo, {"lnk/HEAD": b"ref: refs/heads/evil\n"})
+    proj = repo.worktree
+    os.symlink(os.path.join(proj, ".artifacts"), os.path.join(proj, "lnk"))
+    head = open(os.path.join(proj, ".artifacts", "HEAD"), "rb").read()
+    with pytest.raises(PathEscapeError, match="repository"):
+        materialize(repo.store, entries, proj)
+    assert open(os.path.join(proj, ".artifacts", "HEAD"), "rb").read() == head
+    materialize(repo.store, entries, proj, prune=True)  # checkout replaces the link itself
+    assert not os.path.islink(os.path.join(proj, "lnk")) and open(os.path.join(proj, ".artifacts", "HEAD"), "rb").read() == head
+
+
+def test_hardlink_across_file_systems_is_refused_before_any_change(repo, tmp_path):
+    import tempfile
+
+    other = "/dev/shm"
+    if not os.path.isdir(other) or os.stat(other).st_dev == os.stat(repo.store.root).st_dev:
+        pytest.skip("no second file system to check out onto")
+    entries = stored(repo, FILES)
+    with tempfile.TemporaryDirectory(dir=other) as d:
+        root = os.path.join(d, "out")
+        os.mkdir(root)
+        open(os.path.join(root, "extra.txt"), "w").write("x")
+        with pytest.raises(UsageError, match="different file systems"):
+            materialize(repo.store, entries, root, mode="hardlink", prune=True)
+        assert tree(root) == {"extra.txt": b"x"}
+        res = materialize(repo.store, entries, root, mode="auto", prune=True)
+        assert res.mode == "copy" and tree(root) == FILES

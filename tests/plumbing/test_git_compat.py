@@ -30,6 +30,9 @@ def _apply(repo, state, operation):
     git = repo.git
     if kind == "version":
         _, name, ps = operation
+        coll = CollectionId("me", "proj", name)
+        if coll in state["portfolios"]:
+            return  # would be refused: write nothing at all
         entries = []
         for p in ps:
             d = repo.store.put_bytes(p.encode())
@@ -39,9 +42,6 @@ def _apply(repo, state, operation):
         except ValueError:
             return  # a path that is both a file and a folder: refused, nothing written
         d, size, n = manifest.summarize(entries)
-        coll = CollectionId("me", "proj", name)
-        if coll in state["portfolios"]:
-            return
         v = versions.commit_version(git, coll, tree, versions.version_facts("dataset", d, size, n))
         state["versions"].append(v)
     elif kind == "alias" and state["versions"]:
