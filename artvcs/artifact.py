@@ -13,8 +13,7 @@ import contextlib
 import copy
 import datetime as _dt
 import os
-import shutil
-import tempfile
+import secrets
 import warnings
 from collections.abc import Generator
 from typing import IO, TYPE_CHECKING, Any
@@ -102,7 +101,6 @@ class Artifact:
         self._version: _versions.Version | None = None  # as retrieved (maybe a portfolio link)
         self._source: _versions.Version | None = None  # the original version
         self._saved: dict[str, Any] = {}
-        self._tmpdir: str | None = None
         self._held: list[str] = []  # digests this draft needs; see _hold()
         self._draft_record = None
         self._deferred: dict[str, str] = {}  # entry path -> local file, for skip_cache
@@ -469,15 +467,25 @@ class Artifact:
         path = normalize_entry_path(name)
         if path in self._entry_map():
             raise UsageError(f"new_file: the artifact already has {path!r}; remove it first or pick another name")
-        if self._tmpdir is None:
-            self._tmpdir = tempfile.mkdtemp(prefix="artvcs-new-file-")
-        local = os.path.join(self._tmpdir, *path.split("/"))
-        os.makedirs(os.path.dirname(local), exist_ok=True)
+        repo = self._repo()
+        # Written inside the repository (never to a system temp folder), then
+        # stored, then removed: the content lives on in the store.
+        folder = os.path.join(repo.gitdir, "tmp")
+        os.makedirs(folder, exist_ok=True)
+        local = os.path.join(folder, f"new-file-{os.getpid()}-{secrets.token_hex(6)}")
         if "b" not in mode and encoding is None:
             encoding = "utf-8"
-        with open(local, mode, encoding=encoding) as f:
-            yield f
-        self.add_file(local, name=path)
+        try:
+            with open(local, mode, encoding=encoding) as f:
+                yield f
+            digest, size = repo.store.put_file(local, "mutable")
+            self._put(Entry(path, digest, size), None, False, "new_file")
+            self._hold()
+        finally:
+            try:
+                os.unlink(local)
+            except FileNotFoundError:
+                pass
 
     @_draft
     def remove(self, item) -> None:
@@ -689,9 +697,6 @@ class Artifact:
     def __del__(self) -> None:
         if getattr(self, "_draft_record", None) is not None:
             self._draft_record.close()
-        tmp = getattr(self, "_tmpdir", None)
-        if tmp:
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _entry_reference(entry: ArtifactManifestEntry, name: str | None) -> Entry:

@@ -75,7 +75,9 @@ def gc(context: Context, dry_run: bool = False, grace_seconds: float = GRACE_SEC
         if not dry_run:
             store.remove(digest)
     if not dry_run:
-        for tmp in store.iter_tmp():
+        scratch = os.path.join(context.repo.gitdir, "tmp")  # new_file leftovers of killed processes
+        leftovers = [os.path.join(scratch, n) for n in os.listdir(scratch)] if os.path.isdir(scratch) else []
+        for tmp in list(store.iter_tmp()) + leftovers:
             try:
                 if now - os.stat(tmp).st_mtime > grace_seconds:
                     os.unlink(tmp)
