@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from artvcs.errors import MissingFileError
+from artvcs.plumbing.progress import report
 from artvcs.plumbing.errors import UsageError
 from artvcs.plumbing.hashing import MMAP_THRESHOLD, hash_file
 from artvcs.plumbing.manifest import Entry
@@ -143,6 +144,8 @@ def stage_dir(repo: Repository, local_path: str, prefix: str | None, policy: str
     def one(item: tuple[str, str]) -> Staged:
         return _stage_one(repo, records, item[0], item[1], policy, skip_cache, started)
 
+    total = len(files)
+    report("hashing", len(staged), total)
     if len(misses) < 16:
         staged.extend(one(m) for m in misses)
     else:
@@ -152,5 +155,7 @@ def stage_dir(repo: Repository, local_path: str, prefix: str | None, policy: str
         with ThreadPoolExecutor(WORKERS) as pool:
             for part in pool.map(lambda sl: [one(m) for m in sl], slices):
                 staged.extend(part)
+                report("hashing", len(staged), total)
+    report("hashing", total, total)
     repo.statcache.flush()
     return staged

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from .errors import ArtvcsError, ObjectMissingError, PathEscapeError, UsageError
 from .hashing import hash_file, is_digest
 from .manifest import Entry
+from .progress import report
 from .paths import check_entry_path, safe_join
 from .repository import FORMAT_FILE
 from .statcache import StatCache, now_ns
@@ -279,8 +280,11 @@ def _place(mode: str, src: str, target: str, present: bool = True) -> None:
         raise
 
 
-def _parallel(fn: Callable, items: list, workers: int | None = None) -> list:
-    """``[fn(x) for x in items]``, on a thread pool when there are many; the first error stops the rest."""
+def _parallel(fn: Callable, items: list, workers: int | None = None, stage: str | None = None) -> list:
+    """``[fn(x) for x in items]``, on a thread pool when there are many; the first error stops the rest.
+
+    With ``stage``, progress is reported (see :mod:`progress`) as slices finish.
+    """
     workers = workers or FS_WORKERS
     if len(items) < PARALLEL_MIN or workers < 2:
         return [fn(x) for x in items]
@@ -291,6 +295,8 @@ def _parallel(fn: Callable, items: list, workers: int | None = None) -> list:
         try:
             for f in futures:
                 out.extend(f.result())
+                if stage:
+                    report(stage, len(out), len(items))
         except BaseException:
             for f in futures:
                 f.cancel()
@@ -405,7 +411,7 @@ def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, 
         writes = writes[1:]
         result.written += 1
     result.mode = used
-    _parallel(lambda f: _place(used, f.src, f.target, f.present), writes)
+    _parallel(lambda f: _place(used, f.src, f.target, f.present), writes, stage="writing")
     result.written += len(writes)
     if fetches:
         for outcome, f in zip(_parallel(lambda f: _fetch(f, fetch_reference, allow_missing_references), fetches, WORKERS), fetches):

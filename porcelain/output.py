@@ -1,6 +1,7 @@
 """Printing for people and for scripts: tables sized to the terminal, ``--json``, progress."""
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import sys
@@ -45,19 +46,27 @@ def human_size(n: int | None) -> str:
     return str(n)
 
 
-def progress(iterable, length: int, label: str):
-    """A progress bar on stderr when it is a terminal; the bare iterable otherwise."""
-    if sys.stderr.isatty():
-        return click.progressbar(iterable, length=length, label=label, file=sys.stderr)
-    return _Plain(iterable)
+@contextlib.contextmanager
+def progress_bar():
+    """Show the library's progress reports as a bar on stderr, only when stderr is a terminal."""
+    from artvcs.plumbing.progress import reporting
 
+    if not sys.stderr.isatty():
+        yield
+        return
+    state: dict = {}
 
-class _Plain:
-    def __init__(self, it):
-        self.it = it
+    def update(stage: str, done: int, total: int) -> None:
+        bar = state.get(stage)
+        if bar is None:
+            for other in state.values():
+                other.render_finish()
+            bar = state[stage] = click.progressbar(length=total, label=stage, file=sys.stderr)
+        bar.update(done - bar.pos)
 
-    def __enter__(self):
-        return self.it
-
-    def __exit__(self, *exc):
-        return False
+    try:
+        with reporting(update):
+            yield
+    finally:
+        for bar in state.values():
+            bar.render_finish()

@@ -9,7 +9,7 @@ import yaml
 import artvcs
 from artvcs.plumbing.errors import UsageError
 from artvcs.porcelain.app import summary
-from artvcs.porcelain.output import emit_json, human_size, json_option
+from artvcs.porcelain.output import emit_json, human_size, json_option, progress_bar
 
 
 def parse_metadata(pairs: tuple[str, ...], path: str | None) -> dict:
@@ -49,14 +49,15 @@ def log(name, type_, aliases, description, metadata, metadata_file, incremental,
     """
     meta = parse_metadata(metadata, metadata_file)
     art = artvcs.Artifact(name, type_, description=description, metadata=meta, incremental=incremental)
-    for p in paths:
-        under = None if len(paths) == 1 else os.path.basename(os.path.abspath(p))
-        if os.path.isdir(p):
-            art.add_dir(p, name=under, policy=policy)
-        else:
-            art.add_file(p, name=under, policy=policy)
-    with artvcs.init(job_type="cli") as run:
-        run.log_artifact(art, aliases=list(aliases))
+    with progress_bar():
+        for p in paths:
+            under = None if len(paths) == 1 else os.path.basename(os.path.abspath(p))
+            if os.path.isdir(p):
+                art.add_dir(p, name=under, policy=policy)
+            else:
+                art.add_file(p, name=under, policy=policy)
+        with artvcs.init(job_type="cli") as run:
+            run.log_artifact(art, aliases=list(aliases))
     if as_json:
         emit_json(summary(art))
     else:

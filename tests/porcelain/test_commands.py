@@ -145,3 +145,31 @@ def test_errors_are_one_line_with_exit_codes(cli, repo_dir):
     assert code == 2 and "Missing argument" in err
     code, _, err = cli("log", "--name", "x", str(repo_dir / "missing"))
     assert code == 2
+
+
+def test_progress_bars_only_on_a_terminal(repo_dir):
+    """Under a pseudo-terminal stderr shows a bar; piped, stderr stays empty."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    src = repo_dir / "many"
+    src.mkdir()
+    for i in range(300):
+        (src / f"f{i}.txt").write_text(str(i) * 50)
+    exe = os.path.join(os.path.dirname(sys.executable), "artvcs")
+    piped = subprocess.run([exe, "log", str(src), "--name", "many", "--type", "dataset"], capture_output=True, text=True)
+    assert piped.returncode == 0 and piped.stderr == ""
+    (src / "more.txt").write_text("x")
+    master, slave = pty.openpty()
+    p = subprocess.run([exe, "log", str(src), "--name", "many"], stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    seen = b""
+    try:
+        while chunk := os.read(master, 4096):
+            seen += chunk
+    except OSError:
+        pass
+    os.close(master)
+    assert p.returncode == 0 and b"hashing" in seen and b"100%" in seen
