@@ -4,18 +4,12 @@ from __future__ import annotations
 import pytest
 
 import artvcs
-from artvcs.plumbing.repository import init_repository
 
 
 @pytest.fixture
-def project(tmp_path, monkeypatch):
+def project(repo_dir):
     """A project folder (the cwd) holding a new .artifacts repository; entity 'me', project 'proj'."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("ARTVCS_ENTITY", "me")
-    monkeypatch.setenv("ARTVCS_PROJECT", "proj")
-    monkeypatch.delenv("ARTVCS_DIR", raising=False)
-    init_repository(str(tmp_path))
-    yield tmp_path
+    yield repo_dir
     artvcs.finish()
 
 
