@@ -59,19 +59,31 @@ def gc(context: Context, dry_run: bool = False, grace_seconds: float = GRACE_SEC
     result.reachable = len(keep)
     store = context.repo.store
     now = time.time()
+    doomed: list[tuple[str, int]] = []
     for digest in store.iter_digests():
         if digest in keep:
             continue
-        path = store.path_of(digest)
         try:
-            st = os.stat(path)
+            st = os.stat(store.path_of(digest))
         except FileNotFoundError:
             continue
         if now - st.st_mtime < grace_seconds:
             result.kept_young += 1
+        else:
+            doomed.append((digest, st.st_size))
+    # A draft may have claimed some of them while the store was walked: ask again,
+    # and look at each file's age once more right before it goes.
+    late = drafts.protected_digests(context.repo.gitdir, grace_seconds)
+    for digest, size in doomed:
+        if digest in late:
+            continue
+        try:
+            if time.time() - os.stat(store.path_of(digest)).st_mtime < grace_seconds:
+                continue
+        except FileNotFoundError:
             continue
         result.removed.append(digest)
-        result.freed_bytes += st.st_size
+        result.freed_bytes += size
         if not dry_run:
             store.remove(digest)
     if not dry_run:

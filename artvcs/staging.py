@@ -9,6 +9,7 @@ small files are handled by a thread pool.
 from __future__ import annotations
 
 import os
+import time
 import stat as _stat
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +21,7 @@ from artvcs.plumbing.errors import UsageError
 from artvcs.plumbing.hashing import MMAP_THRESHOLD, hash_file
 from artvcs.plumbing.manifest import Entry
 from artvcs.plumbing.repository import Repository
-from artvcs.plumbing.statcache import StatCache, now_ns
+from artvcs.plumbing.statcache import StatCache, fs_clock_ns
 from artvcs.plumbing.store import POLICIES
 
 WORKERS = 8
@@ -66,12 +67,29 @@ def _stage_one(repo: Repository, records: dict, path: str, entry_path: str, poli
     return Staged(Entry(entry_path, digest, size), path)
 
 
+REFRESH_AFTER_S = 600  # far inside gc's grace period (an hour by default)
+
+
+def _still_stored(path: str, now_s: float) -> bool:
+    """True if the store holds ``path``; refresh its mtime when old, so gc's grace covers this draft."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return False
+    if now_s - st.st_mtime > REFRESH_AFTER_S:
+        try:
+            os.utime(path)
+        except OSError:
+            pass
+    return True
+
+
 def stage_file(repo: Repository, local_path: str, entry_path: str, policy: str, skip_cache: bool) -> Staged:
     """Hash (and store) one file."""
     path = os.path.abspath(local_path)
     if not os.path.isfile(path):
         raise MissingFileError(f"add_file: {local_path!r} is not a file")
-    started = now_ns()
+    started = fs_clock_ns(os.path.dirname(repo.statcache.db_path))
     staged = _stage_one(repo, repo.statcache.load_one(path), path, entry_path, policy, skip_cache, started)
     repo.statcache.flush()
     return staged
@@ -126,8 +144,9 @@ def stage_dir(repo: Repository, local_path: str, prefix: str | None, policy: str
         raise MissingFileError(f"add_dir: {local_path!r} is not a directory")
     files = walk_files(root)
     records = repo.statcache.load_prefix(root)
-    started = now_ns()
-    exists, store_path, lookup = os.path.exists, repo.store._path, StatCache.lookup
+    started = fs_clock_ns(os.path.dirname(repo.statcache.db_path))
+    store_path, lookup = repo.store._path, StatCache.lookup
+    now_s = time.time()
     staged: list[Staged] = []
     misses: list[tuple[str, str]] = []
     for path, rel in files:
@@ -136,7 +155,7 @@ def stage_dir(repo: Repository, local_path: str, prefix: str | None, policy: str
         if rec is not None:
             st = os.stat(path)
             known = lookup(records, path, st)
-            if known is not None and exists(store_path(known)):
+            if known is not None and _still_stored(store_path(known), now_s):
                 staged.append(Staged(Entry(entry_path, known, st.st_size), path))
                 continue
         misses.append((path, entry_path))

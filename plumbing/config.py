@@ -36,7 +36,7 @@ def load(config_path: str) -> dict[str, Any]:
 
 def save(config_path: str, data: dict[str, Any], header: str = HEADER) -> None:
     """Write a YAML file atomically (temp file + rename), keys sorted, after a comment header."""
-    tmp = config_path + ".tmp"
+    tmp = f"{config_path}.tmp-{os.getpid()}-{id(data):x}"
     with open(tmp, "w", encoding="utf-8") as f:
         f.write(header)
         yaml.safe_dump(data, f, sort_keys=True, default_flow_style=False)

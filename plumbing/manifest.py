@@ -23,6 +23,7 @@ import blake3
 import pygit2
 
 from .errors import CorruptObjectError, UsageError
+from .hashing import is_digest
 from .paths import check_entry_path
 
 LISTING = "%files"
@@ -57,14 +58,26 @@ class Entry:
         if not isinstance(row, list) or len(row) not in (3, 4) or not isinstance(row[0], str) or not isinstance(row[1], str):
             raise CorruptObjectError(f"malformed manifest row {row!r} in folder {folder or '.'!r}")
         tail = row[3] if len(row) == 4 else {}
+        size = row[2]
+        if not isinstance(tail, dict) or "/" in row[0] or not row[0] or (size is not None and (type(size) is not int or size < 0)):
+            raise CorruptObjectError(f"malformed manifest row {row!r} in folder {folder or '.'!r}")
         path = f"{folder}/{row[0]}" if folder else row[0]
         return cls(path, row[1], row[2], tail.get("ref"), tail.get("extra") or {})
 
 
 def escape_name(name: str) -> str:
-    """Tree-entry name for a folder called ``name``."""
+    """Tree-entry name for a folder called ``name``.
+
+    ``%`` and ``~`` are escaped everywhere, and the first character too when it
+    is a dot or not ASCII: git's fsck folds HFS-ignorable code points
+    (U+200C...) away, so a zero-width character before ``.git`` would read to
+    it as ``.git``.
+    """
     out = name.replace("%", "%25").replace("~", "%7E")
-    return "%2E" + out[1:] if out.startswith(".") else out
+    first = out[0]
+    if first == "." or ord(first) > 127:
+        return "".join(f"%{b:02X}" for b in first.encode()) + out[1:]
+    return out
 
 
 def unescape_name(name: str) -> str:
@@ -89,6 +102,8 @@ def check_entry(e: Entry) -> None:
         raise UsageError(f"invalid digest {e.digest!r} for entry {e.path!r}: must be a non-empty single-line string")
     if e.size is not None and (not isinstance(e.size, int) or isinstance(e.size, bool) or e.size < 0):
         raise UsageError(f"invalid size {e.size!r} for entry {e.path!r}: must be a non-negative integer")
+    if e.ref is None and not is_digest(e.digest):
+        raise UsageError(f"invalid digest {e.digest!r} for stored file {e.path!r}: must be 64 lowercase hex characters (blake3)")
 
 
 # -- writing ------------------------------------------------------------------
@@ -218,8 +233,11 @@ def _load_rows(repo: pygit2.Repository, oid: pygit2.Oid, folder: str) -> list:
         rows = json.loads(repo[oid].data)
     except (ValueError, UnicodeDecodeError) as e:
         raise CorruptObjectError(f"manifest listing {oid} of folder {folder or '.'!r} is not valid JSON: {e}") from None
-    if not isinstance(rows, list):
-        raise CorruptObjectError(f"manifest listing {oid} of folder {folder or '.'!r} is not a JSON array")
+    if not isinstance(rows, list) or not all(isinstance(r, list) and r and isinstance(r[0], str) for r in rows):
+        raise CorruptObjectError(f"manifest listing {oid} of folder {folder or '.'!r} is not a JSON array of rows")
+    names = [r[0] for r in rows]
+    if any(a >= b for a, b in zip(names, names[1:])):
+        raise CorruptObjectError(f"manifest listing {oid} of folder {folder or '.'!r} is not sorted by unique name")
     return rows
 
 

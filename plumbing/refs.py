@@ -128,7 +128,7 @@ def update(repo: pygit2.Repository, name: str, new: str | pygit2.Oid | None, old
         raise ConflictError(f"ref {name} is locked by another writer: retry") from None
 
 
-STALE_LOCK_SECONDS = 5
+STALE_LOCK_SECONDS = 10
 
 
 def _create(repo: pygit2.Repository, name: str, oid: pygit2.Oid, message: str) -> None:
@@ -152,13 +152,20 @@ def _create(repo: pygit2.Repository, name: str, oid: pygit2.Oid, message: str) -
         if current is not None:
             raise ConflictError(_conflict(name, None, current))
         os.write(fd, f"{oid}\n".encode())
+        os.fsync(fd)  # a ref that survives a power cut must not be empty
         _append_reflog(repo, name, ZERO, str(oid), message)
-        os.rename(lock, path)
+        try:
+            os.rename(lock, path)
+        except FileNotFoundError:  # another writer judged our lock stale and moved it aside
+            raise ConflictError(f"ref {name} was contended while being created: retry") from None
         renamed = True
     finally:
         os.close(fd)
         if not renamed:
-            os.unlink(lock)  # ours: we made it with O_EXCL
+            try:
+                os.unlink(lock)  # ours: we made it with O_EXCL
+            except FileNotFoundError:
+                pass
 
 
 def _append_reflog(repo: pygit2.Repository, name: str, old: str, new: str, message: str) -> None:
@@ -179,13 +186,30 @@ def backoff(attempt: int) -> None:
 
 
 def _clear_stale_lock(repo: pygit2.Repository, name: str) -> None:
-    """Remove ``<ref>.lock`` if its writer is long gone (a lock lives for microseconds)."""
+    """Remove ``<ref>.lock`` if its writer is long gone (a lock lives for microseconds).
+
+    Two writers may both judge one lock stale; each renames it aside first and
+    deletes only what it moved, and only if that is the very file (inode) it
+    judged, so a fresh lock taken meanwhile by a third writer is put back.
+    """
     lock = os.path.join(repo.path, name + ".lock")
     try:
-        if time.time() - os.stat(lock).st_mtime > STALE_LOCK_SECONDS:
-            os.unlink(lock)
+        st = os.stat(lock)
+        if time.time() - st.st_mtime <= STALE_LOCK_SECONDS:
+            return
+        aside = f"{lock}.stale-{os.getpid()}-{time.monotonic_ns()}"
+        os.rename(lock, aside)
     except FileNotFoundError:
-        pass
+        return
+    moved = os.stat(aside)
+    if (moved.st_ino, moved.st_dev) == (st.st_ino, st.st_dev):
+        os.unlink(aside)
+    else:
+        try:
+            os.link(aside, lock)  # not ours to remove: restore it unless a new lock exists
+        except FileExistsError:
+            pass
+        os.unlink(aside)
 
 
 def _conflict(name: str, expected, actual) -> str:

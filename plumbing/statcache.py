@@ -13,7 +13,10 @@ import os
 import sqlite3
 import time
 
-# Linux stamps files from a coarse clock (one jiffy); 1 s also covers FAT/SMB.
+# Linux stamps files from a coarse clock (one jiffy), so 1 s is ample for the
+# file systems artvcs targets (not FAT, whose mtimes tick every 2 s). Writers
+# compare it against the file system's own clock (fs_clock_ns), so a skewed
+# local clock cannot make a changed file look old.
 RACY_NS = 1_000_000_000
 
 Key = tuple[int, int, int, int, int]
@@ -103,3 +106,15 @@ class StatCache:
 
 def now_ns() -> int:
     return time.time_ns()
+
+
+def fs_clock_ns(folder: str) -> int:
+    """Now, by the clock that stamps files in ``folder``: touch a marker, read its mtime (git's trick)."""
+    marker = os.path.join(folder, "clock")
+    try:
+        with open(marker, "a"):
+            pass
+        os.utime(marker)
+        return os.stat(marker).st_mtime_ns
+    except OSError:
+        return time.time_ns()

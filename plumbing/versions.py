@@ -72,6 +72,8 @@ def read_version(repo: pygit2.Repository, commit_oid: pygit2.Oid | str) -> Versi
         facts = json.loads(repo[tree[FACTS].id].data)
     except ValueError as e:
         raise CorruptObjectError(f"{FACTS} of {commit_oid} is not JSON: {e}") from None
+    if not isinstance(facts, dict) or int(facts.get("format", 1)) > FORMAT:
+        raise CorruptObjectError(f"{FACTS} of {commit_oid} is in a newer or unknown format: upgrade artvcs")
     coll = CollectionId(facts["entity"], facts["project"], facts["name"])
     return Version(coll, int(facts["version"]), commit.id, facts, tree[MANIFEST].id)
 
@@ -153,7 +155,6 @@ def commit_version(
     """
     if not isinstance(repo.get(manifest_tree), pygit2.Tree):
         raise NotFoundError(f"manifest tree {manifest_tree} does not exist: write it first (artvcs mktree)")
-    synced = False
     for attempt in range(MAX_ATTEMPTS):
         refs.backoff(attempt)
         tip = collection_tip(repo, coll)
@@ -174,9 +175,10 @@ def commit_version(
         parents = ([tip.commit] if tip else []) + list(extra_parents)
         message = f"{coll.name} v{number}\n\ndigest {body.get('digest', '')}\n"
         oid = repo.create_commit(None, sig, sig, message, tb.write(), parents)
-        if sync_path and not synced:
-            sync_filesystem(sync_path)  # content and objects durable before any ref names them
-            synced = True
+        if sync_path:
+            # Every attempt writes a new commit: flush it before a ref names it.
+            # After the first, little is dirty, so this is cheap.
+            sync_filesystem(sync_path)
         try:
             refs.update(repo, coll.version_ref(number), oid, None, f"version v{number}")
         except ConflictError:
@@ -208,7 +210,11 @@ def chain(repo: pygit2.Repository, coll: CollectionId) -> list[Version]:
     commit = tip.commit if tip else None
     while commit is not None:
         v = read_version(repo, commit)
+        if v.collection != coll:
+            break  # a portfolio's v0 has its source as only parent: that is another chain
         out.append(v)
+        if v.number == 0:
+            break
         parents = repo[commit].parent_ids
         commit = parents[0] if parents else None
     out.reverse()

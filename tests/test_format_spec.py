@@ -221,7 +221,7 @@ def test_canonical_json_is_as_documented():
 def test_subfolder_escaping_examples():
     text = " ".join(_section("MANIFEST ENCODING").split())
     examples = re.findall(r"(\S+) (?:is stored )?as (\S+?)[,;]", text.split("Examples:", 1)[1].split("unchanged", 1)[0])
-    assert len(examples) == 2, examples
+    assert len(examples) == 3, examples
     for name, escaped in examples:
         assert manifest.escape_name(name) == escaped, name
         assert manifest.unescape_name(escaped) == name
@@ -504,14 +504,12 @@ def test_a_lagging_tip_is_repaired_by_the_next_writer(populated):
     assert '"lagging-tip"' in _section("WRITE ORDERING")
 
 
-# -- the BUGS section: strict xfails, so a fix fails here until the page is updated --------------
-@pytest.mark.xfail(strict=True, reason="BUGS: versions.chain follows portfolio v0 into its source's collection")
+# -- once BUGS entries, now fixed ------------------------------------------------------------------
 def test_first_parent_walk_stops_at_version_zero(populated):
     portfolio = refs.CollectionId("me", "model-registry", "Digits")
     assert {v.collection for v in versions.chain(populated.git, portfolio)} == {portfolio}
 
 
-@pytest.mark.xfail(strict=True, reason="BUGS: a folder named U+200C '.git' is not escaped, and git fsck --strict refuses it")
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 def test_no_subfolder_name_looks_like_dotgit_to_git_fsck(tmp_path):
     repo = init_repository(str(tmp_path)).git
