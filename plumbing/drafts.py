@@ -63,6 +63,8 @@ def protected_digests(gitdir: str, grace_seconds: float) -> set[str]:
             if _alive(pid) or young:
                 with open(path, encoding="ascii") as f:
                     out.update(line.strip() for line in f if line.strip())
+            else:
+                os.unlink(path)  # its process is gone and its grace is over
         except (ValueError, OSError):
             continue
     return out
