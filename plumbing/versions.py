@@ -222,13 +222,18 @@ def chain(repo: pygit2.Repository, coll: CollectionId) -> list[Version]:
 
 
 def iter_collections(repo: pygit2.Repository, entity: str | None = None, project: str | None = None) -> list[CollectionId]:
-    """Every collection (and portfolio) with a tip ref, optionally in one project."""
-    out = []
-    for name, _ in refs.iter_refs(repo, "refs/collections/"):
-        _, coll, _ = refs.parse_ref(name)
-        if coll and (entity is None or coll.entity == entity) and (project is None or coll.project == project):
-            out.append(coll)
-    return out
+    """Every collection (and portfolio) with a tip or a version ref, optionally in one project.
+
+    Version refs count too: a writer killed before it first moved the tip
+    leaves a collection with a v0 and no tip yet.
+    """
+    found: set[CollectionId] = set()
+    for prefix in ("refs/collections/", "refs/versions/"):
+        for name, _ in refs.iter_refs(repo, prefix):
+            _, coll, _ = refs.parse_ref(name)
+            if coll and (entity is None or coll.entity == entity) and (project is None or coll.project == project):
+                found.add(coll)
+    return sorted(found, key=str)
 
 
 def live_numbers(repo: pygit2.Repository, coll: CollectionId) -> list[int]:
