@@ -2,10 +2,11 @@
 
 Each problem is reported, none is fixed: a check must be safe to run on a
 repository another process is writing. Content is re-hashed once per
-distinct digest, in a thread pool.
+distinct digest, in a thread pool. Problems come out in a fixed order (refs
+by name, then tips, content by digest, then stale files by path), so two
+runs over the same damage print the same report.
 """
 from __future__ import annotations
-
 
 import os
 import time
@@ -14,13 +15,15 @@ from dataclasses import dataclass
 
 import pygit2
 
-from . import refs, versions
-from .errors import ArtvcsError
+from . import refs, runs, versions
+from .errors import ArtvcsError, CorruptObjectError, ObjectMissingError
+from .hashing import is_digest
 from .manifest import iter_entries
 from .repository import Repository
 
 STALE_SECONDS = 3600
 WORKERS = 8
+_VERSION_NAMESPACES = ("collections", "versions", "aliases")
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,61 +35,95 @@ class Problem:
     message: str
 
 
-def fsck(repo: Repository, full: bool = True) -> list[Problem]:
-    """Every problem found; ``full`` re-hashes content, otherwise only checks presence."""
-    git = repo.git
-    problems: list[Problem] = []
-    digests: dict[str, str] = {}  # digest -> one path naming it, for messages
-    seen_manifests: set[pygit2.Oid] = set()
-    highest: dict[refs.CollectionId, int] = {}
-    for name, oid in refs.iter_refs(git, "refs/"):
+class _Walk:
+    """State of one check: problems so far, content to verify, manifests already read."""
+
+    def __init__(self, repo: Repository) -> None:
+        self.repo = repo
+        self.git = repo.git
+        self.problems: list[Problem] = []
+        self.digests: dict[str, str] = {}  # digest -> one "ref:path" naming it, for messages
+        self.manifests: set[pygit2.Oid] = set()
+        self.highest: dict[refs.CollectionId, int] = {}
+
+    def add(self, kind: str, obj: object, message: str) -> None:
+        self.problems.append(Problem(kind, str(obj), message))
+
+    def ref(self, name: str, oid: pygit2.Oid) -> None:
+        """Check one ref and what it points at."""
+        parts = name.split("/")
+        if len(parts) < 2 or parts[1] not in refs.NAMESPACES:
+            return  # not ours
         try:
             ns, coll, leaf = refs.parse_ref(name)
-        except ArtvcsError:
-            continue  # not ours
-        obj = git.get(oid)
+        except ValueError as e:  # UsageError, or a bad %-escape
+            self.add("bad-ref", name, f"not a valid artvcs ref name: {e}")
+            return
+        obj = self.git.get(oid)
         if obj is None:
-            problems.append(Problem("missing-object", name, f"points at {oid}, which does not exist"))
-            continue
+            self.add("missing-object", name, f"points at {oid}, which does not exist")
+            return
         if not isinstance(obj, pygit2.Commit):
-            problems.append(Problem("bad-ref", name, f"points at a {obj.type_str}, not a commit"))
-            continue
+            self.add("bad-ref", name, f"points at a {obj.type_str}, not a commit")
+            return
         if ns == "runs":
-            if "run.json" not in obj.tree:
-                problems.append(Problem("bad-run", name, "commit has no run.json"))
-            continue
+            if runs.RUN_FILE not in obj.tree:
+                self.add("bad-run", name, f"commit {oid} has no {runs.RUN_FILE}")
+            return
         if ns == "attrs":
-            continue
+            return
         try:
-            v = versions.read_version(git, oid)
+            v = versions.read_version(self.git, oid)
         except ArtvcsError as e:
-            problems.append(Problem("bad-version", name, str(e)))
-            continue
-        if ns in ("versions", "aliases") and v.collection != coll:
-            problems.append(Problem("bad-version", name, f"names a version of {v.collection}, not of {coll}"))
+            self.add("bad-version", name, str(e))
+            return
+        if v.collection != coll:
+            self.add("bad-version", name, f"names a version of {v.collection}, not of {coll}")
         if ns == "versions":
             if leaf != f"v{v.number}":
-                problems.append(Problem("bad-version", name, f"commit says it is v{v.number}"))
-            highest[coll] = max(highest.get(coll, -1), v.number)
+                self.add("bad-version", name, f"commit {oid} says it is v{v.number}")
+            self.highest[coll] = max(self.highest.get(coll, -1), v.number)
             if v.kind == "link":
                 src = v.facts.get("source", {}).get("commit")
-                if not src or git.get(src) is None:
-                    problems.append(Problem("missing-source", name, f"link source {src} does not exist"))
-            if v.manifest not in seen_manifests:
-                seen_manifests.add(v.manifest)
-                try:
-                    for e in iter_entries(git, v.manifest):
-                        if e.ref is None:
-                            digests.setdefault(e.digest, f"{name}:{e.path}")
-                except ArtvcsError as e:
-                    problems.append(Problem("bad-manifest", name, str(e)))
-    for coll, top in highest.items():
-        tip = refs.read(git, coll.collection_ref)
-        if tip is None or versions.read_version(git, tip).number < top:
-            problems.append(Problem("lagging-tip", coll.collection_ref, f"behind v{top}: the next write repairs it"))
-    problems.extend(_check_content(repo, digests, full))
-    problems.extend(_stale_files(repo))
-    return problems
+                if not src or not isinstance(self.git.get(src), pygit2.Commit):
+                    self.add("missing-source", name, f"link source {src} does not exist")
+        self.manifest(name, v.manifest)
+
+    def manifest(self, name: str, tree: pygit2.Oid) -> None:
+        """Check entry paths and collect stored digests, once per manifest tree."""
+        if tree in self.manifests:
+            return
+        self.manifests.add(tree)
+        try:
+            for e in iter_entries(self.git, tree):
+                if e.ref is not None:
+                    continue
+                if not is_digest(e.digest):
+                    self.add("bad-manifest", name, f"entry {e.path!r} names {e.digest!r}, not a blake3 digest")
+                else:
+                    self.digests.setdefault(e.digest, f"{name}:{e.path}")
+        except (ArtvcsError, KeyError, ValueError) as e:
+            self.add("bad-manifest", name, f"manifest {tree}: {e}")
+
+    def tips(self) -> None:
+        """A collection tip behind its highest v<N> (a writer died between the two ref moves)."""
+        for coll, top in sorted(self.highest.items(), key=lambda kv: str(kv[0])):
+            tip = refs.read(self.git, coll.collection_ref)
+            try:
+                number = versions.read_version(self.git, tip).number if tip is not None else -1
+            except ArtvcsError:
+                continue  # already reported with the ref
+            if number < top:
+                self.add("lagging-tip", coll.collection_ref, f"behind v{top}: the next write repairs it")
+
+
+def fsck(repo: Repository, full: bool = True) -> list[Problem]:
+    """Every problem found; ``full`` re-hashes content, otherwise only checks presence."""
+    walk = _Walk(repo)
+    for name, oid in refs.iter_refs(repo.git, "refs/"):
+        walk.ref(name, oid)
+    walk.tips()
+    return walk.problems + _check_content(repo, walk.digests, full) + _stale_files(repo)
 
 
 def _check_content(repo: Repository, digests: dict[str, str], full: bool) -> list[Problem]:
@@ -98,10 +135,13 @@ def _check_content(repo: Repository, digests: dict[str, str], full: bool) -> lis
             if full:
                 store.verify(digest)
             elif not store.has(digest):
-                return Problem("missing-content", digest, f"needed by {where}")
-        except ArtvcsError as e:
-            kind = "missing-content" if "missing" in str(e) else "corrupt-content"
-            return Problem(kind, digest, f"needed by {where}")
+                raise ObjectMissingError(digest)
+        except ObjectMissingError:
+            return Problem("missing-content", digest, f"needed by {where}")
+        except CorruptObjectError:
+            return Problem("corrupt-content", digest, f"needed by {where}: its bytes hash to another digest")
+        except OSError as e:
+            return Problem("unreadable-content", digest, f"needed by {where}: {e.strerror or e}")
         return None
 
     with ThreadPoolExecutor(WORKERS) as pool:
@@ -109,25 +149,17 @@ def _check_content(repo: Repository, digests: dict[str, str], full: bool) -> lis
 
 
 def _stale_files(repo: Repository) -> list[Problem]:
-    now = time.time()
-    out = []
-    for path in repo.store.iter_tmp():
-        try:
-            if now - os.stat(path).st_mtime > STALE_SECONDS:
-                out.append(Problem("stale-temp", path, "left by an interrupted writer; safe to delete"))
-        except FileNotFoundError:
-            pass
+    """Temporary files and ref locks older than STALE_SECONDS: their writer is gone."""
+    cutoff = time.time() - STALE_SECONDS
+    found = [(p, "stale-temp", "left by an interrupted writer; safe to delete") for p in repo.store.iter_tmp()]
     for folder, _, files in os.walk(os.path.join(repo.gitdir, "refs")):
-        for f in files:
-            if f.endswith(".lock"):
-                p = os.path.join(folder, f)
-                try:
-                    if now - os.stat(p).st_mtime > STALE_SECONDS:
-                        out.append(Problem("stale-lock", p, "left by an interrupted writer; delete it to unblock the ref"))
-                except FileNotFoundError:
-                    pass
+        found += [(os.path.join(folder, f), "stale-lock", "left by an interrupted writer; delete it to unblock the ref")
+                  for f in files if f.endswith(".lock")]
+    out = []
+    for path, kind, message in sorted(found):
+        try:
+            if os.stat(path).st_mtime < cutoff:
+                out.append(Problem(kind, path, message))
+        except FileNotFoundError:
+            pass  # its writer finished meanwhile
     return out
-
-
-
-

@@ -42,3 +42,64 @@ def run_cli():
         return Result(p.returncode, p.stdout.decode("utf-8", "surrogateescape"), p.stderr.decode())
 
     return run
+
+
+@pytest.fixture
+def repo(repo_dir):
+    """The open repository of ``repo_dir`` (the current folder; entity me, project proj)."""
+    from artvcs.plumbing.repository import discover
+
+    r = discover()
+    yield r
+    r.close()
+
+
+class CliResult(tuple):
+    """``(code, out, err)`` of one in-process run; ``out_bytes`` is stdout exactly as written."""
+
+    code = property(lambda self: self[0])
+    out = property(lambda self: self[1])
+    err = property(lambda self: self[2])
+    out_bytes = property(lambda self: self[1].encode("utf-8", "surrogateescape"))
+
+
+@pytest.fixture
+def cli():
+    """Run ``artvcs ARGS`` in-process (artvcs.porcelain.cli.main) with stdout and stderr kept apart.
+
+    Returns ``(exit code, stdout, stderr)``; stdout is decoded with
+    surrogateescape so binary output round-trips through ``.out_bytes``.
+    """
+    from click.testing import CliRunner
+
+    from artvcs.porcelain.cli import main
+
+    def run(*args: str, input: bytes | str | None = None) -> CliResult:
+        with CliRunner().isolation(input=input) as (out, err, _):
+            try:
+                code = main(list(args))
+            except SystemExit as e:  # what the console script would exit with
+                code = e.code if isinstance(e.code, int) else 1
+            return CliResult((code, out.getvalue().decode("utf-8", "surrogateescape"), err.getvalue().decode()))
+
+    return run
+
+
+@pytest.fixture
+def golden(request):
+    """``golden(name, data)``: assert ``data`` (str or bytes) equals ``golden/<name>`` beside the test file.
+
+    ``ARTVCS_UPDATE_GOLDEN=1`` writes the files instead; review the diff before committing it.
+    """
+    folder = request.path.parent / "golden"
+
+    def check(name: str, data: str | bytes) -> None:
+        raw = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
+        path = folder / name
+        if os.environ.get("ARTVCS_UPDATE_GOLDEN") == "1":
+            folder.mkdir(exist_ok=True)
+            path.write_bytes(raw)
+        assert path.exists(), f"{path} missing: run with ARTVCS_UPDATE_GOLDEN=1 and review it"
+        assert raw == path.read_bytes(), f"output differs from {path}"
+
+    return check

@@ -1,4 +1,9 @@
-"""``artvcs commit-version``: make a manifest tree the next version of a collection."""
+"""``artvcs commit-version``: make a manifest tree the next version of a collection.
+
+The facts are built by :func:`versions.version_facts`, the one definition
+the Python binding uses too, so a version made here is indistinguishable
+from one logged through the binding.
+"""
 from __future__ import annotations
 
 import json
@@ -12,6 +17,28 @@ from artvcs.plumbing.refs import CollectionId
 
 from .ls_manifest import manifest_tree
 from .options import emit, namespace, namespace_options, repo
+
+
+MAX_METADATA_KEYS = 100  # the W&B rule, as artvcs/validation.py applies it
+
+
+def _metadata(text: str | None) -> dict:
+    """The --metadata-json object, or a UsageError naming the value and the rule."""
+    if text is None:
+        return {}
+    try:
+        value = json.loads(text, parse_constant=_no_constant)
+    except ValueError as err:
+        raise UsageError(f"--metadata-json {text[:40]!r} is not JSON: {err}") from None
+    if not isinstance(value, dict):
+        raise UsageError(f"--metadata-json {text[:40]!r} must be a JSON object")
+    if len(value) > MAX_METADATA_KEYS:
+        raise UsageError(f"--metadata-json has {len(value)} keys: at most {MAX_METADATA_KEYS} are allowed")
+    return value
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
 
 
 @click.command("commit-version")
@@ -29,17 +56,10 @@ def commit_version(name: str, type_: str, description: str | None, metadata_json
     e, p = namespace(r, entity, project)
     coll = CollectionId(check_name(e, "entity"), check_name(p, "project"), check_name(name))
     check_type(type_)
-    metadata = {}
-    if metadata_json is not None:
-        try:
-            metadata = json.loads(metadata_json)
-        except ValueError as err:
-            raise UsageError(f"--metadata-json {metadata_json[:40]!r} is not JSON: {err}") from None
-        if not isinstance(metadata, dict):
-            raise UsageError("--metadata-json must be a JSON object")
+    metadata = _metadata(metadata_json)
     oid = manifest_tree(r, tree, entity, project)
     digest, size, count = manifest.summarize(manifest.iter_entries(r.git, oid))
-    run = {"entity": coll.entity, "project": coll.project, "id": run_id} if run_id else None
+    run = {"entity": coll.entity, "project": coll.project, "id": check_name(run_id, "run id")} if run_id else None
     facts = versions.version_facts(type_, digest, size, count, run=run, description=description, metadata=metadata)
     v = versions.commit_version(r.git, coll, oid, facts, sync_path=r.gitdir)
     emit([(v.commit, f"v{v.number}")])

@@ -1,4 +1,4 @@
-"""``artvcs fsck``: check refs, versions, manifests and content."""
+"""``artvcs fsck``: check refs, versions, manifests and content; report, never repair."""
 from __future__ import annotations
 
 import sys
@@ -11,10 +11,11 @@ from .options import emit, repo
 
 
 @click.command("fsck")
-@click.option("--quick", is_flag=True, help="Check that content is present without re-hashing it.")
-def fsck(quick: bool) -> None:
+@click.option("--full/--quick", default=True,
+              help="--full (the default) re-hashes every stored file a version names; --quick only checks that it is present.")
+def fsck(full: bool) -> None:
     """Check refs, versions, manifests and stored content; report each problem."""
-    problems = run_fsck(repo(), full=not quick)
+    problems = run_fsck(repo(), full=full)
     emit((p.kind, p.object, p.message) for p in problems)
     if problems:
         sys.exit(1)

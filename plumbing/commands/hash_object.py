@@ -1,10 +1,15 @@
-"""``artvcs hash-object``: blake3 digests of files, optionally stored."""
+"""``artvcs hash-object``: blake3 digests of files, optionally stored.
+
+Each output record is a valid ``mktree`` input record, so a script builds a
+manifest by hashing files and rewriting the paths.
+"""
 from __future__ import annotations
 
 import sys
 
 import click
 
+from artvcs.plumbing.errors import NotFoundError
 from artvcs.plumbing.hashing import hash_bytes, hash_file
 
 from .options import emit, repo, z_option
@@ -31,7 +36,7 @@ def hash_object(write: bool, policy: str, from_stdin: bool, nul: bool, files: tu
         try:
             digest, size = store.put_file(path, policy) if store else hash_file(path)
         except FileNotFoundError:
-            raise click.ClickException(f"{path}: no such file") from None
+            raise NotFoundError(f"cannot hash {path!r}: no such file") from None
         records.append((digest, size, path))
     if store:
         from artvcs.plumbing.durability import sync_filesystem

@@ -1,4 +1,9 @@
-"""``artvcs ls-manifest``: list a manifest's entries."""
+"""``artvcs ls-manifest``: list a manifest's entries.
+
+The listing is the one ``mktree`` reads back, sorted by the bytes of the
+path (as git sorts), so two listings can be compared with ``diff`` or
+``comm``.
+"""
 from __future__ import annotations
 
 import re
@@ -10,6 +15,7 @@ from artvcs.plumbing import revparse
 from artvcs.plumbing.errors import NotFoundError
 from artvcs.plumbing.listing import format_entry
 from artvcs.plumbing.manifest import iter_entries
+from artvcs.plumbing.repository import Repository
 from artvcs.plumbing.versions import read_version
 
 from .options import emit, namespace, namespace_options, repo, z_option
@@ -17,7 +23,7 @@ from .options import emit, namespace, namespace_options, repo, z_option
 _HEX = re.compile(r"[0-9a-f]{7,40}")
 
 
-def _lookup(r, obj: str):
+def _lookup(r: Repository, obj: str) -> pygit2.Object | None:
     if not _HEX.fullmatch(obj):
         return None
     try:
@@ -26,7 +32,7 @@ def _lookup(r, obj: str):
         return None
 
 
-def manifest_tree(r, obj: str, entity: str | None, project: str | None) -> pygit2.Oid:
+def manifest_tree(r: Repository, obj: str, entity: str | None, project: str | None) -> pygit2.Oid:
     """A manifest tree id from a tree id, a version commit id, or a version spec."""
     found = _lookup(r, obj)
     if isinstance(found, pygit2.Tree):

@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 import click
 
 from artvcs.plumbing import config
 from artvcs.plumbing.repository import Repository, discover
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def repo() -> Repository:
@@ -23,13 +26,17 @@ def namespace(r: Repository, entity: str | None, project: str | None) -> tuple[s
     )
 
 
-def namespace_options(fn):
-    fn = click.option("--project", metavar="NAME", help="Project for names without one (default: settings).")(fn)
-    fn = click.option("--entity", metavar="NAME", help="Entity for names without one (default: settings).")(fn)
+def namespace_options(fn: F) -> F:
+    """--entity and --project: where names without them are resolved."""
+    fn = click.option("--project", metavar="NAME", help="Project for names without one (default: $ARTVCS_PROJECT, "
+                      "else the project setting, else the name of the folder holding .artifacts).")(fn)
+    fn = click.option("--entity", metavar="NAME", help="Entity for names without one (default: $ARTVCS_ENTITY, "
+                      "else the entity setting, git's user.name or the OS user).")(fn)
     return fn
 
 
-def z_option(fn):
+def z_option(fn: F) -> F:
+    """-z: NUL-terminated records, for paths holding spaces, quotes or non-ASCII."""
     return click.option("-z", "nul", is_flag=True, help="Terminate records with NUL instead of newline.")(fn)
 
 

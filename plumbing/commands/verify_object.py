@@ -1,11 +1,16 @@
-"""``artvcs verify-object``: re-hash stored content."""
+"""``artvcs verify-object``: re-hash stored content.
+
+Reports every digest (one record each, in argument order) rather than
+stopping at the first bad one, so a script sees all the damage at once.
+"""
 from __future__ import annotations
 
 import sys
 
 import click
 
-from artvcs.plumbing.errors import CorruptObjectError, ObjectMissingError
+from artvcs.plumbing.errors import CorruptObjectError, ObjectMissingError, UsageError
+from artvcs.plumbing.hashing import is_digest
 
 from .options import emit, repo
 
@@ -14,6 +19,9 @@ from .options import emit, repo
 @click.argument("digests", nargs=-1, required=True)
 def verify_object(digests: tuple[str, ...]) -> None:
     """Re-hash stored objects and report ok, missing or corrupt."""
+    for d in digests:
+        if not is_digest(d):
+            raise UsageError(f"invalid digest {d!r}: expected 64 lowercase hex characters")
     store = repo().store
     bad = False
     rows = []
