@@ -1,18 +1,24 @@
 """Git hooks that keep tracked paths in step with the checked-out commit.
 
 post-checkout and post-merge check out the pinned versions; pre-commit
-refuses a commit whose pins do not resolve; pre-push pushes the pinned
-versions when an artvcs remote is configured. Installing respects
-core.hooksPath and never clobbers a hook: an existing one is kept as
-``<hook>.artvcs-orig`` and run first; uninstalling puts it back.
+refuses a commit whose staged pins do not resolve; pre-push pushes the pinned
+versions when an artvcs remote is configured (through ``artvcs push``; while
+that command does not exist it says so in one line and lets git push).
+
+Installing respects ``core.hooksPath`` and linked work trees, and never
+clobbers a hook: one that is there is kept as ``<hook>.artvcs-orig`` and
+called from ours with the same arguments and input; uninstalling puts it
+back. The scripts call this interpreter by absolute path, so they work from
+git whatever PATH holds.
 """
 from __future__ import annotations
 
 import os
-import stat
+import shlex
+import subprocess
 import sys
 
-from artvcs.plumbing.errors import UsageError
+from artvcs.plumbing.errors import ArtvcsError, UsageError
 
 HOOKS = ("post-checkout", "post-merge", "pre-commit", "pre-push")
 MARK = "# installed by artvcs hooks install"
@@ -20,6 +26,7 @@ ORIG = ".artvcs-orig"
 
 
 def hooks_dir(start: str | None = None) -> str:
+    """The folder git runs hooks from: ``core.hooksPath`` if set, else the common git dir's hooks/."""
     import pygit2
 
     found = pygit2.discover_repository(start or os.getcwd())
@@ -28,92 +35,149 @@ def hooks_dir(start: str | None = None) -> str:
     repo = pygit2.Repository(found)
     configured = repo.config["core.hooksPath"] if "core.hooksPath" in repo.config else None
     if configured:
-        base = repo.workdir or repo.path
-        return os.path.join(base, os.path.expanduser(configured)) if not os.path.isabs(configured) else configured
-    return os.path.join(repo.path, "hooks")
+        configured = os.path.expanduser(configured)
+        return configured if os.path.isabs(configured) else os.path.join(repo.workdir or repo.path, configured)
+    common = repo.path
+    pointer = os.path.join(repo.path, "commondir")  # a linked work tree shares the main repository's hooks
+    if os.path.isfile(pointer):
+        with open(pointer, encoding="utf-8") as f:
+            common = os.path.normpath(os.path.join(repo.path, f.read().strip()))
+    return os.path.join(common, "hooks")
 
 
 def _script(hook: str) -> str:
-    stdin_kept = hook == "pre-push"  # pre-push gets the refs on stdin; both hooks must see them
-    return "\n".join(
-        [
-            "#!/bin/sh",
-            MARK + f"; the hook that was here is {hook}{ORIG}",
-            'here=$(dirname "$0")',
-            'input=$(cat)' if stdin_kept else ":",
-            f'if [ -x "$here/{hook}{ORIG}" ]; then',
-            (f'  printf "%s\\n" "$input" | "$here/{hook}{ORIG}" "$@" || exit $?' if stdin_kept else f'  "$here/{hook}{ORIG}" "$@" || exit $?'),
-            "fi",
-            f'exec "{sys.executable}" -m artvcs.porcelain.cli hooks run {hook} "$@"',
-            "",
-        ]
-    )
+    """A POSIX sh hook: run the saved hook (same arguments, same input), then ours.
+
+    A failing saved pre-* hook stops git at once, as it would have alone; a
+    failing post-* hook does not stop ours from bringing the workspace along.
+    """
+    python = shlex.quote(sys.executable)
+    orig = f'"$here/{hook}{ORIG}"'
+    lines = ["#!/bin/sh", f"{MARK}; 'artvcs hooks uninstall' removes it.", f"# A hook that was here is kept as {hook}{ORIG} and runs first.",
+             'here=$(dirname "$0")', "status=0"]
+    if hook == "pre-push":  # git writes the refs being pushed on stdin; the saved hook must see them
+        lines += ["input=$(cat)", f"if [ -x {orig} ]; then",
+                  f'  {{ [ -n "$input" ] && printf "%s\\n" "$input"; }} | {orig} "$@" || exit $?', "fi"]
+    elif hook.startswith("pre-"):
+        lines += [f"if [ -x {orig} ]; then", f'  {orig} "$@" || exit $?', "fi"]
+    else:
+        lines += [f"if [ -x {orig} ]; then", f'  {orig} "$@" || status=$?', "fi"]
+    lines += [
+        f"if [ ! -x {python} ]; then",
+        f"  echo \"artvcs: {hook} hook skipped: {sys.executable} is gone; run 'artvcs hooks install' again\" >&2",
+        "  exit $status",
+        "fi",
+        f'{python} -m artvcs.porcelain.cli hooks run {hook} "$@" </dev/null || exit $?',
+        "exit $status",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _ours(path: str) -> bool:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return MARK in f.read(4096)
+    except (FileNotFoundError, IsADirectoryError):
+        return False
 
 
 def install(force: bool = False, start: str | None = None) -> list[str]:
-    """Install the hooks; return what was done, one line per hook."""
+    """Install the four hooks; return what was done, one line per hook.
+
+    A foreign hook is moved to ``<hook>.artvcs-orig`` and chained. If that name
+    is taken (a hook saved by an earlier install, since replaced by another
+    tool) nothing changes unless ``force``, which keeps the older saved hook
+    as ``<hook>.artvcs-orig~`` and saves the current one.
+    """
     folder = hooks_dir(start)
     os.makedirs(folder, exist_ok=True)
-    done = []
+    plan = []
     for hook in HOOKS:
         path = os.path.join(folder, hook)
-        ours = os.path.exists(path) and MARK in open(path, encoding="utf-8", errors="replace").read()
-        if os.path.exists(path) and not ours:
-            if os.path.exists(path + ORIG) and not force:
-                raise UsageError(f"{path}{ORIG} already exists: move it away or use --force")
+        foreign = os.path.lexists(path) and not _ours(path)
+        if foreign and os.path.lexists(path + ORIG) and not force:
+            raise UsageError(f"{path}{ORIG} already exists beside a hook artvcs did not write: "
+                             "check both, then use --force (the older one is kept as " + f"{hook}{ORIG}~)")
+        plan.append((hook, path, foreign))
+    done = []
+    for hook, path, foreign in plan:
+        if foreign:
+            if os.path.lexists(path + ORIG):
+                os.replace(path + ORIG, path + ORIG + "~")
             os.replace(path, path + ORIG)
-            done.append(f"{hook}: installed; the existing hook runs first ({hook}{ORIG})")
+            done.append(f"{hook}: installed; the hook that was there runs first ({hook}{ORIG})")
         else:
             done.append(f"{hook}: installed")
-        with open(path, "w", encoding="utf-8") as f:
+        tmp = f"{path}.artvcs-tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
             f.write(_script(hook))
-        os.chmod(path, os.stat(path).st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+        os.chmod(tmp, 0o755)
+        os.replace(tmp, path)
     return done
 
 
 def uninstall(start: str | None = None) -> list[str]:
-    """Remove our hooks and restore the ones they wrapped."""
+    """Remove our hooks and restore the ones they wrapped; leave anything else alone."""
     folder = hooks_dir(start)
     done = []
     for hook in HOOKS:
         path = os.path.join(folder, hook)
-        if os.path.exists(path) and MARK in open(path, encoding="utf-8", errors="replace").read():
-            os.unlink(path)
-            if os.path.exists(path + ORIG):
-                os.replace(path + ORIG, path)
-                done.append(f"{hook}: removed; original restored")
-            else:
-                done.append(f"{hook}: removed")
+        if not _ours(path):
+            if os.path.lexists(path + ORIG):
+                done.append(f"{hook}: not installed by artvcs; left alone, and {hook}{ORIG} kept")
+            continue
+        os.unlink(path)
+        if os.path.lexists(path + ORIG):
+            os.replace(path + ORIG, path)
+            done.append(f"{hook}: removed; the original is back")
+        else:
+            done.append(f"{hook}: removed")
     return done
 
 
+def _push_pins(context, pinned: dict) -> list[str]:
+    """pre-push: run ``artvcs push`` for the pinned versions when a remote is configured."""
+    from artvcs.plumbing import config
+
+    cli = [sys.executable, "-m", "artvcs.porcelain.cli"]
+    probe = subprocess.run([*cli, "push", "--help"], stdin=subprocess.DEVNULL, capture_output=True)
+    if probe.returncode != 0:
+        return ["artvcs: pre-push: this artvcs has no 'push' command yet; pinned versions stay local"]
+    settings = config.load(context.repo.config_path)
+    if not (settings.get("remotes") or settings.get("remote")):
+        return ["artvcs: pre-push: no artvcs remote configured; pinned versions stay local"]
+    refs = sorted({f"{p['name']}:{p['version']}" for p in pinned.values() if isinstance(p, dict) and "name" in p})
+    code = subprocess.call([*cli, "push", *refs], stdin=subprocess.DEVNULL)
+    if code:
+        raise UsageError("artvcs push failed, so git push is stopped: no pushed pin may name a version the remote lacks")
+    return []
+
+
 def run(hook: str, args: list[str]) -> list[str]:
-    """What the installed hook does; raises (exit 1) to stop git where git allows."""
+    """What the installed hook does; raises (exit 1) to stop git where git allows. Returns lines for stderr."""
     from artvcs import tracking
     from artvcs.api import Api
 
+    if hook not in HOOKS:
+        raise UsageError(f"unknown hook {hook!r}: expected one of {', '.join(HOOKS)}")
     root = tracking.git_root()
-    if not tracking.pins(root):
-        return []
-    context = Api(dir=root)._context
-    if hook in ("post-checkout", "post-merge"):
-        if hook == "post-checkout" and args[2:3] == ["0"]:
-            return []  # a file checkout, not a branch switch
-        return tracking.sync(context)
     if hook == "pre-commit":
-        for rel, pin in tracking.pins(root).items():
-            tracking.resolve_pin(context, rel, pin)
+        staged = tracking.staged_pins(root)
+        pinned = staged if staged is not None else tracking.pins(root)
+    else:
+        pinned = tracking.pins(root)
+    if not pinned:
+        return []
+    context = Api()._context  # $ARTVCS_DIR, else the repository above the work tree's root (git runs hooks there)
+    if hook == "pre-commit":
+        try:
+            tracking.check_pins(context, pinned)
+        except ArtvcsError as e:
+            raise UsageError(f"commit refused: {e}") from None
         return []
     if hook == "pre-push":
-        from artvcs.plumbing import config
-
-        remotes = config.load(context.repo.config_path).get("remotes") or {}
-        if not remotes:
-            return ["artvcs: no artvcs remote configured; pinned versions stay local"]
-        import subprocess
-
-        code = subprocess.call([sys.executable, "-m", "artvcs.porcelain.cli", "push"])
-        if code:
-            raise UsageError("artvcs push failed: the git push is stopped so that no pin points at a version the remote lacks")
-        return []
-    raise UsageError(f"unknown hook {hook!r}: expected one of {', '.join(HOOKS)}")
+        return _push_pins(context, pinned)
+    if hook == "post-checkout" and args[2:3] == ["0"]:
+        return []  # a checkout of files, not of a branch or commit
+    return [f"artvcs: {line}" for line in tracking.sync(context, root) if not line.endswith("(up to date)")]

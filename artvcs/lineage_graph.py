@@ -79,21 +79,28 @@ def build(a: Artifact, depth: int = 10) -> Graph:
     return g
 
 
+def _dot_quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def to_dot(g: Graph) -> str:
+    """Graphviz: runs as boxes, artifacts as ellipses, the root in bold."""
     lines = ["digraph lineage {", "  rankdir=LR;"]
     for nid, n in sorted(g.nodes.items()):
         shape = "box" if n["kind"] == "run" else "ellipse"
         style = ", style=bold" if nid == g.root else ""
-        lines.append(f'  "{nid}" [label="{n["label"]}", shape={shape}{style}];')
-    lines += [f'  "{a}" -> "{b}";' for a, b in sorted(g.edges)]
+        lines.append(f'  {_dot_quote(nid)} [label={_dot_quote(n["label"])}, shape={shape}{style}];')
+    lines += [f"  {_dot_quote(a)} -> {_dot_quote(b)};" for a, b in sorted(g.edges)]
     return "\n".join(lines + ["}"]) + "\n"
 
 
 def to_mermaid(g: Graph) -> str:
+    """Mermaid flowchart: runs as rectangles, artifacts as circles."""
     ids = {nid: f"n{i}" for i, nid in enumerate(sorted(g.nodes))}
     lines = ["graph LR"]
     for nid, n in sorted(g.nodes.items()):
-        lines.append(f'  {ids[nid]}{"[" if n["kind"] == "run" else "(("}"{n["label"]}"{"]" if n["kind"] == "run" else "))"}')
+        label = n["label"].replace('"', "#quot;")
+        lines.append(f'  {ids[nid]}{"[" if n["kind"] == "run" else "(("}"{label}"{"]" if n["kind"] == "run" else "))"}')
     lines += [f"  {ids[a]} --> {ids[b]}" for a, b in sorted(g.edges)]
     return "\n".join(lines) + "\n"
 

@@ -4,13 +4,17 @@ Two YAML files at the git work tree's root, both committed with the code:
 ``artvcs.yaml`` declares each tracked path and the artifact it is versioned
 as; ``artvcs.lock`` pins each path to one version (name, version, digest,
 commit). Keys are sorted and every file starts with a comment, so that git
-diffs of them stay small and readable.
+diffs of them stay small and readable. Paths are relative to the root, with
+'/', and end in '/' for folders. A tracked path is ignored by git: git
+versions the pin, artvcs the content.
 """
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
+
+import yaml
 
 from artvcs.context import Context
 from artvcs.plumbing import config
@@ -19,12 +23,19 @@ from artvcs.plumbing.names import slug
 
 DECLARATIONS = "artvcs.yaml"
 LOCK = "artvcs.lock"
-_DECL_HEADER = "# artvcs: paths of this repository tracked as artifacts (artvcs track PATH).\n# Commit this file; artvcs.lock pins each path to a version.\n"
-_LOCK_HEADER = "# artvcs lock file: the artifact version each tracked path holds.\n# Written by 'artvcs track'; commit it. Hooks check out these versions on git checkout.\n"
+_DECL_HEADER = (
+    "# artvcs: paths of this git repository versioned as artifacts (written by 'artvcs track PATH').\n"
+    "# tracked: PATH -> the artifact it is logged as (name, type). Commit this file;\n"
+    "# artvcs.lock pins each path to one version.\n"
+)
+_LOCK_HEADER = (
+    "# artvcs lock file: the artifact version each tracked path holds (written by 'artvcs track').\n"
+    "# pins: PATH -> name (entity/project/name), version, digest, commit. Commit this file;\n"
+    "# the hooks of 'artvcs hooks install' check these versions out on git checkout and merge.\n"
+)
 
 
-def git_root(start: str | None = None) -> str:
-    """The work tree root of the git repository around ``start`` (or the current folder)."""
+def _git(start: str | None = None):
     import pygit2
 
     found = pygit2.discover_repository(start or os.getcwd())
@@ -33,14 +44,25 @@ def git_root(start: str | None = None) -> str:
     repo = pygit2.Repository(found)
     if repo.is_bare or not repo.workdir:
         raise UsageError("tracking needs a git work tree, not a bare repository")
-    return repo.workdir.rstrip(os.sep)
+    return repo
+
+
+def git_root(start: str | None = None) -> str:
+    """The work tree root of the git repository around ``start`` (or the current folder)."""
+    return os.path.realpath(_git(start).workdir)
+
+
+def _section(data: Any, key: str, where: str) -> dict[str, Any]:
+    section = (data or {}).get(key) if isinstance(data, dict) else None
+    if section is None and isinstance(data, dict):
+        return {}
+    if not isinstance(section, dict):
+        raise UsageError(f"{where}: '{key}' must be a mapping; fix it or restore it from git")
+    return section
 
 
 def _load(path: str, key: str) -> dict[str, Any]:
-    section = config.load(path).get(key) or {}
-    if not isinstance(section, dict):
-        raise UsageError(f"{path}: '{key}' must be a mapping; fix it or restore it from git")
-    return section
+    return _section(config.load(path), key, path)
 
 
 def _save(path: str, header: str, key: str, value: dict[str, Any]) -> None:
@@ -49,39 +71,87 @@ def _save(path: str, header: str, key: str, value: dict[str, Any]) -> None:
 
 def rel_path(root: str, path: str) -> str:
     """``path`` relative to the git root, with '/' and a trailing '/' for folders."""
-    absolute = os.path.abspath(path)
-    rel = os.path.relpath(absolute, root)
-    if rel.startswith(".."):
+    absolute = os.path.realpath(path)
+    rel = os.path.relpath(absolute, root).replace(os.sep, "/")
+    if rel == ".." or rel.startswith("../"):
         raise UsageError(f"{path!r} is outside the git repository at {root}")
-    rel = rel.replace(os.sep, "/")
+    if rel == ".":
+        raise UsageError(f"{path!r} is the root of the git repository: track a folder or file inside it")
+    if {".git", ".artifacts"} & set(rel.split("/")):
+        raise UsageError(f"{path!r} is inside a repository's own folder (.git or .artifacts): track your data instead")
     return rel + "/" if os.path.isdir(absolute) else rel
 
 
 def declarations(root: str) -> dict[str, Any]:
+    """``artvcs.yaml``'s tracked paths: path → {name, type}."""
     return _load(os.path.join(root, DECLARATIONS), "tracked")
 
 
 def pins(root: str) -> dict[str, Any]:
+    """``artvcs.lock``'s pins in the work tree: path → {name, version, digest, commit}."""
     return _load(os.path.join(root, LOCK), "pins")
+
+
+def parse_lock(text: bytes | str, where: str) -> dict[str, Any]:
+    """The pins of lock-file text (as stored in a git commit or the index)."""
+    try:
+        return _section(yaml.safe_load(text), "pins", where)
+    except yaml.YAMLError as e:
+        raise UsageError(f"{where} is not valid YAML: {e}; fix it or restore it from git") from None
+
+
+def staged_pins(root: str) -> dict[str, Any] | None:
+    """The pins of the lock file in the index git is about to commit (None when not staged).
+
+    Honours ``$GIT_INDEX_FILE``, which git sets for ``commit -a`` and ``commit PATH``.
+    """
+    import pygit2
+
+    repo = _git(root)
+    env = os.environ.get("GIT_INDEX_FILE")
+    index = pygit2.Index(env if os.path.isabs(env) else os.path.join(root, env)) if env else repo.index
+    try:
+        entry = index[LOCK]
+    except KeyError:
+        return None
+    return parse_lock(repo[entry.id].data, f"{LOCK} (staged)")
+
+
+def _overlap(rel: str, others: set[str]) -> str | None:
+    for other in others:
+        if other != rel and (other.startswith(rel) and rel.endswith("/") or rel.startswith(other) and other.endswith("/")):
+            return other
+    return None
 
 
 @dataclass
 class Pin:
+    """One line of the lock file: the version a path holds."""
+
     path: str
     name: str
     version: str
     digest: str
     commit: str
 
+    def to_json(self) -> dict[str, str]:
+        return asdict(self)
+
 
 def track(context: Context, path: str, name: str | None, type_: str | None, aliases: list[str]) -> Pin:
-    """Log ``path`` as the next version of its artifact and pin it."""
+    """Log ``path`` as the next version of its artifact, declare it, pin it, and make git ignore it."""
     import artvcs
     from artvcs.session import init
 
-    root = git_root(os.path.dirname(os.path.abspath(path)))
+    if not os.path.exists(path):
+        raise UsageError(f"{path!r} does not exist: track an existing folder or file")
+    root = git_root(os.path.dirname(os.path.realpath(path)))
     rel = rel_path(root, path)
     decl = declarations(root)
+    all_pins = pins(root)
+    clash = _overlap(rel, set(decl) | set(all_pins))
+    if clash:
+        raise UsageError(f"{rel!r} overlaps the tracked path {clash!r}: track folders that do not contain each other")
     known = decl.get(rel, {})
     name = name or known.get("name") or slug(os.path.basename(rel.rstrip("/")))
     type_ = type_ or known.get("type") or "dataset"
@@ -95,10 +165,12 @@ def track(context: Context, path: str, name: str | None, type_: str | None, alia
     decl[rel] = {"name": name, "type": type_}
     _save(os.path.join(root, DECLARATIONS), _DECL_HEADER, "tracked", decl)
     pin = Pin(rel, f"{art.entity}/{art.project}/{art._source.collection.name}", art.version, art.digest, art.commit_hash)
-    all_pins = pins(root)
-    all_pins[rel] = {"name": pin.name, "version": pin.version, "digest": pin.digest, "commit": pin.commit}
+    all_pins[rel] = {k: v for k, v in pin.to_json().items() if k != "path"}
     _save(os.path.join(root, LOCK), _LOCK_HEADER, "pins", all_pins)
     _ignore(root, rel)
+    store = os.path.realpath(context.repo.gitdir)
+    if store.startswith(root + os.sep):  # the artifact repository itself is no business of git's
+        _ignore(root, os.path.relpath(store, root).replace(os.sep, "/") + "/")
     return pin
 
 
@@ -108,86 +180,147 @@ def _ignore(root: str, rel: str) -> None:
     line = "/" + rel
     try:
         with open(gi, encoding="utf-8") as f:
-            lines = f.read().splitlines()
+            text = f.read()
     except FileNotFoundError:
-        lines = []
-    if line not in lines:
+        text = ""
+    if line not in text.splitlines():
         with open(gi, "a", encoding="utf-8") as f:
-            f.write(line + "\n")
+            f.write(("" if not text or text.endswith("\n") else "\n") + line + "\n")
 
 
-def resolve_pin(context: Context, rel: str, pin: dict[str, Any]):
+def known_to_git(root: str, rel: str) -> bool:
+    """True if git's index still holds files under ``rel`` (ignoring does not untrack them)."""
+    repo = _git(root)
+    return any(e.path == rel or e.path.startswith(rel) and rel.endswith("/") for e in repo.index)
+
+
+def resolve_pin(context: Context, rel: str, pin: Any):
     """The logged artifact a pin names; refuses a pin whose commit or digest does not match."""
     from artvcs.api import resolve_artifact
 
+    if not isinstance(pin, dict) or not all(isinstance(pin.get(k), str) for k in ("name", "version", "digest", "commit")):
+        raise UsageError(f"pin of {rel!r} in {LOCK} needs name, version, digest and commit: re-run 'artvcs track {rel}'")
     try:
         art = resolve_artifact(context, f"{pin['name']}:{pin['version']}")
-    except (ArtvcsError, KeyError) as e:
-        raise NotFoundError(f"pin of {rel!r} ({pin.get('name')}:{pin.get('version')}) does not resolve: {e}") from None
-    if art.commit_hash != pin.get("commit") or art.digest != pin.get("digest"):
-        raise UsageError(f"pin of {rel!r} names {art.name} but its commit or digest differs from the lock file: re-run 'artvcs track {rel}'")
+    except ArtvcsError as e:
+        raise NotFoundError(
+            f"pin of {rel!r} ({pin['name']}:{pin['version']}) does not resolve: {e} "
+            f"(pull it with 'artvcs pull', or re-pin with 'artvcs track {rel}')"
+        ) from None
+    if art.commit_hash != pin["commit"] or art.digest != pin["digest"]:
+        raise UsageError(f"pin of {rel!r} names {art.name} but its commit or digest differs from {LOCK}: re-run 'artvcs track {rel}'")
     return art
 
 
-def status(context: Context) -> list[dict[str, Any]]:
-    """Each tracked path: its pin and whether the workspace matches it."""
-    from artvcs.plumbing.checkout import verify_folder
+def check_pins(context: Context, pinned: dict[str, Any]) -> list:
+    """Resolve every pin, all or nothing: the first that does not resolve raises."""
+    return [resolve_pin(context, rel, pin) for rel, pin in sorted(pinned.items())]
 
-    root = git_root(context.repo.worktree)
+
+def _state(context: Context, root: str, rel: str, art) -> tuple[str, list[dict[str, str]]]:
+    from artvcs.plumbing.checkout import verify_folder
+    from artvcs.plumbing.hashing import hash_file
+
+    target = os.path.join(root, rel)
+    if not os.path.lexists(target):
+        return "missing", []
+    entries = [e.to_entry() for e in art.manifest.entries.values()]
+    if rel.endswith("/"):
+        if not os.path.isdir(target):
+            return "modified", [{"path": "", "problem": "not a folder"}]
+        problems = verify_folder(entries, target, context.repo.statcache)
+        return ("modified" if problems else "clean"), [{"path": p, "problem": what} for p, what in problems]
+    if not os.path.isfile(target) or len(entries) != 1:
+        return "modified", [{"path": "", "problem": "not a file"}]
+    return ("clean" if hash_file(target)[0] == entries[0].digest else "modified"), []
+
+
+def status(context: Context, start: str | None = None) -> list[dict[str, Any]]:
+    """Each tracked path of the git work tree around ``start`` (default: the current folder): its pin,
+    and whether the workspace holds exactly the pinned version.
+
+    States: clean, modified (``changes`` lists the files), missing, unresolvable
+    (``detail`` says why), not pinned (declared but never logged).
+    """
+    root = git_root(start)
     out = []
     decl = declarations(root)
     all_pins = pins(root)
     for rel in sorted(set(decl) | set(all_pins)):
         pin = all_pins.get(rel)
-        row: dict[str, Any] = {"path": rel, "pin": f"{pin['name']}:{pin['version']}" if pin else None}
-        if pin is None:
-            row["state"] = "not pinned"
-            out.append(row)
-            continue
-        try:
-            art = resolve_pin(context, rel, pin)
-        except ArtvcsError as e:
-            row["state"], row["detail"] = "unresolvable", str(e)
-            out.append(row)
-            continue
-        target = os.path.join(root, rel)
-        if not os.path.exists(target):
-            row["state"] = "missing"
-        elif rel.endswith("/"):
-            problems = verify_folder([e.to_entry() for e in art.manifest.entries.values()], target, context.repo.statcache)
-            row["state"] = "clean" if not problems else "modified"
-            row["changes"] = [{"path": p, "problem": what} for p, what in problems]
-        else:
-            from artvcs.plumbing.hashing import hash_file
-
-            (entry,) = art.manifest.entries.values()
-            row["state"] = "clean" if hash_file(target)[0] == entry.digest else "modified"
+        row: dict[str, Any] = {"path": rel, "pin": f"{pin.get('name')}:{pin.get('version')}" if isinstance(pin, dict) else None,
+                               "state": "not pinned", "changes": []}
+        if pin is not None:
+            try:
+                row["state"], row["changes"] = _state(context, root, rel, resolve_pin(context, rel, pin))
+            except ArtvcsError as e:
+                row["state"], row["detail"] = "unresolvable", str(e)
         out.append(row)
     return out
 
 
-def sync(context: Context, force: bool = False) -> list[str]:
-    """Bring every tracked path to its pinned version (what the git hooks run)."""
+def sync(context: Context, start: str | None = None, force: bool = False) -> list[str]:
+    """Bring every tracked path of the git work tree around ``start`` to its pinned version
+    (what the git hooks run).
+
+    Every pin is resolved before any path changes; a path whose files are
+    not in the store (unlogged work) is refused unless ``force``.
+    """
     from artvcs import materialize
 
-    root = git_root(context.repo.worktree)
+    root = git_root(start)
+    pinned = pins(root)
     done = []
-    resolved = {rel: resolve_pin(context, rel, pin) for rel, pin in pins(root).items()}  # all or nothing
-    for rel, art in sorted(resolved.items()):
+    for rel, art in zip(sorted(pinned), check_pins(context, pinned)):
         target = os.path.join(root, rel)
         if rel.endswith("/"):
-            materialize.checkout(art, target, force=force)
+            result = materialize.checkout(art, target, force=force)
+            note = f" ({result.written} written, {result.removed} removed)" if result.written or result.removed else " (up to date)"
         else:
+            from artvcs.plumbing.hashing import hash_file
+
             (entry,) = art.manifest.entries.values()
-            materialize.place_single(art, entry.path, target, force=force)
-        done.append(f"{rel} -> {art.name}")
+            if os.path.isfile(target) and hash_file(target)[0] == entry.digest:
+                note = " (up to date)"
+            else:
+                materialize.place_single(art, entry.path, target, force=force)
+                note = ""
+        done.append(f"{rel} -> {art.qualified_name}{note}")
     return done
 
 
+def _lock_blobs(repo) -> list[tuple[str, bytes]]:
+    """The lock file as committed at HEAD and at the tip of every branch and tag, and as staged."""
+    import pygit2
+
+    found: dict[str, tuple[str, bytes]] = {}
+    tips = ["HEAD"] + sorted(r for r in repo.references if r.startswith(("refs/heads/", "refs/tags/")))
+    for name in tips:
+        try:
+            entry = repo.revparse_single(name).peel(pygit2.Commit).tree[LOCK]
+        except (KeyError, ValueError, pygit2.GitError):
+            continue
+        found.setdefault(str(entry.id), (f"{LOCK} at {name}", repo[entry.id].data))
+    try:
+        entry = repo.index[LOCK]
+        found.setdefault(str(entry.id), (f"{LOCK} (staged)", repo[entry.id].data))
+    except (KeyError, pygit2.GitError):
+        pass
+    return list(found.values())
+
+
 def pinned_commits(context: Context) -> list[str]:
-    """Commits named by the lock file of the enclosing git repository, if there is one (for gc)."""
+    """Commits pinned by the enclosing git repository's lock files, in the work tree and on every
+    branch and tag (gc keeps their content, so switching branches never finds it gone)."""
     try:
         root = git_root(context.repo.worktree)
+        repo = _git(root)
     except UsageError:
         return []
-    return [p.get("commit") for p in pins(root).values() if p.get("commit")]
+    sources = [pins(root)] if os.path.exists(os.path.join(root, LOCK)) else []
+    for where, data in _lock_blobs(repo):
+        try:
+            sources.append(parse_lock(data, where))
+        except UsageError:
+            continue  # a broken lock on some branch protects nothing but must not stop gc
+    return sorted({p["commit"] for s in sources for p in s.values() if isinstance(p, dict) and isinstance(p.get("commit"), str)})

@@ -1,14 +1,28 @@
-"""The binding as the porcelain sees it: an Api for the current folder, and REF resolution."""
+"""The binding as the porcelain sees it: an Api for the current folder, REF arguments
+with tab completion, values typed at the shell, and the JSON shape of a version."""
 from __future__ import annotations
 
+from typing import Any
+
+import re
+
 import click
+import yaml
 
 import artvcs
 from artvcs.artifact import Artifact
+from artvcs.context import Context
+from artvcs.errors import UsageError
 
 
 def api() -> artvcs.Api:
+    """The Api of the repository found from the current folder (or $ARTVCS_DIR); never creates one."""
     return artvcs.Api()
+
+
+def context() -> Context:
+    """Repository, entity and project the command works in."""
+    return api()._context
 
 
 def artifact(ref: str) -> Artifact:
@@ -16,34 +30,85 @@ def artifact(ref: str) -> Artifact:
     return api().artifact(ref)
 
 
-def complete_ref(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[click.shell_completion.CompletionItem]:
-    """Shell completion for REF arguments: collection names, then their aliases and versions."""
+def _items(values: list[str]) -> list[click.shell_completion.CompletionItem]:
     from click.shell_completion import CompletionItem
 
-    try:
-        a = api()
-        ctx_ = a._context
-        from artvcs.aliases import stored_aliases
-        from artvcs.plumbing import versions
+    return [CompletionItem(v) for v in values]
 
-        out = []
-        for coll in versions.iter_collections(ctx_.repo.git, ctx_.entity, ctx_.project):
-            if ":" in incomplete and incomplete.split(":")[0] == coll.name:
-                sel = ["latest"] + sorted(stored_aliases(ctx_.repo.git, coll)) + [f"v{n}" for n in versions.live_numbers(ctx_.repo.git, coll)]
-                out += [CompletionItem(f"{coll.name}:{s}") for s in sel if f"{coll.name}:{s}".startswith(incomplete)]
-            elif coll.name.startswith(incomplete):
-                out.append(CompletionItem(coll.name))
-        return out
+
+def complete_ref(ctx: click.Context, param: click.Parameter, incomplete: str) -> list:
+    """Shell completion for REF arguments: collection names, then ``name:`` aliases and versions."""
+    from artvcs.listing import ref_candidates
+
+    try:
+        return _items(ref_candidates(context(), incomplete))
+    except Exception:  # completion must never print a traceback into the user's prompt
+        return []
+
+
+def complete_alias(ctx: click.Context, param: click.Parameter, incomplete: str) -> list:
+    """Shell completion for alias names of the REF already typed (``alias rm REF <TAB>``)."""
+    try:
+        names = [a for a in artifact(ctx.params["ref"]).aliases if a != "latest"]
+        return _items([n for n in names if n.startswith(incomplete)])
+    except Exception:
+        return []
+
+
+def complete_meta_key(ctx: click.Context, param: click.Parameter, incomplete: str) -> list:
+    """Shell completion for metadata keys of the REF already typed (``meta get REF <TAB>``)."""
+    try:
+        return _items(sorted(k for k in artifact(ctx.params["ref"]).metadata if k.startswith(incomplete)))
     except Exception:
         return []
 
 
 def ref_argument(name: str = "ref", **kw):
+    """A REF argument (``[entity/project/]name[:alias|:vN]``, or a commit or digest prefix) that tab-completes."""
     return click.argument(name, shell_complete=complete_ref, **kw)
 
 
-def summary(a: Artifact) -> dict:
-    """The stable JSON shape of a version, shared by ls, versions and show."""
+class _ShellYaml(yaml.SafeLoader):
+    """YAML as people type it at a shell: no timestamps (``2024-01-01`` stays text, since metadata
+    is JSON) and only ``true``/``false`` as booleans (``yes``, ``no``, ``on``, ``off`` stay text)."""
+
+
+_ShellYaml.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in rules if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool")]
+    for first, rules in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_ShellYaml.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+
+
+def parse_value(text: str, what: str) -> Any:
+    """A value typed at the shell, read as YAML: ``3``, ``0.5``, ``true``, ``[a, b]``, ``{k: v}``, else text."""
+    if text == "":
+        return ""
+    try:
+        return yaml.load(text, Loader=_ShellYaml)
+    except yaml.YAMLError as e:
+        first = str(e).splitlines()[0]
+        raise UsageError(f"{what} {text!r} is not valid YAML ({first}): quote it as a string, e.g. '\"{text}\"'") from None
+
+
+def load_yaml_mapping(path: str, what: str) -> dict[str, Any]:
+    """A YAML file that must hold a mapping (``--metadata-file``)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            loaded = yaml.load(f, Loader=_ShellYaml)
+    except yaml.YAMLError as e:
+        raise UsageError(f"{what} {path!r} is not valid YAML: {' '.join(str(e).split())}") from None
+    except OSError as e:
+        raise UsageError(f"{what} {path!r} cannot be read: {e.strerror}") from None
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise UsageError(f"{what} {path!r} must hold a YAML mapping (key: value lines), not {type(loaded).__name__}")
+    return loaded
+
+
+def summary(a: Artifact) -> dict[str, Any]:
+    """The stable JSON shape of a version, shared by log, ls, versions and show."""
     return {
         "name": a.name,
         "qualified_name": a.qualified_name,

@@ -59,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     from artvcs.plumbing.errors import ArtvcsError
 
     try:
-        cli.main(args=argv, prog_name="artvcs", standalone_mode=False)
+        # Without standalone mode click returns ctx.exit()'s code instead of exiting.
+        code = cli.main(args=argv, prog_name="artvcs", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("artvcs: aborted", err=True)
         return 1
@@ -75,7 +76,13 @@ def main(argv: list[str] | None = None) -> int:
         return e.exit_code
     except BrokenPipeError:
         return 1
-    return 0
+    except OSError as e:  # a file the user named cannot be read or written: say which, and why
+        if os.environ.get("ARTVCS_DEBUG"):
+            raise
+        where = f": {e.filename}" if e.filename else ""
+        click.echo(f"artvcs: error: {e.strerror or e}{where}", err=True)
+        return 1
+    return code if type(code) is int else 0
 
 
 if __name__ == "__main__":

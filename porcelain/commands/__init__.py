@@ -24,4 +24,9 @@ PORCELAIN: dict[str, str] = {
     "track": _M + "track:track",
     "status": _M + "track:status",
     "hooks": _M + "track:hooks",
+    "remote": _M + "remote:remote",
+    "push": _M + "push:push",
+    "pull": _M + "pull:pull",
+    "fetch": _M + "fetch:fetch",
+    "clone": _M + "clone:clone",
 }

@@ -8,7 +8,7 @@ import click
 import yaml
 
 from artvcs.errors import UsageError
-from artvcs.porcelain.app import artifact, ref_argument
+from artvcs.porcelain.app import artifact, complete_meta_key, parse_value, ref_argument
 from artvcs.porcelain.output import emit_json, json_option
 from artvcs.validation import ArtifactTTL
 
@@ -32,12 +32,12 @@ def meta() -> None:
 @meta.command("get")
 @json_option
 @ref_argument()
-@click.argument("key", required=False)
+@click.argument("key", required=False, shell_complete=complete_meta_key)
 def get(as_json: bool, ref: str, key: str | None) -> None:
     """Print KEY's value (or all metadata) of version REF."""
     md = artifact(ref).metadata
     if key is not None and key not in md:
-        raise UsageError(f"metadata has no key {key!r} (keys: {', '.join(sorted(md)) or 'none'})")
+        raise UsageError(f"the metadata of {ref} has no key {key!r} (its keys: {', '.join(sorted(md)) or 'none'})")
     value = md if key is None else md[key]
     if as_json:
         emit_json(value)
@@ -47,24 +47,24 @@ def get(as_json: bool, ref: str, key: str | None) -> None:
 
 @meta.command("set")
 @ref_argument()
-@click.argument("key")
+@click.argument("key", shell_complete=complete_meta_key)
 @click.argument("value")
 def set_(ref: str, key: str, value: str) -> None:
     """Set metadata KEY of version REF to VALUE (read as YAML: 3, 0.5, true, [a, b])."""
     a = artifact(ref)
-    a.metadata[key] = yaml.safe_load(value) if value else ""
+    a.metadata[key] = parse_value(value, "VALUE")
     a.save()
     click.echo(f"{a.name}: {key} = {a.metadata[key]!r}")
 
 
 @meta.command("unset")
 @ref_argument()
-@click.argument("key")
+@click.argument("key", shell_complete=complete_meta_key)
 def unset(ref: str, key: str) -> None:
     """Remove metadata KEY from version REF."""
     a = artifact(ref)
     if key not in a.metadata:
-        raise UsageError(f"metadata of {a.name} has no key {key!r}")
+        raise UsageError(f"the metadata of {a.name} has no key {key!r} (its keys: {', '.join(sorted(a.metadata)) or 'none'})")
     del a.metadata[key]
     a.save()
     click.echo(f"{a.name}: {key} removed")

@@ -4,34 +4,38 @@ from __future__ import annotations
 import os
 
 import click
-import yaml
 
 import artvcs
-from artvcs.plumbing.errors import UsageError
-from artvcs.porcelain.app import summary
+from artvcs.errors import UsageError
+from artvcs.porcelain.app import load_yaml_mapping, parse_value, summary
 from artvcs.porcelain.output import emit_json, human_size, json_option, progress_bar
 
 
 def parse_metadata(pairs: tuple[str, ...], path: str | None) -> dict:
     """KEY=VALUE pairs (VALUE read as YAML: numbers, booleans, lists) over an optional YAML file."""
-    data: dict = {}
-    if path:
-        with open(path, encoding="utf-8") as f:
-            loaded = yaml.safe_load(f) or {}
-        if not isinstance(loaded, dict):
-            raise UsageError(f"--metadata-file {path!r} must hold a YAML mapping")
-        data.update(loaded)
+    data = load_yaml_mapping(path, "--metadata-file") if path else {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise UsageError(f"--metadata {pair!r}: expected KEY=VALUE")
-        data[key] = yaml.safe_load(value) if value else ""
+            raise UsageError(f"--metadata {pair!r}: expected KEY=VALUE, e.g. --metadata rows=60000")
+        data[key] = parse_value(value, f"--metadata {key}=")
     return data
+
+
+def _collection_exists(name: str) -> bool:
+    from artvcs.errors import ArtvcsError
+    from artvcs.porcelain.app import api
+
+    try:
+        api().collection(name)
+    except ArtvcsError:  # no repository yet, or no such collection
+        return False
+    return True
 
 
 @click.command("log")
 @click.option("--name", required=True, help="Artifact (collection) name.")
-@click.option("--type", "type_", default=None, help="Artifact type, e.g. dataset or model (default: the collection's).")
+@click.option("--type", "type_", default=None, help="Artifact type, e.g. dataset or model; needed for a new artifact, else the collection's.")
 @click.option("--alias", "aliases", multiple=True, help="Alias to point at the new version.")
 @click.option("--description", default=None, help="Description of the version.")
 @click.option("--metadata", "metadata", multiple=True, metavar="KEY=VALUE", help="Metadata entry; VALUE is read as YAML.")
@@ -41,13 +45,16 @@ def parse_metadata(pairs: tuple[str, ...], path: str | None) -> dict:
               help="mutable copies files into the store; immutable hard-links them (do not change them afterwards).")
 @json_option
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
-def log(name, type_, aliases, description, metadata, metadata_file, incremental, policy, as_json, paths) -> None:
+def log(name: str, type_: str | None, aliases: tuple[str, ...], description: str | None, metadata: tuple[str, ...],
+        metadata_file: str | None, incremental: bool, policy: str, as_json: bool, paths: tuple[str, ...]) -> None:
     """Log files and folders as the next version of artifact NAME.
 
     A single folder becomes the artifact's root; with several paths each goes
     under its own name.
     """
     meta = parse_metadata(metadata, metadata_file)
+    if type_ is None and not _collection_exists(name):
+        raise UsageError(f"{name!r} is a new artifact: give its type with --type (e.g. dataset or model)")
     art = artvcs.Artifact(name, type_, description=description, metadata=meta, incremental=incremental)
     with progress_bar():
         for p in paths:

@@ -173,3 +173,67 @@ def test_progress_bars_only_on_a_terminal(repo_dir):
         pass
     os.close(master)
     assert p.returncode == 0 and b"hashing" in seen and b"100%" in seen
+
+
+def test_values_and_files_typed_at_the_shell(cli, data, repo_dir):
+    code, _, err = cli("log", str(data), "--name", "fresh")
+    assert code == 1 and "--type" in err and err.count("\n") == 1
+    got = cli.json("log", str(data), "--name", "ds", "--type", "dataset", "--metadata", "day=2024-01-01",
+                   "--metadata", "ok=yes", "--metadata", "n=3", "--metadata", "tags=[a, b]")
+    assert got["metadata"] == {"day": "2024-01-01", "ok": "yes", "n": 3, "tags": ["a", "b"]}
+    bad = repo_dir / "bad.yaml"
+    bad.write_text("a: [\n")
+    code, out, err = cli("log", str(data), "--name", "ds", "--metadata-file", str(bad))
+    assert code == 1 and out == "" and "not valid YAML" in err and err.count("\n") == 1
+    (repo_dir / "list.yaml").write_text("- 1\n")
+    code, _, err = cli("log", str(data), "--name", "ds", "--metadata-file", str(repo_dir / "list.yaml"))
+    assert code == 1 and "mapping" in err
+    code, _, err = cli("meta", "set", "ds:v0", "k", "[a")
+    assert code == 1 and "not valid YAML" in err and err.count("\n") == 1
+    code, _, err = cli("meta", "get", "ds:v0", "nope")
+    assert code == 1 and "its keys: day, n, ok, tags" in err
+    code, _, err = cli("download", "ds:v0", "/dev/null/x")
+    assert code == 1 and err.startswith("artvcs: error: ") and "/dev/null/x" in err and err.count("\n") == 1
+
+
+def test_alias_and_link_json(cli, data):
+    _two_versions(cli, data)
+    assert cli.json("alias", "add", "ds:v0", "gold") == {"name": "ds:v0", "aliases": ["gold", "raw"]}
+    assert cli.json("alias", "rm", "ds:v0", "raw") == {"name": "ds:v0", "aliases": ["gold"]}
+    got = cli.json("link", "ds:v1", "picks", "--alias", "top")
+    assert got == {"name": "ds:v1", "link": "me/proj/picks:v0", "aliases": ["latest", "top"]}
+    assert cli.json("link", "ds:v1", "picks", "--alias", "again")["link"] == "me/proj/picks:v0", "a member is linked once"
+    assert [r["kind"] for r in cli.json("ls")] == ["collection", "portfolio"]
+    code, out, _ = cli("unlink", "picks:top")
+    assert code == 0 and "me/proj/ds:v1 stays" in out
+
+
+def test_gc_expires_versions_past_their_ttl(cli, data):
+    import time
+
+    _two_versions(cli, data)
+    assert cli("ttl", "ds:v0", "1s")[0] == 0
+    time.sleep(1.1)
+    dry = cli.json("gc", "--dry-run", "--grace", "0")
+    assert dry["expired"] == ["me/proj/ds:v0"] and dry["removed"] == 1, "a dry run counts what expiry would free"
+    assert [v["version"] for v in cli.json("versions", "ds")] == ["v0", "v1"], "and changes nothing"
+    got = cli.json("gc", "--grace", "0")
+    assert got["expired"] == ["me/proj/ds:v0"] and got["removed"] == 1 and got["freed_bytes"] == 6
+    assert [v["version"] for v in cli.json("versions", "ds")] == ["v1"]
+    assert cli.json("gc", "--grace", "0")["removed"] == 0
+    code, _, err = cli("gc", "--grace", "-1")
+    assert code == 1 and "negative" in err
+
+
+def test_history_lineage_status_json_keys(cli, data):
+    _two_versions(cli, data)
+    cli("alias", "add", "ds:v1", "best")
+    cli("describe", "ds:v1", "x")
+    events = cli.json("history", "ds:v1")
+    assert {k for e in events for k in e} <= {"time", "kind", "what", "attrs", "alias"}
+    assert events[0]["kind"] == "created" and {"alias", "edit"} <= {e["kind"] for e in events}
+    assert ("alias", "alias 'best' moved to ds:v1") in [(e["kind"], e["what"]) for e in events]
+    g = cli.json("lineage", "ds:v1")
+    assert set(g) == {"root", "nodes", "edges"} and {k for n in g["nodes"] for k in n} <= {"id", "kind", "label", "type"}
+    code, _, err = cli("status")
+    assert code == 1 and "not inside a git repository" in err and err.count("\n") == 1

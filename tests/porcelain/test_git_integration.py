@@ -1,6 +1,7 @@
 """track, status and hooks driven by real git commands in a temporary repository."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -96,3 +97,91 @@ def test_pre_commit_refuses_unresolvable_pins_and_hooks_chain(gitrepo):
     artvcs("hooks", "uninstall")
     assert mine.read_text() == "#!/bin/sh\necho mine-ran >> hook.log\n"
     assert not (hooks / "pre-commit.artvcs-orig").exists()
+
+
+def test_hooks_path_single_file_pre_push_and_run_record(gitrepo):
+    """core.hooksPath is honoured and its hook chained; a tracked file follows git; pre-push says why it pushes nothing."""
+    import artvcs as binding
+
+    git("config", "core.hooksPath", ".githooks")
+    (gitrepo / ".githooks").mkdir()
+    theirs = gitrepo / ".githooks" / "post-checkout"
+    theirs.write_text('#!/bin/sh\necho "theirs $3" >> checkout.log\n')
+    theirs.chmod(0o755)
+    (gitrepo / "model.bin").write_bytes(b"weights-1")
+    artvcs("init")
+    got = json.loads(artvcs("track", "model.bin", "--type", "model", "--json").stdout)
+    assert set(got) == {"path", "name", "version", "digest", "commit"} and got["path"] == "model.bin"
+    ignored = (gitrepo / ".gitignore").read_text().splitlines()
+    assert "/model.bin" in ignored and "/.artifacts/" in ignored
+    assert artvcs("hooks", "install").stdout.count("installed") == 4
+    assert (gitrepo / ".githooks" / "post-checkout.artvcs-orig").exists()
+    git("add", "-A")
+    assert set(git("diff", "--cached", "--name-only").stdout.split()) == {".gitignore", ".githooks/post-checkout.artvcs-orig",
+                                                                          ".githooks/post-checkout", ".githooks/post-merge",
+                                                                          ".githooks/pre-commit", ".githooks/pre-push",
+                                                                          "artvcs.lock", "artvcs.yaml"}
+    git("commit", "-qm", "model v0")
+    first = git("rev-parse", "HEAD").stdout.strip()
+    (gitrepo / "model.bin").write_bytes(b"weights-2")
+    rows = json.loads(artvcs("status", "--json").stdout)
+    assert rows == [{"path": "model.bin", "pin": "me/proj/model.bin:v0", "state": "modified", "changes": []}]
+    (gitrepo / "README").write_text("edited, not committed\n")
+    artvcs("track", "model.bin")
+    git("commit", "-qam", "model v1")
+    for version, dirty in (("v0", False), ("v1", True)):  # runs record the host commit, branch and dirtiness
+        rec = binding.Api().artifact(f"model.bin:{version}").logged_by().git
+        assert (rec["branch"], rec["dirty"]) == ("main", dirty) and rec["commit"] == (first if dirty else rec["commit"])
+    git("checkout", "-q", first)
+    assert (gitrepo / "model.bin").read_bytes() == b"weights-1"
+    git("checkout", "-q", "main")
+    assert (gitrepo / "model.bin").read_bytes() == b"weights-2"
+    assert (gitrepo / "checkout.log").read_text().splitlines() == ["theirs 1", "theirs 1"], "their hook still runs"
+    git("init", "-q", "--bare", str(gitrepo.parent / "remote.git"))
+    git("remote", "add", "origin", str(gitrepo.parent / "remote.git"))
+    p = git("push", "-q", "origin", "main", check=False)
+    assert p.returncode == 0 and "pinned versions stay local" in p.stderr and p.stderr.count("artvcs:") == 1
+    out = artvcs("hooks", "uninstall").stdout
+    assert "original is back" in out and theirs.read_text() == '#!/bin/sh\necho "theirs $3" >> checkout.log\n'
+    assert sorted(os.listdir(gitrepo / ".githooks")) == ["post-checkout"]
+
+
+def test_pre_commit_reads_what_is_committed(gitrepo):
+    """The pins checked are the staged ones, also for 'git commit -a' (a temporary index)."""
+    (gitrepo / "d").mkdir()
+    (gitrepo / "d" / "f").write_text("1")
+    artvcs("init")
+    artvcs("track", "d")
+    artvcs("hooks", "install")
+    git("add", "-A")
+    git("commit", "-qm", "pins")
+    lock = gitrepo / "artvcs.lock"
+    good = lock.read_text()
+    lock.write_text(good.replace("digest: ", "digest: 00"))
+    p = git("commit", "-qam", "bad digest", check=False)
+    assert p.returncode == 1 and "commit refused" in p.stderr and "artvcs track d/" in p.stderr
+    lock.write_text(good)
+    (gitrepo / "README").write_text("more\n")
+    git("commit", "-qam", "fine")
+    assert git("log", "-1", "--format=%s").stdout.strip() == "fine"
+
+
+def test_gc_keeps_what_any_branch_pins(gitrepo):
+    data = gitrepo / "data"
+    data.mkdir()
+    (data / "a").write_text("main's")
+    artvcs("init")
+    artvcs("track", "data")
+    git("add", "-A")
+    git("commit", "-qm", "v0")
+    git("checkout", "-qb", "b")
+    (data / "a").write_text("b's")
+    artvcs("track", "data")
+    git("commit", "-qam", "v1")
+    (data / "a").write_text("nobody's")
+    artvcs("track", "data")  # v2, then pinned back to v1 by restoring the lock
+    git("checkout", "-q", "--", "artvcs.lock")
+    artvcs("delete", "data:v0")
+    artvcs("delete", "data:v2", "--delete-aliases")
+    got = json.loads(artvcs("gc", "--grace", "0", "--json").stdout)
+    assert got["removed"] == 1 and got["freed_bytes"] == len("nobody's"), "only v2's content: main still pins v0"

@@ -1,0 +1,125 @@
+"""Garbage-collection mechanics: what version refs reach, and sweeping the content store.
+
+Which versions count as live is the binding's decision (``artvcs.gc``): this
+module walks manifests and deletes files. Three rules make it safe to run
+beside writers:
+
+- every manifest tree and listing blob is read once, however many versions
+  share it, and a corrupt one stops the collection (nothing is deleted on a
+  guess);
+- a stored file younger than the grace period is kept (work in flight
+  writes content before any ref names it), and so is every digest a draft
+  of a live process lists;
+- the draft lists are read again after the store has been walked, and each
+  file's age is checked again right before it goes.
+"""
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+import pygit2
+
+from . import drafts, refs, versions
+from .errors import ArtvcsError
+from .manifest import LISTING, _load_rows
+from .store import ContentStore
+
+# Refs that hold versions. refs/collections tips may still point at a deleted
+# version, refs/attrs and refs/runs point at records, not versions.
+NOT_VERSIONS = ("refs/collections/", "refs/attrs/", "refs/runs/")
+SCRATCH = "tmp"  # new_file's folder inside .artifacts
+
+
+def version_refs(repo: pygit2.Repository) -> Iterator[tuple[str, versions.Version]]:
+    """``(ref, version)`` for every ref that points at a version commit (versions, aliases, links, and
+    any namespace added later, such as remote-tracking refs); other refs are skipped."""
+    for name, oid in refs.iter_refs(repo, "refs/"):
+        if name.startswith(NOT_VERSIONS):
+            continue
+        try:
+            yield name, versions.read_version(repo, oid)
+        except ArtvcsError:
+            continue  # not a version commit: protects nothing
+
+
+def reachable_digests(repo: pygit2.Repository, manifests: Iterable[pygit2.Oid]) -> set[str]:
+    """Every digest the manifests name, references included (an ``artvcs-artifact://``
+    reference is served from the store). Shared subtrees are read once."""
+    seen: set[pygit2.Oid] = set()
+    out: set[str] = set()
+    stack = [m for m in manifests]
+    while stack:
+        oid = stack.pop()
+        if oid in seen:
+            continue
+        seen.add(oid)
+        for obj in repo[oid]:
+            if obj.type == pygit2.GIT_OBJECT_TREE:
+                stack.append(obj.id)
+            elif obj.name.startswith(LISTING) and obj.id not in seen:
+                seen.add(obj.id)
+                out.update(row[1] for row in _load_rows(repo, obj.id, "") if len(row) > 1 and isinstance(row[1], str))
+    return out
+
+
+@dataclass
+class Sweep:
+    """What a sweep removed (or, dry, would remove) and what it kept for being young."""
+
+    removed: list[str] = field(default_factory=list)
+    freed_bytes: int = 0
+    kept_young: int = 0
+    leftovers: int = 0
+
+
+def _age(path: str, now: float) -> float | None:
+    try:
+        return now - os.stat(path).st_mtime
+    except FileNotFoundError:
+        return None
+
+
+def sweep(store: ContentStore, gitdir: str, keep: set[str], grace_seconds: float, dry_run: bool = False) -> Sweep:
+    """Delete stored files outside ``keep`` and older than the grace period; then temporary leftovers."""
+    result = Sweep()
+    keep = keep | drafts.protected_digests(gitdir, grace_seconds)
+    now = time.time()
+    doomed: list[tuple[str, int]] = []
+    for digest in store.iter_digests():
+        if digest in keep:
+            continue
+        path = store.path_of(digest)
+        age = _age(path, now)
+        if age is None:
+            continue
+        if age < grace_seconds:
+            result.kept_young += 1
+        else:
+            try:
+                doomed.append((digest, os.stat(path).st_size))
+            except FileNotFoundError:
+                continue
+    late = drafts.protected_digests(gitdir, grace_seconds)  # drafts that claimed content meanwhile
+    for digest, size in doomed:
+        age = _age(store.path_of(digest), time.time())
+        if digest in late or age is None or age < grace_seconds:
+            continue
+        result.removed.append(digest)
+        result.freed_bytes += size
+        if not dry_run:
+            store.remove(digest)
+    scratch = os.path.join(gitdir, SCRATCH)
+    leftovers = [os.path.join(scratch, n) for n in os.listdir(scratch)] if os.path.isdir(scratch) else []
+    for tmp in list(store.iter_tmp()) + leftovers:
+        age = _age(tmp, now)
+        if age is not None and age > grace_seconds:
+            result.leftovers += 1
+            if not dry_run:
+                try:
+                    os.unlink(tmp)
+                except (FileNotFoundError, IsADirectoryError, PermissionError):
+                    pass
+    return result
