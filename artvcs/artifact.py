@@ -546,7 +546,9 @@ class Artifact:
 
         def read(path: str) -> bytes:
             e = entries[path]
-            return store.read(e.digest)
+            from artvcs.materialize import with_remote
+
+            return with_remote(self._context.repo, [e], lambda: store.read(e.digest))
 
         return media.decode(normalize_entry_path(name), frozenset(entries), read)
 

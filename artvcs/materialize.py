@@ -38,6 +38,21 @@ def _fetcher(artifact: "Artifact"):
     return fetch
 
 
+def with_remote(repo, entries, fn):
+    """Run ``fn``; if it finds content missing here that a configured remote holds, fetch just the
+    content of ``entries`` (verified, into the store) and run it again. Costs nothing when all is here."""
+    from artvcs.plumbing.errors import ObjectMissingError
+
+    try:
+        return fn()
+    except ObjectMissingError:
+        from artvcs.remotes import fetch_missing
+
+        if not fetch_missing(repo, entries):
+            raise
+        return fn()
+
+
 def _entries(artifact: "Artifact", path_prefix: str | None) -> list[Entry]:
     entries = [e.to_entry() for e in artifact._entry_map().values()]
     if path_prefix:
@@ -56,11 +71,12 @@ def _mode() -> str:
 def download(artifact: "Artifact", root: str, allow_missing_references: bool, skip_cache: bool | None, path_prefix: str | None) -> str:
     repo = artifact._context.repo
     os.makedirs(root, exist_ok=True)
-    _checkout.materialize(
-        repo.store, _entries(artifact, path_prefix), root, mode=_mode(), prune=False,
+    entries = _entries(artifact, path_prefix)
+    with_remote(repo, entries, lambda: _checkout.materialize(
+        repo.store, entries, root, mode=_mode(), prune=False,
         statcache=repo.statcache, fetch_reference=_fetcher(artifact),
         allow_missing_references=allow_missing_references,
-    )
+    ))
     repo.statcache.flush()
     return os.path.abspath(root)
 
@@ -69,11 +85,12 @@ def checkout(artifact: "Artifact", root: str, force: bool = True, mode: str | No
     """Make ``root`` exactly the artifact; without ``force``, refuse to delete work not in the store."""
     repo = artifact._context.repo
     os.makedirs(root, exist_ok=True)
-    result = _checkout.materialize(
-        repo.store, _entries(artifact, None), root, mode=mode or _mode(), prune=True,
+    entries = _entries(artifact, None)
+    result = with_remote(repo, entries, lambda: _checkout.materialize(
+        repo.store, entries, root, mode=mode or _mode(), prune=True,
         statcache=repo.statcache, fetch_reference=_fetcher(artifact),
         protect_untracked=not force,
-    )
+    ))
     repo.statcache.flush()
     return result
 
@@ -94,7 +111,7 @@ def place_single(artifact: "Artifact", entry_path: str, target: str, force: bool
     os.makedirs(folder, exist_ok=True)
     tmp = os.path.join(folder, f".artvcs-tmp-{os.getpid()}")
     if entry.ref is None:
-        with repo.store.open(entry.digest) as src, open(tmp, "wb") as out:
+        with with_remote(repo, [entry], lambda: repo.store.open(entry.digest)) as src, open(tmp, "wb") as out:
             shutil.copyfileobj(src, out, 1024 * 1024)
     else:
         _fetcher(artifact)(entry, tmp)

@@ -1,0 +1,67 @@
+"""``gc --remote``: delete remote content that no ref, alias, link or pin reaches.
+
+Reachable: the manifests of every version the remote's version, alias and
+link refs name (a link is a version of its portfolio), and of every version
+pinned by the lock files of the enclosing git repository. Content younger
+than the grace period is kept whatever names it: a push uploads content
+before the refs that make it reachable, and may be doing so right now.
+Packs (git objects) are never removed, as git objects are not locally.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import pygit2
+
+from artvcs.plumbing import versions
+from artvcs.plumbing.errors import ArtvcsError
+from artvcs.plumbing.remote.layout import CONTENT, RemoteRepo
+from artvcs.plumbing.repository import Repository
+from artvcs.sync import Selection, read_view, stored_digests
+
+GRACE_SECONDS = 3600.0
+
+
+@dataclass
+class RemoteGcResult:
+    removed: list[str] = field(default_factory=list)
+    freed_bytes: int = 0
+    kept_young: int = 0
+    reachable: int = 0
+
+
+def remote_gc(repo: Repository, remote: RemoteRepo, grace_seconds: float = GRACE_SECONDS, dry_run: bool = False,
+              pins: Iterable[str] = ()) -> RemoteGcResult:
+    """Remove unreachable remote content older than ``grace_seconds`` (nothing with ``dry_run``)."""
+    view = read_view(repo, remote, Selection())
+    git = repo.git
+    manifests: set[pygit2.Oid] = set()
+    for name, oid in view.refs.items():
+        if name.split("/")[1] not in ("versions", "aliases"):
+            continue
+        try:
+            manifests.add(versions.read_version(git, oid).manifest)
+        except ArtvcsError:
+            continue
+    for commit in pins:
+        try:
+            manifests.add(versions.read_version(git, commit).manifest)
+        except ArtvcsError:
+            continue
+    keep = stored_digests(git, manifests)
+    result = RemoteGcResult(reachable=len(keep))
+    now = time.time()
+    for stat in remote.list_content():
+        digest = stat.key[len(CONTENT):].replace("/", "")
+        if digest in keep:
+            continue
+        if stat.mtime is None or now - stat.mtime < grace_seconds:
+            result.kept_young += 1
+            continue
+        result.removed.append(digest)
+        result.freed_bytes += stat.size
+        if not dry_run:
+            remote.backend.remove(stat.key)
+    return result

@@ -1,0 +1,14 @@
+"""Remotes: a repository's versions, manifests and content in a shared object store.
+
+Modules, one concern each:
+
+- :mod:`.backend`  — the key-value interface and the ``file://`` backend;
+- :mod:`.objstore` — S3 (native If-None-Match / If-Match) and other fsspec stores;
+- :mod:`.layout`   — the remote layout (artvcs-remote-format(5)) and its URLs;
+- :mod:`.content`  — verified, parallel transfer of file content;
+- :mod:`.packs`    — git objects as packs: what to send, sending, fetching, verifying;
+- :mod:`.state`    — what this repository last saw of each remote;
+- :mod:`.errors`   — remote errors and credential masking.
+
+No click, no printing: progress goes through :mod:`artvcs.plumbing.progress`.
+"""

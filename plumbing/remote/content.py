@@ -1,0 +1,124 @@
+"""Moving file content between the local content store and a remote, in parallel and verified.
+
+Downloads land in a temporary file inside the store's fan-out folder, are
+re-hashed, and are renamed into place only if their blake3 digest is the
+one asked for: content from a remote is untrusted, and a corrupt or hostile
+object never enters the store. Uploads read the store's read-only files.
+Both skip what the other side already has, and report progress.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+
+from ..errors import CorruptObjectError, ObjectMissingError
+from ..hashing import hash_file, is_digest
+from ..progress import report
+from ..store import FANOUT, TMP_PREFIX, ContentStore
+from .layout import CONTENT, RemoteRepo, content_key
+
+WORKERS = 8
+HEAD_LIMIT = 1000  # above this many candidates one listing of content/ is cheaper than a HEAD each
+
+
+def parallel(fn: Callable, items: list, stage: str | None = None, workers: int = WORKERS) -> list:
+    """``[fn(x) for x in items]`` on a thread pool; the first error cancels the rest and is raised."""
+    if not items:
+        return []
+    if len(items) == 1:
+        out = [fn(items[0])]
+        if stage:
+            report(stage, 1, 1)
+        return out
+    results: list = [None] * len(items)
+    with ThreadPoolExecutor(min(workers, len(items))) as pool:
+        futures = {pool.submit(fn, x): i for i, x in enumerate(items)}
+        done = 0
+        try:
+            from concurrent.futures import as_completed
+
+            for f in as_completed(futures):
+                results[futures[f]] = f.result()
+                done += 1
+                if stage:
+                    report(stage, done, len(items))
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
+    return results
+
+
+def remote_has(remote: RemoteRepo, digests: Iterable[str]) -> set[str]:
+    """Which of ``digests`` the remote holds: a HEAD each when few, else one listing of content/."""
+    wanted = sorted({d for d in digests if is_digest(d)})
+    if not wanted:
+        return set()
+    if len(wanted) > HEAD_LIMIT:
+        listed = {s.key[len(CONTENT):].replace("/", "") for s in remote.list_content()}
+        return listed & set(wanted)
+    present = parallel(lambda d: remote.backend.stat(content_key(d)) is not None, wanted)
+    return {d for d, ok in zip(wanted, present) if ok}
+
+
+def upload(remote: RemoteRepo, store: ContentStore, digests: Iterable[str]) -> tuple[int, int]:
+    """Send every digest of ``digests`` the remote lacks; return ``(objects, bytes)`` sent.
+
+    A digest missing from the local store must already be on the remote
+    (it came from there); otherwise nothing could ever supply it.
+    """
+    wanted = sorted({d for d in digests if is_digest(d)})
+    have = remote_has(remote, wanted)
+    missing = [d for d in wanted if d not in have]
+    absent = [d for d in missing if not store.has(d)]
+    if absent:
+        raise ObjectMissingError(
+            f"content {absent[0]} ({len(absent)} objects) is neither in the local store nor on remote {remote.name}: "
+            "it cannot be pushed; run 'artvcs fsck' to find the versions that need it"
+        )
+
+    def send(d: str) -> int:
+        path = store.path_of(d)
+        remote.backend.upload(content_key(d), path)
+        return os.path.getsize(path)
+
+    sizes = parallel(send, missing, stage="uploading content")
+    return len(missing), sum(sizes)
+
+
+def download(remote: RemoteRepo, store: ContentStore, digests: Iterable[str]) -> tuple[int, int]:
+    """Fetch every digest of ``digests`` the local store lacks, verified; return ``(objects, bytes)``."""
+    todo = sorted({d for d in digests if is_digest(d) and not store.has(d)})
+
+    def fetch(d: str) -> int:
+        folder = os.path.join(store.root, d[:FANOUT])
+        os.makedirs(folder, exist_ok=True)
+        tmp = os.path.join(folder, f"{TMP_PREFIX}{os.getpid()}-{secrets.token_hex(6)}")
+        try:
+            try:
+                remote.backend.download(content_key(d), tmp)
+            except FileNotFoundError:
+                raise ObjectMissingError(
+                    f"content {d} is not on remote {remote.name} either: the version that names it was never "
+                    "completely pushed; ask its author to push again"
+                ) from None
+            actual, size = hash_file(tmp)
+            if actual != d:
+                raise CorruptObjectError(
+                    f"remote {remote.name} served corrupt content for {d} (its bytes hash to {actual}): refused; "
+                    "repair the remote from a clone that has it (artvcs push)"
+                )
+            os.chmod(tmp, 0o444)
+            os.replace(tmp, store.path_of(d))
+            return size
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+            raise
+
+    sizes = parallel(fetch, todo, stage="downloading content")
+    return len(todo), sum(sizes)

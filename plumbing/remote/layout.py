@@ -1,0 +1,161 @@
+"""The layout of a remote (specified in artvcs-remote-format(5)) and the URL that names it.
+
+::
+
+    <root>/artvcs-remote              "artvcs-remote 1\\n": the layout version
+    <root>/content/<2 hex>/<62 hex>   file bytes, named by their blake3 digest
+    <root>/packs/<40 hex>.pack        a git pack of version, manifest, attribute and run objects
+    <root>/packs/<40 hex>.idx         its index; written after the pack, so a listed .idx means a whole pack
+    <root>/refs/<ref name>            one object per ref: "<40 hex commit id>\\n"
+
+Everything but ``refs/`` is written once and never changed. Writers upload
+content, then packs, then refs, so a ref never names objects the remote
+lacks. Version refs are created only if absent; every other ref moves only
+by compare-and-swap.
+"""
+from __future__ import annotations
+
+import os
+import re
+import urllib.parse
+from collections.abc import Iterator
+from typing import Any
+
+from ..hashing import is_digest
+from .backend import Backend, FileBackend, Stat, tag_of
+from .errors import RemoteError, RemoteFormatError
+
+FORMAT_KEY = "artvcs-remote"
+FORMAT_VERSION = 1
+CONTENT = "content/"
+PACKS = "packs/"
+REFS = "refs/"
+SCHEMES = ("s3", "gs", "gcs", "az", "abfs", "file")
+_OID = re.compile(rb"^[0-9a-f]{40}\n$")
+_PACK = re.compile(r"^packs/([0-9a-f]{40})\.(pack|idx)$")
+
+
+def parse_url(url: str) -> tuple[str, str]:
+    """``(scheme, root)`` of a remote URL, refusing what cannot be one (or carries credentials)."""
+    if not isinstance(url, str) or not url:
+        raise RemoteError(f"invalid remote URL {url!r}: expected s3://bucket/prefix, gs://..., az://... or file:///path")
+    if "://" not in url:
+        if os.path.isabs(url):
+            return "file", os.path.normpath(url)
+        raise RemoteError(f"invalid remote URL {url!r}: expected s3://bucket/prefix, gs://..., az://... or file:///path")
+    p = urllib.parse.urlsplit(url)
+    scheme = p.scheme.lower()
+    if scheme not in SCHEMES:
+        raise RemoteError(f"remote URL {url!r} has scheme {scheme!r}: artvcs remotes are {', '.join(s + '://' for s in SCHEMES)}")
+    if p.password is not None or p.username is not None or p.query:
+        raise RemoteError(
+            f"remote URL {scheme}://{p.hostname or ''}{p.path} carries credentials or a query: give the bare URL and "
+            "provide credentials through the environment or the backend's own configuration"
+        )
+    if scheme == "file":
+        if p.netloc not in ("", "localhost") or not p.path.startswith("/"):
+            raise RemoteError(f"invalid remote URL {url!r}: a file remote is file:///absolute/path")
+        return "file", os.path.normpath(urllib.parse.unquote(p.path))
+    if not p.netloc:
+        raise RemoteError(f"invalid remote URL {url!r}: expected {scheme}://<bucket>/<prefix>")
+    return scheme, f"{p.netloc}{p.path}".rstrip("/")
+
+
+def open_backend(url: str, options: dict[str, Any] | None = None) -> Backend:
+    """The backend for ``url``; ``options`` are the remote's settings (``endpoint_url``, ``region``, ...)."""
+    scheme, root = parse_url(url)
+    if scheme == "file":
+        return FileBackend(url, root)
+    from .objstore import FsspecBackend, S3Backend
+
+    if scheme == "s3":
+        return S3Backend(url, root, options)
+    return FsspecBackend(url, {"gcs": "gs"}.get(scheme, scheme), root, options)
+
+
+def content_key(digest: str) -> str:
+    return f"{CONTENT}{digest[:2]}/{digest[2:]}"
+
+
+def ref_key(name: str) -> str:
+    return name  # ref names already start with refs/ and hold only %-escaped components
+
+
+def ref_body(oid: str) -> bytes:
+    return f"{oid}\n".encode()
+
+
+class RemoteRepo:
+    """A remote as artvcs uses it: content, packs and refs over one backend."""
+
+    def __init__(self, backend: Backend, name: str = "") -> None:
+        self.backend = backend
+        self.name = name or backend.url
+
+    @property
+    def url(self) -> str:
+        return self.backend.url
+
+    # -- the format record ---------------------------------------------------------
+    def check_format(self, create: bool = False) -> bool:
+        """Refuse a newer layout; with ``create``, write the record of an empty remote. False if there is none."""
+        found = self.backend.read(FORMAT_KEY)
+        if found is None:
+            if not create:
+                return False
+            self.backend.create(FORMAT_KEY, f"{FORMAT_KEY} {FORMAT_VERSION}\n".encode())
+            found = self.backend.read(FORMAT_KEY)
+            if found is None:
+                raise RemoteError(f"remote {self.url} did not keep its format record: check write permission")
+        words = found[0].decode("utf-8", "replace").split()
+        if len(words) != 2 or words[0] != FORMAT_KEY or not words[1].isdigit():
+            raise RemoteFormatError(f"remote {self.url} has an unreadable {FORMAT_KEY} record: it is not an artvcs remote")
+        if int(words[1]) > FORMAT_VERSION:
+            raise RemoteFormatError(f"remote {self.url} uses remote layout {words[1]}, newer than this artvcs ({FORMAT_VERSION}): upgrade artvcs")
+        return True
+
+    # -- refs -------------------------------------------------------------------------
+    def list_refs(self) -> dict[str, Stat]:
+        """Every ref object, by ref name (one listing; values are not read)."""
+        return {s.key: s for s in self.backend.list(REFS) if not s.key.endswith(".lock")}
+
+    def read_ref(self, name: str) -> tuple[str, str] | None:
+        """``(oid, tag)`` of a ref, or None; a malformed ref object is refused."""
+        found = self.backend.read(ref_key(name))
+        if found is None:
+            return None
+        data, tag = found
+        if not _OID.match(data):
+            raise RemoteFormatError(f"remote ref {name} of {self.url} does not hold a commit id: the remote is damaged")
+        return data[:40].decode(), tag
+
+    def create_ref(self, name: str, oid: str) -> bool:
+        return self.backend.create(ref_key(name), ref_body(oid))
+
+    def swap_ref(self, name: str, oid: str | None, tag: str) -> bool:
+        return self.backend.swap(ref_key(name), ref_body(oid) if oid else None, tag)
+
+    # -- content ----------------------------------------------------------------------------
+    def list_content(self) -> Iterator[Stat]:
+        for s in self.backend.list(CONTENT):
+            d = s.key[len(CONTENT):].replace("/", "")
+            if is_digest(d) and s.key == content_key(d):
+                yield s
+
+    # -- packs ------------------------------------------------------------------------------
+    def list_packs(self) -> list[str]:
+        """Names of complete packs (both .pack and .idx present), sorted."""
+        seen: dict[str, set[str]] = {}
+        for s in self.backend.list(PACKS):
+            m = _PACK.match(s.key)
+            if m:
+                seen.setdefault(m.group(1), set()).add(m.group(2))
+        return sorted(n for n, kinds in seen.items() if kinds == {"pack", "idx"})
+
+
+def value_from_listing(stat: Stat, candidates: list[str | None]) -> str | None:
+    """The oid a listed ref holds, if its tag shows it is one of ``candidates`` (no request needed)."""
+    for oid in candidates:
+        if oid and stat.tag == tag_of(ref_body(oid)):
+            return oid
+    return None

@@ -1,0 +1,65 @@
+"""``artvcs remote``: add, remove and list the remotes a repository pushes to and pulls from."""
+from __future__ import annotations
+
+import click
+
+from artvcs import remotes
+from artvcs.porcelain.app import context
+from artvcs.porcelain.output import emit_json, json_option, table
+
+
+@click.group("remote")
+def remote() -> None:
+    """Add, remove or list remotes (s3://, gs://, az://, file:// URLs)."""
+
+
+@remote.command("add")
+@click.option("--endpoint-url", default=None, help="S3-compatible server to talk to instead of AWS (http://host:port).")
+@click.option("--region", default=None, help="Region of the bucket (S3).")
+@click.option("--profile", default=None, help="Named profile of the backend's own configuration (S3: ~/.aws).")
+@click.argument("name")
+@click.argument("url")
+def add(endpoint_url: str | None, region: str | None, profile: str | None, name: str, url: str) -> None:
+    """Add remote NAME at URL. Credentials are never stored: they come from the environment."""
+    rc = remotes.add_remote(context().repo, name, url, {"endpoint_url": endpoint_url, "region": region, "profile": profile})
+    click.echo(f"added remote {rc.name} {rc.url}")
+
+
+@remote.command("remove")
+@click.argument("name")
+def remove(name: str) -> None:
+    """Remove remote NAME (the remote itself is not touched)."""
+    remotes.remove_remote(context().repo, name)
+    click.echo(f"removed remote {name}")
+
+
+@remote.command("list")
+@json_option
+def list_(as_json: bool) -> None:
+    """List remotes: name, URL and settings."""
+    found = remotes.list_remotes(context().repo)
+    if as_json:
+        emit_json([{"name": r.name, "url": r.url, **r.options, "only": r.only} for r in found])
+        return
+    table(["name", "url", "settings"], [
+        (r.name, r.url, " ".join(f"{k}={v}" for k, v in sorted(r.options.items())) + (f" only={','.join(r.only)}" if r.only else ""))
+        for r in found
+    ])
+
+
+def gc_remote(name: str | None, dry_run: bool, grace_hours: float, as_json: bool) -> None:
+    """``artvcs gc --remote [NAME]``: delete remote content nothing reaches (called by the gc command)."""
+    from artvcs.remote_gc import remote_gc
+    from artvcs.tracking import pinned_commits
+    from artvcs.porcelain.output import human_size
+
+    ctx = context()
+    remote_repo = remotes.open_remote(ctx.repo, name)
+    result = remote_gc(ctx.repo, remote_repo, grace_hours * 3600, dry_run, pinned_commits(ctx))
+    if as_json:
+        emit_json({"remote": remote_repo.name, "dry_run": dry_run, "removed": len(result.removed),
+                   "freed_bytes": result.freed_bytes, "kept_young": result.kept_young, "reachable": result.reachable})
+        return
+    verb = "would remove" if dry_run else "removed"
+    click.echo(f"{remote_repo.name}: {verb} {len(result.removed)} objects ({human_size(result.freed_bytes)}); "
+               f"kept {result.reachable} reachable and {result.kept_young} younger than {grace_hours:g} h")

