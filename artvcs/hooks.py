@@ -2,8 +2,8 @@
 
 post-checkout and post-merge check out the pinned versions; pre-commit
 refuses a commit whose staged pins do not resolve; pre-push pushes the pinned
-versions when an artvcs remote is configured (through ``artvcs push``; while
-that command does not exist it says so in one line and lets git push).
+versions' collections when an artvcs remote is configured, and stops git
+push when that fails (no pushed pin may name a version the remote lacks).
 
 Installing respects ``core.hooksPath`` and linked work trees, and never
 clobbers a hook: one that is there is kept as ``<hook>.artvcs-orig`` and
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import subprocess
 import sys
 
 from artvcs.plumbing.errors import ArtvcsError, UsageError
@@ -137,21 +136,28 @@ def uninstall(start: str | None = None) -> list[str]:
 
 
 def _push_pins(context, pinned: dict) -> list[str]:
-    """pre-push: run ``artvcs push`` for the pinned versions when a remote is configured."""
-    from artvcs.plumbing import config
+    """pre-push: push the pinned versions' collections to the artvcs remote, when one is configured."""
+    from artvcs import pushing, remotes
+    from artvcs.sync import Selection
 
-    cli = [sys.executable, "-m", "artvcs.porcelain.cli"]
-    probe = subprocess.run([*cli, "push", "--help"], stdin=subprocess.DEVNULL, capture_output=True)
-    if probe.returncode != 0:
-        return ["artvcs: pre-push: this artvcs has no 'push' command yet; pinned versions stay local"]
-    settings = config.load(context.repo.config_path)
-    if not (settings.get("remotes") or settings.get("remote")):
+    repo = context.repo
+    if not remotes.list_remotes(repo):
         return ["artvcs: pre-push: no artvcs remote configured; pinned versions stay local"]
-    refs = sorted({f"{p['name']}:{p['version']}" for p in pinned.values() if isinstance(p, dict) and "name" in p})
-    code = subprocess.call([*cli, "push", *refs], stdin=subprocess.DEVNULL)
-    if code:
-        raise UsageError("artvcs push failed, so git push is stopped: no pushed pin may name a version the remote lacks")
-    return []
+    names = sorted({p["name"] for p in pinned.values() if isinstance(p, dict) and isinstance(p.get("name"), str)})
+    try:
+        result = pushing.push(repo, remotes.open_remote(repo), Selection.of(names))
+    except ArtvcsError as e:
+        raise UsageError(f"git push stopped: pushing the pinned versions to the artvcs remote failed: {e}") from None
+    if result.integration.refused:
+        raise UsageError("git push stopped: the artvcs remote refused " + "; ".join(result.integration.refused.values()))
+    remote = remotes.get_remote(repo).name
+    sent = f"sent {result.objects} objects and {len(result.refs)} refs" if result.refs or result.objects else "up to date"
+    lines = [f"artvcs: pre-push: {remote}: {sent}"]
+    if result.integration.renumbered:
+        # The pins keep resolving by digest; re-tracking writes the new numbers into artvcs.lock.
+        lines.append("artvcs: pre-push: renumbered " + ", ".join(result.integration.renumbered)
+                     + "; pins still resolve by digest, 'artvcs track PATH' records the new numbers")
+    return lines
 
 
 def run(hook: str, args: list[str]) -> list[str]:
@@ -172,7 +178,7 @@ def run(hook: str, args: list[str]) -> list[str]:
     context = Api()._context  # $ARTVCS_DIR, else the repository above the work tree's root (git runs hooks there)
     if hook == "pre-commit":
         try:
-            tracking.check_pins(context, pinned)
+            tracking.check_pins(context, pinned, strict=True)
         except ArtvcsError as e:
             raise UsageError(f"commit refused: {e}") from None
         return []

@@ -194,8 +194,14 @@ def known_to_git(root: str, rel: str) -> bool:
     return any(e.path == rel or e.path.startswith(rel) and rel.endswith("/") for e in repo.index)
 
 
-def resolve_pin(context: Context, rel: str, pin: Any):
-    """The logged artifact a pin names; refuses a pin whose commit or digest does not match."""
+def resolve_pin(context: Context, rel: str, pin: Any, strict: bool = False):
+    """The logged artifact a pin names; refuses a pin whose commit or digest does not match.
+
+    A push that found the version number taken on the remote renumbers the
+    local version, so ``name:vN`` can go stale; unless ``strict`` (pre-commit,
+    where re-tracking fixes the pin), a version of the collection with the
+    pin's digest, which names the same content, is accepted.
+    """
     from artvcs.api import resolve_artifact
 
     if not isinstance(pin, dict) or not all(isinstance(pin.get(k), str) for k in ("name", "version", "digest", "commit")):
@@ -203,18 +209,34 @@ def resolve_pin(context: Context, rel: str, pin: Any):
     try:
         art = resolve_artifact(context, f"{pin['name']}:{pin['version']}")
     except ArtvcsError as e:
+        art, why = None, str(e)
+    if art is not None and art.commit_hash == pin["commit"] and art.digest == pin["digest"]:
+        return art
+    moved = None if strict else _by_digest(context, pin)
+    if moved is not None:
+        return moved
+    if art is None:
         raise NotFoundError(
-            f"pin of {rel!r} ({pin['name']}:{pin['version']}) does not resolve: {e} "
+            f"pin of {rel!r} ({pin['name']}:{pin['version']}) does not resolve: {why} "
             f"(pull it with 'artvcs pull', or re-pin with 'artvcs track {rel}')"
-        ) from None
-    if art.commit_hash != pin["commit"] or art.digest != pin["digest"]:
-        raise UsageError(f"pin of {rel!r} names {art.name} but its commit or digest differs from {LOCK}: re-run 'artvcs track {rel}'")
-    return art
+        )
+    raise UsageError(f"pin of {rel!r} names {art.name} but its commit or digest differs from {LOCK}: re-run 'artvcs track {rel}'")
 
 
-def check_pins(context: Context, pinned: dict[str, Any]) -> list:
+def _by_digest(context: Context, pin: dict[str, str]):
+    """The version of the pin's collection whose digest is the pin's, or None."""
+    from artvcs.api import resolve_artifact
+
+    try:
+        art = resolve_artifact(context, f"{pin['name']}:{pin['digest']}")
+    except ArtvcsError:
+        return None
+    return art if art.digest == pin["digest"] else None
+
+
+def check_pins(context: Context, pinned: dict[str, Any], strict: bool = False) -> list:
     """Resolve every pin, all or nothing: the first that does not resolve raises."""
-    return [resolve_pin(context, rel, pin) for rel, pin in sorted(pinned.items())]
+    return [resolve_pin(context, rel, pin, strict) for rel, pin in sorted(pinned.items())]
 
 
 def _state(context: Context, root: str, rel: str, art) -> tuple[str, list[dict[str, str]]]:

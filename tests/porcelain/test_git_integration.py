@@ -185,3 +185,53 @@ def test_gc_keeps_what_any_branch_pins(gitrepo):
     artvcs("delete", "data:v2", "--delete-aliases")
     got = json.loads(artvcs("gc", "--grace", "0", "--json").stdout)
     assert got["removed"] == 1 and got["freed_bytes"] == len("nobody's"), "only v2's content: main still pins v0"
+
+
+def test_pre_push_sends_pins_and_survives_renumbering(gitrepo, tmp_path_factory):
+    """git push pushes the pinned versions to the artvcs remote; when another clone took the number first
+    the local version is renumbered on top and the committed pin still resolves (by its digest)."""
+    store = tmp_path_factory.mktemp("remote-store")
+    url = f"file://{store}"
+    data = gitrepo / "data"
+    data.mkdir()
+    (data / "a.txt").write_text("first\n")
+    artvcs("init")
+    artvcs("remote", "add", "origin", url)
+    artvcs("track", "data", "--name", "ds")
+    artvcs("hooks", "install")
+    git("add", "-A")
+    git("commit", "-qm", "ds v0")
+    git("init", "-q", "--bare", str(gitrepo.parent / "host-remote.git"))
+    git("remote", "add", "origin", str(gitrepo.parent / "host-remote.git"))
+    p = git("push", "-q", "origin", "main", check=False)
+    assert p.returncode == 0 and "origin: sent" in p.stderr, p.stderr
+
+    other = tmp_path_factory.mktemp("other") / "clone"
+    artvcs("clone", url, str(other))
+    assert (other / ".artifacts").is_dir()
+    versions = subprocess.run([os.path.join(BIN, "artvcs"), "versions", "ds", "--json"], cwd=other,
+                              capture_output=True, text=True, check=True)
+    assert [v["version"] for v in json.loads(versions.stdout)] == ["v0"]
+    # The other clone logs v1 of ds and pushes it first.
+    (other / "new").mkdir()
+    (other / "new" / "b.txt").write_text("theirs\n")
+    for args in (["log", "new", "--name", "ds", "--type", "dataset"], ["push"]):
+        subprocess.run([os.path.join(BIN, "artvcs"), *args], cwd=other, capture_output=True, text=True, check=True)
+
+    (data / "a.txt").write_text("second\n")
+    artvcs("track", "data")
+    pin = (gitrepo / "artvcs.lock").read_text()
+    assert "version: v1" in pin
+    git("commit", "-qam", "ds v1 here")
+    p = git("push", "-q", "origin", "main", check=False)
+    assert p.returncode == 0, p.stderr
+    assert "renumbered" in p.stderr and "v1 -> v2" in p.stderr, p.stderr
+    rows = json.loads(artvcs("status", "--json").stdout)
+    assert [(r["path"], r["state"]) for r in rows] == [("data/", "clean")], rows
+    art = json.loads(artvcs("show", "ds:v2", "--json").stdout)
+    pinned = [line.split(": ")[1] for line in pin.splitlines() if line.strip().startswith("digest:")]
+    assert art["digest"] == pinned[0]
+    git("checkout", "-q", "HEAD~1")
+    assert (data / "a.txt").read_text() == "first\n"
+    git("checkout", "-q", "main")
+    assert (data / "a.txt").read_text() == "second\n"
