@@ -36,18 +36,10 @@ def aliases_of(repo: pygit2.Repository, version: versions.Version) -> list[str]:
 def move_alias(repo: pygit2.Repository, coll: CollectionId, alias: str, commit: pygit2.Oid, why: str) -> None:
     """Point ``alias`` at ``commit`` wherever it was (compare-and-swap, retried on a lost race)."""
     check_alias(alias)
-    name = coll.alias_ref(alias)
-    for attempt in range(MAX_ATTEMPTS):
-        refs.backoff(attempt)
-        current = refs.read(repo, name)
-        if current == commit:
-            return
-        try:
-            refs.update(repo, name, commit, current, why)
-            return
-        except ConflictError:
-            continue
-    raise ConflictError(f"could not move alias {alias!r} of {coll}: too many concurrent moves; retry")
+    try:
+        refs.move(repo, coll.alias_ref(alias), commit, why, MAX_ATTEMPTS)
+    except ConflictError:
+        raise ConflictError(f"could not move alias {alias!r} of {coll}: too many concurrent moves; retry") from None
 
 
 def remove_alias(repo: pygit2.Repository, coll: CollectionId, alias: str, commit: pygit2.Oid, why: str) -> bool:

@@ -706,7 +706,7 @@ def _entry_reference(entry: ArtifactManifestEntry, name: str | None) -> Entry:
     art = entry._artifact
     if art is None or art.is_draft():
         raise UsageError(f"add_reference: entry {entry.path!r} does not belong to a logged artifact")
-    uri = f"artvcs-artifact://{art.source_qualified_name}/{entry.path}"
+    uri = f"{_manifest.ARTIFACT_SCHEME}{art.source_qualified_name}/{entry.path}"
     path = normalize_entry_path(name if name is not None else entry.path)
     return Entry(path, entry.digest, entry.size, uri, dict(entry.extra))
 

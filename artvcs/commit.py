@@ -15,7 +15,6 @@ from artvcs import aliases as _aliases
 from artvcs.plumbing import manifest as _manifest
 from artvcs.plumbing import versions as _versions
 from artvcs.plumbing.errors import CorruptObjectError, UsageError
-from artvcs.plumbing.hashing import hash_file
 from artvcs.plumbing.refs import CollectionId
 from artvcs.validation import ttl_to_record
 

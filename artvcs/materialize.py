@@ -12,13 +12,12 @@ from typing import TYPE_CHECKING
 
 from artvcs.plumbing import checkout as _checkout
 from artvcs.plumbing.errors import UsageError
-from artvcs.plumbing.manifest import Entry
+from artvcs.plumbing.manifest import ARTIFACT_SCHEME, Entry
 from artvcs.plumbing.paths import normalize_entry_path
 
 if TYPE_CHECKING:
     from artvcs.artifact import Artifact
 
-ARTIFACT_SCHEME = "artvcs-artifact://"
 LINK_MODE_ENV = "ARTVCS_LINK_MODE"
 
 

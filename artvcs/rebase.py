@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import pygit2
 
 from artvcs.plumbing import refs, versions
-from artvcs.plumbing.errors import ArtvcsError, ConflictError, UsageError
+from artvcs.plumbing.errors import ArtvcsError, UsageError
 from artvcs.plumbing.manifest import canonical_json
 from artvcs.plumbing.refs import CollectionId
 from artvcs.plumbing.runs import RUN_FILE
@@ -56,18 +56,8 @@ def _oid(value: str | pygit2.Oid | None) -> pygit2.Oid | None:
 
 def _set(git: pygit2.Repository, name: str, new: pygit2.Oid | None, why: str, result: Integration) -> None:
     """Move local ref ``name`` to ``new`` (None: delete) from whatever it holds now."""
-    for attempt in range(50):
-        refs.backoff(attempt)
-        old = refs.read(git, name)
-        if old == new:
-            return
-        try:
-            refs.update(git, name, new, old, why)
-            result.updated.append(name)
-            return
-        except ConflictError:
-            continue
-    raise ConflictError(f"could not update {name}: it keeps changing; retry")
+    if refs.move(git, name, new, why, attempts=50):
+        result.updated.append(name)
 
 
 def _version(git: pygit2.Repository, oid) -> versions.Version | None:

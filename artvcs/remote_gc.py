@@ -19,7 +19,8 @@ from artvcs.plumbing import versions
 from artvcs.plumbing.errors import ArtvcsError
 from artvcs.plumbing.remote.layout import CONTENT, RemoteRepo
 from artvcs.plumbing.repository import Repository
-from artvcs.sync import Selection, read_view, stored_digests
+from artvcs.plumbing.gc import reachable_digests
+from artvcs.sync import Selection, read_view
 
 GRACE_SECONDS = 3600.0
 
@@ -50,7 +51,7 @@ def remote_gc(repo: Repository, remote: RemoteRepo, grace_seconds: float = GRACE
             manifests.add(versions.read_version(git, commit).manifest)
         except ArtvcsError:
             continue
-    keep = stored_digests(git, manifests)
+    keep = reachable_digests(git, manifests, stored_only=True)
     result = RemoteGcResult(reachable=len(keep))
     now = time.time()
     for stat in remote.list_content():

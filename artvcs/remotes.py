@@ -25,6 +25,7 @@ from typing import Any
 from artvcs.plumbing import config
 from artvcs.plumbing.errors import NotFoundError, UsageError
 from artvcs.plumbing.hashing import is_digest
+from artvcs.plumbing.manifest import ARTIFACT_SCHEME
 from artvcs.plumbing.remote.errors import RemoteError
 from artvcs.plumbing.remote.layout import RemoteRepo, open_backend, parse_url
 from artvcs.plumbing.remote.state import check_remote_name
@@ -32,7 +33,6 @@ from artvcs.plumbing.repository import Repository
 
 OPTIONS = ("endpoint_url", "region", "profile")
 _SECRET_WORDS = ("key", "secret", "token", "password", "credential", "sas")
-ARTIFACT_SCHEME = "artvcs-artifact://"
 
 
 @dataclass

@@ -18,14 +18,14 @@ import pygit2
 from artvcs import rebase
 from artvcs.plumbing import refs, versions
 from artvcs.plumbing.errors import ArtvcsError, UsageError
-from artvcs.plumbing.manifest import LISTING, _load_rows, iter_entries
+from artvcs.plumbing.gc import reachable_digests
+from artvcs.plumbing.manifest import iter_entries
 from artvcs.plumbing.refs import CollectionId
 from artvcs.plumbing.remote import content, packs
 from artvcs.plumbing.remote.errors import RemoteFormatError
 from artvcs.plumbing.remote.layout import RemoteRepo, value_from_listing
 from artvcs.plumbing.remote.state import RemoteState
 from artvcs.plumbing.repository import Repository
-from artvcs.remotes import ARTIFACT_SCHEME
 
 OURS = ("collections", "versions", "aliases", "attrs", "runs")
 
@@ -197,28 +197,6 @@ def integrate(repo: Repository, remote: RemoteRepo, view: View, selection: Selec
 
 
 # -- content of versions ------------------------------------------------------------------------
-def stored_digests(git: pygit2.Repository, manifests: Iterable[pygit2.Oid]) -> set[str]:
-    """Digests of the stored (not externally referenced) entries of ``manifests``; shared objects read once."""
-    seen: set[pygit2.Oid] = set()
-    out: set[str] = set()
-    stack = list(manifests)
-    while stack:
-        oid = stack.pop()
-        if oid in seen:
-            continue
-        seen.add(oid)
-        for obj in git[oid]:
-            if obj.type == pygit2.GIT_OBJECT_TREE:
-                stack.append(obj.id)
-            elif obj.name.startswith(LISTING) and obj.id not in seen:
-                seen.add(obj.id)
-                for row in _load_rows(git, obj.id, ""):
-                    ref = row[3].get("ref") if len(row) == 4 and isinstance(row[3], dict) else None
-                    if ref is None or str(ref).startswith(ARTIFACT_SCHEME):
-                        out.add(row[1])
-    return out
-
-
 def live_manifests(git: pygit2.Repository, selection: Selection) -> set[pygit2.Oid]:
     out = set()
     for coll in versions.iter_collections(git):
@@ -256,7 +234,7 @@ def pull(repo: Repository, remote: RemoteRepo, selection: Selection = Selection(
         return result
     result.integration = integrate(repo, remote, view, selection, push=False)
     if with_content:
-        digests = stored_digests(repo.git, live_manifests(repo.git, selection))
+        digests = reachable_digests(repo.git, live_manifests(repo.git, selection), stored_only=True)
         result.objects, result.bytes = content.download(remote, repo.store, digests)
     return result
 

@@ -24,7 +24,7 @@ import pygit2
 
 from . import drafts, refs, versions
 from .errors import ArtvcsError
-from .manifest import LISTING, _load_rows
+from .manifest import ARTIFACT_SCHEME, LISTING, _load_rows
 from .store import ContentStore
 
 # Refs that hold versions. refs/collections tips may still point at a deleted
@@ -45,9 +45,9 @@ def version_refs(repo: pygit2.Repository) -> Iterator[tuple[str, versions.Versio
             continue  # not a version commit: protects nothing
 
 
-def reachable_digests(repo: pygit2.Repository, manifests: Iterable[pygit2.Oid]) -> set[str]:
-    """Every digest the manifests name, references included (an ``artvcs-artifact://``
-    reference is served from the store). Shared subtrees are read once."""
+def reachable_digests(repo: pygit2.Repository, manifests: Iterable[pygit2.Oid], stored_only: bool = False) -> set[str]:
+    """Every digest the manifests name; with ``stored_only``, only those whose bytes the store
+    holds (stored files and ``artvcs-artifact://`` references). Shared subtrees are read once."""
     seen: set[pygit2.Oid] = set()
     out: set[str] = set()
     stack = [m for m in manifests]
@@ -61,7 +61,12 @@ def reachable_digests(repo: pygit2.Repository, manifests: Iterable[pygit2.Oid]) 
                 stack.append(obj.id)
             elif obj.name.startswith(LISTING) and obj.id not in seen:
                 seen.add(obj.id)
-                out.update(row[1] for row in _load_rows(repo, obj.id, "") if len(row) > 1 and isinstance(row[1], str))
+                for row in _load_rows(repo, obj.id, ""):
+                    if len(row) < 2 or not isinstance(row[1], str):
+                        continue
+                    ref = row[3].get("ref") if len(row) == 4 and isinstance(row[3], dict) else None
+                    if not stored_only or ref is None or str(ref).startswith(ARTIFACT_SCHEME):
+                        out.add(row[1])
     return out
 
 

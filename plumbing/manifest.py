@@ -30,6 +30,8 @@ LISTING = "%files"
 SHARD_THRESHOLD = 4096
 BLOB = pygit2.GIT_FILEMODE_BLOB
 TREE = pygit2.GIT_FILEMODE_TREE
+# A reference to an entry of another logged artifact: its bytes are in the store under the entry's digest.
+ARTIFACT_SCHEME = "artvcs-artifact://"
 
 
 @dataclass(slots=True)

@@ -179,6 +179,25 @@ def _append_reflog(repo: pygit2.Repository, name: str, old: str, new: str, messa
         f.write(line)
 
 
+def move(repo: pygit2.Repository, name: str, new: pygit2.Oid | None, message: str, attempts: int = 100) -> bool:
+    """Point ``name`` at ``new`` (None: delete) from whatever it holds, retrying lost races.
+
+    Returns False when it already held ``new``; raises ConflictError when
+    other writers keep winning for ``attempts`` tries.
+    """
+    for attempt in range(attempts):
+        backoff(attempt)
+        old = read(repo, name)
+        if old == new:
+            return False
+        try:
+            update(repo, name, new, old, message)
+            return True
+        except ConflictError:
+            continue
+    raise ConflictError(f"could not update {name}: other writers keep moving it; retry")
+
+
 def backoff(attempt: int) -> None:
     """Sleep a little before retrying a lost compare-and-swap (grows to 0.2 s)."""
     if attempt:

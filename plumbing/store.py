@@ -7,7 +7,6 @@ again. Durability is batched: see :mod:`durability`.
 """
 from __future__ import annotations
 
-import errno
 import os
 import secrets
 import shutil

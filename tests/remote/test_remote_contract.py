@@ -6,10 +6,11 @@ import os
 
 import pytest
 
-from artvcs import remote_gc, remotes, sync
+from artvcs import remote_gc, remotes
 from artvcs.plumbing import versions
 from artvcs.plumbing.errors import CorruptObjectError
 from artvcs.plumbing.fsck import fsck
+from artvcs.plumbing.gc import reachable_digests
 from artvcs.plumbing.remote.errors import RemoteFormatError
 from artvcs.plumbing.remote.layout import content_key
 from remote_helpers import COLL, Counting
@@ -162,7 +163,7 @@ def test_corrupt_remote_content_is_refused(workspace, remote_spec):
     v = a.log({"x.txt": "good bytes"})
     a.push()
     b = workspace.clone("b", url, opts, only=["mnist"])
-    digest = next(iter(sync.stored_digests(a.repo.git, [v.manifest])))
+    digest = next(iter(reachable_digests(a.repo.git, [v.manifest], stored_only=True)))
     b.remote().backend.write(content_key(digest), b"evil bytes")
     with pytest.raises(CorruptObjectError):
         b.api().artifact("mnist:v0").download(str(workspace.root / "out"))
