@@ -104,6 +104,7 @@ class Artifact:
         self._held: list[str] = []  # digests this draft needs; see _hold()
         self._draft_record = None
         self._deferred: dict[str, str] = {}  # entry path -> local file, for skip_cache
+        self._staged_in = None  # the repository a draft without a project stored its content in
 
     # -- construction from a logged version -----------------------------------
     @classmethod
@@ -351,11 +352,15 @@ class Artifact:
 
     # -- adding -------------------------------------------------------------------
     def _repo(self):
+        """Where this draft stores what it adds: its project's repository once it has one, else the
+        one found (or made) from here, remembered so that logging elsewhere can bring the content."""
         if self._context is not None:
             return self._context.repo
-        from artvcs.context import find_or_create
+        if self._staged_in is None:
+            from artvcs.context import find_or_create
 
-        return find_or_create()
+            self._staged_in = find_or_create()
+        return self._staged_in
 
     def _put(self, staged_entry: Entry, local_path: str | None, overwrite: bool, what: str) -> ArtifactManifestEntry:
         entries = self._entry_map()
@@ -421,17 +426,23 @@ class Artifact:
         prefix = normalize_entry_path(name) if name else None
         staged = staging.stage_dir(self._repo(), local_path, prefix, policy, bool(skip_cache))
         entries = self._entry_map()
-        if not merge:  # check every path first, so a refusal changes nothing
+        if not merge and entries:  # check every path first, so a refusal changes nothing
             for s in staged:
                 old = entries.get(s.entry.path)
                 if old is not None and old.to_entry() != s.entry:
                     raise UsageError(
                         f"add_dir: the artifact already has a different {s.entry.path!r}; pass merge=True to replace it"
                     )
+        # _put for each file, unrolled: 20,000 files make this loop count
+        changes, local_paths, held, deferred = self._changes, self._local_paths, self._held, self._deferred
         for s in staged:
-            self._put(s.entry, s.local_path, True, "add_dir")
+            e, local = s.entry, s.local_path  # staging gives absolute local paths and stored entries
+            entries[e.path] = ArtifactManifestEntry(e, local, self)
+            changes[e.path] = e
+            held.append(e.digest)
+            local_paths[local] = e.path
             if skip_cache:
-                self._deferred[s.entry.path] = s.local_path
+                deferred[e.path] = local
         self._hold()
 
     @_draft

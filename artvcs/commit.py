@@ -9,6 +9,7 @@ aliases move onto it.
 """
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from artvcs import aliases as _aliases
@@ -36,6 +37,20 @@ def _store_deferred(context: "Context", artifact: "Artifact") -> None:
             raise CorruptObjectError(f"{local!r} changed after it was added as {path!r}: add it again, then log")
 
 
+def _bring_staged(context: "Context", artifact: "Artifact") -> None:
+    """Copy into this repository the content a draft stored in another one (it was added before
+    ``init`` chose this project's repository); each object is re-hashed on the way in."""
+    src = artifact._staged_in
+    if src is None or os.path.realpath(src.gitdir) == os.path.realpath(context.repo.gitdir):
+        return
+    store = context.repo.store
+    for e in artifact._entry_map().values():
+        if e.ref is None and not store.has(e.digest) and src.store.has(e.digest):
+            digest, _ = store.put_file(src.store.path_of(e.digest), "mutable")
+            if digest != e.digest:
+                raise CorruptObjectError(f"stored object {e.digest} in {src.gitdir} does not match its name: run 'artvcs fsck' there")
+
+
 def log(context: "Context", artifact: "Artifact", run_ref: dict[str, Any] | None, aliases: list[str], tags: list[str] | None) -> _versions.Version:
     """Commit ``artifact`` (a draft) as a version in ``context``'s project."""
     from artvcs.artifact import check_user_aliases
@@ -55,6 +70,7 @@ def log(context: "Context", artifact: "Artifact", run_ref: dict[str, Any] | None
         raise UsageError(f"{coll} is a portfolio: artifacts are linked into it (artifact.link), not logged")
     artifact._type = type_
     artifact._context = context
+    _bring_staged(context, artifact)
     _store_deferred(context, artifact)
 
     newest = _versions.latest(git, coll)
@@ -67,7 +83,7 @@ def log(context: "Context", artifact: "Artifact", run_ref: dict[str, Any] | None
         tree = _manifest.update_manifest(git, newest.manifest, artifact._changes)
     elif artifact._base_tree is not None and getattr(artifact, "_draft_of", None) == coll:
         tree = _manifest.update_manifest(git, artifact._base_tree, artifact._changes)
-    entries = [e.to_entry() for e in current.values()]
+    entries = list(current.values())  # entry-shaped already: no conversion per entry
     if tree is None:
         tree = _manifest.write_manifest(git, entries)
     digest, size, count = _manifest.summarize(entries)

@@ -9,11 +9,14 @@ small files are handled by a thread pool.
 from __future__ import annotations
 
 import os
-import time
 import stat as _stat
+import threading
+import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+
+import blake3
 
 from artvcs.errors import MissingFileError
 from artvcs.plumbing.progress import report
@@ -25,6 +28,7 @@ from artvcs.plumbing.statcache import StatCache, fs_clock_ns
 from artvcs.plumbing.store import POLICIES
 
 WORKERS = 8
+POOL_MIN = 1000  # fewer misses than this are staged in this thread
 
 
 @dataclass(slots=True)
@@ -41,30 +45,94 @@ def check_policy(policy: object) -> str:
     return policy  # type: ignore[return-value]
 
 
-def _stage_one(repo: Repository, records: dict, path: str, entry_path: str, policy: str, skip_cache: bool, started: int) -> Staged:
+_local = threading.local()
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
+
+
+BUFFER = 1 << 20  # files below this are read into a per-thread buffer, reused
+
+
+def _buffer(size: int) -> bytearray:
+    """A buffer for a file of ``size`` bytes, with one byte to spare (to notice growth)."""
+    if size >= BUFFER:
+        return bytearray(size + 1)
+    buf = getattr(_local, "buf", None)
+    if buf is None:
+        buf = _local.buf = bytearray(BUFFER + 1)
+    return buf
+
+
+def _read_small(path: str, size: int, then=None) -> tuple[memoryview, os.stat_result, object] | None:
+    """The whole file (``size`` bytes when stat looked), ``then(data)``'s result, and fstat after
+    both; None if the file grew. ``then`` runs while the file is still open, so the fstat tells
+    whether the file changed during the read or during ``then``."""
+    fd = os.open(path, _OPEN_FLAGS)
+    try:
+        buf = _buffer(size)
+        view = memoryview(buf)
+        n = 0
+        while n <= size:
+            k = os.readv(fd, [view[n:]])
+            if k == 0:
+                break
+            n += k
+        if n > size:
+            return None  # it grew while we looked: the slow path copes
+        data = view[:n]
+        done = then(data) if then is not None else None
+        return data, os.fstat(fd), done
+    finally:
+        os.close(fd)
+
+
+def _stage_one(repo: Repository, records: dict, path: str, entry_path: str, policy: str, skip_cache: bool, clock: tuple[int, int | None]) -> Staged:
     st = os.stat(path)
     known = StatCache.lookup(records, path, st)
     store = repo.store
     if known is not None and os.path.exists(store._path(known)):
         return Staged(Entry(entry_path, known, st.st_size), path)
-    if skip_cache or policy == "immutable" or st.st_size >= MMAP_THRESHOLD:
+    small = None
+    if st.st_size < MMAP_THRESHOLD:
+        if policy == "immutable" and not skip_cache:
+            # hash, then link while the file is open: one fstat tells whether it changed meanwhile
+            small = _read_small(path, st.st_size, lambda data: _link(store, path, data))
+        else:
+            small = _read_small(path, st.st_size)
+    if small is None:
         if skip_cache:
             digest, size = hash_file(path)
         else:
             digest, size = store.put_file(path, policy)
         after = os.stat(path)
     else:
-        # The hot path for small files: one read, one hash, one write.
-        with open(path, "rb") as f:
-            data = f.read()
-            after = os.fstat(f.fileno())
+        # The hot path for small files: one read into a reused buffer, one hash, one write or link.
+        data, after, linked = small
         size = len(data)
-        digest = store.put_bytes(data)
+        if linked is not None:
+            digest, made = linked
+            if (after.st_size, after.st_mtime_ns) != (st.st_size, st.st_mtime_ns):
+                # changed under us: store the bytes that were hashed, never the file
+                if made:
+                    store.unlink_if_inode(digest, after.st_ino)
+                store.put_bytes(data, digest)
+                return Staged(Entry(entry_path, digest, size), path)
+            if made:
+                # the link itself moved ctime, so no stat can vouch for these bytes yet
+                return Staged(Entry(entry_path, digest, size), path)
+        else:
+            digest = blake3.blake3(data).hexdigest()
+            if not skip_cache:
+                store.put_bytes(data, digest)
     # A file that changed while we read it was still snapshotted faithfully,
     # but its stat no longer describes those bytes: don't cache that.
     if (after.st_size, after.st_mtime_ns, after.st_ctime_ns) == (st.st_size, st.st_mtime_ns, st.st_ctime_ns) and size == st.st_size:
-        repo.statcache.record(path, st, digest, started)
+        repo.statcache.record(path, st, digest, clock[0], clock[1])
     return Staged(Entry(entry_path, digest, size), path)
+
+
+def _link(store, path: str, data: memoryview) -> tuple[str, bool]:
+    digest = blake3.blake3(data).hexdigest()
+    return digest, store.link_in(path, digest, data)
 
 
 REFRESH_AFTER_S = 600  # far inside gc's grace period (an hour by default)
@@ -89,8 +157,8 @@ def stage_file(repo: Repository, local_path: str, entry_path: str, policy: str, 
     path = os.path.abspath(local_path)
     if not os.path.isfile(path):
         raise MissingFileError(f"add_file: {local_path!r} is not a file")
-    started = fs_clock_ns(os.path.dirname(repo.statcache.db_path))
-    staged = _stage_one(repo, repo.statcache.load_one(path), path, entry_path, policy, skip_cache, started)
+    clock = fs_clock_ns(os.path.dirname(repo.statcache.db_path))
+    staged = _stage_one(repo, repo.statcache.load_one(path), path, entry_path, policy, skip_cache, clock)
     repo.statcache.flush()
     return staged
 
@@ -144,28 +212,38 @@ def stage_dir(repo: Repository, local_path: str, prefix: str | None, policy: str
         raise MissingFileError(f"add_dir: {local_path!r} is not a directory")
     files = walk_files(root)
     records = repo.statcache.load_prefix(root)
-    started = fs_clock_ns(os.path.dirname(repo.statcache.db_path))
+    clock = fs_clock_ns(os.path.dirname(repo.statcache.db_path))
     store_path, lookup = repo.store._path, StatCache.lookup
     now_s = time.time()
     staged: list[Staged] = []
     misses: list[tuple[str, str]] = []
+    stat, get = os.stat, records.get
+    old_s = now_s - REFRESH_AFTER_S
     for path, rel in files:
         entry_path = f"{prefix}/{rel}" if prefix else rel
-        rec = records.get(path)
-        if rec is not None:
-            st = os.stat(path)
+        if get(path) is not None:
+            st = stat(path)
             known = lookup(records, path, st)
-            if known is not None and _still_stored(store_path(known), now_s):
-                staged.append(Staged(Entry(entry_path, known, st.st_size), path))
-                continue
+            if known is not None:
+                # _still_stored, inline: it runs once per unchanged file
+                try:
+                    if stat(store_path(known)).st_mtime < old_s:
+                        _still_stored(store_path(known), now_s)
+                    staged.append(Staged(Entry(entry_path, known, st.st_size), path))
+                    continue
+                except FileNotFoundError:
+                    pass
         misses.append((path, entry_path))
 
     def one(item: tuple[str, str]) -> Staged:
-        return _stage_one(repo, records, item[0], item[1], policy, skip_cache, started)
+        return _stage_one(repo, records, item[0], item[1], policy, skip_cache, clock)
 
     total = len(files)
     report("hashing", len(staged), total)
-    if len(misses) < 16:
+    # Threads pay off where the kernel does the work (creating files for
+    # ``mutable``); hashing and linking are mostly Python and GIL-bound, and
+    # starting a pool costs more than a few hundred files.
+    if len(misses) < POOL_MIN or policy == "immutable" or skip_cache:
         staged.extend(one(m) for m in misses)
     else:
         # One task per slice, not per file: futures cost more than a small file.

@@ -17,6 +17,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import re
 import secrets
 import shutil
 import stat as _stat
@@ -28,7 +29,7 @@ from .errors import ArtvcsError, ObjectMissingError, PathEscapeError, UsageError
 from .hashing import hash_file, is_digest
 from .manifest import Entry
 from .progress import report
-from .paths import check_entry_path, safe_join
+from .paths import check_entry_path, check_entry_paths, safe_join
 from .repository import FORMAT_FILE
 from .statcache import StatCache, now_ns
 from .store import FANOUT, ContentStore
@@ -41,6 +42,8 @@ WORKERS = 8  # for fetching references (network bound)
 FS_WORKERS = min(WORKERS, os.cpu_count() or 1)
 PARALLEL_MIN = 64  # below this many files a thread pool costs more than it saves
 TMP_PREFIX = ".artvcs-tmp-"
+
+_HEX_LINES = re.compile(r"(?:[0-9a-f]{64}\n)*")
 
 # what planning decided for one file
 CURRENT, WRITE, FETCH = "current", "write", "fetch"
@@ -84,14 +87,17 @@ def _index(entries: Iterable[Entry]) -> tuple[dict[str, Entry], set[str]]:
     by_path: dict[str, Entry] = {}
     folders: set[str] = set()
     for e in entries:
-        check_entry_path(e.path)
+        if type(e.path) is not str:
+            check_entry_path(e.path)
         if e.path in by_path:
+            check_entry_path(e.path)
             raise UsageError(f"entry path {e.path!r} appears twice in the manifest")
         by_path[e.path] = e
         folder = e.path.rpartition("/")[0]
         while folder and folder not in folders:
             folders.add(folder)
             folder = folder.rpartition("/")[0]
+    check_entry_paths(list(by_path))  # in bulk, before anything uses a path
     for f in folders:
         if f in by_path:
             raise UsageError(f"entry path {f!r} is both a file and a folder in the manifest")
@@ -361,8 +367,14 @@ def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, 
     records = statcache.load_prefix(root) if statcache is not None else {}
     sep = os.sep
     sources = _Sources(store)
+    sources.check_all(by_path.values())
     plan = [_File(root + sep + (p if sep == "/" else p.replace("/", sep)), e, sources(e)) for p, e in by_path.items()]
-    _parallel(_Looker(store, records, statcache, mode, protect_untracked, states), plan)
+    # Only files in folders that exist can be there already; the rest need no look at all.
+    look = [f for f in plan if states.get(f.entry.path.rpartition("/")[0], "dir") == "dir"]
+    for f in plan:
+        if f.entry.ref is not None:
+            f.action = FETCH
+    _parallel(_Looker(store, records, statcache, mode, protect_untracked, states), look)
     exists = os.path.exists
     missing = [f.entry for f in plan if f.action == WRITE and not exists(f.src)]
     if missing:
@@ -449,12 +461,21 @@ class _Sources:
     def __init__(self, store: ContentStore) -> None:
         self.root = os.path.abspath(store.root)
         self.fan = FANOUT
+        self.checked = False
+
+    def check_all(self, entries: Iterable[Entry]) -> None:
+        """Check every stored entry's digest in one scan, so that each call need not."""
+        digests = [e.digest for e in entries if e.ref is None]
+        try:
+            self.checked = _HEX_LINES.fullmatch("".join(d + "\n" for d in digests)) is not None
+        except TypeError:
+            self.checked = False
 
     def __call__(self, e: Entry) -> str:
         if e.ref is not None:
             return ""
         d = e.digest
-        if not is_digest(d):  # a hostile manifest must not name a path with it
+        if not self.checked and not is_digest(d):  # a hostile manifest must not name a path with it
             raise UsageError(f"invalid digest {d!r} for entry {e.path!r}: expected 64 lowercase hex characters")
         return f"{self.root}{os.sep}{d[: self.fan]}{os.sep}{d[self.fan :]}"
 

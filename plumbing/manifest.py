@@ -15,6 +15,7 @@ leading ``.`` become ``%XX``) so that no name can look like ``.git`` to git.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +25,7 @@ import pygit2
 
 from .errors import CorruptObjectError, UsageError
 from .hashing import is_digest
-from .paths import check_entry_path
+from .paths import _DRIVE, check_entry_path
 
 LISTING = "%files"
 SHARD_THRESHOLD = 4096
@@ -108,7 +109,54 @@ def check_entry(e: Entry) -> None:
         raise UsageError(f"invalid digest {e.digest!r} for stored file {e.path!r}: must be 64 lowercase hex characters (blake3)")
 
 
+def check_folder(folder: str, files: Mapping[str, Entry]) -> None:
+    """``check_entry`` for every entry of one folder (``files``: name → entry), in bulk.
+
+    The folder is checked once and the names, digests and sizes together, so
+    the cost per entry is a few C-level operations; anything odd is handed
+    to ``check_entry`` one by one, so the error is the same.
+    """
+    try:
+        if folder:
+            check_entry_path(folder)
+        names = "/".join(files)
+        values = files.values()
+        ok = (
+            not _BAD_NAME.search(names)
+            and "//" not in f"/{names}/"
+            and "." not in files
+            and ".." not in files
+            and (folder or not any(_DRIVE.match(n) for n in files if len(n) > 1 and n[1] == ":"))
+            and all(e.ref is None and type(e.size) is int and e.size >= 0 for e in values)
+        )
+        if ok and files:
+            ok = _HEX_LINES.fullmatch("\n".join([e.digest for e in values]) + "\n") is not None
+    except (UsageError, TypeError, AttributeError):
+        ok = False
+    if not ok:  # references, None sizes, or an error: the careful way
+        for e in files.values():
+            check_entry(e)
+
+
+_BAD_NAME = re.compile(r"[\x00-\x1f\\]")
+_HEX_LINES = re.compile(r"(?:[0-9a-f]{64}\n)*")
+
+
 # -- writing ------------------------------------------------------------------
+def _row(e: Entry, name: str) -> list:
+    if e.ref is None and not e.extra:
+        return [name, e.digest, e.size]
+    return Entry.row(e, name)
+
+
+def _blob(repo: pygit2.Repository, data: bytes) -> pygit2.Oid:
+    """The blob of ``data``, written only if missing: an unchanged folder's listing (the common
+    case for a new version) costs a hash and a lookup, not a write. git objects are never
+    pruned here (gc.auto=0), so an existing object needs no freshening."""
+    oid = pygit2.hash(data)
+    return oid if oid in repo else repo.create_blob(data)
+
+
 def _write_folder(repo: pygit2.Repository, folder: str, files: dict[str, Entry], subtrees: dict[str, pygit2.Oid]) -> pygit2.Oid | None:
     tb = repo.TreeBuilder()
     names = sorted(files)
@@ -120,8 +168,8 @@ def _write_folder(repo: pygit2.Repository, folder: str, files: dict[str, Entry],
             for n in names:
                 buckets.setdefault(f"{LISTING}.{_shard(n)}", []).append(n)
         for blob_name, bucket in buckets.items():
-            data = canonical_json([files[n].row(n) for n in bucket])
-            tb.insert(blob_name, repo.create_blob(data), BLOB)
+            data = canonical_json([_row(files[n], n) for n in bucket])
+            tb.insert(blob_name, _blob(repo, data), BLOB)
     for name, oid in subtrees.items():
         tb.insert(escape_name(name), oid, TREE)
     if not names and not subtrees:
@@ -134,11 +182,18 @@ def empty_tree(repo: pygit2.Repository) -> pygit2.Oid:
 
 
 def write_manifest(repo: pygit2.Repository, entries: Iterable[Entry]) -> pygit2.Oid:
-    """Write a manifest tree holding exactly ``entries``; return its oid."""
+    """Write a manifest tree holding exactly ``entries``; return its oid.
+
+    An entry is anything with Entry's five attributes (the binding passes
+    its own entry objects, so that nothing is converted per entry).
+    """
     folders: dict[str, dict[str, Entry]] = {"": {}}
     for e in entries:
-        check_entry(e)
-        folder, _, name = e.path.rpartition("/")
+        if type(e.path) is not str:
+            check_entry(e)
+        folder, sep, name = e.path.rpartition("/")
+        if sep and not folder:
+            check_entry(e)  # an absolute path: refused
         bucket = folders.get(folder)
         if bucket is None:
             bucket = folders[folder] = {}
@@ -148,8 +203,11 @@ def write_manifest(repo: pygit2.Repository, entries: Iterable[Entry]) -> pygit2.
                 parent = parent.rpartition("/")[0]
                 folders.setdefault(parent, {})
         if name in bucket:
+            check_entry(e)
             raise UsageError(f"duplicate entry path {e.path!r} in manifest")
         bucket[name] = e
+    for folder, files in folders.items():
+        check_folder(folder, files)
     for folder in folders:  # refuse before writing anything: no stray objects
         parent, _, name = folder.rpartition("/")
         if folder and name in folders.get(parent, {}):
@@ -295,10 +353,12 @@ def lookup(repo: pygit2.Repository, tree_oid: pygit2.Oid, path: str) -> Entry | 
 # -- digest and diff ----------------------------------------------------------
 def manifest_digest(entries: Iterable[Entry]) -> str:
     """blake3 over the canonical listing: ``path NUL digest NUL`` per entry, sorted by path bytes."""
-    pairs = sorted((e.path.encode(), e.digest.encode()) for e in entries)
+    # "path\0digest\0" strings sort as their paths do: NUL is below every other code point,
+    # and UTF-8 preserves code-point order, so sorting str sorts the bytes.
+    lines = sorted([f"{e.path}\0{e.digest}\0" for e in entries])
     h = blake3.blake3()
-    for p, d in pairs:
-        h.update(p + b"\0" + d + b"\0")
+    for i in range(0, len(lines), 8192):  # in slices: memory stays that of the list
+        h.update("".join(lines[i : i + 8192]).encode())
     return h.hexdigest()
 
 

@@ -80,3 +80,22 @@ def safe_join(root: str, entry_path: str) -> str:
     if parent != real_root and not parent.startswith(real_root.rstrip(os.sep) + os.sep):
         raise PathEscapeError(f"entry path {entry_path!r} leads outside {root!r} through a symbolic link")
     return target
+
+
+# Anything that could make one of many "\n"-joined paths abnormal: a control character other
+# than the separator, a backslash, an empty, "." or ".." component, a leading or trailing "/",
+# an empty path, a drive letter.
+_ANY_BAD = re.compile(r"[\x00-\x09\x0b-\x1f\\]|//|^/|/$|^$|(?:^|/)\.\.?(?:/|$)|^[A-Za-z]:", re.M)
+
+
+def check_entry_paths(values: list[str]) -> None:
+    """``check_entry_path`` for many paths at once: one scan of them all, and the one-by-one
+    check (and its error) only if that scan finds something."""
+    try:
+        joined = "\n".join(values)
+    except TypeError:
+        joined = None
+    if joined is None or _ANY_BAD.search(joined) or (values and joined.count("\n") != len(values) - 1):
+        for v in values:
+            check_entry_path(v)
+

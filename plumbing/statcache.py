@@ -3,9 +3,13 @@
 A file whose (device, inode, size, mtime_ns, ctime_ns) are unchanged since
 it was hashed is not hashed again. It never serves a stale digest: ``ctime``
 cannot be set back by a user, and an entry is trusted only when the file's
-timestamps are older than the moment hashing began by more than the file
-system's timestamp granularity (git's "racily clean" rule) — otherwise the
-file could have changed again within the same timestamp tick.
+timestamps are older than the moment hashing began (git's "racily clean"
+rule) — otherwise the file could have changed again within the same
+timestamp tick. When that moment was read from the clock of the file's own
+file system (``clock_dev`` equals the file's device), "older" is a plain
+``<``: both stamps come from one clock at one granularity, so any later
+change gets a stamp at least as new as the moment, never the old one. Any
+other clock (the local one, or another file system's) keeps a 1 s margin.
 """
 from __future__ import annotations
 
@@ -20,6 +24,9 @@ import time
 RACY_NS = 1_000_000_000
 
 Key = tuple[int, int, int, int, int]
+# records: path -> (stat key, digest, hashed_ns, clock_dev or None)
+Record = tuple[Key, str, int, "int | None"]
+_COLUMNS = "path, dev, ino, size, mtime_ns, ctime_ns, digest, hashed_ns, clock_dev"
 
 
 def stat_key(st: os.stat_result) -> Key:
@@ -42,27 +49,28 @@ class StatCache:
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute(
                 "CREATE TABLE IF NOT EXISTS stat (path TEXT PRIMARY KEY, dev INTEGER, ino INTEGER,"
-                " size INTEGER, mtime_ns INTEGER, ctime_ns INTEGER, digest TEXT, hashed_ns INTEGER)"
+                " size INTEGER, mtime_ns INTEGER, ctime_ns INTEGER, digest TEXT, hashed_ns INTEGER,"
+                " clock_dev INTEGER)"
             )
+            if "clock_dev" not in {r[1] for r in db.execute("PRAGMA table_info(stat)")}:
+                # a cache written before clock_dev: its rows keep the 1 s margin (NULL)
+                db.execute("ALTER TABLE stat ADD COLUMN clock_dev INTEGER")
             self._db = db
         return self._db
 
-    def load_prefix(self, folder: str) -> dict[str, tuple[Key, str, int]]:
+    def load_prefix(self, folder: str) -> dict[str, Record]:
         """Every cached record below ``folder`` (absolute), for bulk lookups."""
         folder = os.path.abspath(folder).rstrip(os.sep) + os.sep
         rows = self._conn().execute(
-            "SELECT path, dev, ino, size, mtime_ns, ctime_ns, digest, hashed_ns FROM stat"
-            " WHERE path >= ? AND path < ?",
+            f"SELECT {_COLUMNS} FROM stat WHERE path >= ? AND path < ?",
             (folder, folder[:-1] + chr(ord(os.sep) + 1)),
-        )
-        return {r[0]: ((r[1], r[2], r[3], r[4], r[5]), r[6], r[7]) for r in rows}
+        ).fetchall()
+        return {r[0]: ((r[1], r[2], r[3], r[4], r[5]), r[6], r[7], r[8]) for r in rows}
 
-    def load_one(self, path: str) -> dict[str, tuple[Key, str, int]]:
+    def load_one(self, path: str) -> dict[str, Record]:
         path = os.path.abspath(path)
-        r = self._conn().execute(
-            "SELECT path, dev, ino, size, mtime_ns, ctime_ns, digest, hashed_ns FROM stat WHERE path = ?", (path,)
-        ).fetchone()
-        return {r[0]: ((r[1], r[2], r[3], r[4], r[5]), r[6], r[7])} if r else {}
+        r = self._conn().execute(f"SELECT {_COLUMNS} FROM stat WHERE path = ?", (path,)).fetchone()
+        return {r[0]: ((r[1], r[2], r[3], r[4], r[5]), r[6], r[7], r[8])} if r else {}
 
     @staticmethod
     def lookup(records: dict, path: str, st: os.stat_result) -> str | None:
@@ -70,16 +78,20 @@ class StatCache:
         rec = records.get(path)
         if rec is None:
             return None
-        key, digest, hashed_ns = rec
-        if key != stat_key(st):
+        key = rec[0]
+        if key != (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns):
             return None
-        if max(st.st_mtime_ns, st.st_ctime_ns) + RACY_NS > hashed_ns:
+        if not clean(key, rec[2], rec[3] if len(rec) > 3 else None):
             return None
-        return digest
+        return rec[1]
 
-    def record(self, path: str, st: os.stat_result, digest: str, hashed_ns: int) -> None:
-        """Queue a record; ``hashed_ns`` is a time taken *before* the file was read."""
-        self._pending.append((path, *stat_key(st), digest, hashed_ns))
+    def record(self, path: str, st: os.stat_result, digest: str, hashed_ns: int, clock_dev: int | None = None) -> None:
+        """Queue a record; ``hashed_ns`` is a time taken *before* the file was read, by the
+        clock of the file system ``clock_dev`` (None: the local clock). A record that could
+        never be used (the file is racily clean) is not queued."""
+        key = stat_key(st)
+        if clean(key, hashed_ns, clock_dev):
+            self._pending.append((path, *key, digest, hashed_ns, clock_dev))
 
     def flush(self) -> None:
         """Write queued records in one transaction; the cache is advisory, so errors are ignored."""
@@ -89,7 +101,7 @@ class StatCache:
         try:
             db = self._conn()
             db.execute("BEGIN")
-            db.executemany("INSERT OR REPLACE INTO stat VALUES (?,?,?,?,?,?,?,?)", rows)
+            db.executemany(f"INSERT OR REPLACE INTO stat ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)", rows)
             db.execute("COMMIT")
         except sqlite3.Error:
             try:
@@ -104,17 +116,31 @@ class StatCache:
             self._db = None
 
 
+def clean(key: Key, hashed_ns: int, clock_dev: int | None) -> bool:
+    """True unless the file of stat ``key`` could have changed again, unseen, after ``hashed_ns``.
+
+    With one clock (``clock_dev`` is the file's own device) a stamp older
+    than ``hashed_ns`` suffices; otherwise it must be RACY_NS older.
+    """
+    stamp = key[3] if key[3] > key[4] else key[4]
+    if clock_dev is not None and clock_dev == key[0]:
+        return stamp < hashed_ns
+    return stamp + RACY_NS <= hashed_ns
+
+
 def now_ns() -> int:
     return time.time_ns()
 
 
-def fs_clock_ns(folder: str) -> int:
-    """Now, by the clock that stamps files in ``folder``: touch a marker, read its mtime (git's trick)."""
+def fs_clock_ns(folder: str) -> tuple[int, int | None]:
+    """``(now, device)`` by the clock that stamps files in ``folder``: touch a marker, read its
+    mtime (git's trick). Falls back to ``(local clock, None)``."""
     marker = os.path.join(folder, "clock")
     try:
         with open(marker, "a"):
             pass
         os.utime(marker)
-        return os.stat(marker).st_mtime_ns
+        st = os.stat(marker)
+        return st.st_mtime_ns, st.st_dev
     except OSError:
-        return time.time_ns()
+        return time.time_ns(), None

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
 from collections.abc import Iterator
 
 from .errors import CorruptObjectError, ObjectMissingError, UsageError
@@ -105,20 +104,63 @@ class ContentStore:
             with open(path, "rb") as f:
                 data = f.read()
             return self.put_bytes(data), len(data)
-        # Large file: copy first (in the kernel), then hash our private copy.
-        fd, tmp = self._tmp(None)
+        return self.copy_in(path)
+
+    def copy_in(self, path: str) -> tuple[str, int]:
+        """Copy a (large) file into the store, hashing the copy as it is made; return ``(digest, size)``."""
+        from .copyhash import copy_and_hash
+
+        tmp = f"{self.root}/{TMP_PREFIX}{os.getpid()}-{secrets.token_hex(6)}"
+        dst = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o444)
         try:
-            with open(path, "rb") as src, os.fdopen(fd, "wb", closefd=True) as dst:
-                _copy_stream(src, dst)
-            digest, size = hash_file(tmp)
-            if self.has(digest):
+            try:
+                src = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+                try:
+                    digest, size = copy_and_hash(src, dst)
+                finally:
+                    os.close(src)
+            finally:
+                os.close(dst)
+            final = self._path(digest)
+            if os.path.exists(final):
                 os.unlink(tmp)
+                self.touch(digest)
             else:
-                os.replace(tmp, self.path_of(digest))
+                os.replace(tmp, final)
         except BaseException:
             _unlink_quiet(tmp)
             raise
         return digest, size
+
+    def link_in(self, path: str, digest: str, data: bytes | memoryview | None = None) -> bool:
+        """Store ``path``, whose bytes hash to ``digest``, by hard-linking it (``immutable``).
+
+        Returns False when the content was already stored. Where no link can
+        be made the bytes are copied: ``data`` if given (the bytes that were
+        hashed), else the file.
+        """
+        final = self._path(digest)
+        try:
+            os.link(path, final)
+            return True
+        except FileExistsError:
+            return False
+        except OSError:
+            pass
+        if data is not None:
+            self.put_bytes(data, digest)
+        else:
+            self._link_or_copy(path, digest)
+        return True
+
+    def unlink_if_inode(self, digest: str, ino: int) -> None:
+        """Remove the stored file of ``digest`` if it is inode ``ino`` (a link this writer made)."""
+        final = self._path(digest)
+        try:
+            if os.lstat(final).st_ino == ino:
+                os.unlink(final)
+        except FileNotFoundError:
+            pass
 
     def _link_or_copy(self, path: str, digest: str) -> None:
         # A hard link appears whole and at once (it is the same inode), so it
@@ -194,22 +236,6 @@ class ContentStore:
             os.utime(self.path_of(digest))
         except OSError:
             pass
-
-
-def _copy_stream(src, dst) -> None:
-    """Copy an open file into another, in the kernel where it can."""
-    n = os.fstat(src.fileno()).st_size
-    off = 0
-    try:
-        while off < n:
-            done = os.copy_file_range(src.fileno(), dst.fileno(), n - off)
-            if done == 0:
-                break
-            off += done
-    except (AttributeError, OSError):
-        src.seek(off)
-        dst.seek(off)
-        shutil.copyfileobj(src, dst, 8 * 1024 * 1024)
 
 
 def _unlink_quiet(path: str) -> None:

@@ -276,8 +276,13 @@ def test_racy_window_matches_the_code():
     st = os.stat_result((0o100644, 5, 3, 1, 0, 0, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0))  # st_ino=5, st_dev=3, size 10
     key = statcache.stat_key(st)
     t = max(st.st_mtime_ns, st.st_ctime_ns)
-    assert statcache.StatCache.lookup({"/p": (key, "d", t + statcache.RACY_NS)}, "/p", st) == "d"
-    assert statcache.StatCache.lookup({"/p": (key, "d", t + statcache.RACY_NS - 1)}, "/p", st) is None
+    assert statcache.StatCache.lookup({"/p": (key, "d", t + statcache.RACY_NS, None)}, "/p", st) == "d"
+    assert statcache.StatCache.lookup({"/p": (key, "d", t + statcache.RACY_NS - 1, None)}, "/p", st) is None
+    assert statcache.StatCache.lookup({"/p": (key, "d", t + statcache.RACY_NS - 1, 4)}, "/p", st) is None  # another clock
+    # the file system's own clock (clock_dev == dev): strictly older is enough
+    assert "max(mtime_ns, ctime_ns) < hashed_ns" in text
+    assert statcache.StatCache.lookup({"/p": (key, "d", t + 1, st.st_dev)}, "/p", st) == "d"
+    assert statcache.StatCache.lookup({"/p": (key, "d", t, st.st_dev)}, "/p", st) is None
     assert key == (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
@@ -286,7 +291,7 @@ def test_stat_cache_schema(tmp_path):
     cache = repo.statcache
     f = tmp_path / "x"
     f.write_text("x")
-    cache.record(str(f), os.stat(f), "0" * 64, statcache.now_ns())
+    cache.record(str(f), os.stat(f), "0" * 64, statcache.now_ns() + 2 * statcache.RACY_NS)
     cache.close()
     db = sqlite3.connect(os.path.join(repo.gitdir, "cache", "stat.db"))
     columns = [r[1] for r in db.execute("PRAGMA table_info(stat)")]

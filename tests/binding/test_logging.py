@@ -1,6 +1,7 @@
 """Logging: version numbers, digests, aliases, incremental, new_draft, types."""
 from __future__ import annotations
 
+import os
 import subprocess
 
 import pytest
@@ -115,3 +116,17 @@ def test_aliases_validation(project, files):
     with pytest.raises(ValueError, match="v9"):
         art.save()
     assert artvcs.Api().artifact("ds:v0").aliases == ["latest", "ok"]
+
+
+def test_a_draft_filled_before_init_logs_into_the_chosen_repository(project, files, tmp_path_factory):
+    """Content added before ``init(dir=...)`` is staged in the repository found from the current folder;
+    logging into another repository brings it along, so the version is whole there."""
+    other = tmp_path_factory.mktemp("elsewhere")
+    art = artvcs.Artifact("early", type="dataset")
+    art.add_dir(str(files))
+    with artvcs.init(dir=str(other)) as run:
+        run.log_artifact(art)
+    logged = artvcs.Api(dir=str(other)).artifact("early:v0")
+    out = logged.download(str(other / "out"))
+    assert logged.verify(out) is None
+    assert (other / "out" / "sub" / "c.bin").read_bytes() == (files / "sub" / "c.bin").read_bytes()

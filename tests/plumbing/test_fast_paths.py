@@ -1,0 +1,254 @@
+"""The fast paths of logging and checkout give exactly what the careful ones give.
+
+Speed is never asserted here: only that each shortcut (the one-clock racy
+rule, copying and hashing large files in one overlapped pass, bulk checks of
+paths and digests, reusing listing blobs) is as correct as the long way.
+"""
+from __future__ import annotations
+
+import errno
+import os
+
+import blake3
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from artvcs.plumbing import copyhash, manifest, paths
+from artvcs.plumbing.errors import ArtvcsError
+from artvcs.plumbing.manifest import Entry
+from artvcs.plumbing.repository import init_repository
+from artvcs.plumbing.statcache import RACY_NS, StatCache, clean, fs_clock_ns, stat_key
+
+
+@pytest.fixture
+def repo(tmp_path):
+    return init_repository(str(tmp_path / "proj"))
+
+
+# -- the stat cache's racy rule -------------------------------------------------------
+def test_one_clock_needs_a_strictly_older_stamp_other_clocks_a_second(tmp_path):
+    f = tmp_path / "f"
+    f.write_bytes(b"x")
+    key = stat_key(os.stat(f))
+    stamp = max(key[3], key[4])
+    dev = key[0]
+    assert clean(key, stamp + 1, dev) and not clean(key, stamp, dev), "same clock: strictly older"
+    assert not clean(key, stamp + 1, None) and not clean(key, stamp + 1, dev + 1), "other clocks keep the margin"
+    assert clean(key, stamp + RACY_NS, None) and not clean(key, stamp + RACY_NS - 1, None)
+
+
+def test_a_racy_record_is_not_written_and_a_same_tick_change_is_rehashed(repo, tmp_path):
+    cache = repo.statcache
+    clock_dir = os.path.dirname(cache.db_path)
+    data = tmp_path / "proj" / "data"
+    data.mkdir()
+    f = data / "f.bin"
+    f.write_bytes(b"one")
+    st = os.stat(f)
+    # hashing "began" at the file's own stamp: it could still change unseen in that tick
+    cache.record(str(f), st, "d" * 64, max(st.st_mtime_ns, st.st_ctime_ns), st.st_dev)
+    cache.flush()
+    assert cache.load_prefix(str(data)) == {}
+    now, dev = fs_clock_ns(clock_dir)
+    assert dev == st.st_dev and now > max(st.st_mtime_ns, st.st_ctime_ns)
+    cache.record(str(f), st, "d" * 64, now, dev)
+    cache.flush()
+    assert StatCache.lookup(cache.load_prefix(str(data)), str(f), os.stat(f)) == "d" * 64
+    # the same size, mtime put back to the very nanosecond: ctime still moves, so it misses
+    f.write_bytes(b"two")
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert os.stat(f).st_mtime_ns == st.st_mtime_ns
+    assert StatCache.lookup(cache.load_prefix(str(data)), str(f), os.stat(f)) is None
+
+
+def test_a_cache_from_before_clock_dev_keeps_the_one_second_rule(tmp_path):
+    import sqlite3
+
+    db_path = tmp_path / "c" / "stat.db"
+    db_path.parent.mkdir()
+    f = tmp_path / "f"
+    f.write_bytes(b"x")
+    st = os.stat(f)
+    db = sqlite3.connect(db_path)
+    db.execute("CREATE TABLE stat (path TEXT PRIMARY KEY, dev INTEGER, ino INTEGER, size INTEGER,"
+               " mtime_ns INTEGER, ctime_ns INTEGER, digest TEXT, hashed_ns INTEGER)")
+    stamp = max(st.st_mtime_ns, st.st_ctime_ns)
+    db.execute("INSERT INTO stat VALUES (?,?,?,?,?,?,?,?)", (str(f), *stat_key(st), "d" * 64, stamp + 1))
+    db.commit()
+    db.close()
+    cache = StatCache(str(db_path))
+    recs = cache.load_prefix(str(tmp_path))
+    assert recs[str(f)][3] is None
+    assert StatCache.lookup(recs, str(f), st) is None, "an old row was written under the 1 s rule"
+    cache.close()
+
+
+# -- one pass that copies and hashes -------------------------------------------------------
+@pytest.mark.parametrize("size", [0, 1, 64 * 1024 - 1, 64 * 1024, 3 * 64 * 1024 + 77])
+@pytest.mark.parametrize("kernel_copy", [True, False])
+def test_copy_and_hash_stores_the_right_digest(repo, tmp_path, monkeypatch, size, kernel_copy):
+    monkeypatch.setattr(copyhash, "CHUNK", 64 * 1024)  # many chunks, and a tail
+    if not kernel_copy:
+        def no_copy_file_range(*a, **k):
+            raise OSError(errno.EXDEV, "cross-device")
+
+        monkeypatch.setattr(os, "copy_file_range", no_copy_file_range)
+    src = tmp_path / "big.bin"
+    payload = os.urandom(size)
+    src.write_bytes(payload)
+    digest, n = repo.store.copy_in(str(src))
+    assert (digest, n) == (blake3.blake3(payload).hexdigest(), size)
+    assert repo.store.read(digest) == payload
+    assert os.stat(repo.store.path_of(digest)).st_mode & 0o777 == 0o444
+    assert repo.store.copy_in(str(src)) == (digest, size), "already stored: the copy is dropped"
+    assert list(repo.store.iter_tmp()) == []
+
+
+def test_a_large_file_changing_during_the_copy_never_poisons_the_store(repo, tmp_path, monkeypatch):
+    monkeypatch.setattr(copyhash, "CHUNK", 64 * 1024)
+    src = tmp_path / "big.bin"
+    src.write_bytes(b"a" * (5 * 64 * 1024))
+    real = copyhash._copy_chunk
+    calls = []
+
+    def copy_then_edit(s, d, off):
+        n = real(s, d, off)
+        calls.append(n)
+        if len(calls) == 2:
+            with open(src, "r+b") as f:  # rewrite what was copied already and what is to come
+                f.write(b"b" * (5 * 64 * 1024))
+        return n
+
+    monkeypatch.setattr(copyhash, "_copy_chunk", copy_then_edit)
+    digest, size = repo.store.copy_in(str(src))
+    repo.store.verify(digest)  # the name is the hash of the stored bytes, whatever the source did
+    assert size == 5 * 64 * 1024
+
+
+def test_a_large_file_logged_through_the_binding_is_stored_whole(tmp_path, monkeypatch):
+    import artvcs
+
+    monkeypatch.setattr(copyhash, "CHUNK", 64 * 1024)
+    monkeypatch.setattr("artvcs.plumbing.hashing.MMAP_THRESHOLD", 100 * 1024)
+    monkeypatch.setattr("artvcs.staging.MMAP_THRESHOLD", 100 * 1024)
+    monkeypatch.setattr("artvcs.plumbing.store.MMAP_THRESHOLD", 100 * 1024)
+    monkeypatch.chdir(tmp_path)
+    init_repository(str(tmp_path))
+    big = tmp_path / "data" / "big.bin"
+    big.parent.mkdir()
+    payload = os.urandom(300 * 1024 + 5)
+    big.write_bytes(payload)
+    a = artvcs.Artifact("big", "dataset")
+    a.add_dir(str(big.parent))
+    entry = a.manifest.entries["big.bin"]
+    assert entry.digest == blake3.blake3(payload).hexdigest() and entry.size == len(payload)
+    assert a._repo().store.read(entry.digest) == payload
+
+
+# -- immutable: a file changed between its hash and its link ---------------------------------------
+def test_immutable_file_changed_after_hashing_is_stored_as_hashed(tmp_path, monkeypatch):
+    import artvcs
+    from artvcs.plumbing.store import ContentStore
+
+    monkeypatch.chdir(tmp_path)
+    init_repository(str(tmp_path))
+    data = tmp_path / "data"
+    data.mkdir()
+    f = data / "f.txt"
+    f.write_bytes(b"as hashed")
+    real = ContentStore.link_in
+
+    def link_then_edit(self, path, digest, data=None):
+        made = real(self, path, digest, data)
+        with open(path, "wb") as out:  # the promise broken right after the link
+            out.write(b"edited!!!")
+        return made
+
+    monkeypatch.setattr(ContentStore, "link_in", link_then_edit)
+    a = artvcs.Artifact("imm", "dataset")
+    a.add_dir(str(data), policy="immutable")
+    e = a.manifest.entries["f.txt"]
+    store = a._repo().store
+    assert e.digest == blake3.blake3(b"as hashed").hexdigest()
+    store.verify(e.digest)
+    assert store.read(e.digest) == b"as hashed"
+    assert os.stat(store.path_of(e.digest)).st_ino != os.stat(f).st_ino
+
+
+# -- bulk checks of paths, digests and manifests ---------------------------------------------
+segment = st.text(st.sampled_from(["a", "é", ".", "/", "\\", ":", "C", "\x01", "\n", " ", "~"]), min_size=0, max_size=6)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(segment, min_size=1, max_size=6))
+def test_bulk_path_check_agrees_with_the_one_by_one_check(values):
+    def one_by_one_ok():
+        try:
+            for v in values:
+                paths.check_entry_path(v)
+            return True
+        except ArtvcsError:
+            return False
+
+    try:
+        paths.check_entry_paths(values)
+        bulk_ok = True
+    except ArtvcsError:
+        bulk_ok = False
+    assert bulk_ok == one_by_one_ok()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(segment, st.sampled_from(["ab" * 32, "AB" * 32, "ab" * 31, "", "x\ny"]),
+                          st.sampled_from([0, 5, -1, None, True])), min_size=1, max_size=5))
+def test_manifest_write_refuses_exactly_what_check_entry_refuses(tmp_path_factory, rows):
+    repo = init_repository(str(tmp_path_factory.mktemp("m")))
+    entries = [Entry(p, d, s) for p, d, s in rows]
+    paths_ = [e.path for e in entries]
+
+    def careful_ok():
+        if len(set(paths_)) != len(paths_):
+            return False
+        try:
+            for e in entries:
+                manifest.check_entry(e)
+        except ArtvcsError:
+            return False
+        folders = {p.rpartition("/")[0] for p in paths_}
+        parents = {f for p in folders for f in [p[: i] for i in range(len(p) + 1) if i == len(p) or p[i] == "/"]}
+        return not (parents & set(paths_))
+
+    try:
+        manifest.write_manifest(repo.git, entries)
+        ok = True
+    except ArtvcsError:
+        ok = False
+    assert ok == careful_ok()
+
+
+def _digest_the_long_way(entries):
+    h = blake3.blake3()
+    for p, d in sorted((e.path.encode(), e.digest.encode()) for e in entries):
+        h.update(p + b"\0" + d + b"\0")
+    return h.hexdigest()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.text(st.sampled_from(["a", "b", "é", "/", "\u4e2d", "\U0001f600", " ", "~", "0"]), min_size=1, max_size=5),
+                          st.sampled_from(["ab" * 32, "cd" * 32, "http://x"])), max_size=30, unique_by=lambda t: t[0]))
+def test_manifest_digest_is_the_specified_one(rows):
+    entries = [Entry(p, d, 1) for p, d in rows]
+    assert manifest.manifest_digest(entries) == _digest_the_long_way(entries)
+
+
+def test_reused_listing_blobs_give_the_tree_a_fresh_repository_builds(tmp_path):
+    a = init_repository(str(tmp_path / "a"))
+    b = init_repository(str(tmp_path / "b"))
+    entries = [Entry(f"d{i % 7}/f{i}.bin", blake3.blake3(str(i).encode()).hexdigest(), i) for i in range(300)]
+    first = manifest.write_manifest(a.git, entries)
+    changed = entries[:-1] + [Entry(entries[-1].path, "ef" * 32, 1)]
+    again = manifest.write_manifest(a.git, changed)  # six of seven listings exist already
+    assert again == manifest.write_manifest(b.git, changed)
+    assert first == manifest.write_manifest(b.git, entries)
+    assert manifest.read_manifest(a.git, again) == {e.path: e for e in changed}
