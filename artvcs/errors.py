@@ -53,3 +53,7 @@ class DeletedArtifactError(ArtvcsError):
 
 class MediaDependencyError(ArtvcsError, ImportError):
     """An optional library needed for media objects is not installed."""
+
+
+class MediaFormatError(ArtvcsError, ValueError):
+    """A stored media object breaks artvcs-media(5): an unknown ``_type``, a missing field or part."""
