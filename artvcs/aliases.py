@@ -1,9 +1,10 @@
 """Aliases: mutable names for one version of a collection.
 
 Each alias is a ref moved by compare-and-swap, so two writers never lose a
-move and the reflog is the alias's history. ``latest`` is not stored: it
-always names the newest live version, so it can never lag or point at a
-deleted version, and users may neither add nor move it.
+move and the reflog is the alias's history. ``latest`` is managed: it names
+the newest live version, or the older one whose content was logged again
+since (plumbing.versions.latest), never a deleted one, and users may neither
+add nor move it.
 """
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ add time, or stored here for ``skip_cache`` entries), then the manifest
 objects, then one file-system flush, then the version ref (numbered by the
 plumbing), then aliases. A logged digest that equals an existing live
 version's creates nothing: that version is returned and the requested
-aliases move onto it.
+aliases and ``latest`` move onto it.
 """
 from __future__ import annotations
 
@@ -91,6 +91,7 @@ def log(context: "Context", artifact: "Artifact", run_ref: dict[str, Any] | None
     existing = _same_digest(git, coll, digest)
     if existing is not None:
         version = existing
+        _versions.move_latest(git, coll, version)  # as in W&B: the version just logged is the latest
     else:
         facts = _versions.version_facts(
             type_, digest, size, count, run=run_ref, description=artifact._description,

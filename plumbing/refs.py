@@ -24,7 +24,7 @@ from .errors import ConflictError, NotFoundError, UsageError
 from .names import decode_component, encode_component
 
 ZERO = "0" * 40
-NAMESPACES = ("collections", "versions", "aliases", "attrs", "runs")
+NAMESPACES = ("collections", "versions", "aliases", "attrs", "runs", "latest")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +63,13 @@ class CollectionId:
     @property
     def aliases_prefix(self) -> str:
         return f"refs/aliases/{self._path}/"
+
+    def latest_ref(self, tip_number: int) -> str:
+        return f"refs/latest/{self._path}/v{tip_number}"
+
+    @property
+    def latest_prefix(self) -> str:
+        return f"refs/latest/{self._path}/"
 
 
 def run_ref(entity: str, project: str, run_id: str) -> str:

@@ -23,7 +23,7 @@ import pygit2
 
 from . import refs
 from .durability import sync_filesystem
-from .errors import ConflictError, CorruptObjectError, NotFoundError, UsageError
+from .errors import ArtvcsError, ConflictError, CorruptObjectError, NotFoundError, UsageError
 from .manifest import canonical_json
 from .refs import CollectionId
 
@@ -246,9 +246,42 @@ def live_numbers(repo: pygit2.Repository, coll: CollectionId) -> list[int]:
     return sorted(out)
 
 
-def latest(repo: pygit2.Repository, coll: CollectionId) -> Version | None:
-    """The newest live version: what the managed alias ``latest`` names."""
+def newest(repo: pygit2.Repository, coll: CollectionId) -> Version | None:
+    """The newest live version."""
     nums = live_numbers(repo, coll)
     if not nums:
         return None
     return read_version(repo, refs.read(repo, coll.version_ref(nums[-1])))
+
+
+def latest(repo: pygit2.Repository, coll: CollectionId) -> Version | None:
+    """What the managed alias ``latest`` names: the newest live version, unless content equal to
+    an older live version was logged again since the newest was made (``refs/latest``)."""
+    tip = collection_tip(repo, coll)
+    if tip is not None:
+        oid = refs.read(repo, coll.latest_ref(tip.number))
+        if oid is not None:
+            try:
+                v = read_version(repo, oid)
+            except ArtvcsError:
+                v = None  # not a version commit: fsck names it; latest falls back
+            if v is not None and v.collection == coll and version_commit(repo, coll, v.number) == oid:
+                return v
+    return newest(repo, coll)
+
+
+def move_latest(repo: pygit2.Repository, coll: CollectionId, version: Version) -> None:
+    """Point ``latest`` at ``version``, whose content was just logged again, until a newer
+    version is made: the ref is named for the collection's tip number, so a newer tip
+    leaves it unread. Refs named for older tips are removed."""
+    tip = collection_tip(repo, coll)
+    if tip is None:
+        return
+    name = coll.latest_ref(tip.number)
+    refs.move(repo, name, version.commit, f"latest: v{version.number} logged again")
+    for other, oid in refs.iter_refs(repo, coll.latest_prefix):
+        if other != name:
+            try:
+                refs.update(repo, other, None, oid, "latest: superseded")
+            except ArtvcsError:
+                pass  # moved or removed meanwhile: harmless, it is never read

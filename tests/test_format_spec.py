@@ -255,7 +255,8 @@ def test_every_ref_namespace_is_specified_and_nothing_else():
 def test_ref_name_templates_match_the_code():
     text = _section("REF NAMESPACES")
     c = refs.CollectionId("E", "P", "C")
-    for name in (c.collection_ref, c.version_ref(7).replace("v7", "vN"), c.alias_ref("A"), c.attrs_ref, refs.run_ref("E", "P", "ID")):
+    for name in (c.collection_ref, c.version_ref(7).replace("v7", "vN"), c.alias_ref("A"), c.attrs_ref, refs.run_ref("E", "P", "ID"),
+                 c.latest_ref(7).replace("v7", "vT")):
         assert name in text, name
 
 
@@ -315,7 +316,7 @@ def test_lock_staleness_and_retry_numbers():
 # -- a real repository ---------------------------------------------------------------------------
 @pytest.fixture
 def populated(tmp_path, monkeypatch):
-    """A repository after init, two logged versions, two links, an edit and a run."""
+    """A repository after init, two logged versions, v0's content logged again, two links, an edit and a run."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("ARTVCS_ENTITY", "me")
     monkeypatch.setenv("ARTVCS_PROJECT", "proj")
@@ -334,6 +335,10 @@ def populated(tmp_path, monkeypatch):
     second.add_dir(str(data))
     run.log_artifact(second)
     run.link_artifact(second, "model-registry/Digits", aliases=["prod"])
+    (data / "a.txt").write_text("alpha\n")
+    again = artvcs.Artifact("cnn", type="model")
+    again.add_dir(str(data))
+    assert run.log_artifact(again).version == "v0"  # v0's content again: refs/latest names v0
     run.finish()
     api = artvcs.Api()
     v0 = api.artifact("cnn:v0")
@@ -381,7 +386,7 @@ def test_refs_live_in_the_documented_namespaces_with_reflogs(populated):
         found.add(ns)
         assert os.path.isfile(os.path.join(populated.gitdir, "logs", name)), name
     assert found == set(refs.NAMESPACES)
-    assert refs.read(git, refs.CollectionId("me", "proj", "cnn").alias_ref("latest")) is None  # latest is never stored
+    assert refs.read(git, refs.CollectionId("me", "proj", "cnn").alias_ref("latest")) is None  # latest is never an alias ref
 
 
 def _documented_fields() -> tuple[set[str], set[str], set[str]]:

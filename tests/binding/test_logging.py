@@ -130,3 +130,31 @@ def test_a_draft_filled_before_init_logs_into_the_chosen_repository(project, fil
     out = logged.download(str(other / "out"))
     assert logged.verify(out) is None
     assert (other / "out" / "sub" / "c.bin").read_bytes() == (files / "sub" / "c.bin").read_bytes()
+
+
+def test_logging_an_older_versions_content_again_moves_latest_onto_it(project, files):
+    """As in W&B: re-logging v0's content after v1 returns v0, and latest names v0 until a newer version."""
+    with artvcs.init() as run:
+        run.log_artifact(_draft("ds", files))
+        (files / "a.txt").write_text("changed\n")
+        run.log_artifact(_draft("ds", files))
+        assert artvcs.Api().artifact("ds:latest").version == "v1"
+        (files / "a.txt").write_text("alpha\n")
+        again = run.log_artifact(_draft("ds", files), aliases=["back"])
+    assert again.version == "v0" and "latest" in again.aliases
+    api = artvcs.Api()
+    assert api.artifact("ds:latest").version == "v0"
+    assert "latest" not in api.artifact("ds:v1").aliases
+    assert len(api.artifacts("dataset", "ds")) == 2
+    subprocess.run(["git", "--git-dir=.artifacts", "fsck", "--strict"], check=True, capture_output=True)
+    with artvcs.init() as run:
+        (files / "new.txt").write_text("newer\n")
+        run.log_artifact(_draft("ds", files))
+    assert artvcs.Api().artifact("ds:latest").version == "v2", "a newer version takes latest back"
+    with artvcs.init() as run:
+        (files / "new.txt").unlink()
+        run.log_artifact(_draft("ds", files))  # v0's content again: latest moves back to v0
+    api = artvcs.Api()
+    assert api.artifact("ds:latest").version == "v0"
+    api.artifact("ds:v0").delete(delete_aliases=True)
+    assert artvcs.Api().artifact("ds:latest").version == "v2", "a deleted version never stays latest"
