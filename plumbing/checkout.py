@@ -7,10 +7,13 @@ cache, the inode or the link target decides "up to date"; only files the
 cache cannot vouch for are hashed) and, when pruning, lists what is extra.
 Every refusal — an escaping path, missing content, a file where a folder
 must go, an untracked file about to be lost — happens there. *Applying*
-then removes, creates each folder once, and writes each file under a
-temporary name in its own folder, renamed into place: no reader sees half a
-file, and nothing is written or deleted outside ``root`` (symbolic links in
-it are never followed out, and the repository itself is never touched).
+then removes, creates each folder once, and writes each file: where nothing
+is in its place, under its final name (O_EXCL); else under a temporary name
+in its own folder, renamed over what is there, so no reader of an existing
+path sees half a file. Nothing is written or deleted outside ``root``
+(symbolic links in it are never followed out, and the repository itself is
+never touched). The copies written are recorded in the stat cache, so the
+next look at them is a stat each.
 """
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ import re
 import secrets
 import shutil
 import stat as _stat
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -31,7 +35,7 @@ from .manifest import Entry
 from .progress import report
 from .paths import check_entry_path, check_entry_paths, safe_join
 from .repository import FORMAT_FILE
-from .statcache import StatCache, now_ns
+from .statcache import StatCache, fs_clock_ns, now_ns
 from .store import FANOUT, ContentStore
 
 MODES = ("auto", "copy", "hardlink", "reflink", "symlink")
@@ -40,8 +44,14 @@ WORKERS = 8  # for fetching references (network bound)
 # File system work is mostly system calls, which run in parallel, but the
 # Python around them does not: more threads than cores only adds contention.
 FS_WORKERS = min(WORKERS, os.cpu_count() or 1)
+# Looking at files (an lstat and a stat-cache lookup each, or hashing a small file) is
+# GIL-bound Python: measured on 2 cores, one thread is 20-40 % faster than two.
+LOOK_WORKERS = 1
 PARALLEL_MIN = 64  # below this many files a thread pool costs more than it saves
 TMP_PREFIX = ".artvcs-tmp-"
+# Listing a fan-out folder beats a stat per wanted file when it holds fewer than about
+# LIST_PER_STAT entries per wanted file; its size says roughly how many (DIRENT_BYTES each on ext4).
+LIST_PER_STAT, DIRENT_BYTES = 16, 80
 
 _HEX_LINES = re.compile(r"(?:[0-9a-f]{64}\n)*")
 
@@ -196,43 +206,55 @@ def _walk(root: str, protected: list[str]) -> tuple[list[str], list[str]]:
 
 
 # -- writing one file -----------------------------------------------------------
-def _copy(src: str, dst: str) -> None:
+def _copy_fd(sfd: int, dfd: int) -> None:
+    """Copy all of ``sfd`` into ``dfd``: in the kernel where it can, else by reads and writes."""
+    n, off = os.fstat(sfd).st_size, 0
+    try:
+        while off < n:
+            done = os.copy_file_range(sfd, dfd, n - off)
+            if not done:
+                break
+            off += done
+    except OSError as e:
+        if e.errno not in (errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL, errno.EPERM):
+            raise
+        os.lseek(sfd, off, os.SEEK_SET)
+        os.lseek(dfd, off, os.SEEK_SET)
+        while buf := os.read(sfd, 1 << 20):
+            view = memoryview(buf)
+            while view:
+                view = view[os.write(dfd, view):]
+
+
+def _reflink_fd(sfd: int, dfd: int) -> None:
+    fcntl.ioctl(dfd, FICLONE, sfd)
+
+
+def _write_new(fill: Callable[[int, int], None], src: str, dst: str) -> os.stat_result:
+    """Create ``dst`` (O_EXCL: it must not exist) with ``fill(src_fd, dst_fd)``; the file's stat
+    once written. On an error the half-written ``dst`` is removed (a crash can leave it)."""
     sfd = os.open(src, os.O_RDONLY | os.O_CLOEXEC)
     try:
         dfd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
         try:
-            n, off = os.fstat(sfd).st_size, 0
-            try:
-                while off < n:
-                    done = os.copy_file_range(sfd, dfd, n - off)
-                    if not done:
-                        break
-                    off += done
-            except OSError as e:
-                if e.errno not in (errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL, errno.EPERM):
-                    raise
-                os.lseek(sfd, off, os.SEEK_SET)
-                os.lseek(dfd, off, os.SEEK_SET)
-                while buf := os.read(sfd, 1 << 20):
-                    view = memoryview(buf)
-                    while view:
-                        view = view[os.write(dfd, view):]
-        finally:
+            fill(sfd, dfd)
+            st = os.fstat(dfd)
+        except BaseException:
             os.close(dfd)
+            _unlink_quiet(dst)
+            raise
+        os.close(dfd)
+        return st
     finally:
         os.close(sfd)
 
 
-def _reflink(src: str, dst: str) -> None:
-    sfd = os.open(src, os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        dfd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
-        try:
-            fcntl.ioctl(dfd, FICLONE, sfd)
-        finally:
-            os.close(dfd)
-    finally:
-        os.close(sfd)
+def _copy(src: str, dst: str) -> os.stat_result:
+    return _write_new(_copy_fd, src, dst)
+
+
+def _reflink(src: str, dst: str) -> os.stat_result:
+    return _write_new(_reflink_fd, src, dst)
 
 
 def _tmp_beside(target: str) -> str:
@@ -246,26 +268,33 @@ def _unlink_quiet(path: str) -> None:
         pass
 
 
-def _place(mode: str, src: str, target: str, present: bool = True) -> None:
-    """Put store file ``src`` at ``target`` by ``mode``: a temporary name, then a rename.
+def _place(mode: str, src: str, target: str, present: bool = True) -> os.stat_result | None:
+    """Put store file ``src`` at ``target`` by ``mode``; for a copy or reflink, its stat once written.
 
-    A link is whole the moment it exists, so where nothing is in the way
-    (``present`` False) links are made at ``target`` directly: one
-    directory operation instead of two.
+    Where something is at ``target`` (``present``) the file is written under
+    a temporary name and renamed over it, so no reader ever sees half a file
+    there. Where nothing is, it is written at ``target`` directly (O_EXCL):
+    one directory operation instead of two. A link is whole the moment it
+    exists; a copy killed mid-way (a crash: errors remove it) leaves a
+    partial file, which is not in the stat cache, so the next checkout,
+    status or verify hashes it and finds it modified.
     """
-    if not present and mode in ("hardlink", "symlink"):
+    if not present:
         try:
             if mode == "hardlink":
                 os.link(src, target)
-            else:
+                return None
+            if mode == "symlink":
                 os.symlink(src, target)
-            return
+                return None
+            return _reflink(src, target) if mode == "reflink" else _copy(src, target)
         except FileExistsError:
             pass  # something appeared meanwhile: replace it below
         except OSError as e:
-            if e.errno != errno.EMLINK:
+            if mode != "hardlink" or e.errno != errno.EMLINK:
                 raise
     tmp = _tmp_beside(target)
+    st = None
     try:
         if mode == "hardlink":
             try:
@@ -273,17 +302,26 @@ def _place(mode: str, src: str, target: str, present: bool = True) -> None:
             except OSError as e:
                 if e.errno != errno.EMLINK:  # this inode has all the links it can have: copy it
                     raise
-                _copy(src, tmp)
+                st = _copy(src, tmp)
         elif mode == "symlink":
             os.symlink(src, tmp)
         elif mode == "reflink":
-            _reflink(src, tmp)
+            st = _reflink(src, tmp)
         else:
-            _copy(src, tmp)
+            st = _copy(src, tmp)
         os.replace(tmp, target)
     except BaseException:
         _unlink_quiet(tmp)
         raise
+    if st is None:
+        return None
+    # The rename changed the ctime; the stat is the renamed file's only if nothing wrote it since.
+    try:
+        now = os.lstat(target)
+    except OSError:
+        return None
+    same = (now.st_ino, now.st_size, now.st_mtime_ns) == (st.st_ino, st.st_size, st.st_mtime_ns)
+    return now if same else None
 
 
 def _parallel(fn: Callable, items: list, workers: int | None = None, stage: str | None = None) -> list:
@@ -364,19 +402,29 @@ def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, 
     for folder, sample in samples.items():
         if not _under_replaced(folder, states):
             _guard(root, sample, protected)  # once per folder: refuses a link that leads outside root
-    records = statcache.load_prefix(root) if statcache is not None else {}
     sep = os.sep
     sources = _Sources(store)
     sources.check_all(by_path.values())
-    plan = [_File(root + sep + (p if sep == "/" else p.replace("/", sep)), e, sources(e)) for p, e in by_path.items()]
+    if sources.checked and sep == "/" and not has_refs:  # the common case, without a call per entry
+        head, fan = sources.root + "/", FANOUT
+        plan = [_File(f"{root}/{p}", e, f"{head}{e.digest[:fan]}/{e.digest[fan:]}") for p, e in by_path.items()]
+    else:
+        plan = [_File(root + sep + (p if sep == "/" else p.replace("/", sep)), e, sources(e)) for p, e in by_path.items()]
     # Only files in folders that exist can be there already; the rest need no look at all.
     look = [f for f in plan if states.get(f.entry.path.rpartition("/")[0], "dir") == "dir"]
     for f in plan:
         if f.entry.ref is not None:
             f.action = FETCH
-    _parallel(_Looker(store, records, statcache, mode, protect_untracked, states), look)
-    exists = os.path.exists
-    missing = [f.entry for f in plan if f.action == WRITE and not exists(f.src)]
+    extras: list[str] = []
+    stale_dirs: list[str] = []
+    if prune and root_exists:
+        files, dirs = _walk(root, protected)
+        extras = [p for p in files if p not in by_path]
+        stale_dirs = [d for d in dirs if d not in folders]
+    # records only matter for files that are there (a new folder has none)
+    records = statcache.load_prefix(root) if statcache is not None and (look or extras) else {}
+    _parallel(_Looker(store, records, statcache, mode, protect_untracked, states), look, LOOK_WORKERS)
+    missing = _missing([f for f in plan if f.action == WRITE])
     if missing:
         e = missing[0]
         raise ObjectMissingError(
@@ -389,12 +437,6 @@ def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, 
             f"{in_way[0].target!r} is a folder but the artifact has a file {in_way[0].entry.path!r} there: "
             "remove it, or check out (which replaces it)"
         )
-    extras: list[str] = []
-    stale_dirs: list[str] = []
-    if prune and root_exists:
-        files, dirs = _walk(root, protected)
-        extras = [p for p in files if p not in by_path]
-        stale_dirs = [d for d in dirs if d not in folders]
     if protect_untracked:
         _refuse_losing_untracked(store, root, records, plan, extras, known_paths)
     first = next((f for f in plan if f.action == WRITE), None)
@@ -418,13 +460,15 @@ def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, 
     fetches = [f for f in plan if f.action == FETCH]
     result.up_to_date = len(plan) - len(writes) - len(fetches)
     used = mode
+    written: list[os.stat_result | None] = []
     if writes and mode in ("auto", "reflink", "hardlink"):
-        used = _first_write(mode, store.root, writes[0], root)
-        writes = writes[1:]
-        result.written += 1
+        used, st = _first_write(mode, store.root, writes[0], root)
+        written.append(st)
     result.mode = used
-    _parallel(lambda f: _place(used, f.src, f.target, f.present), writes, stage="writing")
+    written += _parallel(lambda f: _place(used, f.src, f.target, f.present), writes[len(written):], stage="writing")
     result.written += len(writes)
+    if statcache is not None:
+        _record_written(statcache, writes, written)
     if fetches:
         for outcome, f in zip(_parallel(lambda f: _fetch(f, fetch_reference, allow_missing_references), fetches, WORKERS), fetches):
             if outcome:
@@ -437,6 +481,31 @@ def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, 
         except OSError:
             pass  # not empty (the repository, or a file that appeared): keep it
     return result
+
+
+def _missing(files: list[_File]) -> list[Entry]:
+    """The entries of ``files`` whose content is not in the store, in order.
+
+    A fan-out folder holding many of the digests is listed once (one
+    getdents for dozens of stats); one holding few of them, in a store much
+    larger than the artifact, is asked about each file.
+    """
+    tail = 64 - FANOUT  # a stored file's name: its digest after the fan-out folder's part
+    wanted = Counter(f.src[: -tail - 1] for f in files)  # fan-out folder → files wanted from it
+    listed: dict[str, set[str] | None] = {}  # its names, or None: ask per file
+    for folder, count in wanted.items():
+        try:
+            size = os.stat(folder).st_size
+        except (FileNotFoundError, NotADirectoryError):
+            listed[folder] = set()
+            continue
+        listed[folder] = set(os.listdir(folder)) if count * LIST_PER_STAT * DIRENT_BYTES >= size else None
+    missing = []
+    for f in files:
+        names = listed[f.src[: -tail - 1]]
+        if (f.src[-tail:] not in names) if names is not None else not os.path.exists(f.src):
+            missing.append(f.entry)
+    return missing
 
 
 def _guard(root: str, entry_path: str, protected: list[str]) -> None:
@@ -597,18 +666,17 @@ def _make_folder(path: str, prune: bool) -> None:
     os.mkdir(path)
 
 
-def _first_write(mode: str, store_root: str, f: _File, root: str) -> str:
-    """Write the first file, deciding what ``auto`` means and whether an explicit mode works here."""
+def _first_write(mode: str, store_root: str, f: _File, root: str) -> tuple[str, os.stat_result | None]:
+    """Write the first file, deciding what ``auto`` means and whether an explicit mode works here;
+    the mode used, and the file's stat as _place gives it."""
     src = f.src
     if mode == "auto":
         try:
-            _place("reflink", src, f.target)
-            return "reflink"
+            return "reflink", _place("reflink", src, f.target, f.present)
         except OSError:
-            _place("copy", src, f.target)
-            return "copy"
+            return "copy", _place("copy", src, f.target, f.present)
     try:
-        _place(mode, src, f.target, f.present)
+        st = _place(mode, src, f.target, f.present)
     except OSError as e:
         if mode == "reflink" or e.errno in (errno.EXDEV, errno.EPERM, errno.EACCES, errno.EOPNOTSUPP):
             raise UsageError(
@@ -616,7 +684,25 @@ def _first_write(mode: str, store_root: str, f: _File, root: str) -> str:
                 "use copy, or auto (reflink where possible, else copy)"
             ) from None
         raise
-    return mode
+    return mode, st
+
+
+def _record_written(statcache: StatCache, writes: list[_File], stats: list[os.stat_result | None]) -> None:
+    """Record the copies just written, so that the next checkout, status or verify is a stat per file.
+
+    Each stat was taken when its file was complete (after the last write, or
+    after the rename and unchanged since); the clock is read after all of
+    them. The racy rule then trusts a record only while the file's stamps
+    are older than that reading: an edit after it stamps the file anew, so
+    its stat no longer matches. Links are not recorded: a hard link is
+    judged by its inode, a symbolic link by its target.
+    """
+    if not any(stats):
+        return
+    now, dev = fs_clock_ns(os.path.dirname(statcache.db_path))
+    for f, st in zip(writes, stats):
+        if st is not None:
+            statcache.record(f.target, st, f.entry.digest, now, dev)
 
 
 def _check_mode_possible(mode: str, store_root: str, src: str, root: str) -> None:
@@ -713,7 +799,7 @@ def verify_folder(entries: Iterable[Entry], root: str, statcache: StatCache | No
             statcache.record(target, st, digest, t0)
         return None if digest == e.digest else (path, "modified")
 
-    problems = [p for p in _parallel(check, list(by_path.items())) if p is not None]
+    problems = [p for p in _parallel(check, list(by_path.items()), LOOK_WORKERS) if p is not None]
     if os.path.isdir(root):
         files, _ = _walk(root, [])
         problems += [(p, "extra") for p in files if p not in by_path and p not in folders]

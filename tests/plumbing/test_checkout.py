@@ -418,3 +418,115 @@ def test_hardlink_across_file_systems_is_refused_before_any_change(repo, tmp_pat
         assert tree(root) == {"extra.txt": b"x"}
         res = materialize(repo.store, entries, root, mode="auto", prune=True)
         assert res.mode == "copy" and tree(root) == FILES
+
+
+# -- writing in place, and recording what was written ------------------------------------
+def test_an_error_mid_copy_leaves_no_partial_file(repo, tmp_path, monkeypatch):
+    entries = stored(repo, {"big.bin": b"z" * 5000})
+    root = tmp_path / "out"
+
+    def half_then_fail(sfd, dfd):
+        os.write(dfd, b"z" * 2500)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(checkout, "_copy_fd", half_then_fail)
+    with pytest.raises(OSError):
+        materialize(repo.store, entries, str(root), mode="copy", statcache=repo.statcache)
+    assert tree(root) == {}
+
+
+def test_a_crash_mid_copy_leaves_a_partial_file_that_is_seen_as_modified(repo, tmp_path):
+    """A new file is written under its final name; a process killed mid-copy leaves part of it
+    there, never recorded in the stat cache, so verify, checkout and protection all see it."""
+    import subprocess
+    import sys
+    import textwrap
+
+    data = bytes(range(256)) * 40
+    entries = stored(repo, {"a/part.bin": data})
+    root = tmp_path / "out"
+    code = textwrap.dedent(f"""
+        import os
+        from artvcs.plumbing import checkout
+        from artvcs.plumbing.manifest import Entry
+        from artvcs.plumbing.repository import Repository
+
+        def crash(sfd, dfd):
+            os.write(dfd, os.read(sfd, 1000))
+            os._exit(9)  # killed: no clean-up runs
+
+        checkout._copy_fd = crash
+        repo = Repository({os.path.join(repo.worktree, ".artifacts")!r})
+        checkout.materialize(repo.store, [Entry("a/part.bin", {entries[0].digest!r}, {len(data)})], {str(root)!r},
+                             mode="copy", statcache=repo.statcache)
+    """)
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 9
+    part = root / "a" / "part.bin"
+    assert part.read_bytes() == data[:1000], "the partial file is under its final name"
+    assert repo.statcache.load_prefix(str(root)) == {}
+    assert verify_folder(entries, str(root), repo.statcache) == [("a/part.bin", "modified")]
+    part.write_bytes(data[:1000] + bytes(len(data) - 1000))  # the size no longer tells
+    assert verify_folder(entries, str(root), repo.statcache) == [("a/part.bin", "modified")]
+    with pytest.raises(UsageError, match="part.bin"):
+        materialize(repo.store, entries, str(root), prune=True, protect_untracked=True, statcache=repo.statcache)
+    res = materialize(repo.store, entries, str(root), mode="copy", prune=True, statcache=repo.statcache)
+    assert res.written == 1 and part.read_bytes() == data
+
+
+@pytest.mark.parametrize("replace", [False, True])
+def test_written_copies_are_recorded_and_never_serve_a_stale_digest(repo, tmp_path, monkeypatch, replace):
+    """Checkout records the copies it writes (new files and replaced ones), so the next run is a
+    stat per file; an edit right after, within the same second and keeping the size, still misses."""
+    entries = stored(repo, FILES)
+    root = tmp_path / "out"
+    if replace:  # every file there already, with other content: each is replaced through a rename
+        materialize(repo.store, stored(repo, {p: d + b"!" for p, d in FILES.items()}), str(root), mode="copy")
+    res = materialize(repo.store, entries, str(root), mode="copy", statcache=repo.statcache)
+    assert res.written == len(FILES)
+    records = repo.statcache.load_prefix(str(root))
+    for e in entries:
+        target = os.path.join(str(root), e.path)
+        assert StatCache.lookup(records, target, os.lstat(target)) in (e.digest, None)  # racy: not trusted
+    trusted = [e for e in entries if StatCache.lookup(records, os.path.join(str(root), e.path), os.lstat(os.path.join(str(root), e.path)))]
+    if not trusted:  # with coarse stamps and no multigrain ctime, files and clock can share one tick
+        pytest.skip("every file was stamped in the clock's own tick: nothing was recorded, so nothing can be stale")
+
+    hashed: list[str] = []
+    real_hash = checkout.hash_file
+    monkeypatch.setattr(checkout, "hash_file", lambda p: (hashed.append(p), real_hash(p))[1])
+    again = materialize(repo.store, entries, str(root), mode="copy", statcache=repo.statcache)
+    assert (again.written, again.up_to_date) == (0, len(FILES))
+    assert not {os.path.join(str(root), e.path) for e in trusted} & set(hashed), "a trusted record was hashed again"
+    # edit at once, same size, and even put the mtime back: the ctime still moves
+    for e in trusted:
+        target = os.path.join(str(root), e.path)
+        before = os.lstat(target)
+        with open(target, "r+b") as f:
+            f.write(b"#")
+        os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
+    expected = sorted((e.path, "modified") for e in trusted)  # no file of FILES starts with "#"
+    assert verify_folder(entries, str(root), repo.statcache) == expected
+    res = materialize(repo.store, entries, str(root), mode="copy", statcache=repo.statcache)
+    assert res.written == len(expected) and tree(root) == FILES
+
+
+def test_links_are_not_recorded(repo, tmp_path):
+    entries = stored(repo, FILES)
+    for mode in ("hardlink", "symlink"):
+        root = tmp_path / mode
+        materialize(repo.store, entries, str(root), mode=mode, statcache=repo.statcache)
+        assert repo.statcache.load_prefix(str(root)) == {}, mode
+
+
+def test_the_store_is_asked_once_per_fan_out_folder_or_per_file(repo, tmp_path, monkeypatch):
+    """Many wanted files in a small fan-out folder: one listing; the answer is the same either way."""
+    files = {f"f{i}.txt": f"file {i}".encode() for i in range(300)}
+    entries = stored(repo, files)
+    gone = entries[7]
+    os.chmod(repo.store.path_of(gone.digest), 0o644)
+    os.unlink(repo.store.path_of(gone.digest))
+    for per_stat in (checkout.LIST_PER_STAT, 0):  # 0: never list, stat each file
+        monkeypatch.setattr(checkout, "LIST_PER_STAT", per_stat)
+        with pytest.raises(ObjectMissingError, match=gone.digest):
+            materialize(repo.store, entries, str(tmp_path / "out"), mode="copy")
+        assert not (tmp_path / "out").exists() or tree(tmp_path / "out") == {}
