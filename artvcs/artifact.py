@@ -424,7 +424,7 @@ class Artifact:
         if not os.path.isdir(local_path):
             raise MissingFileError(f"add_dir: {local_path!r} is not a directory")
         prefix = normalize_entry_path(name) if name else None
-        staged = staging.stage_dir(self._repo(), local_path, prefix, policy, bool(skip_cache))
+        staged = staging.stage_dir(self._repo(), local_path, prefix, policy, bool(skip_cache), hold=self._hold_now)
         entries = self._entry_map()
         if not merge and entries:  # check every path first, so a refusal changes nothing
             for s in staged:
@@ -434,12 +434,11 @@ class Artifact:
                         f"add_dir: the artifact already has a different {s.entry.path!r}; pass merge=True to replace it"
                     )
         # _put for each file, unrolled: 20,000 files make this loop count
-        changes, local_paths, held, deferred = self._changes, self._local_paths, self._held, self._deferred
+        changes, local_paths, deferred = self._changes, self._local_paths, self._deferred
         for s in staged:
             e, local = s.entry, s.local_path  # staging gives absolute local paths and stored entries
             entries[e.path] = ArtifactManifestEntry(e, local, self)
-            changes[e.path] = e
-            held.append(e.digest)
+            changes[e.path] = e  # its digest is already held (stage_dir called _hold_now)
             local_paths[local] = e.path
             if skip_cache:
                 deferred[e.path] = local
@@ -523,6 +522,12 @@ class Artifact:
             self._draft_record = DraftRecord(self._repo().gitdir)
         self._draft_record.add(self._held)
         self._held = []
+
+    def _hold_now(self, digests: list[str]) -> None:
+        """List ``digests`` in this draft's record now (staging calls this before it trusts what it
+        did not look for in the store; see staging.stage_dir)."""
+        self._held.extend(digests)
+        self._hold()
 
     def _release(self) -> None:
         if self._draft_record is not None:

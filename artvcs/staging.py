@@ -14,6 +14,7 @@ import threading
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import blake3
@@ -24,7 +25,8 @@ from artvcs.plumbing.errors import UsageError
 from artvcs.plumbing.hashing import MMAP_THRESHOLD, hash_file
 from artvcs.plumbing.manifest import Entry
 from artvcs.plumbing.repository import Repository
-from artvcs.plumbing.statcache import StatCache, fs_clock_ns
+from artvcs.plumbing import sweepgen
+from artvcs.plumbing.statcache import StatCache, clean, fs_clock_ns
 from artvcs.plumbing.store import POLICIES
 
 WORKERS = 8
@@ -85,7 +87,8 @@ def _read_small(path: str, size: int, then=None) -> tuple[memoryview, os.stat_re
         os.close(fd)
 
 
-def _stage_one(repo: Repository, records: dict, path: str, entry_path: str, policy: str, skip_cache: bool, clock: tuple[int, int | None]) -> Staged:
+def _stage_one(repo: Repository, records: dict, path: str, entry_path: str, policy: str, skip_cache: bool,
+               clock: tuple[int, int | None], gen: int | None = None) -> Staged:
     st = os.stat(path)
     known = StatCache.lookup(records, path, st)
     store = repo.store
@@ -111,10 +114,9 @@ def _stage_one(repo: Repository, records: dict, path: str, entry_path: str, poli
         if linked is not None:
             digest, made = linked
             if (after.st_size, after.st_mtime_ns) != (st.st_size, st.st_mtime_ns):
-                # changed under us: store the bytes that were hashed, never the file
-                if made:
-                    store.unlink_if_inode(digest, after.st_ino)
-                store.put_bytes(data, digest)
+                # changed under us: store the bytes that were hashed, never the file (a link
+                # this writer made is replaced by them, never removed first)
+                store.put_bytes(data, digest, replace=made)
                 return Staged(Entry(entry_path, digest, size), path)
             if made:
                 # the link itself moved ctime, so no stat can vouch for these bytes yet
@@ -126,7 +128,8 @@ def _stage_one(repo: Repository, records: dict, path: str, entry_path: str, poli
     # A file that changed while we read it was still snapshotted faithfully,
     # but its stat no longer describes those bytes: don't cache that.
     if (after.st_size, after.st_mtime_ns, after.st_ctime_ns) == (st.st_size, st.st_mtime_ns, st.st_ctime_ns) and size == st.st_size:
-        repo.statcache.record(path, st, digest, clock[0], clock[1])
+        # seen stored (just written, or found) after gen was read; skip_cache stores nothing yet
+        repo.statcache.record(path, st, digest, clock[0], clock[1], None if skip_cache else gen)
     return Staged(Entry(entry_path, digest, size), path)
 
 
@@ -200,43 +203,61 @@ def walk_files(root: str) -> list[tuple[str, str]]:
     return out
 
 
-def stage_dir(repo: Repository, local_path: str, prefix: str | None, policy: str, skip_cache: bool) -> list[Staged]:
+def stage_dir(repo: Repository, local_path: str, prefix: str | None, policy: str, skip_cache: bool,
+              hold: Callable[[list[str]], None] | None = None) -> list[Staged]:
     """Hash (and store) every file below ``local_path``.
 
-    Unchanged files (stat cache hits whose content is stored) cost one stat
-    and one existence check, done in this thread; only the rest go to the
-    thread pool, where reading, hashing and writing overlap.
+    Unchanged files (stat cache hits whose content is stored) cost one stat,
+    done in this thread; only the rest go to the thread pool, where reading,
+    hashing and writing overlap. A hit whose record saw its content stored
+    under the store's current sweep generation (:mod:`sweepgen`) is not looked
+    for in the store: nothing has been removed since. ``hold`` is given every
+    digest before that trust is checked once more (the caller lists them
+    where gc reads drafts): if a gc began meanwhile, those hits are looked
+    for after all, and what it removed is stored again.
     """
     root = os.path.abspath(local_path)
     if not os.path.isdir(root):
         raise MissingFileError(f"add_dir: {local_path!r} is not a directory")
     files = walk_files(root)
+    cache_dir = os.path.dirname(repo.statcache.db_path)
+    gen = sweepgen.current(cache_dir)  # read before any hit is trusted or seen stored
+    trust = gen is not None and hold is not None
     records = repo.statcache.load_prefix(root)
-    clock = fs_clock_ns(os.path.dirname(repo.statcache.db_path))
-    store_path, lookup = repo.store._path, StatCache.lookup
+    clock = fs_clock_ns(cache_dir)
+    store_path = repo.store._path
     now_s = time.time()
     staged: list[Staged] = []
     misses: list[tuple[str, str]] = []
+    trusted: list[int] = []  # indexes in staged of hits not looked for in the store
+    seen: list[tuple[str, str]] = []  # hits looked for and found: their records get gen
     stat, get = os.stat, records.get
     old_s = now_s - REFRESH_AFTER_S
     for path, rel in files:
         entry_path = f"{prefix}/{rel}" if prefix else rel
-        if get(path) is not None:
+        rec = get(path)
+        if rec is not None:
             st = stat(path)
-            known = lookup(records, path, st)
-            if known is not None:
+            key = rec[0]  # StatCache.lookup, inline: it runs once per file
+            if key == (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns) and clean(key, rec[2], rec[3]):
+                known = rec[1]
+                if trust and rec[4] == gen:
+                    trusted.append(len(staged))
+                    staged.append(Staged(Entry(entry_path, known, st.st_size), path))
+                    continue
                 # _still_stored, inline: it runs once per unchanged file
                 try:
                     if stat(store_path(known)).st_mtime < old_s:
                         _still_stored(store_path(known), now_s)
                     staged.append(Staged(Entry(entry_path, known, st.st_size), path))
+                    seen.append((path, known))
                     continue
                 except FileNotFoundError:
                     pass
         misses.append((path, entry_path))
 
     def one(item: tuple[str, str]) -> Staged:
-        return _stage_one(repo, records, item[0], item[1], policy, skip_cache, clock)
+        return _stage_one(repo, records, item[0], item[1], policy, skip_cache, clock, gen)
 
     total = len(files)
     report("hashing", len(staged), total)
@@ -253,6 +274,21 @@ def stage_dir(repo: Repository, local_path: str, prefix: str | None, policy: str
             for part in pool.map(lambda sl: [one(m) for m in sl], slices):
                 staged.extend(part)
                 report("hashing", len(staged), total)
+    if hold is not None:
+        hold([s.entry.digest for s in staged])
+    if trusted and sweepgen.current(cache_dir) != gen:
+        # A gc began after gen was read, perhaps before the draft list above: look after all.
+        now_s = time.time()
+        again: list[str] = []
+        for i in trusted:
+            s = staged[i]
+            if not _still_stored(store_path(s.entry.digest), now_s):
+                s = staged[i] = _stage_one(repo, {}, s.local_path, s.entry.path, policy, skip_cache, clock, None)
+                again.append(s.entry.digest)
+        if again and hold is not None:
+            hold(again)
+    elif gen is not None:
+        repo.statcache.confirm(seen, gen)
     report("hashing", total, total)
     repo.statcache.flush()
     return staged

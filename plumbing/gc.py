@@ -11,7 +11,10 @@ beside writers:
   writes content before any ref names it), and so is every digest a draft
   of a live process lists;
 - the draft lists are read again after the store has been walked, and each
-  file's age is checked again right before it goes.
+  file's age is checked again right before it goes;
+- the sweep generation (``sweepgen``) says "sweeping" before the draft lists
+  are first read, and changes when the sweep ends, so a writer that trusts
+  its stat cache for "this content is stored" learns that it must look again.
 """
 from __future__ import annotations
 
@@ -22,7 +25,7 @@ from dataclasses import dataclass, field
 
 import pygit2
 
-from . import drafts, refs, versions
+from . import drafts, refs, sweepgen, versions
 from .errors import ArtvcsError
 from .manifest import ARTIFACT_SCHEME, LISTING, _load_rows
 from .store import ContentStore
@@ -31,6 +34,7 @@ from .store import ContentStore
 # version, refs/attrs and refs/runs point at records, not versions.
 NOT_VERSIONS = ("refs/collections/", "refs/attrs/", "refs/runs/")
 SCRATCH = "tmp"  # new_file's folder inside .artifacts
+CACHE = "cache"
 
 
 def version_refs(repo: pygit2.Repository) -> Iterator[tuple[str, versions.Version]]:
@@ -88,7 +92,18 @@ def _age(path: str, now: float) -> float | None:
 
 
 def sweep(store: ContentStore, gitdir: str, keep: set[str], grace_seconds: float, dry_run: bool = False) -> Sweep:
-    """Delete stored files outside ``keep`` and older than the grace period; then temporary leftovers."""
+    """Delete stored files outside ``keep`` and older than the grace period; then temporary leftovers.
+
+    A real sweep runs inside :class:`sweepgen.Sweeping`, so that no stat cache record
+    vouches for a stored file across it.
+    """
+    if dry_run:
+        return _sweep(store, gitdir, keep, grace_seconds, True, None)
+    with sweepgen.Sweeping(os.path.join(gitdir, CACHE)) as marker:
+        return _sweep(store, gitdir, keep, grace_seconds, False, marker)
+
+
+def _sweep(store: ContentStore, gitdir: str, keep: set[str], grace_seconds: float, dry_run: bool, marker) -> Sweep:
     result = Sweep()
     keep = keep | drafts.protected_digests(gitdir, grace_seconds)
     now = time.time()
@@ -107,6 +122,8 @@ def sweep(store: ContentStore, gitdir: str, keep: set[str], grace_seconds: float
                 doomed.append((digest, os.stat(path).st_size))
             except FileNotFoundError:
                 continue
+    if marker is not None:
+        marker.begin()  # in case the marker was deleted meanwhile: it holds before the drafts are read
     late = drafts.protected_digests(gitdir, grace_seconds)  # drafts that claimed content meanwhile
     for digest, size in doomed:
         age = _age(store.path_of(digest), time.time())

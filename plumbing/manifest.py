@@ -152,9 +152,10 @@ def _row(e: Entry, name: str) -> list:
 def _blob(repo: pygit2.Repository, data: bytes) -> pygit2.Oid:
     """The blob of ``data``, written only if missing: an unchanged folder's listing (the common
     case for a new version) costs a hash and a lookup, not a write. git objects are never
-    pruned here (gc.auto=0), so an existing object needs no freshening."""
+    pruned here (gc.auto=0), so an existing object needs no freshening. (``oid in repo`` would
+    read the object; the object database only looks it up.)"""
     oid = pygit2.hash(data)
-    return oid if oid in repo else repo.create_blob(data)
+    return oid if repo.odb.exists(oid) else repo.create_blob(data)
 
 
 def _write_folder(repo: pygit2.Repository, folder: str, files: dict[str, Entry], subtrees: dict[str, pygit2.Oid]) -> pygit2.Oid | None:

@@ -10,6 +10,10 @@ file system (``clock_dev`` equals the file's device), "older" is a plain
 ``<``: both stamps come from one clock at one granularity, so any later
 change gets a stamp at least as new as the moment, never the old one. Any
 other clock (the local one, or another file system's) keeps a 1 s margin.
+
+A record also remembers the store's sweep generation (``sweep_gen``, see
+:mod:`sweepgen`) under which its digest was last seen stored, so that a
+writer can trust the content is still there without looking.
 """
 from __future__ import annotations
 
@@ -24,9 +28,9 @@ import time
 RACY_NS = 1_000_000_000
 
 Key = tuple[int, int, int, int, int]
-# records: path -> (stat key, digest, hashed_ns, clock_dev or None)
-Record = tuple[Key, str, int, "int | None"]
-_COLUMNS = "path, dev, ino, size, mtime_ns, ctime_ns, digest, hashed_ns, clock_dev"
+# records: path -> (stat key, digest, hashed_ns, clock_dev or None, sweep_gen or None)
+Record = tuple[Key, str, int, "int | None", "int | None"]
+_COLUMNS = "path, dev, ino, size, mtime_ns, ctime_ns, digest, hashed_ns, clock_dev, sweep_gen"
 
 
 def stat_key(st: os.stat_result) -> Key:
@@ -40,6 +44,7 @@ class StatCache:
         self.db_path = db_path
         self._db: sqlite3.Connection | None = None
         self._pending: list[tuple] = []
+        self._confirmed: list[tuple[int, list[tuple[str, str]]]] = []
 
     def _conn(self) -> sqlite3.Connection:
         if self._db is None:
@@ -50,11 +55,15 @@ class StatCache:
             db.execute(
                 "CREATE TABLE IF NOT EXISTS stat (path TEXT PRIMARY KEY, dev INTEGER, ino INTEGER,"
                 " size INTEGER, mtime_ns INTEGER, ctime_ns INTEGER, digest TEXT, hashed_ns INTEGER,"
-                " clock_dev INTEGER)"
+                " clock_dev INTEGER, sweep_gen INTEGER)"
             )
-            if "clock_dev" not in {r[1] for r in db.execute("PRAGMA table_info(stat)")}:
+            have = {r[1] for r in db.execute("PRAGMA table_info(stat)")}
+            if "clock_dev" not in have:
                 # a cache written before clock_dev: its rows keep the 1 s margin (NULL)
                 db.execute("ALTER TABLE stat ADD COLUMN clock_dev INTEGER")
+            if "sweep_gen" not in have:
+                # rows written before sweep_gen: their content is looked for in the store (NULL)
+                db.execute("ALTER TABLE stat ADD COLUMN sweep_gen INTEGER")
             self._db = db
         return self._db
 
@@ -65,12 +74,12 @@ class StatCache:
             f"SELECT {_COLUMNS} FROM stat WHERE path >= ? AND path < ?",
             (folder, folder[:-1] + chr(ord(os.sep) + 1)),
         ).fetchall()
-        return {r[0]: ((r[1], r[2], r[3], r[4], r[5]), r[6], r[7], r[8]) for r in rows}
+        return {r[0]: ((r[1], r[2], r[3], r[4], r[5]), r[6], r[7], r[8], r[9]) for r in rows}
 
     def load_one(self, path: str) -> dict[str, Record]:
         path = os.path.abspath(path)
         r = self._conn().execute(f"SELECT {_COLUMNS} FROM stat WHERE path = ?", (path,)).fetchone()
-        return {r[0]: ((r[1], r[2], r[3], r[4], r[5]), r[6], r[7], r[8])} if r else {}
+        return {r[0]: ((r[1], r[2], r[3], r[4], r[5]), r[6], r[7], r[8], r[9])} if r else {}
 
     @staticmethod
     def lookup(records: dict, path: str, st: os.stat_result) -> str | None:
@@ -85,23 +94,34 @@ class StatCache:
             return None
         return rec[1]
 
-    def record(self, path: str, st: os.stat_result, digest: str, hashed_ns: int, clock_dev: int | None = None) -> None:
+    def record(self, path: str, st: os.stat_result, digest: str, hashed_ns: int, clock_dev: int | None = None,
+               sweep_gen: int | None = None) -> None:
         """Queue a record; ``hashed_ns`` is a time taken *before* the file was read, by the
-        clock of the file system ``clock_dev`` (None: the local clock). A record that could
-        never be used (the file is racily clean) is not queued."""
+        clock of the file system ``clock_dev`` (None: the local clock). ``sweep_gen`` is the
+        store's sweep generation read before the digest was seen stored (None: not seen there).
+        A record that could never be used (the file is racily clean) is not queued."""
         key = stat_key(st)
         if clean(key, hashed_ns, clock_dev):
-            self._pending.append((path, *key, digest, hashed_ns, clock_dev))
+            self._pending.append((path, *key, digest, hashed_ns, clock_dev, sweep_gen))
+
+    def confirm(self, seen: list[tuple[str, str]], sweep_gen: int) -> None:
+        """Note that each ``(path, digest)``'s content was seen stored after ``sweep_gen`` was read
+        (only where the record still holds that digest)."""
+        if seen:
+            self._confirmed.append((sweep_gen, seen))
 
     def flush(self) -> None:
         """Write queued records in one transaction; the cache is advisory, so errors are ignored."""
-        if not self._pending:
+        if not self._pending and not self._confirmed:
             return
         rows, self._pending = self._pending, []
+        confirmed, self._confirmed = self._confirmed, []
         try:
             db = self._conn()
             db.execute("BEGIN")
-            db.executemany(f"INSERT OR REPLACE INTO stat ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)", rows)
+            db.executemany(f"INSERT OR REPLACE INTO stat ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+            for gen, seen in confirmed:
+                db.executemany(f"UPDATE stat SET sweep_gen = {int(gen)} WHERE path = ? AND digest = ?", seen)
             db.execute("COMMIT")
         except sqlite3.Error:
             try:

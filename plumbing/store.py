@@ -56,11 +56,14 @@ class ContentStore:
         return f"{self.root}/{digest[:FANOUT]}/{digest[FANOUT:]}"
 
     # -- writing ----------------------------------------------------------
-    def put_bytes(self, data: bytes, digest: str | None = None) -> str:
-        """Store ``data``; return its digest. Already-present content is not rewritten."""
+    def put_bytes(self, data: bytes, digest: str | None = None, replace: bool = False) -> str:
+        """Store ``data``; return its digest. Already-present content is not rewritten, unless
+        ``replace``: then a stored file this writer cannot vouch for (a link to a file that
+        changed while it was hashed) is replaced by these bytes in one rename, so the digest is
+        never absent meanwhile (only gc removes stored files; see :mod:`sweepgen`)."""
         digest = digest or hash_bytes(data)
         final = self._path(digest)
-        if os.path.exists(final):
+        if not replace and os.path.exists(final):
             self.touch(digest)  # a draft now needs it: restart gc's grace period
             return digest
         tmp = f"{self.root}/{digest[:FANOUT]}/{TMP_PREFIX}{os.getpid()}-{secrets.token_hex(6)}"
@@ -152,15 +155,6 @@ class ContentStore:
         else:
             self._link_or_copy(path, digest)
         return True
-
-    def unlink_if_inode(self, digest: str, ino: int) -> None:
-        """Remove the stored file of ``digest`` if it is inode ``ino`` (a link this writer made)."""
-        final = self._path(digest)
-        try:
-            if os.lstat(final).st_ino == ino:
-                os.unlink(final)
-        except FileNotFoundError:
-            pass
 
     def _link_or_copy(self, path: str, digest: str) -> None:
         # A hard link appears whole and at once (it is the same inode), so it

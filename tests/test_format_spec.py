@@ -304,6 +304,15 @@ def test_stat_cache_schema(tmp_path):
     assert re.findall(r"(\w+) (?:TEXT|INTEGER)", schema) == columns
 
 
+def test_checkout_temporary_names_match_the_code(tmp_path):
+    from artvcs.plumbing import checkout
+
+    text = _section("CHECKOUT")
+    assert f"{checkout.TMP_PREFIX}<16 hex>" in text and "O_CREAT|O_EXCL" in text
+    name = os.path.basename(checkout._tmp_beside(str(tmp_path / "f")))
+    assert re.fullmatch(re.escape(checkout.TMP_PREFIX) + "[0-9a-f]{16}", name)
+
+
 def test_lock_staleness_and_retry_numbers():
     text = " ".join(_section("LOCKING").split())
     assert f"older than {refs.STALE_LOCK_SECONDS} seconds" in text
@@ -528,3 +537,17 @@ def test_no_subfolder_name_looks_like_dotgit_to_git_fsck(tmp_path):
     repo.create_commit("refs/heads/probe", sig, sig, "probe", tree, [])
     p = subprocess.run(["git", "--git-dir", repo.path, "fsck", "--strict"], capture_output=True, text=True)
     assert p.returncode == 0, p.stdout + p.stderr
+
+
+def test_sweep_generation_file_matches_the_code(tmp_path):
+    from artvcs.plumbing import gc, sweepgen
+
+    text = " ".join(_section("GC PROTECTION").split())
+    assert f"cache/{sweepgen.FILENAME}" in text and f"cache/{sweepgen.LOCKNAME}" in text
+    assert f'"{sweepgen.SWEEPING}"' in text and "below 2^62" in text
+    cache = tmp_path / gc.CACHE
+    gen = sweepgen.current(str(cache))
+    assert (cache / sweepgen.FILENAME).read_text() == f"{gen}\n" and 0 <= gen < 2**62
+    with sweepgen.Sweeping(str(cache)):
+        assert (cache / sweepgen.FILENAME).read_text() == f"{sweepgen.SWEEPING}\n"
+    assert "sweep_gen" in _section("STAT CACHE")

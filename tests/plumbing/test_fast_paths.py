@@ -252,3 +252,128 @@ def test_reused_listing_blobs_give_the_tree_a_fresh_repository_builds(tmp_path):
     assert again == manifest.write_manifest(b.git, changed)
     assert first == manifest.write_manifest(b.git, entries)
     assert manifest.read_manifest(a.git, again) == {e.path: e for e in changed}
+
+
+# -- trusting the stat cache for "this content is stored" ---------------------------------------
+def test_the_sweep_generation_changes_around_every_sweep_and_says_nothing_during_one(tmp_path):
+    from artvcs.plumbing import sweepgen
+
+    cache = str(tmp_path / "cache")
+    g = sweepgen.current(cache)
+    assert g is not None and sweepgen.current(cache) == g, "a missing file becomes a number, then stays"
+    with sweepgen.Sweeping(cache):
+        assert sweepgen.current(cache) is None, "while gc sweeps nothing is vouched for"
+    after = sweepgen.current(cache)
+    assert after is not None and after != g
+    with open(os.path.join(cache, sweepgen.FILENAME), "w") as f:
+        f.write("sweeping\n")  # what a killed gc leaves
+    fresh = sweepgen.current(cache)
+    assert fresh is not None and fresh not in (g, after), "no gc holds the lock: a fresh number"
+    os.unlink(os.path.join(cache, sweepgen.FILENAME))
+    assert sweepgen.current(cache) not in (None, g, after, fresh), "never an old number again"
+
+
+def test_a_record_is_confirmed_only_for_the_digest_it_holds(repo, tmp_path):
+    cache = repo.statcache
+    f = tmp_path / "f"
+    f.write_bytes(b"x")
+    now, dev = fs_clock_ns(os.path.dirname(cache.db_path))
+    cache.record(str(f), os.stat(f), "a" * 64, now + 1, dev)
+    cache.flush()
+    cache.confirm([(str(f), "b" * 64)], 7)
+    cache.flush()
+    assert cache.load_prefix(str(tmp_path))[str(f)][4] is None
+    cache.confirm([(str(f), "a" * 64)], 7)
+    cache.flush()
+    assert cache.load_prefix(str(tmp_path))[str(f)][4] == 7
+
+
+def _stored_dir(tmp_path, monkeypatch):
+    """A folder of three files, logged once (so the stat cache knows them, under a generation)."""
+    import time
+
+    import artvcs
+
+    monkeypatch.chdir(tmp_path)
+    repo = init_repository(str(tmp_path))
+    data = tmp_path / "data"
+    data.mkdir()
+    for n in "abc":
+        (data / f"{n}.txt").write_text(n * 10)
+    time.sleep(0.05)  # a later clock tick than the files' stamps: not racily clean
+    with artvcs.init(job_type="t") as run:
+        run.log_artifact(_draft(data))
+    return repo, data
+
+
+def _draft(data, hook=None):
+    import artvcs
+
+    a = artvcs.Artifact("ds", "dataset")
+    if hook is not None:
+        real = a._hold_now
+
+        def hold(digests):
+            hook("before", digests)
+            real(digests)
+            hook("after", digests)
+
+        a._hold_now = hold
+    a.add_dir(str(data))
+    return a
+
+
+def _sweep_all(repo):
+    """A real sweep that finds nothing reachable (every version deleted), grace 0."""
+    from artvcs.plumbing import gc
+
+    return gc.sweep(repo.store, repo.gitdir, set(), 0)
+
+
+def test_unchanged_files_are_trusted_stored_under_the_generation_they_were_seen_in(tmp_path, monkeypatch):
+    from artvcs.plumbing import sweepgen
+
+    repo, data = _stored_dir(tmp_path, monkeypatch)
+    gen = sweepgen.current(os.path.dirname(repo.statcache.db_path))
+    records = repo.statcache.load_prefix(str(data))
+    assert len(records) == 3 and {r[4] for r in records.values()} == {gen}
+    a = _draft(data)
+    assert sorted(e.digest for e in a.manifest.entries.values()) == sorted(r[1] for r in records.values())
+
+
+def test_a_digest_gc_removed_is_stored_again_by_the_next_log(tmp_path, monkeypatch):
+    import artvcs
+
+    repo, data = _stored_dir(tmp_path, monkeypatch)
+    removed = _sweep_all(repo).removed
+    assert len(removed) == 3 and not any(repo.store.has(d) for d in removed)
+    assert len(repo.statcache.load_prefix(str(data))) == 3, "the stat cache still knows the files"
+    a = _draft(data)
+    with artvcs.init(job_type="t") as run:
+        run.log_artifact(a)
+    for e in a.manifest.entries.values():
+        repo.store.verify(e.digest)
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_a_gc_during_a_log_never_removes_what_the_new_version_names(tmp_path, monkeypatch, when):
+    """gc sweeps right before the draft lists what it trusted (it removes it: the log stores it
+    again) or right after (the draft list protects it)."""
+    import artvcs
+
+    repo, data = _stored_dir(tmp_path, monkeypatch)
+    swept = []
+
+    def hook(moment, digests):
+        if moment == when and not swept:
+            swept.append(_sweep_all(repo))
+
+    a = _draft(data, hook)
+    with artvcs.init(job_type="t") as run:
+        run.log_artifact(a)
+    digests = {e.digest for e in a.manifest.entries.values()}
+    assert len(digests) == 3
+    removed = set(swept[0].removed)
+    assert removed == (digests if when == "before" else set())
+    for d in digests:
+        repo.store.verify(d)
