@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 import pygit2
 
-from . import refs, runs, versions
+from . import refs, runs, sweepgen, versions
 from .errors import ArtvcsError, CorruptObjectError, ObjectMissingError
+from .gc import CACHE
 from .hashing import is_digest
 from .manifest import iter_entries
 from .repository import Repository
@@ -134,7 +135,12 @@ def fsck(repo: Repository, full: bool = True) -> list[Problem]:
     for name, oid in refs.iter_refs(repo.git, "refs/"):
         walk.ref(name, oid)
     walk.tips()
-    return walk.problems + _check_content(repo, walk.digests, full) + _stale_files(repo)
+    content = _check_content(repo, walk.digests, full)
+    if content:
+        # Removed or damaged other than by gc: the stat cache must stop vouching that digests
+        # are stored, so that logging the files again stores them again.
+        sweepgen.renew(os.path.join(repo.gitdir, CACHE))
+    return walk.problems + content + _stale_files(repo)
 
 
 def _check_content(repo: Repository, digests: dict[str, str], full: bool) -> list[Problem]:

@@ -104,6 +104,23 @@ def _replace_stale(cache_dir: str) -> bool:
         os.close(fd)
 
 
+def renew(cache_dir: str) -> None:
+    """Start a fresh generation, so that no stat cache record vouches for the store any more:
+    for when stored files went missing other than by gc (fsck found them missing or corrupt).
+    While a gc sweeps, nothing is done: it ends with a fresh number anyway."""
+    try:
+        fd = os.open(os.path.join(cache_dir, LOCKNAME), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError:
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        _write(cache_dir, str(secrets.randbits(62)), durable=True)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 class Sweeping:
     """Held by gc around its sweep: one gc at a time; ``sweeping`` is durable before any removal."""
 

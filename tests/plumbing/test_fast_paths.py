@@ -377,3 +377,21 @@ def test_a_gc_during_a_log_never_removes_what_the_new_version_names(tmp_path, mo
     assert removed == (digests if when == "before" else set())
     for d in digests:
         repo.store.verify(d)
+
+
+def test_content_deleted_by_hand_is_stored_again_once_fsck_has_seen_it_missing(tmp_path, monkeypatch):
+    """Outside gc's protocol the stat cache keeps vouching; fsck finding the hole starts a new generation."""
+    import artvcs
+    from artvcs.plumbing.fsck import fsck
+
+    repo, data = _stored_dir(tmp_path, monkeypatch)
+    digest = next(iter(repo.statcache.load_prefix(str(data)).values()))[1]
+    path = repo.store.path_of(digest)
+    os.chmod(path, 0o644)
+    os.unlink(path)
+    assert [p.kind for p in fsck(repo)] == ["missing-content"]
+    a = _draft(data)
+    with artvcs.init(job_type="t") as run:
+        run.log_artifact(a)
+    repo.store.verify(digest)
+    assert fsck(repo) == []
