@@ -55,5 +55,9 @@ class MediaDependencyError(ArtvcsError, ImportError):
     """An optional library needed for media objects is not installed."""
 
 
+class TableTypeError(ArtvcsError, TypeError):
+    """A table cell whose type differs from its column's (W&B's ``allow_mixed_types=False``)."""
+
+
 class MediaFormatError(ArtvcsError, ValueError):
     """A stored media object breaks artvcs-media(5): an unknown ``_type``, a missing field or part."""

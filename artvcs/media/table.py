@@ -8,7 +8,9 @@ How a table is stored is in table_format.py and artvcs-media(5).
 """
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import numbers
+
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from artvcs.media import columns as _columns
@@ -35,8 +37,11 @@ class Table(Media):
         optional: bool | list[bool] = True,
         allow_mixed_types: bool = False,
     ) -> None:
-        # ``optional`` and ``allow_mixed_types`` are W&B's typing switches: artvcs
-        # keeps any cell value, so every table behaves as allow_mixed_types=True.
+        # W&B's typing: a column's type is that of its first value that is not None; later
+        # values must have it (unless allow_mixed_types), and None only where optional.
+        self._mixed = allow_mixed_types
+        self._optional = optional
+        self._kinds: list[str | None] = []
         self.data: list[list[Any]] = []
         self._dtypes: list[dict[str, Any] | None] = []
         if dataframe is not None or extras.is_dataframe(data):
@@ -102,10 +107,45 @@ class Table(Media):
 
     # -- W&B's API ---------------------------------------------------------------------------
     def add_data(self, *data: Any) -> None:
-        """Append one row; it must have one value per column."""
+        """Append one row; it must have one value per column, each of its column's type
+        (see :meth:`_check_types`)."""
         if len(data) != len(self.columns):
             raise UsageError(f"Table.add_data: this table expects {len(self.columns)} values {self.columns}, got {len(data)}")
+        self._check_types(data, range(len(self.columns)), "Table.add_data")
         self.data.append(list(data))
+
+    def _check_types(self, values: Sequence[Any], columns: Iterable[int], what: str) -> None:
+        """Refuse values of another type than their column's (TableTypeError, a TypeError, as W&B),
+        and None in a column that is not optional; nothing is checked with allow_mixed_types, in
+        columns that carry a numpy/pandas dtype, or in tables read back from an artifact."""
+        if getattr(self, "_mixed", True):
+            return
+        from artvcs.errors import TableTypeError
+
+        kinds = self._kinds
+        kinds.extend([None] * (len(self.columns) - len(kinds)))
+        found = list(kinds)
+        for value, i in zip(values, columns):
+            if self._dtypes[i] is not None:
+                continue
+            kind = _kind(value)
+            if kind == "none":
+                if not self._column_optional(i):
+                    raise TableTypeError(f"{what}: column {self.columns[i]!r} is not optional, so it cannot hold None")
+            elif found[i] is None:
+                found[i] = kind
+            elif found[i] != kind:
+                raise TableTypeError(
+                    f"{what}: column {self.columns[i]!r} holds {found[i]} values, not {kind} ({value!r:.40}); "
+                    "make the table with allow_mixed_types=True to mix them"
+                )
+        kinds[:] = found
+
+    def _column_optional(self, i: int) -> bool:
+        opt = self._optional
+        if isinstance(opt, (list, tuple)):
+            return bool(opt[i]) if i < len(opt) else True
+        return bool(opt)
 
     def add_row(self, *row: Any) -> None:
         """Deprecated W&B spelling of add_data."""
@@ -128,6 +168,20 @@ class Table(Media):
             self.data = [[] for _ in values]
         self.columns.append(name)
         self._dtypes.append(desc)
+        if not getattr(self, "_mixed", True):
+            if isinstance(self._optional, (list, tuple)):
+                self._optional = [*self._optional, *[True] * (len(self.columns) - 1 - len(self._optional)), optional]
+            else:
+                self._optional = [self._optional] * (len(self.columns) - 1) + [optional]
+            try:
+                for v in values:
+                    self._check_types([v], [len(self.columns) - 1], "Table.add_column")
+            except Exception:
+                self.columns.pop()
+                self._dtypes.pop()
+                self._optional.pop()
+                del self._kinds[len(self.columns):]
+                raise
         for row, v in zip(self.data, values):
             row.append(v)
 
@@ -226,3 +280,23 @@ def _check_columns(columns: Any) -> list[str | int]:
         dup = next(c for c in cols if cols.count(c) > 1)
         raise UsageError(f"Table: column {dup!r} appears twice in {cols}")
     return cols
+
+
+def _kind(value: Any) -> str:
+    """The W&B-like type of a cell: none, bool, number, str, list, dict, or the class of a media object."""
+    name = type(value).__name__
+    if value is None or name in ("NAType", "NaTType"):
+        return "none"
+    if isinstance(value, bool) or name == "bool_":
+        return "bool"
+    if isinstance(value, numbers.Number):
+        return "number"
+    if isinstance(value, str):
+        return "str"
+    if isinstance(value, Media):
+        return name
+    if isinstance(value, (list, tuple)):
+        return "list"
+    if isinstance(value, dict):
+        return "dict"
+    return name

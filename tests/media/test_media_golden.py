@@ -50,7 +50,7 @@ def _cases(tmp_path) -> dict:
     left = artvcs.Table(columns=["id", "name"], data=[[1, "one"], [2, "two"]])
     return {
         "table_rows": artvcs.Table(columns=["a", "b", "c"], data=[
-            [1, 2.5, "x"], [None, math.nan, {"k": [True, None]}], [np.int64(7), (1, 2), dt.date(2024, 2, 29)]]),
+            [1, 2.5, "x"], [None, math.nan, {"k": [True, None]}], [np.int64(7), (1, 2), dt.date(2024, 2, 29)]], allow_mixed_types=True),
         "table_dtypes": artvcs.Table(dataframe=frame),
         "table_columns": artvcs.Table(dataframe=pd.DataFrame({
             "id": np.arange(1001, dtype=np.int64), "x": np.arange(1001) / 8,

@@ -62,7 +62,7 @@ def test_list_table_keeps_every_python_value(roundtrip):
          np.str_("np"), np.bool_(True), np.complex64(1 - 2j)],
         [pd.NA, pd.NaT, None, None, None, None, None],
     ]
-    table = artvcs.Table(columns=["a", "b", "c", "d", "e", "f", "g"], data=rows)
+    table = artvcs.Table(columns=["a", "b", "c", "d", "e", "f", "g"], data=rows, allow_mixed_types=True)
     got = roundtrip(table)
     assert got == table
     for r1, r2 in zip(got.data, rows):
@@ -170,3 +170,27 @@ def test_a_typed_column_refuses_a_cell_its_dtype_would_change(log):
     ok.add_data(3)  # a Python int fits int64 exactly
     got = log({"t": ok}).get("t")
     assert got == ok and got.get_column("i") == [1, 2, 3] and type(got.data[2][0]) is np.int64
+
+
+def test_column_types_are_enforced_as_in_wandb(roundtrip):
+    """A column takes the type of its first value; another type is a TypeError unless allow_mixed_types,
+    None only where optional; nothing changes when a row is refused."""
+    t = artvcs.Table(columns=["id", "label"])
+    t.add_data(1, "cat")
+    t.add_data(2.5, None)  # int and float are both numbers; optional by default
+    with pytest.raises(TypeError, match=r"column 'label' holds str values, not number .*allow_mixed_types=True"):
+        t.add_data(3, 7)
+    with pytest.raises(artvcs.errors.ArtvcsError):
+        t.add_data("x", "dog")
+    assert t.data == [[1, "cat"], [2.5, None]]
+    strict = artvcs.Table(columns=["id", "label"], optional=[True, False])
+    with pytest.raises(TypeError, match="column 'label' is not optional"):
+        strict.add_data(1, None)
+    with pytest.raises(TypeError):
+        artvcs.Table(columns=["a"], data=[[1], ["one"]])
+    with pytest.raises(TypeError, match="column 'flag'"):
+        t.add_column("flag", [True, "yes"])
+    assert t.columns == ["id", "label"] and t.data == [[1, "cat"], [2.5, None]]
+    t.add_column("flag", [True, False])
+    mixed = artvcs.Table(columns=["a"], data=[[1], ["one"]], allow_mixed_types=True)
+    assert roundtrip(mixed) == mixed
