@@ -40,9 +40,9 @@ def save_edits(artifact: "Artifact") -> None:
     added = sorted(new - old)
     removed = sorted(old - new)
     if _aliases.LATEST in added:
-        raise UsageError("alias 'latest' is managed by artvcs: it always names the newest version; it cannot be added")
+        raise UsageError("alias 'latest' is managed by artvcs: it names the version logged last; it cannot be added")
     if _aliases.LATEST in removed:
-        warnings.warn("alias 'latest' is managed by artvcs and stays on the newest version", stacklevel=3)
+        warnings.warn("alias 'latest' is managed by artvcs and stays on the version logged last", stacklevel=3)
         removed.remove(_aliases.LATEST)
     check_user_aliases(added)
     if (added or removed) and version.kind != "link":

@@ -145,14 +145,14 @@ def _push_pins(context, pinned: dict) -> list[str]:
         return ["artvcs: pre-push: no artvcs remote configured; pinned versions stay local"]
     names = sorted({p["name"] for p in pinned.values() if isinstance(p, dict) and isinstance(p.get("name"), str)})
     try:
-        result = pushing.push(repo, remotes.open_remote(repo), Selection.of(names))
+        remote = remotes.open_remote(repo)
+        result = pushing.push(repo, remote, Selection.of(names))
     except ArtvcsError as e:
         raise UsageError(f"git push stopped: pushing the pinned versions to the artvcs remote failed: {e}") from None
     if result.integration.refused:
         raise UsageError("git push stopped: the artvcs remote refused " + "; ".join(result.integration.refused.values()))
-    remote = remotes.get_remote(repo).name
     sent = f"sent {result.objects} objects and {len(result.refs)} refs" if result.refs or result.objects else "up to date"
-    lines = [f"artvcs: pre-push: {remote}: {sent}"]
+    lines = [f"artvcs: pre-push: {remote.name}: {sent}"]
     if result.integration.renumbered:
         # The pins keep resolving by digest; re-tracking writes the new numbers into artvcs.lock.
         lines.append("artvcs: pre-push: renumbered " + ", ".join(result.integration.renumbered)

@@ -73,17 +73,6 @@ class _Walk:
             return
         if ns == "attrs":
             return
-        if ns == "latest":
-            # Read only while it names a live version, whose own ref is checked; a stale one may
-            # name a deleted version whose content gc took, so its manifest is not walked.
-            try:
-                v = versions.read_version(self.git, oid)
-            except ArtvcsError as e:
-                self.add("bad-version", name, str(e))
-                return
-            if v.collection != coll:
-                self.add("bad-version", name, f"names a version of {v.collection}, not of {coll}")
-            return
         try:
             v = versions.read_version(self.git, oid)
         except ArtvcsError as e:
@@ -91,6 +80,10 @@ class _Walk:
             return
         if v.collection != coll:
             self.add("bad-version", name, f"names a version of {v.collection}, not of {coll}")
+        if ns == "latest":
+            # Read only while it names a live version, whose own ref is checked; a stale one may
+            # name a deleted version whose content gc took, so its manifest is not walked.
+            return
         if ns == "versions":
             if leaf != f"v{v.number}":
                 self.add("bad-version", name, f"commit {oid} says it is v{v.number}")

@@ -7,7 +7,7 @@ from typing import Any
 
 from artvcs.errors import MediaFormatError
 from artvcs.media import extras, wav
-from artvcs.media.base import Media, Reader, Writer, digest, field
+from artvcs.media.base import FileMedia, Reader, Writer, digest, field
 from artvcs.media.values import same
 from artvcs.plumbing.errors import UsageError
 
@@ -15,7 +15,7 @@ from artvcs.plumbing.errors import UsageError
 FILE_FORMATS = ("wav", "mp3", "flac", "ogg", "m4a", "aac", "opus")
 
 
-class Audio(Media):
+class Audio(FileMedia):
     """Sound: a numpy array of samples with ``sample_rate``, or the path of an audio file."""
 
     _log_type = "audio-file"
@@ -60,14 +60,6 @@ class Audio(Media):
     @property
     def sample_rate(self) -> int | None:
         return self._sample_rate
-
-    @property
-    def caption(self) -> str | None:
-        return self._caption
-
-    @property
-    def format(self) -> str:
-        return self._format
 
     @property
     def duration(self) -> float | None:

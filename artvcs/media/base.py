@@ -59,6 +59,22 @@ class Media:
     __hash__ = None  # content equality; the objects are mutable
 
 
+class FileMedia(Media):
+    """A media object stored as one file of some format (png, wav, mp4, glb...), with a caption."""
+
+    _format: str
+    _caption: str | None
+
+    @property
+    def format(self) -> str:
+        """The stored file's format."""
+        return self._format
+
+    @property
+    def caption(self) -> str | None:
+        return self._caption
+
+
 class Writer:
     """Collects the entries one ``add`` writes: entry path -> bytes."""
 

@@ -13,14 +13,14 @@ from typing import Any
 
 from artvcs.errors import MediaFormatError
 from artvcs.media import extras, pixels
-from artvcs.media.base import Media, Reader, Writer, digest, field
+from artvcs.media.base import FileMedia, Reader, Writer, digest, field
 from artvcs.media.boxes import BoundingBoxes2D
 from artvcs.media.classes import Classes
 from artvcs.media.masks import ImageMask
 from artvcs.plumbing.errors import UsageError
 
 
-class Image(Media):
+class Image(FileMedia):
     """An image: a numpy array, a Pillow image, a path, or another Image."""
 
     _log_type = "image-file"
@@ -91,21 +91,12 @@ class Image(Media):
         return self._pil
 
     @property
-    def format(self) -> str:
-        """The stored file's format: png, or the format of the file it was made from."""
-        return self._format
-
-    @property
     def width(self) -> int:
         return self._width
 
     @property
     def height(self) -> int:
         return self._height
-
-    @property
-    def caption(self) -> str | None:
-        return self._caption
 
     @property
     def masks(self) -> dict[str, ImageMask]:

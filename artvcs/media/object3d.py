@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from artvcs.media import extras
-from artvcs.media.base import Media, Reader, Writer, dumps, field
+from artvcs.media.base import FileMedia, Reader, Writer, dumps, field
 from artvcs.media.values import npy_bytes, npy_load, same
 from artvcs.plumbing.errors import UsageError
 
@@ -16,7 +16,7 @@ FILE_FORMATS = ("obj", "gltf", "glb", "babylon", "stl", "pts.json")
 SCENE_KEYS = ("type", "points", "boxes", "vectors")
 
 
-class Object3D(Media):
+class Object3D(FileMedia):
     """A point cloud (N, 3|4|6) array, W&B's ``{"type": "lidar/beta", "points": ...}`` scene, or a model file."""
 
     _log_type = "object3D-file"
@@ -68,14 +68,6 @@ class Object3D(Media):
     def points(self) -> Any:
         """The point cloud (None for a model file)."""
         return self._points
-
-    @property
-    def format(self) -> str:
-        return self._format
-
-    @property
-    def caption(self) -> str | None:
-        return self._caption
 
     def _encode(self, out: Writer) -> dict[str, Any]:
         doc: dict[str, Any] = {"_type": "object3D-file", "format": self._format}

@@ -13,7 +13,7 @@ import os
 from typing import Any
 
 from artvcs.media import extras, pixels
-from artvcs.media.base import Media, Reader, Writer, digest, field
+from artvcs.media.base import FileMedia, Reader, Writer, digest, field
 from artvcs.media.values import npy_bytes, npy_load, same
 from artvcs.plumbing.errors import UsageError
 
@@ -21,7 +21,7 @@ FILE_FORMATS = ("mp4", "webm", "gif", "ogg", "mov")
 ARRAY_FORMATS = ("mp4", "gif")
 
 
-class Video(Media):
+class Video(FileMedia):
     """Video: numpy frames (T, C, H, W) or a batch (B, T, C, H, W), as W&B takes them, or a path."""
 
     _log_type = "video-file"
@@ -75,14 +75,6 @@ class Video(Media):
     @property
     def fps(self) -> float | None:
         return self._fps
-
-    @property
-    def format(self) -> str:
-        return self._format
-
-    @property
-    def caption(self) -> str | None:
-        return self._caption
 
     def _encode(self, out: Writer) -> dict[str, Any]:
         doc: dict[str, Any] = {

@@ -68,5 +68,5 @@ def test_update_outside_a_run(project):
     again = wandb.Api().artifact("me/example/mnist:replaced")
     assert again.description == "My new description"
     assert again.metadata == {"newKey": "new value"}
-    # 'best' was replaced away before save; 'latest' is managed and stays on the newest version
+    # 'best' was replaced away before save; 'latest' is managed and stays where logging put it
     assert again.aliases == ["latest", "replaced"]
