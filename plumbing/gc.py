@@ -28,6 +28,7 @@ import pygit2
 from . import drafts, refs, sweepgen, versions
 from .errors import ArtvcsError
 from .manifest import ARTIFACT_SCHEME, LISTING, _load_rows
+from .objectbatch import TMP_PREFIXES as PACK_TMP_PREFIXES
 from .store import ContentStore
 
 # Refs that hold versions. refs/collections tips may still point at a deleted
@@ -135,6 +136,9 @@ def _sweep(store: ContentStore, gitdir: str, keep: set[str], grace_seconds: floa
             store.remove(digest)
     scratch = os.path.join(gitdir, SCRATCH)
     leftovers = [os.path.join(scratch, n) for n in os.listdir(scratch)] if os.path.isdir(scratch) else []
+    pack_dir = os.path.join(gitdir, "objects", "pack")
+    if os.path.isdir(pack_dir):  # packs a killed manifest write left half-written (objectbatch)
+        leftovers += [os.path.join(pack_dir, n) for n in os.listdir(pack_dir) if n.startswith(PACK_TMP_PREFIXES)]
     for tmp in list(store.iter_tmp()) + leftovers:
         age = _age(tmp, now)
         if age is not None and age > grace_seconds:

@@ -25,6 +25,7 @@ import pygit2
 
 from .errors import CorruptObjectError, UsageError
 from .hashing import is_digest
+from .objectbatch import ObjectBatch
 from .paths import _DRIVE, check_entry_path
 
 LISTING = "%files"
@@ -149,17 +150,10 @@ def _row(e: Entry, name: str) -> list:
     return Entry.row(e, name)
 
 
-def _blob(repo: pygit2.Repository, data: bytes) -> pygit2.Oid:
-    """The blob of ``data``, written only if missing: an unchanged folder's listing (the common
-    case for a new version) costs a hash and a lookup, not a write. git objects are never
-    pruned here (gc.auto=0), so an existing object needs no freshening. (``oid in repo`` would
-    read the object; the object database only looks it up.)"""
-    oid = pygit2.hash(data)
-    return oid if repo.odb.exists(oid) else repo.create_blob(data)
-
-
-def _write_folder(repo: pygit2.Repository, folder: str, files: dict[str, Entry], subtrees: dict[str, pygit2.Oid]) -> pygit2.Oid | None:
-    tb = repo.TreeBuilder()
+def _write_folder(batch: ObjectBatch, folder: str, files: dict[str, Entry], subtrees: dict[str, pygit2.Oid]) -> pygit2.Oid | None:
+    if not files and not subtrees:
+        return None
+    items: list[tuple[str, pygit2.Oid, int]] = []
     names = sorted(files)
     if names:
         if len(names) <= SHARD_THRESHOLD:
@@ -169,13 +163,10 @@ def _write_folder(repo: pygit2.Repository, folder: str, files: dict[str, Entry],
             for n in names:
                 buckets.setdefault(f"{LISTING}.{_shard(n)}", []).append(n)
         for blob_name, bucket in buckets.items():
-            data = canonical_json([_row(files[n], n) for n in bucket])
-            tb.insert(blob_name, _blob(repo, data), BLOB)
+            items.append((blob_name, batch.blob(canonical_json([_row(files[n], n) for n in bucket])), BLOB))
     for name, oid in subtrees.items():
-        tb.insert(escape_name(name), oid, TREE)
-    if not names and not subtrees:
-        return None
-    return tb.write()
+        items.append((escape_name(name), oid, TREE))
+    return batch.tree(items)
 
 
 def empty_tree(repo: pygit2.Repository) -> pygit2.Oid:
@@ -213,19 +204,22 @@ def write_manifest(repo: pygit2.Repository, entries: Iterable[Entry]) -> pygit2.
         parent, _, name = folder.rpartition("/")
         if folder and name in folders.get(parent, {}):
             raise UsageError(f"entry path {folder!r} is both a file and a folder")
-    return _build(repo, folders)
+    batch = ObjectBatch(repo)
+    root = _build(batch, folders)
+    batch.write()
+    return root or empty_tree(repo)
 
 
-def _build(repo: pygit2.Repository, folders: dict[str, dict[str, Entry]]) -> pygit2.Oid:
+def _build(batch: ObjectBatch, folders: dict[str, dict[str, Entry]]) -> pygit2.Oid | None:
     children: dict[str, dict[str, pygit2.Oid]] = {}
     for folder in sorted(folders, key=lambda f: f.count("/") + (1 if f else 0), reverse=True):
-        oid = _write_folder(repo, folder, folders[folder], children.get(folder, {}))
+        oid = _write_folder(batch, folder, folders[folder], children.get(folder, {}))
         if folder == "":
-            return oid or empty_tree(repo)
+            return oid
         if oid is not None:
             parent, _, name = folder.rpartition("/")
             children.setdefault(parent, {})[name] = oid
-    return empty_tree(repo)
+    return None
 
 
 def update_manifest(repo: pygit2.Repository, base: pygit2.Oid | None, changes: Mapping[str, Entry | None]) -> pygit2.Oid:
@@ -248,11 +242,13 @@ def update_manifest(repo: pygit2.Repository, base: pygit2.Oid | None, changes: M
             if not f:
                 break
             f = f.rpartition("/")[0]
-    root = repo[base] if base is not None else None
-    return _update(repo, root, "", by_folder, touched) or empty_tree(repo)
+    batch = ObjectBatch(repo)
+    new = _update(repo, batch, repo[base] if base is not None else None, "", by_folder, touched)
+    batch.write()
+    return new or empty_tree(repo)
 
 
-def _update(repo, tree, folder, by_folder, touched) -> pygit2.Oid | None:
+def _update(repo, batch, tree, folder, by_folder, touched) -> pygit2.Oid | None:
     files: dict[str, Entry] = {}
     subtrees: dict[str, pygit2.Oid] = {}
     if tree is not None:
@@ -272,7 +268,7 @@ def _update(repo, tree, folder, by_folder, touched) -> pygit2.Oid | None:
     for name in list(subtrees):
         sub = f"{folder}/{name}" if folder else name
         if sub in touched:
-            new = _update(repo, repo[subtrees[name]], sub, by_folder, touched)
+            new = _update(repo, batch, repo[subtrees[name]], sub, by_folder, touched)
             if new is None:
                 del subtrees[name]
             else:
@@ -280,12 +276,12 @@ def _update(repo, tree, folder, by_folder, touched) -> pygit2.Oid | None:
     for sub in touched:
         parent, _, name = sub.rpartition("/")
         if sub and parent == folder and name not in subtrees:
-            new = _update(repo, None, sub, by_folder, touched)
+            new = _update(repo, batch, None, sub, by_folder, touched)
             if new is not None:
                 if name in files:
                     raise UsageError(f"entry path {sub!r} is both a file and a folder")
                 subtrees[name] = new
-    return _write_folder(repo, folder, files, subtrees)
+    return _write_folder(batch, folder, files, subtrees)
 
 
 # -- reading ------------------------------------------------------------------
