@@ -3,12 +3,15 @@
 ``mutable`` (the default) copies the bytes into the store at add time, so the
 draft is a snapshot; ``immutable`` hard-links where it can; ``skip_cache``
 only hashes now and stores at log time (the file must not change between).
-The stat cache lets unchanged files skip both reading and hashing; many
-small files are handled by a thread pool.
+The stat cache lets unchanged files skip both reading and hashing. Many
+small files are copied by a thread pool (the kernel does that work); hashed
+and linked, which is Python-bound work, they are split with a forked child.
 """
 from __future__ import annotations
 
+import marshal
 import os
+import signal
 import stat as _stat
 import threading
 import time
@@ -73,11 +76,12 @@ def _read_small(path: str, size: int, then=None) -> tuple[memoryview, os.stat_re
         buf = _buffer(size)
         view = memoryview(buf)
         n = 0
-        while n <= size:
+        while True:
             k = os.readv(fd, [view[n:]])
-            if k == 0:
-                break
             n += k
+            # all ``size`` bytes: done without reading EOF (the fstat below sees any growth)
+            if k == 0 or n >= size:
+                break
         if n > size:
             return None  # it grew while we looked: the slow path copes
         data = view[:n]
@@ -88,8 +92,11 @@ def _read_small(path: str, size: int, then=None) -> tuple[memoryview, os.stat_re
 
 
 def _stage_one(repo: Repository, records: dict, path: str, entry_path: str, policy: str, skip_cache: bool,
-               clock: tuple[int, int | None], gen: int | None = None) -> Staged:
+               clock: tuple[int, int | None], gen: int | None = None, small_only: bool = False) -> Staged | None:
+    """Stage one file; with ``small_only``, None for a file large enough to be hashed by threads."""
     st = os.stat(path)
+    if small_only and st.st_size >= MMAP_THRESHOLD:
+        return None
     known = StatCache.lookup(records, path, st)
     store = repo.store
     if known is not None and os.path.exists(store._path(known)):
@@ -136,6 +143,89 @@ def _stage_one(repo: Repository, records: dict, path: str, entry_path: str, poli
 def _link(store, path: str, data: memoryview) -> tuple[str, bool]:
     digest = blake3.blake3(data).hexdigest()
     return digest, store.link_in(path, digest, data)
+
+
+FORK_MIN = 2000  # fewer misses than this do not pay for a second process
+
+
+def _can_fork() -> bool:
+    # A fork copies only the calling thread: with other Python threads alive, a lock one of
+    # them holds could never be released in the child, so only a single-threaded caller forks.
+    return hasattr(os, "fork") and len(os.sched_getaffinity(0)) > 1 and threading.active_count() == 1
+
+
+def _stage_split(repo: Repository, misses: list[tuple[str, str]], one: Callable[[tuple[str, str]], Staged],
+                 policy: str, skip_cache: bool, clock: tuple[int, int | None], gen: int | None) -> list[Staged]:
+    """Stage ``misses`` in two processes: a forked child takes the second half, this one the first.
+
+    The child stages small files only (large ones use blake3's threads, which a forked child
+    lacks) and sends back, marshalled, each file's digest and size and the stat cache records
+    it made. If the child fails for any reason, its half is staged here again, where any
+    error is raised as usual; storing is idempotent, so nothing is lost or doubled.
+    """
+    half = len(misses) // 2
+    mine, theirs = misses[:half], misses[half:]
+    collect = _fork(lambda: _child_stage(repo, theirs, policy, skip_cache, clock, gen))
+    try:
+        out = [one(m) for m in mine]
+    except BaseException:
+        collect(kill=True)
+        raise
+    result = collect()
+    if result is None:
+        return out + [one(m) for m in theirs]
+    done, records = result
+    repo.statcache.queue(records)
+    for (path, entry_path), got in zip(theirs, done):
+        out.append(one((path, entry_path)) if got is None else Staged(Entry(entry_path, got[0], got[1]), path))
+    return out
+
+
+def _child_stage(repo: Repository, items: list[tuple[str, str]], policy: str, skip_cache: bool,
+                 clock: tuple[int, int | None], gen: int | None) -> tuple[list, list]:
+    cache = StatCache(repo.statcache.db_path)  # collects records; the parent writes them
+    worker = _Worker(repo.store, cache)
+    done = []
+    for path, entry_path in items:
+        s = _stage_one(worker, {}, path, entry_path, policy, skip_cache, clock, gen, small_only=True)  # type: ignore[arg-type]
+        done.append(None if s is None else (s.entry.digest, s.entry.size))
+    return done, cache.take_queued()
+
+
+@dataclass(slots=True)
+class _Worker:
+    """What _stage_one uses of a repository, in a forked child."""
+
+    store: object
+    statcache: StatCache
+
+
+def _fork(work: Callable[[], object]) -> Callable[..., object | None]:
+    """Run ``work`` in a forked child; the returned function waits for its marshalled result
+    (None if the child failed; ``kill=True`` stops it first)."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            os.close(r)
+            data = marshal.dumps(work())
+            with open(w, "wb") as f:
+                f.write(data)
+            code = 0
+        finally:
+            os._exit(code)  # never return into the parent's stack, never run its exit handlers
+    os.close(w)
+
+    def collect(kill: bool = False) -> object | None:
+        if kill:
+            os.kill(pid, signal.SIGKILL)
+        with open(r, "rb") as f:
+            data = f.read()
+        _, status = os.waitpid(pid, 0)
+        return marshal.loads(data) if status == 0 and not kill else None
+
+    return collect
 
 
 REFRESH_AFTER_S = 600  # far inside gc's grace period (an hour by default)
@@ -263,8 +353,10 @@ def stage_dir(repo: Repository, local_path: str, prefix: str | None, policy: str
     report("hashing", len(staged), total)
     # Threads pay off where the kernel does the work (creating files for
     # ``mutable``); hashing and linking are mostly Python and GIL-bound, and
-    # starting a pool costs more than a few hundred files.
-    if len(misses) < POOL_MIN or policy == "immutable" or skip_cache:
+    # threads only fight over the GIL there: a second process does half.
+    if len(misses) >= FORK_MIN and (policy == "immutable" or skip_cache) and _can_fork():
+        staged.extend(_stage_split(repo, misses, one, policy, skip_cache, clock, gen))
+    elif len(misses) < POOL_MIN or policy == "immutable" or skip_cache:
         staged.extend(one(m) for m in misses)
     else:
         # One task per slice, not per file: futures cost more than a small file.

@@ -1,6 +1,6 @@
 """artvcs benchmark: every figure beside the machine's own limit, measured in the same run.
 
-Usage: python bench/run.py [--quick] [--work DIR] [--runs N] [--only NAME,...]
+Usage: python bench/run.py [--quick] [--work DIR] [--runs N] [--only NAME,...] [--profile DIR]
 
 It generates its data deterministically under --work (default ./bench-work,
 and nothing is written anywhere else): a small set of many 1-16 KiB files in
@@ -10,6 +10,9 @@ fresh child process so that peak RSS is the operation's own; the table shows
 the median and min-max wall time, throughput, peak RSS, and the limit
 (cp -a, cp -al, raw blake3, reading the bytes) with the ratio to it. Speed is
 reported, never asserted: machines are shared and noisy, ratios travel.
+With --profile DIR, one more run of each operation goes under pyinstrument
+(pip install -e '.[bench]') and its call tree is written to DIR/<operation>.txt;
+that run is not counted in the table.
 """
 from __future__ import annotations
 
@@ -75,9 +78,14 @@ def gen_large(path: str, size: int, seed: int) -> None:
             left -= n
 
 
-def child(op: str, **args) -> dict:
-    """Run one operation in a fresh interpreter; it reports seconds, peak RSS and extras."""
-    out = subprocess.run([sys.executable, CHILD, op, json.dumps(args)], capture_output=True, text=True)
+PROFILE_DIR: str | None = None
+
+
+def child(op: str, profile_as: str | None = None, **args) -> dict:
+    """Run one operation in a fresh interpreter; it reports seconds, peak RSS and extras.
+    With ``profile_as`` (and --profile), it runs under the profiler into that file instead."""
+    where = [os.path.join(PROFILE_DIR, f"{profile_as}.txt")] if profile_as and PROFILE_DIR else []
+    out = subprocess.run([sys.executable, CHILD, op, json.dumps(args), *where], capture_output=True, text=True)
     if out.returncode != 0:
         raise RuntimeError(f"{op} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -113,6 +121,13 @@ def measure(runs: int, fn) -> list[dict]:
     return [fn(i) for i in range(runs)]
 
 
+def profile(name: str, fn) -> None:
+    """One more run of ``fn(profile_as)`` under the profiler (with --profile), not counted."""
+    if PROFILE_DIR:
+        fn(name)
+        print(f"profiled {name}: {os.path.join(PROFILE_DIR, name + '.txt')}", file=sys.stderr)
+
+
 def summary(results: list[dict]) -> dict:
     secs = [r["seconds"] for r in results]
     return {
@@ -131,7 +146,12 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=None)
     ap.add_argument("--only", default="", help="comma-separated operation names")
     ap.add_argument("--json", dest="json_out", default=None, help="also write the results as JSON here")
+    ap.add_argument("--profile", default=None, help="also profile each operation once into this folder")
     a = ap.parse_args()
+    global PROFILE_DIR
+    if a.profile:
+        PROFILE_DIR = os.path.abspath(a.profile)
+        os.makedirs(PROFILE_DIR, exist_ok=True)
     quick = a.quick
     runs = a.runs or (1 if quick else 3)
     n_small, n_folders = (2000, 20) if quick else (20000, 200)
@@ -213,41 +233,54 @@ def main() -> int:
 
     if want("hash"):
         res = measure(runs, lambda i: child("hash", path=bigs[0]))
+        profile("hash", lambda p: child("hash", p, path=bigs[0]))
         anon = max(r["extra"]["peak_anon_mib"] for r in res)
         row("hash 1 large file", res, large, "blake3 1 file", "≥0.8× blake3 (ratio ≤1.25)",
             f"heap {anon} MiB (RSS counts the mapped file)")
     if want("log"):
-        res = measure(runs, lambda i: (warm(small), child("log", proj=fresh_repo(i), src=small, policy="mutable"))[1])
+        def log_small(i: int, p: str | None = None, policy: str = "mutable") -> dict:
+            warm(small)
+            return child("log", p, proj=fresh_repo(i), src=small, policy=policy)
+
+        res = measure(runs, log_small)
+        profile("log", lambda p: log_small(0, p))
         vs_cp = summary(res)["median"] / lim["cp -a small"]["median"]
         row("log small set (copy)", res, small_bytes, "cp+sync small", "≤1.0× cp -a",
             f"{n_small} files, durable; {vs_cp:.2f}× cp -a without sync")
     if want("log-immutable"):
-        res = measure(runs, lambda i: (warm(small), child("log", proj=fresh_repo(i), src=small, policy="immutable"))[1])
+        def log_immutable(i: int, p: str | None = None) -> dict:
+            warm(small)
+            return child("log", p, proj=fresh_repo(i), src=small, policy="immutable")
+
+        res = measure(runs, log_immutable)
+        profile("log-immutable", lambda p: log_immutable(0, p))
         row("log small set (immutable)", res, small_bytes, "cp -al small", "≤3× cp -al")
     if want("relog"):
-        def relog(i):
+        def relog(i: int, p: str | None = None) -> dict:
             proj = fresh_repo(i)
             tmp = os.path.join(work, "relog-src")
             rm(tmp)
             shutil.copytree(small, tmp, symlinks=True)  # copy2: old mtimes, as a dataset at rest
             first = child("log", proj=proj, src=tmp, policy="mutable")
             apply_edit(tmp)
-            r = child("log", proj=proj, src=tmp, policy="mutable")
+            r = child("log", p, proj=proj, src=tmp, policy="mutable")
             r["extra"] = {"first_s": first["seconds"], **r.get("extra", {})}
             rm(tmp)
             return r
 
         res = measure(runs, relog)
+        profile("relog", lambda p: relog(0, p))
         first = statistics.median(r["extra"]["first_s"] for r in res)
         s = summary(res)
         rows.append(("re-log after 1 % edit", s, None, "first log", first, s["median"] / first, "≤0.05× first log", ""))
     if want("log-large"):
-        def log_large(i: int, **kw) -> dict:
+        def log_large(i: int, p: str | None = None, **kw) -> dict:
             warm(big)
-            return child("log", proj=fresh_repo(96), src=big, policy="mutable", **kw)  # 96: the previous run's 2 GiB
+            return child("log", p, proj=fresh_repo(96), src=big, policy="mutable", **kw)  # 96: the previous run's 2 GiB
 
         log_large(0)  # the untimed warm-up
         res = measure(runs, log_large)
+        profile("log-large", lambda p: log_large(0, p))
         vs_cp = summary(res)["median"] / lim["cp large"]["median"]
         row("log 2 large files", res, 2 * large, "cp+sync large", "≤1.5× cp",
             f"durable (bytes on disk before the version ref); {vs_cp:.2f}× cp without sync")
@@ -260,10 +293,13 @@ def main() -> int:
         for mode, limit, target in (("copy", "cp -a small", "≤1.0× cp -a"), ("hardlink", "cp -al small", "≤2× cp -al"), ("auto", "cp -a small", "reflink, else copy")):
             dst = os.path.join(work, "co")
             res = measure(runs, lambda i: (rm(dst), child("checkout", proj=proj, dst=dst, mode=mode))[1])
+            profile(f"checkout-{mode}", lambda p: (rm(dst), child("checkout", p, proj=proj, dst=dst, mode=mode)))
             row(f"checkout ({mode})", res, small_bytes, limit, target, f"mode used: {res[-1]['extra'].get('mode')}")
         res = measure(runs, lambda i: child("checkout", proj=proj, dst=dst, mode="copy"))
+        profile("checkout-up-to-date", lambda p: child("checkout", p, proj=proj, dst=dst, mode="copy"))
         row("checkout onto up-to-date folder", res, None, "cp -al small", "≈ a stat per file")
         res = measure(runs, lambda i: child("verify", proj=proj, dst=dst))
+        profile("verify", lambda p: child("verify", p, proj=proj, dst=dst))
         row("verify checked-out folder", res, small_bytes, "cp -a small", "")
     if want("diff"):
         proj = fresh_repo(98)

@@ -104,6 +104,15 @@ class StatCache:
         if clean(key, hashed_ns, clock_dev):
             self._pending.append((path, *key, digest, hashed_ns, clock_dev, sweep_gen))
 
+    def take_queued(self) -> list[tuple]:
+        """The queued records, removed from the queue (a forked helper hands them to its parent)."""
+        rows, self._pending = self._pending, []
+        return rows
+
+    def queue(self, rows: list) -> None:
+        """Queue records that :meth:`take_queued` returned elsewhere."""
+        self._pending.extend(tuple(r) for r in rows)
+
     def confirm(self, seen: list[tuple[str, str]], sweep_gen: int) -> None:
         """Note that each ``(path, digest)``'s content was seen stored after ``sweep_gen`` was read
         (only where the record still holds that digest)."""

@@ -395,3 +395,82 @@ def test_content_deleted_by_hand_is_stored_again_once_fsck_has_seen_it_missing(t
         run.log_artifact(a)
     repo.store.verify(digest)
     assert fsck(repo) == []
+
+
+# -- immutable and skip_cache staging split over a forked child ------------------------------
+def _split_dir(tmp_path, monkeypatch):
+    """40 small files and one large one (sorted last: in the child's half), older than now."""
+    import time
+
+    from artvcs import staging
+
+    monkeypatch.setattr(staging, "FORK_MIN", 8)
+    for mod in ("artvcs.plumbing.hashing", "artvcs.staging", "artvcs.plumbing.store"):
+        monkeypatch.setattr(f"{mod}.MMAP_THRESHOLD", 100 * 1024)
+    monkeypatch.chdir(tmp_path)
+    repo = init_repository(str(tmp_path))
+    data = tmp_path / "data"
+    data.mkdir()
+    payloads = {f"f{i:02d}.bin": os.urandom(100 + i) for i in range(40)}
+    payloads["zz-big.bin"] = os.urandom(200 * 1024)
+    for name, b in payloads.items():
+        (data / name).write_bytes(b)
+    time.sleep(0.05)  # a later clock tick than the files' stamps: records are not racy
+    forks: list[int] = []
+    real_fork = os.fork
+
+    def fork():
+        forks.append(1)
+        return real_fork()
+
+    monkeypatch.setattr(os, "fork", fork)
+    return repo, data, payloads, forks
+
+
+@pytest.mark.parametrize("policy,skip_cache", [("immutable", False), ("mutable", True)])
+def test_staging_split_over_a_forked_child_gives_what_one_process_gives(tmp_path, monkeypatch, policy, skip_cache):
+    import threading
+
+    import artvcs
+
+    repo, data, payloads, forks = _split_dir(tmp_path, monkeypatch)
+    assert threading.active_count() == 1  # the split is used only by a single-threaded caller
+    a = artvcs.Artifact("split", "dataset")
+    a.add_dir(str(data), policy=policy, skip_cache=skip_cache)
+    assert forks == [1]
+    entries = a.manifest.entries
+    assert {n: (e.digest, e.size) for n, e in entries.items()} == {
+        n: (blake3.blake3(b).hexdigest(), len(b)) for n, b in payloads.items()}
+    records = StatCache(repo.statcache.db_path).load_prefix(str(data))
+    if skip_cache:
+        # hashed only: every file has its record, the child's half too, and nothing is stored yet
+        assert {os.path.basename(p): r[1] for p, r in records.items()} == {n: e.digest for n, e in entries.items()}
+        assert not any(repo.store.has(e.digest) for e in entries.values())
+    else:
+        # linked: the store holds each file itself (same inode); a new link moved ctime, so no record
+        for n, e in entries.items():
+            assert os.stat(repo.store.path_of(e.digest)).st_ino == os.stat(data / n).st_ino
+        assert records == {}
+    with artvcs.init(job_type="t") as run:
+        run.log_artifact(a)
+    for e in entries.values():
+        repo.store.verify(e.digest)
+
+
+def test_a_failed_child_leaves_its_half_to_the_parent(tmp_path, monkeypatch):
+    import artvcs
+    from artvcs import staging
+
+    repo, data, payloads, forks = _split_dir(tmp_path, monkeypatch)
+
+    def fail(*args):
+        raise OSError(errno.EIO, "simulated failure in the child")
+
+    monkeypatch.setattr(staging, "_child_stage", fail)
+    a = artvcs.Artifact("split", "dataset")
+    a.add_dir(str(data), policy="immutable")
+    assert forks == [1]
+    assert {n: e.digest for n, e in a.manifest.entries.items()} == {
+        n: blake3.blake3(b).hexdigest() for n, b in payloads.items()}
+    for e in a.manifest.entries.values():
+        repo.store.verify(e.digest)
