@@ -454,10 +454,11 @@ def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, 
     for folder in sorted(folders, key=lambda s: s.count("/")):
         if states.get(folder) != "dir":
             _make_folder(os.path.join(root, folder), prune)
-    for sample in samples.values():
-        _guard(root, sample, protected)  # again, now that the folders exist: the last word before any write
     writes = [f for f in plan if f.action == WRITE]
     fetches = [f for f in plan if f.action == FETCH]
+    if writes or fetches:
+        for sample in samples.values():
+            _guard(root, sample, protected)  # again, now that the folders exist: the last word before any write
     result.up_to_date = len(plan) - len(writes) - len(fetches)
     used = mode
     written: list[os.stat_result | None] = []

@@ -26,7 +26,7 @@ import pygit2
 from .errors import CorruptObjectError, UsageError
 from .hashing import is_digest
 from .objectbatch import ObjectBatch
-from .paths import _DRIVE, check_entry_path
+from .paths import _DRIVE, check_entry_path, check_entry_paths
 
 LISTING = "%files"
 SHARD_THRESHOLD = 4096
@@ -312,11 +312,11 @@ def _iter(repo, tree, folder: str, prefix: str) -> Iterator[Entry]:
                 continue
             yield from _iter(repo, obj, sub, prefix)
         elif obj.name.startswith(LISTING):
-            for row in _load_rows(repo, obj.id, folder):
-                e = Entry.from_row(folder, row)
-                if not prefix or e.path.startswith(prefix):
-                    check_entry_path(e.path)
-                    yield e
+            entries = [Entry.from_row(folder, row) for row in _load_rows(repo, obj.id, folder)]
+            if prefix:
+                entries = [e for e in entries if e.path.startswith(prefix)]
+            check_entry_paths([e.path for e in entries])  # in bulk: one scan per listing
+            yield from entries
 
 
 def read_manifest(repo: pygit2.Repository, tree_oid: pygit2.Oid) -> dict[str, Entry]:
