@@ -13,8 +13,6 @@ import getpass
 import os
 from typing import Any
 
-import yaml
-
 from .errors import UsageError
 from .names import check_name, slug
 
@@ -23,10 +21,14 @@ HEADER = "# artvcs settings (YAML). See artvcs-format(5) and artvcs(1).\n"
 
 def load(config_path: str) -> dict[str, Any]:
     try:
-        with open(config_path, encoding="utf-8") as f:
-            data = yaml.safe_load(f) or {}
+        f = open(config_path, encoding="utf-8")
     except FileNotFoundError:
-        return {}
+        return {}  # the common case: no settings, and no YAML parser imported (start-up time)
+    import yaml
+
+    try:
+        with f:
+            data = yaml.safe_load(f) or {}
     except yaml.YAMLError as e:
         raise UsageError(f"{config_path} is not valid YAML: {e}; fix or remove it") from None
     if not isinstance(data, dict):
@@ -36,6 +38,8 @@ def load(config_path: str) -> dict[str, Any]:
 
 def save(config_path: str, data: dict[str, Any], header: str = HEADER) -> None:
     """Write a YAML file atomically (temp file + rename), keys sorted, after a comment header."""
+    import yaml
+
     tmp = f"{config_path}.tmp-{os.getpid()}-{id(data):x}"
     with open(tmp, "w", encoding="utf-8") as f:
         f.write(header)
