@@ -21,6 +21,7 @@ from collections.abc import Iterable
 import pygit2
 
 PACK_MIN = 100
+MAX_BYTES = 32 << 20  # a batch holding this much is written then, so memory stays bounded
 TMP_PREFIXES = ("tmp_pack_", "tmp_idx_")  # git's own prefixes for files being written; gc removes stale ones
 _KINDS = {pygit2.GIT_OBJECT_BLOB: b"blob", pygit2.GIT_OBJECT_TREE: b"tree"}
 _TREE_MODE = pygit2.GIT_FILEMODE_TREE
@@ -45,12 +46,14 @@ def tree_bytes(entries: Iterable[tuple[str, pygit2.Oid, int]]) -> bytes:
 
 
 class ObjectBatch:
-    """Blobs and trees gathered in memory and written by :meth:`write`; objects the repository
-    already has are not gathered again. Nothing gathered may be read before ``write``."""
+    """Blobs and trees gathered in memory and written by :meth:`write` (or as soon as they reach
+    MAX_BYTES: a huge manifest becomes several packs); objects the repository already has are
+    not gathered again. Nothing gathered may be read before ``write``."""
 
     def __init__(self, repo: pygit2.Repository) -> None:
         self.repo = repo
         self._new: dict[bytes, tuple[int, bytes]] = {}
+        self._bytes = 0
 
     def __len__(self) -> int:
         return len(self._new)
@@ -67,11 +70,14 @@ class ObjectBatch:
         # an unchanged folder (the common case in a new version) costs a hash and a lookup
         if raw not in self._new and not self.repo.odb.exists(oid):
             self._new[raw] = (kind, data)
+            self._bytes += len(data)
+            if self._bytes >= MAX_BYTES:
+                self.write()
         return oid
 
     def write(self) -> None:
         """Write what was gathered: loose below PACK_MIN objects, else one pack and its index."""
-        new, self._new = self._new, {}
+        new, self._new, self._bytes = self._new, {}, 0
         if len(new) < PACK_MIN:
             for kind, data in new.values():
                 self.repo.odb.write(kind, data)

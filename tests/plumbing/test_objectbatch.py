@@ -96,3 +96,16 @@ def test_gc_removes_stale_half_written_packs_only(repo):
     result = gc.sweep(repo.store, repo.gitdir, set(), grace_seconds=3600)
     assert result.leftovers == 2
     assert not os.path.exists(old) and not os.path.exists(old_idx) and os.path.exists(young)
+
+
+def test_a_batch_that_reaches_its_byte_limit_is_written_as_several_packs(repo, monkeypatch):
+    from artvcs.plumbing import objectbatch
+
+    monkeypatch.setattr(objectbatch, "MAX_BYTES", 100 * 1024)  # about 60 folders a pack
+    git, gitdir = repo.git, repo.gitdir
+    entries = [Entry(f"d{f:03d}/f{i:02d}.bin", DIGEST, f * 100 + i) for f in range(150) for i in range(20)]
+    tree = manifest.write_manifest(git, entries)
+    packs = [p for p in _pack_files(gitdir) if p.endswith(".idx")]
+    assert len(packs) > 1
+    assert manifest.read_manifest(pygit2.Repository(gitdir), tree) == {e.path: e for e in entries}
+    _git(gitdir, "fsck", "--strict", "--no-dangling", str(tree))
