@@ -6,8 +6,8 @@ cache through a memory map of the *copy*. So the digest is always of the
 bytes stored, never of a source that may still be changing, and the hash
 costs little more than the copy. Writeback of each chunk is started as
 soon as it is copied, so the flush before the version ref overlaps with the
-copy instead of following it; even with ``ARTVCS_FSYNC=0`` this is kept, as
-gigabytes left dirty make the kernel throttle the writer later anyway.
+copy instead of following it. With ``ARTVCS_FSYNC=0`` there is no flush to
+get ahead of, and writeback is left to the kernel, as ``cp`` leaves it.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import threading
 
 import blake3
 
-from .durability import start_writeback
+from . import durability
 
 CHUNK = 64 * 1024 * 1024  # a multiple of mmap.ALLOCATIONGRANULARITY
 READ_CHUNK = 8 * 1024 * 1024
@@ -71,12 +71,14 @@ def copy_and_hash(src_fd: int, dst_fd: int) -> tuple[str, int]:
     hasher = _Hasher(dst_fd)
     hasher.start()
     off = 0
+    ahead = durability.enabled()
     try:
         while True:
             n = _copy_chunk(src_fd, dst_fd, off)
             if n == 0:
                 break
-            start_writeback(dst_fd, off, n)
+            if ahead:
+                durability.start_writeback(dst_fd, off, n)
             hasher.put((off, n))
             off += n
             if n < CHUNK:
