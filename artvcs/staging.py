@@ -13,6 +13,7 @@ import marshal
 import os
 import signal
 import stat as _stat
+import sys
 import threading
 import time
 import warnings
@@ -30,7 +31,7 @@ from artvcs.plumbing.manifest import Entry
 from artvcs.plumbing.repository import Repository
 from artvcs.plumbing import sweepgen
 from artvcs.plumbing.statcache import StatCache, clean, fs_clock_ns
-from artvcs.plumbing.store import POLICIES
+from artvcs.plumbing.store import POLICIES, ContentStore
 
 WORKERS = 8
 POOL_MIN = 1000  # fewer misses than this are staged in this thread
@@ -151,7 +152,9 @@ FORK_MIN = 2000  # fewer misses than this do not pay for a second process
 def _can_fork() -> bool:
     # A fork copies only the calling thread: with other Python threads alive, a lock one of
     # them holds could never be released in the child, so only a single-threaded caller forks.
-    return hasattr(os, "fork") and len(os.sched_getaffinity(0)) > 1 and threading.active_count() == 1
+    # Linux only: macOS system libraries are not safe to use in a forked child.
+    return (sys.platform.startswith("linux") and len(os.sched_getaffinity(0)) > 1
+            and threading.active_count() == 1)
 
 
 def _stage_split(repo: Repository, misses: list[tuple[str, str]], one: Callable[[tuple[str, str]], Staged],
@@ -196,7 +199,7 @@ def _child_stage(repo: Repository, items: list[tuple[str, str]], policy: str, sk
 class _Worker:
     """What _stage_one uses of a repository, in a forked child."""
 
-    store: object
+    store: ContentStore
     statcache: StatCache
 
 
