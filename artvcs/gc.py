@@ -5,7 +5,8 @@ draft in progress holds it, when a pin in the host git repository's lock
 files names a version that has it (on any branch or tag, so that switching
 branches never finds content gone), or when it is younger than the grace
 period (work in flight). Only the content store is collected: git objects are
-tiny and keep the history of deleted versions. The walking and deleting is
+tiny and keep the history of deleted versions; past 50 packs of them, they are
+merged into one (:mod:`artvcs.plumbing.repack`). The walking and deleting is
 :mod:`artvcs.plumbing.gc`; this module decides what is live.
 """
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from artvcs import lifecycle
 from artvcs.context import Context
 from artvcs.plumbing import gc as _gc
-from artvcs.plumbing import versions
+from artvcs.plumbing import repack, versions
 from artvcs.plumbing.errors import ArtvcsError
 
 GRACE_SECONDS = 3600.0
@@ -32,6 +33,7 @@ class GcResult:
     kept_young: int = 0
     reachable: int = 0
     leftovers: int = 0
+    repacked: int = 0
 
 
 def _expired(context: Context, dry_run: bool) -> tuple[list[str], set[str]]:
@@ -78,4 +80,5 @@ def gc(context: Context, dry_run: bool = False, grace_seconds: float = GRACE_SEC
     expired, dead = _expired(context, dry_run)
     keep = reachable_digests(context, pins, dead if dry_run else set())
     swept = _gc.sweep(context.repo.store, context.repo.gitdir, keep, grace_seconds, dry_run)
-    return GcResult(expired, swept.removed, swept.freed_bytes, swept.kept_young, len(keep), swept.leftovers)
+    repacked = repack.repack(context.repo.gitdir, dry_run=dry_run)
+    return GcResult(expired, swept.removed, swept.freed_bytes, swept.kept_young, len(keep), swept.leftovers, repacked)

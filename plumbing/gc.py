@@ -19,13 +19,14 @@ beside writers:
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import pygit2
 
-from . import drafts, refs, sweepgen, versions
+from . import drafts, refs, repack, sweepgen, versions
 from .errors import ArtvcsError
 from .manifest import ARTIFACT_SCHEME, LISTING, _load_rows
 from .objectbatch import TMP_PREFIXES as PACK_TMP_PREFIXES
@@ -137,7 +138,7 @@ def _sweep(store: ContentStore, gitdir: str, keep: set[str], grace_seconds: floa
     scratch = os.path.join(gitdir, SCRATCH)
     leftovers = [os.path.join(scratch, n) for n in os.listdir(scratch)] if os.path.isdir(scratch) else []
     pack_dir = os.path.join(gitdir, "objects", "pack")
-    if os.path.isdir(pack_dir):  # packs a killed manifest write left half-written (objectbatch)
+    if os.path.isdir(pack_dir):  # packs a killed write or repack left half-written (objectbatch, repack)
         leftovers += [os.path.join(pack_dir, n) for n in os.listdir(pack_dir) if n.startswith(PACK_TMP_PREFIXES)]
     for tmp in list(store.iter_tmp()) + leftovers:
         age = _age(tmp, now)
@@ -145,7 +146,18 @@ def _sweep(store: ContentStore, gitdir: str, keep: set[str], grace_seconds: floa
             result.leftovers += 1
             if not dry_run:
                 try:
-                    os.unlink(tmp)
-                except (FileNotFoundError, IsADirectoryError, PermissionError):
+                    if os.path.isdir(tmp) and not os.path.islink(tmp):
+                        shutil.rmtree(tmp)
+                    else:
+                        os.unlink(tmp)
+                except (FileNotFoundError, PermissionError):
                     pass
+    # packs a repack hid (their index removed) once no reader can still be using them
+    for pack in repack.hidden_packs(gitdir, grace_seconds):
+        result.leftovers += 1
+        if not dry_run:
+            try:
+                os.unlink(pack)
+            except FileNotFoundError:
+                pass
     return result

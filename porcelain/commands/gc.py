@@ -32,10 +32,12 @@ def gc(dry_run: bool, grace_hours: float, as_json: bool, remote_name: str | None
     if as_json:
         emit_json({"dry_run": dry_run, "expired": result.expired, "removed": len(result.removed),
                    "freed_bytes": result.freed_bytes, "kept_young": result.kept_young, "reachable": result.reachable,
-                   "leftovers": result.leftovers})
+                   "leftovers": result.leftovers, "repacked": result.repacked})
         return
     verb = "would remove" if dry_run else "removed"
     for name in result.expired:
         click.echo(f"{'would expire' if dry_run else 'expired'} {name}")
     click.echo(f"{verb} {len(result.removed)} objects ({human_size(result.freed_bytes)}); "
                f"kept {result.reachable} reachable and {result.kept_young} younger than {grace_hours:g} h")
+    if result.repacked:
+        click.echo(f"{'would merge' if dry_run else 'merged'} {result.repacked} packs of git objects into one")
