@@ -88,3 +88,17 @@ def test_hardlink_mode_shares_read_only_store_files(project, logged, monkeypatch
     assert os.stat(root / "a.txt").st_ino == os.stat(store_file).st_ino
     assert not os.access(root / "a.txt", os.W_OK) or os.geteuid() == 0
     logged.verify(str(root))
+
+
+@pytest.mark.parametrize("loaded", [False, True])
+def test_download_path_prefix_of_a_version_read_or_not(project, logged, loaded):
+    # a version fetched by name and not yet read takes its entries straight from the manifest
+    art = artvcs.Api().artifact("ds:v0")
+    if loaded:
+        art.manifest
+    assert _tree(art.download(str(project / "sub-only"), path_prefix="sub")) == ["sub/c.bin"]
+    assert _tree(art.download(str(project / "one"), path_prefix="a.txt")) == ["a.txt"]
+    assert _tree(art.download(str(project / "by-start"), path_prefix="su")) == ["sub/c.bin"]
+    root = project / "co"
+    art.checkout(str(root))
+    assert _tree(root) == ["a.txt", "b.txt", "sub/c.bin"]
