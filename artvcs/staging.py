@@ -225,8 +225,16 @@ def _fork(work: Callable[[], object]) -> Callable[..., object | None]:
             os.kill(pid, signal.SIGKILL)
         with open(r, "rb") as f:
             data = f.read()
-        _, status = os.waitpid(pid, 0)
-        return marshal.loads(data) if status == 0 and not kill else None
+        try:
+            status = os.waitpid(pid, 0)[1]
+        except ChildProcessError:
+            status = 0  # SIGCHLD ignored: the child was reaped unseen; its data tells whether it finished
+        if kill or status != 0:
+            return None
+        try:
+            return marshal.loads(data)
+        except (EOFError, ValueError, TypeError):
+            return None  # it died before writing all of it
 
     return collect
 

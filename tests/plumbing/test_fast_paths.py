@@ -474,3 +474,20 @@ def test_a_failed_child_leaves_its_half_to_the_parent(tmp_path, monkeypatch):
         n: blake3.blake3(b).hexdigest() for n, b in payloads.items()}
     for e in a.manifest.entries.values():
         repo.store.verify(e.digest)
+
+
+def test_the_split_copes_with_sigchld_ignored(tmp_path, monkeypatch):
+    import signal
+
+    import artvcs
+
+    repo, data, payloads, forks = _split_dir(tmp_path, monkeypatch)
+    old = signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel: no waitpid
+    try:
+        a = artvcs.Artifact("split", "dataset")
+        a.add_dir(str(data), policy="immutable")
+    finally:
+        signal.signal(signal.SIGCHLD, old)
+    assert forks == [1]
+    assert {n: e.digest for n, e in a.manifest.entries.items()} == {
+        n: blake3.blake3(b).hexdigest() for n, b in payloads.items()}
