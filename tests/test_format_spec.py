@@ -297,11 +297,13 @@ def test_stat_cache_schema(tmp_path):
     db = sqlite3.connect(os.path.join(repo.gitdir, "cache", "stat.db"))
     columns = [r[1] for r in db.execute("PRAGMA table_info(stat)")]
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    created = db.execute("SELECT sql FROM sqlite_master WHERE name = 'stat'").fetchone()[0]
     db.close()
     schema = _example_block("STAT CACHE", "CREATE TABLE stat")
     block = _section("STAT CACHE")
     schema = block[block.index(schema):block.index(")", block.index(schema) + 20) + 1]
     assert re.findall(r"(\w+) (?:TEXT|INTEGER)", schema) == columns
+    assert created.endswith("WITHOUT ROWID") and ") WITHOUT ROWID" in block
 
 
 def test_checkout_temporary_names_match_the_code(tmp_path):
