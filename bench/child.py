@@ -137,14 +137,17 @@ def op_diff(proj: str) -> dict:
 
 
 def op_million(proj: str, n: int) -> dict:
-    """Build, list, update and diff an n-entry manifest (1,000 files per folder)."""
+    """Build, list, update and diff an n-entry manifest (1,000 files per folder), then check it
+    out (copies: n files created) and check it out again (up to date)."""
     repo = _project(proj)
-    from artvcs.plumbing import manifest
+    from artvcs.plumbing import checkout, manifest
     from artvcs.plumbing.manifest import Entry
 
-    digest = "ab" * 32
+    # one small stored file per folder of 1,000 entries: every folder's listing differs, as in real data
+    contents = [f"{k}\n".encode() for k in range((n + 999) // 1000)]
+    digests = [repo.store.put_bytes(c) for c in contents]
     t0 = time.perf_counter()
-    entries = (Entry(f"f{i // 1000:04d}/e{i % 1000:04d}.bin", digest, i) for i in range(n))
+    entries = (Entry(f"f{i // 1000:04d}/e{i % 1000:04d}.bin", digests[i // 1000], len(contents[i // 1000])) for i in range(n))
     tree = manifest.write_manifest(repo.git, entries)
     t1 = time.perf_counter()
     count = sum(1 for _ in manifest.iter_entries(repo.git, tree))
@@ -155,10 +158,18 @@ def op_million(proj: str, n: int) -> dict:
     t4 = time.perf_counter()
     digest_all = manifest.manifest_digest(manifest.iter_entries(repo.git, new))
     t5 = time.perf_counter()
-    assert count == n and len(changed) == 1 and digest_all
+    dst = os.path.join(proj, "checkout")
+    first = checkout.materialize(repo.store, manifest.iter_entries(repo.git, tree), dst, mode="copy", prune=True,
+                                 statcache=repo.statcache)
+    t6 = time.perf_counter()
+    again = checkout.materialize(repo.store, manifest.iter_entries(repo.git, tree), dst, mode="copy", prune=True,
+                                 statcache=repo.statcache)
+    t7 = time.perf_counter()
+    assert count == n and len(changed) == 1 and digest_all and first.written == n and again.up_to_date == n, (first, again)
     return {
-        "seconds": t5 - t0,
-        "extra": {"build": t1 - t0, "list": t2 - t1, "update 1 entry": t3 - t2, "diff": t4 - t3, "digest": t5 - t4},
+        "seconds": t7 - t0,
+        "extra": {"build": t1 - t0, "list": t2 - t1, "update 1 entry": t3 - t2, "diff": t4 - t3, "digest": t5 - t4,
+                  "check out (copy)": t6 - t5, "check out again": t7 - t6},
     }
 
 

@@ -102,7 +102,7 @@ def shell(cmd: list[str], before=None) -> float:
 def rm(path: str) -> None:
     if os.path.lexists(path):
         subprocess.run(["chmod", "-R", "u+w", path], check=False)
-        shutil.rmtree(path, ignore_errors=True)
+        subprocess.run(["rm", "-rf", path], check=False)  # much faster than shutil for a million files
 
 
 def warm(path: str) -> None:
@@ -317,6 +317,7 @@ def main() -> int:
     if want("million"):
         proj = fresh_repo(97)
         res = measure(1, lambda i: child("million", proj=proj, n=million))
+        rm(proj)  # its checkout is a million files
         s = summary(res)
         for k, v in s["extra"].items():
             rows.append((f"{million:,} entries: {k}", {**s, "median": v, "min": v, "max": v}, None, None, None, None, "works; linear", ""))
