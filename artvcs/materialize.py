@@ -54,17 +54,13 @@ def with_remote(repo, entries, fn):
 
 
 def _entries(artifact: "Artifact", path_prefix: str | None) -> list[Entry]:
+    """The entries whose path starts with ``path_prefix`` (all without one)."""
+    prefix = normalize_entry_path(path_prefix) if path_prefix else ""
     if artifact._entries is None and artifact._source is not None:
-        # a logged version not read yet: its manifest's entries as they are, without the
-        # W&B-shaped entry objects (a tenth of a 20,000-file checkout)
-        prefix = normalize_entry_path(path_prefix) if path_prefix else ""
-        entries = list(_manifest.iter_entries(artifact._context.repo.git, artifact._source.manifest, prefix))
-    else:
-        entries = [e.to_entry() for e in artifact._entry_map().values()]
-    if path_prefix:
-        prefix = normalize_entry_path(path_prefix)
-        entries = [e for e in entries if e.path == prefix or e.path.startswith(prefix.rstrip("/") + "/") or e.path.startswith(prefix)]
-    return entries
+        # a logged version not read yet: its manifest's entries as they are (only the subtrees the
+        # prefix reaches), without the W&B-shaped entry objects (a tenth of a 20,000-file checkout)
+        return list(_manifest.iter_entries(artifact._context.repo.git, artifact._source.manifest, prefix))
+    return [e.to_entry() for e in artifact._entry_map().values() if e.path.startswith(prefix)]
 
 
 def _mode() -> str:

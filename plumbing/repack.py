@@ -47,8 +47,10 @@ def repack(gitdir: str, limit: int = PACK_LIMIT, dry_run: bool = False) -> int:
     """If more than ``limit`` packs are visible, merge them into one; return how many were
     merged (or, dry, would be). The pack is built in a ``tmp_pack_`` folder beside them."""
     old = packs(gitdir)
-    if len(old) <= limit or dry_run:
-        return len(old) if len(old) > limit else 0
+    if len(old) <= limit:
+        return 0
+    if dry_run:
+        return len(old)
     repo = pygit2.Repository(gitdir)
     objects_dir = os.path.join(gitdir, "objects")
     builder = pygit2.PackBuilder(repo)

@@ -109,9 +109,9 @@ class StatCache:
         rows, self._pending = self._pending, []
         return rows
 
-    def queue(self, rows: list) -> None:
+    def queue(self, rows: list[tuple]) -> None:
         """Queue records that :meth:`take_queued` returned elsewhere."""
-        self._pending.extend(tuple(r) for r in rows)
+        self._pending.extend(rows)
 
     def confirm(self, seen: list[tuple[str, str]], sweep_gen: int) -> None:
         """Note that each ``(path, digest)``'s content was seen stored after ``sweep_gen`` was read
