@@ -324,23 +324,37 @@ def _place(mode: str, src: str, target: str, present: bool = True) -> os.stat_re
     return now if same else None
 
 
-def _parallel(fn: Callable, items: list, workers: int | None = None, stage: str | None = None) -> list:
+def _parallel(fn: Callable, items: list, workers: int | None = None, stage: str | None = None,
+              size: Callable[[object], int | None] | None = None) -> list:
     """``[fn(x) for x in items]``, on a thread pool when there are many; the first error stops the rest.
 
-    With ``stage``, progress is reported (see :mod:`progress`) as slices finish.
+    With ``stage``, progress is reported (see :mod:`progress`) as slices finish, in bytes
+    too when ``size(item)`` says how big an item is.
     """
     workers = workers or FS_WORKERS
-    if len(items) < PARALLEL_MIN or workers < 2:
-        return [fn(x) for x in items]
     step = max(16, len(items) // (workers * 8))
+    slices = [items[i : i + step] for i in range(0, len(items), step)]
+    nbytes, total_bytes = 0, sum(size(x) or 0 for x in items) if stage and size else None
+
+    def done(out: list, part: list) -> None:
+        nonlocal nbytes
+        if stage:
+            if size:
+                nbytes += sum(size(x) or 0 for x in part)
+            report(stage, len(out), len(items), nbytes if size else None, total_bytes)
+
+    out: list = []
+    if len(items) < PARALLEL_MIN or workers < 2:
+        for part in slices if stage else [items]:
+            out.extend(fn(x) for x in part)
+            done(out, part)
+        return out
     with ThreadPoolExecutor(workers) as pool:
-        futures = [pool.submit(lambda part: [fn(x) for x in part], items[i : i + step]) for i in range(0, len(items), step)]
-        out: list = []
+        futures = [pool.submit(lambda part: [fn(x) for x in part], part) for part in slices]
         try:
-            for f in futures:
+            for f, part in zip(futures, slices):
                 out.extend(f.result())
-                if stage:
-                    report(stage, len(out), len(items))
+                done(out, part)
         except BaseException:
             for f in futures:
                 f.cancel()
@@ -466,7 +480,8 @@ def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, 
         used, st = _first_write(mode, store.root, writes[0], root)
         written.append(st)
     result.mode = used
-    written += _parallel(lambda f: _place(used, f.src, f.target, f.present), writes[len(written):], stage="writing")
+    written += _parallel(lambda f: _place(used, f.src, f.target, f.present), writes[len(written):], stage="writing",
+                         size=lambda f: f.entry.size)
     result.written += len(writes)
     if statcache is not None:
         _record_written(statcache, writes, written)

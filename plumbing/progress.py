@@ -10,18 +10,21 @@ import contextlib
 import contextvars
 from collections.abc import Callable, Iterator
 
-Reporter = Callable[[str, int, int], None]  # (stage, done, total)
+# (stage, items done, items total, bytes done or None, bytes total or None); a total of 0: unknown
+Reporter = Callable[[str, int, int, "int | None", "int | None"], None]
 _reporter: contextvars.ContextVar[Reporter | None] = contextvars.ContextVar("artvcs_progress", default=None)
 
 
-def report(stage: str, done: int, total: int) -> None:
+def report(stage: str, done: int, total: int, nbytes: int | None = None, total_bytes: int | None = None) -> None:
+    """Tell the caller's reporter (if any) how far ``stage`` is: items and, where known, bytes."""
     fn = _reporter.get()
     if fn is not None:
-        fn(stage, done, total)
+        fn(stage, done, total, nbytes, total_bytes)
 
 
 @contextlib.contextmanager
 def reporting(fn: Reporter | None) -> Iterator[None]:
+    """Send the reports of the work done inside the block to ``fn``."""
     token = _reporter.set(fn)
     try:
         yield

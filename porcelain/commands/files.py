@@ -8,7 +8,7 @@ import click
 from artvcs import materialize
 from artvcs.plumbing.checkout import MODES
 from artvcs.porcelain.app import artifact, ref_argument
-from artvcs.porcelain.output import emit_json, json_option, progress_bar
+from artvcs.porcelain.output import emit_json, json_option
 
 link_option = click.option("--link", "link_mode", type=click.Choice(MODES), default=None,
                            help="How files are placed (default: $ARTVCS_LINK_MODE or auto: reflink, else copy).")
@@ -23,8 +23,7 @@ link_option = click.option("--link", "link_mode", type=click.Choice(MODES), defa
 def download(prefix: str | None, allow_missing_references: bool, as_json: bool, ref: str, directory: str | None) -> None:
     """Write a version's files into DIRECTORY (default ./artifacts/NAME:vN); other files stay."""
     a = artifact(ref)
-    with progress_bar():
-        path = a.download(directory, allow_missing_references=allow_missing_references, path_prefix=prefix)
+    path = a.download(directory, allow_missing_references=allow_missing_references, path_prefix=prefix)
     emit_json({"name": a.name, "path": path}) if as_json else click.echo(path)
 
 
@@ -42,8 +41,7 @@ def checkout(force: bool, link_mode: str | None, as_json: bool, ref: str, direct
     """
     a = artifact(ref)
     root = directory or a._default_root()
-    with progress_bar():
-        result = materialize.checkout(a, root, force=force, mode=link_mode)
+    result = materialize.checkout(a, root, force=force, mode=link_mode)
     data = {"name": a.name, "path": os.path.abspath(root), "mode": result.mode, "written": result.written,
             "up_to_date": result.up_to_date, "removed": result.removed}
     if as_json:

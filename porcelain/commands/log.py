@@ -8,7 +8,7 @@ import click
 import artvcs
 from artvcs.errors import UsageError
 from artvcs.porcelain.app import load_yaml_mapping, parse_value, summary
-from artvcs.porcelain.output import emit_json, human_size, json_option, progress_bar
+from artvcs.porcelain.output import emit_json, human_size, json_option
 
 
 def parse_metadata(pairs: tuple[str, ...], path: str | None) -> dict:
@@ -56,15 +56,14 @@ def log(name: str, type_: str | None, aliases: tuple[str, ...], description: str
     if type_ is None and not _collection_exists(name):
         raise UsageError(f"{name!r} is a new artifact: give its type with --type (e.g. dataset or model)")
     art = artvcs.Artifact(name, type_, description=description, metadata=meta, incremental=incremental)
-    with progress_bar():
-        for p in paths:
-            under = None if len(paths) == 1 else os.path.basename(os.path.abspath(p))
-            if os.path.isdir(p):
-                art.add_dir(p, name=under, policy=policy)
-            else:
-                art.add_file(p, name=under, policy=policy)
-        with artvcs.init(job_type="cli") as run:
-            run.log_artifact(art, aliases=list(aliases))
+    for p in paths:
+        under = None if len(paths) == 1 else os.path.basename(os.path.abspath(p))
+        if os.path.isdir(p):
+            art.add_dir(p, name=under, policy=policy)
+        else:
+            art.add_file(p, name=under, policy=policy)
+    with artvcs.init(job_type="cli") as run:
+        run.log_artifact(art, aliases=list(aliases))
     if as_json:
         emit_json(summary(art))
     else:

@@ -6,7 +6,7 @@ import click
 from artvcs import hooks as git_hooks
 from artvcs import tracking
 from artvcs.porcelain.app import context
-from artvcs.porcelain.output import emit_json, json_option, progress_bar, table
+from artvcs.porcelain.output import emit_json, json_option, table
 
 
 @click.command("track")
@@ -18,8 +18,7 @@ from artvcs.porcelain.output import emit_json, json_option, progress_bar, table
 def track(name: str | None, type_: str | None, aliases: tuple[str, ...], as_json: bool, path: str) -> None:
     """Log PATH as an artifact version and pin it in artvcs.lock (git ignores PATH and commits the pin)."""
     ctx = context()
-    with progress_bar():
-        pin = tracking.track(ctx, path, name, type_, list(aliases))
+    pin = tracking.track(ctx, path, name, type_, list(aliases))
     root = tracking.git_root(ctx.repo.worktree)
     if as_json:
         emit_json(pin.to_json())
