@@ -30,3 +30,22 @@ def reporting(fn: Reporter | None) -> Iterator[None]:
         yield
     finally:
         _reporter.reset(token)
+
+
+class Tally:
+    """Items of one stage done so far, and their bytes when ``size(item)`` says; reports as it counts.
+
+    Work split over several loops (a first file written alone, then the rest in
+    parallel) adds to one tally, so the stage counts up to its real total once.
+    """
+
+    def __init__(self, stage: str, items: list, size: Callable[[object], int | None] | None = None) -> None:
+        self.stage, self.total, self.size = stage, len(items), size
+        self.done, self.nbytes = 0, 0
+        self.total_bytes = sum(size(x) or 0 for x in items) if size else None
+
+    def add(self, part: list) -> None:
+        self.done += len(part)
+        if self.size:
+            self.nbytes += sum(self.size(x) or 0 for x in part)
+        report(self.stage, self.done, self.total, self.nbytes if self.size else None, self.total_bytes)

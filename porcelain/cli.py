@@ -64,8 +64,10 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         # Without standalone mode click returns ctx.exit()'s code instead of exiting.
-        # Every command's long work shows progress (a bar on a terminal, else one summary line).
-        with progress_bar() as progress:
+        # Every command's long work shows progress: a bar on a terminal; else one summary line,
+        # except for plumbing, whose silence when all is well is part of its promise to scripts.
+        words = [a for a in (sys.argv[1:] if argv is None else argv) if not a.startswith("-")]
+        with progress_bar(summary=not words or words[0] not in PLUMBING) as progress:
             code = cli.main(args=argv, prog_name="artvcs", standalone_mode=False)
             code = code if type(code) is int else 0
             progress.ok = code == 0

@@ -10,6 +10,7 @@ CI output gets a record without a wall of carriage returns.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -35,12 +36,21 @@ class Stage:
         return f"{self.name} {count} {'file' if self.done == 1 and not self.total else 'files'}{size}"
 
 
+def _columns(stream: TextIO) -> int:
+    """The terminal's width, 0 when it does not say (a fresh pseudo-terminal)."""
+    try:
+        return os.get_terminal_size(stream.fileno()).columns
+    except (OSError, ValueError, AttributeError):
+        return 0
+
+
 class Renderer:
     """Receives reports; draws bars on a terminal, or writes one summary line at the end."""
 
-    def __init__(self, stream: TextIO, terminal: bool) -> None:
+    def __init__(self, stream: TextIO, terminal: bool, summary: bool = True) -> None:
         self.stream = stream
         self.terminal = terminal
+        self.summary = summary
         self.stages: dict[str, Stage] = {}
         self.started = time.monotonic()
         self._bar: Any = None
@@ -63,9 +73,13 @@ class Renderer:
             self._close_bar()
             from tqdm.std import tqdm  # only when a bar is shown: it costs tens of milliseconds to import
 
+            # a terminal of unknown size (0 x 0, a fresh pseudo-terminal) would get no bar at all from tqdm
+            layout = {"dynamic_ncols": True} if _columns(self.stream) else {"ncols": 80, "nrows": 24}
+            if by_bytes:  # tqdm's default writes 15.4k/20.0k: say they are bytes
+                layout["bar_format"] = "{l_bar}{bar}| {n_fmt}B/{total_fmt}B [{elapsed}<{remaining}, {rate_fmt}{postfix}]"
             self._bar = tqdm(total=(s.total_bytes if by_bytes else s.total) or None, desc=s.name, file=self.stream,
                              unit="B" if by_bytes else " files", unit_scale=by_bytes, unit_divisor=1024,
-                             dynamic_ncols=True, mininterval=0.1, leave=True)
+                             mininterval=0.1, leave=True, **layout)
             self._bar_stage = s.name
         bar = self._bar
         want_total = (s.total_bytes if by_bytes else s.total) or None
@@ -85,7 +99,7 @@ class Renderer:
     def finish(self) -> None:
         """Close the bar; off a terminal, after a success, write the one summary line."""
         self._close_bar()
-        if self.terminal or not self.ok or not self.stages:
+        if self.terminal or not self.summary or not self.ok or not self.stages:
             return
         seconds = time.monotonic() - self.started
         moved = sum(s.nbytes or 0 for s in self.stages.values())
@@ -95,12 +109,13 @@ class Renderer:
 
 
 @contextlib.contextmanager
-def progress_bar() -> Iterator[Renderer]:
-    """Render the library's progress reports on standard error while the block runs; the caller
-    may set ``.ok = False`` to say the work failed without raising (no summary line then)."""
+def progress_bar(summary: bool = True) -> Iterator[Renderer]:
+    """Render the library's progress reports on standard error while the block runs (``summary``:
+    the line written off a terminal); the caller may set ``.ok = False`` to say the work failed
+    without raising (no summary line then)."""
     from artvcs.plumbing.progress import reporting
 
-    renderer = Renderer(sys.stderr, sys.stderr.isatty())
+    renderer = Renderer(sys.stderr, sys.stderr.isatty(), summary)
     try:
         with reporting(renderer):
             yield renderer
