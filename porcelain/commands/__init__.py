@@ -22,7 +22,7 @@ PORCELAIN: dict[str, str] = {
     "lineage": _M + "lineage:lineage",
     "gc": _M + "gc:gc",
     "track": _M + "track:track",
-    "status": _M + "track:status",
+    "status": _M + "status:status",
     "hooks": _M + "track:hooks",
     "remote": _M + "remote:remote",
     "push": _M + "push:push",

@@ -1,4 +1,4 @@
-"""``artvcs track``, ``status`` and ``hooks``: artifacts inside a git repository."""
+"""``artvcs track`` and ``hooks``: artifacts inside a git repository."""
 from __future__ import annotations
 
 import click
@@ -6,7 +6,7 @@ import click
 from artvcs import hooks as git_hooks
 from artvcs import tracking
 from artvcs.porcelain.app import context
-from artvcs.porcelain.output import emit_json, json_option, table
+from artvcs.porcelain.output import emit_json, json_option
 
 
 @click.command("track")
@@ -26,28 +26,6 @@ def track(name: str | None, type_: str | None, aliases: tuple[str, ...], as_json
     click.echo(f"{pin.path} -> {pin.name}:{pin.version} (pinned in {tracking.LOCK}; commit it with {tracking.DECLARATIONS} and .gitignore)")
     if tracking.known_to_git(root, pin.path):
         click.echo(f"note: git still tracks files in {pin.path}: run 'git rm -r --cached {pin.path}' so that only the pin is committed", err=True)
-
-
-@click.command("status")
-@json_option
-def status(as_json: bool) -> None:
-    """Show each tracked path, its pin, and whether the workspace holds exactly that version."""
-    rows = tracking.status(context())
-    if as_json:
-        emit_json(rows)
-        return
-    if not rows:
-        click.echo("nothing tracked: 'artvcs track PATH' versions a folder of this git repository", err=True)
-        return
-    table(["path", "pin", "state"], [[r["path"], r["pin"] or "-", r["state"] + (f" ({len(r['changes'])} files)" if r["changes"] else "")]
-                                     for r in rows])
-    for r in rows:
-        for c in r["changes"][:10]:
-            click.echo(f"  {c['problem']:>10}  {r['path']}{c['path']}")
-        if len(r["changes"]) > 10:
-            click.echo(f"  {'':>10}  ... and {len(r['changes']) - 10} more")
-        if r.get("detail"):
-            click.echo(f"  {r['detail']}")
 
 
 @click.group("hooks")
