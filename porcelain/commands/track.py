@@ -35,17 +35,25 @@ def hooks() -> None:
 
 @hooks.command("install")
 @click.option("--force", is_flag=True, help="Save the current hook even if an earlier saved one exists (that one is kept as HOOK.artvcs-orig~).")
-def install(force: bool) -> None:
+@json_option
+def install(force: bool, as_json: bool) -> None:
     """Install post-checkout, post-merge, pre-commit and pre-push hooks; a hook already there keeps running first."""
-    for line in git_hooks.install(force=force):
-        click.echo(line)
+    _report(git_hooks.install(force=force), as_json)
 
 
 @hooks.command("uninstall")
-def uninstall() -> None:
+@json_option
+def uninstall(as_json: bool) -> None:
     """Remove the artvcs hooks and put back the hooks they wrapped."""
-    for line in git_hooks.uninstall():
-        click.echo(line)
+    _report(git_hooks.uninstall(), as_json)
+
+
+def _report(done: list[tuple[str, str]], as_json: bool) -> None:
+    if as_json:
+        emit_json([{"hook": hook, "result": what} for hook, what in done])
+    else:
+        for hook, what in done:
+            click.echo(f"{hook}: {what}")
 
 
 @hooks.command("run", hidden=True)
