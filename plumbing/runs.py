@@ -47,7 +47,7 @@ def this_process() -> dict[str, Any]:
 def _alive(pid: int, started: int | None) -> bool:
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):  # gone, or no process can have that id
         return False
     except PermissionError:
         pass  # another user's process has that id: alive, unless it is another process than ours
