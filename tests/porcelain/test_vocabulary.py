@@ -79,3 +79,38 @@ def test_init_json(cli, repo_dir):
     got = cli.json("init", str(repo_dir / "fresh"))
     assert got == {"path": str(repo_dir / "fresh" / ".artifacts"), "created": True, "entity": "me", "project": "proj"}
     assert cli.json("init", str(repo_dir / "fresh"))["created"] is False
+
+
+def test_logging_equal_content_says_so(cli, data):
+    first = cli.json("log", str(data), "--name", "ds", "--type", "dataset")
+    assert first["created"] is True and first["version"] == "v0" and first["moved"] == []
+    code, out, _ = cli("log", str(data), "--name", "ds", "--alias", "prod")
+    assert code == 0 and out.splitlines() == ["unchanged: ds:v0, no new version", "prod: -> v0"]
+    again = cli.json("log", str(data), "--name", "ds")
+    assert again["created"] is False and again["version"] == "v0" and again["moved"] == []
+    (data / "a.txt").write_text("new\n")
+    code, out, _ = cli("log", str(data), "--name", "ds", "--alias", "prod")
+    assert code == 0 and out.splitlines()[0].startswith("me/proj/ds:v1  ") and out.splitlines()[1] == "prod: v0 -> v1"
+
+
+def test_history_shows_each_alias_change_once_with_who(cli, data):
+    cli("log", str(data), "--name", "ds", "--type", "dataset")
+    (data / "a.txt").write_text("new\n")
+    cli("log", str(data), "--name", "ds")
+    cli("alias", "add", "ds:v1", "prod")
+    cli("alias", "add", "ds:v0", "prod")
+    cli("alias", "rm", "ds:v0", "prod")
+    cli("describe", "ds:v0", "first")
+    events = cli.json("history", "ds:v0")
+    assert [(e["kind"], e["what"]) for e in events] == [
+        ("created", "ds:v0 logged"),
+        ("alias", "alias 'prod' moved to ds:v0 (from v1)"),
+        ("alias", "alias 'prod' removed from ds:v0"),
+        ("edit", "set description"),
+    ]
+    assert all(e["who"] for e in events)
+    v1 = cli.json("history", "ds:v1")
+    assert [(e["kind"], e["what"]) for e in v1 if e["kind"] == "alias"] == [
+        ("alias", "alias 'prod' moved to ds:v1"), ("alias", "alias 'prod' moved away from ds:v1 (to v0)")]
+    code, out, _ = cli("history", "ds:v0")
+    assert out.splitlines()[0].split() == ["TIME", "KIND", "WHO", "WHAT"]
