@@ -103,3 +103,12 @@ def recorded_under(context: Context, folder: str) -> list[str]:
     top = os.path.realpath(folder)
     return [w.path for w in workspaces.all_records(context.repo.gitdir)
             if (w.path == top or w.path.startswith(top.rstrip(os.sep) + os.sep)) and os.path.isdir(w.path)]
+
+
+def logged_root(whole_dirs: list[str], local_paths: dict[str, str], count: int) -> str | None:
+    """The folder a logged draft was made of, when it was exactly one folder taken whole (one
+    ``add_dir`` without a name, and no entry from anywhere else); else None."""
+    if len(whole_dirs) != 1 or len(local_paths) != count:
+        return None
+    root = whole_dirs[0].rstrip(os.sep) + os.sep
+    return whole_dirs[0] if all(p.startswith(root) for p in local_paths) else None
