@@ -18,7 +18,7 @@ _EXPORTS = {
     "log_artifact": "artvcs.session",
     "use_artifact": "artvcs.session",
     "finish": "artvcs.session",
-    "ArtifactTTL": "artvcs.validation",
+    "ArtifactTTL": "artvcs.core.validation",
     "errors": None,
     "Table": "artvcs.media",
     "Image": "artvcs.media",

@@ -5,7 +5,7 @@ import re
 from typing import Any
 
 from artvcs.artifact import Artifact
-from artvcs.context import Context, context_for, find_or_create
+from artvcs.core.context import Context, context_for, find_or_create
 from artvcs.plumbing import revparse as _revparse
 from artvcs.plumbing import runs as _runs
 from artvcs.plumbing import versions as _versions
@@ -84,7 +84,7 @@ class ArtifactCollection:
 
     @property
     def aliases(self) -> list[str]:
-        from artvcs.aliases import stored_aliases
+        from artvcs.core.aliases import stored_aliases
 
         return sorted(stored_aliases(self._context.repo.git, self._coll))
 

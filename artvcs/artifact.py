@@ -18,7 +18,7 @@ import warnings
 from collections.abc import Generator
 from typing import IO, TYPE_CHECKING, Any
 
-from artvcs import aliases as _aliases
+from artvcs.core import aliases as _aliases
 from artvcs.artifact_manifest import ArtifactManifest, ArtifactManifestEntry
 from artvcs.errors import ArtifactFinalizedError, ArtifactNotLoggedError, EntryNotFoundError, MissingFileError
 from artvcs.plumbing import attrs as _attrs
@@ -30,7 +30,7 @@ from artvcs.plumbing.errors import UsageError
 from artvcs.plumbing.manifest import Entry
 from artvcs.plumbing.names import check_alias, check_name, check_type
 from artvcs.plumbing.paths import normalize_entry_path
-from artvcs.validation import (
+from artvcs.core.validation import (
     ArtifactTTL,
     canonical_metadata,
     check_metadata,
@@ -39,7 +39,7 @@ from artvcs.validation import (
 )
 
 if TYPE_CHECKING:
-    from artvcs.context import Context
+    from artvcs.core.context import Context
     from artvcs.session import Run
 
 PENDING, COMMITTED, DELETED = "PENDING", "COMMITTED", "DELETED"
@@ -357,7 +357,7 @@ class Artifact:
         if self._context is not None:
             return self._context.repo
         if self._staged_in is None:
-            from artvcs.context import find_or_create
+            from artvcs.core.context import find_or_create
 
             self._staged_in = find_or_create()
         return self._staged_in
@@ -390,7 +390,7 @@ class Artifact:
         overwrite: bool = False,
     ) -> ArtifactManifestEntry:
         """Add a local file (snapshotted now unless ``policy="immutable"``)."""
-        from artvcs import staging
+        from artvcs.draft import staging
 
         policy = staging.check_policy(policy)
         if not os.path.isfile(local_path):
@@ -418,7 +418,7 @@ class Artifact:
         merge: bool = False,
     ) -> None:
         """Add every file below a local folder, under ``name`` (default: the artifact's root)."""
-        from artvcs import staging
+        from artvcs.draft import staging
 
         policy = staging.check_policy(policy)
         if not os.path.isdir(local_path):
@@ -449,7 +449,7 @@ class Artifact:
         """Track a file or prefix by URI without storing its bytes (W&B reference semantics)."""
         if isinstance(uri, ArtifactManifestEntry):
             return [self._put(_entry_reference(uri, name), None, True, "add_reference")]
-        from artvcs.references import resolve_reference
+        from artvcs.draft.references import resolve_reference
 
         return [self._put(e, None, True, "add_reference") for e in resolve_reference(uri, name, checksum, max_objects)]
 
@@ -562,7 +562,7 @@ class Artifact:
 
         def read(path: str) -> bytes:
             e = entries[path]
-            from artvcs.materialize import with_remote
+            from artvcs.logged.materialize import with_remote
 
             return with_remote(self._context.repo, [e], lambda: store.read(e.digest))
 
@@ -598,7 +598,7 @@ class Artifact:
                 with init(project=project, job_type="auto") as auto:
                     auto.log_artifact(self)
             return
-        from artvcs import editing
+        from artvcs.logged import editing
 
         editing.save_edits(self)
 
@@ -611,7 +611,7 @@ class Artifact:
     @_logged
     def delete(self, delete_aliases: bool = False) -> None:
         """Delete this version (or, for a portfolio member, only the link)."""
-        from artvcs import lifecycle
+        from artvcs.logged import lifecycle
 
         lifecycle.delete_version(self._context, self._version, delete_aliases)
         self._aliases = []
@@ -619,7 +619,7 @@ class Artifact:
     @_logged
     def link(self, target_path: str, aliases: list[str] | None = None) -> None:
         """Add this version to a portfolio (``portfolio``, ``project/portfolio`` or ``entity/project/portfolio``)."""
-        from artvcs import lifecycle
+        from artvcs.logged import lifecycle
 
         lifecycle.link(self._context, self._source, target_path, aliases or [])
 
@@ -628,7 +628,7 @@ class Artifact:
         """Remove this portfolio membership; ValueError if this artifact is not a link."""
         if self._version.kind != "link":
             raise UsageError(f"{self.name} is not linked: unlink() applies to an artifact retrieved from a portfolio")
-        from artvcs import lifecycle
+        from artvcs.logged import lifecycle
 
         lifecycle.delete_version(self._context, self._version, True)
 
@@ -645,14 +645,14 @@ class Artifact:
         path_prefix: str | None = None,
     ) -> str:
         """Write the artifact's files under ``root``, leaving other files there alone."""
-        from artvcs import materialize
+        from artvcs.logged import materialize
 
         return materialize.download(self, root or self._default_root(), allow_missing_references, skip_cache, path_prefix)
 
     @_logged
     def checkout(self, root: str | None = None) -> str:
         """Make ``root`` exactly this artifact: other files in it are deleted."""
-        from artvcs import materialize
+        from artvcs.logged import materialize
 
         root = root or self._default_root()
         materialize.checkout(self, root)
@@ -661,7 +661,7 @@ class Artifact:
     @_logged
     def verify(self, root: str | None = None) -> None:
         """Raise ValueError unless ``root`` holds exactly this artifact's files, unchanged."""
-        from artvcs import materialize
+        from artvcs.logged import materialize
 
         materialize.verify(self, root or self._default_root())
 
@@ -679,7 +679,7 @@ class Artifact:
     @_logged
     def files(self, names: list[str] | None = None, per_page: int = 50):
         """Iterate over the artifact's files (``File`` objects), ``per_page`` at a time."""
-        from artvcs.files import ArtifactFiles
+        from artvcs.logged.files import ArtifactFiles
 
         return ArtifactFiles(self, names, per_page)
 
@@ -687,14 +687,14 @@ class Artifact:
     @_logged
     def logged_by(self) -> "Run | None":
         """The run that logged this version."""
-        from artvcs import lineage
+        from artvcs.logged import lineage
 
         return lineage.logged_by(self._context, self._source)
 
     @_logged
     def used_by(self) -> list["Run"]:
         """The runs that used this version."""
-        from artvcs import lineage
+        from artvcs.logged import lineage
 
         return lineage.used_by(self._context, self._source)
 

@@ -13,7 +13,7 @@ import socket
 import string
 from typing import TYPE_CHECKING, Any
 
-from artvcs.context import Context, context_for, find_or_create
+from artvcs.core.context import Context, context_for, find_or_create
 from artvcs.plumbing import runs as _runs
 from artvcs.plumbing import versions as _versions
 from artvcs.plumbing.errors import UsageError
@@ -138,7 +138,7 @@ class Run:
         tags: list[str] | None = None,
     ) -> "Artifact":
         """Log a draft (or a file/folder path) as a new version; return the artifact."""
-        from artvcs import commit
+        from artvcs.draft import commit
         from artvcs.artifact import Artifact
 
         self._check_live("log_artifact")
@@ -158,7 +158,7 @@ class Run:
             if type is not None and artifact._type is None:
                 artifact._type = type
         if not artifact.is_draft():
-            from artvcs import aliases as _aliases
+            from artvcs.core import aliases as _aliases
             from artvcs.artifact import check_user_aliases
 
             for a in check_user_aliases(list(aliases or [])):
@@ -244,7 +244,7 @@ def init(
 ) -> Run:
     """Start a run in the repository found from ``dir`` (or the current folder); create one if none exists."""
     global _current
-    from artvcs.validation import check_metadata
+    from artvcs.core.validation import check_metadata
 
     if _current is not None:
         _current.finish()
@@ -253,7 +253,7 @@ def init(
     if job_type is not None:
         check_name(job_type, "job_type")
     cfg = check_metadata(dict(config or {}))
-    from artvcs import hostgit
+    from artvcs.core import hostgit
 
     run_id = "".join(secrets.choice(_ALPHABET) for _ in range(8))
     record = {

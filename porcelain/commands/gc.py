@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from artvcs import gc as collector
+from artvcs.logged import gc as collector
 from artvcs.errors import UsageError
 from artvcs.porcelain.app import context
 from artvcs.porcelain.output import emit_json, human_size, json_option

@@ -12,16 +12,16 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from artvcs import aliases as _aliases
+from artvcs.core import aliases as _aliases
 from artvcs.plumbing import manifest as _manifest
 from artvcs.plumbing import versions as _versions
 from artvcs.plumbing.errors import CorruptObjectError, UsageError
 from artvcs.plumbing.refs import CollectionId
-from artvcs.validation import ttl_to_record
+from artvcs.core.validation import ttl_to_record
 
 if TYPE_CHECKING:
     from artvcs.artifact import Artifact
-    from artvcs.context import Context
+    from artvcs.core.context import Context
 
 
 def _store_deferred(context: "Context", artifact: "Artifact") -> None:
@@ -102,7 +102,7 @@ def log(context: "Context", artifact: "Artifact", run_ref: dict[str, Any] | None
         _aliases.move_alias(git, coll, alias, version.commit, f"log {coll.name}:v{version.number}")
     artifact._bind(version, version)
     artifact._release()  # a version now names the content: gc sees it through refs
-    from artvcs import lifecycle
+    from artvcs.logged import lifecycle
 
     lifecycle.expire(context, coll)
     return version

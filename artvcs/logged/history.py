@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from artvcs.aliases import stored_aliases
+from artvcs.core.aliases import stored_aliases
 from artvcs.artifact import Artifact
 from artvcs.plumbing import attrs as _attrs
 from artvcs.plumbing import refs as _refs

@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from artvcs import lifecycle
-from artvcs.context import Context
+from artvcs.logged import lifecycle
+from artvcs.core.context import Context
 from artvcs.plumbing import gc as _gc
 from artvcs.plumbing import repack, versions
 from artvcs.plumbing.errors import ArtvcsError
@@ -74,7 +74,7 @@ def gc(context: Context, dry_run: bool = False, grace_seconds: float = GRACE_SEC
     git repository. A dry run changes nothing and counts what expiry would free.
     """
     if pins is None:
-        from artvcs.tracking import pinned_commits
+        from artvcs.git.tracking import pinned_commits
 
         pins = pinned_commits(context)
     expired, dead = _expired(context, dry_run)

@@ -10,12 +10,12 @@ from __future__ import annotations
 import warnings
 from typing import TYPE_CHECKING
 
-from artvcs import aliases as _aliases
+from artvcs.core import aliases as _aliases
 from artvcs.plumbing import attrs as _attrs
 from artvcs.plumbing import links as _links
 from artvcs.plumbing.errors import UsageError
 from artvcs.plumbing.versions import utcnow
-from artvcs.validation import check_metadata
+from artvcs.core.validation import check_metadata
 
 if TYPE_CHECKING:
     from artvcs.artifact import Artifact
@@ -79,7 +79,7 @@ def save_edits(artifact: "Artifact") -> None:
 
 
 def _saved_record(saved: dict) -> dict:
-    from artvcs.validation import canonical_metadata, ttl_to_record
+    from artvcs.core.validation import canonical_metadata, ttl_to_record
 
     return {
         "description": saved["description"],

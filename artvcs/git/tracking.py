@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from artvcs.context import Context
+from artvcs.core.context import Context
 from artvcs.plumbing import config
 from artvcs.plumbing.errors import ArtvcsError, NotFoundError, UsageError
 from artvcs.plumbing.names import slug
@@ -288,7 +288,7 @@ def sync(context: Context, start: str | None = None, force: bool = False) -> lis
     Every pin is resolved before any path changes; a path whose files are
     not in the store (unlogged work) is refused unless ``force``.
     """
-    from artvcs import materialize
+    from artvcs.logged import materialize
 
     root = git_root(start)
     pinned = pins(root)

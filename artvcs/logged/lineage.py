@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from artvcs.context import Context, context_for
+from artvcs.core.context import Context, context_for
 from artvcs.plumbing import runs as _runs
 from artvcs.plumbing import versions as _versions
 from artvcs.plumbing.errors import NotFoundError

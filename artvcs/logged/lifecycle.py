@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as _dt
 from typing import TYPE_CHECKING
 
-from artvcs import aliases as _aliases
+from artvcs.core import aliases as _aliases
 from artvcs.plumbing import attrs as _attrs
 from artvcs.plumbing import config as _config
 from artvcs.plumbing import links as _links
@@ -15,7 +15,7 @@ from artvcs.plumbing.names import check_name
 from artvcs.plumbing.refs import CollectionId
 
 if TYPE_CHECKING:
-    from artvcs.context import Context
+    from artvcs.core.context import Context
 
 
 def delete_version(context: "Context", version: _versions.Version, delete_aliases: bool) -> None:
