@@ -20,7 +20,14 @@ from typing import IO, TYPE_CHECKING, Any
 
 from artvcs.core import aliases as _aliases
 from artvcs.artifact_manifest import ArtifactManifest, ArtifactManifestEntry
+from artvcs.collection import ArtifactCollection
+from artvcs.core.context import current_run, find_or_create
+from artvcs.draft import staging
+from artvcs.draft.references import resolve_reference
 from artvcs.errors import ArtifactFinalizedError, ArtifactNotLoggedError, EntryNotFoundError, MissingFileError
+from artvcs.logged import editing, lifecycle, lineage, materialize
+from artvcs.logged.files import ArtifactFiles
+from artvcs.logged.materialize import with_remote
 from artvcs.plumbing import attrs as _attrs
 from artvcs.plumbing import config as _config
 from artvcs.plumbing import links as _links
@@ -30,6 +37,8 @@ from artvcs.plumbing.errors import UsageError
 from artvcs.plumbing.manifest import Entry
 from artvcs.plumbing.names import check_alias, check_name, check_type
 from artvcs.plumbing.paths import normalize_entry_path
+from artvcs.runs import Run
+from artvcs.runs import start as start_run
 from artvcs.core.validation import (
     ArtifactTTL,
     canonical_metadata,
@@ -40,7 +49,6 @@ from artvcs.core.validation import (
 
 if TYPE_CHECKING:
     from artvcs.core.context import Context
-    from artvcs.session import Run
 
 PENDING, COMMITTED, DELETED = "PENDING", "COMMITTED", "DELETED"
 
@@ -192,9 +200,7 @@ class Artifact:
     @property
     @_logged
     def collection(self):
-        from artvcs.api import ArtifactCollection
-
-        return ArtifactCollection(self._context, self._version.collection)
+        return ArtifactCollection(self._context, self._version.collection, Artifact)
 
     @property
     @_logged
@@ -224,9 +230,7 @@ class Artifact:
     @property
     @_logged
     def source_collection(self):
-        from artvcs.api import ArtifactCollection
-
-        return ArtifactCollection(self._context, self._source.collection)
+        return ArtifactCollection(self._context, self._source.collection, Artifact)
 
     @property
     def type(self) -> str:
@@ -357,8 +361,6 @@ class Artifact:
         if self._context is not None:
             return self._context.repo
         if self._staged_in is None:
-            from artvcs.core.context import find_or_create
-
             self._staged_in = find_or_create()
         return self._staged_in
 
@@ -390,8 +392,6 @@ class Artifact:
         overwrite: bool = False,
     ) -> ArtifactManifestEntry:
         """Add a local file (snapshotted now unless ``policy="immutable"``)."""
-        from artvcs.draft import staging
-
         policy = staging.check_policy(policy)
         if not os.path.isfile(local_path):
             raise MissingFileError(f"add_file: {local_path!r} is not a file")
@@ -418,8 +418,6 @@ class Artifact:
         merge: bool = False,
     ) -> None:
         """Add every file below a local folder, under ``name`` (default: the artifact's root)."""
-        from artvcs.draft import staging
-
         policy = staging.check_policy(policy)
         if not os.path.isdir(local_path):
             raise MissingFileError(f"add_dir: {local_path!r} is not a directory")
@@ -449,14 +447,12 @@ class Artifact:
         """Track a file or prefix by URI without storing its bytes (W&B reference semantics)."""
         if isinstance(uri, ArtifactManifestEntry):
             return [self._put(_entry_reference(uri, name), None, True, "add_reference")]
-        from artvcs.draft.references import resolve_reference
-
         return [self._put(e, None, True, "add_reference") for e in resolve_reference(uri, name, checksum, max_objects)]
 
     @_draft
     def add(self, obj, name: str) -> ArtifactManifestEntry:
         """Add a media object (Table, Image, ...) under ``name``."""
-        from artvcs import media
+        from artvcs import media  # imported on first use: its 20 modules are not needed to start
 
         store = self._repo().store
         parts = media.encode(obj, normalize_entry_path(name))
@@ -555,15 +551,13 @@ class Artifact:
     @_logged
     def get(self, name: str):
         """The media object stored under ``name`` (None if there is none)."""
-        from artvcs import media
+        from artvcs import media  # imported on first use: its 20 modules are not needed to start
 
         entries = self._entry_map()
         store = self._context.repo.store
 
         def read(path: str) -> bytes:
             e = entries[path]
-            from artvcs.logged.materialize import with_remote
-
             return with_remote(self._context.repo, [e], lambda: store.read(e.digest))
 
         return media.decode(normalize_entry_path(name), frozenset(entries), read)
@@ -589,17 +583,13 @@ class Artifact:
     def save(self, project: str | None = None, settings: Any = None) -> None:
         """Persist changes: log a draft (through the current run, or a new ``auto`` run), or record edits."""
         if self._version is None:
-            from artvcs.session import current_run, init
-
             run = current_run()
             if run is not None and project is None:
                 run.log_artifact(self)
             else:
-                with init(project=project, job_type="auto") as auto:
+                with start_run(Artifact, project=project, job_type="auto") as auto:
                     auto.log_artifact(self)
             return
-        from artvcs.logged import editing
-
         editing.save_edits(self)
 
     def wait(self, timeout: int | None = None) -> "Artifact":
@@ -611,16 +601,12 @@ class Artifact:
     @_logged
     def delete(self, delete_aliases: bool = False) -> None:
         """Delete this version (or, for a portfolio member, only the link)."""
-        from artvcs.logged import lifecycle
-
         lifecycle.delete_version(self._context, self._version, delete_aliases)
         self._aliases = []
 
     @_logged
     def link(self, target_path: str, aliases: list[str] | None = None) -> None:
         """Add this version to a portfolio (``portfolio``, ``project/portfolio`` or ``entity/project/portfolio``)."""
-        from artvcs.logged import lifecycle
-
         lifecycle.link(self._context, self._source, target_path, aliases or [])
 
     @_logged
@@ -628,8 +614,6 @@ class Artifact:
         """Remove this portfolio membership; ValueError if this artifact is not a link."""
         if self._version.kind != "link":
             raise UsageError(f"{self.name} is not linked: unlink() applies to an artifact retrieved from a portfolio")
-        from artvcs.logged import lifecycle
-
         lifecycle.delete_version(self._context, self._version, True)
 
     # -- files on disk ---------------------------------------------------------------
@@ -645,15 +629,11 @@ class Artifact:
         path_prefix: str | None = None,
     ) -> str:
         """Write the artifact's files under ``root``, leaving other files there alone."""
-        from artvcs.logged import materialize
-
         return materialize.download(self, root or self._default_root(), allow_missing_references, skip_cache, path_prefix)
 
     @_logged
     def checkout(self, root: str | None = None) -> str:
         """Make ``root`` exactly this artifact: other files in it are deleted."""
-        from artvcs.logged import materialize
-
         root = root or self._default_root()
         materialize.checkout(self, root)
         return os.path.abspath(root)
@@ -661,8 +641,6 @@ class Artifact:
     @_logged
     def verify(self, root: str | None = None) -> None:
         """Raise ValueError unless ``root`` holds exactly this artifact's files, unchanged."""
-        from artvcs.logged import materialize
-
         materialize.verify(self, root or self._default_root())
 
     @_logged
@@ -679,24 +657,19 @@ class Artifact:
     @_logged
     def files(self, names: list[str] | None = None, per_page: int = 50):
         """Iterate over the artifact's files (``File`` objects), ``per_page`` at a time."""
-        from artvcs.logged.files import ArtifactFiles
-
         return ArtifactFiles(self, names, per_page)
 
     # -- lineage ----------------------------------------------------------------------
     @_logged
     def logged_by(self) -> "Run | None":
         """The run that logged this version."""
-        from artvcs.logged import lineage
-
-        return lineage.logged_by(self._context, self._source)
+        found = lineage.logged_by(self._context, self._source)
+        return None if found is None else Run(*found, Artifact)
 
     @_logged
     def used_by(self) -> list["Run"]:
         """The runs that used this version."""
-        from artvcs.logged import lineage
-
-        return lineage.used_by(self._context, self._source)
+        return [Run(ctx, rec, Artifact) for ctx, rec in lineage.used_by(self._context, self._source)]
 
     @_logged
     def json_encode(self) -> dict[str, Any]:
@@ -726,7 +699,3 @@ def _entry_reference(entry: ArtifactManifestEntry, name: str | None) -> Entry:
     path = normalize_entry_path(name if name is not None else entry.path)
     return Entry(path, entry.digest, entry.size, uri, dict(entry.extra))
 
-
-def check_user_aliases(values: list[str]) -> list[str]:
-    """Validate aliases a user asks for (``latest`` tolerated: it is applied automatically)."""
-    return [check_alias(a) for a in values if a != _aliases.LATEST]

@@ -11,6 +11,7 @@ import warnings
 from typing import TYPE_CHECKING
 
 from artvcs.core import aliases as _aliases
+from artvcs.core.aliases import check_user_aliases
 from artvcs.plumbing import attrs as _attrs
 from artvcs.plumbing import links as _links
 from artvcs.plumbing.errors import UsageError
@@ -22,8 +23,6 @@ if TYPE_CHECKING:
 
 
 def save_edits(artifact: "Artifact") -> None:
-    from artvcs.artifact import check_user_aliases
-
     ctx, version, source = artifact._context, artifact._version, artifact._source
     git = ctx.repo.git
     if artifact.state == "DELETED":
