@@ -6,6 +6,10 @@ change, while its description, metadata, ttl, tags and aliases stay editable
 and persist on :meth:`save`. An artifact retrieved through a portfolio is a
 *view* of its source version: ``name``/``version``/``collection`` describe
 the portfolio membership and ``source_*`` the original collection.
+
+This class is the W&B surface only: filling a draft (draft/adding), editing,
+lifecycle, checkout and lineage (logged/) are delegated. It stays a little over
+600 lines because each of the reference's ~70 properties and methods lives here.
 """
 from __future__ import annotations
 
@@ -13,7 +17,6 @@ import contextlib
 import copy
 import datetime as _dt
 import os
-import secrets
 import warnings
 from collections.abc import Generator
 from typing import IO, TYPE_CHECKING, Any
@@ -22,9 +25,9 @@ from artvcs.core import aliases as _aliases
 from artvcs.artifact_manifest import ArtifactManifest, ArtifactManifestEntry
 from artvcs.collection import ArtifactCollection
 from artvcs.core.context import current_run, find_or_create
-from artvcs.draft import staging
+from artvcs.draft import adding
 from artvcs.draft.references import resolve_reference
-from artvcs.errors import ArtifactFinalizedError, ArtifactNotLoggedError, EntryNotFoundError, MissingFileError
+from artvcs.errors import ArtifactFinalizedError, ArtifactNotLoggedError, EntryNotFoundError
 from artvcs.logged import editing, lifecycle, lineage, materialize
 from artvcs.logged.files import ArtifactFiles
 from artvcs.logged.materialize import with_remote
@@ -35,7 +38,7 @@ from artvcs.plumbing import manifest as _manifest
 from artvcs.plumbing import versions as _versions
 from artvcs.plumbing.errors import UsageError
 from artvcs.plumbing.manifest import Entry
-from artvcs.plumbing.names import check_alias, check_name, check_type
+from artvcs.plumbing.names import check_name, check_type
 from artvcs.plumbing.paths import normalize_entry_path
 from artvcs.runs import Run
 from artvcs.runs import start as start_run
@@ -392,21 +395,7 @@ class Artifact:
         overwrite: bool = False,
     ) -> ArtifactManifestEntry:
         """Add a local file (snapshotted now unless ``policy="immutable"``)."""
-        policy = staging.check_policy(policy)
-        if not os.path.isfile(local_path):
-            raise MissingFileError(f"add_file: {local_path!r} is not a file")
-        entry_path = normalize_entry_path(name if name is not None else os.path.basename(local_path))
-        staged = staging.stage_file(self._repo(), local_path, entry_path, policy, bool(skip_cache))
-        if is_tmp:
-            folder, _, base = entry_path.rpartition("/")
-            stem, dot, ext = base.partition(".")
-            tmp_name = f"{stem}.{staged.entry.digest[:20]}{dot}{ext}"
-            staged.entry.path = f"{folder}/{tmp_name}" if folder else tmp_name
-        item = self._put(staged.entry, staged.local_path, overwrite, "add_file")
-        if skip_cache:
-            self._deferred[item.path] = staged.local_path
-        self._hold()
-        return item
+        return adding.add_file(self, local_path, name, is_tmp, skip_cache, policy, overwrite)
 
     @_draft
     def add_dir(
@@ -418,35 +407,13 @@ class Artifact:
         merge: bool = False,
     ) -> None:
         """Add every file below a local folder, under ``name`` (default: the artifact's root)."""
-        policy = staging.check_policy(policy)
-        if not os.path.isdir(local_path):
-            raise MissingFileError(f"add_dir: {local_path!r} is not a directory")
-        prefix = normalize_entry_path(name) if name else None
-        staged = staging.stage_dir(self._repo(), local_path, prefix, policy, bool(skip_cache), hold=self._hold_now)
-        entries = self._entry_map()
-        if not merge and entries:  # check every path first, so a refusal changes nothing
-            for s in staged:
-                old = entries.get(s.entry.path)
-                if old is not None and old.to_entry() != s.entry:
-                    raise UsageError(
-                        f"add_dir: the artifact already has a different {s.entry.path!r}; pass merge=True to replace it"
-                    )
-        # _put for each file, unrolled: 20,000 files make this loop count
-        changes, local_paths, deferred = self._changes, self._local_paths, self._deferred
-        for s in staged:
-            e, local = s.entry, s.local_path  # staging gives absolute local paths and stored entries
-            entries[e.path] = ArtifactManifestEntry(e, local, self)
-            changes[e.path] = e  # its digest is already held (stage_dir called _hold_now)
-            local_paths[local] = e.path
-            if skip_cache:
-                deferred[e.path] = local
-        self._hold()
+        adding.add_dir(self, local_path, name, skip_cache, policy, merge)
 
     @_draft
     def add_reference(self, uri, name: str | None = None, checksum: bool = True, max_objects: int | None = None) -> list[ArtifactManifestEntry]:
         """Track a file or prefix by URI without storing its bytes (W&B reference semantics)."""
         if isinstance(uri, ArtifactManifestEntry):
-            return [self._put(_entry_reference(uri, name), None, True, "add_reference")]
+            return [self._put(adding.entry_reference(uri, name), None, True, "add_reference")]
         return [self._put(e, None, True, "add_reference") for e in resolve_reference(uri, name, checksum, max_objects)]
 
     @_draft
@@ -468,45 +435,13 @@ class Artifact:
     @contextlib.contextmanager
     def new_file(self, name: str, mode: str = "w", encoding: str | None = None) -> Generator[IO, None, None]:
         """Open a new file; when the block ends it is added to the artifact as ``name``."""
-        if self._final:
-            raise ArtifactFinalizedError(self.name, "new_file")
-        path = normalize_entry_path(name)
-        if path in self._entry_map():
-            raise UsageError(f"new_file: the artifact already has {path!r}; remove it first or pick another name")
-        repo = self._repo()
-        # Written inside the repository (never to a system temp folder), then
-        # stored, then removed: the content lives on in the store.
-        folder = os.path.join(repo.gitdir, "tmp")
-        os.makedirs(folder, exist_ok=True)
-        local = os.path.join(folder, f"new-file-{os.getpid()}-{secrets.token_hex(6)}")
-        if "b" not in mode and encoding is None:
-            encoding = "utf-8"
-        try:
-            with open(local, mode, encoding=encoding) as f:
-                yield f
-            digest, size = repo.store.put_file(local, "mutable")
-            self._put(Entry(path, digest, size), None, False, "new_file")
-            self._hold()
-        finally:
-            try:
-                os.unlink(local)
-            except FileNotFoundError:
-                pass
+        with adding.new_file(self, name, mode, encoding) as f:
+            yield f
 
     @_draft
     def remove(self, item) -> None:
         """Remove an entry, or every entry under a folder path."""
-        path = item.path if isinstance(item, ArtifactManifestEntry) else normalize_entry_path(item)
-        entries = self._entry_map()
-        doomed = [p for p in entries if p == path or p.startswith(path + "/")]
-        if not doomed:
-            raise MissingFileError(f"remove: the artifact has no entry or folder {path!r}")
-        for p in doomed:
-            del entries[p]
-            self._changes[p] = None
-        for local, p in list(self._local_paths.items()):
-            if p in doomed:
-                del self._local_paths[local]
+        adding.remove(self, item)
 
     def _hold(self) -> None:
         """Record the digests this draft needs, so gc keeps them until it is logged."""
@@ -688,14 +623,3 @@ class Artifact:
     def __del__(self) -> None:
         if getattr(self, "_draft_record", None) is not None:
             self._draft_record.close()
-
-
-def _entry_reference(entry: ArtifactManifestEntry, name: str | None) -> Entry:
-    """A reference to another artifact's entry: the bytes are already in the store."""
-    art = entry._artifact
-    if art is None or art.is_draft():
-        raise UsageError(f"add_reference: entry {entry.path!r} does not belong to a logged artifact")
-    uri = f"{_manifest.ARTIFACT_SCHEME}{art.source_qualified_name}/{entry.path}"
-    path = normalize_entry_path(name if name is not None else entry.path)
-    return Entry(path, entry.digest, entry.size, uri, dict(entry.extra))
-

@@ -137,6 +137,7 @@ def uninstall(start: str | None = None) -> list[str]:
 
 def _push_pins(context, pinned: dict) -> list[str]:
     """pre-push: push the pinned versions' collections to the artvcs remote, when one is configured."""
+    # Imported when a hook runs, not when 'artvcs hooks install' loads this module (start-up).
     from artvcs.sync import pushing, remotes
     from artvcs.sync.sync import Selection
 
@@ -162,6 +163,7 @@ def _push_pins(context, pinned: dict) -> list[str]:
 
 def run(hook: str, args: list[str]) -> list[str]:
     """What the installed hook does; raises (exit 1) to stop git where git allows. Returns lines for stderr."""
+    # Imported when a hook runs, not when 'artvcs hooks install' loads this module (start-up).
     from artvcs.git import tracking
     from artvcs.api import Api
 

@@ -16,7 +16,7 @@ from artvcs.plumbing import attrs as _attrs
 from artvcs.plumbing import links as _links
 from artvcs.plumbing.errors import UsageError
 from artvcs.plumbing.versions import utcnow
-from artvcs.core.validation import check_metadata
+from artvcs.core.validation import canonical_metadata, check_metadata, ttl_to_record
 
 if TYPE_CHECKING:
     from artvcs.artifact import Artifact
@@ -78,8 +78,6 @@ def save_edits(artifact: "Artifact") -> None:
 
 
 def _saved_record(saved: dict) -> dict:
-    from artvcs.core.validation import canonical_metadata, ttl_to_record
-
     return {
         "description": saved["description"],
         "metadata": canonical_metadata(saved["metadata"]),
