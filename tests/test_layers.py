@@ -144,11 +144,13 @@ def test_every_module_has_a_layer():
 
 
 def test_no_import_cycle():
-    assert cycles(graph()) == []
+    found = cycles(graph())
+    assert not found, "import cycles: " + "; ".join(" <-> ".join(c) for c in found)
 
 
 def test_no_upward_import():
-    assert upward_imports(graph()) == []
+    found = upward_imports(graph())
+    assert not found, "imports against the layers (see LAYERS):\n" + "\n".join(found)
 
 
 def test_the_checks_catch_a_bad_import():
