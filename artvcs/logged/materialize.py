@@ -10,6 +10,7 @@ import os
 import shutil
 from typing import TYPE_CHECKING
 
+from artvcs.logged import folders
 from artvcs.plumbing import checkout as _checkout
 from artvcs.plumbing import manifest as _manifest
 from artvcs.plumbing.errors import UsageError
@@ -31,7 +32,7 @@ def _fetcher(artifact: "Artifact"):
             with store.open(entry.digest) as src, open(dest, "wb") as out:
                 shutil.copyfileobj(src, out, 1024 * 1024)
             return
-        from artvcs.references import fetch_reference
+        from artvcs.draft.references import fetch_reference
 
         fetch_reference(entry, dest)
 
@@ -46,7 +47,7 @@ def with_remote(repo, entries, fn):
     try:
         return fn()
     except ObjectMissingError:
-        from artvcs.remotes import fetch_missing
+        from artvcs.sync.remotes import fetch_missing
 
         if not fetch_missing(repo, entries):
             raise
@@ -80,6 +81,8 @@ def download(artifact: "Artifact", root: str, allow_missing_references: bool, sk
         allow_missing_references=allow_missing_references,
     ))
     repo.statcache.flush()
+    if path_prefix is None and artifact._source is not None:
+        folders.remember(artifact._context, str(artifact._source.commit), root, "download")
     return os.path.abspath(root)
 
 
@@ -94,6 +97,8 @@ def checkout(artifact: "Artifact", root: str, force: bool = True, mode: str | No
         protect_untracked=not force,
     ))
     repo.statcache.flush()
+    if artifact._source is not None:
+        folders.remember(artifact._context, str(artifact._source.commit), root, "checkout")
     return result
 
 

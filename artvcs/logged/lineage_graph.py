@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from artvcs.artifact import Artifact
 from artvcs.plumbing import runs as _runs
 from artvcs.plumbing import versions as _versions
+
+if TYPE_CHECKING:
+    from artvcs.artifact import Artifact
 
 
 @dataclass
@@ -27,7 +29,10 @@ def _art_node(v: _versions.Version) -> tuple[str, dict]:
 
 
 def _run_node(rec: dict) -> tuple[str, dict]:
-    return f"run:{rec['entity']}/{rec['project']}/{rec['id']}", {"kind": "run", "label": f"run {rec['id']} ({rec.get('job_type') or '-'})"}
+    """A run's node: its label gives the job type and, unless it finished, how it ended (failed, crashed)."""
+    state = _runs.state_of(rec)
+    shown = f"{rec.get('job_type') or '-'}" + (f", {state}" if state != "finished" else "")
+    return f"run:{rec['entity']}/{rec['project']}/{rec['id']}", {"kind": "run", "label": f"run {rec['id']} ({shown})", "state": state}
 
 
 def build(a: Artifact, depth: int = 10) -> Graph:
