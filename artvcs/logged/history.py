@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import TYPE_CHECKING, Any
 
 from artvcs.core.aliases import stored_aliases
@@ -16,6 +17,10 @@ if TYPE_CHECKING:
 
 def _iso(ts: int) -> str:
     return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# one change in an alias edit's message: "+prod (from v1)", "-prod (to v2)", "-staging"
+_ALIAS_WORD = re.compile(r"([+-])(\S+)(?: \((from|to) v(\d+)\))?")
 
 
 def _who(sig) -> str:
@@ -34,37 +39,40 @@ def history(a: Artifact) -> list[dict[str, Any]]:
     """Each event, oldest first: time, kind (created, edit, alias), who (name <email>), what it did,
     and attrs (after an edit) or alias (the alias that moved).
 
-    An alias change shows once: as the move its ref's reflog records (to
-    this version from another, or away to another); a removal, whose ref
-    and reflog are gone, as the edit that recorded it.
+    An alias change shows once. The edit record of an alias set (written on
+    the version that took the alias and on the one that lost it) is the
+    durable account, since deleting an alias deletes its ref's reflog; the
+    reflog adds the moves no edit recorded (``log --alias``, a pull).
     """
     git = a._context.repo.git
     src, view = a._source, a._version
     events: list[dict[str, Any]] = [{"time": src.facts["created_at"][:19] + "Z", "kind": "created",
                                      "what": f"{a.source_name} logged", "who": _who(git[src.commit].author)}]
+    recorded: set[tuple[str, str, str]] = set()  # (time, alias, "+" or "-") the edit history tells
+    for h in _attrs.history(git, src.collection, src.number):
+        when = _iso(h["time"])
+        if not h["message"].startswith("aliases "):
+            events.append({"time": when, "kind": "edit", "who": h["who"], "what": h["message"], "attrs": h["attrs"]})
+            continue
+        for sign, alias, way, other in _ALIAS_WORD.findall(h["message"][len("aliases "):]):
+            recorded.add((when, alias, sign))
+            if sign == "+":
+                what = f"alias {alias!r} moved to {a.name}" + (f" (from v{other})" if other else "")
+            else:
+                what = f"alias {alias!r} moved away from {a.name} (to v{other})" if other else f"alias {alias!r} removed from {a.name}"
+            events.append({"time": when, "kind": "alias", "who": h["who"], "what": what, "alias": alias})
     commit = str(view.commit)
     for alias in sorted(stored_aliases(git, view.collection)):
         for e in _refs.reflog(git, view.collection.alias_ref(alias)):
-            if e.new == commit and e.old != commit:
+            when = _iso(e.time)
+            if e.new == commit and e.old != commit and (when, alias, "+") not in recorded:
                 other, what = _number(git, e.old), f"alias {alias!r} moved to {a.name}"
                 what += f" (from v{other})" if other is not None else ""
-            elif e.old == commit and e.new != commit:
+            elif e.old == commit and e.new != commit and (when, alias, "-") not in recorded:
                 other, what = _number(git, e.new), f"alias {alias!r} moved away from {a.name}"
                 what += f" (to v{other})" if other is not None else ""
             else:
                 continue
-            events.append({"time": _iso(e.time), "kind": "alias", "who": e.who, "what": what, "alias": alias})
-    moved_away: dict[str, set[str]] = {}  # time -> aliases whose ref moved away then (not a removal)
-    for e in events:
-        if "moved away" in e["what"]:
-            moved_away.setdefault(e["time"], set()).add(e["alias"])
-    for h in _attrs.history(git, src.collection, src.number):
-        if h["message"].startswith("aliases "):
-            for word in h["message"].split()[1:]:
-                if word.startswith("-") and word[1:] not in moved_away.get(_iso(h["time"]), ()):
-                    events.append({"time": _iso(h["time"]), "kind": "alias", "who": h["who"],
-                                   "what": f"alias {word[1:]!r} removed from {a.name}", "alias": word[1:]})
-            continue
-        events.append({"time": _iso(h["time"]), "kind": "edit", "who": h["who"], "what": h["message"], "attrs": h["attrs"]})
+            events.append({"time": when, "kind": "alias", "who": e.who, "what": what, "alias": alias})
     events.sort(key=lambda e: e["time"])
     return events

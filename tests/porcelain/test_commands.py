@@ -19,7 +19,8 @@ def test_init_log_ls_versions_show(cli, data, repo_dir):
     code, out, _ = cli("init", str(repo_dir / "other"))
     assert code == 0 and "Initialized empty artvcs repository" in out
     got = cli.json("log", str(data), "--name", "ds", "--type", "dataset", "--alias", "raw", "--metadata", "rows=2", "--metadata", "ok=true")
-    assert set(got) == KEYS and got["version"] == "v0" and got["metadata"] == {"rows": 2, "ok": True}
+    assert set(got) == KEYS | {"created", "moved"} and got["version"] == "v0" and got["metadata"] == {"rows": 2, "ok": True}
+    assert got["created"] is True and got["moved"] == [{"alias": "raw", "from": None, "to": "v0"}]
     assert got["aliases"] == ["latest", "raw"] and got["file_count"] == 2
     code, out, _ = cli("ls")
     assert code == 0 and out.split("\n")[1].split()[:5] == ["ds", "dataset", "collection", "1", "v0"]
@@ -209,10 +210,10 @@ def test_history_lineage_status_json_keys(cli, data):
     cli("alias", "add", "ds:v1", "best")
     cli("describe", "ds:v1", "x")
     events = cli.json("history", "ds:v1")
-    assert {k for e in events for k in e} <= {"time", "kind", "what", "attrs", "alias"}
+    assert {k for e in events for k in e} <= {"time", "kind", "who", "what", "attrs", "alias"}
     assert events[0]["kind"] == "created" and {"alias", "edit"} <= {e["kind"] for e in events}
     assert ("alias", "alias 'best' moved to ds:v1") in [(e["kind"], e["what"]) for e in events]
     g = cli.json("lineage", "ds:v1")
-    assert set(g) == {"root", "nodes", "edges"} and {k for n in g["nodes"] for k in n} <= {"id", "kind", "label", "type"}
+    assert set(g) == {"root", "nodes", "edges"} and {k for n in g["nodes"] for k in n} <= {"id", "kind", "label", "type", "state"}
     code, out, err = cli("status")
     assert code == 0 and out.splitlines()[1].split()[:3] == ["data/", "me/proj/ds:v1", "(log)"], "status works outside git"

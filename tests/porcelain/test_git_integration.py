@@ -125,7 +125,8 @@ def test_hooks_path_single_file_pre_push_and_run_record(gitrepo):
     first = git("rev-parse", "HEAD").stdout.strip()
     (gitrepo / "model.bin").write_bytes(b"weights-2")
     rows = json.loads(artvcs("status", "--json").stdout)
-    assert rows == [{"path": "model.bin", "pin": "me/proj/model.bin:v0", "state": "modified", "changes": []}]
+    assert rows == [{"path": "model.bin", "pin": "me/proj/model.bin:v0", "version": "me/proj/model.bin:v0", "how": "pin",
+                     "state": "modified", "changes": []}]
     (gitrepo / "README").write_text("edited, not committed\n")
     artvcs("track", "model.bin")
     git("commit", "-qam", "model v1")
