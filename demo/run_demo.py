@@ -22,6 +22,15 @@ def step(title: str) -> None:
     print(f"\n== {title}")
 
 
+def cli(*args: str) -> None:
+    """Run the artvcs command line here, showing its output indented."""
+    env = {**os.environ, "ARTVCS_PROJECT": "digits"}  # the project the demo's runs log into
+    p = subprocess.run([sys.executable, "-m", "artvcs.porcelain.cli", *args], capture_output=True, text=True, cwd=WORK, env=env)
+    print(f"  $ artvcs {' '.join(args)}")
+    for line in (p.stdout + p.stderr).splitlines():
+        print(f"    {line}")
+
+
 def store_files() -> int:
     """How many files the content store holds (one per distinct content)."""
     return sum(len(files) for _, _, files in os.walk(os.path.join(WORK, ".artifacts", "content")))
@@ -111,6 +120,10 @@ def main() -> int:
         ds.verify(out)
     except ValueError as e:
         print(f"verify caught the change: {e}")
+    print("the command line says which version the folder holds and what changed (artvcs status, artvcs diff):")
+    cli("status", "checkout")
+    cli("diff", "mnist:v0", "checkout", "--name-status")
+    cli("diff", "mnist:v0", "mnist:v1", "--stat")
 
     step("lineage")
     print(f"{ds.name} used by the {', '.join(r.job_type for r in ds.used_by())} run, logged by the {ds.logged_by().job_type} run")

@@ -33,7 +33,7 @@ class Stage:
     def describe(self) -> str:
         count = f"{self.done}/{self.total}" if self.total and self.total != self.done else f"{self.done}"
         size = f", {human_size(self.nbytes)}" if self.nbytes else ""
-        return f"{self.name} {count} {'file' if self.done == 1 and not self.total else 'files'}{size}"
+        return f"{self.name} {count} {'file' if self.done == 1 else 'files'}{size}"
 
 
 def _columns(stream: TextIO) -> int:

@@ -19,4 +19,5 @@ def test_demo_counts_what_v1_shares_with_v0(tmp_path):
     assert written == 4 and shared == 2, out
     assert not re.search(r"\[['\"<]|\{'|<artvcs\.|\bdict\(|\(\)\]", out), "a Python repr leaked into the demo's output"
     assert "verify caught the change" in out and "git fsck --strict: exit 0" in out
+    assert "checkout/  demo/digits/mnist:v0 (checkout)  modified (1 file)" in out and "    M\ttrain/001.csv" in out
     assert sorted(os.listdir(tmp_path)) == ["work"], "the demo writes only in the folder it was given"

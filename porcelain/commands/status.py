@@ -35,7 +35,8 @@ def status(exit_code: bool, as_json: bool, paths: tuple[str, ...]) -> None:
 
 def _print(rows: list[dict]) -> None:
     def state(r: dict) -> str:
-        return r["state"] + (f" ({len(r['changes'])} files)" if r["changes"] else "")
+        n = len(r["changes"])
+        return r["state"] + (f" ({n} file{'s' if n != 1 else ''})" if n else "")
 
     table(["path", "version", "state"],
           [[r["path"], (r["version"] or "-") + (f" ({r['how']})" if r.get("how") else ""), state(r)] for r in rows])

@@ -79,3 +79,19 @@ def test_the_bar_library_is_imported_only_to_draw(repo_dir):
             "print('tqdm' in sys.modules)")
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=repo_dir)
     assert p.returncode == 0 and p.stdout.strip().splitlines()[-1] == "False", p.stderr
+
+
+def test_push_pull_and_gc_summarise_their_work(repo_dir, tmp_path_factory):
+    src = _many(repo_dir, 40)
+    run = lambda *a, **kw: subprocess.run([EXE, *a], capture_output=True, text=True, **kw)  # noqa: E731
+    assert run("log", str(src), "--name", "many", "--type", "dataset").returncode == 0
+    remote = tmp_path_factory.mktemp("remote")
+    assert run("remote", "add", "origin", f"file://{remote}").returncode == 0
+    p = run("push")
+    assert p.returncode == 0 and SUMMARY.match(p.stderr.strip()) and "uploading content 40 files" in p.stderr, p.stderr
+    clone = tmp_path_factory.mktemp("clone")
+    p = run("clone", f"file://{remote}", str(clone / "c"), cwd=clone)
+    assert p.returncode == 0 and "downloading content 40 files" in p.stderr, p.stderr
+    assert run("delete", "many:v0", "--delete-aliases").returncode == 0
+    p = run("gc", "--grace", "0")
+    assert p.returncode == 0 and SUMMARY.match(p.stderr.strip()) and "removing 40 files" in p.stderr, p.stderr
