@@ -14,21 +14,24 @@ import os
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any, TextIO
 
-from artvcs.porcelain.output import human_size
+
+def human_size(n: float | None) -> str:
+    from artvcs.porcelain.output import human_size as size  # this module loads with every command: stay light
+
+    return size(n)
 
 
-@dataclass
 class Stage:
     """What one stage has done so far."""
 
-    name: str
-    done: int = 0
-    total: int = 0
-    nbytes: int | None = None
-    total_bytes: int | None = None
+    __slots__ = ("name", "done", "total", "nbytes", "total_bytes")
+
+    def __init__(self, name: str) -> None:
+        self.name, self.done, self.total = name, 0, 0
+        self.nbytes: int | None = None
+        self.total_bytes: int | None = None
 
     def describe(self) -> str:
         count = f"{self.done}/{self.total}" if self.total and self.total != self.done else f"{self.done}"
