@@ -10,10 +10,12 @@ one in ``save``): the Artifact class a run makes and reads is passed in.
 """
 from __future__ import annotations
 
+import atexit
 import os
 import secrets
 import socket
 import string
+import sys
 from typing import TYPE_CHECKING, Any
 
 from artvcs.core import aliases as _aliases
@@ -271,4 +273,29 @@ def start(
     _runs.write_run(repo.git, ctx.entity, ctx.project, run_id, lambda old: record, "start")
     run = Run(ctx, record, artifact_class, live=True)
     set_current_run(run)
+    _finish_at_exit()
     return run
+
+
+_uncaught: list[BaseException] = []  # an exception that ended the program (W&B: the run failed)
+_exit_hooks: list[bool] = []  # non-empty once the exit hooks are installed
+
+
+def _finish_at_exit() -> None:
+    """As W&B does: a run still open when Python exits is finished then, failed if an uncaught
+    exception ended the program. (A killed process runs no exit handler: its run is crashed.)"""
+    if _exit_hooks:
+        return
+    _exit_hooks.append(True)
+    previous = sys.excepthook
+
+    def excepthook(kind, value, tb):
+        _uncaught.append(value)
+        previous(kind, value, tb)
+
+    def at_exit() -> None:
+        if (run := current_run()) is not None:
+            run.finish(exit_code=1 if _uncaught else 0)
+
+    sys.excepthook = excepthook
+    atexit.register(at_exit)

@@ -63,3 +63,11 @@ def test_a_killed_process_leaves_a_crashed_run(cli, data, repo_dir):
     assert artvcs.Api().run(path).state == "crashed"
     assert cli.json("show", "ds:v0")["logged_by_state"] == "crashed"
     assert "(long, crashed)" in cli("lineage", "ds:v0")[1]
+
+
+def test_a_run_left_open_is_finished_at_exit_or_failed_by_an_uncaught_exception(repo_dir, data):
+    ok = _script(repo_dir, 'run = artvcs.init(job_type="open")\nprint(run.path)\n')
+    bad = _script(repo_dir, 'run = artvcs.init(job_type="open")\nprint(run.path, flush=True)\nraise SystemError("boom")\n')
+    assert ok.returncode == 0 and bad.returncode == 1 and "boom" in bad.stderr
+    assert artvcs.Api().run(ok.stdout.strip()).state == "finished"
+    assert artvcs.Api().run(bad.stdout.strip()).state == "failed"
