@@ -295,7 +295,10 @@ def _finish_at_exit() -> None:
 
     def at_exit() -> None:
         if (run := current_run()) is not None:
-            run.finish(exit_code=1 if _uncaught else 0)
+            try:
+                run.finish(exit_code=1 if _uncaught else 0)
+            except Exception:  # the repository may be gone by now: an exit must not end in a traceback
+                pass
 
     sys.excepthook = excepthook
     atexit.register(at_exit)
