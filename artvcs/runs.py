@@ -13,7 +13,6 @@ from __future__ import annotations
 import atexit
 import os
 import secrets
-import socket
 import string
 import sys
 from typing import TYPE_CHECKING, Any
