@@ -132,6 +132,7 @@ def start_azurite(folder, container: str) -> tuple[Server, dict]:
         from azure.core.exceptions import ResourceExistsError
         from azure.storage.blob import BlobServiceClient
 
+        _answers(endpoint)  # fails fast until it listens (the Azure client would back off for seconds)
         client = BlobServiceClient.from_connection_string(conn)
         try:
             client.create_container(container)
