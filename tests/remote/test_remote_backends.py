@@ -3,11 +3,15 @@ create, compare-and-swap refuses a stale tag and loses no update under contentio
 fallback (fsspec ``mode="create"``) does the same on each store, breaking a stale lock only once."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 
 import pytest
 
+import artvcs.plumbing.remote.backend as backend_module
 from artvcs.plumbing.remote import lockobject
 from artvcs.plumbing.remote.backend import FileBackend, tag_of
 from artvcs.plumbing.remote.layout import open_backend
@@ -28,8 +32,6 @@ def _fallback(request, backend: str, tmp_path):
 def _raw_keys(backend) -> list[str]:
     """Every object under the remote's root, locks and markers included (the backends' listings hide them)."""
     if isinstance(backend, FileBackend):
-        import os
-
         return [os.path.relpath(os.path.join(d, n), backend.root) for d, _, ns in os.walk(backend.root) for n in ns]
     strip = backend.fs._strip_protocol(backend.root).rstrip("/") + "/"
     return [k[len(strip):] for k in backend.fs.find(backend.root)]
@@ -189,3 +191,27 @@ def test_fallback_lock_of_a_dead_writer_is_taken_over_by_exactly_one(fallback):
     assert len(holders) == 1, got
     assert first.read("refs/d.lock")[0] == holders[0]
     assert [k for k in _raw_keys(first) if "break" in k] == []
+
+
+def test_folder_lock_of_a_dead_writer_does_not_block(tmp_path):
+    """A folder remote's lock is an flock: a lock file left by a killed writer holds nothing and is cleaned up."""
+    b = FileBackend(f"file://{tmp_path}", str(tmp_path))
+    b.write("refs/x", b"one\n")
+    holder = subprocess.Popen([sys.executable, "-c", "import fcntl, os, sys, time; fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT);"
+                               " fcntl.flock(fd, fcntl.LOCK_EX); print('held', flush=True); time.sleep(60)",
+                               str(tmp_path / "refs" / "x.lock")], stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout.readline() == b"held\n"
+        started = time.monotonic()
+        real_wait, backend_module.LOCK_WAIT_SECONDS = backend_module.LOCK_WAIT_SECONDS, 0.3
+        try:
+            assert b.swap("refs/x", b"two\n", tag_of(b"one\n")) is False  # a live holder keeps it
+        finally:
+            backend_module.LOCK_WAIT_SECONDS = real_wait
+        assert time.monotonic() - started >= 0.3
+    finally:
+        holder.kill()
+        holder.wait()
+    assert os.path.exists(tmp_path / "refs" / "x.lock")  # the killed writer's file is left, holding nothing
+    assert b.swap("refs/x", b"two\n", tag_of(b"one\n")) is True
+    assert not os.path.exists(tmp_path / "refs" / "x.lock")
