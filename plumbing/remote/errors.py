@@ -56,4 +56,9 @@ def mask(text: str, extra_secrets: tuple[str, ...] = ()) -> str:
 def remote_error(what: str, exc: BaseException) -> RemoteError:
     """A :class:`RemoteError` saying ``what`` failed and why, with secrets masked."""
     detail = str(exc) or type(exc).__name__
+    # one line: Azure's and Google's messages go on with request ids and the raw XML or JSON body
+    detail = detail.split("\nContent:", 1)[0]
+    detail = mask(" ".join(line.strip() for line in detail.splitlines() if line.strip()))  # masked before it is cut
+    if len(detail) > 400:
+        detail = detail[:400] + "..."
     return RemoteError(mask(f"{what}: {detail}"))
