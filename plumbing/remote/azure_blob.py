@@ -30,8 +30,9 @@ class AzureBackend(FsspecBackend):
         return {"skip_instance_cache": True}
 
     def _list_tag(self, info: dict[str, Any]) -> str | None:
-        md5 = (info.get("content_settings") or {}).get("content_md5")
-        return bytes(md5).hex() if md5 and len(md5) == 16 else None
+        settings = info.get("content_settings")
+        md5 = settings.get("content_md5") if isinstance(settings, dict) else getattr(settings, "content_md5", None)
+        return bytes(md5).hex() if isinstance(md5, (bytes, bytearray)) and len(md5) == 16 else None
 
     def _blob(self, key: str, fn):
         """Run ``await fn(blob_client)`` on adlfs's loop."""

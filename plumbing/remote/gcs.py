@@ -25,9 +25,9 @@ from urllib.parse import quote
 from .objstore import FsspecBackend, _lost_condition
 
 
-def md5_hex(b64: str | None) -> str | None:
+def md5_hex(b64: Any) -> str | None:
     """GCS's base64 ``md5Hash`` as the hex tag artvcs compares (None when absent or malformed)."""
-    if not b64:
+    if not isinstance(b64, str) or not b64:
         return None
     try:
         raw = base64.b64decode(b64, validate=True)

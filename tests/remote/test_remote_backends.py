@@ -3,6 +3,7 @@ create, compare-and-swap refuses a stale tag and loses no update under contentio
 fallback (fsspec ``mode="create"``) does the same on each store, breaking a stale lock only once."""
 from __future__ import annotations
 
+import base64
 import os
 import subprocess
 import sys
@@ -10,6 +11,8 @@ import threading
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import artvcs.plumbing.remote.backend as backend_module
 from artvcs.plumbing.remote import lockobject
@@ -215,3 +218,17 @@ def test_folder_lock_of_a_dead_writer_does_not_block(tmp_path):
     assert os.path.exists(tmp_path / "refs" / "x.lock")  # the killed writer's file is left, holding nothing
     assert b.swap("refs/x", b"two\n", tag_of(b"one\n")) is True
     assert not os.path.exists(tmp_path / "refs" / "x.lock")
+
+
+@given(st.one_of(st.none(), st.integers(), st.text(max_size=40), st.binary(max_size=24),
+                 st.binary(max_size=24).map(lambda b: base64.b64encode(b).decode())))
+@settings(max_examples=300, deadline=None)
+def test_listed_md5_of_any_shape_is_a_tag_or_nothing(value):
+    """A GCS listing's md5Hash and an Azure listing's content_md5 are remote data: a tag comes out, or None."""
+    from artvcs.plumbing.remote.azure_blob import AzureBackend
+    from artvcs.plumbing.remote.gcs import md5_hex
+
+    tags = [AzureBackend._list_tag(None, {"content_settings": {"content_md5": value}}),
+            AzureBackend._list_tag(None, {"content_settings": value}), md5_hex(value)]
+    for tag in tags:
+        assert tag is None or (len(tag) == 32 and all(c in "0123456789abcdef" for c in tag))
