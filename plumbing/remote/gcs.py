@@ -22,6 +22,7 @@ import json
 from typing import Any
 from urllib.parse import quote
 
+from .errors import RemoteError
 from .objstore import FsspecBackend, _lost_condition
 
 
@@ -80,11 +81,14 @@ class GCSBackend(FsspecBackend):
     def _meta(self, key: str) -> dict[str, Any] | None:
         bucket, name = self._bk(key)
         try:
-            return self._sync(self.fs._call, "GET", "b/{}/o/{}", bucket, name, json_out=True)
+            meta = self._sync(self.fs._call, "GET", "b/{}/o/{}", bucket, name, json_out=True)
         except FileNotFoundError:
             return None
         except Exception as e:
             raise self._wrap("cannot read", key, e) from None
+        if not isinstance(meta, dict):
+            raise RemoteError(f"remote {self.url} answered the metadata of {key} with {type(meta).__name__}, not an object")
+        return meta
 
     def create(self, key: str, data: bytes) -> bool:
         if self._upload(key, data, "0"):

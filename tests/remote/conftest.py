@@ -107,24 +107,24 @@ def _wait(proc: subprocess.Popen, endpoint: str, data) -> None:
     unavailable(f"SeaweedFS did not start ({last}): {tail}")
 
 
-@pytest.fixture(scope="session")
-def azurite(tmp_path_factory):
-    """``{"endpoint", "container", "connection_string"}`` of a running Azurite blob server."""
-    server, info = start_azurite(tmp_path_factory.mktemp("azurite"), BUCKET)
+def _running(start, tmp_path_factory, name: str):
+    server, info = start(tmp_path_factory.mktemp(name), BUCKET)
     try:
         yield info
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def azurite(tmp_path_factory):
+    """``{"endpoint", "container", "connection_string"}`` of a running Azurite blob server."""
+    yield from _running(start_azurite, tmp_path_factory, "azurite")
 
 
 @pytest.fixture(scope="session")
 def gcs_server(tmp_path_factory):
     """``{"endpoint_url", "bucket"}`` of a running fake-gcs-server."""
-    server, info = start_fake_gcs(tmp_path_factory.mktemp("gcs"), BUCKET)
-    try:
-        yield info
-    finally:
-        server.stop()
+    yield from _running(start_fake_gcs, tmp_path_factory, "gcs")
 
 
 @pytest.fixture

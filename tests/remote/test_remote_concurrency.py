@@ -65,7 +65,7 @@ def test_two_processes_pushing_at_once_twenty_times(workspace, remote_spec, tmp_
         out, err = p.communicate(timeout=300)
         assert p.returncode == 0, err.decode()[-3000:]
         outs.append(json.loads(out.decode().strip().splitlines()[-1]))
-    assert sum(o["renumbered"] for o in outs) >= rounds // 2  # they really collided: one of each pair lost most rounds
+    assert sum(o["renumbered"] for o in outs) >= rounds  # every round one of them found its number taken and renumbered
     check = workspace.clone("check", url, opts)
     numbers = check.numbers()
     assert sorted(numbers) == list(range(2 * rounds))  # unique and gapless
