@@ -18,7 +18,7 @@ from remote_helpers import COLL
 ROUNDS_WRITER = textwrap.dedent("""
     import json, os, sys, time
     import artvcs
-    from artvcs import pushing, remotes
+    from artvcs.sync import pushing, remotes
     from artvcs.plumbing.repository import init_repository
     folder, url, opts, who, meet, rounds = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4], sys.argv[5], int(sys.argv[6])
     repo = init_repository(folder)
