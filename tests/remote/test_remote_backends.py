@@ -175,15 +175,19 @@ def test_fallback_stale_lock_is_broken_once(fallback):
 
 
 def test_fallback_lock_of_a_dead_writer_is_taken_over_by_exactly_one(fallback):
-    """Many writers find a lock past its age at the same moment: exactly one takes over, the rest wait."""
+    """Writers that found the same dead writer's lock break it at the same moment: one removes it, one takes the lock."""
     first = fallback()
-    first.write("refs/d.lock", b"dead writer")
-    time.sleep(2.2)  # past the age below; stores keep modification times to the second
+    dead = b"dead writer"
+    first.write("refs/d.lock", dead)
     writers = [fallback() for _ in range(4)]
+    broke: list[bool] = [False] * len(writers)
     got: list[bytes | None] = [None] * len(writers)
+    start = threading.Barrier(len(writers))
 
     def take(i):
-        got[i] = lockobject.acquire(writers[i], "refs/d", stale=2.0, wait=0.5)
+        start.wait()
+        broke[i] = lockobject.break_stale(writers[i], "refs/d", dead)
+        got[i] = lockobject.acquire(writers[i], "refs/d", stale=3600, wait=0.5)
 
     threads = [threading.Thread(target=take, args=(i,)) for i in range(len(writers))]
     for t in threads:
@@ -191,9 +195,18 @@ def test_fallback_lock_of_a_dead_writer_is_taken_over_by_exactly_one(fallback):
     for t in threads:
         t.join(60)
     holders = [g for g in got if g is not None]
-    assert len(holders) == 1, got
+    assert sum(broke) == 1 and len(holders) == 1, (broke, got)
     assert first.read("refs/d.lock")[0] == holders[0]
     assert [k for k in _raw_keys(first) if "break" in k] == []
+
+
+def test_fallback_judges_a_lock_stale_by_the_store_clock(fallback):
+    """A lock older than the age limit (here: any age) is broken by the next writer; a young one is waited for."""
+    b = fallback()
+    b.write("refs/e.lock", b"dead writer")
+    assert lockobject.acquire(b, "refs/e", stale=3600, wait=0.3) is None
+    mine = lockobject.acquire(b, "refs/e", stale=-1, wait=1)
+    assert mine is not None and b.read("refs/e.lock")[0] == mine
 
 
 def test_folder_lock_of_a_dead_writer_does_not_block(tmp_path):
