@@ -80,16 +80,26 @@ def _mode() -> str:
 
 
 def download(artifact: "Artifact", root: str, allow_missing_references: bool, skip_cache: bool | None, path_prefix: str | None) -> str:
+    write_entries(artifact, _entries(artifact, path_prefix), root, allow_missing_references)
+    return os.path.abspath(root)
+
+
+def stored_entries(artifact: "Artifact") -> list[Entry]:
+    """The entries whose bytes artvcs holds: stored files and references to other artifacts' entries."""
+    return [e for e in _entries(artifact, None) if e.ref is None or e.ref.startswith(ARTIFACT_SCHEME)]
+
+
+def write_entries(artifact: "Artifact", entries: list[Entry], root: str, allow_missing_references: bool = False,
+                  mode: str | None = None) -> None:
+    """Write ``entries`` (some of the artifact's) under ``root``, leaving other files there alone."""
     repo = artifact._context.repo
     os.makedirs(root, exist_ok=True)
-    entries = _entries(artifact, path_prefix)
     with_remote(repo, entries, lambda: _checkout.materialize(
-        repo.store, entries, root, mode=_mode(), prune=False,
+        repo.store, entries, root, mode=mode or _mode(), prune=False,
         statcache=repo.statcache, fetch_reference=_fetcher(artifact),
         allow_missing_references=allow_missing_references,
     ))
     repo.statcache.flush()
-    return os.path.abspath(root)
 
 
 def checkout(artifact: "Artifact", root: str, force: bool = True, mode: str | None = None) -> _checkout.MaterializeResult:
