@@ -107,6 +107,8 @@ class Artifact:
         self._base_tree = None  # manifest tree a new_draft starts from
         self._changes: dict[str, Entry | None] = {}
         self._local_paths: dict[str, str] = {}
+        self._whole_dirs: list[str] = []  # folders added as the root (add_dir without name): see logged.folders
+        self._created: bool | None = None  # after a log: whether it made a new version (False: equal content)
         self._final = False
         self._context: Context | None = None
         self._version: _versions.Version | None = None  # as retrieved (maybe a portfolio link)

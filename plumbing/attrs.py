@@ -72,7 +72,7 @@ def edit_attrs(
 
 
 def history(repo: pygit2.Repository, coll: CollectionId, number: int) -> list[dict[str, Any]]:
-    """Every recorded edit of version ``number``, oldest first: time, message, attributes after."""
+    """Every recorded edit of version ``number``, oldest first: time, message, attributes after, who."""
     tip = refs.read(repo, coll.attrs_ref)
     out = []
     name = _blob_name(number)
@@ -88,6 +88,7 @@ def history(repo: pygit2.Repository, coll: CollectionId, number: int) -> list[di
                     "message": commit.message.strip().split(": ", 1)[-1],
                     "attrs": json.loads(repo[mine].data),
                     "commit": str(commit.id),
+                    "who": f"{commit.author.name} <{commit.author.email}>",
                 }
             )
         commit = parent

@@ -20,10 +20,12 @@ from .errors import ArtvcsError, CorruptObjectError, ObjectMissingError
 from .gc import CACHE
 from .hashing import is_digest
 from .manifest import iter_entries
+from .progress import report
 from .repository import Repository
 
 STALE_SECONDS = 3600
 WORKERS = 8
+PROGRESS_EVERY = 64  # stored files between two progress reports
 _VERSION_NAMESPACES = ("collections", "versions", "aliases")
 
 
@@ -139,23 +141,31 @@ def fsck(repo: Repository, full: bool = True) -> list[Problem]:
 def _check_content(repo: Repository, digests: dict[str, str], full: bool) -> list[Problem]:
     store = repo.store
 
-    def one(item: tuple[str, str]) -> Problem | None:
+    def one(item: tuple[str, str]) -> tuple[Problem | None, int]:
         digest, where = item
         try:
             if full:
                 store.verify(digest)
+                return None, os.path.getsize(store.path_of(digest))
             elif not store.has(digest):
                 raise ObjectMissingError(digest)
         except ObjectMissingError:
-            return Problem("missing-content", digest, f"needed by {where}")
+            return Problem("missing-content", digest, f"needed by {where}"), 0
         except CorruptObjectError:
-            return Problem("corrupt-content", digest, f"needed by {where}: its bytes hash to another digest")
+            return Problem("corrupt-content", digest, f"needed by {where}: its bytes hash to another digest"), 0
         except OSError as e:
-            return Problem("unreadable-content", digest, f"needed by {where}: {e.strerror or e}")
-        return None
+            return Problem("unreadable-content", digest, f"needed by {where}: {e.strerror or e}"), 0
+        return None, 0
 
+    problems, nbytes, total = [], 0, len(digests)
     with ThreadPoolExecutor(WORKERS) as pool:
-        return [p for p in pool.map(one, sorted(digests.items())) if p is not None]
+        for done, (problem, size) in enumerate(pool.map(one, sorted(digests.items())), 1):
+            nbytes += size
+            if done % PROGRESS_EVERY == 0 or done == total:
+                report("checking content", done, total, nbytes if full else None)
+            if problem is not None:
+                problems.append(problem)
+    return problems
 
 
 def _stale_files(repo: Repository) -> list[Problem]:

@@ -17,6 +17,7 @@ import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import pygit2
 
@@ -255,14 +256,26 @@ def iter_refs(repo: pygit2.Repository, prefix: str = "refs/") -> Iterator[tuple[
     yield from found
 
 
-def reflog(repo: pygit2.Repository, name: str) -> list[tuple[str | None, str | None, str, int]]:
-    """``(old, new, message, time)`` entries of a ref's reflog, oldest first."""
+class RefLogEntry(NamedTuple):
+    """One move of a ref: from ``old`` to ``new`` (None: absent), why, when (epoch seconds), and who
+    moved it (the reflog line's committer, ``name <email>``)."""
+
+    old: str | None
+    new: str | None
+    message: str
+    time: int
+    who: str
+
+
+def reflog(repo: pygit2.Repository, name: str) -> list[RefLogEntry]:
+    """The entries of a ref's reflog, oldest first."""
     ref = repo.references.get(name)
     if ref is None:
         return []
     out = []
     for e in ref.log():
-        out.append((_hex(e.oid_old), _hex(e.oid_new), e.message or "", e.committer.time))
+        who = f"{e.committer.name} <{e.committer.email}>"
+        out.append(RefLogEntry(_hex(e.oid_old), _hex(e.oid_new), e.message or "", e.committer.time, who))
     return list(reversed(out))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import os
 import re
 
 import click
@@ -23,6 +24,22 @@ def api() -> artvcs.Api:
 def context() -> Context:
     """Repository, entity and project the command works in."""
     return api()._context
+
+
+def context_near(paths: tuple[str, ...] | list[str]) -> Context:
+    """The repository of the current folder, else the one above the first of ``paths`` that has
+    one (``artvcs status ~/proj/data`` from anywhere)."""
+    from artvcs.errors import NotARepositoryError
+
+    try:
+        return context()
+    except NotARepositoryError:
+        for p in paths:
+            try:
+                return artvcs.Api(dir=os.path.dirname(os.path.abspath(p)))._context
+            except NotARepositoryError:
+                continue
+        raise
 
 
 def artifact(ref: str) -> Artifact:

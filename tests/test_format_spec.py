@@ -553,3 +553,20 @@ def test_sweep_generation_file_matches_the_code(tmp_path):
     with sweepgen.Sweeping(str(cache)):
         assert (cache / sweepgen.FILENAME).read_text() == f"{sweepgen.SWEEPING}\n"
     assert "sweep_gen" in _section("STAT CACHE")
+
+
+def test_workspace_records_are_as_documented(populated):
+    """The data folder logged whole has a record named and shaped as WORKSPACES says."""
+    from artvcs.plumbing import workspaces
+    from blake3 import blake3
+
+    raw = _sections_raw()["WORKSPACES"]
+    folder = os.path.join(populated.gitdir, "workspaces")
+    [name] = os.listdir(folder)
+    data = os.path.realpath(os.path.join(os.path.dirname(populated.gitdir), "data"))
+    assert name == blake3(data.encode()).hexdigest()[:32] and "first 32 hexadecimal digits" in _section("WORKSPACES")
+    with open(os.path.join(folder, name), "rb") as f:
+        record = json.loads(f.read())
+    assert set(record) == set(_tags(raw)) == set(workspaces.Workspace.__dataclass_fields__)
+    assert record["path"] == data and record["how"] == "log" and "64 KiB" in _section("WORKSPACES")
+    assert workspaces.MAX_RECORD == 64 * 1024 and set(workspaces.HOWS) == {"checkout", "download", "log"}

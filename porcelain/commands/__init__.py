@@ -22,7 +22,7 @@ PORCELAIN: dict[str, str] = {
     "lineage": _M + "lineage:lineage",
     "gc": _M + "gc:gc",
     "track": _M + "track:track",
-    "status": _M + "track:status",
+    "status": _M + "status:status",
     "hooks": _M + "track:hooks",
     "remote": _M + "remote:remote",
     "push": _M + "push:push",
@@ -31,4 +31,5 @@ PORCELAIN: dict[str, str] = {
     "clone": _M + "clone:clone",
     "export": _M + "interop:export",
     "import": _M + "interop:import_",
+    "help": _M + "help:help_",
 }

@@ -7,7 +7,7 @@ import click
 
 from artvcs.sync import sync
 from artvcs.plumbing.remote.layout import parse_url
-from artvcs.porcelain.output import emit_json, human_size, json_option, progress_bar
+from artvcs.porcelain.output import emit_json, human_size, json_option
 
 
 def default_folder(url: str) -> str:
@@ -30,8 +30,7 @@ def clone(only: tuple[str, ...], endpoint_url: str | None, region: str | None, a
     is fetched; with --only, just the named collections' refs and manifests.
     """
     folder = directory or default_folder(url)
-    with progress_bar():
-        repo, result = sync.clone(url, folder, {"endpoint_url": endpoint_url, "region": region}, only)
+    repo, result = sync.clone(url, folder, {"endpoint_url": endpoint_url, "region": region}, only)
     if as_json:
         emit_json({"path": os.path.abspath(folder), "packs": result.packs, "objects": result.objects, "bytes": result.bytes,
                    "refs": len(set(result.integration.updated))})
