@@ -329,10 +329,9 @@ def test_lock_staleness_and_retry_numbers():
 def populated(tmp_path, monkeypatch):
     """A repository after init, two logged versions, v0's content logged again, two links, an edit and a run."""
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("ARTVCS_ENTITY", "me")
-    monkeypatch.setenv("ARTVCS_PROJECT", "proj")
-    monkeypatch.delenv("ARTVCS_DIR", raising=False)
-    init_repository(str(tmp_path))
+    for var in ("ARTVCS_DIR", "ARTVCS_ENTITY", "ARTVCS_PROJECT"):
+        monkeypatch.delenv(var, raising=False)
+    init_repository(str(tmp_path), entity="me", project="proj")
     data = tmp_path / "data"
     (data / ".hidden").mkdir(parents=True)
     (data / "a.txt").write_text("alpha\n")

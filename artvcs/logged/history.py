@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from artvcs.core.aliases import stored_aliases
 from artvcs.plumbing import attrs as _attrs
 from artvcs.plumbing import refs as _refs
+from artvcs.plumbing import versions as _versions
 
 if TYPE_CHECKING:
     from artvcs.artifact import Artifact
@@ -17,17 +18,21 @@ def _iso(ts: int) -> str:
 
 
 def history(a: Artifact) -> list[dict[str, Any]]:
-    """Each event: time, kind (created, edit, alias), and what it did."""
+    """Each event: time, kind (created, edit, alias), what it did, and who did it (author, email)."""
     git = a._context.repo.git
     src, view = a._source, a._version
-    events: list[dict[str, Any]] = [{"time": src.facts["created_at"][:19] + "Z", "kind": "created", "what": f"{a.source_name} logged"}]
+    logged_by = _versions.author(git, src)
+    events: list[dict[str, Any]] = [{"time": src.facts["created_at"][:19] + "Z", "kind": "created", "what": f"{a.source_name} logged",
+                                     "author": logged_by.name, "email": logged_by.email}]
     for h in _attrs.history(git, src.collection, src.number):
-        events.append({"time": _iso(h["time"]), "kind": "edit", "what": h["message"], "attrs": h["attrs"]})
+        events.append({"time": _iso(h["time"]), "kind": "edit", "what": h["message"], "attrs": h["attrs"],
+                       "author": h["author"], "email": h["email"]})
     commit = str(view.commit)
     for alias in sorted(stored_aliases(git, view.collection)):
-        for old, new, message, when in _refs.reflog(git, view.collection.alias_ref(alias)):
-            if commit in (old, new):
-                verb = "to" if new == commit else "away from"
-                events.append({"time": _iso(when), "kind": "alias", "what": f"alias {alias!r} moved {verb} {a.name}", "alias": alias})
+        for e in _refs.reflog(git, view.collection.alias_ref(alias)):
+            if commit in (e.old, e.new):
+                verb = "to" if e.new == commit else "away from"
+                events.append({"time": _iso(e.time), "kind": "alias", "what": f"alias {alias!r} moved {verb} {a.name}", "alias": alias,
+                               "author": e.author, "email": e.email})
     events.sort(key=lambda e: e["time"])
     return events

@@ -115,6 +115,7 @@ def push(repo: Repository, remote: RemoteRepo, selection: Selection = Selection(
     git = repo.git
     selection = selection.with_link_sources(git)
     remote.check_format(create=True)
+    remote.offer_namespace(repo.recorded_namespace()[0])  # what clones will take as their default
     state = RemoteState(repo.gitdir, remote.name)
     result = PushResult()
     for attempt in range(MAX_ATTEMPTS):

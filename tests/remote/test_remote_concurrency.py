@@ -22,7 +22,7 @@ WRITER = textwrap.dedent("""
     from artvcs.sync import pushing, remotes, sync
     from artvcs.plumbing.repository import init_repository
     folder, url, opts, who, start = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4], float(sys.argv[5])
-    repo = init_repository(folder)
+    repo = init_repository(folder, entity="me", project="proj")
     remotes.add_remote(repo, "origin", url, opts)
     os.makedirs(os.path.join(folder, "data"), exist_ok=True)
     digests = []
@@ -45,7 +45,7 @@ def test_processes_pushing_at_once_lose_nothing(workspace, remote_spec, tmp_path
     url, opts = remote_spec
     n = 4
     start = time.time() + 4.0
-    env = {**os.environ, "ARTVCS_ENTITY": "me", "ARTVCS_PROJECT": "proj"}
+    env = {k: v for k, v in os.environ.items() if k not in ("ARTVCS_ENTITY", "ARTVCS_PROJECT")}
     procs = [
         subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path / f"w{i}"), url, json.dumps(opts), f"w{i}", str(start)],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=str(tmp_path))
