@@ -54,7 +54,7 @@ def set_value(repo: Repository, key: str, value: Any) -> None:
     """Change one setting; entity and project are recorded in the repository with history."""
     if key in NAMESPACE_KEYS:
         current, _ = repo.recorded_namespace()
-        name = check_name(str(value) if isinstance(value, (str, int, float)) and not isinstance(value, bool) else value, key)
+        name = check_name(value, key)
         wanted = namespace.Namespace(name, current.project) if key == "entity" else namespace.Namespace(current.entity, name)
         namespace.record(repo.git, wanted, "set")
         return

@@ -22,6 +22,7 @@ WRITER = textwrap.dedent(
     import os, sys
     os.chdir(sys.argv[1])
     import artvcs
+    artvcs.init, artvcs.Artifact  # the binding imports lazily: load it before the kills start, so they land in writes
     i = 0
     print("ready", flush=True)
     while True:
