@@ -30,4 +30,6 @@ PORCELAIN: dict[str, str] = {
     "fetch": _M + "fetch:fetch",
     "clone": _M + "clone:clone",
     "config": _M + "config:config",
+    "export": _M + "interop:export",
+    "import": _M + "interop:import_",
 }
