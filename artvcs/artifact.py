@@ -252,6 +252,13 @@ class Artifact:
 
     @property
     @_logged
+    def author(self) -> dict[str, str]:
+        """Who logged this version, ``{"name", "email"}`` (artvcs: recorded apart from the entity)."""
+        who = _versions.author(self._context.repo.git, self._source)
+        return {"name": who.name, "email": who.email}
+
+    @property
+    @_logged
     def created_at(self) -> str:
         return self._source.facts["created_at"]
 

@@ -25,9 +25,11 @@ from artvcs.core.resolve import resolve_version
 from artvcs.core.validation import check_metadata
 from artvcs.draft import commit
 from artvcs.logged import folders, lifecycle
+from artvcs.plumbing import identity
 from artvcs.plumbing import runs as _runs
 from artvcs.plumbing import versions as _versions
 from artvcs.plumbing.errors import UsageError
+from artvcs.plumbing.identity import Author
 from artvcs.plumbing.names import check_name
 
 if TYPE_CHECKING:
@@ -92,6 +94,14 @@ class Run:
     @property
     def finished_at(self) -> str | None:
         return self._record.get("finished_at")
+
+    @property
+    def user(self) -> Author | None:
+        """Who ran it (name, email; W&B's ``Run.user``), apart from its entity; None for runs recorded before it was."""
+        found = self._record.get("user")
+        if not isinstance(found, dict):
+            return None
+        return Author(str(found.get("name", "")), str(found.get("email", "")))
 
     def _artifacts(self, key: str) -> list["Artifact"]:
         out = []
@@ -249,7 +259,7 @@ def start(
     """Start a run in the repository found from ``dir`` (or the current folder); create one if none exists."""
     if (previous := current_run()) is not None:
         previous.finish()
-    repo = find_or_create(dir)
+    repo = find_or_create(dir, entity=entity, project=project)
     ctx = context_for(repo, entity, project)
     if job_type is not None:
         check_name(job_type, "job_type")
@@ -264,6 +274,7 @@ def start(
         "config": cfg,
         "git": hostgit.describe(repo.worktree),
         **_runs.this_process(),  # host, pid, pid_start: to tell a crashed run later
+        "user": {"name": (who := identity.current()).name, "email": who.email},
         "started_at": _versions.utcnow(),
         "finished_at": None,
         "used": [],

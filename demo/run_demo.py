@@ -48,11 +48,11 @@ def main() -> int:
     os.makedirs(os.path.join(WORK, "data", "train"))
     os.makedirs(os.path.join(WORK, "data", "test"))
     os.chdir(WORK)
-    os.environ.setdefault("ARTVCS_ENTITY", "demo")
     import artvcs as wandb  # the import is the only change a W&B script needs
 
     step("a project folder with its own repository")
-    with wandb.init(project="digits", job_type="setup", dir=WORK) as run:
+    # The repository made here records demo/digits as its default namespace, once.
+    with wandb.init(entity="demo", project="digits", job_type="setup", dir=WORK) as run:
         print(f"repository: {run.context.repo.gitdir}")
 
     step("a dataset of 200 small files")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pygit2
 
-from . import refs, runs, sweepgen, versions
+from . import namespace, refs, runs, sweepgen, versions
 from .errors import ArtvcsError, CorruptObjectError, ObjectMissingError
 from .gc import CACHE
 from .hashing import is_digest
@@ -55,6 +55,12 @@ class _Walk:
     def ref(self, name: str, oid: pygit2.Oid) -> None:
         """Check one ref and what it points at."""
         parts = name.split("/")
+        if name == namespace.REF:
+            try:
+                namespace.read(self.git)
+            except ArtvcsError as e:
+                self.add("bad-namespace", name, str(e))
+            return
         if len(parts) < 2 or parts[1] not in refs.NAMESPACES:
             return  # not ours
         try:

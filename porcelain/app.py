@@ -127,6 +127,8 @@ def load_yaml_mapping(path: str, what: str) -> dict[str, Any]:
 def summary(a: Artifact) -> dict[str, Any]:
     """The stable JSON shape of a version, shared by log, ls, versions and show."""
     return {
+        "entity": a.entity,
+        "project": a.project,
         "name": a.name,
         "qualified_name": a.qualified_name,
         "version": a.version,
@@ -137,6 +139,7 @@ def summary(a: Artifact) -> dict[str, Any]:
         "size": a.size,
         "file_count": a.file_count,
         "created_at": a.created_at,
+        "author": a.author,
         "updated_at": a.updated_at,
         "description": a.description,
         "metadata": a.metadata,

@@ -23,8 +23,9 @@ def _iso(ts: int) -> str:
 _ALIAS_WORD = re.compile(r"([+-])(\S+)(?: \((from|to) v(\d+)\))?")
 
 
-def _who(sig) -> str:
-    return f"{sig.name} <{sig.email}>"
+def _who(name: str, email: str) -> dict[str, str]:
+    """The fields that say who did something: ``who`` (name <email>), ``author`` and ``email``."""
+    return {"who": f"{name} <{email}>", "author": name, "email": email}
 
 
 def _number(git, oid: str | None) -> int | None:
@@ -46,13 +47,15 @@ def history(a: Artifact) -> list[dict[str, Any]]:
     """
     git = a._context.repo.git
     src, view = a._source, a._version
+    logged_by = _versions.author(git, src)
     events: list[dict[str, Any]] = [{"time": src.facts["created_at"][:19] + "Z", "kind": "created",
-                                     "what": f"{a.source_name} logged", "who": _who(git[src.commit].author)}]
+                                     "what": f"{a.source_name} logged", **_who(logged_by.name, logged_by.email)}]
     recorded: set[tuple[str, str, str]] = set()  # (time, alias, "+" or "-") the edit history tells
     for h in _attrs.history(git, src.collection, src.number):
         when = _iso(h["time"])
         if not h["message"].startswith("aliases "):
-            events.append({"time": when, "kind": "edit", "who": h["who"], "what": h["message"], "attrs": h["attrs"]})
+            events.append({"time": when, "kind": "edit", **_who(h["author"], h["email"]), "what": h["message"],
+                           "attrs": h["attrs"]})
             continue
         for sign, alias, way, other in _ALIAS_WORD.findall(h["message"][len("aliases "):]):
             recorded.add((when, alias, sign))
@@ -60,7 +63,7 @@ def history(a: Artifact) -> list[dict[str, Any]]:
                 what = f"alias {alias!r} moved to {a.name}" + (f" (from v{other})" if other else "")
             else:
                 what = f"alias {alias!r} moved away from {a.name} (to v{other})" if other else f"alias {alias!r} removed from {a.name}"
-            events.append({"time": when, "kind": "alias", "who": h["who"], "what": what, "alias": alias})
+            events.append({"time": when, "kind": "alias", **_who(h["author"], h["email"]), "what": what, "alias": alias})
     commit = str(view.commit)
     for alias in sorted(stored_aliases(git, view.collection)):
         for e in _refs.reflog(git, view.collection.alias_ref(alias)):
@@ -73,6 +76,6 @@ def history(a: Artifact) -> list[dict[str, Any]]:
                 what += f" (to v{other})" if other is not None else ""
             else:
                 continue
-            events.append({"time": when, "kind": "alias", "who": e.who, "what": what, "alias": alias})
+            events.append({"time": when, "kind": "alias", **_who(e.author, e.email), "what": what, "alias": alias})
     events.sort(key=lambda e: e["time"])
     return events

@@ -29,6 +29,7 @@ PORCELAIN: dict[str, str] = {
     "pull": _M + "pull:pull",
     "fetch": _M + "fetch:fetch",
     "clone": _M + "clone:clone",
+    "config": _M + "config:config",
     "export": _M + "interop:export",
     "import": _M + "interop:import_",
     "help": _M + "help:help_",

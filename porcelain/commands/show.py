@@ -33,6 +33,7 @@ def show(list_files: bool, as_json: bool, ref: str) -> None:
     click.echo(f"  commit:      {a.commit_hash}")
     click.echo(f"  files:       {a.file_count} ({human_size(a.size)})")
     click.echo(f"  created:     {a.created_at}   updated: {a.updated_at}")
+    click.echo(f"  author:      {a.author['name']} <{a.author['email']}>")
     click.echo(f"  logged by:   {data['logged_by'] or '-'}" + (f" ({run.state})" if run else ""))
     if a.ttl:
         click.echo(f"  ttl:         {a.ttl}")

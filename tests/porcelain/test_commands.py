@@ -4,8 +4,8 @@ from __future__ import annotations
 import os
 import time
 
-KEYS = {"name", "qualified_name", "version", "type", "state", "aliases", "digest", "size", "file_count",
-        "created_at", "updated_at", "description", "metadata", "commit", "source", "ttl_seconds", "tags"}
+KEYS = {"entity", "project", "name", "qualified_name", "version", "type", "state", "aliases", "digest", "size", "file_count",
+        "created_at", "updated_at", "description", "metadata", "commit", "source", "ttl_seconds", "tags", "author"}
 
 
 def _two_versions(cli, data):
@@ -24,7 +24,7 @@ def test_init_log_ls_versions_show(cli, data, repo_dir):
     assert got["aliases"] == ["latest", "raw"] and got["file_count"] == 2
     code, out, _ = cli("ls")
     assert code == 0 and out.split("\n")[1].split()[:5] == ["ds", "dataset", "collection", "1", "v0"]
-    assert cli.json("ls") == [{"name": "ds", "type": "dataset", "kind": "collection", "versions": 1, "latest": "v0",
+    assert cli.json("ls") == [{"entity": "me", "project": "proj", "name": "ds", "type": "dataset", "kind": "collection", "versions": 1, "latest": "v0",
                                "size": 11, "updated": got["created_at"]}]
     assert cli.json("ls", "--type", "model") == []
     assert [v["version"] for v in cli.json("versions", "ds")] == ["v0"]
@@ -210,7 +210,7 @@ def test_history_lineage_status_json_keys(cli, data):
     cli("alias", "add", "ds:v1", "best")
     cli("describe", "ds:v1", "x")
     events = cli.json("history", "ds:v1")
-    assert {k for e in events for k in e} <= {"time", "kind", "who", "what", "attrs", "alias"}
+    assert {k for e in events for k in e} <= {"time", "kind", "who", "what", "attrs", "alias", "author", "email"}
     assert events[0]["kind"] == "created" and {"alias", "edit"} <= {e["kind"] for e in events}
     assert ("alias", "alias 'best' moved to ds:v1") in [(e["kind"], e["what"]) for e in events]
     g = cli.json("lineage", "ds:v1")

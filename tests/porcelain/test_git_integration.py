@@ -14,7 +14,7 @@ BIN = os.path.dirname(sys.executable)
 @pytest.fixture
 def gitrepo(tmp_path, monkeypatch):
     env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@x",
-           "ARTVCS_ENTITY": "me", "ARTVCS_PROJECT": "proj", "PATH": BIN + os.pathsep + os.environ["PATH"]}
+           "PATH": BIN + os.pathsep + os.environ["PATH"]}
     for k, v in env.items():
         monkeypatch.setenv(k, v)
     monkeypatch.delenv("ARTVCS_DIR", raising=False)
@@ -45,7 +45,7 @@ def test_workspace_follows_git_branches(gitrepo):
     data = gitrepo / "data"
     data.mkdir()
     (data / "x.csv").write_text("1,2\n")
-    artvcs("init")
+    artvcs("init", "--entity", "me", "--project", "proj")
     artvcs("track", "data", "--name", "mnist")
     lock = (gitrepo / "artvcs.lock").read_text()
     assert lock.startswith("# artvcs lock file") and "data/:" in lock and "version: v0" in lock
@@ -79,7 +79,7 @@ def test_pre_commit_refuses_unresolvable_pins_and_hooks_chain(gitrepo):
     mine.chmod(0o755)
     (gitrepo / "data").mkdir()
     (gitrepo / "data" / "a.txt").write_text("a\n")
-    artvcs("init")
+    artvcs("init", "--entity", "me", "--project", "proj")
     artvcs("track", "data")
     artvcs("hooks", "install")
     assert (hooks / "pre-commit.artvcs-orig").exists()
@@ -109,7 +109,7 @@ def test_hooks_path_single_file_pre_push_and_run_record(gitrepo):
     theirs.write_text('#!/bin/sh\necho "theirs $3" >> checkout.log\n')
     theirs.chmod(0o755)
     (gitrepo / "model.bin").write_bytes(b"weights-1")
-    artvcs("init")
+    artvcs("init", "--entity", "me", "--project", "proj")
     got = json.loads(artvcs("track", "model.bin", "--type", "model", "--json").stdout)
     assert set(got) == {"path", "name", "version", "digest", "commit"} and got["path"] == "model.bin"
     ignored = (gitrepo / ".gitignore").read_text().splitlines()
@@ -151,7 +151,7 @@ def test_pre_commit_reads_what_is_committed(gitrepo):
     """The pins checked are the staged ones, also for 'git commit -a' (a temporary index)."""
     (gitrepo / "d").mkdir()
     (gitrepo / "d" / "f").write_text("1")
-    artvcs("init")
+    artvcs("init", "--entity", "me", "--project", "proj")
     artvcs("track", "d")
     artvcs("hooks", "install")
     git("add", "-A")
@@ -171,7 +171,7 @@ def test_gc_keeps_what_any_branch_pins(gitrepo):
     data = gitrepo / "data"
     data.mkdir()
     (data / "a").write_text("main's")
-    artvcs("init")
+    artvcs("init", "--entity", "me", "--project", "proj")
     artvcs("track", "data")
     git("add", "-A")
     git("commit", "-qm", "v0")
@@ -196,7 +196,7 @@ def test_pre_push_sends_pins_and_survives_renumbering(gitrepo, tmp_path_factory)
     data = gitrepo / "data"
     data.mkdir()
     (data / "a.txt").write_text("first\n")
-    artvcs("init")
+    artvcs("init", "--entity", "me", "--project", "proj")
     artvcs("remote", "add", "origin", url)
     artvcs("track", "data", "--name", "ds")
     artvcs("hooks", "install")

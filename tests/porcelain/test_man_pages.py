@@ -133,6 +133,7 @@ def test_every_json_key_is_documented(cli, data, repo_dir, monkeypatch):
         "fetch": ["fetch"],
         "pull": ["pull"],
         "clone": ["clone", f"file://{repo_dir / 'remote'}", str(repo_dir / "cloned")],
+        "config": ["config", "history"],
         "export": ["export", "--format", "wandb", "ds:v0", str(repo_dir / "wb")],
         "import": ["import", "--format", "wandb", str(repo_dir / "wb"), "--name", "fromwb"],
         "delete": ["delete", "ds:v0", "--delete-aliases"],
