@@ -88,7 +88,6 @@ def history(repo: pygit2.Repository, coll: CollectionId, number: int) -> list[di
                     "message": commit.message.strip().split(": ", 1)[-1],
                     "attrs": json.loads(repo[mine].data),
                     "commit": str(commit.id),
-                    "who": f"{commit.author.name} <{commit.author.email}>",
                     "author": commit.author.name,
                     "email": commit.author.email,
                 }
