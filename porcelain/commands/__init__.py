@@ -29,4 +29,5 @@ PORCELAIN: dict[str, str] = {
     "pull": _M + "pull:pull",
     "fetch": _M + "fetch:fetch",
     "clone": _M + "clone:clone",
+    "ui": "artvcs.porcelain.ui.command:ui",
 }

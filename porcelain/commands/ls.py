@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import click
 
-from artvcs.listing import collections
 from artvcs.porcelain.app import context
 from artvcs.porcelain.output import emit_json, json_option, table
+from artvcs.porcelain.reports import ls_report
 
 
 @click.command("ls")
@@ -14,7 +14,7 @@ from artvcs.porcelain.output import emit_json, json_option, table
 def ls(type_: str | None, as_json: bool) -> None:
     """List artifact collections and portfolios with their newest version."""
     ctx = context()
-    rows = collections(ctx, type_)
+    rows = ls_report(ctx, type_)
     if as_json:
         emit_json(rows)
         return

@@ -5,8 +5,9 @@ import json
 
 import click
 
-from artvcs.porcelain.app import artifact, ref_argument, summary
+from artvcs.porcelain.app import artifact, ref_argument
 from artvcs.porcelain.output import emit_json, human_size, json_option
+from artvcs.porcelain.reports import show_report
 
 
 @click.command("show")
@@ -16,11 +17,7 @@ from artvcs.porcelain.output import emit_json, human_size, json_option
 def show(list_files: bool, as_json: bool, ref: str) -> None:
     """Show a version: facts, attributes, aliases, lineage and (with --files) entries."""
     a = artifact(ref)
-    data = summary(a)
-    run = a.logged_by()
-    data["logged_by"] = run.path if run else None
-    if list_files:
-        data["files"] = [e.to_json() for _, e in sorted(a.manifest.entries.items())]
+    data = show_report(a, list_files)
     if as_json:
         emit_json(data)
         return
