@@ -68,5 +68,8 @@ def serve(api: artvcs.Api, *, host: str, port: int, open_browser: bool, edit: bo
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", server_header=False)
     try:
         uvicorn.Server(config).run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn shuts down, then raises the Ctrl-C again for the caller: that is a clean stop
+        pass
     finally:
         sock.close()
+    click.echo("artvcs ui: stopped", err=True)
