@@ -1,4 +1,4 @@
-"""What keeps the web view safe to run: the Host header check, the CSRF token, the security headers.
+"""What keeps the web view safe to run: the Host header check, the CSRF token, the security headers (no referrer leaves this origin).
 
 - Host: a request whose Host header is not this server's address and port is refused (421), so a web
   page on another origin that rebinds its DNS name to 127.0.0.1 reads nothing.
@@ -19,7 +19,7 @@ PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 's
 PREVIEW_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
 COMMON_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
+    (b"referrer-policy", b"same-origin"),  # no-referrer would make form posts say Origin: null
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"cross-origin-resource-policy", b"same-origin"),
 ]

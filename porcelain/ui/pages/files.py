@@ -80,7 +80,7 @@ def image_view(img) -> dict:
     its masks as coloured see-through PNGs (with numpy and Pillow, the media extra)."""
     mime = INLINE_TYPES.get("." + img._format.lower(), "image/png")
     out = {"width": img.width, "height": img.height, "src": f"data:{mime};base64," + base64.b64encode(img._data).decode(),
-           "boxes": [], "masks": []}
+           "boxes": [], "masks": [], "font": max(4, round(min(img.width, img.height) / 10))}
     for key, b in img.boxes.items():
         for box in b.box_data:
             pos, scale = box.get("position", {}), (1, 1) if box.get("domain") == "pixel" else (img.width, img.height)
