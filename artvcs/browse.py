@@ -124,26 +124,50 @@ _ROWS: dict[str, VersionRow] = {}
 _ROWS_MAX = 200_000
 
 
-def version_rows(repo: "Repository", entity: str, project: str, name: str) -> list[VersionRow]:
-    """Every live version of the collection, oldest first; each commit's facts are read once per process."""
+def version_numbers(repo: "Repository", entity: str, project: str, name: str) -> list[int]:
+    """The numbers of the collection's live versions, ascending (a directory listing: no ref or object read)."""
+    from artvcs.plumbing.refs import CollectionId
+
+    return _versions.live_numbers(repo.git, CollectionId(entity, project, name))
+
+
+def version_refs(repo: "Repository", entity: str, project: str, name: str) -> list[tuple[int, str]]:
+    """``(number, commit)`` of every live version of the collection, oldest first: refs only, no object read."""
     from artvcs.plumbing import refs as _refs
     from artvcs.plumbing.refs import CollectionId
 
-    coll = CollectionId(entity, project, name)
-    git = repo.git
     out = []
-    for ref, oid in _refs.iter_refs(git, coll.versions_prefix):
+    for ref, oid in _refs.iter_refs(repo.git, CollectionId(entity, project, name).versions_prefix):
         leaf = ref.rsplit("/", 1)[1]
-        if not (leaf.startswith("v") and leaf[1:].isdigit()):
-            continue
-        key = str(oid)
+        if leaf.startswith("v") and leaf[1:].isdigit():
+            out.append((int(leaf[1:]), str(oid)))
+    out.sort()
+    return out
+
+
+def version_rows(repo: "Repository", found: list[tuple[int, str]]) -> list[VersionRow]:
+    """The sort keys of versions ``found`` (from :func:`version_refs`); each commit is read once per process."""
+    out = []
+    for number, key in found:
         row = _ROWS.get(key)
         if row is None:
-            v = _versions.read_version(git, oid)
-            row = VersionRow(v.number, key, v.facts.get("created_at") or "", int(v.facts.get("size") or 0), int(v.facts.get("file_count") or 0))
+            v = _versions.read_version(repo.git, key)
+            row = VersionRow(number, key, v.facts.get("created_at") or "", int(v.facts.get("size") or 0), int(v.facts.get("file_count") or 0))
             if len(_ROWS) >= _ROWS_MAX:
                 _ROWS.clear()
             _ROWS[key] = row
         out.append(row)
-    out.sort(key=lambda r: r.number)
     return out
+
+
+def warm_sort_keys(gitdir: str) -> None:
+    """Read the sort keys of every version of every collection into the cache, through a repository
+    handle of its own (for a viewer's background thread: pygit2 objects are not shared across threads)."""
+    from artvcs.plumbing.repository import Repository
+
+    repo = Repository(gitdir)
+    try:
+        for c in _versions.iter_collections(repo.git):
+            version_rows(repo, version_refs(repo, c.entity, c.project, c.name))
+    finally:
+        repo.close()

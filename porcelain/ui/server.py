@@ -8,6 +8,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 import sys
+import threading
 import webbrowser
 
 import click
@@ -50,6 +51,16 @@ def allowed_hosts(host: str, port: int) -> set[str]:
     return {f"{n}:{port}" for n in names}
 
 
+def _warm(gitdir: str) -> None:
+    from artvcs import browse
+    from artvcs.plumbing.errors import ArtvcsError
+
+    try:
+        browse.warm_sort_keys(gitdir)
+    except (ArtvcsError, OSError):  # only a cache: a page that needs the keys reads them itself
+        pass
+
+
 def serve(api: artvcs.Api, *, host: str, port: int, open_browser: bool, edit: bool) -> None:
     """Serve ``api``'s repository until interrupted."""
     sock = bind(host, port)
@@ -63,6 +74,8 @@ def serve(api: artvcs.Api, *, host: str, port: int, open_browser: bool, edit: bo
     mode = "read-write (--edit)" if edit else "read-only"
     click.echo(f"artvcs ui: serving {api._context.repo.worktree} ({mode}) at {url}  (Ctrl-C stops)")
     sys.stdout.flush()
+    # Sorting a collection by size or time reads every version once; do it now, beside serving.
+    threading.Thread(target=_warm, args=(api._context.repo.gitdir,), daemon=True, name="artvcs-ui-warm").start()
     if open_browser:
         webbrowser.open(url)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", server_header=False)

@@ -21,12 +21,16 @@ async def versions(request: Request) -> Response:
     coll = s.collection(entity, project, name)
     sort = choice_param(request, "sort", tuple(SORTS))
     order = choice_param(request, "order", ("asc", "desc"))
-    rows = browse.version_rows(s.api._context.repo, entity, project, name)
-    if sort != "version" or order != "asc":
-        rows = sorted(rows, key=SORTS[sort], reverse=order == "desc")
-    page = page_of(request, len(rows), 50)
-    chosen = rows[page.start : page.start + page.size]
-    arts = [s.artifact(entity, project, f"{name}:v{r.number}") for r in chosen]
+    repo = s.api._context.repo
+    if sort == "version":  # the ref names alone: no version is read but the page's
+        numbers = browse.version_numbers(repo, entity, project, name)
+        if order == "desc":
+            numbers.reverse()
+    else:
+        rows = browse.version_rows(repo, browse.version_refs(repo, entity, project, name))
+        numbers = [r.number for r in sorted(rows, key=SORTS[sort], reverse=order == "desc")]
+    page = page_of(request, len(numbers), 50)
+    arts = [s.artifact(entity, project, f"{name}:v{n}") for n in numbers[page.start : page.start + page.size]]
     data = versions_report(arts)
     return request.app.state.render.page(
         request, "versions.html", data, headers=page.link_header(request),
