@@ -16,7 +16,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 import artvcs
-from artvcs.plumbing.errors import ArtvcsError, CorruptObjectError, NotFoundError
+from artvcs.errors import ArtvcsError, CorruptObjectError, NotFoundError
 from artvcs.porcelain.ui.guard import CsrfToken, GuardMiddleware
 from artvcs.porcelain.ui.pages import diff, edit, files, lineage, projects, remotes, version
 from artvcs.porcelain.ui.pages.lookup import Site

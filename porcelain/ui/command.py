@@ -6,7 +6,7 @@ import importlib.util
 
 import click
 
-from artvcs.plumbing.errors import ArtvcsError
+from artvcs.errors import ArtvcsError
 
 NEEDS = ("starlette", "uvicorn", "jinja2")
 

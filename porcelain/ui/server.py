@@ -53,7 +53,7 @@ def allowed_hosts(host: str, port: int) -> set[str]:
 
 def _warm(gitdir: str) -> None:
     from artvcs import browse
-    from artvcs.plumbing.errors import ArtvcsError
+    from artvcs.errors import ArtvcsError
 
     try:
         browse.warm_sort_keys(gitdir)

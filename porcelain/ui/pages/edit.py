@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from artvcs.plumbing.errors import ArtvcsError
+from artvcs.errors import ArtvcsError
 from artvcs.porcelain.app import parse_value
 from artvcs.porcelain.ui.pages.lookup import site
 

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from artvcs import browse
-from artvcs.plumbing.errors import ArtvcsError
+from artvcs.errors import ArtvcsError
 from artvcs.porcelain.ui.guard import PREVIEW_CSP
 from artvcs.porcelain.ui.pages.lookup import page_of, site
 from artvcs.porcelain.ui.preview import HEAD, INLINE_TYPES, extension, preview, table_cell

@@ -5,7 +5,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from artvcs.plumbing.errors import NotFoundError, UsageError
+from artvcs.errors import NotFoundError, UsageError
 from artvcs.porcelain.reports import lineage_report
 from artvcs.porcelain.ui.layout import layout
 from artvcs.porcelain.ui.pages.lookup import int_param, site

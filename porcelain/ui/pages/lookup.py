@@ -9,7 +9,7 @@ from starlette.requests import Request
 import artvcs
 from artvcs.artifact import Artifact
 from artvcs.context import Context, context_for
-from artvcs.plumbing.errors import NotFoundError, UsageError
+from artvcs.errors import NotFoundError, UsageError
 
 
 @dataclass(frozen=True)

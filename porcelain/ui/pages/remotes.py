@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from artvcs import remotes, sync
-from artvcs.plumbing.errors import ArtvcsError
+from artvcs.errors import ArtvcsError
 from artvcs.porcelain.ui.pages.lookup import site
 
 

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from artvcs import browse
-from artvcs.plumbing.errors import UsageError
+from artvcs.errors import UsageError
 from artvcs.porcelain.reports import history_report, show_report
 from artvcs.porcelain.ui.pages.lookup import page_of, site, wants_fragment
 from artvcs.porcelain.ui.pages.versions import versions

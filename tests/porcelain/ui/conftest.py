@@ -66,7 +66,7 @@ def server(sample_root):
     assert s.stop() == 0, "artvcs ui did not stop cleanly on Ctrl-C"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def edit_server(tmp_path_factory):
     """``artvcs ui --edit`` over a copy of the sample repository of its own (edits change it)."""
     root = str(tmp_path_factory.mktemp("ui-edit"))

@@ -10,6 +10,7 @@ XSS_TEXT = "<script>alert('description')</script>"
 XSS_META = {"note": "<script>alert('metadata')</script>", "link": "javascript:alert('meta-link')",
             "<b onmouseover=alert(1)>key": "<iframe src=javascript:alert('frame')>"}
 XSS_FILE = "<img src=x onerror=alert('file')>.txt"
+JS_FILE = "javascript:alert('file-url')"
 
 
 
@@ -21,6 +22,16 @@ def _png() -> bytes:
     buf = io.BytesIO()
     Image.new("RGB", (64, 48), (40, 120, 200)).save(buf, "PNG")
     return buf.getvalue()
+
+
+def _wav(path: str) -> None:
+    import wave
+
+    with wave.open(path, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(bytes(1600))
 
 
 def build(root: str) -> None:
@@ -35,13 +46,14 @@ def build(root: str) -> None:
         "a.txt": "alpha\n", "sub/b.txt": "beta\n", "sub/deep/c.txt": "gamma\n",
         "table.csv": "id,label,score\n1,cat,0.9\n2,dog,0.7\n",
         "notes.json": '{"b": [1, 2], "a": "x"}', "page.html": "<h1>hello</h1><script>parent.alert('html')</script>",
-        XSS_FILE: "hostile name\n",
+        XSS_FILE: "hostile name\n", JS_FILE: "a file named like a URL\n",
     }
     for rel, text in files.items():
         with open(os.path.join(data, rel), "w") as f:
             f.write(text)
     with open(os.path.join(data, "img.png"), "wb") as f:
         f.write(_png())
+    _wav(os.path.join(data, "tone.wav"))
     kw = dict(entity="me", project="proj", dir=root)
     with artvcs.init(job_type="prep", **kw) as run:
         a = artvcs.Artifact("mnist", type="dataset", description=XSS_TEXT, metadata=XSS_META)
@@ -62,7 +74,12 @@ def build(root: str) -> None:
         m.add(artvcs.Table(columns=["x", "label"], data=[[i, f"row-{i}"] for i in range(120)]), "preds")
         boxes = {"pred": {"box_data": [{"position": {"minX": 4, "maxX": 30, "minY": 6, "maxY": 40}, "domain": "pixel",
                                         "class_id": 1, "box_caption": "cat"}], "class_labels": {1: "cat"}}}
-        m.add(artvcs.Image(os.path.join(data, "img.png"), boxes=boxes), "sample")
+        import numpy as np
+
+        mask = np.zeros((48, 64), dtype=np.uint8)
+        mask[10:30, 20:50] = 2
+        masks = {"seg": {"mask_data": mask, "class_labels": {1: "cat", 2: "dog"}}}
+        m.add(artvcs.Image(os.path.join(data, "img.png"), boxes=boxes, masks=masks), "sample")
         with m.new_file("weights.bin", "wb") as f:
             f.write(bytes(range(256)))
         run.log_artifact(m)

@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
-from .sample import XSS_ALIAS, XSS_FILE, XSS_META, XSS_TEXT
+from .sample import JS_FILE, XSS_ALIAS, XSS_FILE, XSS_META, XSS_TEXT
 
 
 def test_walk_index_to_version_tree_preview_and_diff(server, page):
@@ -33,6 +33,12 @@ def test_walk_index_to_version_tree_preview_and_diff(server, page):
     expect(page.locator("table.table-rows thead")).to_contain_text("label")
     expect(page.locator("table.table-rows tbody tr")).to_have_count(2)
     expect(page.locator("table.table-rows tbody")).to_contain_text("dog")
+    page.go_back()
+    page.locator("#tree").get_by_role("link", name="tone.wav").click()
+    audio = page.locator("audio")
+    expect(audio).to_be_visible()
+    page.wait_for_function("document.querySelector('audio').readyState >= 1")  # the browser read its header
+    assert abs(page.evaluate("document.querySelector('audio').duration") - 0.1) < 0.01
     # the diff of v0 and v1, from v1's page
     page.goto(server.url + "/a/me/proj/mnist:v1")
     page.get_by_role("link", name="Diff with v0").click()
@@ -76,6 +82,17 @@ def test_table_rows_and_image_boxes(server, page):
     expect(page.locator("svg.image .box text")).to_have_text("cat")
     box = page.locator("svg.image .box rect")
     assert (box.get_attribute("x"), box.get_attribute("width")) == ("4", "26")
+    mask = page.locator("svg.image image.mask")
+    assert mask.get_attribute("href").startswith("data:image/png;base64,")
+    expect(page.locator(".preview")).to_contain_text("mask seg: cat, dog")
+    # the mask's pixels: class 2 drawn where the mask has it, nothing (transparent) elsewhere
+    import base64
+    import io
+
+    from PIL import Image
+
+    png = Image.open(io.BytesIO(base64.b64decode(mask.get_attribute("href").split(",", 1)[1]))).convert("RGBA")
+    assert png.getpixel((30, 20))[3] == 255 and png.getpixel((0, 0))[3] == 0
 
 
 def test_hostile_strings_do_not_run(server, page):
@@ -90,6 +107,9 @@ def test_hostile_strings_do_not_run(server, page):
     meta = json.loads(page.locator("pre.json").inner_text())
     assert meta == XSS_META
     expect(page.locator("p.aliases")).to_contain_text(XSS_ALIAS)
+    page.locator("#tree").get_by_role("link", name=JS_FILE).click()
+    expect(page.locator("pre.text")).to_have_text("a file named like a URL\n")
+    page.go_back()
     page.locator("#tree").get_by_role("link", name=XSS_FILE).click()
     expect(page.locator("h1.path")).to_have_text(XSS_FILE)
     expect(page.locator("pre.text")).to_have_text("hostile name\n")
