@@ -6,15 +6,18 @@ JSON twin of a page and renders its HTML from them, so both always say the same.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from artvcs import lineage_graph
+from artvcs import lineage_graph, remotes
 from artvcs.artifact import Artifact
 from artvcs.context import Context
 from artvcs.diff import diff as diff_versions
 from artvcs.history import history as version_history
 from artvcs.listing import collections
 from artvcs.porcelain.app import summary
+
+if TYPE_CHECKING:
+    from artvcs.plumbing.repository import Repository
 
 
 def ls_report(ctx: Context, type_: str | None = None) -> list[dict[str, Any]]:
@@ -54,3 +57,8 @@ def lineage_report(a: Artifact, depth: int = 10) -> dict[str, Any]:
 def history_report(a: Artifact) -> list[dict[str, Any]]:
     """``artvcs history --json``: when ``a`` was logged, each edit, each alias move."""
     return version_history(a)
+
+
+def remote_list_report(repo: "Repository") -> list[dict[str, Any]]:
+    """``artvcs remote list --json``: each remote's name, URL, settings and ``only`` selection."""
+    return [{"name": r.name, "url": r.url, **r.options, "only": r.only} for r in remotes.list_remotes(repo)]

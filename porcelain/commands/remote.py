@@ -6,6 +6,7 @@ import click
 from artvcs import remotes
 from artvcs.porcelain.app import context
 from artvcs.porcelain.output import emit_json, json_option, table
+from artvcs.porcelain.reports import remote_list_report
 
 
 @click.group("remote")
@@ -37,10 +38,11 @@ def remove(name: str) -> None:
 @json_option
 def list_(as_json: bool) -> None:
     """List remotes: name, URL and settings."""
-    found = remotes.list_remotes(context().repo)
+    repo = context().repo
     if as_json:
-        emit_json([{"name": r.name, "url": r.url, **r.options, "only": r.only} for r in found])
+        emit_json(remote_list_report(repo))
         return
+    found = remotes.list_remotes(repo)
     table(["name", "url", "settings"], [
         (r.name, r.url, " ".join(f"{k}={v}" for k, v in sorted(r.options.items())) + (f" only={','.join(r.only)}" if r.only else ""))
         for r in found

@@ -203,3 +203,23 @@ def test_version_starts_without_the_server():
     code = "import sys; from artvcs.porcelain.cli import main; main(['--version']); print(sorted(m for m in ('starlette', 'uvicorn', 'jinja2') if m in sys.modules))"
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert p.stdout.strip().endswith("[]"), p.stdout
+
+
+def test_remotes_page_says_what_is_ahead_and_behind(edit_server, tmp_path):
+    url = (tmp_path / "remote").as_uri()
+    assert edit_server.cli("remote", "add", "origin", url).returncode == 0
+    assert edit_server.cli("push").returncode == 0
+    assert get(edit_server, "/remotes?format=json").json() == cli_json(edit_server, "remote", "list")
+    same = get(edit_server, "/remotes?compare=origin&format=json").json()["compare"]
+    assert (same["ahead"], same["behind"], same["diverged"], same["refs"]) == (0, 0, 0, [])
+    folder = os.path.join(edit_server.root, "later")
+    os.makedirs(folder)
+    with open(os.path.join(folder, "x.txt"), "w") as f:
+        f.write("later\n")
+    assert edit_server.cli("log", folder, "--name", "later", "--type", "dataset").returncode == 0
+    now = get(edit_server, "/remotes?compare=origin&format=json").json()["compare"]
+    ahead = {r["ref"] for r in now["refs"] if r["state"] == "ahead"}
+    assert {"refs/versions/me/proj/later/v0", "refs/collections/me/proj/later"} <= ahead and now["behind"] == 0
+    html = get(edit_server, "/remotes?compare=origin").text
+    assert f"{now['ahead']} ahead, 0 behind" in html
+    assert get(edit_server, "/remotes?compare=nowhere").status_code == 404
