@@ -6,6 +6,8 @@ import subprocess
 
 import pygit2
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from artvcs.plumbing import refs, versions
 from artvcs.plumbing.refs import CollectionId
@@ -49,3 +51,25 @@ def test_a_collection_whose_refs_are_all_gone_is_not_listed(repo):
     refs.update(git, c.version_ref(0), None, oid, "deleted")
     assert refs.iter_ref_folders(git, "refs/versions/", 3) == set()
     assert versions.iter_collections(git) == []
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.binary(max_size=400), st.binary(max_size=60))
+def test_garbage_ref_files_are_skipped_not_fatal(repo, packed, loose):
+    """A packed-refs file and a loose ref holding anything: listing returns what parses, never raises."""
+    import os
+
+    folder = os.path.join(repo.gitdir, "refs", "versions", "me", "p", "g")
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "v0"), "wb") as f:
+        f.write(loose)
+    with open(os.path.join(repo.gitdir, "packed-refs"), "wb") as f:
+        f.write(packed)
+    try:
+        found = list(refs.iter_refs(repo.git, "refs/versions/"))
+        assert all(isinstance(o, pygit2.Oid) for _, o in found)
+        refs.iter_ref_names(repo.git, "refs/versions/")
+        refs.iter_ref_folders(repo.git, "refs/versions/", 3)
+    finally:
+        os.remove(os.path.join(folder, "v0"))
+        os.remove(os.path.join(repo.gitdir, "packed-refs"))
