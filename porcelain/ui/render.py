@@ -11,14 +11,14 @@ import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from artvcs.porcelain.output import human_size
+from artvcs.porcelain.output import human_size, json_text
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def to_json(data: Any) -> str:
-    """The bytes ``artvcs <command> --json`` prints for ``data`` (same keys, order and fallbacks)."""
-    return json.dumps(data, indent=2, sort_keys=True, default=str)
+    """The text ``artvcs <command> --json`` prints for ``data`` (same keys, order and fallbacks)."""
+    return json_text(data)
 
 
 def _pretty(data: Any) -> str:
