@@ -23,9 +23,10 @@ class MissingExtraError(ArtvcsError):
 @click.option("--open", "open_browser", is_flag=True, help="Open the page in the default web browser.")
 @click.option("--edit", is_flag=True, help="Allow edits of aliases, description, metadata and tags (read-only otherwise).")
 def ui(port: int, host: str, open_browser: bool, edit: bool) -> None:
-    """Serve a web view of the repository of the current folder: projects, versions, files, diffs, lineage.
+    """Serve a local web view of the repository.
 
-    Stop it with Ctrl-C.
+    Projects, versions, files, diffs and lineage of the repository of the current folder, on
+    127.0.0.1 by default. Stop it with Ctrl-C.
     """
     missing = [m for m in NEEDS if importlib.util.find_spec(m) is None]
     if missing:
