@@ -123,6 +123,12 @@ def test_versions_are_paged_and_sorted(server):
     assert r.headers["x-total-count"] == "2" and 'rel="next"' in r.headers["link"]
     r = get(server, "/a/me/proj/mnist?format=json&per_page=1&page=2&sort=version&order=desc")
     assert [v["version"] for v in r.json()] == ["v0"] and 'rel="prev"' in r.headers["link"]
+    every = cli_json(server, "versions", "mnist")
+    for key, field in (("size", "size"), ("files", "file_count"), ("created", "created_at")):
+        for order in ("asc", "desc"):
+            got = get(server, f"/a/me/proj/mnist?format=json&sort={key}&order={order}").json()
+            want = sorted(every, key=lambda v: (v[field], int(v["version"][1:])), reverse=order == "desc")
+            assert got == want, (key, order)
     assert get(server, "/a/me/proj/mnist?page=3&per_page=1").status_code == 400
     assert get(server, "/a/me/proj/mnist?sort=nonsense").status_code == 400
 
