@@ -54,20 +54,29 @@ def entry(a: "Artifact", path: str) -> ArtifactManifestEntry | None:
     return ArtifactManifestEntry(found, artifact=a) if found is not None else None
 
 
-def open_stored(a: "Artifact", e: ArtifactManifestEntry, verify: bool = True) -> IO[bytes]:
-    """The stored bytes of entry ``e`` (a reference's too, once fetched), checked against its digest first
-    when ``verify`` (a corrupt file is a CorruptObjectError, never served)."""
+def is_stored(e: ArtifactManifestEntry) -> bool:
+    """Whether the entry's bytes live in the content store (a file, or a reference to another artifact's file)."""
     from artvcs.remotes import stored_digest
 
-    store = a._context.repo.store
-    digest = stored_digest(e)
-    if digest is None:
-        from artvcs.plumbing.errors import ObjectMissingError
+    return stored_digest(e) is not None
 
+
+def open_stored(a: "Artifact", e: ArtifactManifestEntry) -> IO[bytes]:
+    """The stored bytes of entry ``e``, fetched from the default remote when only it has them (as
+    ``Artifact.get`` does), and checked against the digest first: a corrupt file is a CorruptObjectError,
+    never served."""
+    from artvcs.materialize import with_remote
+    from artvcs.plumbing.errors import ObjectMissingError
+
+    if not is_stored(e):
         raise ObjectMissingError(f"{e.path!r} is a reference to {e.ref}: its bytes are not in the store")
-    if verify:
-        store.verify(digest)
-    return store.open(digest)
+    store = a._context.repo.store
+
+    def opened() -> IO[bytes]:
+        store.verify(e.digest)
+        return store.open(e.digest)
+
+    return with_remote(a._context.repo, [e], opened)
 
 
 class _ManifestPaths:

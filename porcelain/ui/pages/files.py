@@ -45,7 +45,7 @@ async def file_page(request: Request) -> Response:
     problem = None
     shown = preview(e.path, b"", e.size)
     media = None
-    if e.ref is not None and not e.ref.startswith("artvcs-artifact://"):
+    if not browse.is_stored(e):
         shown, problem = None, "a reference: its bytes are not stored here"
     else:
         try:

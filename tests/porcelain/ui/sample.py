@@ -80,6 +80,7 @@ def build(root: str) -> None:
         mask[10:30, 20:50] = 2
         masks = {"seg": {"mask_data": mask, "class_labels": {1: "cat", 2: "dog"}}}
         m.add(artvcs.Image(os.path.join(data, "img.png"), boxes=boxes, masks=masks), "sample")
+        m.add_reference("file://" + os.path.join(data, "table.csv"), name="external.csv")
         with m.new_file("weights.bin", "wb") as f:
             f.write(bytes(range(256)))
         run.log_artifact(m)

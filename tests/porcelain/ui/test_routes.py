@@ -229,3 +229,11 @@ def test_remotes_page_says_what_is_ahead_and_behind(edit_server, tmp_path):
     html = get(edit_server, "/remotes?compare=origin").text
     assert f"{now['ahead']} ahead, 0 behind" in html
     assert get(edit_server, "/remotes?compare=nowhere").status_code == 404
+
+
+def test_a_reference_is_named_not_served(server):
+    page = get(server, "/a/me/proj/cnn:v0/file/external.csv")
+    assert page.status_code == 200 and "a reference: its bytes are not stored here" in page.text
+    entry = get(server, "/a/me/proj/cnn:v0/file/external.csv?format=json").json()
+    assert entry["ref"].startswith("file://") and entry["ref"] in page.text
+    assert get(server, "/a/me/proj/cnn:v0/raw/external.csv").status_code == 409
