@@ -27,7 +27,7 @@ def build(root: str, n_versions: int, n_entries: int) -> None:
     """``many``: n_versions versions (aliases on some); ``huge``: v0 of n_entries entries (1,000 per folder,
     and one flat folder of 100,000 that the manifest splits into 256 listings), v1 with one entry changed."""
     os.environ["ARTVCS_ENTITY"], os.environ["ARTVCS_PROJECT"] = ENTITY, PROJECT
-    from artvcs import aliases
+    from artvcs.core import aliases
     from artvcs.plumbing import manifest, versions
     from artvcs.plumbing.manifest import Entry
     from artvcs.plumbing.refs import CollectionId

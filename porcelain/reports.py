@@ -8,12 +8,13 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
-from artvcs import lineage_graph, remotes
+from artvcs.logged import lineage_graph
+from artvcs.sync import remotes
 from artvcs.artifact import Artifact
-from artvcs.context import Context
-from artvcs.diff import diff as diff_versions
-from artvcs.history import history as version_history
-from artvcs.listing import collections
+from artvcs.core.context import Context
+from artvcs.logged.diff import diff as diff_versions
+from artvcs.logged.history import history as version_history
+from artvcs.logged.listing import collections
 from artvcs.porcelain.app import summary
 
 if TYPE_CHECKING:

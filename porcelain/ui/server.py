@@ -52,7 +52,7 @@ def allowed_hosts(host: str, port: int) -> set[str]:
 
 
 def _warm(gitdir: str) -> None:
-    from artvcs import browse
+    from artvcs.logged import browse
     from artvcs.errors import ArtvcsError
 
     try:

@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from artvcs import browse
+from artvcs.logged import browse
 from artvcs.errors import ArtvcsError
 from artvcs.porcelain.ui.guard import PREVIEW_CSP
 from artvcs.porcelain.ui.pages.lookup import page_of, site

@@ -8,7 +8,7 @@ from starlette.requests import Request
 
 import artvcs
 from artvcs.artifact import Artifact
-from artvcs.context import Context, context_for
+from artvcs.core.context import Context, context_for
 from artvcs.errors import NotFoundError, UsageError
 
 

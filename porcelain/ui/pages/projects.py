@@ -4,7 +4,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from artvcs import browse
+from artvcs.logged import browse
 from artvcs.porcelain.reports import ls_report
 from artvcs.porcelain.ui.pages.lookup import site
 

@@ -1,12 +1,12 @@
 """The remotes (as ``artvcs remote list --json``), and on request what differs from one of them
-(artvcs.remote_status: refs ahead, behind or diverged, after a fetch that changes no local ref)."""
+(artvcs.sync.status: refs ahead, behind or diverged, after a fetch that changes no local ref)."""
 from __future__ import annotations
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from artvcs import remote_status
+from artvcs.sync import status as remote_status
 from artvcs.errors import ArtvcsError
 from artvcs.porcelain.reports import remote_list_report
 from artvcs.porcelain.ui.pages.lookup import site

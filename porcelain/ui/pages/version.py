@@ -1,6 +1,6 @@
 """One version: its facts, metadata, description, aliases and their history, and its file tree.
 
-The tree is read a folder at a time (artvcs.browse): a page lists one folder's subfolders and one page
+The tree is read a folder at a time (artvcs.logged.browse): a page lists one folder's subfolders and one page
 of one of its listings, and a folder opened in the page fetches its own listing, so a 1,000,000-entry
 manifest opens as fast as a small one.
 """
@@ -10,7 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from artvcs import browse
+from artvcs.logged import browse
 from artvcs.errors import UsageError
 from artvcs.porcelain.reports import history_report, show_report
 from artvcs.porcelain.ui.pages.lookup import page_of, site, wants_fragment

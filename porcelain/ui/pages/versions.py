@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from artvcs import browse
+from artvcs.logged import browse
 from artvcs.porcelain.reports import versions_report
 from artvcs.porcelain.ui.pages.lookup import choice_param, page_of, site
 

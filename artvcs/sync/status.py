@@ -7,7 +7,7 @@ from typing import Any
 
 import pygit2
 
-from artvcs import remotes, sync
+from artvcs.sync import remotes, sync
 from artvcs.plumbing import refs
 from artvcs.plumbing.repository import Repository
 

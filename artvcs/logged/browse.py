@@ -11,14 +11,19 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
 from artvcs.artifact_manifest import ArtifactManifestEntry
+from artvcs.logged.materialize import with_remote
 from artvcs.plumbing import manifest as _manifest
+from artvcs.plumbing import refs as _refs
 from artvcs.plumbing import versions as _versions
+from artvcs.plumbing.errors import ObjectMissingError
 from artvcs.plumbing.paths import check_entry_path
+from artvcs.plumbing.refs import CollectionId
+from artvcs.plumbing.repository import Repository
+from artvcs.sync.remotes import stored_digest
 
 if TYPE_CHECKING:
     from artvcs.artifact import Artifact
     from artvcs.media.base import Media
-    from artvcs.plumbing.repository import Repository
 
 
 @dataclass(frozen=True)
@@ -56,8 +61,6 @@ def entry(a: "Artifact", path: str) -> ArtifactManifestEntry | None:
 
 def is_stored(e: ArtifactManifestEntry) -> bool:
     """Whether the entry's bytes live in the content store (a file, or a reference to another artifact's file)."""
-    from artvcs.remotes import stored_digest
-
     return stored_digest(e) is not None
 
 
@@ -65,9 +68,6 @@ def open_stored(a: "Artifact", e: ArtifactManifestEntry) -> IO[bytes]:
     """The stored bytes of entry ``e``, fetched from the default remote when only it has them (as
     ``Artifact.get`` does), and checked against the digest first: a corrupt file is a CorruptObjectError,
     never served."""
-    from artvcs.materialize import with_remote
-    from artvcs.plumbing.errors import ObjectMissingError
-
     if not is_stored(e):
         raise ObjectMissingError(f"{e.path!r} is a reference to {e.ref}: its bytes are not in the store")
     store = a._context.repo.store
@@ -102,7 +102,7 @@ class _ManifestPaths:
 
 def media_object(a: "Artifact", path: str) -> "Media | None":
     """The media object (Table, Image...) whose JSON document is entry ``path``, or None."""
-    from artvcs import media
+    from artvcs import media  # imported on first use: its 20 modules are not needed to start
 
     paths = _ManifestPaths(a)
 
@@ -113,7 +113,7 @@ def media_object(a: "Artifact", path: str) -> "Media | None":
     return media.decode(path, paths, read)  # type: ignore[arg-type]
 
 
-def projects(repo: "Repository") -> list[tuple[str, str]]:
+def projects(repo: Repository) -> list[tuple[str, str]]:
     """Every (entity, project) that holds a collection or portfolio, sorted."""
     return sorted({(c.entity, c.project) for c in _versions.iter_collections(repo.git)})
 
@@ -133,18 +133,13 @@ _ROWS: dict[str, VersionRow] = {}
 _ROWS_MAX = 200_000
 
 
-def version_numbers(repo: "Repository", entity: str, project: str, name: str) -> list[int]:
+def version_numbers(repo: Repository, entity: str, project: str, name: str) -> list[int]:
     """The numbers of the collection's live versions, ascending (a directory listing: no ref or object read)."""
-    from artvcs.plumbing.refs import CollectionId
-
     return _versions.live_numbers(repo.git, CollectionId(entity, project, name))
 
 
-def version_refs(repo: "Repository", entity: str, project: str, name: str) -> list[tuple[int, str]]:
+def version_refs(repo: Repository, entity: str, project: str, name: str) -> list[tuple[int, str]]:
     """``(number, commit)`` of every live version of the collection, oldest first: refs only, no object read."""
-    from artvcs.plumbing import refs as _refs
-    from artvcs.plumbing.refs import CollectionId
-
     out = []
     for ref, oid in _refs.iter_refs(repo.git, CollectionId(entity, project, name).versions_prefix):
         leaf = ref.rsplit("/", 1)[1]
@@ -154,7 +149,7 @@ def version_refs(repo: "Repository", entity: str, project: str, name: str) -> li
     return out
 
 
-def version_rows(repo: "Repository", found: list[tuple[int, str]]) -> list[VersionRow]:
+def version_rows(repo: Repository, found: list[tuple[int, str]]) -> list[VersionRow]:
     """The sort keys of versions ``found`` (from :func:`version_refs`); each commit is read once per process."""
     out = []
     for number, key in found:
@@ -172,8 +167,6 @@ def version_rows(repo: "Repository", found: list[tuple[int, str]]) -> list[Versi
 def warm_sort_keys(gitdir: str) -> None:
     """Read the sort keys of every version of every collection into the cache, through a repository
     handle of its own (for a viewer's background thread: pygit2 objects are not shared across threads)."""
-    from artvcs.plumbing.repository import Repository
-
     repo = Repository(gitdir)
     try:
         for c in _versions.iter_collections(repo.git):
