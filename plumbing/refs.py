@@ -136,6 +136,7 @@ def update(repo: pygit2.Repository, name: str, new: str | pygit2.Oid | None, old
 
 
 STALE_LOCK_SECONDS = 10
+RACY_SECONDS = 2
 
 
 def _create(repo: pygit2.Repository, name: str, oid: pygit2.Oid, message: str) -> None:
@@ -299,6 +300,27 @@ def iter_ref_folders(repo: pygit2.Repository, prefix: str, depth: int) -> set[st
         if name.startswith(prefix) and name.count("/") >= cut:
             found.add("/".join(name.split("/")[:cut]))
     return found
+
+
+def folder_stamp(repo: pygit2.Repository, prefix: str) -> tuple[int, ...] | None:
+    """A value that changes whenever a ref directly in folder ``prefix`` is created, moved or deleted
+    (the folder's and packed-refs' modification times, sizes and inodes: every ref write renames a
+    file into one of them); None when it cannot tell: no files backend, or a write in the last
+    RACY_SECONDS, whose time a later write in the same clock tick could repeat (git's "racy" rule)."""
+    if not _one_folder(repo, prefix):
+        return None
+    out: list[int] = []
+    now = time.time_ns()
+    for path in (os.path.join(repo.path, prefix), os.path.join(repo.path, "packed-refs")):
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            out += [0, 0, 0]
+            continue
+        if now - st.st_mtime_ns < RACY_SECONDS * 1_000_000_000:
+            return None
+        out += [st.st_mtime_ns, st.st_ino, st.st_size]
+    return tuple(out)
 
 
 def _holds_a_file(path: str) -> bool:

@@ -131,6 +131,7 @@ class VersionRow:
 
 _ROWS: dict[str, VersionRow] = {}
 _ROWS_MAX = 200_000
+_REFS: dict[tuple[str, str], tuple[tuple[int, ...], tuple[tuple[int, str], ...]]] = {}
 
 
 def version_numbers(repo: Repository, entity: str, project: str, name: str) -> list[int]:
@@ -140,12 +141,20 @@ def version_numbers(repo: Repository, entity: str, project: str, name: str) -> l
 
 def version_refs(repo: Repository, entity: str, project: str, name: str) -> list[tuple[int, str]]:
     """``(number, commit)`` of every live version of the collection, oldest first: refs only, no object read."""
+    prefix = CollectionId(entity, project, name).versions_prefix
+    stamp = _refs.folder_stamp(repo.git, prefix)
+    key = (repo.gitdir, prefix)
+    cached = _REFS.get(key)
+    if stamp is not None and cached is not None and cached[0] == stamp:
+        return list(cached[1])  # no version ref came, went or moved since: the same list, no file read
     out = []
-    for ref, oid in _refs.iter_refs(repo.git, CollectionId(entity, project, name).versions_prefix):
+    for ref, oid in _refs.iter_refs(repo.git, prefix):
         leaf = ref.rsplit("/", 1)[1]
         if leaf.startswith("v") and leaf[1:].isdigit():
             out.append((int(leaf[1:]), str(oid)))
     out.sort()
+    if stamp is not None:
+        _REFS[key] = (stamp, tuple(out))
     return out
 
 
@@ -164,12 +173,18 @@ def version_rows(repo: Repository, found: list[tuple[int, str]]) -> list[Version
     return out
 
 
-def warm_sort_keys(gitdir: str) -> None:
-    """Read the sort keys of every version of every collection into the cache, through a repository
-    handle of its own (for a viewer's background thread: pygit2 objects are not shared across threads)."""
+def all_version_rows(gitdir: str) -> list[VersionRow]:
+    """The sort keys of every version of every collection (for a viewer to compute in a child process)."""
     repo = Repository(gitdir)
     try:
-        for c in _versions.iter_collections(repo.git):
-            version_rows(repo, version_refs(repo, c.entity, c.project, c.name))
+        return [r for c in _versions.iter_collections(repo.git) for r in version_rows(repo, version_refs(repo, c.entity, c.project, c.name))]
     finally:
         repo.close()
+
+
+def remember_rows(rows: list[VersionRow]) -> None:
+    """Put sort keys computed elsewhere (:func:`all_version_rows` in a child) into this process's cache."""
+    for row in rows:
+        if len(_ROWS) >= _ROWS_MAX:
+            break
+        _ROWS.setdefault(row.commit, row)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import ipaddress
 import socket
 import sys
-import threading
 import webbrowser
 
 import click
@@ -16,6 +15,7 @@ import uvicorn
 
 import artvcs
 from artvcs.porcelain.ui.app import create_app
+from artvcs.porcelain.ui.warm import Warmer
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
@@ -51,16 +51,6 @@ def allowed_hosts(host: str, port: int) -> set[str]:
     return {f"{n}:{port}" for n in names}
 
 
-def _warm(gitdir: str) -> None:
-    from artvcs.logged import browse
-    from artvcs.errors import ArtvcsError
-
-    try:
-        browse.warm_sort_keys(gitdir)
-    except (ArtvcsError, OSError):  # only a cache: a page that needs the keys reads them itself
-        pass
-
-
 def serve(api: artvcs.Api, *, host: str, port: int, open_browser: bool, edit: bool) -> None:
     """Serve ``api``'s repository until interrupted."""
     sock = bind(host, port)
@@ -74,8 +64,8 @@ def serve(api: artvcs.Api, *, host: str, port: int, open_browser: bool, edit: bo
     mode = "read-write (--edit)" if edit else "read-only"
     click.echo(f"artvcs ui: serving {api._context.repo.worktree} ({mode}) at {url}  (Ctrl-C stops)")
     sys.stdout.flush()
-    # Sorting a collection by size or time reads every version once; do it now, beside serving.
-    threading.Thread(target=_warm, args=(api._context.repo.gitdir,), daemon=True, name="artvcs-ui-warm").start()
+    # Sorting a collection by size or time reads every version once: a child process does it now, beside serving.
+    warmer = Warmer(api._context.repo.gitdir)
     if open_browser:
         webbrowser.open(url)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", server_header=False)
@@ -84,5 +74,6 @@ def serve(api: artvcs.Api, *, host: str, port: int, open_browser: bool, edit: bo
     except KeyboardInterrupt:  # uvicorn shuts down, then raises the Ctrl-C again for the caller: that is a clean stop
         pass
     finally:
+        warmer.stop()
         sock.close()
     click.echo("artvcs ui: stopped", err=True)

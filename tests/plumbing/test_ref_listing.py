@@ -3,6 +3,7 @@ with loose refs, packed refs (real ``git pack-refs``), a loose ref overriding a 
 from __future__ import annotations
 
 import subprocess
+import time
 
 import pygit2
 import pytest
@@ -73,3 +74,21 @@ def test_garbage_ref_files_are_skipped_not_fatal(repo, packed, loose):
     finally:
         os.remove(os.path.join(folder, "v0"))
         os.remove(os.path.join(repo.gitdir, "packed-refs"))
+
+
+def test_folder_stamp_changes_with_every_ref_write(repo, monkeypatch):
+    git = repo.git
+    c = CollectionId("me", "p", "s")
+    a, b = _commit(git, 1), _commit(git, 2)
+    assert refs.folder_stamp(git, c.versions_prefix + "x/") is not None  # no such folder: a stable stamp
+    refs.update(git, c.version_ref(0), a, None, "create")
+    assert refs.folder_stamp(git, c.versions_prefix) is None  # written just now: racy, not to be cached
+    monkeypatch.setattr(refs, "RACY_SECONDS", 0)
+    stamps = [refs.folder_stamp(git, c.versions_prefix)]
+    for step in (lambda: refs.update(git, c.version_ref(0), b, a, "move"),
+                 lambda: subprocess.run(["git", "--git-dir", repo.gitdir, "pack-refs", "--all"], check=True),
+                 lambda: refs.update(git, c.version_ref(0), None, b, "delete")):
+        time.sleep(0.05)  # past the file system's clock tick (what RACY_SECONDS covers in real use)
+        step()
+        stamps.append(refs.folder_stamp(git, c.versions_prefix))
+    assert None not in stamps and len(set(stamps)) == len(stamps), stamps
