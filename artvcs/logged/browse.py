@@ -135,7 +135,12 @@ _REFS: dict[tuple[str, str], tuple[tuple[int, ...], tuple[tuple[int, str], ...]]
 
 
 def version_numbers(repo: Repository, entity: str, project: str, name: str) -> list[int]:
-    """The numbers of the collection's live versions, ascending (a directory listing: no ref or object read)."""
+    """The numbers of the collection's live versions, ascending: from :func:`version_refs`'s list when it
+    still holds, else a directory listing (no ref or object read)."""
+    prefix = CollectionId(entity, project, name).versions_prefix
+    cached = _REFS.get((repo.gitdir, prefix))
+    if cached is not None and cached[0] == _refs.folder_stamp(repo.git, prefix):
+        return [n for n, _ in cached[1]]
     return _versions.live_numbers(repo.git, CollectionId(entity, project, name))
 
 
