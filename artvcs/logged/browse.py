@@ -113,6 +113,11 @@ def media_object(a: "Artifact", path: str) -> "Media | None":
     return media.decode(path, paths, read)  # type: ignore[arg-type]
 
 
+def image_file(img: "Media") -> tuple[bytes, str]:
+    """An Image's stored file as it is (PNG, JPEG...) and its format, for a viewer to show without re-encoding."""
+    return img._data, img._format
+
+
 def projects(repo: Repository) -> list[tuple[str, str]]:
     """Every (entity, project) that holds a collection or portfolio, sorted."""
     return sorted({(c.entity, c.project) for c in _versions.iter_collections(repo.git)})

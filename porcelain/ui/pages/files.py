@@ -78,8 +78,9 @@ def _media(request: Request, a, path: str) -> dict:
 def image_view(img) -> dict:
     """An Image as the page draws it: a data: URL of its pixels, its boxes as rectangles in pixels,
     its masks as coloured see-through PNGs (with numpy and Pillow, the media extra)."""
-    mime = INLINE_TYPES.get("." + img._format.lower(), "image/png")
-    out = {"width": img.width, "height": img.height, "src": f"data:{mime};base64," + base64.b64encode(img._data).decode(),
+    data, fmt = browse.image_file(img)
+    mime = INLINE_TYPES.get("." + fmt.lower(), "image/png")
+    out = {"width": img.width, "height": img.height, "src": f"data:{mime};base64," + base64.b64encode(data).decode(),
            "boxes": [], "masks": [], "font": max(4, round(min(img.width, img.height) / 10))}
     for key, b in img.boxes.items():
         for box in b.box_data:
