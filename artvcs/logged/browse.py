@@ -136,17 +136,24 @@ class VersionRow:
 
 _ROWS: dict[str, VersionRow] = {}
 _ROWS_MAX = 200_000
+# Per collection folder: its refs.folder_stamp and what was listed then (numbers; numbers and commits).
+_NUMBERS: dict[tuple[str, str], tuple[tuple[int, ...], tuple[int, ...]]] = {}
 _REFS: dict[tuple[str, str], tuple[tuple[int, ...], tuple[tuple[int, str], ...]]] = {}
 
 
 def version_numbers(repo: Repository, entity: str, project: str, name: str) -> list[int]:
     """The numbers of the collection's live versions, ascending: from :func:`version_refs`'s list when it
     still holds, else a directory listing (no ref or object read)."""
-    prefix = CollectionId(entity, project, name).versions_prefix
-    cached = _REFS.get((repo.gitdir, prefix))
-    if cached is not None and cached[0] == _refs.folder_stamp(repo.git, prefix):
-        return [n for n, _ in cached[1]]
-    return _versions.live_numbers(repo.git, CollectionId(entity, project, name))
+    coll = CollectionId(entity, project, name)
+    key, stamp = (repo.gitdir, coll.versions_prefix), _refs.folder_stamp(repo.git, coll.versions_prefix)
+    for cache in (_NUMBERS, _REFS):
+        cached = cache.get(key)
+        if stamp is not None and cached is not None and cached[0] == stamp:
+            return [n if isinstance(n, int) else n[0] for n in cached[1]]
+    numbers = _versions.live_numbers(repo.git, coll)
+    if stamp is not None:
+        _NUMBERS[key] = (stamp, tuple(numbers))
+    return numbers
 
 
 def version_refs(repo: Repository, entity: str, project: str, name: str) -> list[tuple[int, str]]:
