@@ -31,13 +31,23 @@ def versions_report(arts: list[Artifact]) -> list[dict[str, Any]]:
     return [summary(x) for x in arts]
 
 
+def entry_json(e) -> dict[str, Any]:
+    """One entry as ``show --files --json`` has always printed it (path, digest, size; ref and extra when set)."""
+    d = {"path": e.path, "digest": e.digest, "size": e.size}
+    if e.ref is not None:
+        d["ref"] = e.ref
+    if e.extra:
+        d["extra"] = e.extra
+    return d
+
+
 def show_report(a: Artifact, list_files: bool = False) -> dict[str, Any]:
     """``artvcs show --json``: the version's summary, the run that logged it, and (``list_files``) every entry."""
     data = summary(a)
     run = a.logged_by()
     data["logged_by"] = run.path if run else None
     if list_files:
-        data["files"] = [e.to_json() for _, e in sorted(a.manifest.entries.items())]
+        data["files"] = [entry_json(e) for _, e in sorted(a.manifest.entries.items())]
     return data
 
 

@@ -49,14 +49,14 @@ def folder(a: "Artifact", path: str = "", listing: str | None = None) -> Folder 
         return None
     chosen = listing if listing in found.listings else (found.listings[0] if found.listings else None)
     rows = _manifest.read_listing(git, a._source.manifest, path, chosen) if chosen else []
-    return Folder(path, found.subfolders, found.listings, chosen, [ArtifactManifestEntry(e, artifact=a) for e in rows])
+    return Folder(path, found.subfolders, found.listings, chosen, [ArtifactManifestEntry._of(e, artifact=a) for e in rows])
 
 
 def entry(a: "Artifact", path: str) -> ArtifactManifestEntry | None:
     """The entry at ``path``, reading only its folder's listing; None if there is none."""
     check_entry_path(path)
     found = _manifest.lookup(a._context.repo.git, a._source.manifest, path)
-    return ArtifactManifestEntry(found, artifact=a) if found is not None else None
+    return ArtifactManifestEntry._of(found, artifact=a) if found is not None else None
 
 
 def is_stored(e: ArtifactManifestEntry) -> bool:

@@ -38,3 +38,4 @@ def show(list_files: bool, as_json: bool, ref: str) -> None:
         click.echo("  metadata:    " + json.dumps(a.metadata, sort_keys=True))
     for e in data.get("files", []):
         click.echo(f"    {human_size(e['size']):>10}  {e['path']}" + (f"  -> {e['ref']}" if e.get("ref") else ""))
+

@@ -13,6 +13,7 @@ from starlette.responses import Response, StreamingResponse
 
 from artvcs.logged import browse
 from artvcs.errors import ArtvcsError
+from artvcs.porcelain.reports import entry_json
 from artvcs.porcelain.ui.guard import PREVIEW_CSP
 from artvcs.porcelain.ui.pages.lookup import page_of, site
 from artvcs.porcelain.ui.preview import HEAD, INLINE_TYPES, extension, preview, table_cell
@@ -56,7 +57,7 @@ async def file_page(request: Request) -> Response:
         except ArtvcsError as err:
             shown, problem = None, str(err)
     return request.app.state.render.page(
-        request, "file.html", e.to_json(), entity=entity, project=project, ref=ref, name=a.name, entry=e.to_json(),
+        request, "file.html", entry_json(e), entity=entity, project=project, ref=ref, name=a.name, entry=entry_json(e),
         preview=shown, problem=problem, media=media, parent=e.path.rpartition("/")[0],
     )
 

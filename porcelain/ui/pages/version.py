@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from artvcs.logged import browse
 from artvcs.errors import UsageError
-from artvcs.porcelain.reports import history_report, show_report
+from artvcs.porcelain.reports import entry_json, history_report, show_report
 from artvcs.porcelain.ui.pages.lookup import page_of, site, wants_fragment
 from artvcs.porcelain.ui.pages.versions import versions
 
@@ -49,7 +49,7 @@ def folder_view(request: Request, a) -> dict:
         "listing": found.listing,
         "page": page.number,
         "pages": page.count,
-        "files": [e.to_json() for e in files],
+        "files": [entry_json(e) for e in files],
     }
 
 
