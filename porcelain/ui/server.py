@@ -68,7 +68,8 @@ def serve(api: artvcs.Api, *, host: str, port: int, open_browser: bool, edit: bo
     warmer = Warmer(api._context.repo.gitdir)
     if open_browser:
         webbrowser.open(url)
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", server_header=False)
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", server_header=False,
+                            timeout_graceful_shutdown=5)  # Ctrl-C: requests in flight get 5 s, then it stops
     try:
         uvicorn.Server(config).run(sockets=[sock])
     except KeyboardInterrupt:  # uvicorn shuts down, then raises the Ctrl-C again for the caller: that is a clean stop

@@ -237,3 +237,13 @@ def test_a_reference_is_named_not_served(server):
     entry = get(server, "/a/me/proj/cnn:v0/file/external.csv?format=json").json()
     assert entry["ref"].startswith("file://") and entry["ref"] in page.text
     assert get(server, "/a/me/proj/cnn:v0/raw/external.csv").status_code == 409
+
+
+def test_ctrl_c_stops_with_a_browser_connection_open(sample_root):
+    from .conftest import Server
+
+    s = Server(sample_root)
+    with httpx.Client(timeout=30) as keep_alive:
+        assert keep_alive.get(s.url + "/").status_code == 200
+        assert s.stop() == 0  # the idle keep-alive connection does not hold the server up
+    assert "artvcs ui: stopped" in s.err
