@@ -327,16 +327,9 @@ def read_manifest(repo: pygit2.Repository, tree_oid: pygit2.Oid) -> dict[str, En
 def lookup(repo: pygit2.Repository, tree_oid: pygit2.Oid, path: str) -> Entry | None:
     """One entry, reading only the listing of its folder."""
     folder, _, name = path.rpartition("/")
-    tree = repo[tree_oid]
-    if folder:
-        for part in folder.split("/"):
-            key = escape_name(part)
-            if key not in tree:
-                return None
-            obj = tree[key]
-            if obj.type != pygit2.GIT_OBJECT_TREE:
-                return None
-            tree = repo[obj.id]
+    tree = _folder_tree(repo, tree_oid, folder)
+    if tree is None:
+        return None
     names = [o.name for o in tree if o.name.startswith(LISTING)]
     blob = LISTING if LISTING in names else f"{LISTING}.{_shard(name)}"
     if blob not in names:
@@ -345,6 +338,46 @@ def lookup(repo: pygit2.Repository, tree_oid: pygit2.Oid, path: str) -> Entry | 
         if row[0] == name:
             return Entry.from_row(folder, row)
     return None
+
+
+def _folder_tree(repo: pygit2.Repository, tree_oid: pygit2.Oid, folder: str) -> pygit2.Tree | None:
+    tree = repo[tree_oid]
+    for part in folder.split("/") if folder else ():
+        key = escape_name(part) if part else ""
+        if not key or key not in tree or tree[key].type != pygit2.GIT_OBJECT_TREE:
+            return None
+        tree = repo[tree[key].id]
+    return tree
+
+
+@dataclass(frozen=True, slots=True)
+class FolderListing:
+    """One folder of a manifest: its subfolder names (sorted) and the names of its listing blobs
+    (``%files``, or the ``%files.XX`` shards of a large folder); rows are read per blob."""
+
+    folder: str
+    subfolders: list[str]
+    listings: list[str]
+
+
+def list_folder(repo: pygit2.Repository, tree_oid: pygit2.Oid, folder: str) -> FolderListing | None:
+    """What folder ``folder`` (``""``: the root) holds, reading only the trees on its path; None if absent."""
+    tree = _folder_tree(repo, tree_oid, folder)
+    if tree is None:
+        return None
+    subs = sorted(unescape_name(o.name) for o in tree if o.type == pygit2.GIT_OBJECT_TREE)
+    blobs = sorted(o.name for o in tree if o.type != pygit2.GIT_OBJECT_TREE and o.name.startswith(LISTING))
+    return FolderListing(folder, subs, blobs)
+
+
+def read_listing(repo: pygit2.Repository, tree_oid: pygit2.Oid, folder: str, listing: str) -> list[Entry]:
+    """The entries of one listing blob of ``folder`` (see :func:`list_folder`), sorted by name; [] if absent."""
+    tree = _folder_tree(repo, tree_oid, folder)
+    if tree is None or not listing.startswith(LISTING) or listing not in tree:
+        return []
+    entries = [Entry.from_row(folder, row) for row in _load_rows(repo, tree[listing].id, folder)]
+    check_entry_paths([e.path for e in entries])
+    return entries
 
 
 # -- digest and diff ----------------------------------------------------------

@@ -137,6 +137,7 @@ def update(repo: pygit2.Repository, name: str, new: str | pygit2.Oid | None, old
 
 
 STALE_LOCK_SECONDS = 10
+RACY_SECONDS = 2
 
 
 def _create(repo: pygit2.Repository, name: str, oid: pygit2.Oid, message: str) -> None:
@@ -244,14 +245,146 @@ def _conflict(name: str, expected, actual) -> str:
 
 
 def iter_refs(repo: pygit2.Repository, prefix: str = "refs/") -> Iterator[tuple[str, pygit2.Oid]]:
-    """``(name, target)`` of every direct ref under ``prefix``, sorted by name."""
-    found = [
-        (ref.name, ref.target)
-        for ref in repo.references.iterator()
-        if ref.name.startswith(prefix) and ref.type == pygit2.enums.ReferenceType.DIRECT
-    ]
+    """``(name, target)`` of every direct ref under ``prefix``, sorted by name.
+
+    A prefix naming a namespace or a folder in one (``refs/runs/``, ``refs/versions/E/P/C/``) reads only that folder's
+    loose refs and the matching lines of ``packed-refs`` (git's layout, gitrepository-layout(5)): a
+    collection's aliases are then found without reading the 10,000 version refs of every other.
+    libgit2 can do this (a glob iterator) but pygit2 does not expose it.
+    """
+    if _one_folder(repo, prefix):
+        found = _files_refs(repo.path, prefix)
+    else:
+        found = [
+            (ref.name, ref.target)
+            for ref in repo.references.iterator()
+            if ref.name.startswith(prefix) and ref.type == pygit2.enums.ReferenceType.DIRECT
+        ]
     found.sort()
     yield from found
+
+
+def iter_ref_names(repo: pygit2.Repository, prefix: str) -> list[str]:
+    """The names of the refs under ``prefix``, sorted, without reading their values (for a namespace or a
+    folder in one, a directory listing: counting 10,000 versions reads no file)."""
+    if _one_folder(repo, prefix):
+        return sorted(n for n, _ in _files_refs(repo.path, prefix, values=False))
+    return [n for n, _ in iter_refs(repo, prefix)]
+
+
+def iter_ref_folders(repo: pygit2.Repository, prefix: str, depth: int) -> set[str]:
+    """The folders ``depth`` levels below ``prefix`` that hold at least one ref (``refs/versions/`` and 3: each
+    ``refs/versions/E/P/C``), listing folders only, never the refs inside them."""
+    if not _one_folder(repo, prefix):
+        return {"/".join(n.split("/")[: prefix.count("/") + depth]) for n in iter_ref_names(repo, prefix) if n.count("/") >= prefix.count("/") + depth}
+    found: set[str] = set()
+    level = [prefix.rstrip("/")]
+    for _ in range(depth):
+        nxt = []
+        for folder in level:
+            try:
+                nxt += [f"{folder}/{e.name}" for e in os.scandir(os.path.join(repo.path, folder)) if e.is_dir(follow_symlinks=False)]
+            except (FileNotFoundError, NotADirectoryError):
+                pass
+        level = nxt
+    found.update(folder for folder in level if _holds_a_file(os.path.join(repo.path, folder)))
+    try:
+        with open(os.path.join(repo.path, "packed-refs"), "rb") as f:
+            packed = f.read().decode("utf-8", "surrogateescape")
+    except FileNotFoundError:
+        packed = ""
+    cut = prefix.count("/") + depth
+    for line in packed.splitlines():
+        name = line.split(" ", 1)[1] if line[:1] not in ("#", "^") and " " in line else ""
+        if name.startswith(prefix) and name.count("/") >= cut:
+            found.add("/".join(name.split("/")[:cut]))
+    return found
+
+
+def folder_stamp(repo: pygit2.Repository, prefix: str) -> tuple[int, ...] | None:
+    """A value that changes whenever a ref directly in folder ``prefix`` is created, moved or deleted
+    (the folder's and packed-refs' modification times, sizes and inodes: every ref write renames a
+    file into one of them); None when it cannot tell: no files backend, or a write in the last
+    RACY_SECONDS, whose time a later write in the same clock tick could repeat (git's "racy" rule)."""
+    if not _one_folder(repo, prefix):
+        return None
+    out: list[int] = []
+    now = time.time_ns()
+    for path in (os.path.join(repo.path, prefix), os.path.join(repo.path, "packed-refs")):
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            out += [0, 0, 0]
+            continue
+        if now - st.st_mtime_ns < RACY_SECONDS * 1_000_000_000:
+            return None
+        out += [st.st_mtime_ns, st.st_ino, st.st_size]
+    return tuple(out)
+
+
+def _holds_a_file(path: str) -> bool:
+    """Whether folder ``path`` (or one below it) holds a ref file; stops at the first one."""
+    try:
+        with os.scandir(path) as it:
+            for e in it:
+                if e.is_dir(follow_symlinks=False) and _holds_a_file(e.path) or not e.is_dir(follow_symlinks=False) and not e.name.endswith(".lock"):
+                    return True
+    except (FileNotFoundError, NotADirectoryError):
+        pass
+    return False
+
+
+def _one_folder(repo: pygit2.Repository, prefix: str) -> bool:
+    """``refs/<namespace>/...`` with a files backend: its loose refs are one folder on disk."""
+    return prefix.startswith("refs/") and prefix.endswith("/") and prefix != "refs/" and os.path.isdir(os.path.join(repo.path, "refs"))
+
+
+def _files_refs(gitdir: str, prefix: str, values: bool = True) -> list[tuple[str, pygit2.Oid | None]]:
+    """Direct refs under ``prefix`` in the files backend: loose refs first, then packed-refs, so a ref
+    packed meanwhile (written to packed-refs before its loose file goes) is seen in one or the other.
+    Without ``values`` the loose files are listed, not read (their values come back as None)."""
+    loose: dict[str, pygit2.Oid | None] = {}
+    stack = [prefix]
+    while stack:
+        folder = stack.pop()
+        try:
+            items = list(os.scandir(os.path.join(gitdir, folder)))
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for item in items:
+            name = folder + item.name
+            if item.is_dir(follow_symlinks=False):
+                stack.append(name + "/")
+            elif not item.name.endswith(".lock"):
+                if not values:
+                    loose[name] = None
+                    continue
+                try:
+                    with open(item.path, "rb") as f:
+                        text = f.read(200).strip()
+                except (FileNotFoundError, IsADirectoryError):
+                    continue  # deleted or packed meanwhile: packed-refs has it if it still exists
+                loose[name] = _parse_oid(text)  # None: symbolic or unreadable; it still hides a packed value
+    found = [(n, oid) for n, oid in loose.items() if oid is not None or not values]
+    try:
+        with open(os.path.join(gitdir, "packed-refs"), "rb") as f:
+            packed = f.read().decode("utf-8", "surrogateescape")
+    except FileNotFoundError:
+        packed = ""
+    for line in packed.splitlines():
+        if line[:1] in ("#", "^") or " " not in line:
+            continue
+        hexid, name = line.split(" ", 1)
+        if name.startswith(prefix) and name not in loose and (oid := _parse_oid(hexid.encode())) is not None:
+            found.append((name, oid))
+    return found
+
+
+def _parse_oid(text: bytes) -> pygit2.Oid | None:
+    try:
+        return pygit2.Oid(hex=text.decode("ascii")) if len(text) == 40 else None
+    except (ValueError, UnicodeDecodeError):
+        return None
 
 
 class ReflogEntry(NamedTuple):

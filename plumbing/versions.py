@@ -230,18 +230,20 @@ def iter_collections(repo: pygit2.Repository, entity: str | None = None, project
     leaves a collection with a v0 and no tip yet.
     """
     found: set[CollectionId] = set()
-    for prefix in ("refs/collections/", "refs/versions/"):
-        for name, _ in refs.iter_refs(repo, prefix):
-            _, coll, _ = refs.parse_ref(name)
-            if coll and (entity is None or coll.entity == entity) and (project is None or coll.project == project):
-                found.add(coll)
+    # refs/versions/E/P/C/vN names C once per version: parse each folder once, not each ref.
+    folders = set(refs.iter_ref_names(repo, "refs/collections/"))
+    folders.update(f + "/v0" for f in refs.iter_ref_folders(repo, "refs/versions/", 3))
+    for name in folders:
+        _, coll, _ = refs.parse_ref(name)
+        if coll and (entity is None or coll.entity == entity) and (project is None or coll.project == project):
+            found.add(coll)
     return sorted(found, key=str)
 
 
 def live_numbers(repo: pygit2.Repository, coll: CollectionId) -> list[int]:
     """Numbers of the versions of ``coll`` whose ``v<N>`` ref exists, ascending (refs only, no objects read)."""
     out = []
-    for name, _ in refs.iter_refs(repo, coll.versions_prefix):
+    for name in refs.iter_ref_names(repo, coll.versions_prefix):
         leaf = name.rsplit("/", 1)[1]
         if leaf.startswith("v") and leaf[1:].isdigit():
             out.append(int(leaf[1:]))
@@ -250,6 +252,9 @@ def live_numbers(repo: pygit2.Repository, coll: CollectionId) -> list[int]:
 
 def newest(repo: pygit2.Repository, coll: CollectionId) -> Version | None:
     """The newest live version."""
+    tip = collection_tip(repo, coll)
+    if tip is not None and version_commit(repo, coll, tip.number) == tip.commit:
+        return tip  # the tip is the highest number ever given: live, it is the newest (no listing of every ref)
     nums = live_numbers(repo, coll)
     if not nums:
         return None

@@ -11,8 +11,13 @@ import click
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (stable keys) instead of a table.")
 
 
+def json_text(data: Any) -> str:
+    """The JSON a porcelain command prints (stable keys, sorted, indented); the web view serves the same."""
+    return json.dumps(data, indent=2, sort_keys=True, default=str)
+
+
 def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
+    click.echo(json_text(data))
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:

@@ -1,5 +1,6 @@
 """Working with logged versions: editing, lifecycle, lineage, history, diff,
-checkout (materialize), file listings, aliases listing and garbage collection.
+checkout (materialize), file listings, aliases listing, browsing a version a folder at a time
+(browse) and garbage collection.
 
 May import: artvcs.draft, artvcs.sync, artvcs.media, artvcs.core, artvcs.errors,
 artvcs.artifact_manifest, artvcs.plumbing. Never the W&B face (Artifact, Api,

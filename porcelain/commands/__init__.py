@@ -33,4 +33,5 @@ PORCELAIN: dict[str, str] = {
     "export": _M + "interop:export",
     "import": _M + "interop:import_",
     "help": _M + "help:help_",
+    "ui": "artvcs.porcelain.ui.command:ui",
 }

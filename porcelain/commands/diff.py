@@ -1,7 +1,6 @@
 """``artvcs diff``: what changed between two versions, or between a version and a folder."""
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 
@@ -12,6 +11,7 @@ from artvcs.git import status as workspace_status
 from artvcs.logged import diff as diffs
 from artvcs.logged import folders
 from artvcs.porcelain.app import artifact, complete_ref, context, context_near
+from artvcs.porcelain.reports import diff_json
 from artvcs.porcelain.output import emit_json, human_size, json_option
 
 MARK = {"added": "+", "removed": "-", "modified": "M"}
@@ -35,12 +35,11 @@ def diff(stat_only: bool, name_status: bool, exit_code: bool, as_json: bool, old
     NAME:latest for the version.
     """
     label_old, label_new, changes, attributes = _compare(old, new)
-    counts = {k: sum(1 for c in changes if c.status == k) for k in ("added", "removed", "modified")}
-    delta = sum((c.new_size or 0) - (c.old_size or 0) for c in changes)
-    stat = {**counts, "bytes": delta}
+    report = diff_json(label_old, label_new, changes, attributes, stat_only)
+    counts = report["stat"]
+    delta = counts["bytes"]
     if as_json:
-        emit_json({"stat": stat} if stat_only else {"old": label_old, "new": label_new, "attributes": attributes,
-                                                      "changes": [dataclasses.asdict(c) for c in changes], "stat": stat})
+        emit_json(report)
     elif name_status:
         for c in changes:
             click.echo(f"{LETTER[c.status]}\t{c.path}")

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import click
 
-from artvcs.logged.history import history as version_history
 from artvcs.porcelain.app import artifact, ref_argument
 from artvcs.porcelain.output import emit_json, json_option, table
+from artvcs.porcelain.reports import history_report
 
 
 @click.command("history")
@@ -13,7 +13,7 @@ from artvcs.porcelain.output import emit_json, json_option, table
 @ref_argument()
 def history(as_json: bool, ref: str) -> None:
     """Show when version REF was logged, each edit of its attributes, and each alias move, with who did it."""
-    events = version_history(artifact(ref))
+    events = history_report(artifact(ref))
     if as_json:
         emit_json(events)
     else:

@@ -6,6 +6,7 @@ import click
 from artvcs.logged import lineage_graph
 from artvcs.porcelain.app import artifact, ref_argument
 from artvcs.porcelain.output import emit_json, json_option
+from artvcs.porcelain.reports import lineage_report
 
 
 @click.command("lineage")
@@ -16,8 +17,8 @@ from artvcs.porcelain.output import emit_json, json_option
 @ref_argument()
 def lineage(fmt: str, depth: int, as_json: bool, ref: str) -> None:
     """Show what version REF was made from (<-, upstream) and what was made from it (->, downstream)."""
-    g = lineage_graph.build(artifact(ref), depth)
     if as_json or fmt == "json":
-        emit_json(g.to_json())
-    else:
-        click.echo({"tree": lineage_graph.to_tree, "dot": lineage_graph.to_dot, "mermaid": lineage_graph.to_mermaid}[fmt](g), nl=False)
+        emit_json(lineage_report(artifact(ref), depth))
+        return
+    g = lineage_graph.build(artifact(ref), depth)
+    click.echo({"tree": lineage_graph.to_tree, "dot": lineage_graph.to_dot, "mermaid": lineage_graph.to_mermaid}[fmt](g), nl=False)

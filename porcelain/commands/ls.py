@@ -5,9 +5,9 @@ from itertools import groupby
 
 import click
 
-from artvcs.logged.listing import collections
 from artvcs.porcelain.app import context
 from artvcs.porcelain.output import emit_json, json_option, table
+from artvcs.porcelain.reports import ls_report
 
 
 @click.command("ls")
@@ -21,7 +21,7 @@ def ls(type_: str | None, here: bool, as_json: bool) -> None:
     holds follows, under a line naming it.
     """
     ctx = context()
-    rows = collections(ctx, type_, every_project=not here)
+    rows = ls_report(ctx, type_, every_project=not here)
     if as_json:
         emit_json(rows)
         return

@@ -7,6 +7,7 @@ from artvcs.sync import remotes
 from artvcs.porcelain.app import context
 from artvcs.porcelain.output import emit_json, json_option, table
 from artvcs.porcelain.vocabulary import Group
+from artvcs.porcelain.reports import remote_json, remote_list_report
 
 
 @click.group("remote", cls=Group, invoke_without_command=True)
@@ -39,7 +40,7 @@ def add(endpoint_url: str | None, region: str | None, profile: str | None, as_js
     if note:
         click.echo(f"note: {note}", err=True)
     if as_json:
-        emit_json(_remote_json(rc))
+        emit_json(remote_json(rc))
     else:
         click.echo(f"added remote {rc.name} {rc.url}")
 
@@ -56,18 +57,15 @@ def remove(as_json: bool, name: str) -> None:
         click.echo(f"removed remote {name}")
 
 
-def _remote_json(r) -> dict:
-    return {"name": r.name, "url": r.url, **r.options, "only": r.only}
-
-
 @remote.command("list")
 @json_option
 def list_(as_json: bool) -> None:
     """List remotes: name, URL and settings."""
-    found = remotes.list_remotes(context().repo)
+    repo = context().repo
     if as_json:
-        emit_json([_remote_json(r) for r in found])
+        emit_json(remote_list_report(repo))
         return
+    found = remotes.list_remotes(repo)
     table(["name", "url", "settings"], [
         (r.name, r.url, " ".join(f"{k}={v}" for k, v in sorted(r.options.items())) + (f" only={','.join(r.only)}" if r.only else ""))
         for r in found

@@ -5,8 +5,9 @@ import json
 
 import click
 
-from artvcs.porcelain.app import artifact, ref_argument, summary
+from artvcs.porcelain.app import artifact, ref_argument
 from artvcs.porcelain.output import emit_json, human_size, json_option
+from artvcs.porcelain.reports import show_report
 
 
 @click.command("show")
@@ -16,12 +17,7 @@ from artvcs.porcelain.output import emit_json, human_size, json_option
 def show(list_files: bool, as_json: bool, ref: str) -> None:
     """Show a version: facts, attributes, aliases, lineage and (with --files) entries."""
     a = artifact(ref)
-    data = summary(a)
-    run = a.logged_by()
-    data["logged_by"] = run.path if run else None
-    data["logged_by_state"] = run.state if run else None
-    if list_files:
-        data["files"] = [_file_json(e) for _, e in sorted(a.manifest.entries.items())]
+    data = show_report(a, list_files)
     if as_json:
         emit_json(data)
         return
@@ -34,7 +30,7 @@ def show(list_files: bool, as_json: bool, ref: str) -> None:
     click.echo(f"  files:       {a.file_count} ({human_size(a.size)})")
     click.echo(f"  created:     {a.created_at}   updated: {a.updated_at}")
     click.echo(f"  author:      {a.author['name']} <{a.author['email']}>")
-    click.echo(f"  logged by:   {data['logged_by'] or '-'}" + (f" ({run.state})" if run else ""))
+    click.echo(f"  logged by:   {data['logged_by'] or '-'}" + (f" ({data['logged_by_state']})" if data["logged_by"] else ""))
     if a.ttl:
         click.echo(f"  ttl:         {a.ttl}")
     if a.description:
@@ -44,12 +40,3 @@ def show(list_files: bool, as_json: bool, ref: str) -> None:
     for e in data.get("files", []):
         click.echo(f"    {human_size(e['size']):>10}  {e['path']}" + (f"  -> {e['ref']}" if e.get("ref") else ""))
 
-
-def _file_json(e) -> dict:
-    """One entry as ``show --json`` has always printed it (path, digest, size; ref and extra when set)."""
-    d = {"path": e.path, "digest": e.digest, "size": e.size}
-    if e.ref is not None:
-        d["ref"] = e.ref
-    if e.extra:
-        d["extra"] = e.extra
-    return d

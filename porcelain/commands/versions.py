@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import click
 
-from artvcs.porcelain.app import api, complete_ref, summary
+from artvcs.porcelain.app import api, complete_ref
 from artvcs.porcelain.output import emit_json, human_size, json_option, table
+from artvcs.porcelain.reports import versions_report
 
 
 @click.command("versions")
@@ -14,7 +15,7 @@ def versions(as_json: bool, name: str) -> None:
     """List the live versions of collection NAME, oldest first."""
     arts = api().collection(name).artifacts()
     if as_json:
-        emit_json([summary(x) for x in arts])
+        emit_json(versions_report(arts))
         return
     table(["version", "aliases", "created", "author", "files", "size", "digest", "description"],
           [[x.version, ",".join(x.aliases), x.created_at[:19], x.author["name"], x.file_count, human_size(x.size), x.digest[:12],

@@ -1,0 +1,71 @@
+"""Turning a page's data into a response: HTML from jinja2 templates (autoescaped: every name, path,
+alias, metadata value and description is untrusted), or its JSON twin, encoded as ``--json`` prints it."""
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import jinja2
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from artvcs.porcelain.output import human_size, json_text
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def to_json(data: Any) -> str:
+    """The text ``artvcs <command> --json`` prints for ``data`` (same keys, order and fallbacks)."""
+    return json_text(data)
+
+
+def _pretty(data: Any) -> str:
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def _q(value: Any) -> str:
+    """One URL path component (an alias may hold '?', '#', '%', spaces)."""
+    return quote(str(value), safe="")
+
+
+def _qpath(value: str) -> str:
+    """An entry path in a URL: its '/' stay, everything else is quoted."""
+    return quote(value, safe="/")
+
+
+def make_env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(os.path.join(HERE, "templates")),
+        autoescape=True,  # every template: untrusted values become text, never markup
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(size=human_size, q=_q, qpath=_qpath, pretty=_pretty, when=lambda t: (t or "")[:19].replace("T", " "))
+    env.globals["urlencode"] = urlencode
+    return env
+
+
+class Renderer:
+    """Renders pages with the app's shared values (CSRF token, whether edits are allowed)."""
+
+    def __init__(self, env: jinja2.Environment, csrf: str, edit: bool) -> None:
+        self.env = env
+        self.csrf = csrf
+        self.edit = edit
+
+    def page(self, request: Request, template: str, json_data: Any, status: int = 200, headers: dict[str, str] | None = None, **values: Any) -> Response:
+        """The HTML page, or with ``?format=json`` (or a path under /api/) its JSON twin ``json_data``."""
+        if wants_json(request):
+            return Response(to_json(json_data) + "\n", status, headers=headers, media_type="application/json")
+        html = self.env.get_template(template).render(request=request, csrf=self.csrf, edit=self.edit, **values)
+        return HTMLResponse(html, status, headers=headers)
+
+    def fragment(self, template: str, **values: Any) -> HTMLResponse:
+        return HTMLResponse(self.env.get_template(template).render(csrf=self.csrf, edit=self.edit, **values))
+
+
+def wants_json(request: Request) -> bool:
+    return request.query_params.get("format") == "json" or request.url.path.startswith("/api/")

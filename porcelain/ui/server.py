@@ -1,0 +1,80 @@
+"""Serving the web view: a socket on the loopback address (or --host, with a warning), uvicorn on it.
+
+The socket is bound before the URL is printed, so a port of 0 becomes a free port that is already
+ours; uvicorn stops cleanly on Ctrl-C (SIGINT) and SIGTERM.
+"""
+from __future__ import annotations
+
+import ipaddress
+import socket
+import sys
+import webbrowser
+
+import click
+import uvicorn
+
+import artvcs
+from artvcs.porcelain.ui.app import create_app
+from artvcs.porcelain.ui.warm import Warmer
+
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host``:``port`` (IPv6 when ``host`` is an IPv6 address)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host.strip("[]"), port))
+    except OSError as e:
+        sock.close()
+        raise click.UsageError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+def allowed_hosts(host: str, port: int) -> set[str]:
+    """The Host header values a request may carry: this address and port, by name or number (no DNS rebinding)."""
+    names = set(LOOPBACK_NAMES) if _is_loopback(host) else set()
+    names.add(f"[{host}]" if ":" in host and not host.startswith("[") else host)
+    return {f"{n}:{port}" for n in names}
+
+
+def serve(api: artvcs.Api, *, host: str, port: int, open_browser: bool, edit: bool) -> None:
+    """Serve ``api``'s repository until interrupted."""
+    sock = bind(host, port)
+    port = sock.getsockname()[1]
+    if not _is_loopback(host):
+        click.echo(f"artvcs ui: warning: listening on {host}, not loopback: anyone who can reach this machine "
+                   "can read the repository" + (" and edit it" if edit else ""), err=True)
+    shown = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else shown}:{port}/"
+    app = create_app(api, allowed_hosts(host, port) | (allowed_hosts("127.0.0.1", port) if host in ("0.0.0.0", "::") else set()), edit=edit)
+    mode = "read-write (--edit)" if edit else "read-only"
+    click.echo(f"artvcs ui: serving {api._context.repo.worktree} ({mode}) at {url}  (Ctrl-C stops)")
+    sys.stdout.flush()
+    # Sorting a collection by size or time reads every version once: a child process does it now, beside serving.
+    warmer = Warmer(api._context.repo.gitdir)
+    if open_browser:
+        webbrowser.open(url)
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", server_header=False,
+                            timeout_graceful_shutdown=5)  # Ctrl-C: requests in flight get 5 s, then it stops
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn shuts down, then raises the Ctrl-C again for the caller: that is a clean stop
+        pass
+    finally:
+        warmer.stop()
+        sock.close()
+    click.echo("artvcs ui: stopped", err=True)
