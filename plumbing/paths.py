@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 
 from .errors import PathEscapeError
 
@@ -130,6 +131,19 @@ def git_symlink_rule(name: str) -> str | None:
         if folded == "." + needle or _ntfs_dot_generic(name, needle, short):
             return f"git refuses '.{needle}' (or an NTFS or HFS+ alias of it) as a symbolic link"
     return None
+
+
+_SYMLINK_SUSPECT = re.compile(r"(?i)git|mailmap|~|[" + HFS_IGNORABLE + "]")
+
+
+def refuse_git_symlinks(paths: Iterable[str]) -> None:
+    """Before a checkout that makes symbolic links: refuse any file git refuses as one."""
+    for path in paths:
+        name = path.rpartition("/")[2]
+        if _SYMLINK_SUSPECT.search(name):
+            rule = git_symlink_rule(name)
+            if rule:
+                raise PathEscapeError(f"entry path {path!r} cannot be checked out as a symbolic link: {rule}; use --link copy")
 
 
 def check_components(parts: list[str], raw: str) -> None:
