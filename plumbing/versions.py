@@ -15,7 +15,6 @@ killed between the two ref updates only leaves a tip that lags behind.
 from __future__ import annotations
 
 import datetime as _dt
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +23,7 @@ import pygit2
 from . import refs
 from .durability import sync_filesystem
 from .errors import ArtvcsError, ConflictError, CorruptObjectError, NotFoundError, UsageError
+from .facts import parse_facts
 from .manifest import canonical_json
 from .refs import CollectionId
 
@@ -68,14 +68,11 @@ def read_version(repo: pygit2.Repository, commit_oid: pygit2.Oid | str) -> Versi
     tree = commit.tree
     if FACTS not in tree or MANIFEST not in tree:
         raise UsageError(f"commit {commit_oid} is not an artvcs version (no {FACTS} or {MANIFEST})")
-    try:
-        facts = json.loads(repo[tree[FACTS].id].data)
-    except ValueError as e:
-        raise CorruptObjectError(f"{FACTS} of {commit_oid} is not JSON: {e}") from None
-    if not isinstance(facts, dict) or int(facts.get("format", 1)) > FORMAT:
-        raise CorruptObjectError(f"{FACTS} of {commit_oid} is in a newer or unknown format: upgrade artvcs")
+    if tree[FACTS].type != pygit2.GIT_OBJECT_BLOB or tree[MANIFEST].type != pygit2.GIT_OBJECT_TREE:
+        raise CorruptObjectError(f"version commit {commit_oid}: {FACTS} must be a blob and {MANIFEST} a tree")
+    facts = parse_facts(repo[tree[FACTS].id].data, f"{FACTS} of {commit_oid}", FORMAT)
     coll = CollectionId(facts["entity"], facts["project"], facts["name"])
-    return Version(coll, int(facts["version"]), commit.id, facts, tree[MANIFEST].id)
+    return Version(coll, facts["version"], commit.id, facts, tree[MANIFEST].id)
 
 
 def version_facts(
