@@ -18,7 +18,7 @@ import pygit2
 
 from . import refs
 from .errors import ConflictError, CorruptObjectError
-from .facts import parse_attrs
+from .records import parse_attrs
 from .manifest import canonical_json
 from .refs import CollectionId
 

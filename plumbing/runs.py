@@ -16,7 +16,7 @@ import pygit2
 
 from . import refs
 from .errors import ConflictError, CorruptObjectError, NotFoundError
-from .facts import parse_run
+from .records import parse_run
 from .manifest import canonical_json
 from .names import decode_component
 

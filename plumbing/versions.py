@@ -23,7 +23,7 @@ import pygit2
 from . import refs
 from .durability import sync_filesystem
 from .errors import ArtvcsError, ConflictError, CorruptObjectError, NotFoundError, UsageError
-from .facts import parse_facts
+from .records import parse_facts
 from .manifest import canonical_json
 from .refs import CollectionId
 

@@ -1,4 +1,4 @@
-"""The shapes of the JSON documents in version, attribute and run commits, checked on every read.
+"""The shapes of the JSON records in version, attribute and run commits, checked on every read.
 
 ``artifact.json`` (a version's immutable facts), ``v<N>.json`` (its mutable
 attributes) and ``run.json`` (a run record) arrive from other repositories
@@ -61,7 +61,7 @@ def check_attrs(attrs: Any, what: str) -> dict[str, Any]:
     return attrs
 
 
-def check_facts(facts: Any, what: str, newest_format: int) -> dict[str, Any]:
+def check_facts_shape(facts: Any, what: str, newest_format: int) -> dict[str, Any]:
     """``facts`` (a parsed artifact.json) if every field artvcs reads has its documented type."""
     facts = expect_object(facts, what)
     fmt = expect(facts, "format", int, what, optional=True)
@@ -98,7 +98,7 @@ def check_facts(facts: Any, what: str, newest_format: int) -> dict[str, Any]:
 
 def parse_facts(data: bytes, what: str, newest_format: int) -> dict[str, Any]:
     """Parse and check an artifact.json document."""
-    return check_facts(load_json(data, what), what, newest_format)
+    return check_facts_shape(load_json(data, what), what, newest_format)
 
 
 def parse_attrs(data: bytes, what: str) -> dict[str, Any]:
