@@ -20,6 +20,8 @@ from .errors import ArtvcsError, CorruptObjectError, ObjectMissingError
 from .gc import CACHE
 from .hashing import is_digest
 from .manifest import iter_entries
+from .manifest_check import manifest_problems
+from .names import VERSION_RE
 from .repository import Repository
 
 STALE_SECONDS = 3600
@@ -73,6 +75,8 @@ class _Walk:
             return
         if ns == "attrs":
             return
+        if ns == "aliases" and (leaf == "latest" or VERSION_RE.match(leaf or "")):
+            self.add("bad-alias", name, f"alias {leaf!r} is reserved: 'latest' and v<N> are managed by artvcs, never alias refs")
         try:
             v = versions.read_version(self.git, oid)
         except ArtvcsError as e:
@@ -128,7 +132,12 @@ def fsck(repo: Repository, full: bool = True) -> list[Problem]:
     for name, oid in refs.iter_refs(repo.git, "refs/"):
         walk.ref(name, oid)
     walk.tips()
+    sizes: dict[str, set[int]] = {}
+    for tree in sorted(walk.manifests, key=str):
+        walk.problems += [Problem("bad-manifest", str(tree), m) for m in manifest_problems(repo.git, tree, sizes)]
     content = _check_content(repo, walk.digests, full)
+    damaged = {p.object for p in content}
+    content += _check_sizes(repo, {d: s for d, s in sizes.items() if d not in damaged}, walk.digests)
     if content:
         # Removed or damaged other than by gc: the stat cache must stop vouching that digests
         # are stored, so that logging the files again stores them again.
@@ -156,6 +165,20 @@ def _check_content(repo: Repository, digests: dict[str, str], full: bool) -> lis
 
     with ThreadPoolExecutor(WORKERS) as pool:
         return [p for p in pool.map(one, sorted(digests.items())) if p is not None]
+
+
+def _check_sizes(repo: Repository, sizes: dict[str, set[int]], where: dict[str, str]) -> list[Problem]:
+    """A stored file whose recorded size is not the size of its stored content (the content itself
+    may hash right: the entry lies)."""
+    out = []
+    for digest in sorted(sizes):
+        try:
+            actual = os.stat(repo.store.path_of(digest)).st_size
+        except OSError:
+            continue  # missing or unreadable: reported by _check_content
+        for size in sorted(sizes[digest] - {actual}):
+            out.append(Problem("bad-size", digest, f"needed by {where.get(digest, '?')}: recorded as {size} bytes, stored content has {actual}"))
+    return out
 
 
 def _stale_files(repo: Repository) -> list[Problem]:
