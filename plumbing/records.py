@@ -10,6 +10,7 @@ naming the document, the field and the rule, never a ``KeyError`` or
 """
 from __future__ import annotations
 
+import datetime as _dt
 import re
 from typing import Any
 
@@ -39,8 +40,13 @@ def _count(doc: dict, key: str, what: str, optional: bool = False) -> int | None
 
 def _time(doc: dict, key: str, what: str, optional: bool = False) -> str | None:
     value = expect(doc, key, (str, type(None)) if optional else str, what, optional=optional)
-    if value is not None and not _TIME.match(value):
-        raise CorruptObjectError(f"{what}: field {key!r} is {short(value)}, not a time like 2026-11-02T09:15:30.123456Z")
+    if value is not None:
+        try:
+            if not _TIME.match(value):
+                raise ValueError
+            _dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ")
+        except ValueError:
+            raise CorruptObjectError(f"{what}: field {key!r} is {short(value)}, not a time like 2026-11-02T09:15:30.123456Z") from None
     return value
 
 
