@@ -158,13 +158,25 @@ def _check_content(repo: Repository, digests: dict[str, str], full: bool) -> lis
         except ObjectMissingError:
             return Problem("missing-content", digest, f"needed by {where}")
         except CorruptObjectError:
-            return Problem("corrupt-content", digest, f"needed by {where}: its bytes hash to another digest")
+            return Problem("corrupt-content", digest, f"needed by {where}: its bytes hash to another digest{_linked(store, digest)}")
         except OSError as e:
             return Problem("unreadable-content", digest, f"needed by {where}: {e.strerror or e}")
         return None
 
     with ThreadPoolExecutor(WORKERS) as pool:
         return [p for p in pool.map(one, sorted(digests.items())) if p is not None]
+
+
+def _linked(store, digest: str) -> str:
+    """The likely cause of damage to a stored file that has other hard links, in words ('' if none)."""
+    try:
+        links = os.stat(store.path_of(digest)).st_nlink
+    except OSError:
+        return ""
+    if links < 2:
+        return ""
+    return (f"; the stored file has {links} hard links: a checkout with --link hardlink shares it, and an edit of "
+            "the checked-out file (root ignores its read-only mode) changes the store; check out with copy or reflink")
 
 
 def _check_sizes(repo: Repository, sizes: dict[str, set[int]], where: dict[str, str]) -> list[Problem]:
@@ -177,7 +189,7 @@ def _check_sizes(repo: Repository, sizes: dict[str, set[int]], where: dict[str, 
         except OSError:
             continue  # missing or unreadable: reported by _check_content
         for size in sorted(sizes[digest] - {actual}):
-            out.append(Problem("bad-size", digest, f"needed by {where.get(digest, '?')}: recorded as {size} bytes, stored content has {actual}"))
+            out.append(Problem("bad-size", digest, f"needed by {where.get(digest, '?')}: recorded as {size} bytes, stored content has {actual}{_linked(repo.store, digest)}"))
     return out
 
 
