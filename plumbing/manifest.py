@@ -266,24 +266,23 @@ def update_manifest(repo: pygit2.Repository, base: pygit2.Oid | None, changes: M
     for folder in reversed(order):  # bottom-up: each folder once its touched subfolders are written
         files, subtrees = loaded.pop(folder)
         for name, e in by_folder.get(folder, {}).items():
-            if e is None:
-                files.pop(name, None)
-            else:
-                if name in subtrees:
-                    raise UsageError(f"entry path {e.path!r} is a folder in the base manifest")
-                files[name] = e
+            _place(files, subtrees, name, e, "{!r} is a folder in the base manifest", e.path if e else "")
         for sub in children.get(folder, ()):
-            name = sub.rpartition("/")[2]
-            new = written.pop(sub)
-            if new is None:
-                subtrees.pop(name, None)
-            else:
-                if name in files:
-                    raise UsageError(f"entry path {sub!r} is both a file and a folder")
-                subtrees[name] = new
+            _place(subtrees, files, sub.rpartition("/")[2], written.pop(sub), "{!r} is both a file and a folder", sub)
         written[folder] = _write_folder(batch, folder, files, subtrees)
     batch.write()
     return written[""] or empty_tree(repo)
+
+
+def _place(into: dict, other: dict, name: str, value, clash: str, path: str) -> None:
+    """Set ``into[name]`` to ``value`` (None: remove it), refusing a name ``other`` holds (a file
+    where a folder is, or the reverse)."""
+    if value is None:
+        into.pop(name, None)
+    elif name in other:
+        raise UsageError("entry path " + clash.format(path))
+    else:
+        into[name] = value
 
 
 # -- reading ------------------------------------------------------------------
