@@ -72,7 +72,6 @@ def _mode() -> str:
 
 def download(artifact: "Artifact", root: str, allow_missing_references: bool, skip_cache: bool | None, path_prefix: str | None) -> str:
     repo = artifact._context.repo
-    os.makedirs(root, exist_ok=True)
     entries = _entries(artifact, path_prefix)
     with_remote(repo, entries, lambda: _checkout.materialize(
         repo.store, entries, root, mode=_mode(), prune=False,
@@ -86,7 +85,6 @@ def download(artifact: "Artifact", root: str, allow_missing_references: bool, sk
 def checkout(artifact: "Artifact", root: str, force: bool = True, mode: str | None = None) -> _checkout.MaterializeResult:
     """Make ``root`` exactly the artifact; without ``force``, refuse to delete work not in the store."""
     repo = artifact._context.repo
-    os.makedirs(root, exist_ok=True)
     entries = _entries(artifact, None)
     result = with_remote(repo, entries, lambda: _checkout.materialize(
         repo.store, entries, root, mode=mode or _mode(), prune=True,
