@@ -41,12 +41,10 @@ class RemoteState:
 
     def _lines(self, what: str) -> list[str]:
         try:
-            with open(self._path(what), "rb") as f:
-                data = f.read()
+            with open(self._path(what), encoding="utf-8") as f:
+                return [line.rstrip("\n") for line in f if line.strip()]
         except FileNotFoundError:
             return []
-        # a damaged record holds no valid line: callers keep only lines of the expected shape
-        return [line for line in data.decode("utf-8", "replace").split("\n") if line.strip()]
 
     def _save(self, what: str, lines: list[str]) -> None:
         os.makedirs(self.folder, exist_ok=True)

@@ -6,8 +6,8 @@ or raises an error of the artvcs.plumbing.errors hierarchy, which the command
 line turns into one line and exit 1; never another exception, and never a
 hang (each example has a deadline). The parsers: listing blobs and whole
 manifest trees, artifact.json, v<N>.json, run.json, the format record, ref
-names and ref files, config.yaml, the plumbing listing text, and the
-remote's format record, ref objects and per-remote state files.
+names and ref files, config.yaml and the plumbing listing text. (The
+remote's files are fuzzed beside their parsers, tests/plumbing/test_remote_parsers.py.)
 """
 from __future__ import annotations
 
@@ -25,9 +25,6 @@ from artvcs.plumbing.errors import ArtvcsError
 from artvcs.plumbing.listing import parse_listing
 from artvcs.plumbing.manifest_check import manifest_problems
 from artvcs.plumbing.refs import CollectionId
-from artvcs.plumbing.remote.backend import FileBackend
-from artvcs.plumbing.remote.layout import FORMAT_KEY, RemoteRepo
-from artvcs.plumbing.remote.state import RemoteState
 
 FUZZ = settings(max_examples=100, deadline=datetime.timedelta(seconds=5),
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
@@ -227,30 +224,3 @@ def test_ref_files(loose, packed):
 @given(st.binary(max_size=300), st.booleans(), st.sampled_from([None, True, False]))
 def test_plumbing_listing_text(data, nul, long):
     only_artvcs_errors(parse_listing, data, nul, long)
-
-
-# -- the remote's files ----------------------------------------------------------------------------
-@FUZZ
-@given(st.binary(max_size=60) | st.text(max_size=20).map(lambda t: f"artvcs-remote {t}\n".encode()), st.binary(max_size=60))
-@example("artvcs-remote ²\n".encode(), b"")
-def test_remote_format_record_and_refs(record, ref):
-    with tempfile.TemporaryDirectory() as d:
-        backend = FileBackend(f"file://{d}", d)
-        backend.write(FORMAT_KEY, record)
-        backend.write("refs/aliases/me/p/ds/x", ref)
-        remote = RemoteRepo(backend)
-        only_artvcs_errors(remote.check_format)
-        only_artvcs_errors(remote.read_ref, "refs/aliases/me/p/ds/x")
-        only_artvcs_errors(remote.list_refs)
-
-
-@FUZZ
-@given(st.binary(max_size=200), st.sampled_from(["base", "fetched", "packs"]))
-def test_remote_state_files(data, which):
-    with tempfile.TemporaryDirectory() as d:
-        state = RemoteState(d, "origin")
-        os.makedirs(state.folder)
-        with open(os.path.join(state.folder, which), "wb") as f:
-            f.write(data)
-        for read in (lambda: state.refs("base"), lambda: state.refs("fetched"), state.packs):
-            only_artvcs_errors(read)
