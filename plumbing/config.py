@@ -44,7 +44,9 @@ def parse(data: bytes, where: str) -> dict[str, Any]:
     except UnicodeDecodeError as e:
         raise UsageError(f"{where} is not UTF-8 (byte {e.start}); fix or remove it") from None
     try:
-        value = yaml.safe_load(text)
+        # libyaml's parser where PyYAML has it: the pure-Python one takes seconds on a few
+        # thousand nested brackets, which a hostile file (a lock file from git) can hold
+        value = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as e:
         raise UsageError(f"{where} is not valid YAML: {_first_line(e)}; fix or remove it") from None
     except RecursionError:
