@@ -19,12 +19,11 @@ from artvcs import rebase
 from artvcs.plumbing import refs, versions
 from artvcs.plumbing.errors import ArtvcsError, UsageError
 from artvcs.plumbing.gc import reachable_digests
-from artvcs.plumbing.manifest import iter_entries
 from artvcs.plumbing.refs import CollectionId
-from artvcs.plumbing.remote import content, packs
+from artvcs.plumbing.remote import content, incoming, provenance, quarantine
 from artvcs.plumbing.remote.errors import RemoteFormatError
 from artvcs.plumbing.remote.layout import RemoteRepo, value_from_listing
-from artvcs.plumbing.remote.state import RemoteState
+from artvcs.plumbing.remote.state import RemoteState, seen_versions
 from artvcs.plumbing.repository import Repository
 
 OURS = ("collections", "versions", "aliases", "attrs", "runs")
@@ -89,11 +88,18 @@ class View:
 
 
 def read_view(repo: Repository, remote: RemoteRepo, selection: Selection = Selection()) -> View:
-    """List the remote's refs, resolve their values, and fetch the packs holding any commit missing here."""
+    """List the remote's refs, resolve their values, fetch the packs holding any commit missing here
+    into a quarantine, and check everything the new values name before the packs are installed.
+
+    Checked on every fetch (:func:`artvcs.plumbing.remote.incoming.check_incoming`): each ref whose
+    value is new here (it differs from the local ref and from the remote's value at the last sync),
+    whether or not its objects were already present. A refusal installs nothing and records nothing.
+    """
     if not remote.check_format():
         return View(empty=True)
     state = RemoteState(repo.gitdir, remote.name)
-    known = [state.refs("fetched"), state.refs("base")]
+    base = state.refs("base")
+    known = [state.refs("fetched"), base]
     listing = {n: s for n, s in remote.list_refs().items() if selection.ref(n)}
     view = View()
     unknown: list[str] = []
@@ -107,59 +113,27 @@ def read_view(repo: Repository, remote: RemoteRepo, selection: Selection = Selec
     for name, found in zip(unknown, content.parallel(remote.read_ref, unknown)):
         if found is not None:
             view.refs[name], view.tags[name] = found
-    _check_names(view)
-    missing = [o for o in view.refs.values() if pygit2.Oid(hex=o) not in repo.git]
-    if missing:
-        names = [n for n in remote.list_packs() if n not in state.packs()]
-        sizes = content.parallel(lambda n: packs.fetch_pack(remote, repo.gitdir, n), names, stage="fetching packs")
-        state.add_packs(set(names))
-        view.packs_fetched, view.pack_bytes = len(names), sum(sizes)
-        still = [o for o in missing if pygit2.Oid(hex=o) not in repo.git]
+    for name in view.refs:
+        incoming.check_ref_name(name, remote.name)
+    new = {n: o for n, o in view.refs.items() if str(refs.read(repo.git, n) or "") != o and base.get(n) != o}
+    quarantine.sweep(repo.gitdir)
+    with quarantine.Quarantine(repo.gitdir) as q:
+        if any(pygit2.Oid(hex=o) not in repo.git for o in view.refs.values()):
+            q.fetch(remote, [n for n in remote.list_packs() if n not in state.packs()])
+        seen = q.view(repo.git)
+        still = sorted(o for o in set(view.refs.values()) if pygit2.Oid(hex=o) not in seen)
         if still:
             raise RemoteFormatError(
                 f"remote {remote.name} has refs naming {len(still)} commits that no pack holds (first {still[0]}): "
                 "a push may be in flight; retry in a moment"
             )
-        check_manifests(repo.git, missing, remote.name)
+        checked = incoming.check_incoming(seen, new, seen_versions(repo.gitdir), remote.name)
+        provenance.record_references(repo.gitdir, checked.references, remote.name)
+        q.install()
+        state.add_packs(set(q.names))
+        view.packs_fetched, view.pack_bytes = len(q.names), q.bytes
     state.save_refs({**state.refs("fetched"), **view.refs}, "fetched")
     return view
-
-
-def check_manifests(git: pygit2.Repository, commits: Iterable[str], where: str) -> None:
-    """Refuse fetched versions whose manifests are malformed or hold a path that escapes its folder.
-
-    Every entry path goes through check_entry_path (inside iter_entries) before
-    any local ref can name the version, so no checkout ever meets it.
-    """
-    seen: set[pygit2.Oid] = set()
-    for oid in commits:
-        try:
-            v = versions.read_version(git, oid)
-        except ArtvcsError:
-            continue  # attribute and run commits hold no manifest
-        if v.manifest in seen:
-            continue
-        seen.add(v.manifest)
-        try:
-            for _ in iter_entries(git, v.manifest):
-                pass
-        except (ArtvcsError, KeyError, ValueError) as e:
-            raise RemoteFormatError(f"remote {where}: {v.collection}:v{v.number} has an unsafe or malformed manifest ({e}): refused") from None
-
-
-def _check_names(view: View) -> None:
-    """Remote ref names are untrusted: each must be one this artvcs would write itself."""
-    from artvcs.plumbing.names import decode_component, encode_component
-
-    for name in view.refs:
-        try:
-            refs.parse_ref(name)
-            parts = name.split("/")
-            ok = len(parts) <= 7 and all(p and encode_component(decode_component(p)) == p for p in parts[2:])
-        except (UsageError, ValueError):
-            ok = False
-        if not ok or any(p in ("", ".", "..") for p in name.split("/")):
-            raise RemoteFormatError(f"remote ref {name!r} is not a valid artvcs ref name: refused")
 
 
 # -- integrating ----------------------------------------------------------------------------------
