@@ -17,6 +17,7 @@ import pygit2
 
 from artvcs import rebase
 from artvcs.plumbing import refs, versions
+from artvcs.plumbing.drafts import process_alive
 from artvcs.plumbing.errors import ArtvcsError, UsageError
 from artvcs.plumbing.gc import reachable_digests
 from artvcs.plumbing.refs import CollectionId
@@ -214,17 +215,59 @@ def pull(repo: Repository, remote: RemoteRepo, selection: Selection = Selection(
 
 
 def clone(url: str, folder: str, options: dict | None = None, only: Iterable[str] = ()) -> tuple[Repository, PullResult]:
-    """A new repository in ``folder`` with ``url`` as its remote ``origin``, pulled (content only without ``only``)."""
+    """A new repository in ``folder`` with ``url`` as its remote ``origin``, pulled (content only without ``only``).
+
+    All or nothing: the repository is built in ``folder/.artvcs-clone-<pid>-<hex>/`` and its
+    ``.artifacts`` renamed into place only once the pull succeeded, so a failed clone leaves no
+    repository (and no folder it created), and can simply be run again.
+    """
+    import secrets
+    import shutil
+
     from artvcs import remotes
     from artvcs.plumbing.repository import DIRNAME, init_repository
 
     only = list(only)
-    if os.path.exists(os.path.join(folder, DIRNAME)):
+    final = os.path.join(os.path.abspath(folder), DIRNAME)
+    if os.path.exists(final):
         raise UsageError(f"{folder} already holds an artvcs repository: clone into a new folder")
     probe = remotes.open_url(url, options)
     if not probe.check_format():
         raise UsageError(f"{url} holds no artvcs remote (no artvcs-remote record): check the URL, or push to it first")
-    repo = init_repository(folder)
-    remotes.add_remote(repo, "origin", url, options, only)
-    remote = remotes.open_remote(repo, "origin")
-    return repo, pull(repo, remote, Selection.of(only), with_content=not only)
+    created = not os.path.exists(folder)
+    os.makedirs(folder, exist_ok=True)
+    _sweep_clones(folder)
+    work = os.path.join(folder, f"{CLONE_PREFIX}{os.getpid()}-{secrets.token_hex(6)}")
+    taken = False
+    try:
+        repo = init_repository(work)
+        remotes.add_remote(repo, "origin", url, options, only)
+        result = pull(repo, remotes.open_remote(repo, "origin"), Selection.of(only), with_content=not only)
+        try:
+            os.mkdir(final)  # rename(2) replaces only an empty folder: take the name first
+            taken = True
+        except FileExistsError:
+            raise UsageError(f"{folder} gained an artvcs repository while cloning: clone into a new folder") from None
+        os.rename(os.path.join(work, DIRNAME), final)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        if taken and os.path.isdir(final) and not os.listdir(final):
+            os.rmdir(final)
+        if created:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    os.rmdir(work)
+    return Repository(final), result
+
+
+CLONE_PREFIX = ".artvcs-clone-"
+
+
+def _sweep_clones(folder: str) -> None:
+    """Remove the work folders of clones into ``folder`` whose process is gone (killed mid-clone)."""
+    import shutil
+
+    for name in os.listdir(folder):
+        pid = name[len(CLONE_PREFIX):].split("-")[0]
+        if name.startswith(CLONE_PREFIX) and pid.isdigit() and not process_alive(int(pid)):
+            shutil.rmtree(os.path.join(folder, name), ignore_errors=True)

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 
 import pygit2
 
+from ..drafts import process_alive
 from .content import parallel
 from .layout import PACKS, RemoteRepo
 from .packs import verify_pack
@@ -99,15 +100,5 @@ def sweep(gitdir: str) -> None:
         return
     for name in names:
         parts = name.split("-")
-        if len(parts) == 3 and parts[0] == "q" and parts[1].isdigit() and not _alive(int(parts[1])):
+        if len(parts) == 3 and parts[0] == "q" and parts[1].isdigit() and not process_alive(int(parts[1])):
             shutil.rmtree(os.path.join(base, name), ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
