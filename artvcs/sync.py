@@ -202,16 +202,29 @@ def fetch(repo: Repository, remote: RemoteRepo, selection: Selection = Selection
 
 
 def pull(repo: Repository, remote: RemoteRepo, selection: Selection = Selection(), with_content: bool = True) -> PullResult:
-    """fetch, reconcile local refs with the remote's, then fetch the content of the live versions pulled."""
+    """fetch, fetch the content of the live versions (local ones and the remote's), then reconcile
+    local refs with the remote's: content comes first, so that no ref moves when content is refused."""
     view = read_view(repo, remote, selection)
     result = PullResult(rebase.Integration(), view.packs_fetched, view.pack_bytes, empty=view.empty)
     if view.empty:
         return result
-    result.integration = integrate(repo, remote, view, selection, push=False)
     if with_content:
-        digests = reachable_digests(repo.git, live_manifests(repo.git, selection), stored_only=True)
+        wanted = live_manifests(repo.git, selection) | incoming_manifests(repo, remote, view)
+        digests = reachable_digests(repo.git, wanted, stored_only=True)
         result.objects, result.bytes = content.download(remote, repo.store, digests)
+    result.integration = integrate(repo, remote, view, selection, push=False)
     return result
+
+
+def incoming_manifests(repo: Repository, remote: RemoteRepo, view: View) -> set[pygit2.Oid]:
+    """Manifests of the remote's version refs that a pull takes (not those deleted here since the last sync)."""
+    base = RemoteState(repo.gitdir, remote.name).refs("base")
+    out = set()
+    for name, oid in view.refs.items():
+        if name.split("/")[1] != "versions" or (refs.read(repo.git, name) is None and base.get(name) == oid):
+            continue
+        out.add(versions.read_version(repo.git, oid).manifest)
+    return out
 
 
 def clone(url: str, folder: str, options: dict | None = None, only: Iterable[str] = ()) -> tuple[Repository, PullResult]:
