@@ -123,6 +123,8 @@ def read_view(repo: Repository, remote: RemoteRepo, selection: Selection = Selec
             q.fetch(remote, [n for n in remote.list_packs() if n not in state.packs()])
         seen = q.view(repo.git)
         still = sorted(o for o in set(view.refs.values()) if pygit2.Oid(hex=o) not in seen)
+        if still and q.refused:
+            raise next(iter(q.refused.values()))
         if still:
             raise RemoteFormatError(
                 f"remote {remote.name} has refs naming {len(still)} commits that no pack holds (first {still[0]}): "

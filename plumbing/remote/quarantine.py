@@ -19,7 +19,9 @@ from collections.abc import Iterable
 import pygit2
 
 from ..drafts import process_alive
+from ..errors import ArtvcsError, CorruptObjectError
 from .content import parallel
+from .errors import RemoteFormatError
 from .layout import PACKS, RemoteRepo
 from .packs import verify_pack
 from .state import DIRNAME
@@ -36,6 +38,7 @@ class Quarantine:
         self.packdir = os.path.join(self.folder, "pack")
         os.makedirs(self.packdir)
         self.names: list[str] = []
+        self.refused: dict[str, ArtvcsError] = {}  # damaged packs, left out: name -> why
         self.bytes = 0
 
     def __enter__(self) -> "Quarantine":
@@ -45,10 +48,27 @@ class Quarantine:
         self.discard()
 
     def fetch(self, remote: RemoteRepo, names: Iterable[str]) -> None:
-        """Download the packs ``names`` and re-hash every object in each (refusing a damaged one)."""
+        """Download the packs ``names`` and re-hash every object in each.
+
+        A damaged pack (unreadable, truncated, or holding an object whose bytes hash to another
+        id) is left out and noted in :attr:`refused`: one bad pack on a shared remote must not
+        block the objects the others hold, and the caller names it if what it needed is missing.
+        """
         names = list(names)
 
         def one(name: str) -> int:
+            try:
+                return checked(name)
+            except (RemoteFormatError, CorruptObjectError) as e:
+                self.refused[name] = e
+                for ext in ("pack", "idx"):
+                    try:
+                        os.unlink(os.path.join(self.packdir, f"pack-{name}.{ext}"))
+                    except FileNotFoundError:
+                        pass
+                return 0
+
+        def checked(name: str) -> int:
             pack = os.path.join(self.packdir, f"pack-{name}.pack")
             idx = os.path.join(self.packdir, f"pack-{name}.idx")
             remote.backend.download(f"{PACKS}{name}.pack", pack)
@@ -64,7 +84,7 @@ class Quarantine:
             return os.path.getsize(pack) + os.path.getsize(idx)
 
         self.bytes += sum(parallel(one, names, stage="fetching packs"))
-        self.names += names
+        self.names += [n for n in names if n not in self.refused]
 
     def view(self, git: pygit2.Repository) -> pygit2.Repository:
         """A repository that reads ``git``'s objects and the quarantined ones (for checking, never for writing refs)."""
