@@ -54,11 +54,7 @@ class RemoteState:
         return os.path.join(self.folder, what)
 
     def _lines(self, what: str) -> list[str]:
-        try:
-            with open(self._path(what), encoding="utf-8") as f:
-                return [line.rstrip("\n") for line in f if line.strip()]
-        except FileNotFoundError:
-            return []
+        return [line for line in read_lines(self._path(what)) if line.strip()]
 
     def _save(self, what: str, lines: list[str]) -> None:
         os.makedirs(self.folder, exist_ok=True)
@@ -71,8 +67,8 @@ class RemoteState:
         out = {}
         for line in self._lines(which):
             oid, _, name = line.partition("\t")
-            if len(oid) == 40 and name.startswith("refs/"):
-                out[name] = oid
+            if _OID.match(oid) and name.startswith("refs/"):
+                out[name] = oid  # anything else is damage: not a value this repository saw
         return out
 
     def save_refs(self, refs: dict[str, str], which: str = "base") -> None:
@@ -98,6 +94,7 @@ def record_path(gitdir: str, what: str) -> str:
 
 
 def read_lines(path: str) -> list[str]:
+    """The lines of a record (undecodable bytes replaced: such a line matches nothing)."""
     try:
         with open(path, "rb") as f:
             data = f.read()
@@ -111,9 +108,11 @@ def append_lines(path: str, lines: list[str]) -> None:
     if not lines:
         return
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
     try:
-        os.write(fd, "".join(line + "\n" for line in lines).encode())
+        end = os.lseek(fd, 0, os.SEEK_END)
+        torn = end > 0 and os.pread(fd, 1, end - 1) != b"\n"  # a writer killed mid-line: start a new one
+        os.write(fd, ("\n" if torn else "").encode() + "".join(line + "\n" for line in lines).encode())
         if durability.enabled():
             os.fsync(fd)
     finally:
