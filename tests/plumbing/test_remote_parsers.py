@@ -22,7 +22,7 @@ from artvcs.plumbing.remote.quarantine import Quarantine
 from artvcs.plumbing.remote.state import RemoteState, seen_versions
 from artvcs.plumbing.repository import init_repository
 
-FUZZ = settings(max_examples=150, deadline=2000, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(max_examples=60, deadline=10_000, suppress_health_check=[HealthCheck.function_scoped_fixture])
 junk = st.one_of(
     st.binary(max_size=300),
     st.text(max_size=200).map(lambda t: t.encode("utf-8", "surrogatepass")),
@@ -74,7 +74,7 @@ names = st.one_of(
 )
 
 
-@settings(max_examples=400, deadline=2000)
+@settings(max_examples=300, deadline=10_000)
 @given(name=names)
 def test_ref_names(name):
     try:
