@@ -31,7 +31,7 @@ class Attacker:
     """A repository of its own where hostile objects are made, and raw access to the remote."""
 
     def __init__(self, folder: str, url: str, options: dict) -> None:
-        from artvcs import sync
+        from artvcs.sync import sync
 
         self.repo: Repository = sync.clone(url, folder, options)[0]  # the honest history, to build on
         self.git = self.repo.git

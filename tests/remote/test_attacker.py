@@ -16,7 +16,7 @@ import sys
 import pygit2
 import pytest
 
-from artvcs import sync
+from artvcs.sync import sync
 from artvcs.plumbing import refs, versions
 from artvcs.plumbing.errors import ArtvcsError, CorruptObjectError, PathEscapeError
 from artvcs.plumbing.fsck import fsck
