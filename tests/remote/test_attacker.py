@@ -98,14 +98,32 @@ def scene(workspace, remote_spec):
 
 # -- 1. a published version never changes ---------------------------------------------------
 @pytest.mark.parametrize("how", ["pull", "fetch"])
-def test_a_remote_that_rewrites_a_published_version_is_refused(scene, how):
+def test_a_remote_that_rewrites_a_published_version_is_refused(scene, how, capsys):
     evil = scene.attacker
     forged = evil.version(evil.manifest({"x.txt": b"evil"}), 0)
     evil.upload(forged)
     evil.set_ref(V0, forged)
     err = scene.attempt(how, "published version never changes")
     assert f"me/proj/mnist:v0 is {scene.v0.commit} here but the remote now names {forged}" in str(err)
+    code, out, stderr = _cli(scene, capsys, how)
+    assert (code, out) == (1, "") and stderr.count("\n") == 1 and str(forged) in stderr and "Traceback" not in stderr
+    scene.before.same_as(scene.victim.repo, str(scene.ws.root), scene.skip)
     scene.repair()
+
+
+def _cli(scene, capsys, *args: str) -> tuple[int, str, str]:
+    """``artvcs ARGS`` run in the victim's folder, in-process: (exit code, stdout, stderr)."""
+    from artvcs.porcelain.cli import main
+
+    here = os.getcwd()
+    os.chdir(scene.victim.folder)
+    try:
+        capsys.readouterr()
+        code = main(list(args))
+        out, err = capsys.readouterr()
+    finally:
+        os.chdir(here)
+    return code, out, err
 
 
 def test_a_new_version_built_on_a_rewritten_history_is_refused(scene):
