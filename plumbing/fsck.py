@@ -17,6 +17,7 @@ import pygit2
 
 from . import refs, runs, sweepgen, versions
 from .errors import ArtvcsError, CorruptObjectError, ObjectMissingError
+from .facts import facts_of, mismatch
 from .gc import CACHE
 from .hashing import is_digest
 from .manifest import iter_entries
@@ -46,7 +47,8 @@ class _Walk:
         self.git = repo.git
         self.problems: list[Problem] = []
         self.digests: dict[str, str] = {}  # digest -> one "ref:path" naming it, for messages
-        self.manifests: set[pygit2.Oid] = set()
+        self.manifests: dict[pygit2.Oid, tuple[str, int, int] | None] = {}  # tree -> its facts (None: unreadable)
+        self.facts: dict[pygit2.Oid, str | None] = {}  # version commit -> what its facts get wrong
         self.highest: dict[refs.CollectionId, int] = {}
 
     def add(self, kind: str, obj: object, message: str) -> None:
@@ -96,15 +98,23 @@ class _Walk:
                 src = v.facts.get("source", {}).get("commit")
                 if not src or not isinstance(self.git.get(src), pygit2.Commit):
                     self.add("missing-source", name, f"link source {src} does not exist")
-        self.manifest(name, v.manifest)
+        computed = self.manifest(name, v.manifest)
+        if computed is not None and ns in ("versions", "collections"):
+            if v.commit not in self.facts:
+                self.facts[v.commit] = mismatch(v.facts, computed)
+            if self.facts[v.commit] is not None:
+                self.add("bad-facts", name, f"commit {v.commit}: {self.facts[v.commit]}")
 
-    def manifest(self, name: str, tree: pygit2.Oid) -> None:
-        """Check entry paths and collect stored digests, once per manifest tree."""
+    def manifest(self, name: str, tree: pygit2.Oid) -> tuple[str, int, int] | None:
+        """Check entry paths and collect stored digests, once per manifest tree; return the facts
+        the entries give (digest, size, file count), or None when the manifest is unreadable."""
         if tree in self.manifests:
-            return
-        self.manifests.add(tree)
+            return self.manifests[tree]
+        self.manifests[tree] = None
+        entries = []
         try:
             for e in iter_entries(self.git, tree):
+                entries.append(e)
                 if e.ref is not None:
                     continue
                 if not is_digest(e.digest):
@@ -113,6 +123,9 @@ class _Walk:
                     self.digests.setdefault(e.digest, f"{name}:{e.path}")
         except (ArtvcsError, KeyError, ValueError) as e:
             self.add("bad-manifest", name, f"manifest {tree}: {e}")
+            return None
+        self.manifests[tree] = facts_of(entries)
+        return self.manifests[tree]
 
     def tips(self) -> None:
         """A collection tip behind its highest v<N> (a writer died between the two ref moves)."""

@@ -7,9 +7,10 @@ that file's listing and the folders above it, not the manifest). The pack's
 name is the blake3 of its sorted object ids, so re-running an interrupted
 push finds the pack already there.
 
-A fetched pack is untrusted: it is unpacked into a quarantine folder, every
-object in it is re-hashed (type, size and bytes, as git names objects), and
-only then is it moved into ``objects/pack/`` under its own checksum.
+A fetched pack is untrusted: :mod:`.quarantine` downloads it into a folder
+of its own, :func:`verify_pack` re-hashes every object in it (type, size and
+bytes, as git names objects), and only after what the refs name is checked
+is it moved into ``objects/pack/`` under its own checksum.
 """
 from __future__ import annotations
 
@@ -113,30 +114,6 @@ def push_pack(remote: RemoteRepo, git: pygit2.Repository, oids: list[pygit2.Oid]
         return name, os.path.getsize(pack) + os.path.getsize(idx)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def fetch_pack(remote: RemoteRepo, gitdir: str, name: str) -> int:
-    """Download pack ``name``, verify every object in it, and install it; return its size in bytes."""
-    quarantine = os.path.join(gitdir, "remotes", "tmp", f"q-{os.getpid()}-{secrets.token_hex(4)}")
-    packdir = os.path.join(quarantine, "pack")
-    os.makedirs(packdir)
-    try:
-        pack = os.path.join(packdir, f"pack-{name}.pack")
-        idx = os.path.join(packdir, f"pack-{name}.idx")
-        remote.backend.download(f"{PACKS}{name}.pack", pack)
-        remote.backend.download(f"{PACKS}{name}.idx", idx)
-        count = verify_pack(quarantine, f"{remote.name}/{PACKS}{name}")
-        with open(pack, "rb") as f:
-            f.seek(-20, os.SEEK_END)
-            checksum = f.read(20).hex()
-        final = os.path.join(gitdir, "objects", "pack", f"pack-{checksum}")
-        size = os.path.getsize(pack) + os.path.getsize(idx)
-        if not os.path.exists(final + ".idx"):
-            os.replace(pack, final + ".pack")
-            os.replace(idx, final + ".idx")  # last: libgit2 finds a pack through its index
-        return size if count else 0
-    finally:
-        shutil.rmtree(quarantine, ignore_errors=True)
 
 
 def verify_pack(objects_dir: str, what: str) -> int:
