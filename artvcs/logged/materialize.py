@@ -23,7 +23,9 @@ LINK_MODE_ENV = "ARTVCS_LINK_MODE"
 
 
 def _fetcher(artifact: "Artifact"):
-    store = artifact._context.repo.store
+    repo = artifact._context.repo
+    store = repo.store
+    policy = None
 
     def fetch(entry: Entry, dest: str) -> None:
         if entry.ref.startswith(ARTIFACT_SCHEME):
@@ -31,9 +33,13 @@ def _fetcher(artifact: "Artifact"):
             with store.open(entry.digest) as src, open(dest, "wb") as out:
                 shutil.copyfileobj(src, out, 1024 * 1024)
             return
+        from artvcs.draft.file_references import policy_for
         from artvcs.draft.references import fetch_reference
 
-        fetch_reference(entry, dest)
+        nonlocal policy
+        if policy is None and entry.ref[:5].lower() == "file:":
+            policy = policy_for(repo.gitdir, repo.config_path)  # read once per download, when needed
+        fetch_reference(entry, dest, policy)
 
     return fetch
 
