@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 from typing import TYPE_CHECKING
 
 from artvcs.plumbing import checkout as _checkout
@@ -127,8 +128,31 @@ def place_single(artifact: "Artifact", entry_path: str, target: str, force: bool
 def verify(artifact: "Artifact", root: str) -> None:
     if not os.path.isdir(root):
         raise UsageError(f"verify: {root!r} is not a folder; download the artifact there first")
-    problems = _checkout.verify_folder(_entries(artifact, None), root, artifact._context.repo.statcache)
+    repo = artifact._context.repo
+    entries = _entries(artifact, None)
+    problems = _checkout.verify_folder(entries, root, repo.statcache)
     if problems:
-        shown = "; ".join(f"{p} ({what})" for p, what in problems[:5])
+        by_path = {e.path: e for e in entries}
+        causes = [_store_link(repo.store, root, by_path.get(p)) if what == "modified" else "" for p, what in problems[:5]]
+        shown = "; ".join(f"{p} ({what}{cause})" for (p, what), cause in zip(problems[:5], causes))
         more = f" and {len(problems) - 5} more" if len(problems) > 5 else ""
-        raise UsageError(f"verify: {root!r} does not match {artifact.name}: {shown}{more}")
+        why = (": files checked out with --link hardlink or symlink are the stored content, so editing one (root ignores "
+               "the read-only mode) changed the store too; run artvcs fsck, and check out with copy or reflink") if any(causes) else ""
+        raise UsageError(f"verify: {root!r} does not match {artifact.name}: {shown}{more}{why}")
+
+
+def _store_link(store, root: str, entry: Entry | None) -> str:
+    """How a modified file shares the store's copy of its content ('' when it does not)."""
+    if entry is None or entry.ref is not None:
+        return ""
+    target = os.path.join(root, *entry.path.split("/"))
+    try:
+        st = os.lstat(target)
+        if stat.S_ISLNK(st.st_mode):
+            real = os.path.realpath(target)
+            inside = real.startswith(os.path.realpath(store.root) + os.sep)
+            return ", a symbolic link into the artifact store" if inside else ""
+        stored = os.stat(store.path_of(entry.digest))
+    except OSError:
+        return ""
+    return ", a hard link to the stored file" if (stored.st_dev, stored.st_ino) == (st.st_dev, st.st_ino) else ""
