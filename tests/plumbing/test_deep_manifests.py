@@ -85,3 +85,21 @@ def test_push_walk(deep, repo):
     assert len(objects) == len(set(objects)) == 1 + 2 + DEPTH + 2 + 1  # commit, its tree and facts, folders, 2 listings, root
     assert v.manifest in objects and all(oid in repo.git for oid in objects)
 
+
+
+def test_log_and_mktree_of_a_deep_folder(repo, outside, cli):
+    folder = outside / "src"
+    path = folder
+    path.mkdir()
+    for _ in range(DEPTH):  # os.makedirs recurses: one level at a time
+        path = path / "d"
+        path.mkdir()
+    (path / "leaf.txt").write_text("leaf\n")
+    r = cli("log", str(folder), "--name", "deeplog", "--type", "dataset")
+    assert r.code == 0, r.err
+    listing = cli("ls-manifest", "deeplog:v0").out
+    assert listing.count("\t") == 2 and listing.strip().endswith("/d/leaf.txt")
+    r = cli("mktree", input=listing)
+    assert r.code == 0, r.err
+    logged = versions.read_version(repo.git, refs.read(repo.git, refs.CollectionId("me", "proj", "deeplog").version_ref(0)))
+    assert r.out.strip() == str(logged.manifest)
