@@ -20,7 +20,7 @@ from artvcs.plumbing import manifest as _manifest
 from artvcs.plumbing import versions as _versions
 from artvcs.plumbing.errors import CorruptObjectError, UsageError
 from artvcs.plumbing.refs import CollectionId
-from artvcs.core.validation import ttl_to_record
+from artvcs.core.validation import check_metadata, ttl_to_record
 
 if TYPE_CHECKING:
     from artvcs.artifact import Artifact
@@ -82,6 +82,7 @@ def log(context: "Context", artifact: "Artifact", run_ref: dict[str, Any] | None
     repo = context.repo
     git = repo.git
     wanted = list(dict.fromkeys(list(artifact._aliases) + list(aliases)))
+    artifact._metadata = check_metadata(artifact._metadata)  # it may have been changed in place since it was set
     coll, tip, type_ = check_loggable(context, artifact._name, artifact._type, wanted)
     artifact._type = type_
     artifact._context = context
@@ -121,7 +122,7 @@ def log(context: "Context", artifact: "Artifact", run_ref: dict[str, Any] | None
 
 
 def _entry_view(e, artifact):
-    return ArtifactManifestEntry(e, None, artifact)
+    return ArtifactManifestEntry._of(e, None, artifact)
 
 
 def _same_digest(git, coll: CollectionId, digest: str) -> _versions.Version | None:
