@@ -17,7 +17,8 @@ from typing import Any
 import pygit2
 
 from . import identity, refs
-from .errors import ConflictError
+from .errors import ConflictError, CorruptObjectError
+from .records import parse_attrs
 from .manifest import canonical_json
 from .refs import CollectionId
 
@@ -33,11 +34,25 @@ def read_attrs(repo: pygit2.Repository, coll: CollectionId, number: int) -> dict
     tip = refs.read(repo, coll.attrs_ref)
     if tip is None:
         return None
-    tree = repo[tip].tree
+    tree = _chain_tree(repo, tip, coll)
     name = _blob_name(number)
     if name not in tree:
         return None
-    return json.loads(repo[tree[name].id].data)
+    return _load(repo, tree, name, coll)
+
+
+def _chain_tree(repo: pygit2.Repository, oid: pygit2.Oid, coll: CollectionId) -> pygit2.Tree:
+    commit = repo.get(oid)
+    if not isinstance(commit, pygit2.Commit):
+        raise CorruptObjectError(f"attribute ref {coll.attrs_ref} names {oid}, which is not a commit")
+    return commit.tree
+
+
+def _load(repo: pygit2.Repository, tree: pygit2.Tree, name: str, coll: CollectionId) -> dict[str, Any]:
+    entry = tree[name]
+    if entry.type != pygit2.GIT_OBJECT_BLOB:
+        raise CorruptObjectError(f"{name} in {coll.attrs_ref} is not a blob")
+    return parse_attrs(repo[entry.id].data, f"{name} of {coll.attrs_ref}")
 
 
 def edit_attrs(
@@ -52,9 +67,9 @@ def edit_attrs(
     for attempt in range(MAX_ATTEMPTS):
         refs.backoff(attempt)
         tip = refs.read(repo, coll.attrs_ref)
-        tree = repo[tip].tree if tip is not None else None
+        tree = _chain_tree(repo, tip, coll) if tip is not None else None
         name = _blob_name(number)
-        current = json.loads(repo[tree[name].id].data) if tree is not None and name in tree else dict(initial)
+        current = _load(repo, tree, name, coll) if tree is not None and name in tree else dict(initial)
         new = edit(json.loads(json.dumps(current)))
         if new == current:
             return current
@@ -77,6 +92,8 @@ def history(repo: pygit2.Repository, coll: CollectionId, number: int) -> list[di
     out = []
     name = _blob_name(number)
     commit = repo[tip] if tip else None
+    if tip:
+        _chain_tree(repo, tip, coll)
     while commit is not None:
         parent = commit.parents[0] if commit.parents else None
         mine = commit.tree[name].id if name in commit.tree else None
@@ -86,7 +103,7 @@ def history(repo: pygit2.Repository, coll: CollectionId, number: int) -> list[di
                 {
                     "time": commit.commit_time,
                     "message": commit.message.strip().split(": ", 1)[-1],
-                    "attrs": json.loads(repo[mine].data),
+                    "attrs": _load(repo, commit.tree, name, coll),
                     "commit": str(commit.id),
                     "author": commit.author.name,
                     "email": commit.author.email,

@@ -33,7 +33,7 @@ from .errors import ArtvcsError, ObjectMissingError, PathEscapeError, UsageError
 from .hashing import hash_file, is_digest
 from .manifest import Entry
 from .progress import Tally
-from .paths import check_entry_path, check_entry_paths, safe_join
+from .paths import check_entry_path, check_entry_paths, refuse_git_symlinks, safe_join
 from .repository import FORMAT_FILE
 from .statcache import StatCache, fs_clock_ns, now_ns
 from .store import FANOUT, ContentStore
@@ -394,6 +394,8 @@ def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, 
     if os.path.exists(root) and not os.path.isdir(root):
         raise UsageError(f"{root!r} is not a folder: cannot write the artifact's files into it")
     by_path, folders = _index(entries)
+    if mode == "symlink":
+        refuse_git_symlinks(by_path)
     protected = _protected(store)
     _check_protected(root, protected, by_path, folders)
     has_refs = any(e.ref is not None for e in by_path.values())

@@ -17,20 +17,56 @@ HEADER = "# artvcs settings (YAML). See artvcs-format(5) and artvcs(1).\n"
 
 
 def load(config_path: str) -> dict[str, Any]:
+    """The mapping a YAML settings file holds ({} when there is none), or UsageError naming the file."""
     try:
-        f = open(config_path, encoding="utf-8")
+        f = open(config_path, "rb")
     except FileNotFoundError:
         return {}  # the common case: no settings, and no YAML parser imported (start-up time)
+    except OSError as e:
+        raise UsageError(f"{config_path} cannot be read ({e.strerror or e}): fix or remove it") from None
+    with f:
+        data = f.read()
+    return parse(data, config_path)
+
+
+def parse(data: bytes, where: str) -> dict[str, Any]:
+    """The mapping the YAML document ``data`` (from ``where``) holds, or UsageError naming it and the rule.
+
+    Strict UTF-8, safe YAML only (no tags that build objects), a mapping at the top.
+    """
     import yaml
 
     try:
-        with f:
-            data = yaml.safe_load(f) or {}
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise UsageError(f"{where} is not UTF-8 (byte {e.start}); fix or remove it") from None
+    try:
+        # libyaml's parser where PyYAML has it: the pure-Python one takes seconds on a few
+        # thousand nested brackets, which a hostile file (a lock file from git) can hold
+        value = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as e:
-        raise UsageError(f"{config_path} is not valid YAML: {e}; fix or remove it") from None
-    if not isinstance(data, dict):
-        raise UsageError(f"{config_path} must hold a YAML mapping, not {type(data).__name__}")
-    return data
+        raise UsageError(f"{where} is not valid YAML: {_first_line(e)}; fix or remove it") from None
+    except RecursionError:
+        raise UsageError(f"{where} nests YAML too deeply to read; fix or remove it") from None
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise UsageError(f"{where} must hold a YAML mapping, not {type(value).__name__}")
+    return value
+
+
+def _first_line(e: Exception) -> str:
+    return " ".join(str(e).split())[:200]
+
+
+def section(data: dict[str, Any], key: str, where: str) -> dict[str, Any]:
+    """``data[key]`` when it is a mapping ({} when absent), or UsageError naming the file and the key."""
+    value = data.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise UsageError(f"{where}: '{key}' must be a mapping, not {type(value).__name__}; fix it")
+    return value
 
 
 def save(config_path: str, data: dict[str, Any], header: str = HEADER) -> None:
@@ -47,10 +83,10 @@ def save(config_path: str, data: dict[str, Any], header: str = HEADER) -> None:
 def project_ttl(config_path: str, project: str) -> float | None:
     """The default ttl in seconds for versions of ``project`` (None: never expire)."""
     data = load(config_path)
-    proj = (data.get("projects") or {}).get(project) or {}
+    proj = section(section(data, "projects", config_path), project, f"{config_path} (projects)")
     value = proj.get("ttl", data.get("ttl"))
     if value is None:
         return None
-    if not isinstance(value, (int, float)) or value <= 0:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
         raise UsageError(f"ttl {value!r} in config.yaml is invalid: use a positive number of seconds or null")
     return float(value)

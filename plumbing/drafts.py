@@ -36,7 +36,8 @@ class DraftRecord:
             pass
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """True while process ``pid`` exists (on this machine): its temporary files are still in use."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -60,7 +61,7 @@ def protected_digests(gitdir: str, grace_seconds: float) -> set[str]:
         try:
             pid = int(name.split("-", 1)[0])
             young = now - os.stat(path).st_mtime < grace_seconds
-            if _alive(pid) or young:
+            if process_alive(pid) or young:
                 with open(path, encoding="ascii") as f:
                     out.update(line.strip() for line in f if line.strip())
             else:

@@ -17,10 +17,13 @@ import pygit2
 
 from . import namespace, refs, runs, sweepgen, versions
 from .errors import ArtvcsError, CorruptObjectError, ObjectMissingError
+from .facts import facts_of, mismatch
 from .gc import CACHE
 from .hashing import is_digest
 from .manifest import iter_entries
 from .progress import report
+from .manifest_check import manifest_problems
+from .names import VERSION_RE
 from .repository import Repository
 
 STALE_SECONDS = 3600
@@ -46,7 +49,8 @@ class _Walk:
         self.git = repo.git
         self.problems: list[Problem] = []
         self.digests: dict[str, str] = {}  # digest -> one "ref:path" naming it, for messages
-        self.manifests: set[pygit2.Oid] = set()
+        self.manifests: dict[pygit2.Oid, tuple[str, int, int] | None] = {}  # tree -> its facts (None: unreadable)
+        self.facts: dict[pygit2.Oid, str | None] = {}  # version commit -> what its facts get wrong
         self.highest: dict[refs.CollectionId, int] = {}
 
     def add(self, kind: str, obj: object, message: str) -> None:
@@ -81,6 +85,8 @@ class _Walk:
             return
         if ns == "attrs":
             return
+        if ns == "aliases" and (leaf == "latest" or VERSION_RE.match(leaf or "")):
+            self.add("bad-alias", name, f"alias {leaf!r} is reserved: 'latest' and v<N> are managed by artvcs, never alias refs")
         try:
             v = versions.read_version(self.git, oid)
         except ArtvcsError as e:
@@ -100,15 +106,23 @@ class _Walk:
                 src = v.facts.get("source", {}).get("commit")
                 if not src or not isinstance(self.git.get(src), pygit2.Commit):
                     self.add("missing-source", name, f"link source {src} does not exist")
-        self.manifest(name, v.manifest)
+        computed = self.manifest(name, v.manifest)
+        if computed is not None and ns in ("versions", "collections"):
+            if v.commit not in self.facts:
+                self.facts[v.commit] = mismatch(v.facts, computed)
+            if self.facts[v.commit] is not None:
+                self.add("bad-facts", name, f"commit {v.commit}: {self.facts[v.commit]}")
 
-    def manifest(self, name: str, tree: pygit2.Oid) -> None:
-        """Check entry paths and collect stored digests, once per manifest tree."""
+    def manifest(self, name: str, tree: pygit2.Oid) -> tuple[str, int, int] | None:
+        """Check entry paths and collect stored digests, once per manifest tree; return the facts
+        the entries give (digest, size, file count), or None when the manifest is unreadable."""
         if tree in self.manifests:
-            return
-        self.manifests.add(tree)
+            return self.manifests[tree]
+        self.manifests[tree] = None
+        entries = []
         try:
             for e in iter_entries(self.git, tree):
+                entries.append(e)
                 if e.ref is not None:
                     continue
                 if not is_digest(e.digest):
@@ -117,6 +131,9 @@ class _Walk:
                     self.digests.setdefault(e.digest, f"{name}:{e.path}")
         except (ArtvcsError, KeyError, ValueError) as e:
             self.add("bad-manifest", name, f"manifest {tree}: {e}")
+            return None
+        self.manifests[tree] = facts_of(entries)
+        return self.manifests[tree]
 
     def tips(self) -> None:
         """A collection tip behind its highest v<N> (a writer died between the two ref moves)."""
@@ -136,7 +153,12 @@ def fsck(repo: Repository, full: bool = True) -> list[Problem]:
     for name, oid in refs.iter_refs(repo.git, "refs/"):
         walk.ref(name, oid)
     walk.tips()
+    sizes: dict[str, set[int]] = {}
+    for tree in sorted(walk.manifests, key=str):
+        walk.problems += [Problem("bad-manifest", str(tree), m) for m in manifest_problems(repo.git, tree, sizes)]
     content = _check_content(repo, walk.digests, full)
+    damaged = {p.object for p in content}
+    content += _check_sizes(repo, {d: s for d, s in sizes.items() if d not in damaged}, walk.digests)
     if content:
         # Removed or damaged other than by gc: the stat cache must stop vouching that digests
         # are stored, so that logging the files again stores them again.
@@ -158,7 +180,7 @@ def _check_content(repo: Repository, digests: dict[str, str], full: bool) -> lis
         except ObjectMissingError:
             return Problem("missing-content", digest, f"needed by {where}"), 0
         except CorruptObjectError:
-            return Problem("corrupt-content", digest, f"needed by {where}: its bytes hash to another digest"), 0
+            return Problem("corrupt-content", digest, f"needed by {where}: its bytes hash to another digest{_linked(store, digest)}"), 0
         except OSError as e:
             return Problem("unreadable-content", digest, f"needed by {where}: {e.strerror or e}"), 0
         return None, 0
@@ -172,6 +194,32 @@ def _check_content(repo: Repository, digests: dict[str, str], full: bool) -> lis
             if problem is not None:
                 problems.append(problem)
     return problems
+
+
+def _linked(store, digest: str) -> str:
+    """The likely cause of damage to a stored file that has other hard links, in words ('' if none)."""
+    try:
+        links = os.stat(store.path_of(digest)).st_nlink
+    except OSError:
+        return ""
+    if links < 2:
+        return ""
+    return (f"; the stored file has {links} hard links: a checkout with --link hardlink shares it, and an edit of "
+            "the checked-out file (root ignores its read-only mode) changes the store; check out with copy or reflink")
+
+
+def _check_sizes(repo: Repository, sizes: dict[str, set[int]], where: dict[str, str]) -> list[Problem]:
+    """A stored file whose recorded size is not the size of its stored content (the content itself
+    may hash right: the entry lies)."""
+    out = []
+    for digest in sorted(sizes):
+        try:
+            actual = os.stat(repo.store.path_of(digest)).st_size
+        except OSError:
+            continue  # missing or unreadable: reported by _check_content
+        for size in sorted(sizes[digest] - {actual}):
+            out.append(Problem("bad-size", digest, f"needed by {where.get(digest, '?')}: recorded as {size} bytes, stored content has {actual}{_linked(repo.store, digest)}"))
+    return out
 
 
 def _stale_files(repo: Repository) -> list[Problem]:

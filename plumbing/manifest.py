@@ -23,10 +23,11 @@ from typing import Any
 import blake3
 import pygit2
 
+from .documents import load_json, short
 from .errors import CorruptObjectError, UsageError
 from .hashing import is_digest
 from .objectbatch import ObjectBatch
-from .paths import _DRIVE, check_entry_path, check_entry_paths
+from .paths import _DRIVE, _SUSPECT, check_entry_path, check_entry_paths
 
 LISTING = "%files"
 SHARD_THRESHOLD = 4096
@@ -60,13 +61,16 @@ class Entry:
     @classmethod
     def from_row(cls, folder: str, row: Any) -> "Entry":
         if not isinstance(row, list) or len(row) not in (3, 4) or not isinstance(row[0], str) or not isinstance(row[1], str):
-            raise CorruptObjectError(f"malformed manifest row {row!r} in folder {folder or '.'!r}")
+            raise CorruptObjectError(f"malformed manifest row {short(row)} in folder {folder or '.'!r}")
         tail = row[3] if len(row) == 4 else {}
         size = row[2]
         if not isinstance(tail, dict) or "/" in row[0] or not row[0] or (size is not None and (type(size) is not int or size < 0)):
-            raise CorruptObjectError(f"malformed manifest row {row!r} in folder {folder or '.'!r}")
+            raise CorruptObjectError(f"malformed manifest row {short(row)} in folder {folder or '.'!r}")
+        ref, extra = tail.get("ref"), tail.get("extra")
+        if (ref is not None and type(ref) is not str) or (extra is not None and type(extra) is not dict):
+            raise CorruptObjectError(f"malformed manifest row {short(row)} in folder {folder or '.'!r}: 'ref' must be a string, 'extra' an object")
         path = f"{folder}/{row[0]}" if folder else row[0]
-        return cls(path, row[1], row[2], tail.get("ref"), tail.get("extra") or {})
+        return cls(path, row[1], row[2], ref, extra or {})
 
 
 def escape_name(name: str) -> str:
@@ -124,6 +128,7 @@ def check_folder(folder: str, files: Mapping[str, Entry]) -> None:
         values = files.values()
         ok = (
             not _BAD_NAME.search(names)
+            and not _SUSPECT.search(names)  # a name git gives meaning to, or a near miss: the careful way
             and "//" not in f"/{names}/"
             and "." not in files
             and ".." not in files
@@ -226,7 +231,9 @@ def update_manifest(repo: pygit2.Repository, base: pygit2.Oid | None, changes: M
     """Apply ``changes`` (path → new entry, or None to remove) to tree ``base``.
 
     Only the folders on the changed paths are read and rewritten, so the cost
-    follows the size of the change, not of the manifest.
+    follows the size of the change, not of the manifest. The folders are
+    read top-down and written bottom-up, without recursion, so no depth of
+    folders exhausts the stack.
     """
     by_folder: dict[str, dict[str, Entry | None]] = {}
     for path, e in changes.items():
@@ -237,80 +244,109 @@ def update_manifest(repo: pygit2.Repository, base: pygit2.Oid | None, changes: M
     touched: set[str] = set()
     for folder in by_folder:
         f = folder
-        while True:
+        while f not in touched:
             touched.add(f)
             if not f:
                 break
             f = f.rpartition("/")[0]
-    batch = ObjectBatch(repo)
-    new = _update(repo, batch, repo[base] if base is not None else None, "", by_folder, touched)
-    batch.write()
-    return new or empty_tree(repo)
-
-
-def _update(repo, batch, tree, folder, by_folder, touched) -> pygit2.Oid | None:
-    files: dict[str, Entry] = {}
-    subtrees: dict[str, pygit2.Oid] = {}
-    if tree is not None:
-        for obj in tree:
-            if obj.type == pygit2.GIT_OBJECT_TREE:
-                subtrees[unescape_name(obj.name)] = obj.id
-            elif obj.name.startswith(LISTING):
-                for row in _load_rows(repo, obj.id, folder):
-                    files[row[0]] = Entry.from_row(folder, row)
-    for name, e in by_folder.get(folder, {}).items():
-        if e is None:
-            files.pop(name, None)
+    order = sorted(touched, key=lambda f: f.count("/") + (1 if f else 0))
+    loaded: dict[str, tuple[dict[str, Entry], dict[str, pygit2.Oid]]] = {}
+    children: dict[str, list[str]] = {}
+    for folder in order:  # top-down: what each touched folder holds in the base
+        if not folder:
+            tree = repo[base] if base is not None else None
         else:
-            if name in subtrees:
-                raise UsageError(f"entry path {e.path!r} is a folder in the base manifest")
-            files[name] = e
-    for name in list(subtrees):
-        sub = f"{folder}/{name}" if folder else name
-        if sub in touched:
-            new = _update(repo, batch, repo[subtrees[name]], sub, by_folder, touched)
-            if new is None:
-                del subtrees[name]
-            else:
-                subtrees[name] = new
-    for sub in touched:
-        parent, _, name = sub.rpartition("/")
-        if sub and parent == folder and name not in subtrees:
-            new = _update(repo, batch, None, sub, by_folder, touched)
-            if new is not None:
-                if name in files:
-                    raise UsageError(f"entry path {sub!r} is both a file and a folder")
-                subtrees[name] = new
-    return _write_folder(batch, folder, files, subtrees)
+            parent, _, name = folder.rpartition("/")
+            children.setdefault(parent, []).append(folder)
+            oid = loaded[parent][1].get(name)
+            tree = repo[oid] if oid is not None else None
+        loaded[folder] = _read_folder(repo, tree, folder)
+    batch = ObjectBatch(repo)
+    written: dict[str, pygit2.Oid | None] = {}
+    for folder in reversed(order):  # bottom-up: each folder once its touched subfolders are written
+        files, subtrees = loaded.pop(folder)
+        for name, e in by_folder.get(folder, {}).items():
+            _place(files, subtrees, name, e, "{!r} is a folder in the base manifest", e.path if e else "")
+        for sub in children.get(folder, ()):
+            _place(subtrees, files, sub.rpartition("/")[2], written.pop(sub), "{!r} is both a file and a folder", sub)
+        written[folder] = _write_folder(batch, folder, files, subtrees)
+    batch.write()
+    return written[""] or empty_tree(repo)
+
+
+def _place(into: dict, other: dict, name: str, value, clash: str, path: str) -> None:
+    """Set ``into[name]`` to ``value`` (None: remove it), refusing a name ``other`` holds (a file
+    where a folder is, or the reverse)."""
+    if value is None:
+        into.pop(name, None)
+    elif name in other:
+        raise UsageError("entry path " + clash.format(path))
+    else:
+        into[name] = value
 
 
 # -- reading ------------------------------------------------------------------
-def _load_rows(repo: pygit2.Repository, oid: pygit2.Oid, folder: str) -> list:
-    try:
-        rows = json.loads(repo[oid].data)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise CorruptObjectError(f"manifest listing {oid} of folder {folder or '.'!r} is not valid JSON: {e}") from None
+def parse_listing_blob(data: bytes, what: str) -> list:
+    """The rows of a listing blob (``what`` names it in errors): a JSON array of rows, each an
+    array whose first item is the file's name, strictly sorted by name."""
+    rows = load_json(data, what)
     if not isinstance(rows, list) or not all(isinstance(r, list) and r and isinstance(r[0], str) for r in rows):
-        raise CorruptObjectError(f"manifest listing {oid} of folder {folder or '.'!r} is not a JSON array of rows")
+        raise CorruptObjectError(f"{what} is not a JSON array of rows")
     names = [r[0] for r in rows]
     if any(a >= b for a, b in zip(names, names[1:])):
-        raise CorruptObjectError(f"manifest listing {oid} of folder {folder or '.'!r} is not sorted by unique name")
+        raise CorruptObjectError(f"{what} is not sorted by unique name")
     return rows
 
 
-def iter_entries(repo: pygit2.Repository, tree_oid: pygit2.Oid, prefix: str = "") -> Iterator[Entry]:
-    """Every entry of the manifest ``tree_oid`` (folder by folder)."""
-    yield from _iter(repo, repo[tree_oid], "", prefix)
+def _load_rows(repo: pygit2.Repository, oid: pygit2.Oid, folder: str) -> list:
+    return parse_listing_blob(repo[oid].data, f"manifest listing {oid} of folder {folder or '.'!r}")
 
 
-def _iter(repo, tree, folder: str, prefix: str) -> Iterator[Entry]:
+def subfolder_name(raw: str, folder: str) -> str:
+    """The name of the subfolder stored as tree entry ``raw``; refused unless ``raw`` is exactly
+    its escaped form, so that no other spelling (``%2egit``, ``a%2Fb``) can reach a path."""
+    name = unescape_name(raw)
+    if escape_name(name) != raw:
+        raise CorruptObjectError(
+            f"manifest folder {folder or '.'!r} has a subfolder entry {raw!r} that is not a canonically escaped name "
+            f"(it decodes to {name!r}, stored as {escape_name(name)!r})"
+        )
+    return name
+
+
+def _read_folder(repo: pygit2.Repository, tree: pygit2.Tree | None, folder: str) -> tuple[dict[str, Entry], dict[str, pygit2.Oid]]:
+    """``({file name: entry}, {subfolder name: tree oid})`` of one folder tree (None: an empty folder)."""
+    files: dict[str, Entry] = {}
+    subs: dict[str, pygit2.Oid] = {}
+    if tree is None:
+        return files, subs
     for obj in tree:
         if obj.type == pygit2.GIT_OBJECT_TREE:
-            sub = unescape_name(obj.name)
+            subs[subfolder_name(obj.name, folder)] = obj.id
+        elif obj.name.startswith(LISTING):
+            for row in _load_rows(repo, obj.id, folder):
+                files[row[0]] = Entry.from_row(folder, row)
+    return files, subs
+
+
+def iter_entries(repo: pygit2.Repository, tree_oid: pygit2.Oid, prefix: str = "") -> Iterator[Entry]:
+    """Every entry of the manifest ``tree_oid`` (folder by folder, in tree order).
+
+    The walk keeps its own stack, so any depth of folders can be read.
+    """
+    stack: list[tuple[Iterator, str]] = [(iter(repo[tree_oid]), "")]
+    while stack:
+        it, folder = stack[-1]
+        obj = next(it, None)
+        if obj is None:
+            stack.pop()
+            continue
+        if obj.type == pygit2.GIT_OBJECT_TREE:
+            sub = subfolder_name(obj.name, folder)
             sub = f"{folder}/{sub}" if folder else sub
             if prefix and not (sub.startswith(prefix) or prefix.startswith(sub + "/") or prefix == sub):
                 continue
-            yield from _iter(repo, obj, sub, prefix)
+            stack.append((iter(obj), sub))
         elif obj.name.startswith(LISTING):
             entries = [Entry.from_row(folder, row) for row in _load_rows(repo, obj.id, folder)]
             if prefix:
@@ -399,34 +435,20 @@ def summarize(entries: Iterable[Entry]) -> tuple[str, int, int]:
 
 
 def diff_manifests(repo: pygit2.Repository, a: pygit2.Oid | None, b: pygit2.Oid | None) -> Iterator[tuple[str, Entry | None, Entry | None]]:
-    """``(path, old, new)`` for every entry that differs; equal subtrees are skipped by oid."""
-    yield from _diff(repo, a, b, "")
+    """``(path, old, new)`` for every entry that differs; equal subtrees are skipped by oid.
 
-
-def _split(repo, oid, folder):
-    files: dict[str, Entry] = {}
-    subs: dict[str, pygit2.Oid] = {}
-    if oid is None:
-        return files, subs
-    for obj in repo[oid]:
-        if obj.type == pygit2.GIT_OBJECT_TREE:
-            subs[unescape_name(obj.name)] = obj.id
-        elif obj.name.startswith(LISTING):
-            for row in _load_rows(repo, obj.id, folder):
-                e = Entry.from_row(folder, row)
-                files[e.path] = e
-    return files, subs
-
-
-def _diff(repo, a, b, folder):
-    if a == b:
-        return
-    fa, sa = _split(repo, a, folder)
-    fb, sb = _split(repo, b, folder)
-    for path in sorted(fa.keys() | fb.keys()):
-        ea, eb = fa.get(path), fb.get(path)
-        if ea is None or eb is None or ea.row("") != eb.row(""):
-            yield path, ea, eb
-    for name in sorted(sa.keys() | sb.keys()):
-        sub = f"{folder}/{name}" if folder else name
-        yield from _diff(repo, sa.get(name), sb.get(name), sub)
+    Folder by folder (files first, then subfolders by name), with a stack of its own.
+    """
+    stack: list[tuple[pygit2.Oid | None, pygit2.Oid | None, str]] = [(a, b, "")]
+    while stack:
+        oa, ob, folder = stack.pop()
+        if oa == ob:
+            continue
+        fa, sa = _read_folder(repo, repo[oa] if oa is not None else None, folder)
+        fb, sb = _read_folder(repo, repo[ob] if ob is not None else None, folder)
+        for name in sorted(fa.keys() | fb.keys()):
+            ea, eb = fa.get(name), fb.get(name)
+            if ea is None or eb is None or ea.row("") != eb.row(""):
+                yield (ea or eb).path, ea, eb
+        for name in sorted(sa.keys() | sb.keys(), reverse=True):
+            stack.append((sa.get(name), sb.get(name), f"{folder}/{name}" if folder else name))

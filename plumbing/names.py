@@ -62,17 +62,23 @@ def encode_component(value: str) -> str:
 
 
 def decode_component(value: str) -> str:
-    """Inverse of :func:`encode_component`."""
+    """Inverse of :func:`encode_component`; a component it could not have written is refused."""
     raw = bytearray()
     i = 0
-    while i < len(value):
-        if value[i] == "%":
-            raw.append(int(value[i + 1 : i + 3], 16))
-            i += 3
-        else:
-            raw.append(ord(value[i]))
-            i += 1
-    return raw.decode("utf-8")
+    try:
+        while i < len(value):
+            if value[i] == "%":
+                pair = value[i + 1 : i + 3]
+                if len(pair) != 2 or not all(c in "0123456789ABCDEFabcdef" for c in pair):
+                    raise ValueError
+                raw.append(int(pair, 16))
+                i += 3
+            else:
+                raw.extend(value[i].encode("utf-8"))
+                i += 1
+        return raw.decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        raise UsageError(f"ref name component {value[:80]!r} has a bad %-escape: artvcs writes percent-encoded UTF-8") from None
 
 
 def slug(value: str) -> str:

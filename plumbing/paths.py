@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 
 from .errors import PathEscapeError
 
@@ -40,10 +41,9 @@ def normalize_entry_path(value: object) -> str:
         raise PathEscapeError(f"invalid entry path {raw!r}: the path is empty")
     if ".." in parts:
         raise PathEscapeError(f"invalid entry path {raw!r}: '..' components are not allowed")
+    if _SUSPECT.search(s):
+        check_components(parts, raw)
     return "/".join(parts)
-
-
-
 
 def check_entry_path(value: str) -> str:
     """Accept only an already-normal entry path (as stored in manifests) or raise.
@@ -60,6 +60,7 @@ def check_entry_path(value: str) -> str:
         and "//" not in value
         and not _CONTROL.search(value)
         and not _DRIVE.match(value)
+        and not _SUSPECT.search(value)
         and all(part != "." and part != ".." for part in value.split("/"))
     ):
         return value
@@ -67,7 +68,90 @@ def check_entry_path(value: str) -> str:
         raise PathEscapeError(f"invalid entry path {value!r}: backslashes and control characters are not allowed")
     if normalize_entry_path(value) != value:
         raise PathEscapeError(f"invalid entry path {value!r}: not in normal form (relative, no '.', '..' or '//')")
-    raise PathEscapeError(f"invalid entry path {value!r}: drive letters are not allowed")
+    if _DRIVE.match(value):
+        raise PathEscapeError(f"invalid entry path {value!r}: drive letters are not allowed")
+    return value  # normalize_entry_path checked the components git gives meaning to
+
+
+# -- components git or the OS give meaning to --------------------------------------------------
+# Git refuses these in trees (verify_path, fsck): checked out into a git work tree they would
+# write into its .git folder (config, hooks: code that git runs). The rules follow git's
+# is_ntfs_dotgit (path.c) and is_hfs_dotgit (utf8.c).
+HFS_IGNORABLE = "\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u206a\u206b\u206c\u206d\u206e\u206f\ufeff"
+_IGNORABLE_SET = frozenset(HFS_IGNORABLE)
+# Every path with a component that might break those rules matches this (and many harmless
+# ones, such as .github/, which the exact check then lets through).
+_SUSPECT = re.compile(r"(?i)(?:^|/)(?:\.git|git~1)|[" + HFS_IGNORABLE + "]", re.M)
+_NTFS_DOTGIT = re.compile(r"(?is)(\.git|git~1)[. ]*(?::.*)?")
+# Files git refuses as symbolic links (a link would make git read any file as them).
+GIT_SYMLINK_NAMES = (("gitmodules", "gi7eba"), ("gitattributes", "gi7d29"), ("gitignore", "gi250a"), ("mailmap", "maba30"))
+
+
+def _hfs_fold(name: str) -> str:
+    """``name`` as HFS+ compares it for git's purposes: ignorable code points dropped, ASCII lower-cased."""
+    if any(c in _IGNORABLE_SET for c in name):
+        name = "".join(c for c in name if c not in _IGNORABLE_SET)
+    return name.lower() if name.isascii() else "".join(c.lower() if c.isascii() else c for c in name)
+
+
+def git_component_rule(name: str) -> str | None:
+    """Why git or the OS would take path component ``name`` for ``.git``, or None."""
+    if name.lower() == ".git":
+        return "'.git' in any case is git's own folder"
+    m = _NTFS_DOTGIT.fullmatch(name)
+    if m:
+        if m.group(1).lower() == "git~1":
+            return "'git~1' is the NTFS short name of '.git'"
+        return "'.git' followed by dots, spaces or ':' is '.git' on NTFS"
+    if _hfs_fold(name) == ".git":
+        return "'.git' with code points HFS+ ignores (U+200C...) is '.git' on HFS+"
+    return None
+
+
+def _ntfs_dot_generic(name: str, needle: str, short: str) -> bool:
+    """git's is_ntfs_dot_generic: ``.<needle>`` or an NTFS short name of it, then only dots/spaces/':'."""
+    def tail_ok(rest: str) -> bool:
+        return re.fullmatch(r"(?s)[. ]*(?::.*)?", rest) is not None
+
+    low = name.lower()
+    if low.startswith("." + needle) and tail_ok(name[len(needle) + 1:]):
+        return True
+    if low[:6] == needle[:6] and len(name) > 7 and name[6] == "~" and name[7] in "1234" and tail_ok(name[8:]):
+        return True
+    m = re.match(r"([^~]{0,6})~([1-9][0-9]*)", name[:8] + ("\0" if len(name) < 8 else ""))
+    if m and len(m.group(0)) == 8 and m.group(1).isascii() and m.group(1).lower() == short[: len(m.group(1))]:
+        return tail_ok(name[8:])
+    return False
+
+
+def git_symlink_rule(name: str) -> str | None:
+    """Why git refuses a symbolic link named ``name`` (.gitmodules and its kin, any alias), or None."""
+    folded = _hfs_fold(name)
+    for needle, short in GIT_SYMLINK_NAMES:
+        if folded == "." + needle or _ntfs_dot_generic(name, needle, short):
+            return f"git refuses '.{needle}' (or an NTFS or HFS+ alias of it) as a symbolic link"
+    return None
+
+
+_SYMLINK_SUSPECT = re.compile(r"(?i)git|mailmap|~|[" + HFS_IGNORABLE + "]")
+
+
+def refuse_git_symlinks(paths: Iterable[str]) -> None:
+    """Before a checkout that makes symbolic links: refuse any file git refuses as one."""
+    for path in paths:
+        name = path.rpartition("/")[2]
+        if _SYMLINK_SUSPECT.search(name):
+            rule = git_symlink_rule(name)
+            if rule:
+                raise PathEscapeError(f"entry path {path!r} cannot be checked out as a symbolic link: {rule}; use --link copy")
+
+
+def check_components(parts: list[str], raw: str) -> None:
+    """Refuse a path whose components git or the OS give meaning to (see git_component_rule)."""
+    for part in parts:
+        rule = git_component_rule(part)
+        if rule:
+            raise PathEscapeError(f"invalid entry path {raw!r}: component {part!r}: {rule}")
 
 
 def safe_join(root: str, entry_path: str) -> str:
@@ -95,7 +179,12 @@ def check_entry_paths(values: list[str]) -> None:
         joined = "\n".join(values)
     except TypeError:
         joined = None
-    if joined is None or _ANY_BAD.search(joined) or (values and joined.count("\n") != len(values) - 1):
+    if (
+        joined is None
+        or _ANY_BAD.search(joined)
+        or _SUSPECT.search(joined)
+        or (values and joined.count("\n") != len(values) - 1)
+    ):
         for v in values:
             check_entry_path(v)
 

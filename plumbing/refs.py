@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 import pygit2
 
-from .errors import ConflictError, NotFoundError, UsageError
+from .errors import ConflictError, CorruptObjectError, NotFoundError, UsageError
 from .names import decode_component, encode_component
 
 ZERO = "0" * 40
@@ -99,8 +99,15 @@ def _oid(value: str | pygit2.Oid | None) -> pygit2.Oid | None:
 
 def read(repo: pygit2.Repository, name: str) -> pygit2.Oid | None:
     """The target of ref ``name``, or None."""
-    ref = repo.references.get(name)
-    return ref.target if ref is not None else None
+    try:
+        ref = repo.references.get(name)
+    except pygit2.GitError as e:  # a damaged loose ref file or packed-refs
+        raise CorruptObjectError(f"ref {name} cannot be read ({e}): fix or delete it (artvcs fsck lists refs)") from None
+    except ValueError:  # a name git does not allow: never one artvcs writes
+        raise UsageError(f"{name!r} is not a valid ref name") from None
+    if ref is None or ref.type != pygit2.enums.ReferenceType.DIRECT:
+        return None  # artvcs writes direct refs only; a symbolic one is not followed
+    return ref.target
 
 
 def update(repo: pygit2.Repository, name: str, new: str | pygit2.Oid | None, old: str | pygit2.Oid | None, message: str) -> None:
@@ -255,11 +262,14 @@ def iter_refs(repo: pygit2.Repository, prefix: str = "refs/") -> Iterator[tuple[
     if _one_folder(repo, prefix):
         found = _files_refs(repo.path, prefix)
     else:
-        found = [
-            (ref.name, ref.target)
-            for ref in repo.references.iterator()
-            if ref.name.startswith(prefix) and ref.type == pygit2.enums.ReferenceType.DIRECT
-        ]
+        try:
+            found = [
+                (ref.name, ref.target)
+                for ref in repo.references.iterator()
+                if ref.name.startswith(prefix) and ref.type == pygit2.enums.ReferenceType.DIRECT
+            ]
+        except pygit2.GitError as e:  # a damaged packed-refs file
+            raise CorruptObjectError(f"the refs of {repo.path} cannot be listed ({e}): repair or remove the damaged file") from None
     found.sort()
     yield from found
 

@@ -8,6 +8,7 @@ refused rather than misread.
 from __future__ import annotations
 
 import os
+import re
 from functools import cached_property
 
 import pygit2
@@ -78,22 +79,32 @@ class Repository:
 
 
 def check_format(gitdir: str) -> int:
-    """Read the format record; refuse a missing or newer one."""
+    """Read the format record; refuse a missing, unreadable or newer one."""
     path = os.path.join(gitdir, FORMAT_FILE)
     try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read().strip()
+        with open(path, "rb") as f:
+            data = f.read(4096)
     except FileNotFoundError:
         raise NotARepositoryError(f"{gitdir} is not an artvcs repository (no {FORMAT_FILE}): run 'artvcs init'") from None
-    words = text.split()
-    if len(words) != 2 or words[0] != "artvcs-format" or not words[1].isdigit():
-        raise FormatVersionError(f"{path} is unreadable ({text!r}): expected 'artvcs-format <N>'")
-    version = int(words[1])
+    except OSError as e:
+        raise FormatVersionError(f"{path} cannot be read ({e.strerror or e}): expected a file 'artvcs-format <N>'") from None
+    version = parse_format_record(data, path)
     if version > FORMAT_VERSION:
         raise FormatVersionError(
             f"{gitdir} uses artvcs format {version}, newer than this artvcs understands ({FORMAT_VERSION}): upgrade artvcs"
         )
     return version
+
+
+_RECORD = re.compile(rb"artvcs-format[ \t]+([0-9]{1,9})[ \t\r\n]*")
+
+
+def parse_format_record(data: bytes, path: str) -> int:
+    """The version number of a format record's bytes (ASCII ``artvcs-format <N>``), or FormatVersionError."""
+    m = _RECORD.fullmatch(data.strip())
+    if m is None:
+        raise FormatVersionError(f"{path} is unreadable ({data[:40]!r}): expected the ASCII line 'artvcs-format <N>'")
+    return int(m.group(1))
 
 
 def init_repository(folder: str, entity: str | None = None, project: str | None = None, reason: str = "init") -> Repository:

@@ -17,7 +17,8 @@ from typing import Any
 import pygit2
 
 from . import refs
-from .errors import ConflictError, NotFoundError
+from .errors import ConflictError, CorruptObjectError, NotFoundError
+from .records import parse_run
 from .manifest import canonical_json
 from .names import decode_component
 
@@ -77,10 +78,22 @@ def state_of(record: dict[str, Any]) -> str:
 
 
 def read_run(repo: pygit2.Repository, entity: str, project: str, run_id: str) -> dict[str, Any]:
-    tip = refs.read(repo, refs.run_ref(entity, project, run_id))
+    name = refs.run_ref(entity, project, run_id)
+    tip = refs.read(repo, name)
     if tip is None:
         raise NotFoundError(f"run {entity}/{project}/{run_id} not found: list runs with 'artvcs lineage' or Api().runs()")
-    return json.loads(repo[repo[tip].tree[RUN_FILE].id].data)
+    return record_at(repo, tip, name)
+
+
+def record_at(repo: pygit2.Repository, oid: pygit2.Oid, ref: str) -> dict[str, Any]:
+    """The checked run record in commit ``oid`` (named by ``ref``), or CorruptObjectError saying what is wrong."""
+    commit = repo.get(oid)
+    if not isinstance(commit, pygit2.Commit):
+        raise CorruptObjectError(f"run ref {ref} names {oid}, which is not a commit")
+    entry = commit.tree[RUN_FILE] if RUN_FILE in commit.tree else None
+    if entry is None or entry.type != pygit2.GIT_OBJECT_BLOB:
+        raise CorruptObjectError(f"run ref {ref}: commit {oid} holds no {RUN_FILE} blob")
+    return parse_run(repo[entry.id].data, f"{RUN_FILE} of {ref} ({oid})")
 
 
 def write_run(
@@ -96,7 +109,7 @@ def write_run(
     for attempt in range(MAX_ATTEMPTS):
         refs.backoff(attempt)
         tip = refs.read(repo, name)
-        old = json.loads(repo[repo[tip].tree[RUN_FILE].id].data) if tip else None
+        old = record_at(repo, tip, name) if tip else None
         new = update(json.loads(json.dumps(old)) if old is not None else None)
         tb = repo.TreeBuilder()
         tb.insert(RUN_FILE, repo.create_blob(canonical_json(new)), pygit2.GIT_FILEMODE_BLOB)
@@ -117,4 +130,4 @@ def iter_runs(repo: pygit2.Repository, entity: str | None = None, project: str |
         if len(parts) != 3:
             continue
         if (entity is None or parts[0] == entity) and (project is None or parts[1] == project):
-            yield json.loads(repo[repo[target].tree[RUN_FILE].id].data)
+            yield record_at(repo, target, name)

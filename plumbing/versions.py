@@ -15,7 +15,7 @@ killed between the two ref updates only leaves a tip that lags behind.
 from __future__ import annotations
 
 import datetime as _dt
-import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +24,7 @@ import pygit2
 from . import identity, refs
 from .durability import sync_filesystem
 from .errors import ArtvcsError, ConflictError, CorruptObjectError, NotFoundError, UsageError
+from .records import parse_facts
 from .manifest import canonical_json
 from .refs import CollectionId
 
@@ -68,14 +69,11 @@ def read_version(repo: pygit2.Repository, commit_oid: pygit2.Oid | str) -> Versi
     tree = commit.tree
     if FACTS not in tree or MANIFEST not in tree:
         raise UsageError(f"commit {commit_oid} is not an artvcs version (no {FACTS} or {MANIFEST})")
-    try:
-        facts = json.loads(repo[tree[FACTS].id].data)
-    except ValueError as e:
-        raise CorruptObjectError(f"{FACTS} of {commit_oid} is not JSON: {e}") from None
-    if not isinstance(facts, dict) or int(facts.get("format", 1)) > FORMAT:
-        raise CorruptObjectError(f"{FACTS} of {commit_oid} is in a newer or unknown format: upgrade artvcs")
+    if tree[FACTS].type != pygit2.GIT_OBJECT_BLOB or tree[MANIFEST].type != pygit2.GIT_OBJECT_TREE:
+        raise CorruptObjectError(f"version commit {commit_oid}: {FACTS} must be a blob and {MANIFEST} a tree")
+    facts = parse_facts(repo[tree[FACTS].id].data, f"{FACTS} of {commit_oid}", FORMAT)
     coll = CollectionId(facts["entity"], facts["project"], facts["name"])
-    return Version(coll, int(facts["version"]), commit.id, facts, tree[MANIFEST].id)
+    return Version(coll, facts["version"], commit.id, facts, tree[MANIFEST].id)
 
 
 def version_facts(
@@ -120,11 +118,12 @@ def collection_tip(repo: pygit2.Repository, coll: CollectionId) -> Version | Non
         first = version_commit(repo, coll, 0)
         if first is None:
             return None
-        v = read_version(repo, first)
+        v = version_at(repo, coll, coll.version_ref(0), first, 0)
     else:
-        v = read_version(repo, tip_oid)
+        v = version_at(repo, coll, coll.collection_ref, tip_oid)
+    # Each step must reach exactly the next number: a v<N+1> naming an older commit would loop.
     while (nxt := version_commit(repo, coll, v.number + 1)) is not None:
-        v = read_version(repo, nxt)
+        v = version_at(repo, coll, coll.version_ref(v.number + 1), nxt, v.number + 1)
     if v.commit != tip_oid:
         try:
             refs.update(repo, coll.collection_ref, v.commit, tip_oid, f"repair tip to v{v.number}")
@@ -208,19 +207,51 @@ def iter_versions(repo: pygit2.Repository, coll: CollectionId) -> list[Version]:
 def chain(repo: pygit2.Repository, coll: CollectionId) -> list[Version]:
     """Every version ever committed to ``coll`` (deleted ones too), oldest first."""
     tip = collection_tip(repo, coll)
-    out: list[Version] = []
-    commit = tip.commit if tip else None
-    while commit is not None:
-        v = read_version(repo, commit)
-        if v.collection != coll:
-            break  # a portfolio's v0 has its source as only parent: that is another chain
-        out.append(v)
-        if v.number == 0:
-            break
-        parents = repo[commit].parent_ids
-        commit = parents[0] if parents else None
+    out = list(walk_back(repo, tip)) if tip is not None else []
     out.reverse()
     return out
+
+
+def version_at(repo: pygit2.Repository, coll: CollectionId, ref: str, oid: pygit2.Oid | str,
+               number: int | None = None) -> Version:
+    """The version ``ref`` names, refused unless it is one of ``coll`` (numbered ``number`` when given)."""
+    v = read_version(repo, oid)
+    if v.collection != coll or (number is not None and v.number != number):
+        raise CorruptObjectError(
+            f"ref {ref} names commit {v.commit}, which is {v.collection}:v{v.number}, not "
+            f"{coll}:{'v' + str(number) if number is not None else 'a version'}: the ref is damaged or forged"
+        )
+    return v
+
+
+def walk_back(repo: pygit2.Repository, start: Version) -> Iterator[Version]:
+    """``start`` and its predecessors by first parent, newest first, down to v0.
+
+    Bounded: each step must reach exactly the previous number of the same
+    collection (a portfolio's v0 ends the walk: its parent is its source),
+    so at most ``start.number + 1`` versions are read, and a history that
+    does not count down is an error naming the commit, never a loop.
+    """
+    v = start
+    while True:
+        yield v
+        if v.number <= 0:
+            return
+        parents = repo[v.commit].parent_ids
+        if not parents:
+            raise CorruptObjectError(
+                f"{v.collection}:v{v.number} (commit {v.commit}) has no parent: version v{v.number - 1} is missing from its history"
+            )
+        try:
+            prev = read_version(repo, parents[0])
+        except ArtvcsError as e:
+            raise CorruptObjectError(f"{v.collection}:v{v.number} (commit {v.commit}): its first parent is not a version ({e})") from None
+        if prev.collection != v.collection or prev.number != v.number - 1:
+            raise CorruptObjectError(
+                f"{v.collection}:v{v.number} (commit {v.commit}) has first parent {prev.commit}, which is "
+                f"{prev.collection}:v{prev.number}, not v{v.number - 1}: version numbers must count down by one; refused"
+            )
+        v = prev
 
 
 def iter_collections(repo: pygit2.Repository, entity: str | None = None, project: str | None = None) -> list[CollectionId]:

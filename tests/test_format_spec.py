@@ -29,7 +29,7 @@ SECTIONS = (
     "NAME", "DESCRIPTION", "TERMINOLOGY", "LAYOUT", "FORMAT VERSION", "CONTENT STORE", "MANIFEST ENCODING",
     "ARTIFACT DIGEST", "VERSION COMMITS", "REF NAMESPACES", "DEFAULT NAMESPACE", "AUTHORS", "MUTABLE ATTRIBUTES", "RUNS",
     "PORTFOLIOS AND THE MODEL REGISTRY", "WRITE ORDERING", "VERSION NUMBERING", "LOCKING", "STAT CACHE",
-    "INVARIANTS", "THREAT MODEL", "COMPATIBILITY", "SEE ALSO",
+    "INVARIANTS", "THREAT MODEL", "SECURITY", "COMPATIBILITY", "SEE ALSO",
 )
 
 
@@ -541,7 +541,10 @@ def test_first_parent_walk_stops_at_version_zero(populated):
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 def test_no_subfolder_name_looks_like_dotgit_to_git_fsck(tmp_path):
     repo = init_repository(str(tmp_path)).git
-    tree = manifest.write_manifest(repo, [manifest.Entry("\u200c.git/config", "0" * 64, 1)])
+    with pytest.raises(PathEscapeError, match="HFS"):  # a name HFS+ reads as .git is not an entry path at all
+        manifest.write_manifest(repo, [manifest.Entry("\u200c.git/config", "0" * 64, 1)])
+    names = ["\u200c.gitx/config", ".github/w", "%files/x", "~1/x", "git~2/x", ".gitmodules/x"]
+    tree = manifest.write_manifest(repo, [manifest.Entry(n, "0" * 64, 1) for n in names])
     sig = pygit2.Signature("a", "a@b")
     repo.create_commit("refs/heads/probe", sig, sig, "probe", tree, [])
     p = subprocess.run(["git", "--git-dir", repo.path, "fsck", "--strict"], capture_output=True, text=True)

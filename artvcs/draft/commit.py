@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from artvcs.artifact_manifest import ArtifactManifestEntry
 from artvcs.core import aliases as _aliases
 from artvcs.core.aliases import check_user_aliases
+from artvcs.plumbing import config as _config
 from artvcs.plumbing import manifest as _manifest
 from artvcs.plumbing import versions as _versions
 from artvcs.plumbing.errors import CorruptObjectError, UsageError
@@ -53,23 +54,36 @@ def _bring_staged(context: "Context", artifact: "Artifact") -> None:
                 raise CorruptObjectError(f"stored object {e.digest} in {src.gitdir} does not match its name: run 'artvcs fsck' there")
 
 
+def check_loggable(context: "Context | None", name: str, type_: str | None, aliases: list[str]) -> tuple[CollectionId, Any, str]:
+    """Refuse what logging ``name`` (of ``type_``, with ``aliases``) would refuse for its names
+    alone, before anything is written: reserved or malformed aliases, a type other than the
+    collection's, a portfolio, a config.yaml whose retention cannot be read. Without a context
+    (no repository yet) only the aliases are checked. Returns (collection, tip, type)."""
+    check_user_aliases(aliases)
+    if context is None:
+        return None, None, type_ or "unspecified"
+    coll = CollectionId(context.entity, context.project, name)
+    tip = _versions.collection_tip(context.repo.git, coll)
+    type_ = type_ or (tip.facts["type"] if tip else "unspecified")
+    if tip is not None and tip.facts.get("type") != type_:
+        raise UsageError(
+            f"artifact {name!r} already exists with type {tip.facts.get('type')!r}, not {type_!r}: "
+            "log it with the same type or choose another name"
+        )
+    if tip is not None and tip.kind == "link":
+        raise UsageError(f"{coll} is a portfolio: artifacts are linked into it (artifact.link), not logged")
+    _config.project_ttl(context.repo.config_path, context.project)  # retention runs after the commit: read it now
+    return coll, tip, type_
+
+
 def log(context: "Context", artifact: "Artifact", run_ref: dict[str, Any] | None, aliases: list[str], tags: list[str] | None) -> _versions.Version:
     """Commit ``artifact`` (a draft) as a version in ``context``'s project (the caller then
     applies the collection's retention: ``lifecycle.expire``)."""
     repo = context.repo
     git = repo.git
-    wanted = check_user_aliases(list(dict.fromkeys(list(artifact._aliases) + list(aliases))))
+    wanted = list(dict.fromkeys(list(artifact._aliases) + list(aliases)))
     artifact._metadata = check_metadata(artifact._metadata)  # it may have been changed in place since it was set
-    coll = CollectionId(context.entity, context.project, artifact._name)
-    tip = _versions.collection_tip(git, coll)
-    type_ = artifact._type or (tip.facts["type"] if tip else "unspecified")
-    if tip is not None and tip.facts.get("type") != type_:
-        raise UsageError(
-            f"artifact {artifact._name!r} already exists with type {tip.facts.get('type')!r}, not {type_!r}: "
-            "log it with the same type or choose another name"
-        )
-    if tip is not None and tip.kind == "link":
-        raise UsageError(f"{coll} is a portfolio: artifacts are linked into it (artifact.link), not logged")
+    coll, tip, type_ = check_loggable(context, artifact._name, artifact._type, wanted)
     artifact._type = type_
     artifact._context = context
     _bring_staged(context, artifact)

@@ -24,7 +24,6 @@ a manifest is shared, and credentials are never stored (DESIGN §10).
 from __future__ import annotations
 
 import os
-import shutil
 import stat as _stat
 import urllib.parse
 import warnings
@@ -33,9 +32,10 @@ from typing import Any
 
 import blake3
 
-from artvcs.plumbing.errors import ArtvcsError, UsageError
+from artvcs.plumbing.errors import UsageError
 from artvcs.plumbing.hashing import hash_bytes, hash_file, is_digest
 from artvcs.plumbing.manifest import Entry
+from artvcs.draft.file_references import FileReferencePolicy, ReferenceUnavailableError, read_file_reference
 from artvcs.plumbing.repository import DIRNAME
 from artvcs.plumbing.paths import normalize_entry_path
 
@@ -50,10 +50,6 @@ _SIGNED_QUERY = {
     "sig", "signature", "x-amz-signature", "x-amz-credential", "x-amz-security-token",
     "x-goog-signature", "x-goog-credential", "access_token",
 }
-
-
-class ReferenceUnavailableError(ArtvcsError, ValueError):
-    """A referenced object is missing, changed since it was logged, or unreachable."""
 
 
 # -- resolving ------------------------------------------------------------------------
@@ -162,6 +158,10 @@ def _file_entries(uri: str, prefix: str | None, checksum: bool, limit: int) -> l
     except OSError as e:
         raise ReferenceUnavailableError(f"add_reference: {uri} cannot be read: {e.strerror}") from None
     base = os.path.basename(path.rstrip("/"))
+    if not _stat.S_ISDIR(st.st_mode) and not _stat.S_ISREG(st.st_mode):
+        raise ReferenceUnavailableError(
+            f"add_reference: {uri} is not a regular file or folder (a device, FIFO or socket): it has no bytes to reference"
+        )
     if not _stat.S_ISDIR(st.st_mode):
         entry_path = _basename_or_name(prefix, base, uri)
         if not checksum:
@@ -397,19 +397,22 @@ def _with_versions(fs, kind: str, objects: list) -> list:
 
 
 # -- fetching ------------------------------------------------------------------------------------
-def fetch_reference(entry: Entry, dest: str) -> None:
+def fetch_reference(entry: Entry, dest: str, policy: FileReferencePolicy | None = None) -> None:
     """Write the bytes ``entry`` refers to at ``dest``, refusing bytes that are not the ones logged.
 
     A recorded version id is fetched as such; otherwise the recorded checksum
     (blake3 or ETag) must still match. ``checksum=False`` entries are fetched
-    as they are now. Errors name the URI and derive from ArtvcsError.
+    as they are now. ``file://`` references follow :mod:`.file_references`
+    (``policy``: the repository's, see ``policy_for``). Errors name the URI and
+    derive from ArtvcsError.
     """
     uri = entry.ref
     if not isinstance(uri, str) or "://" not in uri:
         raise ReferenceUnavailableError(f"entry {entry.path!r} is not a reference (no URI recorded)")
     scheme = uri.split("://", 1)[0].lower()
     if scheme == "file":
-        return _fetch_file(entry, uri, dest)
+        return read_file_reference(entry, uri, _local_path(uri), dest, _checksummed(entry, uri), policy,
+                                   lambda detail: _changed(entry, uri, detail))
     if scheme in ("http", "https") and not _is_azure(uri):
         return _fetch_http(entry, uri, dest)
     if scheme in OBJECT_STORES or _is_azure(uri):
@@ -435,25 +438,6 @@ def _changed(entry: Entry, uri: str, detail: str = "") -> ReferenceUnavailableEr
         f"reference {uri} of {entry.path!r} changed since it was logged{detail}: "
         "log a new version of the artifact, or download with allow_missing_references=True to skip it"
     )
-
-
-def _fetch_file(entry: Entry, uri: str, dest: str) -> None:
-    src = _local_path(uri)
-    if os.path.isdir(src):
-        raise ReferenceUnavailableError(
-            f"reference {uri} of {entry.path!r} is a folder logged with checksum=False: "
-            "its files were not recorded, so it cannot be downloaded"
-        )
-    try:
-        shutil.copyfile(src, dest)
-    except FileNotFoundError:
-        raise ReferenceUnavailableError(f"reference {uri} of {entry.path!r} no longer exists") from None
-    except OSError as e:
-        raise ReferenceUnavailableError(f"reference {uri} of {entry.path!r} cannot be read: {e.strerror}") from None
-    if _checksummed(entry, uri):
-        digest, _ = hash_file(dest)
-        if digest != entry.digest:
-            raise _changed(entry, uri)
 
 
 def _fetch_http(entry: Entry, uri: str, dest: str) -> None:

@@ -28,6 +28,7 @@ from artvcs.plumbing.progress import report
 from artvcs.plumbing.errors import UsageError
 from artvcs.plumbing.hashing import MMAP_THRESHOLD, hash_file
 from artvcs.plumbing.manifest import Entry
+from artvcs.plumbing.paths import check_entry_paths
 from artvcs.plumbing.repository import DIRNAME, Repository
 from artvcs.plumbing import sweepgen
 from artvcs.plumbing.statcache import StatCache, clean, fs_clock_ns
@@ -324,6 +325,9 @@ def stage_dir(repo: Repository, local_path: str, prefix: str | None, policy: str
     if not os.path.isdir(root):
         raise MissingFileError(f"add_dir: {local_path!r} is not a directory")
     files = walk_files(root)
+    # every entry path, in one scan, before anything is hashed or stored (a name git or the OS
+    # gives meaning to, a backslash, a control character: refused with the path and the rule)
+    check_entry_paths([f"{prefix}/{rel}" if prefix else rel for _, rel in files])
     cache_dir = os.path.dirname(repo.statcache.db_path)
     gen = sweepgen.current(cache_dir)  # read before any hit is trusted or seen stored
     trust = gen is not None and hold is not None

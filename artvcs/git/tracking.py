@@ -14,8 +14,6 @@ import os
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import yaml
-
 from artvcs.api import resolve_artifact
 from artvcs.artifact import Artifact
 from artvcs.core.context import Context
@@ -23,6 +21,7 @@ from artvcs.logged import materialize
 from artvcs.plumbing import config
 from artvcs.plumbing.errors import ArtvcsError, NotFoundError, UsageError
 from artvcs.plumbing.names import slug
+from artvcs.plumbing.paths import normalize_entry_path
 from artvcs.session import init
 
 DECLARATIONS = "artvcs.yaml"
@@ -57,12 +56,30 @@ def git_root(start: str | None = None) -> str:
 
 
 def _section(data: Any, key: str, where: str) -> dict[str, Any]:
+    """``data[key]``, a mapping of tracked paths, each checked: the files come from git, so from
+    whoever wrote the commit, and a path names where checkout writes."""
     section = (data or {}).get(key) if isinstance(data, dict) else None
     if section is None and isinstance(data, dict):
         return {}
     if not isinstance(section, dict):
         raise UsageError(f"{where}: '{key}' must be a mapping; fix it or restore it from git")
+    for rel in section:
+        _check_tracked_path(rel, where)
     return section
+
+
+def _check_tracked_path(rel: Any, where: str) -> None:
+    """A tracked path is relative to the git root, normal, inside it, and not in a repository's own folder."""
+    try:
+        plain = rel[:-1] if isinstance(rel, str) and rel.endswith("/") else rel
+        ok = isinstance(rel, str) and normalize_entry_path(plain) == plain
+    except UsageError as e:
+        raise UsageError(f"{where}: tracked path {rel!r}: {e}; fix it or restore it from git") from None
+    if not ok:
+        raise UsageError(f"{where}: tracked path {rel!r} is not a normal relative path (like data/ or model.pt); "
+                         "fix it or restore it from git")
+    if ".artifacts" in plain.split("/"):
+        raise UsageError(f"{where}: tracked path {rel!r} is inside the .artifacts repository; fix it or restore it from git")
 
 
 def _load(path: str, key: str) -> dict[str, Any]:
@@ -98,10 +115,8 @@ def pins(root: str) -> dict[str, Any]:
 
 def parse_lock(text: bytes | str, where: str) -> dict[str, Any]:
     """The pins of lock-file text (as stored in a git commit or the index)."""
-    try:
-        return _section(yaml.safe_load(text), "pins", where)
-    except yaml.YAMLError as e:
-        raise UsageError(f"{where} is not valid YAML: {e}; fix it or restore it from git") from None
+    data = config.parse(text.encode("utf-8") if isinstance(text, str) else bytes(text), where)
+    return _section(data, "pins", where)
 
 
 def staged_pins(root: str) -> dict[str, Any] | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 from typing import TYPE_CHECKING
 
 from artvcs.logged import folders
@@ -23,7 +24,9 @@ LINK_MODE_ENV = "ARTVCS_LINK_MODE"
 
 
 def _fetcher(artifact: "Artifact"):
-    store = artifact._context.repo.store
+    repo = artifact._context.repo
+    store = repo.store
+    policy = None
 
     def fetch(entry: Entry, dest: str) -> None:
         if entry.ref.startswith(ARTIFACT_SCHEME):
@@ -31,9 +34,13 @@ def _fetcher(artifact: "Artifact"):
             with store.open(entry.digest) as src, open(dest, "wb") as out:
                 shutil.copyfileobj(src, out, 1024 * 1024)
             return
+        from artvcs.draft.file_references import policy_for
         from artvcs.draft.references import fetch_reference
 
-        fetch_reference(entry, dest)
+        nonlocal policy
+        if policy is None and entry.ref[:5].lower() == "file:":
+            policy = policy_for(repo.gitdir, repo.config_path)  # read once per download, when needed
+        fetch_reference(entry, dest, policy)
 
     return fetch
 
@@ -96,7 +103,6 @@ def write_entries(artifact: "Artifact", entries: list[Entry], root: str, allow_m
                   mode: str | None = None) -> None:
     """Write ``entries`` (some of the artifact's) under ``root``, leaving other files there alone."""
     repo = artifact._context.repo
-    os.makedirs(root, exist_ok=True)
     with_remote(repo, entries, lambda: _checkout.materialize(
         repo.store, entries, root, mode=mode or _mode(), prune=False,
         statcache=repo.statcache, fetch_reference=_fetcher(artifact),
@@ -108,7 +114,6 @@ def write_entries(artifact: "Artifact", entries: list[Entry], root: str, allow_m
 def checkout(artifact: "Artifact", root: str, force: bool = True, mode: str | None = None) -> _checkout.MaterializeResult:
     """Make ``root`` exactly the artifact; without ``force``, refuse to delete work not in the store."""
     repo = artifact._context.repo
-    os.makedirs(root, exist_ok=True)
     entries = _entries(artifact, None)
     result = with_remote(repo, entries, lambda: _checkout.materialize(
         repo.store, entries, root, mode=mode or _mode(), prune=True,
@@ -147,8 +152,31 @@ def place_single(artifact: "Artifact", entry_path: str, target: str, force: bool
 def verify(artifact: "Artifact", root: str) -> None:
     if not os.path.isdir(root):
         raise UsageError(f"verify: {root!r} is not a folder; download the artifact there first")
-    problems = _checkout.verify_folder(_entries(artifact, None), root, artifact._context.repo.statcache)
+    repo = artifact._context.repo
+    entries = _entries(artifact, None)
+    problems = _checkout.verify_folder(entries, root, repo.statcache)
     if problems:
-        shown = "; ".join(f"{p} ({what})" for p, what in problems[:5])
+        by_path = {e.path: e for e in entries}
+        causes = [_store_link(repo.store, root, by_path.get(p)) if what == "modified" else "" for p, what in problems[:5]]
+        shown = "; ".join(f"{p} ({what}{cause})" for (p, what), cause in zip(problems[:5], causes))
         more = f" and {len(problems) - 5} more" if len(problems) > 5 else ""
-        raise UsageError(f"verify: {root!r} does not match {artifact.name}: {shown}{more}")
+        why = (": files checked out with --link hardlink or symlink are the stored content, so editing one (root ignores "
+               "the read-only mode) changed the store too; run artvcs fsck, and check out with copy or reflink") if any(causes) else ""
+        raise UsageError(f"verify: {root!r} does not match {artifact.name}: {shown}{more}{why}")
+
+
+def _store_link(store, root: str, entry: Entry | None) -> str:
+    """How a modified file shares the store's copy of its content ('' when it does not)."""
+    if entry is None or entry.ref is not None:
+        return ""
+    target = os.path.join(root, *entry.path.split("/"))
+    try:
+        st = os.lstat(target)
+        if stat.S_ISLNK(st.st_mode):
+            real = os.path.realpath(target)
+            inside = real.startswith(os.path.realpath(store.root) + os.sep)
+            return ", a symbolic link into the artifact store" if inside else ""
+        stored = os.stat(store.path_of(entry.digest))
+    except OSError:
+        return ""
+    return ", a hard link to the stored file" if (stored.st_dev, stored.st_ino) == (st.st_dev, st.st_ino) else ""

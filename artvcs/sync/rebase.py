@@ -81,35 +81,21 @@ def _head(git: pygit2.Repository, coll: CollectionId, view: dict[str, str]) -> v
 
 
 def _chain_set(git: pygit2.Repository, head: versions.Version | None) -> set[pygit2.Oid]:
-    out: set[pygit2.Oid] = set()
-    v = head
-    while v is not None:
-        out.add(v.commit)
-        if v.number == 0:
-            break
-        parents = git[v.commit].parent_ids
-        v = _version(git, parents[0]) if parents else None
-        if v is not None and v.collection != head.collection:
-            break
-    return out
+    return {v.commit for v in versions.walk_back(git, head)} if head is not None else set()
 
 
 def _unpushed(git: pygit2.Repository, coll: CollectionId, remote_chain: set[pygit2.Oid]) -> tuple[list[versions.Version], versions.Version | None]:
     """Local versions above the fork with the remote chain (oldest first), and the fork version."""
     tip = versions.collection_tip(git, coll)
     out = []
-    v = tip
-    while v is not None and v.commit not in remote_chain:
-        out.append(v)
-        if v.number == 0:
-            v = None
+    fork = None
+    for v in versions.walk_back(git, tip) if tip is not None else ():
+        if v.commit in remote_chain:
+            fork = v
             break
-        parents = git[v.commit].parent_ids
-        v = _version(git, parents[0]) if parents else None
-        if v is not None and v.collection != coll:
-            v = None
+        out.append(v)
     out.reverse()
-    return out, v
+    return out, fork
 
 
 def _rewrite(git: pygit2.Repository, u: versions.Version, number: int, parent: pygit2.Oid | None,

@@ -17,15 +17,16 @@ import pygit2
 
 from artvcs.sync import rebase
 from artvcs.plumbing import refs, versions
+from artvcs.plumbing.drafts import process_alive
 from artvcs.plumbing.errors import ArtvcsError, UsageError
 from artvcs.plumbing.gc import reachable_digests
 from artvcs.plumbing.manifest import iter_entries
-from artvcs.plumbing.namespace import Namespace
+from artvcs.plumbing.namespace import Namespace, derive
 from artvcs.plumbing.refs import CollectionId
-from artvcs.plumbing.remote import content, packs
+from artvcs.plumbing.remote import content, incoming, provenance, quarantine
 from artvcs.plumbing.remote.errors import RemoteFormatError
 from artvcs.plumbing.remote.layout import RemoteRepo, value_from_listing
-from artvcs.plumbing.remote.state import RemoteState
+from artvcs.plumbing.remote.state import RemoteState, seen_versions
 from artvcs.plumbing.repository import Repository
 
 OURS = ("collections", "versions", "aliases", "attrs", "runs")
@@ -90,11 +91,18 @@ class View:
 
 
 def read_view(repo: Repository, remote: RemoteRepo, selection: Selection = Selection()) -> View:
-    """List the remote's refs, resolve their values, and fetch the packs holding any commit missing here."""
+    """List the remote's refs, resolve their values, fetch the packs holding any commit missing here
+    into a quarantine, and check everything the new values name before the packs are installed.
+
+    Checked on every fetch (:func:`artvcs.plumbing.remote.incoming.check_incoming`): each ref whose
+    value is new here (it differs from the local ref and from the remote's value at the last sync),
+    whether or not its objects were already present. A refusal installs nothing and records nothing.
+    """
     if not remote.check_format():
         return View(empty=True)
     state = RemoteState(repo.gitdir, remote.name)
-    known = [state.refs("fetched"), state.refs("base")]
+    base = state.refs("base")
+    known = [state.refs("fetched"), base]
     listing = {n: s for n, s in remote.list_refs().items() if selection.ref(n)}
     view = View()
     unknown: list[str] = []
@@ -108,59 +116,29 @@ def read_view(repo: Repository, remote: RemoteRepo, selection: Selection = Selec
     for name, found in zip(unknown, content.parallel(remote.read_ref, unknown)):
         if found is not None:
             view.refs[name], view.tags[name] = found
-    _check_names(view)
-    missing = [o for o in view.refs.values() if pygit2.Oid(hex=o) not in repo.git]
-    if missing:
-        names = [n for n in remote.list_packs() if n not in state.packs()]
-        sizes = content.parallel(lambda n: packs.fetch_pack(remote, repo.gitdir, n), names, stage="fetching packs")
-        state.add_packs(set(names))
-        view.packs_fetched, view.pack_bytes = len(names), sum(sizes)
-        still = [o for o in missing if pygit2.Oid(hex=o) not in repo.git]
+    for name in view.refs:
+        incoming.check_ref_name(name, remote.name)
+    new = {n: o for n, o in view.refs.items() if str(refs.read(repo.git, n) or "") != o and base.get(n) != o}
+    quarantine.sweep(repo.gitdir)
+    with quarantine.Quarantine(repo.gitdir) as q:
+        if any(pygit2.Oid(hex=o) not in repo.git for o in view.refs.values()):
+            q.fetch(remote, [n for n in remote.list_packs() if n not in state.packs()])
+        seen = q.view(repo.git)
+        still = sorted(o for o in set(view.refs.values()) if pygit2.Oid(hex=o) not in seen)
+        if still and q.refused:
+            raise next(iter(q.refused.values()))
         if still:
             raise RemoteFormatError(
                 f"remote {remote.name} has refs naming {len(still)} commits that no pack holds (first {still[0]}): "
                 "a push may be in flight; retry in a moment"
             )
-        check_manifests(repo.git, missing, remote.name)
+        checked = incoming.check_incoming(seen, new, seen_versions(repo.gitdir), remote.name)
+        provenance.record_references(repo.gitdir, checked.references, remote.name)
+        q.install()
+        state.add_packs(set(q.names))
+        view.packs_fetched, view.pack_bytes = len(q.names), q.bytes
     state.save_refs({**state.refs("fetched"), **view.refs}, "fetched")
     return view
-
-
-def check_manifests(git: pygit2.Repository, commits: Iterable[str], where: str) -> None:
-    """Refuse fetched versions whose manifests are malformed or hold a path that escapes its folder.
-
-    Every entry path goes through check_entry_path (inside iter_entries) before
-    any local ref can name the version, so no checkout ever meets it.
-    """
-    seen: set[pygit2.Oid] = set()
-    for oid in commits:
-        try:
-            v = versions.read_version(git, oid)
-        except ArtvcsError:
-            continue  # attribute and run commits hold no manifest
-        if v.manifest in seen:
-            continue
-        seen.add(v.manifest)
-        try:
-            for _ in iter_entries(git, v.manifest):
-                pass
-        except (ArtvcsError, KeyError, ValueError) as e:
-            raise RemoteFormatError(f"remote {where}: {v.collection}:v{v.number} has an unsafe or malformed manifest ({e}): refused") from None
-
-
-def _check_names(view: View) -> None:
-    """Remote ref names are untrusted: each must be one this artvcs would write itself."""
-    from artvcs.plumbing.names import decode_component, encode_component
-
-    for name in view.refs:
-        try:
-            refs.parse_ref(name)
-            parts = name.split("/")
-            ok = len(parts) <= 7 and all(p and encode_component(decode_component(p)) == p for p in parts[2:])
-        except (UsageError, ValueError):
-            ok = False
-        if not ok or any(p in ("", ".", "..") for p in name.split("/")):
-            raise RemoteFormatError(f"remote ref {name!r} is not a valid artvcs ref name: refused")
 
 
 # -- integrating ----------------------------------------------------------------------------------
@@ -228,15 +206,17 @@ def fetch(repo: Repository, remote: RemoteRepo, selection: Selection = Selection
 
 
 def pull(repo: Repository, remote: RemoteRepo, selection: Selection = Selection(), with_content: bool = True) -> PullResult:
-    """fetch, reconcile local refs with the remote's, then fetch the content of the live versions pulled."""
+    """fetch, fetch the content of the live versions (local ones and the remote's), then reconcile
+    local refs with the remote's: content comes first, so that no ref moves when content is refused."""
     view = read_view(repo, remote, selection)
     result = PullResult(rebase.Integration(), view.packs_fetched, view.pack_bytes, empty=view.empty)
     if view.empty:
         return result
-    result.integration = integrate(repo, remote, view, selection, push=False)
     if with_content:
-        digests = reachable_digests(repo.git, live_manifests(repo.git, selection), stored_only=True)
+        wanted = live_manifests(repo.git, selection) | incoming_manifests(repo, remote, view)
+        digests = reachable_digests(repo.git, wanted, stored_only=True)
         result.objects, result.bytes = content.download(remote, repo.store, digests)
+    result.integration = integrate(repo, remote, view, selection, push=False)
     return result
 
 
@@ -257,24 +237,76 @@ def remote_namespace(remote: RemoteRepo) -> Namespace | None:
     return seen.pop() if len(seen) == 1 else None
 
 
+def incoming_manifests(repo: Repository, remote: RemoteRepo, view: View) -> set[pygit2.Oid]:
+    """Manifests of the remote's version refs that a pull takes (not those deleted here since the last sync)."""
+    base = RemoteState(repo.gitdir, remote.name).refs("base")
+    out = set()
+    for name, oid in view.refs.items():
+        if name.split("/")[1] != "versions" or (refs.read(repo.git, name) is None and base.get(name) == oid):
+            continue
+        out.add(versions.read_version(repo.git, oid).manifest)
+    return out
+
+
 def clone(url: str, folder: str, options: dict | None = None, only: Iterable[str] = (),
           entity: str | None = None, project: str | None = None) -> tuple[Repository, PullResult]:
     """A new repository in ``folder`` with ``url`` as its remote ``origin``, pulled (content only without ``only``).
 
     Its default namespace is the remote's (see :func:`remote_namespace`), with ``entity``/``project`` in place
-    of its parts where given; a remote that names none leaves the derivation of ``artvcs init``."""
+    of its parts where given; a remote that names none leaves the derivation of ``artvcs init`` for ``folder``.
+    All or nothing: the repository is built in ``folder/.artvcs-clone-<pid>-<hex>/`` and its
+    ``.artifacts`` renamed into place only once the pull succeeded, so a failed clone leaves no
+    repository (and no folder it created), and can simply be run again.
+    """
+    import secrets
+    import shutil
+
     from artvcs.sync import remotes
     from artvcs.plumbing.repository import DIRNAME, init_repository
 
     only = list(only)
-    if os.path.exists(os.path.join(folder, DIRNAME)):
+    final = os.path.join(os.path.abspath(folder), DIRNAME)
+    if os.path.exists(final):
         raise UsageError(f"{folder} already holds an artvcs repository: clone into a new folder")
     probe = remotes.open_url(url, options)
     if not probe.check_format():
         raise UsageError(f"{url} holds no artvcs remote (no artvcs-remote record): check the URL, or push to it first")
-    carried = remote_namespace(probe)
-    repo = init_repository(folder, entity or (carried.entity if carried else None),
-                           project or (carried.project if carried else None), reason="clone")
-    remotes.add_remote(repo, "origin", url, options, only)
-    remote = remotes.open_remote(repo, "origin")
-    return repo, pull(repo, remote, Selection.of(only), with_content=not only)
+    carried = remote_namespace(probe) or derive(folder)
+    ns = Namespace(entity or carried.entity, project or carried.project)
+    created = not os.path.exists(folder)
+    os.makedirs(folder, exist_ok=True)
+    _sweep_clones(folder)
+    work = os.path.join(folder, f"{CLONE_PREFIX}{os.getpid()}-{secrets.token_hex(6)}")
+    taken = False
+    try:
+        repo = init_repository(work, ns.entity, ns.project, reason="clone")
+        remotes.add_remote(repo, "origin", url, options, only)
+        result = pull(repo, remotes.open_remote(repo, "origin"), Selection.of(only), with_content=not only)
+        try:
+            os.mkdir(final)  # rename(2) replaces only an empty folder: take the name first
+            taken = True
+        except FileExistsError:
+            raise UsageError(f"{folder} gained an artvcs repository while cloning: clone into a new folder") from None
+        os.rename(os.path.join(work, DIRNAME), final)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        if taken and os.path.isdir(final) and not os.listdir(final):
+            os.rmdir(final)
+        if created:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    os.rmdir(work)
+    return Repository(final), result
+
+
+CLONE_PREFIX = ".artvcs-clone-"
+
+
+def _sweep_clones(folder: str) -> None:
+    """Remove the work folders of clones into ``folder`` whose process is gone (killed mid-clone)."""
+    import shutil
+
+    for name in os.listdir(folder):
+        pid = name[len(CLONE_PREFIX):].split("-")[0]
+        if name.startswith(CLONE_PREFIX) and pid.isdigit() and not process_alive(int(pid)):
+            shutil.rmtree(os.path.join(folder, name), ignore_errors=True)

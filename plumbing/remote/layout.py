@@ -119,7 +119,7 @@ class RemoteRepo:
             if found is None:
                 raise RemoteError(f"remote {self.url} did not keep its format record: check write permission")
         words = found[0].decode("utf-8", "replace").split()
-        if len(words) != 2 or words[0] != FORMAT_KEY or not words[1].isdigit():
+        if len(words) != 2 or words[0] != FORMAT_KEY or not (words[1].isascii() and words[1].isdigit()):
             raise RemoteFormatError(f"remote {self.url} has an unreadable {FORMAT_KEY} record: it is not an artvcs remote")
         if int(words[1]) > FORMAT_VERSION:
             raise RemoteFormatError(f"remote {self.url} uses remote layout {words[1]}, newer than this artvcs ({FORMAT_VERSION}): upgrade artvcs")

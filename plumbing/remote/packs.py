@@ -7,9 +7,10 @@ that file's listing and the folders above it, not the manifest). The pack's
 name is the blake3 of its sorted object ids, so re-running an interrupted
 push finds the pack already there.
 
-A fetched pack is untrusted: it is unpacked into a quarantine folder, every
-object in it is re-hashed (type, size and bytes, as git names objects), and
-only then is it moved into ``objects/pack/`` under its own checksum.
+A fetched pack is untrusted: :mod:`.quarantine` downloads it into a folder
+of its own, :func:`verify_pack` re-hashes every object in it (type, size and
+bytes, as git names objects), and only after what the refs name is checked
+is it moved into ``objects/pack/`` under its own checksum.
 """
 from __future__ import annotations
 
@@ -51,32 +52,39 @@ def new_objects(git: pygit2.Repository, tips: Iterable[pygit2.Oid], known: Itera
     return out
 
 
-def _tree(git: pygit2.Repository, tree: pygit2.Tree, bases: list[pygit2.Tree], seen: set, out: list) -> None:
-    if tree.id in seen or any(b.id == tree.id for b in bases):
-        return
-    seen.add(tree.id)
-    out.append(tree.id)
-    maps = [{e.name: e for e in b} for b in bases]
-    for e in tree:
-        if e.id in seen:
+def _tree(git: pygit2.Repository, root: pygit2.Tree, root_bases: list[pygit2.Tree], seen: set, out: list) -> None:
+    """Append to ``out`` the objects of ``root`` that neither ``seen`` nor the same place in ``root_bases``
+    holds; with a stack of its own, so that any depth of folders can be pushed."""
+    stack = [(root, root_bases)]
+    while stack:
+        tree, bases = stack.pop()
+        if tree.id in seen or any(b.id == tree.id for b in bases):
             continue
-        same, sub = False, []
-        for m in maps:
-            be = m.get(e.name)
-            if be is None:
+        seen.add(tree.id)
+        out.append(tree.id)
+        maps = [{e.name: e for e in b} for b in bases]
+        subtrees = []
+        for e in tree:
+            if e.id in seen:
                 continue
-            if be.id == e.id:
-                same = True
-                break
-            if be.type == pygit2.GIT_OBJECT_TREE:
-                sub.append(git[be.id])
-        if same:
-            continue
-        if e.type == pygit2.GIT_OBJECT_TREE:
-            _tree(git, git[e.id], sub, seen, out)
-        else:
-            seen.add(e.id)
-            out.append(e.id)
+            same, sub = False, []
+            for m in maps:
+                be = m.get(e.name)
+                if be is None:
+                    continue
+                if be.id == e.id:
+                    same = True
+                    break
+                if be.type == pygit2.GIT_OBJECT_TREE:
+                    sub.append(git[be.id])
+            if same:
+                continue
+            if e.type == pygit2.GIT_OBJECT_TREE:
+                subtrees.append((git[e.id], sub))
+            else:
+                seen.add(e.id)
+                out.append(e.id)
+        stack.extend(reversed(subtrees))
 
 
 def pack_name(oids: Iterable[pygit2.Oid]) -> str:
@@ -106,30 +114,6 @@ def push_pack(remote: RemoteRepo, git: pygit2.Repository, oids: list[pygit2.Oid]
         return name, os.path.getsize(pack) + os.path.getsize(idx)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def fetch_pack(remote: RemoteRepo, gitdir: str, name: str) -> int:
-    """Download pack ``name``, verify every object in it, and install it; return its size in bytes."""
-    quarantine = os.path.join(gitdir, "remotes", "tmp", f"q-{os.getpid()}-{secrets.token_hex(4)}")
-    packdir = os.path.join(quarantine, "pack")
-    os.makedirs(packdir)
-    try:
-        pack = os.path.join(packdir, f"pack-{name}.pack")
-        idx = os.path.join(packdir, f"pack-{name}.idx")
-        remote.backend.download(f"{PACKS}{name}.pack", pack)
-        remote.backend.download(f"{PACKS}{name}.idx", idx)
-        count = verify_pack(quarantine, f"{remote.name}/{PACKS}{name}")
-        with open(pack, "rb") as f:
-            f.seek(-20, os.SEEK_END)
-            checksum = f.read(20).hex()
-        final = os.path.join(gitdir, "objects", "pack", f"pack-{checksum}")
-        size = os.path.getsize(pack) + os.path.getsize(idx)
-        if not os.path.exists(final + ".idx"):
-            os.replace(pack, final + ".pack")
-            os.replace(idx, final + ".idx")  # last: libgit2 finds a pack through its index
-        return size if count else 0
-    finally:
-        shutil.rmtree(quarantine, ignore_errors=True)
 
 
 def verify_pack(objects_dir: str, what: str) -> int:

@@ -34,6 +34,18 @@ def _collection_type(name: str) -> str | None:
         return None
 
 
+def _check_loggable(name: str, type_: str | None, aliases: list[str]) -> None:
+    from artvcs.draft.commit import check_loggable
+    from artvcs.errors import NotARepositoryError
+    from artvcs.porcelain.app import context
+
+    try:
+        ctx = context()
+    except NotARepositoryError:
+        ctx = None  # the first log makes the repository: nothing to conflict with yet
+    check_loggable(ctx, name, type_, aliases)
+
+
 @click.command("log")
 @click.option("--name", required=True, help="Artifact (collection) name.")
 @click.option("--type", "type_", default=None, help="Artifact type, e.g. dataset or model; needed for a new artifact, else the collection's.")
@@ -58,6 +70,7 @@ def log(name: str, type_: str | None, aliases: tuple[str, ...], description: str
     if type_ is None:
         raise UsageError(f"{name!r} is a new artifact: give its type with --type (e.g. dataset or model)")
     art = artvcs.Artifact(name, type_, description=description, metadata=meta, incremental=incremental)
+    _check_loggable(name, type_, list(aliases))  # before artvcs.init writes a run record
     for p in paths:
         under = None if len(paths) == 1 else os.path.basename(os.path.abspath(p))
         if os.path.isdir(p):

@@ -8,6 +8,7 @@ import pygit2
 import pytest
 
 from artvcs.plumbing import manifest, refs, versions
+from artvcs.plumbing.facts import manifest_facts
 from artvcs.plumbing.fsck import fsck
 
 
@@ -43,7 +44,8 @@ def test_corrupt_and_missing_content_are_reported(ds, repo_dir, cli, golden):
     golden("fsck-damage.out", r.out)
     assert sorted(line.split("\t")[:2] for line in r.out.splitlines()) == [["corrupt-content", a], ["missing-content", b]]
     r = cli("fsck", "--quick")
-    assert r.code == 1 and [line.split("\t")[:2] for line in r.out.splitlines()] == [["missing-content", b]]
+    # --quick hashes nothing, but a stored file whose size is not its entries' size is found by a stat
+    assert r.code == 1 and [line.split("\t")[:2] for line in r.out.splitlines()] == [["missing-content", b], ["bad-size", a]]
 
 
 def test_refs_versions_manifests_and_links_are_checked(ds, repo, cli):
@@ -52,7 +54,7 @@ def test_refs_versions_manifests_and_links_are_checked(ds, repo, cli):
     blob = git.create_blob(b"x")
     git.references.create("refs/aliases/me/proj/ds/blob", blob)  # a ref at the wrong kind of object
     v0 = versions.read_version(git, c0)
-    facts = versions.version_facts("dataset", "d" * 64, 4, 1)
+    facts = versions.version_facts("dataset", *manifest_facts(git, v0.manifest))
     other = versions.commit_version(git, refs.CollectionId("me", "proj", "other"), v0.manifest, facts)
     git.references.create("refs/aliases/me/proj/ds/stray", other.commit)  # names another collection's version
     bad_tree = _tree_with_rows(git, [["..", a, 4]])
@@ -70,6 +72,26 @@ def test_refs_versions_manifests_and_links_are_checked(ds, repo, cli):
         ("lagging-tip", "refs/collections/me/proj/ds"),
     }, found
     assert str(bad.manifest) in next(p.message for p in fsck(repo) if p.kind == "bad-manifest")
+
+
+def test_lying_facts_are_named(ds, repo, cli):
+    (a, _), c0 = ds
+    git = repo.git
+    v0 = versions.read_version(git, c0)
+    digest, size, count = manifest_facts(git, v0.manifest)
+    for name, lie in (("digest", "e" * 64), ("size", size + 1), ("file_count", count + 7)):
+        facts = versions.version_facts("dataset", digest, size, count)
+        facts[name] = lie
+        versions.commit_version(git, refs.CollectionId("me", "proj", f"lie-{name}"), v0.manifest, facts)
+    r = cli("fsck", "--quick")
+    assert r.code == 1
+    lines = [line.split("\t") for line in r.out.splitlines()]
+    bad = {obj: msg for kind, obj, msg in lines if kind == "bad-facts"}
+    assert set(bad) == {f"refs/{ns}/me/proj/lie-{n}{leaf}" for n in ("digest", "size", "file_count")
+                        for ns, leaf in (("collections", ""), ("versions", "/v0"))}, bad
+    assert f"says size {size + 1}" in bad["refs/versions/me/proj/lie-size/v0"]
+    assert f"gives {count}" in bad["refs/versions/me/proj/lie-file_count/v0"]
+    assert "e" * 64 in bad["refs/versions/me/proj/lie-digest/v0"]
 
 
 def _tree_with_rows(git: pygit2.Repository, rows: list) -> pygit2.Oid:

@@ -196,7 +196,7 @@ def test_manifest_escaping_its_folder_is_refused_at_fetch(workspace, remote_spec
     finally:
         pushing.content_to_send = real
     victim = workspace.project("victim", url, opts)
-    with pytest.raises(RemoteFormatError, match="unsafe or malformed manifest"):
+    with pytest.raises(RemoteFormatError, match=r"subfolder entry '%2E%2E' that is not a canonically escaped name \(it decodes to '\.\.'"):
         victim.pull()
     assert versions.iter_collections(victim.repo.git) == []
 

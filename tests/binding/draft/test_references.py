@@ -156,9 +156,12 @@ def test_fetch_file_reference_checks_the_content(tree, tmp_path):
 
 def test_fetch_unchecksummed_file_takes_it_as_it_is_now(tree, tmp_path):
     [e] = resolve_reference("file://" + str(tree / "a.txt"), None, checksum=False)
-    (tree / "a.txt").write_text("rewritten")
+    (tree / "a.txt").write_text("ALPHA\n")
     fetch_reference(e, str(tmp_path / "x"))
-    assert (tmp_path / "x").read_text() == "rewritten"
+    assert (tmp_path / "x").read_text() == "ALPHA\n"
+    (tree / "a.txt").write_text("rewritten")  # never more (or less) than the recorded size is read
+    with pytest.raises(ReferenceUnavailableError, match="it is 9 bytes; 6 were recorded"):
+        fetch_reference(e, str(tmp_path / "z"))
     [folder] = resolve_reference("file://" + str(tree), None, checksum=False)
     with pytest.raises(ReferenceUnavailableError, match="checksum=False"):
         fetch_reference(folder, str(tmp_path / "y"))
