@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import pygit2
 
-from . import drafts, refs, repack, sweepgen, versions
+from . import chunkstore, drafts, refs, repack, sweepgen, versions
 from .errors import ArtvcsError
 from .manifest import ARTIFACT_SCHEME, LISTING, _load_rows
 from .objectbatch import TMP_PREFIXES as PACK_TMP_PREFIXES
@@ -105,10 +105,25 @@ def sweep(store: ContentStore, gitdir: str, keep: set[str], grace_seconds: float
         return _sweep(store, gitdir, keep, grace_seconds, False, marker)
 
 
+def _keep_chunks(store: ContentStore, keep: set[str], grace_seconds: float, now: float) -> list[str]:
+    """Add to ``keep`` the chunks of every chunk list that stays (its file is kept, or the list is
+    young: a writer is at work); return the lists that go. A chunk shared by a list that goes and
+    one that stays stays."""
+    doomed = []
+    for digest in chunkstore.iter_lists(store):
+        age = _age(chunkstore.list_path(store, digest), now)
+        if digest in keep or age is None or age < grace_seconds:
+            keep.update(chunkstore.chunk_digests(store, digest))
+        else:
+            doomed.append(digest)
+    return doomed
+
+
 def _sweep(store: ContentStore, gitdir: str, keep: set[str], grace_seconds: float, dry_run: bool, marker) -> Sweep:
     result = Sweep()
     keep = keep | drafts.protected_digests(gitdir, grace_seconds)
     now = time.time()
+    doomed_lists = _keep_chunks(store, keep, grace_seconds, now)
     doomed: list[tuple[str, int]] = []
     for digest in store.iter_digests():
         if digest in keep:
@@ -127,6 +142,15 @@ def _sweep(store: ContentStore, gitdir: str, keep: set[str], grace_seconds: floa
     if marker is not None:
         marker.begin()  # in case the marker was deleted meanwhile: it holds before the drafts are read
     late = drafts.protected_digests(gitdir, grace_seconds)  # drafts that claimed content meanwhile
+    for digest in doomed_lists:  # lists before chunks: a crash between leaves chunks, never a list without them
+        path = chunkstore.list_path(store, digest)
+        age = _age(path, time.time())
+        if digest in late or age is None or age < grace_seconds:
+            late.update(chunkstore.chunk_digests(store, digest))
+            continue
+        result.removed.append(digest)
+        if not dry_run:
+            chunkstore._unlink_quiet(path)
     for digest, size in doomed:
         age = _age(store.path_of(digest), time.time())
         if digest in late or age is None or age < grace_seconds:
@@ -140,7 +164,7 @@ def _sweep(store: ContentStore, gitdir: str, keep: set[str], grace_seconds: floa
     pack_dir = os.path.join(gitdir, "objects", "pack")
     if os.path.isdir(pack_dir):  # packs a killed write or repack left half-written (objectbatch, repack)
         leftovers += [os.path.join(pack_dir, n) for n in os.listdir(pack_dir) if n.startswith(PACK_TMP_PREFIXES)]
-    for tmp in list(store.iter_tmp()) + leftovers:
+    for tmp in list(store.iter_tmp()) + list(chunkstore.iter_list_tmp(store)) + leftovers:
         age = _age(tmp, now)
         if age is not None and age > grace_seconds:
             result.leftovers += 1

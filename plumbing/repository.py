@@ -18,7 +18,8 @@ from .store import ContentStore
 
 DIRNAME = ".artifacts"
 FORMAT_FILE = "artvcs-format"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # the highest format this artvcs reads: 2 adds chunked large files
+INIT_FORMAT_VERSION = 1  # what init writes; the first chunk list raises it to 2 (chunkstore)
 ENV_DIR = "ARTVCS_DIR"
 
 
@@ -88,7 +89,7 @@ def init_repository(folder: str) -> Repository:
     # The format record goes last: its presence means the layout is complete.
     tmp = os.path.join(gitdir, FORMAT_FILE + ".tmp")
     with open(tmp, "w", encoding="utf-8") as f:
-        f.write(f"artvcs-format {FORMAT_VERSION}\n")
+        f.write(f"artvcs-format {INIT_FORMAT_VERSION}\n")
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, os.path.join(gitdir, FORMAT_FILE))

@@ -3,7 +3,9 @@
 Layout: ``<root>/<first 2 hex>/<remaining 62 hex>``, raw bytes, mode 0444.
 Writers create ``<root>/<xx>/.tmp-*`` files and rename them into place, so a
 reader never sees a partial object; content already present is never written
-again. Durability is batched: see :mod:`durability`.
+again. Durability is batched: see :mod:`durability`. Files of
+``CHUNK_THRESHOLD`` bytes or more are stored as chunks and a chunk list
+(:mod:`chunkstore`); every method here serves both forms alike.
 """
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ import os
 import secrets
 from collections.abc import Iterator
 
+from . import chunkstore
+from .chunking import CHUNK_THRESHOLD
 from .errors import CorruptObjectError, ObjectMissingError, UsageError
 from .hashing import MMAP_THRESHOLD, hash_bytes, hash_file, is_digest
 
@@ -39,7 +43,19 @@ class ContentStore:
             os.makedirs(os.path.join(self.root, f"{i:02x}"), exist_ok=True)
 
     def has(self, digest: str) -> bool:
-        return os.path.exists(self.path_of(digest))
+        """True if the content is stored, whole or as chunks."""
+        return os.path.exists(self.path_of(digest)) or os.path.exists(chunkstore.list_path(self, digest))
+
+    def is_chunked(self, digest: str) -> bool:
+        """True if ``digest`` is stored as chunks (it has a chunk list), so has no single file."""
+        return os.path.exists(chunkstore.list_path(self, digest))
+
+    def size(self, digest: str) -> int:
+        """The size in bytes of stored content; ObjectMissingError when absent."""
+        try:
+            return os.stat(self.path_of(digest)).st_size
+        except FileNotFoundError:
+            return chunkstore.read_list(self, digest).size
 
     def _tmp(self, digest_hint: str | None) -> tuple[int, str]:
         folder = os.path.join(self.root, digest_hint[:FANOUT]) if digest_hint else self.root
@@ -98,6 +114,8 @@ class ContentStore:
             self.touch(known_digest)
             return known_digest, os.stat(path).st_size
         st = os.stat(path)
+        if st.st_size >= CHUNK_THRESHOLD:
+            return self.put_chunked(path)
         if policy == "immutable":
             digest, size = hash_file(path)
             if not self.has(digest):
@@ -108,6 +126,15 @@ class ContentStore:
                 data = f.read()
             return self.put_bytes(data), len(data)
         return self.copy_in(path)
+
+    def put_chunked(self, path: str) -> tuple[str, int]:
+        """Store a large file as content-defined chunks and a chunk list; return ``(digest, size)``
+        of the bytes read (a private copy of each block: a file changing meanwhile is stored as read)."""
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            return chunkstore.store_chunked(self, fd)
+        finally:
+            os.close(fd)
 
     def copy_in(self, path: str) -> tuple[str, int]:
         """Copy a (large) file into the store, hashing the copy as it is made; return ``(digest, size)``."""
@@ -175,13 +202,12 @@ class ContentStore:
 
     # -- reading ----------------------------------------------------------
     def open(self, digest: str):
-        """Open an object for reading; a missing object is an ObjectMissingError."""
+        """Open an object for reading; a missing object is an ObjectMissingError. A chunked file
+        is reassembled as it is read and checked against its digest before its end is reported."""
         try:
             return open(self.path_of(digest), "rb")
         except FileNotFoundError:
-            raise ObjectMissingError(
-                f"content {digest} is not in the store: fetch it from a remote (artvcs pull) or re-log the files"
-            ) from None
+            return chunkstore.open_chunked(self, digest)
 
     def read(self, digest: str) -> bytes:
         with self.open(digest) as f:
@@ -193,6 +219,9 @@ class ContentStore:
         try:
             actual, _ = hash_file(path)
         except FileNotFoundError:
+            if self.is_chunked(digest):
+                chunkstore.verify_chunked(self, digest)
+                return
             raise ObjectMissingError(f"content {digest} is missing from the store") from None
         if actual != digest:
             raise CorruptObjectError(
@@ -225,9 +254,12 @@ class ContentStore:
         _unlink_quiet(self.path_of(digest))
 
     def touch(self, digest: str) -> None:
-        """Refresh an object's mtime so gc's grace period protects it (a draft reuses it)."""
+        """Refresh an object's mtime so gc's grace period protects it (a draft reuses it); for a
+        chunked file, its list's (gc keeps the chunks of every list it keeps)."""
         try:
             os.utime(self.path_of(digest))
+        except FileNotFoundError:
+            chunkstore.touch(chunkstore.list_path(self, digest))
         except OSError:
             pass
 

@@ -1,0 +1,65 @@
+"""Content-defined chunking of large files (FastCDC, through pyfastcdc's Cython implementation).
+
+A file of ``CHUNK_THRESHOLD`` bytes or more is cut where its content says
+(a rolling gear hash), not at fixed offsets, so an insertion or an edit moves
+only the cut points near it and every other chunk keeps its bytes and so its
+digest. The parameters are part of what makes two versions share chunks, not
+of the format: a reader never re-chunks, it follows the chunk list.
+Measured choices are in bench/chunks.py and bench/RESULTS.md.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pyfastcdc
+
+from .hashing import MMAP_THRESHOLD
+
+CHUNK_THRESHOLD = MMAP_THRESHOLD  # 4 MiB: smaller files are stored whole
+AVG_SIZE = 64 * 1024  # pyfastcdc's target; its chunks average about AVG + MIN
+MIN_SIZE = 16 * 1024
+MAX_SIZE = 256 * 1024
+BLOCK = 8 * 1024 * 1024  # bytes read per step: memory stays flat whatever the file size
+
+
+def chunker() -> "pyfastcdc.FastCDC":
+    """A FastCDC cutter with artvcs's parameters (one per thread: it is not thread-safe)."""
+    return pyfastcdc.FastCDC(AVG_SIZE, min_size=MIN_SIZE, max_size=MAX_SIZE, normalized_chunking=1)
+
+
+def iter_blocks(fd: int) -> Iterator[tuple[memoryview, list[tuple[int, int]]]]:
+    """Read ``fd`` from its current offset to its end; yield ``(block, cuts)`` where ``cuts`` are
+    ``(offset, length)`` of whole chunks inside ``block``, in file order.
+
+    Each block is a private copy (read(2), not a map), so the bytes hashed are the bytes
+    stored even if the file changes meanwhile, and a file truncated under us cannot fault.
+    A chunk cut short by the end of a block is carried into the next one: FastCDC's cut
+    points depend only on the bytes since the last cut, so the result is the one a single
+    pass over the whole file would give.
+    """
+    cdc = chunker()
+    carry = b""
+    while True:
+        buf = bytearray(len(carry) + BLOCK)
+        buf[: len(carry)] = carry
+        view = memoryview(buf)
+        filled = len(carry)
+        while filled < len(buf):
+            n = os.readv(fd, [view[filled:]])
+            if n == 0:
+                break
+            filled += n
+        eof = filled < len(buf)
+        view = view[:filled]
+        if not filled:
+            return
+        cuts = [(c.offset, c.length) for c in cdc.cut_buf(view)]
+        if not eof and cuts:
+            last_off, _ = cuts.pop()  # may end only because the block did: cut it again with more bytes
+            carry = bytes(view[last_off:])
+        else:
+            carry = b""
+        yield view, cuts
+        if eof:
+            return

@@ -1,0 +1,376 @@
+"""Large files in the content store: their chunks as ordinary stored files, plus a chunk list.
+
+A file of ``CHUNK_THRESHOLD`` bytes or more is stored as its content-defined
+chunks, each an ordinary stored file under its own blake3 digest (so a chunk
+shared by two versions, or two files, is stored once), and a chunk list named
+by the file's digest at ``chunklists/<xx>/<rest>`` beside ``content/``. The
+file's digest stays the blake3 of all its bytes: chunking is invisible above
+the store.
+
+Writing reads the file once, in private blocks: one thread cuts chunks, one
+hashes and stores them, one hashes the whole file; the list is written last, so
+a list's presence means all its chunks are stored. Reading reassembles the
+file and checks the whole-file digest in the same pass, a chunk at a time, so
+memory does not grow with the file; a missing or corrupt chunk is an error
+naming the file and the chunk, never wrong bytes.
+"""
+from __future__ import annotations
+
+import io
+import mmap
+import os
+import queue
+import secrets
+import threading
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+import blake3
+
+from .chunking import iter_blocks
+from .chunklist import MAX_COUNT, ChunkList, max_encoded_size, parse
+from .errors import CorruptObjectError, ObjectMissingError
+
+if TYPE_CHECKING:
+    from .store import ContentStore
+
+LISTS = "chunklists"  # beside content/, inside .artifacts/
+CHUNKED_FORMAT = 2  # the repository format that has chunk lists (artvcs-format(5))
+_DEPTH = 3  # blocks queued per worker: bounds memory at a few blocks
+
+
+class _Worker(threading.Thread):
+    """Runs ``fn`` on each queued item, in order; the first error is kept and later items skipped."""
+
+    def __init__(self, fn: Callable) -> None:
+        super().__init__(daemon=True)
+        self.fn, self.q, self.error = fn, queue.Queue(_DEPTH), None
+
+    def run(self) -> None:
+        while (item := self.q.get()) is not None:
+            if self.error is None:
+                try:
+                    self.fn(item)
+                except BaseException as e:  # raised again by the caller through finish()
+                    self.error = e
+
+    def finish(self) -> None:
+        self.q.put(None)
+        self.join()
+        if self.error is not None:
+            raise self.error
+
+
+def store_chunked(store: "ContentStore", fd: int) -> tuple[str, int]:
+    """Store the file open at ``fd`` (read from its current offset) as chunks and a chunk list;
+    return ``(digest, size)`` of the bytes read. Chunks already stored are not written again."""
+    whole = blake3.blake3()
+    chunks: list[tuple[str, int]] = []
+
+    def store_chunks(block: tuple[memoryview, list[tuple[int, int]]]) -> None:
+        view, cuts = block
+        for off, n in cuts:
+            piece = view[off:off + n]
+            chunks.append((store.put_bytes(piece, blake3.blake3(piece).hexdigest()), n))
+
+    def hash_whole(block: tuple[memoryview, list[tuple[int, int]]]) -> None:
+        view, cuts = block
+        if cuts:
+            whole.update(view[: cuts[-1][0] + cuts[-1][1]])
+
+    workers = [_Worker(store_chunks), _Worker(hash_whole)]
+    for w in workers:
+        w.start()
+    try:
+        for block in iter_blocks(fd):
+            for w in workers:
+                w.q.put(block)
+    finally:
+        errors = []
+        for w in workers:
+            try:
+                w.finish()
+            except BaseException as e:
+                errors.append(e)
+        if errors:
+            raise errors[0]
+    lst = ChunkList(whole.hexdigest(), sum(n for _, n in chunks), tuple(chunks))
+    put_list(store, lst)
+    return lst.digest, lst.size
+
+
+# -- lists ------------------------------------------------------------------------
+def lists_root(store: "ContentStore") -> str:
+    return os.path.join(os.path.dirname(store.root), LISTS)
+
+
+def list_path(store: "ContentStore", digest: str) -> str:
+    return os.path.join(lists_root(store), digest[:2], digest[2:])
+
+
+def put_list(store: "ContentStore", lst: ChunkList) -> None:
+    """Write ``lst`` under its file's digest (after all its chunks: its presence vouches for them)."""
+    final = list_path(store, lst.digest)
+    if os.path.exists(final):
+        touch(final)
+        return
+    require_chunked_format(os.path.dirname(store.root))
+    folder = os.path.dirname(final)
+    os.makedirs(folder, exist_ok=True)
+    tmp = os.path.join(folder, f".tmp-{os.getpid()}-{secrets.token_hex(6)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o444)
+    try:
+        try:
+            os.write(fd, lst.encode())
+        finally:
+            os.close(fd)
+        os.replace(tmp, final)
+    except BaseException:
+        _unlink_quiet(tmp)
+        raise
+
+
+def read_list(store: "ContentStore", digest: str) -> ChunkList:
+    """The stored chunk list of ``digest``; ObjectMissingError when there is none."""
+    path = list_path(store, digest)
+    try:
+        with open(path, "rb") as f:
+            data = f.read(max_encoded_size(MAX_COUNT) + 1)
+    except FileNotFoundError:
+        raise ObjectMissingError(
+            f"content {digest} is not in the store: fetch it from a remote (artvcs pull) or re-log the files"
+        ) from None
+    return parse(data, digest)
+
+
+def iter_lists(store: "ContentStore") -> Iterator[str]:
+    """The file digests that have a chunk list (temporary files skipped)."""
+    root = lists_root(store)
+    if not os.path.isdir(root):
+        return
+    for fan in sorted(os.listdir(root)):
+        folder = os.path.join(root, fan)
+        if len(fan) == 2 and os.path.isdir(folder):
+            for rest in os.listdir(folder):
+                if not rest.startswith(".tmp-"):
+                    yield fan + rest
+
+
+def iter_list_tmp(store: "ContentStore") -> Iterator[str]:
+    root = lists_root(store)
+    if os.path.isdir(root):
+        for fan in os.listdir(root):
+            folder = os.path.join(root, fan)
+            if os.path.isdir(folder):
+                yield from (os.path.join(folder, r) for r in os.listdir(folder) if r.startswith(".tmp-"))
+
+
+def require_chunked_format(gitdir: str) -> None:
+    """Raise the repository's format record to 2 before its first chunk list is written, so
+    an artvcs that knows only format 1 refuses the repository instead of missing content."""
+    from .repository import FORMAT_FILE, check_format
+
+    if check_format(gitdir) >= CHUNKED_FORMAT:
+        return
+    tmp = os.path.join(gitdir, f"{FORMAT_FILE}.tmp-{os.getpid()}-{secrets.token_hex(6)}")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(f"artvcs-format {CHUNKED_FORMAT}\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, os.path.join(gitdir, FORMAT_FILE))
+    fd = os.open(gitdir, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+# -- reading ----------------------------------------------------------------------
+def _chunk_error(lst: ChunkList, i: int, problem: str) -> CorruptObjectError:
+    d, n = lst.chunks[i]
+    return CorruptObjectError(
+        f"content {lst.digest}: chunk {i + 1} of {len(lst.chunks)} ({d}, {n} bytes) {problem}: "
+        "restore it from a remote (artvcs pull) or re-log the file"
+    )
+
+
+def _missing_chunk(lst: ChunkList, i: int) -> ObjectMissingError:
+    d, _ = lst.chunks[i]
+    return ObjectMissingError(
+        f"content {lst.digest}: chunk {i + 1} of {len(lst.chunks)} ({d}) is missing from the store: "
+        "fetch it from a remote (artvcs pull) or re-log the file"
+    )
+
+
+def read_chunk(store: "ContentStore", lst: ChunkList, i: int) -> bytes:
+    """Chunk ``i`` of ``lst``, checked against its digest and size."""
+    d, n = lst.chunks[i]
+    try:
+        with open(store._path(d), "rb") as f:
+            data = f.read(n + 1)
+    except FileNotFoundError:
+        raise _missing_chunk(lst, i) from None
+    if len(data) != n:
+        raise _chunk_error(lst, i, f"is {len(data)}{'+' if len(data) > n else ''} bytes")
+    if blake3.blake3(data).hexdigest() != d:
+        raise _chunk_error(lst, i, "is corrupt (its bytes hash to another digest)")
+    return data
+
+
+class ChunkedReader(io.RawIOBase):
+    """A read-only stream of a chunked file: each chunk checked as it is read, and the whole-file
+    digest checked at the end, before end-of-file is reported."""
+
+    def __init__(self, store: "ContentStore", lst: ChunkList) -> None:
+        super().__init__()
+        self.store, self.lst = store, lst
+        self._i, self._buf, self._pos = 0, b"", 0
+        self._whole = blake3.blake3()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        while self._pos >= len(self._buf):
+            if self._i >= len(self.lst.chunks):
+                if self._whole is not None:
+                    if self._whole.hexdigest() != self.lst.digest:
+                        raise CorruptObjectError(f"content {self.lst.digest}: its chunks rebuild other bytes: refused")
+                    self._whole = None
+                return 0
+            self._buf, self._pos = read_chunk(self.store, self.lst, self._i), 0
+            self._whole.update(self._buf)
+            self._i += 1
+        n = min(len(b), len(self._buf) - self._pos)
+        b[:n] = self._buf[self._pos:self._pos + n]
+        self._pos += n
+        return n
+
+
+def open_chunked(store: "ContentStore", digest: str) -> io.BufferedReader:
+    """A verified reader of the chunked file ``digest``."""
+    return io.BufferedReader(ChunkedReader(store, read_list(store, digest)), 1024 * 1024)
+
+
+def verify_chunked(store: "ContentStore", digest: str) -> None:
+    """Re-hash every chunk and the whole file; raise naming the first bad chunk."""
+    with open_chunked(store, digest) as f:
+        while f.read(8 * 1024 * 1024):
+            pass
+
+
+def write_chunked(store: "ContentStore", digest: str, dst_fd: int) -> int:
+    """Write the chunked file ``digest`` into the empty ``dst_fd`` (open for reading too) and check
+    the written bytes against ``digest`` on the way; return its size.
+
+    Each chunk is copied in the kernel (copy_file_range where it can) while a thread hashes
+    what was written so far from the page cache, so verifying costs about one hash, overlapped
+    with the copy. Only on a mismatch are the chunks hashed one by one, to name the bad one.
+    """
+    lst = read_list(store, digest)
+    whole = blake3.blake3()
+
+    def hash_range(span: tuple[int, int]) -> None:
+        off, n = span
+        with mmap.mmap(dst_fd, n, offset=off, access=mmap.ACCESS_READ) as m:
+            whole.update(m)
+
+    hasher = _Worker(hash_range)
+    hasher.start()
+    off, pending = 0, 0
+    span = 32 * 1024 * 1024  # hashed in spans aligned to the page size (mmap offsets must be)
+    try:
+        for i, (d, n) in enumerate(lst.chunks):
+            try:
+                sfd = os.open(store._path(d), os.O_RDONLY | os.O_CLOEXEC)
+            except FileNotFoundError:
+                raise _missing_chunk(lst, i) from None
+            try:
+                done = _copy_range(sfd, dst_fd, n, off)
+            finally:
+                os.close(sfd)
+            if done != n:
+                raise _chunk_error(lst, i, f"is {done} bytes")
+            off += n
+            if off - pending >= span:
+                cut = off - off % mmap.ALLOCATIONGRANULARITY
+                hasher.q.put((pending, cut - pending))
+                pending = cut
+        if off > pending:
+            hasher.q.put((pending, off - pending))
+    finally:
+        hasher.finish()
+    if whole.hexdigest() != digest:
+        for i in range(len(lst.chunks)):
+            read_chunk(store, lst, i)  # raises naming the bad chunk
+        raise CorruptObjectError(f"content {digest}: the bytes written do not hash to it: refused")
+    return off
+
+
+def _copy_range(sfd: int, dfd: int, n: int, off: int) -> int:
+    """Copy up to ``n`` bytes of ``sfd`` (from 0) to ``dfd`` at ``off``; the bytes copied
+    (fewer only when the source is shorter: one more is tried, to catch a longer one)."""
+    done = 0
+    try:
+        while done <= n:
+            k = os.copy_file_range(sfd, dfd, n + 1 - done, done, off + done)
+            if k == 0:
+                break
+            done += k
+        return done
+    except OSError:
+        pass
+    while done <= n:
+        buf = os.pread(sfd, n + 1 - done, done)
+        if not buf:
+            break
+        view = memoryview(buf)
+        pos = off + done
+        while view:
+            w = os.pwrite(dfd, view, pos)
+            view, pos = view[w:], pos + w
+        done += len(buf)
+    return done
+
+
+def chunk_digests(store: "ContentStore", digest: str) -> list[str]:
+    """The chunk digests of the chunked file ``digest`` (empty when it is stored whole or absent)."""
+    try:
+        return [d for d, _ in read_list(store, digest).chunks]
+    except ObjectMissingError:
+        return []
+
+
+def touch(path: str) -> None:
+    try:
+        os.utime(path)
+    except OSError:
+        pass
+
+
+def _unlink_quiet(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def place_chunked(store: "ContentStore", digest: str, target: str, replace: bool, tmp_name: str) -> os.stat_result:
+    """Write the chunked file ``digest`` as a new file at ``target`` (mode 0666 less the umask),
+    checked on the way; its stat once complete. With ``replace`` it is written as ``tmp_name``
+    and renamed over what is at ``target``, so a reader sees the old file or the new one. A
+    failed write (a missing or corrupt chunk) removes what it wrote."""
+    path = tmp_name if replace else target
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+    try:
+        try:
+            write_chunked(store, digest, fd)
+            st = os.fstat(fd)
+        finally:
+            os.close(fd)
+        if replace:
+            os.replace(path, target)
+    except BaseException:
+        _unlink_quiet(path)
+        raise
+    return st
