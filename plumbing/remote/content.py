@@ -69,7 +69,11 @@ def upload(remote: RemoteRepo, store: ContentStore, digests: Iterable[str]) -> t
     A digest missing from the local store must already be on the remote
     (it came from there); otherwise nothing could ever supply it.
     """
+    from . import chunks
+
     wanted = sorted({d for d in digests if is_digest(d)})
+    chunked = {d for d in wanted if store.is_chunked(d)}  # sent as chunk packs and a list
+    wanted = [d for d in wanted if d not in chunked]
     have = remote_has(remote, wanted)
     missing = [d for d in wanted if d not in have]
     absent = [d for d in missing if not store.has(d)]
@@ -85,11 +89,15 @@ def upload(remote: RemoteRepo, store: ContentStore, digests: Iterable[str]) -> t
         return os.path.getsize(path)
 
     sizes = parallel(send, missing, stage="uploading content")
-    return len(missing), sum(sizes)
+    n, sent = chunks.upload(remote, store, chunked)
+    return len(missing) + n, sum(sizes) + sent
 
 
 def download(remote: RemoteRepo, store: ContentStore, digests: Iterable[str]) -> tuple[int, int]:
-    """Fetch every digest of ``digests`` the local store lacks, verified; return ``(objects, bytes)``."""
+    """Fetch every digest of ``digests`` the local store lacks, verified; return ``(objects, bytes)``.
+    Content the remote holds as a chunk list, not whole, is fetched chunk by chunk (:mod:`chunks`)."""
+    from . import chunks
+
     todo = sorted({d for d in digests if is_digest(d) and not store.has(d)})
 
     def fetch(d: str) -> int:
@@ -100,10 +108,8 @@ def download(remote: RemoteRepo, store: ContentStore, digests: Iterable[str]) ->
             try:
                 remote.backend.download(content_key(d), tmp)
             except FileNotFoundError:
-                raise ObjectMissingError(
-                    f"content {d} is not on remote {remote.name} either: the version that names it was never "
-                    "completely pushed; ask its author to push again"
-                ) from None
+                os.unlink(tmp) if os.path.exists(tmp) else None
+                return -1  # not whole there: perhaps chunked (fetched below)
             actual, size = hash_file(tmp)
             if actual != d:
                 raise CorruptObjectError(
@@ -121,4 +127,5 @@ def download(remote: RemoteRepo, store: ContentStore, digests: Iterable[str]) ->
             raise
 
     sizes = parallel(fetch, todo, stage="downloading content")
-    return len(todo), sum(sizes)
+    n, got = chunks.download(remote, store, [d for d, size in zip(todo, sizes) if size < 0])
+    return len(todo), sum(s for s in sizes if s > 0) + got
