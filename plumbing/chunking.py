@@ -1,6 +1,6 @@
 """Content-defined chunking of large files (FastCDC, through pyfastcdc's Cython implementation).
 
-A file of ``CHUNK_THRESHOLD`` bytes or more is cut where its content says
+A file of ``store.CHUNK_THRESHOLD`` bytes or more is cut where its content says
 (a rolling gear hash), not at fixed offsets, so an insertion or an edit moves
 only the cut points near it and every other chunk keeps its bytes and so its
 digest. The parameters are part of what makes two versions share chunks, not
@@ -11,20 +11,21 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-import pyfastcdc
-
-from .hashing import MMAP_THRESHOLD
-
-CHUNK_THRESHOLD = MMAP_THRESHOLD  # 4 MiB: smaller files are stored whole
 AVG_SIZE = 64 * 1024  # pyfastcdc's target; its chunks average about AVG + MIN
 MIN_SIZE = 16 * 1024
 MAX_SIZE = 256 * 1024
 BLOCK = 8 * 1024 * 1024  # bytes read per step: memory stays flat whatever the file size
 
+if TYPE_CHECKING:
+    import pyfastcdc
+
 
 def chunker() -> "pyfastcdc.FastCDC":
     """A FastCDC cutter with artvcs's parameters (one per thread: it is not thread-safe)."""
+    import pyfastcdc  # only when a large file is written: start-up stays fast
+
     return pyfastcdc.FastCDC(AVG_SIZE, min_size=MIN_SIZE, max_size=MAX_SIZE, normalized_chunking=1)
 
 

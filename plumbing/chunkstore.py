@@ -31,10 +31,11 @@ from .chunking import iter_blocks
 from .chunklist import MAX_COUNT, ChunkList, max_encoded_size, parse
 from .errors import CorruptObjectError, ObjectMissingError
 
+from .store import LISTS
+
 if TYPE_CHECKING:
     from .store import ContentStore
 
-LISTS = "chunklists"  # beside content/, inside .artifacts/
 CHUNKED_FORMAT = 2  # the repository format that has chunk lists (artvcs-format(5))
 _DEPTH = 3  # blocks queued per worker: bounds memory at a few blocks
 
@@ -105,7 +106,7 @@ def lists_root(store: "ContentStore") -> str:
 
 
 def list_path(store: "ContentStore", digest: str) -> str:
-    return os.path.join(lists_root(store), digest[:2], digest[2:])
+    return store.list_path(digest)
 
 
 def put_list(store: "ContentStore", lst: ChunkList) -> None:
@@ -374,3 +375,11 @@ def place_chunked(store: "ContentStore", digest: str, target: str, replace: bool
         _unlink_quiet(path)
         raise
     return st
+
+
+def check_chunks(store: "ContentStore", digest: str) -> None:
+    """Raise ObjectMissingError naming the first chunk of ``digest`` absent from the store (no hashing)."""
+    lst = read_list(store, digest)
+    for i, (d, _) in enumerate(lst.chunks):
+        if not os.path.exists(store._path(d)):
+            raise _missing_chunk(lst, i)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pygit2
 
-from . import refs, runs, sweepgen, versions
+from . import chunkstore, refs, runs, sweepgen, versions
 from .errors import ArtvcsError, CorruptObjectError, ObjectMissingError
 from .gc import CACHE
 from .hashing import is_digest
@@ -146,10 +146,13 @@ def _check_content(repo: Repository, digests: dict[str, str], full: bool) -> lis
                 store.verify(digest)
             elif not store.has(digest):
                 raise ObjectMissingError(digest)
-        except ObjectMissingError:
-            return Problem("missing-content", digest, f"needed by {where}")
-        except CorruptObjectError:
-            return Problem("corrupt-content", digest, f"needed by {where}: its bytes hash to another digest")
+            elif store.is_chunked(digest):
+                chunkstore.check_chunks(store, digest)
+        except ObjectMissingError as e:
+            return Problem("missing-content", digest, f"needed by {where}" + _chunk_detail(store, digest, e))
+        except CorruptObjectError as e:
+            return Problem("corrupt-content", digest, f"needed by {where}: its bytes hash to another digest"
+                           + _chunk_detail(store, digest, e))
         except OSError as e:
             return Problem("unreadable-content", digest, f"needed by {where}: {e.strerror or e}")
         return None
@@ -158,10 +161,16 @@ def _check_content(repo: Repository, digests: dict[str, str], full: bool) -> lis
         return [p for p in pool.map(one, sorted(digests.items())) if p is not None]
 
 
+def _chunk_detail(store, digest: str, e: Exception) -> str:
+    """For a chunked file, which chunk is at fault (the error says)."""
+    return f" ({e})" if store.is_chunked(digest) else ""
+
+
 def _stale_files(repo: Repository) -> list[Problem]:
     """Temporary files and ref locks older than STALE_SECONDS: their writer is gone."""
     cutoff = time.time() - STALE_SECONDS
-    found = [(p, "stale-temp", "left by an interrupted writer; safe to delete") for p in repo.store.iter_tmp()]
+    temps = list(repo.store.iter_tmp()) + list(chunkstore.iter_list_tmp(repo.store))
+    found = [(p, "stale-temp", "left by an interrupted writer; safe to delete") for p in temps]
     for folder, _, files in os.walk(os.path.join(repo.gitdir, "refs")):
         found += [(os.path.join(folder, f), "stale-lock", "left by an interrupted writer; delete it to unblock the ref")
                   for f in files if f.endswith(".lock")]

@@ -13,14 +13,14 @@ import os
 import secrets
 from collections.abc import Iterator
 
-from . import chunkstore
-from .chunking import CHUNK_THRESHOLD
 from .errors import CorruptObjectError, ObjectMissingError, UsageError
 from .hashing import MMAP_THRESHOLD, hash_bytes, hash_file, is_digest
 
 FANOUT = 2
 TMP_PREFIX = ".tmp-"
 POLICIES = ("mutable", "immutable")
+LISTS = "chunklists"  # chunk lists of large files, beside the store's root (chunkstore)
+CHUNK_THRESHOLD = MMAP_THRESHOLD  # 4 MiB: files this large are stored as chunks (chunking)
 
 
 class ContentStore:
@@ -44,14 +44,20 @@ class ContentStore:
 
     def has(self, digest: str) -> bool:
         """True if the content is stored, whole or as chunks."""
-        return os.path.exists(self.path_of(digest)) or os.path.exists(chunkstore.list_path(self, digest))
+        return os.path.exists(self.path_of(digest)) or os.path.exists(self.list_path(digest))
 
     def is_chunked(self, digest: str) -> bool:
         """True if ``digest`` is stored as chunks (it has a chunk list), so has no single file."""
-        return os.path.exists(chunkstore.list_path(self, digest))
+        return os.path.exists(self.list_path(digest))
+
+    def list_path(self, digest: str) -> str:
+        """Where the chunk list of a chunked file ``digest`` lives (whether or not present)."""
+        return f"{os.path.dirname(self.root)}/{LISTS}/{digest[:FANOUT]}/{digest[FANOUT:]}"
 
     def size(self, digest: str) -> int:
         """The size in bytes of stored content; ObjectMissingError when absent."""
+        from . import chunkstore
+
         try:
             return os.stat(self.path_of(digest)).st_size
         except FileNotFoundError:
@@ -130,6 +136,8 @@ class ContentStore:
     def put_chunked(self, path: str) -> tuple[str, int]:
         """Store a large file as content-defined chunks and a chunk list; return ``(digest, size)``
         of the bytes read (a private copy of each block: a file changing meanwhile is stored as read)."""
+        from . import chunkstore
+
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         try:
             return chunkstore.store_chunked(self, fd)
@@ -204,6 +212,8 @@ class ContentStore:
     def open(self, digest: str):
         """Open an object for reading; a missing object is an ObjectMissingError. A chunked file
         is reassembled as it is read and checked against its digest before its end is reported."""
+        from . import chunkstore
+
         try:
             return open(self.path_of(digest), "rb")
         except FileNotFoundError:
@@ -215,6 +225,8 @@ class ContentStore:
 
     def verify(self, digest: str) -> None:
         """Re-hash a stored object; raise if it is missing or corrupt."""
+        from . import chunkstore
+
         path = self.path_of(digest)
         try:
             actual, _ = hash_file(path)
@@ -256,10 +268,12 @@ class ContentStore:
     def touch(self, digest: str) -> None:
         """Refresh an object's mtime so gc's grace period protects it (a draft reuses it); for a
         chunked file, its list's (gc keeps the chunks of every list it keeps)."""
+        from . import chunkstore
+
         try:
             os.utime(self.path_of(digest))
         except FileNotFoundError:
-            chunkstore.touch(chunkstore.list_path(self, digest))
+            chunkstore.touch(self.list_path(digest))
         except OSError:
             pass
 
