@@ -1,18 +1,21 @@
-"""Large files in the content store: their chunks as ordinary stored files, plus a chunk list.
+"""Large files in the content store: their chunks in chunk packs, plus a chunk list.
 
 A file of ``CHUNK_THRESHOLD`` bytes or more is stored as its content-defined
-chunks, each an ordinary stored file under its own blake3 digest (so a chunk
-shared by two versions, or two files, is stored once), and a chunk list named
-by the file's digest at ``chunklists/<xx>/<rest>`` beside ``content/``. The
-file's digest stays the blake3 of all its bytes: chunking is invisible above
-the store.
+chunks, each stored once (a chunk shared by two versions, or two files, is
+not written again), appended to chunk packs under ``chunks/`` beside
+``content/`` (:mod:`chunkpacks`: one sequential write, not a file per chunk),
+and a chunk list named by the file's digest at ``chunklists/<xx>/<rest>``.
+The file's digest stays the blake3 of all its bytes: chunking is invisible
+above the store.
 
 Writing reads the file once, in private blocks: one thread cuts chunks, one
-hashes and stores them, one hashes the whole file; the list is written last, so
-a list's presence means all its chunks are stored. Reading reassembles the
-file and checks the whole-file digest in the same pass, a chunk at a time, so
-memory does not grow with the file; a missing or corrupt chunk is an error
-naming the file and the chunk, never wrong bytes.
+hashes them and appends the new ones to a pack, one hashes the whole file;
+the pack's index is written after the pack and the list last, so a list's
+presence means all its chunks are stored. Reading reassembles the file and
+checks the whole-file digest in the same pass, a chunk (or a run of
+neighbouring chunks) at a time, so memory does not grow with the file; a
+missing or corrupt chunk is an error naming the file and the chunk, never
+wrong bytes.
 """
 from __future__ import annotations
 
@@ -29,8 +32,8 @@ import blake3
 
 from .chunking import iter_blocks
 from .chunklist import MAX_COUNT, ChunkList, max_encoded_size, parse
+from .chunkpacks import DIRNAME as PACKS, TMP_PREFIX, LocalPacks, PackWriter, split_name
 from .errors import CorruptObjectError, ObjectMissingError
-
 from .store import LISTS
 
 if TYPE_CHECKING:
@@ -62,17 +65,41 @@ class _Worker(threading.Thread):
             raise self.error
 
 
+def packs_dir(store: "ContentStore") -> str:
+    return os.path.join(os.path.dirname(store.root), PACKS)
+
+
+def local_packs(store: "ContentStore") -> LocalPacks:
+    """The store's chunk packs as they are now (indexes read once)."""
+    return LocalPacks(packs_dir(store))
+
+
+def pack_writer(store: "ContentStore", packs: LocalPacks) -> PackWriter:
+    """A writer of new packs that the reader ``packs`` learns of as each is installed."""
+    return PackWriter(packs_dir(store), on_install=packs.add)
+
+
 def store_chunked(store: "ContentStore", fd: int) -> tuple[str, int]:
     """Store the file open at ``fd`` (read from its current offset) as chunks and a chunk list;
     return ``(digest, size)`` of the bytes read. Chunks already stored are not written again."""
     whole = blake3.blake3()
     chunks: list[tuple[str, int]] = []
+    packs = local_packs(store)
+    writer = pack_writer(store, packs)
+    reused: set[str] = set()
 
     def store_chunks(block: tuple[memoryview, list[tuple[int, int]]]) -> None:
         view, cuts = block
         for off, n in cuts:
             piece = view[off:off + n]
-            chunks.append((store.put_bytes(piece, blake3.blake3(piece).hexdigest()), n))
+            d = blake3.blake3(piece).hexdigest()
+            loc = packs.where.get(d)
+            if loc is None:
+                writer.add(d, piece)
+            elif loc.pack not in reused:  # a gc beside us must see the pack as in use
+                reused.add(loc.pack)
+                touch(packs.path(loc.pack, "idx"))
+            chunks.append((d, n))
 
     def hash_whole(block: tuple[memoryview, list[tuple[int, int]]]) -> None:
         view, cuts = block
@@ -83,18 +110,25 @@ def store_chunked(store: "ContentStore", fd: int) -> tuple[str, int]:
     for w in workers:
         w.start()
     try:
-        for block in iter_blocks(fd):
+        try:
+            for block in iter_blocks(fd):
+                for w in workers:
+                    w.q.put(block)
+        finally:
+            errors = []
             for w in workers:
-                w.q.put(block)
+                try:
+                    w.finish()
+                except BaseException as e:
+                    errors.append(e)
+            if errors:
+                raise errors[0]
+        writer.close()
+    except BaseException:
+        writer.abort()
+        raise
     finally:
-        errors = []
-        for w in workers:
-            try:
-                w.finish()
-            except BaseException as e:
-                errors.append(e)
-        if errors:
-            raise errors[0]
+        packs.close()
     lst = ChunkList(whole.hexdigest(), sum(n for _, n in chunks), tuple(chunks))
     put_list(store, lst)
     return lst.digest, lst.size
@@ -186,7 +220,7 @@ def require_chunked_format(gitdir: str) -> None:
         os.close(fd)
 
 
-# -- reading ----------------------------------------------------------------------
+# -- reading ----------------------------------------------------------------------------
 def _chunk_error(lst: ChunkList, i: int, problem: str) -> CorruptObjectError:
     d, n = lst.chunks[i]
     return CorruptObjectError(
@@ -203,18 +237,28 @@ def _missing_chunk(lst: ChunkList, i: int) -> ObjectMissingError:
     )
 
 
-def read_chunk(store: "ContentStore", lst: ChunkList, i: int) -> bytes:
+def _locate(packs: LocalPacks, lst: ChunkList, i: int):
+    d, n = lst.chunks[i]
+    loc = packs.where.get(d)
+    if loc is None:
+        raise _missing_chunk(lst, i)
+    if loc.size != n:
+        raise _chunk_error(lst, i, f"is {loc.size} bytes in pack {loc.pack}")
+    return loc
+
+
+def read_chunk(packs: LocalPacks, lst: ChunkList, i: int) -> bytes:
     """Chunk ``i`` of ``lst``, checked against its digest and size."""
     d, n = lst.chunks[i]
+    loc = _locate(packs, lst, i)
     try:
-        with open(store._path(d), "rb") as f:
-            data = f.read(n + 1)
+        data = os.pread(packs.fd(loc.pack), n, loc.offset)
     except FileNotFoundError:
         raise _missing_chunk(lst, i) from None
     if len(data) != n:
-        raise _chunk_error(lst, i, f"is {len(data)}{'+' if len(data) > n else ''} bytes")
+        raise _chunk_error(lst, i, f"is cut short in pack {loc.pack}")
     if blake3.blake3(data).hexdigest() != d:
-        raise _chunk_error(lst, i, "is corrupt (its bytes hash to another digest)")
+        raise _chunk_error(lst, i, f"is corrupt in pack {loc.pack} (its bytes hash to another digest)")
     return data
 
 
@@ -222,9 +266,9 @@ class ChunkedReader(io.RawIOBase):
     """A read-only stream of a chunked file: each chunk checked as it is read, and the whole-file
     digest checked at the end, before end-of-file is reported."""
 
-    def __init__(self, store: "ContentStore", lst: ChunkList) -> None:
+    def __init__(self, packs: LocalPacks, lst: ChunkList, own: bool = True) -> None:
         super().__init__()
-        self.store, self.lst = store, lst
+        self.packs, self.lst, self._own = packs, lst, own
         self._i, self._buf, self._pos = 0, b"", 0
         self._whole = blake3.blake3()
 
@@ -239,7 +283,7 @@ class ChunkedReader(io.RawIOBase):
                         raise CorruptObjectError(f"content {self.lst.digest}: its chunks rebuild other bytes: refused")
                     self._whole = None
                 return 0
-            self._buf, self._pos = read_chunk(self.store, self.lst, self._i), 0
+            self._buf, self._pos = read_chunk(self.packs, self.lst, self._i), 0
             self._whole.update(self._buf)
             self._i += 1
         n = min(len(b), len(self._buf) - self._pos)
@@ -247,10 +291,16 @@ class ChunkedReader(io.RawIOBase):
         self._pos += n
         return n
 
+    def close(self) -> None:
+        if self._own and not self.closed:
+            self.packs.close()
+        super().close()
+
 
 def open_chunked(store: "ContentStore", digest: str) -> io.BufferedReader:
     """A verified reader of the chunked file ``digest``."""
-    return io.BufferedReader(ChunkedReader(store, read_list(store, digest)), 1024 * 1024)
+    lst = read_list(store, digest)
+    return io.BufferedReader(ChunkedReader(local_packs(store), lst), 1024 * 1024)
 
 
 def verify_chunked(store: "ContentStore", digest: str) -> None:
@@ -260,15 +310,32 @@ def verify_chunked(store: "ContentStore", digest: str) -> None:
             pass
 
 
+def _runs(packs: LocalPacks, lst: ChunkList) -> Iterator[tuple[str, int, int, int]]:
+    """``(pack, offset, length, first chunk)`` of the runs of neighbouring chunks in one pack."""
+    run = None
+    for i in range(len(lst.chunks)):
+        loc = _locate(packs, lst, i)
+        if run is not None and run[0] == loc.pack and run[1] + run[2] == loc.offset:
+            run[2] += loc.size
+            continue
+        if run is not None:
+            yield tuple(run)
+        run = [loc.pack, loc.offset, loc.size, i]
+    if run is not None:
+        yield tuple(run)
+
+
 def write_chunked(store: "ContentStore", digest: str, dst_fd: int) -> int:
     """Write the chunked file ``digest`` into the empty ``dst_fd`` (open for reading too) and check
     the written bytes against ``digest`` on the way; return its size.
 
-    Each chunk is copied in the kernel (copy_file_range where it can) while a thread hashes
-    what was written so far from the page cache, so verifying costs about one hash, overlapped
-    with the copy. Only on a mismatch are the chunks hashed one by one, to name the bad one.
+    Each run of neighbouring chunks is copied in the kernel (copy_file_range where it can) while
+    a thread hashes what was written so far from the page cache, so verifying costs about one
+    hash, overlapped with the copy. Only on a mismatch are the chunks hashed one by one, to name
+    the bad one.
     """
     lst = read_list(store, digest)
+    packs = local_packs(store)
     whole = blake3.blake3()
 
     def hash_range(span: tuple[int, int]) -> None:
@@ -279,54 +346,52 @@ def write_chunked(store: "ContentStore", digest: str, dst_fd: int) -> int:
     hasher = _Worker(hash_range)
     hasher.start()
     off, pending = 0, 0
-    span = 32 * 1024 * 1024  # hashed in spans aligned to the page size (mmap offsets must be)
+    span = 32 * 1024 * 1024  # hashed in spans whose offsets are page-aligned (as mmap needs)
     try:
-        for i, (d, n) in enumerate(lst.chunks):
-            try:
-                sfd = os.open(store._path(d), os.O_RDONLY | os.O_CLOEXEC)
-            except FileNotFoundError:
-                raise _missing_chunk(lst, i) from None
-            try:
-                done = _copy_range(sfd, dst_fd, n, off)
-            finally:
-                os.close(sfd)
-            if done != n:
-                raise _chunk_error(lst, i, f"is {done} bytes")
-            off += n
-            if off - pending >= span:
-                cut = off - off % mmap.ALLOCATIONGRANULARITY
-                hasher.q.put((pending, cut - pending))
-                pending = cut
-        if off > pending:
-            hasher.q.put((pending, off - pending))
+        try:
+            for pack, start, length, first in _runs(packs, lst):
+                done = _copy_range(packs.fd(pack), dst_fd, length, start, off)
+                if done != length:
+                    for i in range(first, len(lst.chunks)):
+                        read_chunk(packs, lst, i)  # raises naming the chunk cut short
+                    raise _chunk_error(lst, first, f"is cut short in pack {pack}")
+                off += length
+                if off - pending >= span:
+                    cut = off - off % mmap.ALLOCATIONGRANULARITY
+                    hasher.q.put((pending, cut - pending))
+                    pending = cut
+            if off > pending:
+                hasher.q.put((pending, off - pending))
+        finally:
+            hasher.finish()
+        if whole.hexdigest() != digest:
+            for i in range(len(lst.chunks)):
+                read_chunk(packs, lst, i)  # raises naming the bad chunk
+            raise CorruptObjectError(f"content {digest}: the bytes written do not hash to it: refused")
     finally:
-        hasher.finish()
-    if whole.hexdigest() != digest:
-        for i in range(len(lst.chunks)):
-            read_chunk(store, lst, i)  # raises naming the bad chunk
-        raise CorruptObjectError(f"content {digest}: the bytes written do not hash to it: refused")
+        packs.close()
     return off
 
 
-def _copy_range(sfd: int, dfd: int, n: int, off: int) -> int:
-    """Copy up to ``n`` bytes of ``sfd`` (from 0) to ``dfd`` at ``off``; the bytes copied
-    (fewer only when the source is shorter: one more is tried, to catch a longer one)."""
+def _copy_range(sfd: int, dfd: int, n: int, src_off: int, dst_off: int) -> int:
+    """Copy ``n`` bytes of ``sfd`` at ``src_off`` to ``dfd`` at ``dst_off``; the bytes copied
+    (fewer only when the source ends first)."""
     done = 0
     try:
-        while done <= n:
-            k = os.copy_file_range(sfd, dfd, n + 1 - done, done, off + done)
+        while done < n:
+            k = os.copy_file_range(sfd, dfd, n - done, src_off + done, dst_off + done)
             if k == 0:
                 break
             done += k
         return done
     except OSError:
         pass
-    while done <= n:
-        buf = os.pread(sfd, n + 1 - done, done)
+    while done < n:
+        buf = os.pread(sfd, min(n - done, 8 * 1024 * 1024), src_off + done)
         if not buf:
             break
         view = memoryview(buf)
-        pos = off + done
+        pos = dst_off + done
         while view:
             w = os.pwrite(dfd, view, pos)
             view, pos = view[w:], pos + w
@@ -378,8 +443,62 @@ def place_chunked(store: "ContentStore", digest: str, target: str, replace: bool
 
 
 def check_chunks(store: "ContentStore", digest: str) -> None:
-    """Raise ObjectMissingError naming the first chunk of ``digest`` absent from the store (no hashing)."""
+    """Raise naming the first chunk of ``digest`` absent from the store's packs (no hashing)."""
     lst = read_list(store, digest)
-    for i, (d, _) in enumerate(lst.chunks):
-        if not os.path.exists(store._path(d)):
-            raise _missing_chunk(lst, i)
+    packs = local_packs(store)
+    for i in range(len(lst.chunks)):
+        _locate(packs, lst, i)
+
+
+def sweep_packs(store: "ContentStore", live: set[str], grace_seconds: float, dry_run: bool) -> tuple[list[str], int, int]:
+    """Remove the packs none of whose chunks is in ``live`` and whose files are older than the grace
+    period (its index first: a pack without one is ignored), and leftovers of killed writers
+    (temporary files, packs without an index) older than it; return ``(removed, bytes, kept young)``.
+    A pack holding one live chunk stays whole: packs are not rewritten."""
+    import time
+
+    folder = packs_dir(store)
+    packs = local_packs(store)
+    removed: list[str] = []
+    freed = young = 0
+
+    def age(path: str) -> float | None:
+        try:
+            return time.time() - os.stat(path).st_mtime
+        except FileNotFoundError:
+            return None
+
+    for name, rows in packs.packs.items():
+        if any(d in live for d, _ in rows):
+            continue
+        ages = [age(packs.path(name, "idx")), age(packs.path(name))]
+        if any(a is not None and a < grace_seconds for a in ages):  # a writer reuses it, or just wrote it
+            young += 1
+            continue
+        removed.append(f"{PACKS}/{name}")
+        freed += sum(n for _, n in rows)
+        if not dry_run:
+            _unlink_quiet(packs.path(name, "idx"))
+            _unlink_quiet(packs.path(name))
+    try:
+        names = os.listdir(folder)
+    except FileNotFoundError:
+        names = []
+    for n in names:
+        parts = split_name(n)
+        orphan = parts is not None and parts[1] == "pack" and parts[0] not in packs.packs
+        if n.startswith(TMP_PREFIX) or orphan:
+            a = age(os.path.join(folder, n))
+            if a is not None and a > grace_seconds:
+                removed.append(f"{PACKS}/{n}")
+                if not dry_run:
+                    _unlink_quiet(os.path.join(folder, n))
+    return removed, freed, young
+
+
+def pack_files(store: "ContentStore") -> list[str]:
+    """Every file under ``chunks/`` (for fsck's report of leftovers)."""
+    try:
+        return [os.path.join(packs_dir(store), n) for n in os.listdir(packs_dir(store)) if n.startswith(TMP_PREFIX)]
+    except FileNotFoundError:
+        return []

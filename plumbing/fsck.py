@@ -169,7 +169,7 @@ def _chunk_detail(store, digest: str, e: Exception) -> str:
 def _stale_files(repo: Repository) -> list[Problem]:
     """Temporary files and ref locks older than STALE_SECONDS: their writer is gone."""
     cutoff = time.time() - STALE_SECONDS
-    temps = list(repo.store.iter_tmp()) + list(chunkstore.iter_list_tmp(repo.store))
+    temps = list(repo.store.iter_tmp()) + list(chunkstore.iter_list_tmp(repo.store)) + chunkstore.pack_files(repo.store)
     found = [(p, "stale-temp", "left by an interrupted writer; safe to delete") for p in temps]
     for folder, _, files in os.walk(os.path.join(repo.gitdir, "refs")):
         found += [(os.path.join(folder, f), "stale-lock", "left by an interrupted writer; delete it to unblock the ref")

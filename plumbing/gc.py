@@ -151,6 +151,11 @@ def _sweep(store: ContentStore, gitdir: str, keep: set[str], grace_seconds: floa
         result.removed.append(digest)
         if not dry_run:
             chunkstore._unlink_quiet(path)
+    live_chunks = keep | late  # the chunks of lists that stay (and every other kept digest)
+    gone, freed, young = chunkstore.sweep_packs(store, live_chunks, grace_seconds, dry_run)
+    result.removed += gone
+    result.freed_bytes += freed
+    result.kept_young += young
     for digest, size in doomed:
         age = _age(store.path_of(digest), time.time())
         if digest in late or age is None or age < grace_seconds:

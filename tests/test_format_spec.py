@@ -117,7 +117,7 @@ def test_format_record_bytes(tmp_path):
 
 
 def test_chunked_files_are_as_documented(tmp_path):
-    from artvcs.plumbing import chunking, chunklist, chunkstore
+    from artvcs.plumbing import chunking, chunklist, chunkpacks, chunkstore
 
     text = " ".join(_section("CHUNKED FILES").split())
     assert f"4 MiB ({store.CHUNK_THRESHOLD} bytes)" in text
@@ -125,6 +125,7 @@ def test_chunked_files_are_as_documented(tmp_path):
             in text)
     assert f"min(size, {chunklist.MAX_COUNT})" in text and f"csize <= {chunklist.MAX_CHUNK}" in text
     assert f"private {chunking.BLOCK >> 20} MiB blocks" in text
+    assert f"count <= {chunkpacks.MAX_PACK_CHUNKS}" in text and f"holds {chunkpacks.PACK_BYTES >> 20} MiB" in text
     repo = init_repository(str(tmp_path))
     data = os.urandom(store.CHUNK_THRESHOLD)
     (tmp_path / "big").write_bytes(data)
@@ -135,8 +136,22 @@ def test_chunked_files_are_as_documented(tmp_path):
     head, *rows = body.decode("ascii").splitlines()
     assert head == f"artvcs-chunks 1 {digest} {len(data)} {len(rows)}"
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o444
-    rebuilt = b"".join(open(repo.store.path_of(r.split()[0]), "rb").read() for r in rows)
-    assert rebuilt == data and all(len(open(repo.store.path_of(r.split()[0]), "rb").read()) == int(r.split()[1]) for r in rows)
+    folder = os.path.join(repo.gitdir, chunkpacks.DIRNAME)
+    (idx,) = [n for n in os.listdir(folder) if n.endswith(".idx")]  # one pack: below 64 MiB
+    idx_bytes = open(os.path.join(folder, idx), "rb").read()
+    assert idx[:-4] == blake3.blake3(idx_bytes).hexdigest()[:40]
+    ihead, *irows = idx_bytes.decode("ascii").splitlines()
+    assert ihead == f"artvcs-chunkpack 1 {len(irows)}"
+    pack = open(os.path.join(folder, idx[:-4] + ".pack"), "rb").read()
+    offsets, off = {}, 0
+    for r in irows:
+        c, n = r.split()
+        assert blake3.blake3(pack[off:off + int(n)]).hexdigest() == c
+        offsets[c] = (off, int(n))
+        off += int(n)
+    assert off == len(pack)
+    rebuilt = b"".join(pack[offsets[r.split()[0]][0]:][: int(r.split()[1])] for r in rows)
+    assert rebuilt == data
     assert chunkstore.read_list(repo.store, digest).encode() == body
     assert (tmp_path / ".artifacts" / repository.FORMAT_FILE).read_bytes() == b"artvcs-format 2\n"
     small = init_repository(str(tmp_path / "small"))

@@ -25,20 +25,90 @@ import blake3
 
 from .. import chunkstore
 from ..chunklist import ChunkList, parse
+from ..chunkpacks import MAX_IDX_BYTES, PACK_BYTES, Location, encode_idx, idx_name, parse_idx, split_name
 from ..errors import CorruptObjectError, ObjectMissingError
 from ..store import ContentStore
-from .chunkpacks import CHUNKS, PACK_BYTES, Location, RemoteChunkIndex, encode_idx, idx_key, idx_name, pack_key
 from .content import HEAD_LIMIT, parallel
 from .errors import RemoteFormatError
 from .layout import RemoteRepo, chunked_layout
 
 LISTS = "chunklists/"
+CHUNKS = "chunks/"
 MAX_LIST_BYTES = 128 * 1024 * 1024  # a list this size names ~1.7 million chunks (a file of ~130 GiB)
 RANGE_BYTES = 8 * 1024 * 1024  # neighbouring chunks are read together up to this many bytes
 
 
 def list_key(digest: str) -> str:
     return f"{LISTS}{digest[:2]}/{digest[2:]}"
+
+
+def pack_key(name: str) -> str:
+    return f"{CHUNKS}{name}.pack"
+
+
+def idx_key(name: str) -> str:
+    return f"{CHUNKS}{name}.idx"
+
+
+def complete_packs(remote: RemoteRepo) -> list[str]:
+    """Names of the remote's chunk packs whose index is listed (so whose pack is whole)."""
+    seen: dict[str, set[str]] = {}
+    for s in remote.backend.list(CHUNKS):
+        parts = split_name(s.key[len(CHUNKS):])
+        if parts:
+            seen.setdefault(parts[0], set()).add(parts[1])
+    return sorted(n for n, kinds in seen.items() if kinds == {"pack", "idx"})
+
+
+class RemoteChunkIndex:
+    """Which chunks a remote holds, and where: the union of its pack indexes, each checked against
+    its name and cached under ``.artifacts/remotes/<name>/chunkidx/`` (immutable: fetched once)."""
+
+    def __init__(self, remote: RemoteRepo, cache_dir: str) -> None:
+        self.remote, self.cache_dir = remote, cache_dir
+        self.where: dict[str, Location] = {}
+        self.packs: dict[str, list[tuple[str, int]]] = {}
+
+    def load(self) -> "RemoteChunkIndex":
+        names = complete_packs(self.remote)
+        for name, rows in zip(names, parallel(self._rows, names)):
+            self.add(name, rows)
+        return self
+
+    def add(self, name: str, rows: list[tuple[str, int]]) -> None:
+        self.packs[name] = rows
+        off = 0
+        for d, n in rows:
+            self.where.setdefault(d, Location(name, off, n))
+            off += n
+
+    def _rows(self, name: str) -> list[tuple[str, int]]:
+        cached = os.path.join(self.cache_dir, name)
+        try:
+            with open(cached, "rb") as f:
+                return parse_idx(f.read(MAX_IDX_BYTES + 1), name)
+        except (FileNotFoundError, CorruptObjectError):
+            pass
+        st = self.remote.backend.stat(idx_key(name))
+        if st is not None and st.size > MAX_IDX_BYTES:
+            raise RemoteFormatError(f"chunk pack index {name} on {self.remote.name} is {st.size} bytes: refused")
+        found = self.remote.backend.read(idx_key(name))
+        if found is None:
+            return []  # removed since it was listed (remote gc): its chunks are not there
+        try:
+            rows = parse_idx(found[0], name)
+        except CorruptObjectError as e:
+            raise CorruptObjectError(f"remote {self.remote.name}: {e}") from None
+        self.remember(name, found[0])
+        return rows
+
+    def remember(self, name: str, data: bytes) -> None:
+        """Cache an index this process checked (or wrote)."""
+        os.makedirs(self.cache_dir, exist_ok=True)
+        tmp = os.path.join(self.cache_dir, f".tmp-{os.getpid()}-{secrets.token_hex(6)}")
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, os.path.join(self.cache_dir, name))
 
 
 def index(remote: RemoteRepo, gitdir: str) -> RemoteChunkIndex:
@@ -70,7 +140,7 @@ def upload(remote: RemoteRepo, store: ContentStore, digests: Iterable[str]) -> t
     lists = [chunkstore.read_list(store, d) for d in wanted if d not in have]
     if not lists:
         return 0, 0
-    idx = index(remote, os.path.dirname(store.root)).load(parallel)
+    idx = index(remote, os.path.dirname(store.root)).load()
     needed: dict[str, int] = {}
     for lst in lists:
         for d, n in lst.chunks:
@@ -87,6 +157,7 @@ def upload(remote: RemoteRepo, store: ContentStore, digests: Iterable[str]) -> t
     by_chunk = {d: (lst, i) for lst in lists for i, (d, _) in enumerate(lst.chunks)}
     work = os.path.join(os.path.dirname(store.root), "remotes", "tmp")
     os.makedirs(work, exist_ok=True)
+    local = chunkstore.local_packs(store)
 
     def send(group: list[tuple[str, int]]) -> int:
         data = encode_idx(group)
@@ -96,7 +167,7 @@ def upload(remote: RemoteRepo, store: ContentStore, digests: Iterable[str]) -> t
             with open(tmp, "wb") as f:
                 for d, _ in group:
                     lst, i = by_chunk[d]
-                    f.write(chunkstore.read_chunk(store, lst, i))  # checked: a bad local chunk is never sent
+                    f.write(chunkstore.read_chunk(local, lst, i))  # checked: a bad local chunk is never sent
             remote.backend.upload(pack_key(name), tmp)
             sent = os.path.getsize(tmp)
         finally:
@@ -105,7 +176,10 @@ def upload(remote: RemoteRepo, store: ContentStore, digests: Iterable[str]) -> t
         idx.remember(name, data)
         return sent + len(data)
 
-    sent = sum(parallel(send, [g for g in groups if g], stage="uploading chunks"))
+    try:
+        sent = sum(parallel(send, [g for g in groups if g], stage="uploading chunks"))
+    finally:
+        local.close()
     chunked_layout(remote)  # before the first list: an older artvcs must refuse this remote
     for lst in lists:
         body = lst.encode()
@@ -147,19 +221,29 @@ def download(remote: RemoteRepo, store: ContentStore, digests: Iterable[str]) ->
                 "completely pushed; ask its author to push again"
             )
         lists.append(lst)
-    need: dict[str, tuple[ChunkList, int]] = {}
-    for lst in lists:
-        for i, (c, _) in enumerate(lst.chunks):
-            if c not in need and not os.path.exists(store._path(c)):
-                need[c] = (lst, i)
-    fetched = 0
-    if need:
-        idx = index(remote, os.path.dirname(store.root)).load(parallel)
-        ranges = _ranges(remote, idx, need)
-        fetched = sum(parallel(lambda r: _fetch_range(remote, store, r), ranges, stage="downloading chunks"))
-    for lst in lists:
-        _check_whole(remote, store, lst)
-        chunkstore.put_list(store, lst)
+    local = chunkstore.local_packs(store)
+    try:
+        need: dict[str, tuple[ChunkList, int]] = {}
+        for lst in lists:
+            for i, (c, _) in enumerate(lst.chunks):
+                if c not in need and c not in local.where:
+                    need[c] = (lst, i)
+        fetched = 0
+        if need:
+            idx = index(remote, os.path.dirname(store.root)).load()
+            ranges = _ranges(remote, idx, need)
+            writer = chunkstore.pack_writer(store, local)  # packs installed as they fill: a rerun resumes
+            try:
+                fetched = sum(parallel(lambda r: _fetch_range(remote, writer, r), ranges, stage="downloading chunks"))
+                writer.close()
+            except BaseException:
+                writer.abort()
+                raise
+        for lst in lists:
+            _check_whole(remote, local, lst)
+            chunkstore.put_list(store, lst)
+    finally:
+        local.close()
     return len(lists), fetched
 
 
@@ -196,7 +280,7 @@ def _ranges(remote: RemoteRepo, idx: RemoteChunkIndex, need: dict[str, tuple[Chu
     return out
 
 
-def _fetch_range(remote: RemoteRepo, store: ContentStore, r: tuple[str, int, list[tuple[str, int]]]) -> int:
+def _fetch_range(remote: RemoteRepo, writer, r: tuple[str, int, list[tuple[str, int]]]) -> int:
     pack, start, run = r
     total = sum(n for _, n in run)
     try:
@@ -213,16 +297,16 @@ def _fetch_range(remote: RemoteRepo, store: ContentStore, r: tuple[str, int, lis
                 f"remote {remote.name} served corrupt chunk {c} (pack {pack}, offset {start + off}): refused; "
                 "repair the remote from a clone that has it (artvcs push)"
             )
-        store.put_bytes(piece, c)
+        writer.add(c, piece)
         off += n
     return total
 
 
-def _check_whole(remote: RemoteRepo, store: ContentStore, lst: ChunkList) -> None:
+def _check_whole(remote: RemoteRepo, local, lst: ChunkList) -> None:
     """Rebuild the file from its stored chunks and hash it: a list whose chunks are all genuine can
     still put them in a wrong order, or name other chunks; it is installed only if the file is right."""
     try:
-        with chunkstore.ChunkedReader(store, lst) as f:
+        with chunkstore.ChunkedReader(local, lst, own=False) as f:
             while f.read(8 * 1024 * 1024):
                 pass
     except CorruptObjectError:
@@ -260,7 +344,7 @@ def sweep_remote(remote: RemoteRepo, gitdir: str, keep: set[str], grace_seconds:
         freed += st.size
         if not dry_run:
             remote.backend.remove(key)
-    idx = index(remote, gitdir).load(parallel)
+    idx = index(remote, gitdir).load()
     for name, rows in idx.packs.items():
         if any(c in live for c, _ in rows):
             continue

@@ -34,8 +34,10 @@ def _put(repo, tmp_path, data: bytes, name: str = "big.bin") -> str:
     return digest
 
 
-def _content_files(repo) -> set[str]:
-    return set(repo.store.iter_digests())
+def _stored_files(repo) -> set[str]:
+    """Every file of the content store and of the chunk packs."""
+    folder = chunkstore.packs_dir(repo.store)
+    return set(repo.store.iter_digests()) | set(os.listdir(folder) if os.path.isdir(folder) else ())
 
 
 # -- chunking -------------------------------------------------------------------------------------
@@ -88,10 +90,10 @@ def test_large_files_are_chunked_small_ones_stay_whole_and_the_format_rises(repo
 def test_equal_files_share_one_list_and_no_chunk_is_written_twice(repo, tmp_path):
     data = _data(9 * MiB)
     d = _put(repo, tmp_path, data, "a")
-    before = _content_files(repo)
+    before = _stored_files(repo)
     lists = list(chunkstore.iter_lists(repo.store))
     assert _put(repo, tmp_path, data, "b") == d
-    assert _content_files(repo) == before and list(chunkstore.iter_lists(repo.store)) == lists == [d]
+    assert _stored_files(repo) == before and list(chunkstore.iter_lists(repo.store)) == lists == [d]
 
 
 def test_an_older_artvcs_refuses_a_repository_with_chunks(repo, tmp_path, monkeypatch):
@@ -107,17 +109,23 @@ def test_a_bad_chunk_is_an_error_naming_file_and_chunk_never_wrong_bytes(repo, t
     d = _put(repo, tmp_path, data)
     lst = chunkstore.read_list(repo.store, d)
     c, n = lst.chunks[3]
-    path = repo.store.path_of(c)
-    os.chmod(path, 0o644)
+    packs = chunkstore.local_packs(repo.store)
+    loc = packs.where[c]
+    pack = packs.path(loc.pack)
+    packs.close()
+    os.chmod(pack, 0o644)
+    index = 4
     if damage == "flip":
-        with open(path, "r+b") as f:
-            first = f.read(1)
-            f.seek(0)
-            f.write(bytes([first[0] ^ 1]))
+        with open(pack, "r+b") as f:
+            f.seek(loc.offset + n // 2)
+            byte = f.read(1)
+            f.seek(loc.offset + n // 2)
+            f.write(bytes([byte[0] ^ 1]))
     elif damage == "truncate":
-        os.truncate(path, n - 1)
-    elif damage == "remove":
-        os.unlink(path)
+        os.truncate(pack, loc.offset + n - 1)
+    elif damage == "remove":  # the pack's index gone: none of its chunks is stored any more
+        os.unlink(pack[: -len(".pack")] + ".idx")
+        c, index = lst.chunks[0][0], 1
     else:  # a list whose chunks are all genuine but out of order
         rows = list(lst.chunks)
         rows[3], rows[4] = rows[4], rows[3]
@@ -126,7 +134,7 @@ def test_a_bad_chunk_is_an_error_naming_file_and_chunk_never_wrong_bytes(repo, t
         os.chmod(lp, 0o644)
         open(lp, "wb").write(bad)
     kind = ObjectMissingError if damage == "remove" else CorruptObjectError
-    named = f"content {d}: chunk 4 of {len(lst.chunks)} \\({c}" if damage != "swap" else f"content {d}"
+    named = f"content {d}: chunk {index} of {len(lst.chunks)} \\({c}" if damage != "swap" else f"content {d}"
     with pytest.raises(kind, match=named):
         with repo.store.open(d) as f:
             while f.read(MiB):
@@ -169,22 +177,29 @@ def test_cat_object_streams_a_chunked_file(repo_dir, run_cli, tmp_path):
 
 
 # -- gc -------------------------------------------------------------------------------------------
-def test_gc_keeps_chunks_a_live_list_shares_and_removes_the_rest(repo, tmp_path):
+def test_gc_keeps_chunks_a_live_list_shares_and_removes_the_rest(repo, tmp_path, monkeypatch):
+    from artvcs.plumbing import chunkpacks
+
+    monkeypatch.setattr(chunkpacks, "PACK_BYTES", 1 * MiB)  # many small packs: some die whole
     data = _data(8 * MiB)
     d1 = _put(repo, tmp_path, data)
-    d2 = _put(repo, tmp_path, data[: 4 * MiB] + _data(64 * 1024, 9) + data[4 * MiB:])
+    d2 = _put(repo, tmp_path, data[: 3 * MiB] + _data(3 * MiB, 9) + data[6 * MiB:])  # 3 MiB rewritten
     c1 = {c for c, _ in chunkstore.read_list(repo.store, d1).chunks}
     c2 = {c for c, _ in chunkstore.read_list(repo.store, d2).chunks}
-    shared = c1 & c2
-    assert shared and c1 - c2
+    assert c1 & c2 and c1 - c2
+    packs = chunkstore.local_packs(repo.store)
+    dead = {n for n, rows in packs.packs.items() if not any(c in c2 for c, _ in rows)}
+    packs.close()
+    assert dead
+    assert sweep(repo.store, repo.gitdir, {d2}, grace_seconds=3600).removed == []  # young: kept
     result = sweep(repo.store, repo.gitdir, {d2}, grace_seconds=0)
     assert d1 in result.removed and not repo.store.has(d1)
-    assert set(result.removed) - {d1} == c1 - c2
-    for c in c2:
-        assert os.path.exists(repo.store.path_of(c))
+    assert {r for r in result.removed if r != d1} == {f"chunks/{n}" for n in dead}
+    after = chunkstore.local_packs(repo.store)
+    assert set(after.packs) == set(packs.packs) - dead and c2 <= set(after.where)
+    after.close()
     with repo.store.open(d2) as f:
         assert blake3.blake3(f.read()).hexdigest() == d2
-    assert sweep(repo.store, repo.gitdir, set(), grace_seconds=3600).removed == []  # young: kept
 
 
 # -- concurrency ----------------------------------------------------------------------------------
