@@ -77,7 +77,7 @@ def append(path: str, n: int, seed: int) -> int:
 
 def store_bytes(gitdir: str) -> int:
     total = 0
-    for sub in ("content", "chunklists"):
+    for sub in ("content", "chunks", "chunklists"):
         for r, _, fs in os.walk(os.path.join(gitdir, sub)):
             total += sum(os.lstat(os.path.join(r, f)).st_size for f in fs)
     return total

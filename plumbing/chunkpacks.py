@@ -106,21 +106,29 @@ class PackWriter:
         return digest in self._seen
 
     def add(self, digest: str, data) -> None:
+        """Append one chunk, unless this writer already holds it."""
         with self._lock:
-            if digest in self._seen:
-                return
-            if self._fd < 0:
-                os.makedirs(self.folder, exist_ok=True)
-                self._tmp = os.path.join(self.folder, f"{TMP_PREFIX}{os.getpid()}-{secrets.token_hex(6)}")
-                self._fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o444)
-            view = memoryview(data)
-            while view:
-                view = view[os.write(self._fd, view):]
-            self._rows.append((digest, len(data)))
-            self._seen.add(digest)
-            self._size += len(data)
-            if self._size >= PACK_BYTES:
-                self._install()
+            if digest not in self._seen:
+                self._append(memoryview(data), [(digest, len(data))])
+
+    def add_run(self, data, rows: list[tuple[str, int]]) -> None:
+        """Append neighbouring chunks in one write: ``data`` is their bytes, ``rows`` their
+        ``(digest, size)`` in order (the caller hands each digest over once)."""
+        with self._lock:
+            self._append(memoryview(data), rows)
+
+    def _append(self, view: memoryview, rows: list[tuple[str, int]]) -> None:
+        if self._fd < 0:
+            os.makedirs(self.folder, exist_ok=True)
+            self._tmp = os.path.join(self.folder, f"{TMP_PREFIX}{os.getpid()}-{secrets.token_hex(6)}")
+            self._fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o444)
+        self._size += len(view)
+        while view:
+            view = view[os.write(self._fd, view):]
+        self._rows += rows
+        self._seen.update(d for d, _ in rows)
+        if self._size >= PACK_BYTES or len(self._rows) >= MAX_PACK_CHUNKS - 1024:
+            self._install()
 
     def close(self) -> None:
         with self._lock:

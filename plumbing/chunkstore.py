@@ -81,39 +81,59 @@ def pack_writer(store: "ContentStore", packs: LocalPacks) -> PackWriter:
 
 def store_chunked(store: "ContentStore", fd: int) -> tuple[str, int]:
     """Store the file open at ``fd`` (read from its current offset) as chunks and a chunk list;
-    return ``(digest, size)`` of the bytes read. Chunks already stored are not written again."""
+    return ``(digest, size)`` of the bytes read. Chunks already stored are not written again.
+
+    All work that holds the GIL (cutting, hashing each chunk, looking it up) stays on this thread;
+    the other two get only long calls that release it (the whole-file hash of a block, the write of
+    a run of new chunks), so they never wait for the GIL chunk by chunk.
+    """
     whole = blake3.blake3()
     chunks: list[tuple[str, int]] = []
     packs = local_packs(store)
     writer = pack_writer(store, packs)
     reused: set[str] = set()
+    queued: set[str] = set()  # new chunks handed to the writer (never twice)
 
-    def store_chunks(block: tuple[memoryview, list[tuple[int, int]]]) -> None:
-        view, cuts = block
-        for off, n in cuts:
-            piece = view[off:off + n]
-            d = blake3.blake3(piece).hexdigest()
-            loc = packs.where.get(d)
-            if loc is None:
-                writer.add(d, piece)
-            elif loc.pack not in reused:  # a gc beside us must see the pack as in use
-                reused.add(loc.pack)
-                touch(packs.path(loc.pack, "idx"))
-            chunks.append((d, n))
+    def hash_whole(block: tuple[memoryview, int]) -> None:
+        view, end = block
+        whole.update(view[:end])
 
-    def hash_whole(block: tuple[memoryview, list[tuple[int, int]]]) -> None:
-        view, cuts = block
-        if cuts:
-            whole.update(view[: cuts[-1][0] + cuts[-1][1]])
+    def write_new(runs: list[tuple[memoryview, list[tuple[str, int]]]]) -> None:
+        for data, rows in runs:
+            writer.add_run(data, rows)
 
-    workers = [_Worker(store_chunks), _Worker(hash_whole)]
+    workers = [_Worker(hash_whole), _Worker(write_new)]
     for w in workers:
         w.start()
     try:
         try:
-            for block in iter_blocks(fd):
-                for w in workers:
-                    w.q.put(block)
+            for view, cuts in iter_blocks(fd):
+                if not cuts:
+                    continue
+                end = cuts[-1][0] + cuts[-1][1]
+                workers[0].q.put((view, end))
+                runs: list[tuple[memoryview, list[tuple[str, int]]]] = []
+                start, rows = 0, []  # the run of neighbouring new chunks being gathered
+                for off, n in cuts:
+                    d = blake3.blake3(view[off:off + n]).hexdigest()
+                    chunks.append((d, n))
+                    loc = packs.where.get(d)
+                    if loc is None and d not in queued:
+                        if not rows:
+                            start = off
+                        rows.append((d, n))
+                        queued.add(d)
+                        continue
+                    if loc is not None and loc.pack not in reused:  # a gc beside us must see it in use
+                        reused.add(loc.pack)
+                        touch(packs.path(loc.pack, "idx"))
+                    if rows:
+                        runs.append((view[start:off], rows))
+                        rows = []
+                if rows:
+                    runs.append((view[start:end], rows))
+                if runs:
+                    workers[1].q.put(runs)
         finally:
             errors = []
             for w in workers:

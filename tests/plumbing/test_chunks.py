@@ -181,6 +181,7 @@ def test_gc_keeps_chunks_a_live_list_shares_and_removes_the_rest(repo, tmp_path,
     from artvcs.plumbing import chunkpacks
 
     monkeypatch.setattr(chunkpacks, "PACK_BYTES", 1 * MiB)  # many small packs: some die whole
+    monkeypatch.setattr(chunking, "BLOCK", 1 * MiB)  # (a pack closes between runs of new chunks)
     data = _data(8 * MiB)
     d1 = _put(repo, tmp_path, data)
     d2 = _put(repo, tmp_path, data[: 3 * MiB] + _data(3 * MiB, 9) + data[6 * MiB:])  # 3 MiB rewritten
