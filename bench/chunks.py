@@ -138,7 +138,7 @@ def distribution(gitdir: str) -> dict:
     buckets: dict[str, int] = {}
     for lo, hi in ((0, 16), (16, 32), (32, 64), (64, 128), (128, 256), (256, 1 << 30)):
         label = f"{lo}-{hi} KiB" if hi < 1 << 30 else f"{lo}+ KiB"
-        buckets[label] = sum(1 for n in sizes if lo * 1024 <= n < hi * 1024 or (hi == 256 and n == 256 * 1024))
+        buckets[label] = sum(1 for n in sizes if lo * 1024 <= n < hi * 1024)
     return {"count": len(sizes), "mean": statistics.mean(sizes), "p10": q(0.1), "median": q(0.5), "p90": q(0.9),
             "min": sizes[0], "max": sizes[-1], "buckets": buckets}
 
@@ -231,7 +231,7 @@ def sweep(work: str, size: int) -> list[dict]:
 
     src = os.path.join(work, "sweep.bin")
     rows = []
-    for avg in (16384, 32768, 65536, 131072, 262144):
+    for avg in (16384, 32768, 65536, 131072):
         chunking.AVG_SIZE, chunking.MIN_SIZE, chunking.MAX_SIZE = avg, avg // 4, avg * 4
         repo_dir = os.path.join(work, "sweep-repo")
         rm(repo_dir)

@@ -356,7 +356,7 @@ def write_chunked(store: "ContentStore", digest: str, dst_fd: int) -> int:
     """
     lst = read_list(store, digest)
     packs = local_packs(store)
-    whole = blake3.blake3()
+    whole = blake3.blake3(max_threads=blake3.blake3.AUTO)
 
     def hash_range(span: tuple[int, int]) -> None:
         off, n = span
@@ -366,7 +366,7 @@ def write_chunked(store: "ContentStore", digest: str, dst_fd: int) -> int:
     hasher = _Worker(hash_range)
     hasher.start()
     off, pending = 0, 0
-    span = 32 * 1024 * 1024  # hashed in spans whose offsets are page-aligned (as mmap needs)
+    span = 8 * 1024 * 1024  # hashed in spans whose offsets are page-aligned (as mmap needs)
     try:
         try:
             for pack, start, length, first in _runs(packs, lst):

@@ -232,13 +232,11 @@ def download(remote: RemoteRepo, store: ContentStore, digests: Iterable[str]) ->
         if need:
             idx = index(remote, os.path.dirname(store.root)).load()
             ranges = _ranges(remote, idx, need)
-            writer = chunkstore.pack_writer(store, local)  # packs installed as they fill: a rerun resumes
+            writer = chunkstore.pack_writer(store, local)
             try:
                 fetched = sum(parallel(lambda r: _fetch_range(remote, writer, r), ranges, stage="downloading chunks"))
-                writer.close()
-            except BaseException:
-                writer.abort()
-                raise
+            finally:
+                writer.close()  # every chunk in it was checked: keep them, so that a rerun resumes
         for lst in lists:
             _check_whole(remote, local, lst)
             chunkstore.put_list(store, lst)
