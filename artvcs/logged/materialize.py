@@ -31,7 +31,7 @@ def _fetcher(artifact: "Artifact"):
             with store.open(entry.digest) as src, open(dest, "wb") as out:
                 shutil.copyfileobj(src, out, 1024 * 1024)
             return
-        from artvcs.references import fetch_reference
+        from artvcs.draft.references import fetch_reference
 
         fetch_reference(entry, dest)
 
@@ -46,7 +46,7 @@ def with_remote(repo, entries, fn):
     try:
         return fn()
     except ObjectMissingError:
-        from artvcs.remotes import fetch_missing
+        from artvcs.sync.remotes import fetch_missing
 
         if not fetch_missing(repo, entries):
             raise
