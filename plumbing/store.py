@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
+import tempfile
 from collections.abc import Iterator
 
 from .errors import CorruptObjectError, ObjectMissingError, UsageError
@@ -143,6 +145,17 @@ class ContentStore:
             return chunkstore.store_chunked(self, fd)
         finally:
             os.close(fd)
+
+    def put_stream(self, stream) -> tuple[str, int]:
+        """Store the bytes read from ``stream`` (through a temporary file in the store's root, which
+        gc removes should this writer die); return ``(digest, size)`` of what was stored."""
+        fd, tmp = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{os.getpid()}-", dir=self.root)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                shutil.copyfileobj(stream, out, 8 * 1024 * 1024)
+            return self.put_file(tmp, "mutable")
+        finally:
+            _unlink_quiet(tmp)
 
     def copy_in(self, path: str) -> tuple[str, int]:
         """Copy a (large) file into the store, hashing the copy as it is made; return ``(digest, size)``."""

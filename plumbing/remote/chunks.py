@@ -25,7 +25,8 @@ import blake3
 
 from .. import chunkstore
 from ..chunklist import ChunkList, parse
-from ..chunkpacks import MAX_IDX_BYTES, PACK_BYTES, Location, encode_idx, idx_name, parse_idx, split_name
+from .. import chunkpacks
+from ..chunkpacks import MAX_IDX_BYTES, Location, encode_idx, idx_name, parse_idx, split_name
 from ..errors import CorruptObjectError, ObjectMissingError
 from ..store import ContentStore
 from .content import HEAD_LIMIT, parallel
@@ -149,7 +150,7 @@ def upload(remote: RemoteRepo, store: ContentStore, digests: Iterable[str]) -> t
     groups: list[list[tuple[str, int]]] = [[]]
     size = 0
     for d, n in needed.items():
-        if size >= PACK_BYTES:
+        if size >= chunkpacks.PACK_BYTES:
             groups.append([])
             size = 0
         groups[-1].append((d, n))

@@ -8,7 +8,7 @@ import random
 import blake3
 import pytest
 
-from artvcs import remote_gc
+from artvcs.sync import remote_gc
 from artvcs.plumbing import chunklist, chunkstore
 from artvcs.plumbing.errors import CorruptObjectError, ObjectMissingError
 from artvcs.plumbing.fsck import fsck
