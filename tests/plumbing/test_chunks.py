@@ -322,3 +322,26 @@ def test_sigkill_while_storing_large_files_leaves_every_list_whole(repo, tmp_pat
     for d in lists:
         repo.store.verify(d)
     assert list(repo.store.iter_tmp()) == [] and list(chunkstore.iter_list_tmp(repo.store)) == []
+
+
+# -- hostile pack indexes -------------------------------------------------------------------------
+def _idx_variants():
+    from artvcs.plumbing import chunkpacks
+
+    rows = st.lists(st.tuples(st.sampled_from(["cd" * 32, "ef" * 32]), st.integers(1, 1 << 20)), min_size=1, max_size=20)
+    return rows.map(chunkpacks.encode_idx)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_idx_variants(), st.integers(0, 200), st.binary(max_size=3), st.booleans())
+def test_fuzz_pack_index_raises_only_corrupt_object(good, cut, junk, rename):
+    from artvcs.plumbing import chunkpacks
+
+    name = chunkpacks.idx_name(good)
+    assert chunkpacks.encode_idx(chunkpacks.parse_idx(good, name)) == good
+    mutated = good[:cut] + junk + good[cut + len(junk):]
+    try:
+        rows = chunkpacks.parse_idx(mutated, chunkpacks.idx_name(mutated) if rename else name)
+    except CorruptObjectError:
+        return
+    assert chunkpacks.encode_idx(rows) == mutated  # only a canonical index named by its own hash passes
