@@ -55,17 +55,24 @@ def max_encoded_size(file_size: int) -> int:
     return 128 + min(file_size, MAX_COUNT) * _ROW_MAX
 
 
-def parse(data: bytes, digest: str, size: int | None = None) -> ChunkList:
-    """Parse the list of the file ``digest`` (whose size, when known, is ``size``); any
-    deviation from the canonical form is a CorruptObjectError naming the list."""
-    what = f"chunk list of {digest}"
+def ascii_header(data: bytes, header: "re.Pattern[str]", what: str, form: str) -> tuple[str, "re.Match[str]"]:
+    """The text of ``data`` and the match of ``header`` at its start; else a CorruptObjectError
+    saying ``what`` must begin with ``form``. Shared by the parsers of stored text formats."""
     try:
         text = data.decode("ascii")
     except UnicodeDecodeError:
         raise CorruptObjectError(f"{what} is not ASCII text: refused") from None
-    head = _HEADER.match(text)
+    head = header.match(text)
     if head is None:
-        raise CorruptObjectError(f"{what} does not begin with 'artvcs-chunks 1 <digest> <size> <count>': refused")
+        raise CorruptObjectError(f"{what} does not begin with '{form}': refused")
+    return text, head
+
+
+def parse(data: bytes, digest: str, size: int | None = None) -> ChunkList:
+    """Parse the list of the file ``digest`` (whose size, when known, is ``size``); any
+    deviation from the canonical form is a CorruptObjectError naming the list."""
+    what = f"chunk list of {digest}"
+    text, head = ascii_header(data, _HEADER, what, "artvcs-chunks 1 <digest> <size> <count>")
     if head.group(1) != digest:
         raise CorruptObjectError(f"{what} describes another file ({head.group(1)}): refused")
     total, count = int(head.group(2)), int(head.group(3))

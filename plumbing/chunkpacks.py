@@ -23,8 +23,9 @@ from dataclasses import dataclass
 
 import blake3
 
-from .chunklist import MAX_CHUNK
+from .chunklist import MAX_CHUNK, ascii_header
 from .errors import CorruptObjectError
+from .store import _unlink_quiet
 
 DIRNAME = "chunks"  # the local packs, beside content/
 TMP_PREFIX = ".tmp-"
@@ -62,13 +63,7 @@ def parse_idx(data: bytes, name: str) -> list[tuple[str, int]]:
         raise CorruptObjectError(f"{what} is {len(data)} bytes, above the {MAX_IDX_BYTES} limit: refused")
     if idx_name(data) != name:
         raise CorruptObjectError(f"{what} does not hash to its name: refused")
-    try:
-        text = data.decode("ascii")
-    except UnicodeDecodeError:
-        raise CorruptObjectError(f"{what} is not ASCII text: refused") from None
-    head = _HEADER.match(text)
-    if head is None:
-        raise CorruptObjectError(f"{what} does not begin with 'artvcs-chunkpack 1 <count>': refused")
+    text, head = ascii_header(data, _HEADER, what, "artvcs-chunkpack 1 <count>")
     count = int(head.group(1))
     if count > MAX_PACK_CHUNKS:
         raise CorruptObjectError(f"{what} claims {count} chunks, above the {MAX_PACK_CHUNKS} limit: refused")
@@ -164,13 +159,28 @@ class PackWriter:
         self._rows, self._size = [], 0
 
 
-class LocalPacks:
-    """The local store's chunk packs: which chunks are stored, and where (the union of the indexes)."""
+class PackIndex:
+    """Which chunks a set of packs holds, and where: the union of their indexes (a chunk in two
+    packs is found in the first added)."""
 
-    def __init__(self, folder: str) -> None:
-        self.folder = folder
+    def __init__(self) -> None:
         self.where: dict[str, Location] = {}
         self.packs: dict[str, list[tuple[str, int]]] = {}
+
+    def add(self, name: str, rows: list[tuple[str, int]]) -> None:
+        self.packs[name] = rows
+        off = 0
+        for d, n in rows:
+            self.where.setdefault(d, Location(name, off, n))
+            off += n
+
+
+class LocalPacks(PackIndex):
+    """The local store's chunk packs, their indexes read once, and open descriptors for reading."""
+
+    def __init__(self, folder: str) -> None:
+        super().__init__()
+        self.folder = folder
         self._fds: dict[str, int] = {}
         self._lock = threading.Lock()
         for name in self.names():
@@ -193,13 +203,6 @@ class LocalPacks:
             if parts and parts[1] == "idx":
                 yield parts[0]
 
-    def add(self, name: str, rows: list[tuple[str, int]]) -> None:
-        self.packs[name] = rows
-        off = 0
-        for d, n in rows:
-            self.where.setdefault(d, Location(name, off, n))
-            off += n
-
     def path(self, name: str, kind: str = "pack") -> str:
         return os.path.join(self.folder, f"{name}.{kind}")
 
@@ -217,9 +220,3 @@ class LocalPacks:
                 os.close(fd)
             self._fds.clear()
 
-
-def _unlink_quiet(path: str) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass

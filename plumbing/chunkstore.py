@@ -34,7 +34,7 @@ from .chunking import iter_blocks
 from .chunklist import MAX_COUNT, ChunkList, max_encoded_size, parse
 from .chunkpacks import DIRNAME as PACKS, TMP_PREFIX, LocalPacks, PackWriter, split_name
 from .errors import CorruptObjectError, ObjectMissingError
-from .store import LISTS
+from .store import LISTS, _unlink_quiet
 
 if TYPE_CHECKING:
     from .store import ContentStore
@@ -433,12 +433,6 @@ def touch(path: str) -> None:
     except OSError:
         pass
 
-
-def _unlink_quiet(path: str) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
 
 
 def place_chunked(store: "ContentStore", digest: str, target: str, replace: bool, tmp_name: str) -> os.stat_result:

@@ -30,7 +30,7 @@ from . import chunkstore, drafts, refs, repack, sweepgen, versions
 from .errors import ArtvcsError
 from .manifest import ARTIFACT_SCHEME, LISTING, _load_rows
 from .objectbatch import TMP_PREFIXES as PACK_TMP_PREFIXES
-from .store import ContentStore
+from .store import ContentStore, _unlink_quiet
 
 # Refs that hold versions. refs/collections tips may still point at a deleted
 # version, refs/attrs and refs/runs point at records, not versions.
@@ -150,7 +150,7 @@ def _sweep(store: ContentStore, gitdir: str, keep: set[str], grace_seconds: floa
             continue
         result.removed.append(digest)
         if not dry_run:
-            chunkstore._unlink_quiet(path)
+            _unlink_quiet(path)
     live_chunks = keep | late  # the chunks of lists that stay (and every other kept digest)
     gone, freed, young = chunkstore.sweep_packs(store, live_chunks, grace_seconds, dry_run)
     result.removed += gone

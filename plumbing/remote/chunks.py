@@ -18,17 +18,15 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
 from collections.abc import Iterable
 
 import blake3
 
-from .. import chunkstore
+from .. import chunkpacks, chunkstore
 from ..chunklist import ChunkList, parse
-from .. import chunkpacks
-from ..chunkpacks import MAX_IDX_BYTES, Location, encode_idx, idx_name, parse_idx, split_name
+from ..chunkpacks import MAX_IDX_BYTES, Location, PackIndex, encode_idx, idx_name, parse_idx, split_name
 from ..errors import CorruptObjectError, ObjectMissingError
-from ..store import ContentStore
+from ..store import ContentStore, _unlink_quiet
 from .content import HEAD_LIMIT, parallel
 from .errors import RemoteFormatError
 from .layout import RemoteRepo, chunked_layout
@@ -61,27 +59,19 @@ def complete_packs(remote: RemoteRepo) -> list[str]:
     return sorted(n for n, kinds in seen.items() if kinds == {"pack", "idx"})
 
 
-class RemoteChunkIndex:
+class RemoteChunkIndex(PackIndex):
     """Which chunks a remote holds, and where: the union of its pack indexes, each checked against
     its name and cached under ``.artifacts/remotes/<name>/chunkidx/`` (immutable: fetched once)."""
 
     def __init__(self, remote: RemoteRepo, cache_dir: str) -> None:
+        super().__init__()
         self.remote, self.cache_dir = remote, cache_dir
-        self.where: dict[str, Location] = {}
-        self.packs: dict[str, list[tuple[str, int]]] = {}
 
     def load(self) -> "RemoteChunkIndex":
         names = complete_packs(self.remote)
         for name, rows in zip(names, parallel(self._rows, names)):
             self.add(name, rows)
         return self
-
-    def add(self, name: str, rows: list[tuple[str, int]]) -> None:
-        self.packs[name] = rows
-        off = 0
-        for d, n in rows:
-            self.where.setdefault(d, Location(name, off, n))
-            off += n
 
     def _rows(self, name: str) -> list[tuple[str, int]]:
         cached = os.path.join(self.cache_dir, name)
@@ -172,7 +162,7 @@ def upload(remote: RemoteRepo, store: ContentStore, digests: Iterable[str]) -> t
             remote.backend.upload(pack_key(name), tmp)
             sent = os.path.getsize(tmp)
         finally:
-            chunkstore._unlink_quiet(tmp)
+            _unlink_quiet(tmp)
         remote.backend.write(idx_key(name), data)  # last: a listed index means a whole pack
         idx.remember(name, data)
         return sent + len(data)
