@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from .errors import CorruptObjectError
 
+LISTS = "chunklists"  # where lists live, beside the content store's root (chunkstore, store)
 MAGIC = "artvcs-chunks"
 VERSION = 1
 MAX_CHUNK = 16 * 1024 * 1024  # no chunker of ours cuts larger; a list naming one is refused

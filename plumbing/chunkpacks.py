@@ -14,6 +14,7 @@ is absent is incomplete and ignored.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -25,7 +26,6 @@ import blake3
 
 from .chunklist import MAX_CHUNK, ascii_header
 from .errors import CorruptObjectError
-from .store import _unlink_quiet
 
 DIRNAME = "chunks"  # the local packs, beside content/
 TMP_PREFIX = ".tmp-"
@@ -134,7 +134,8 @@ class PackWriter:
             if self._fd >= 0:
                 os.close(self._fd)
                 self._fd = -1
-                _unlink_quiet(self._tmp)
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(self._tmp)
 
     def _install(self) -> None:
         if self._fd < 0:
@@ -151,7 +152,8 @@ class PackWriter:
             os.chmod(tmp, 0o444)
             os.replace(tmp, os.path.join(self.folder, f"{name}.idx"))
         except BaseException:
-            _unlink_quiet(self._tmp)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self._tmp)
             raise
         self.installed.append((name, self._rows))
         if self.on_install is not None:

@@ -19,6 +19,7 @@ wrong bytes.
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import mmap
 import os
@@ -31,10 +32,10 @@ from typing import TYPE_CHECKING
 import blake3
 
 from .chunking import iter_blocks
-from .chunklist import MAX_COUNT, ChunkList, max_encoded_size, parse
+from .chunklist import LISTS, MAX_COUNT, ChunkList, max_encoded_size, parse
 from .chunkpacks import DIRNAME as PACKS, TMP_PREFIX, LocalPacks, PackWriter, split_name
 from .errors import CorruptObjectError, ObjectMissingError
-from .store import LISTS, _unlink_quiet
+from .formatrecord import raise_format
 
 if TYPE_CHECKING:
     from .store import ContentStore
@@ -223,21 +224,7 @@ def iter_list_tmp(store: "ContentStore") -> Iterator[str]:
 def require_chunked_format(gitdir: str) -> None:
     """Raise the repository's format record to 2 before its first chunk list is written, so
     an artvcs that knows only format 1 refuses the repository instead of missing content."""
-    from .repository import FORMAT_FILE, check_format
-
-    if check_format(gitdir) >= CHUNKED_FORMAT:
-        return
-    tmp = os.path.join(gitdir, f"{FORMAT_FILE}.tmp-{os.getpid()}-{secrets.token_hex(6)}")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(f"artvcs-format {CHUNKED_FORMAT}\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, os.path.join(gitdir, FORMAT_FILE))
-    fd = os.open(gitdir, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    raise_format(gitdir, CHUNKED_FORMAT)
 
 
 # -- reading ----------------------------------------------------------------------------
@@ -516,3 +503,8 @@ def pack_files(store: "ContentStore") -> list[str]:
         return [os.path.join(packs_dir(store), n) for n in os.listdir(packs_dir(store)) if n.startswith(TMP_PREFIX)]
     except FileNotFoundError:
         return []
+
+
+def _unlink_quiet(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)

@@ -12,14 +12,12 @@ from functools import cached_property
 
 import pygit2
 
-from .errors import FormatVersionError, NotARepositoryError
+from .errors import NotARepositoryError
+from .formatrecord import FORMAT_FILE, FORMAT_VERSION, INIT_FORMAT_VERSION, check_format  # noqa: F401 (re-exported)
 from .statcache import StatCache
 from .store import ContentStore
 
 DIRNAME = ".artifacts"
-FORMAT_FILE = "artvcs-format"
-FORMAT_VERSION = 2  # the highest format this artvcs reads: 2 adds chunked large files
-INIT_FORMAT_VERSION = 1  # what init writes; the first chunk list raises it to 2 (chunkstore)
 ENV_DIR = "ARTVCS_DIR"
 
 
@@ -51,25 +49,6 @@ class Repository:
 
     def __repr__(self) -> str:
         return f"Repository({self.gitdir!r})"
-
-
-def check_format(gitdir: str) -> int:
-    """Read the format record; refuse a missing or newer one."""
-    path = os.path.join(gitdir, FORMAT_FILE)
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read().strip()
-    except FileNotFoundError:
-        raise NotARepositoryError(f"{gitdir} is not an artvcs repository (no {FORMAT_FILE}): run 'artvcs init'") from None
-    words = text.split()
-    if len(words) != 2 or words[0] != "artvcs-format" or not words[1].isdigit():
-        raise FormatVersionError(f"{path} is unreadable ({text!r}): expected 'artvcs-format <N>'")
-    version = int(words[1])
-    if version > FORMAT_VERSION:
-        raise FormatVersionError(
-            f"{gitdir} uses artvcs format {version}, newer than this artvcs understands ({FORMAT_VERSION}): upgrade artvcs"
-        )
-    return version
 
 
 def init_repository(folder: str) -> Repository:

@@ -15,13 +15,13 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 
+from .chunklist import LISTS
 from .errors import CorruptObjectError, ObjectMissingError, UsageError
 from .hashing import MMAP_THRESHOLD, hash_bytes, hash_file, is_digest
 
 FANOUT = 2
 TMP_PREFIX = ".tmp-"
 POLICIES = ("mutable", "immutable")
-LISTS = "chunklists"  # chunk lists of large files, beside the store's root (chunkstore)
 CHUNK_THRESHOLD = MMAP_THRESHOLD  # 4 MiB: files this large are stored as chunks (chunking)
 
 

@@ -27,7 +27,7 @@ from ..chunklist import ChunkList, parse
 from ..chunkpacks import MAX_IDX_BYTES, Location, PackIndex, encode_idx, idx_name, parse_idx, split_name
 from ..errors import CorruptObjectError, ObjectMissingError
 from ..store import ContentStore, _unlink_quiet
-from .content import HEAD_LIMIT, parallel
+from .pool import HEAD_LIMIT, parallel
 from .errors import RemoteFormatError
 from .layout import RemoteRepo, chunked_layout
 

@@ -10,45 +10,13 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable
 
 from ..errors import CorruptObjectError, ObjectMissingError
 from ..hashing import hash_file, is_digest
-from ..progress import report
 from ..store import FANOUT, TMP_PREFIX, ContentStore
 from .layout import CONTENT, RemoteRepo, content_key
-
-WORKERS = 8
-HEAD_LIMIT = 1000  # above this many candidates one listing of content/ is cheaper than a HEAD each
-
-
-def parallel(fn: Callable, items: list, stage: str | None = None, workers: int = WORKERS) -> list:
-    """``[fn(x) for x in items]`` on a thread pool; the first error cancels the rest and is raised."""
-    if not items:
-        return []
-    if len(items) == 1:
-        out = [fn(items[0])]
-        if stage:
-            report(stage, 1, 1)
-        return out
-    results: list = [None] * len(items)
-    with ThreadPoolExecutor(min(workers, len(items))) as pool:
-        futures = {pool.submit(fn, x): i for i, x in enumerate(items)}
-        done = 0
-        try:
-            from concurrent.futures import as_completed
-
-            for f in as_completed(futures):
-                results[futures[f]] = f.result()
-                done += 1
-                if stage:
-                    report(stage, done, len(items))
-        except BaseException:
-            for f in futures:
-                f.cancel()
-            raise
-    return results
+from .pool import HEAD_LIMIT, WORKERS, parallel  # noqa: F401 (parallel and WORKERS: also for content's callers)
 
 
 def remote_has(remote: RemoteRepo, digests: Iterable[str]) -> set[str]:

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from artvcs.plumbing import chunking, chunklist, chunkstore, repository
+from artvcs.plumbing import chunking, chunklist, chunkstore, formatrecord, repository
 from artvcs.plumbing.checkout import materialize
 from artvcs.plumbing.errors import CorruptObjectError, FormatVersionError, ObjectMissingError
 from artvcs.plumbing.gc import sweep
@@ -98,7 +98,7 @@ def test_equal_files_share_one_list_and_no_chunk_is_written_twice(repo, tmp_path
 
 def test_an_older_artvcs_refuses_a_repository_with_chunks(repo, tmp_path, monkeypatch):
     _put(repo, tmp_path, _data(CHUNK_THRESHOLD))
-    monkeypatch.setattr(repository, "FORMAT_VERSION", 1)  # what an artvcs of format 1 implements
+    monkeypatch.setattr(formatrecord, "FORMAT_VERSION", 1)  # what an artvcs of format 1 implements
     with pytest.raises(FormatVersionError, match="uses artvcs format 2, newer than this artvcs understands \\(1\\): upgrade"):
         repository.Repository(repo.gitdir)
 

@@ -1,0 +1,53 @@
+"""The format record, ``.artifacts/artvcs-format``: which on-disk format a repository is in.
+
+A reader refuses a repository whose record names a format newer than it
+implements, before it reads anything else. A repository starts at format 1
+and is raised to 2 when its first chunked file is written (artvcs-format(5)).
+"""
+from __future__ import annotations
+
+import os
+import secrets
+
+from .errors import FormatVersionError, NotARepositoryError
+
+FORMAT_FILE = "artvcs-format"
+FORMAT_VERSION = 2  # the highest format this artvcs reads: 2 adds chunked large files
+INIT_FORMAT_VERSION = 1  # what init writes; the first chunk list raises it to 2 (chunkstore)
+
+
+def check_format(gitdir: str) -> int:
+    """Read the format record; refuse a missing or newer one."""
+    path = os.path.join(gitdir, FORMAT_FILE)
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read().strip()
+    except FileNotFoundError:
+        raise NotARepositoryError(f"{gitdir} is not an artvcs repository (no {FORMAT_FILE}): run 'artvcs init'") from None
+    words = text.split()
+    if len(words) != 2 or words[0] != "artvcs-format" or not words[1].isdigit():
+        raise FormatVersionError(f"{path} is unreadable ({text!r}): expected 'artvcs-format <N>'")
+    version = int(words[1])
+    if version > FORMAT_VERSION:
+        raise FormatVersionError(
+            f"{gitdir} uses artvcs format {version}, newer than this artvcs understands ({FORMAT_VERSION}): upgrade artvcs"
+        )
+    return version
+
+
+def raise_format(gitdir: str, version: int) -> None:
+    """Raise the record to ``version`` (never lower it): a temporary file, fsync, rename, fsync
+    of the folder, so a crash leaves the old record or the new one."""
+    if check_format(gitdir) >= version:
+        return
+    tmp = os.path.join(gitdir, f"{FORMAT_FILE}.tmp-{os.getpid()}-{secrets.token_hex(6)}")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(f"artvcs-format {version}\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, os.path.join(gitdir, FORMAT_FILE))
+    fd = os.open(gitdir, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
