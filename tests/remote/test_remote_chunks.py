@@ -237,3 +237,35 @@ def test_an_older_artvcs_refuses_a_remote_with_chunks(workspace, remote_spec, mo
     monkeypatch.setattr(layout, "FORMAT_VERSION", 1)
     with pytest.raises(RemoteFormatError, match="uses remote layout 2, newer than this artvcs \\(1\\)"):
         a.remote().check_format()
+
+
+def test_two_clones_pushing_the_same_large_file_at_once_both_land(workspace, remote_spec):
+    import threading
+
+    url, opts = remote_spec
+    data = _data(7 * MiB, 11)
+    a = workspace.project("a", url, opts)
+    b = workspace.project("b", url, opts)
+    d = _big(a, data)
+    _big(b, data)
+    a.log({"who.txt": "a"})
+    b.log({"who.txt": "b"}, name="other")
+    errors: list[BaseException] = []
+
+    def push(p) -> None:
+        try:
+            p.push()
+        except BaseException as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=push, args=(p,)) for p in (a, b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    c = workspace.clone("c", url, opts)
+    assert c.repo.store.is_chunked(d)
+    with c.repo.store.open(d) as f:
+        assert f.read() == data
+    assert fsck(c.repo, full=True) == []
