@@ -6,9 +6,8 @@ from typing import Any
 from artvcs.artifact import Artifact
 from artvcs.collection import ArtifactCollection
 from artvcs.core.context import Context, context_for, find_or_create
-from artvcs.core.resolve import resolve_version
+from artvcs.core.resolve import collection_for, resolve_version
 from artvcs.runs import Run
-from artvcs.plumbing import revparse as _revparse
 from artvcs.plumbing import runs as _runs
 from artvcs.plumbing import versions as _versions
 from artvcs.plumbing.errors import NotFoundError, UsageError
@@ -27,13 +26,6 @@ def resolve_artifact(context: Context, spec: str, type: str | None = None) -> Ar
     if type is not None and artifact.type != type:
         raise UsageError(f"artifact {spec!r} has type {artifact.type!r}, not {type!r}")
     return artifact
-
-
-def _split_collection(context: Context, name: str) -> CollectionId:
-    coll, selector = _revparse.split_spec(name, context.entity, context.project)
-    if selector is not None:
-        raise UsageError(f"{name!r} names a version; give the collection as [[entity/]project/]name")
-    return coll
 
 
 class ArtifactType:
@@ -104,7 +96,7 @@ class Api:
 
     def collection(self, name: str) -> ArtifactCollection:
         """The collection or portfolio ``[[entity/]project/]name``, whatever its type."""
-        c = ArtifactCollection(self._context, _split_collection(self._context, name), Artifact)
+        c = ArtifactCollection(self._context, collection_for(self._context, name), Artifact)
         if c.type is None:
             raise NotFoundError(f"no artifact named {name!r} in {self._context.entity}/{self._context.project}: 'artvcs ls' lists them")
         return c

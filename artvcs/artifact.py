@@ -107,6 +107,8 @@ class Artifact:
         self._base_tree = None  # manifest tree a new_draft starts from
         self._changes: dict[str, Entry | None] = {}
         self._local_paths: dict[str, str] = {}
+        self._whole_dirs: list[str] = []  # folders added as the root (add_dir without name): see logged.folders
+        self._created: bool | None = None  # after a log: whether it made a new version (False: equal content)
         self._final = False
         self._context: Context | None = None
         self._version: _versions.Version | None = None  # as retrieved (maybe a portfolio link)
@@ -247,6 +249,13 @@ class Artifact:
     @_logged
     def commit_hash(self) -> str:
         return str(self._source.commit)
+
+    @property
+    @_logged
+    def author(self) -> dict[str, str]:
+        """Who logged this version, ``{"name", "email"}`` (artvcs: recorded apart from the entity)."""
+        who = _versions.author(self._context.repo.git, self._source)
+        return {"name": who.name, "email": who.email}
 
     @property
     @_logged

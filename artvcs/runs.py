@@ -10,10 +10,11 @@ one in ``save``): the Artifact class a run makes and reads is passed in.
 """
 from __future__ import annotations
 
+import atexit
 import os
 import secrets
-import socket
 import string
+import sys
 from typing import TYPE_CHECKING, Any
 
 from artvcs.core import aliases as _aliases
@@ -23,10 +24,12 @@ from artvcs.core.context import Context, context_for, current_run, find_or_creat
 from artvcs.core.resolve import resolve_version
 from artvcs.core.validation import check_metadata
 from artvcs.draft import commit
-from artvcs.logged import lifecycle
+from artvcs.logged import folders, lifecycle
+from artvcs.plumbing import identity
 from artvcs.plumbing import runs as _runs
 from artvcs.plumbing import versions as _versions
 from artvcs.plumbing.errors import UsageError
+from artvcs.plumbing.identity import Author
 from artvcs.plumbing.names import check_name
 
 if TYPE_CHECKING:
@@ -81,7 +84,8 @@ class Run:
 
     @property
     def state(self) -> str:
-        return "finished" if self._record.get("finished_at") else "running"
+        """running, finished, failed or crashed (its process died before finishing it), as in W&B."""
+        return _runs.state_of(self._record)
 
     @property
     def started_at(self) -> str:
@@ -90,6 +94,14 @@ class Run:
     @property
     def finished_at(self) -> str | None:
         return self._record.get("finished_at")
+
+    @property
+    def user(self) -> Author | None:
+        """Who ran it (name, email; W&B's ``Run.user``), apart from its entity; None for runs recorded before it was."""
+        found = self._record.get("user")
+        if not isinstance(found, dict):
+            return None
+        return Author(str(found.get("name", "")), str(found.get("email", "")))
 
     def _artifacts(self, key: str) -> list["Artifact"]:
         out = []
@@ -173,6 +185,9 @@ class Run:
             raise
         lifecycle.expire(self.context, version.collection)
         self._note("logged", version)
+        folder = folders.logged_root(artifact._whole_dirs, artifact._local_paths, len(artifact._entry_map()))
+        if folder is not None:
+            folders.remember(self.context, str(version.commit), folder, "log")
         return artifact
 
     def use_artifact(
@@ -212,6 +227,7 @@ class Run:
         def change(rec: dict) -> dict:
             rec["finished_at"] = _versions.utcnow()
             rec["exit_code"] = code
+            rec["state"] = "finished" if code in (0, None) else "failed"
             return rec
 
         self._update(change, "finish")
@@ -223,6 +239,7 @@ class Run:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
+        # As W&B: an exception out of the block fails the run (exit code 1); the exception goes on.
         self.finish(exit_code=1 if exc_type is not None else 0)
 
     def __repr__(self) -> str:
@@ -242,7 +259,7 @@ def start(
     """Start a run in the repository found from ``dir`` (or the current folder); create one if none exists."""
     if (previous := current_run()) is not None:
         previous.finish()
-    repo = find_or_create(dir)
+    repo = find_or_create(dir, entity=entity, project=project)
     ctx = context_for(repo, entity, project)
     if job_type is not None:
         check_name(job_type, "job_type")
@@ -256,7 +273,8 @@ def start(
         "job_type": job_type,
         "config": cfg,
         "git": hostgit.describe(repo.worktree),
-        "host": socket.gethostname(),
+        **_runs.this_process(),  # host, pid, pid_start: to tell a crashed run later
+        "user": {"name": (who := identity.current()).name, "email": who.email},
         "started_at": _versions.utcnow(),
         "finished_at": None,
         "used": [],
@@ -265,4 +283,32 @@ def start(
     _runs.write_run(repo.git, ctx.entity, ctx.project, run_id, lambda old: record, "start")
     run = Run(ctx, record, artifact_class, live=True)
     set_current_run(run)
+    _finish_at_exit()
     return run
+
+
+_uncaught: list[BaseException] = []  # an exception that ended the program (W&B: the run failed)
+_exit_hooks: list[bool] = []  # non-empty once the exit hooks are installed
+
+
+def _finish_at_exit() -> None:
+    """As W&B does: a run still open when Python exits is finished then, failed if an uncaught
+    exception ended the program. (A killed process runs no exit handler: its run is crashed.)"""
+    if _exit_hooks:
+        return
+    _exit_hooks.append(True)
+    previous = sys.excepthook
+
+    def excepthook(kind, value, tb):
+        _uncaught.append(value)
+        previous(kind, value, tb)
+
+    def at_exit() -> None:
+        if (run := current_run()) is not None:
+            try:
+                run.finish(exit_code=1 if _uncaught else 0)
+            except Exception:  # the repository may be gone by now: an exit must not end in a traceback
+                pass
+
+    sys.excepthook = excepthook
+    atexit.register(at_exit)

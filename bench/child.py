@@ -77,11 +77,9 @@ def op_hash(path: str) -> dict:
 
 def _project(proj: str):
     os.chdir(proj)
-    os.environ["ARTVCS_ENTITY"] = "bench"
-    os.environ["ARTVCS_PROJECT"] = "bench"
     from artvcs.plumbing.repository import init_repository
 
-    return init_repository(proj)
+    return init_repository(proj, entity="bench", project="bench")
 
 
 def op_log(proj: str, src: str, policy: str, fsync: bool = True) -> dict:

@@ -68,13 +68,11 @@ def main() -> int:
         "cat": pd.Categorical(rng.choice(["cat", "dog", "bird"], n)),
     })
     rows = [[i, i / 7, f"row-{i}"] for i in range(n)]
-    os.environ.setdefault("ARTVCS_ENTITY", "bench")
-    os.environ.setdefault("ARTVCS_PROJECT", "media")
 
     def fresh_repo() -> str:
         shutil.rmtree(work, ignore_errors=True)
         os.makedirs(work)
-        init_repository(work)
+        init_repository(work, entity="bench", project="media")
         return work
 
     def add_and_log(table) -> None:

@@ -12,6 +12,8 @@ import sys
 import click
 import yaml
 
+from artvcs.porcelain.vocabulary import Group, spellings
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATE = "2026-11"
 VERSION = "0.1.0"
@@ -92,7 +94,8 @@ def render(name: str, cmd: click.Command, prose: dict, section: str = "1") -> st
         lines.append(".SH COMMANDS")
         for sub_name in sorted(cmd.commands):
             sub = cmd.commands[sub_name]
-            lines += [".TP", f"\\fB{esc(sub_name)}\\fR", paragraphs(sub.help or sub_name)]
+            names = spellings(sub_name) if isinstance(cmd, Group) else sub_name
+            lines += [".TP", ", ".join(f"\\fB{esc(n)}\\fR" for n in names.split(", ")), paragraphs(sub.help or sub_name)]
         for sub_name in sorted(cmd.commands):
             opts = option_lines(cmd.commands[sub_name])
             if len(opts) > 3:

@@ -16,13 +16,12 @@ from typing import Any
 
 import pygit2
 
-from . import refs
+from . import identity, refs
 from .errors import ConflictError
 from .manifest import canonical_json
 from .refs import CollectionId
 
 MAX_ATTEMPTS = 1000
-_SIG_NAME = "artvcs"
 
 
 def _blob_name(number: int) -> str:
@@ -61,7 +60,8 @@ def edit_attrs(
             return current
         tb = repo.TreeBuilder(tree) if tree is not None else repo.TreeBuilder()
         tb.insert(name, repo.create_blob(canonical_json(new)), pygit2.GIT_FILEMODE_BLOB)
-        sig = pygit2.Signature(_SIG_NAME, "artvcs@localhost", int(time.time()), 0)
+        who = identity.current()
+        sig = pygit2.Signature(who.name, who.email, int(time.time()), 0)
         oid = repo.create_commit(None, sig, sig, f"v{number}: {message}\n", tb.write(), [tip] if tip else [])
         try:
             refs.update(repo, coll.attrs_ref, oid, tip, f"v{number}: {message}")
@@ -72,7 +72,7 @@ def edit_attrs(
 
 
 def history(repo: pygit2.Repository, coll: CollectionId, number: int) -> list[dict[str, Any]]:
-    """Every recorded edit of version ``number``, oldest first: time, message, attributes after."""
+    """Every recorded edit of version ``number``, oldest first: time, message, attributes after, who."""
     tip = refs.read(repo, coll.attrs_ref)
     out = []
     name = _blob_name(number)
@@ -88,6 +88,8 @@ def history(repo: pygit2.Repository, coll: CollectionId, number: int) -> list[di
                     "message": commit.message.strip().split(": ", 1)[-1],
                     "attrs": json.loads(repo[mine].data),
                     "commit": str(commit.id),
+                    "author": commit.author.name,
+                    "email": commit.author.email,
                 }
             )
         commit = parent

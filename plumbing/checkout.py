@@ -33,7 +33,7 @@ from . import chunkstore
 from .errors import ArtvcsError, ObjectMissingError, PathEscapeError, UsageError
 from .hashing import hash_file, is_digest
 from .manifest import Entry
-from .progress import report
+from .progress import Tally
 from .paths import check_entry_path, check_entry_paths, safe_join
 from .repository import FORMAT_FILE
 from .statcache import StatCache, fs_clock_ns, now_ns
@@ -325,23 +325,28 @@ def _place(mode: str, src: str, target: str, present: bool = True) -> os.stat_re
     return now if same else None
 
 
-def _parallel(fn: Callable, items: list, workers: int | None = None, stage: str | None = None) -> list:
+def _parallel(fn: Callable, items: list, workers: int | None = None, tally: Tally | None = None) -> list:
     """``[fn(x) for x in items]``, on a thread pool when there are many; the first error stops the rest.
 
-    With ``stage``, progress is reported (see :mod:`progress`) as slices finish.
+    With a ``tally``, progress is reported (see :mod:`progress`) as slices finish.
     """
     workers = workers or FS_WORKERS
-    if len(items) < PARALLEL_MIN or workers < 2:
-        return [fn(x) for x in items]
     step = max(16, len(items) // (workers * 8))
+    slices = [items[i : i + step] for i in range(0, len(items), step)]
+    out: list = []
+    if len(items) < PARALLEL_MIN or workers < 2:
+        for part in slices if tally else [items]:
+            out.extend(fn(x) for x in part)
+            if tally:
+                tally.add(part)
+        return out
     with ThreadPoolExecutor(workers) as pool:
-        futures = [pool.submit(lambda part: [fn(x) for x in part], items[i : i + step]) for i in range(0, len(items), step)]
-        out: list = []
+        futures = [pool.submit(lambda part: [fn(x) for x in part], part) for part in slices]
         try:
-            for f in futures:
+            for f, part in zip(futures, slices):
                 out.extend(f.result())
-                if stage:
-                    report(stage, len(out), len(items))
+                if tally:
+                    tally.add(part)
         except BaseException:
             for f in futures:
                 f.cancel()
@@ -467,15 +472,18 @@ def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, 
     writes = [f for f in writes if f.entry.digest not in chunked]
     used = mode
     written: list[os.stat_result | None] = []
+    tally = Tally("writing", writes, lambda f: f.entry.size)
     if writes and mode in ("auto", "reflink", "hardlink"):
         used, st = _first_write(mode, store.root, writes[0], root)
         written.append(st)
+        tally.add(writes[:1])
     result.mode = used
-    written += _parallel(lambda f: _place(used, f.src, f.target, f.present), writes[len(written):], stage="writing")
+    written += _parallel(lambda f: _place(used, f.src, f.target, f.present), writes[len(written):], tally=tally)
     result.written += len(writes) + len(rebuilt)
     if rebuilt:  # chunked files cannot be linked: always reassembled, checked on the way
         writes += rebuilt
-        written += _parallel(lambda f: _place_chunked(store, f), rebuilt, stage="writing")
+        written += _parallel(lambda f: _place_chunked(store, f), rebuilt,
+                             tally=Tally("writing", rebuilt, lambda f: f.entry.size))
     if statcache is not None:
         _record_written(statcache, writes, written)
     if fetches:

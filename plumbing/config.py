@@ -1,20 +1,17 @@
-"""artvcs settings: ``.artifacts/config.yaml`` plus environment defaults.
+"""artvcs settings of this machine's copy: ``.artifacts/config.yaml``.
 
-Resolution order for the entity: ``$ARTVCS_ENTITY``, ``entity`` in the
-config, git's ``user.name``, the OS user. For the project:
-``$ARTVCS_PROJECT``, ``project`` in the config, the name of the folder that
-holds ``.artifacts/``. Names derived from free text are slugged so they
-satisfy the name rules. Per-project settings (the default ttl) live under
-``projects.<name>``.
+Per-project settings (the default ttl) live under ``projects.<name>``,
+remotes under ``remotes``. The default namespace is not a setting here: it
+is recorded in the repository (:mod:`namespace`); ``entity`` and
+``project`` in this file are read only to pin a repository made before that
+record existed.
 """
 from __future__ import annotations
 
-import getpass
 import os
 from typing import Any
 
 from .errors import UsageError
-from .names import check_name, slug
 
 HEADER = "# artvcs settings (YAML). See artvcs-format(5) and artvcs(1).\n"
 
@@ -45,46 +42,6 @@ def save(config_path: str, data: dict[str, Any], header: str = HEADER) -> None:
         f.write(header)
         yaml.safe_dump(data, f, sort_keys=True, default_flow_style=False)
     os.replace(tmp, config_path)
-
-
-def _git_user_name() -> str | None:
-    try:
-        import pygit2
-
-        cfg = pygit2.Config.get_global_config()
-        return cfg["user.name"] if "user.name" in cfg else None
-    except (OSError, KeyError, ImportError, Exception):  # no global config file at all
-        return None
-
-
-def _setting(config_path: str | None, env: str, key: str, what: str) -> str | None:
-    """A name from ``$env``, else from ``key`` in the config; checked against the name rules."""
-    value = os.environ.get(env)
-    if value:
-        return check_name(value, f"{what} (${env})")
-    if config_path:
-        value = load(config_path).get(key)
-        if value:
-            return check_name(str(value), f"{what} (config.yaml)")
-    return None
-
-
-def default_entity(config_path: str | None) -> str:
-    found = _setting(config_path, "ARTVCS_ENTITY", "entity", "entity")
-    if found:
-        return found
-    name = _git_user_name()
-    if name:
-        return slug(name)
-    try:
-        return slug(getpass.getuser())
-    except Exception:
-        return "local"
-
-
-def default_project(config_path: str | None, worktree: str | None) -> str:
-    found = _setting(config_path, "ARTVCS_PROJECT", "project", "project")
-    return found or slug(os.path.basename(os.path.abspath(worktree or os.getcwd()))) or "default"
 
 
 def project_ttl(config_path: str, project: str) -> float | None:

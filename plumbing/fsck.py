@@ -15,15 +15,17 @@ from dataclasses import dataclass
 
 import pygit2
 
-from . import chunkstore, refs, runs, sweepgen, versions
+from . import chunkstore, namespace, refs, runs, sweepgen, versions
 from .errors import ArtvcsError, CorruptObjectError, ObjectMissingError
 from .gc import CACHE
 from .hashing import is_digest
 from .manifest import iter_entries
+from .progress import report
 from .repository import Repository
 
 STALE_SECONDS = 3600
 WORKERS = 8
+PROGRESS_EVERY = 64  # stored files between two progress reports
 _VERSION_NAMESPACES = ("collections", "versions", "aliases")
 
 
@@ -53,6 +55,12 @@ class _Walk:
     def ref(self, name: str, oid: pygit2.Oid) -> None:
         """Check one ref and what it points at."""
         parts = name.split("/")
+        if name == namespace.REF:
+            try:
+                namespace.read(self.git)
+            except ArtvcsError as e:
+                self.add("bad-namespace", name, str(e))
+            return
         if len(parts) < 2 or parts[1] not in refs.NAMESPACES:
             return  # not ours
         try:
@@ -139,26 +147,34 @@ def fsck(repo: Repository, full: bool = True) -> list[Problem]:
 def _check_content(repo: Repository, digests: dict[str, str], full: bool) -> list[Problem]:
     store = repo.store
 
-    def one(item: tuple[str, str]) -> Problem | None:
+    def one(item: tuple[str, str]) -> tuple[Problem | None, int]:
         digest, where = item
         try:
             if full:
                 store.verify(digest)
+                return None, store.size(digest)
             elif not store.has(digest):
                 raise ObjectMissingError(digest)
             elif store.is_chunked(digest):
                 chunkstore.check_chunks(store, digest)
         except ObjectMissingError as e:
-            return Problem("missing-content", digest, f"needed by {where}" + _chunk_detail(store, digest, e))
+            return Problem("missing-content", digest, f"needed by {where}" + _chunk_detail(store, digest, e)), 0
         except CorruptObjectError as e:
             return Problem("corrupt-content", digest, f"needed by {where}: its bytes hash to another digest"
-                           + _chunk_detail(store, digest, e))
+                           + _chunk_detail(store, digest, e)), 0
         except OSError as e:
-            return Problem("unreadable-content", digest, f"needed by {where}: {e.strerror or e}")
-        return None
+            return Problem("unreadable-content", digest, f"needed by {where}: {e.strerror or e}"), 0
+        return None, 0
 
+    problems, nbytes, total = [], 0, len(digests)
     with ThreadPoolExecutor(WORKERS) as pool:
-        return [p for p in pool.map(one, sorted(digests.items())) if p is not None]
+        for done, (problem, size) in enumerate(pool.map(one, sorted(digests.items())), 1):
+            nbytes += size
+            if done % PROGRESS_EVERY == 0 or done == total:
+                report("checking content", done, total, nbytes if full else None)
+            if problem is not None:
+                problems.append(problem)
+    return problems
 
 
 def _chunk_detail(store, digest: str, e: Exception) -> str:

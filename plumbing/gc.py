@@ -30,6 +30,7 @@ from . import chunkstore, drafts, refs, repack, sweepgen, versions
 from .errors import ArtvcsError
 from .manifest import ARTIFACT_SCHEME, LISTING, _load_rows
 from .objectbatch import TMP_PREFIXES as PACK_TMP_PREFIXES
+from .progress import report
 from .store import ContentStore, _unlink_quiet
 
 # Refs that hold versions. refs/collections tips may still point at a deleted
@@ -93,6 +94,9 @@ def _age(path: str, now: float) -> float | None:
         return None
 
 
+PROGRESS_EVERY = 256  # stored files between two progress reports
+
+
 def sweep(store: ContentStore, gitdir: str, keep: set[str], grace_seconds: float, dry_run: bool = False) -> Sweep:
     """Delete stored files outside ``keep`` and older than the grace period; then temporary leftovers.
 
@@ -125,7 +129,9 @@ def _sweep(store: ContentStore, gitdir: str, keep: set[str], grace_seconds: floa
     now = time.time()
     doomed_lists = _keep_chunks(store, keep, grace_seconds, now)
     doomed: list[tuple[str, int]] = []
-    for digest in store.iter_digests():
+    for seen, digest in enumerate(store.iter_digests(), 1):
+        if seen % PROGRESS_EVERY == 0:
+            report("scanning store", seen, 0)
         if digest in keep:
             continue
         path = store.path_of(digest)
@@ -156,7 +162,9 @@ def _sweep(store: ContentStore, gitdir: str, keep: set[str], grace_seconds: floa
     result.removed += gone
     result.freed_bytes += freed
     result.kept_young += young
-    for digest, size in doomed:
+    for i, (digest, size) in enumerate(doomed, 1):
+        if i % PROGRESS_EVERY == 0 or i == len(doomed):
+            report("checking" if dry_run else "removing", i, len(doomed), result.freed_bytes)
         age = _age(store.path_of(digest), time.time())
         if digest in late or age is None or age < grace_seconds:
             continue

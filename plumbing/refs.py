@@ -17,6 +17,7 @@ import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import pygit2
 
@@ -176,9 +177,7 @@ def _create(repo: pygit2.Repository, name: str, oid: pygit2.Oid, message: str) -
 
 
 def _append_reflog(repo: pygit2.Repository, name: str, old: str, new: str, message: str) -> None:
-    cfg = repo.config
-    who = cfg["user.name"] if "user.name" in cfg else "artvcs"
-    email = cfg["user.email"] if "user.email" in cfg else "artvcs@localhost"
+    who, email = repo.ident  # the author, as libgit2 writes it in the reflogs of its own updates
     log = os.path.join(repo.path, "logs", name)
     os.makedirs(os.path.dirname(log), exist_ok=True)
     line = f"{old} {new} {who} <{email}> {int(time.time())} +0000\t{message.splitlines()[0] if message else ''}\n"
@@ -255,14 +254,30 @@ def iter_refs(repo: pygit2.Repository, prefix: str = "refs/") -> Iterator[tuple[
     yield from found
 
 
-def reflog(repo: pygit2.Repository, name: str) -> list[tuple[str | None, str | None, str, int]]:
-    """``(old, new, message, time)`` entries of a ref's reflog, oldest first."""
+class ReflogEntry(NamedTuple):
+    """One move of a ref: from ``old`` to ``new`` (None: absent), why, when, and by whom."""
+
+    old: str | None
+    new: str | None
+    message: str
+    time: int
+    author: str
+    email: str
+
+    @property
+    def who(self) -> str:
+        """``name <email>`` of who moved the ref."""
+        return f"{self.author} <{self.email}>"
+
+
+def reflog(repo: pygit2.Repository, name: str) -> list[ReflogEntry]:
+    """The entries of a ref's reflog, oldest first."""
     ref = repo.references.get(name)
     if ref is None:
         return []
     out = []
     for e in ref.log():
-        out.append((_hex(e.oid_old), _hex(e.oid_new), e.message or "", e.committer.time))
+        out.append(ReflogEntry(_hex(e.oid_old), _hex(e.oid_new), e.message or "", e.committer.time, e.committer.name, e.committer.email))
     return list(reversed(out))
 
 

@@ -8,6 +8,8 @@ has history like everything else.
 from __future__ import annotations
 
 import json
+import os
+import socket
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -21,6 +23,57 @@ from .names import decode_component
 
 RUN_FILE = "run.json"
 MAX_ATTEMPTS = 1000
+STATES = ("running", "finished", "failed", "crashed")
+
+
+def _start_ticks(pid: int) -> int | None:
+    """When process ``pid`` started, in clock ticks since boot (Linux /proc), or None where unknown."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    try:  # the command name, in parentheses, may hold spaces: count fields after its closing one
+        return int(stat[stat.rindex(b")") + 2 :].split()[19])
+    except (ValueError, IndexError):
+        return None
+
+
+def this_process() -> dict[str, Any]:
+    """What a run record keeps to tell, later, whether the process that runs it is still alive."""
+    return {"host": socket.gethostname(), "pid": os.getpid(), "pid_start": _start_ticks(os.getpid())}
+
+
+def _alive(pid: int, started: int | None) -> bool:
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):  # gone, or no process can have that id
+        return False
+    except PermissionError:
+        pass  # another user's process has that id: alive, unless it is another process than ours
+    now = _start_ticks(pid)
+    return started is None or now is None or now == started
+
+
+def state_of(record: dict[str, Any]) -> str:
+    """running, finished, failed or crashed, as W&B names a run's end.
+
+    A finished record says how it ended (a nonzero exit code, or an exception
+    out of a ``with`` block, is failed). An unfinished one is crashed when it
+    was started on this machine by a process that is gone (killed, or exited
+    without finishing it); elsewhere it is taken as running.
+    """
+    if record.get("finished_at"):
+        state = record.get("state")
+        if state in STATES:
+            return state
+        return "finished" if record.get("exit_code") in (0, None) else "failed"
+    pid = record.get("pid")
+    if type(pid) is int and pid > 0 and record.get("host") == socket.gethostname():
+        started = record.get("pid_start")
+        if not _alive(pid, started if type(started) is int else None):
+            return "crashed"
+    return "running"
 
 
 def read_run(repo: pygit2.Repository, entity: str, project: str, run_id: str) -> dict[str, Any]:

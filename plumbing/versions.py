@@ -21,7 +21,7 @@ from typing import Any
 
 import pygit2
 
-from . import refs
+from . import identity, refs
 from .durability import sync_filesystem
 from .errors import ArtvcsError, ConflictError, CorruptObjectError, NotFoundError, UsageError
 from .manifest import canonical_json
@@ -134,8 +134,10 @@ def collection_tip(repo: pygit2.Repository, coll: CollectionId) -> Version | Non
 
 
 def _signature(facts: dict[str, Any]) -> pygit2.Signature:
+    """Who logged the version (the person, not the namespace), at created_at."""
     when = parse_time(facts["created_at"])
-    return pygit2.Signature(facts["entity"], f"{facts['entity']}@artvcs", int(when.timestamp()), 0)
+    who = identity.current()
+    return pygit2.Signature(who.name, who.email, int(when.timestamp()), 0)
 
 
 def commit_version(
@@ -285,3 +287,9 @@ def move_latest(repo: pygit2.Repository, coll: CollectionId, version: Version) -
                 refs.update(repo, other, None, oid, "latest: superseded")
             except ArtvcsError:
                 pass  # moved or removed meanwhile: harmless, it is never read
+
+
+def author(repo: pygit2.Repository, version: Version) -> identity.Author:
+    """Who logged ``version`` (the author of its commit; for a link, who linked it)."""
+    sig = repo[version.commit].author
+    return identity.Author(sig.name, sig.email)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import os
 import re
 
 import click
@@ -23,6 +24,22 @@ def api() -> artvcs.Api:
 def context() -> Context:
     """Repository, entity and project the command works in."""
     return api()._context
+
+
+def context_near(paths: tuple[str, ...] | list[str]) -> Context:
+    """The repository of the current folder, else the one above the first of ``paths`` that has
+    one (``artvcs status ~/proj/data`` from anywhere)."""
+    from artvcs.errors import NotARepositoryError
+
+    try:
+        return context()
+    except NotARepositoryError:
+        for p in paths:
+            try:
+                return artvcs.Api(dir=os.path.dirname(os.path.abspath(p)))._context
+            except NotARepositoryError:
+                continue
+        raise
 
 
 def artifact(ref: str) -> Artifact:
@@ -110,6 +127,8 @@ def load_yaml_mapping(path: str, what: str) -> dict[str, Any]:
 def summary(a: Artifact) -> dict[str, Any]:
     """The stable JSON shape of a version, shared by log, ls, versions and show."""
     return {
+        "entity": a.entity,
+        "project": a.project,
         "name": a.name,
         "qualified_name": a.qualified_name,
         "version": a.version,
@@ -120,6 +139,7 @@ def summary(a: Artifact) -> dict[str, Any]:
         "size": a.size,
         "file_count": a.file_count,
         "created_at": a.created_at,
+        "author": a.author,
         "updated_at": a.updated_at,
         "description": a.description,
         "metadata": a.metadata,

@@ -15,6 +15,7 @@ import click
 
 from artvcs.plumbing.commands import PLUMBING
 from artvcs.porcelain.commands import PORCELAIN
+from artvcs.porcelain.vocabulary import SYNONYMS
 
 VERSION = "0.1.0"
 
@@ -30,6 +31,8 @@ class LazyGroup(click.Group):
         return sorted(set(super().list_commands(ctx)) | set(self.lazy))
 
     def get_command(self, ctx, name):
+        if name not in self.lazy and SYNONYMS.get(name) in self.lazy:
+            name = SYNONYMS[name]  # 'artvcs list' is 'artvcs ls'
         if name in self.lazy:
             module, _, attr = self.lazy[name].partition(":")
             return getattr(importlib.import_module(module), attr)
@@ -57,10 +60,17 @@ def cli() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point: run the CLI, turn artvcs errors into exit codes."""
     from artvcs.plumbing.errors import ArtvcsError
+    from artvcs.porcelain.progress import progress_bar
 
     try:
         # Without standalone mode click returns ctx.exit()'s code instead of exiting.
-        code = cli.main(args=argv, prog_name="artvcs", standalone_mode=False)
+        # Every command's long work shows progress: a bar on a terminal; else one summary line,
+        # except for plumbing, whose silence when all is well is part of its promise to scripts.
+        words = [a for a in (sys.argv[1:] if argv is None else argv) if not a.startswith("-")]
+        with progress_bar(summary=not words or words[0] not in PLUMBING) as progress:
+            code = cli.main(args=argv, prog_name="artvcs", standalone_mode=False)
+            code = code if type(code) is int else 0
+            progress.ok = code == 0
     except click.exceptions.Abort:
         click.echo("artvcs: aborted", err=True)
         return 1
@@ -82,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         where = f": {e.filename}" if e.filename else ""
         click.echo(f"artvcs: error: {e.strerror or e}{where}", err=True)
         return 1
-    return code if type(code) is int else 0
+    return code
 
 
 if __name__ == "__main__":

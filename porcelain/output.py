@@ -1,10 +1,8 @@
-"""Printing for people and for scripts: tables sized to the terminal, ``--json``, progress."""
+"""Printing for people and for scripts: tables sized to the terminal, sizes, ``--json``."""
 from __future__ import annotations
 
-import contextlib
 import json
 import shutil
-import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -44,29 +42,3 @@ def human_size(n: int | None) -> str:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024
     return str(n)
-
-
-@contextlib.contextmanager
-def progress_bar():
-    """Show the library's progress reports as a bar on stderr, only when stderr is a terminal."""
-    from artvcs.plumbing.progress import reporting
-
-    if not sys.stderr.isatty():
-        yield
-        return
-    state: dict = {}
-
-    def update(stage: str, done: int, total: int) -> None:
-        bar = state.get(stage)
-        if bar is None:
-            for other in state.values():
-                other.render_finish()
-            bar = state[stage] = click.progressbar(length=total, label=stage, file=sys.stderr)
-        bar.update(done - bar.pos)
-
-    try:
-        with reporting(update):
-            yield
-    finally:
-        for bar in state.values():
-            bar.render_finish()

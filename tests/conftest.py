@@ -20,14 +20,14 @@ class Result:
 
 @pytest.fixture
 def repo_dir(tmp_path, monkeypatch):
-    """A fresh folder with an initialised repository, as the current folder; entity me, project proj."""
+    """A fresh folder with an initialised repository, as the current folder; its recorded default namespace is
+    entity me, project proj (as ``artvcs init --entity me --project proj`` makes it; no variable is set)."""
     from artvcs.plumbing.repository import init_repository
 
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("ARTVCS_ENTITY", "me")
-    monkeypatch.setenv("ARTVCS_PROJECT", "proj")
-    monkeypatch.delenv("ARTVCS_DIR", raising=False)
-    init_repository(str(tmp_path))
+    for var in ("ARTVCS_DIR", "ARTVCS_ENTITY", "ARTVCS_PROJECT"):
+        monkeypatch.delenv(var, raising=False)  # whatever the shell running the tests has set
+    init_repository(str(tmp_path), entity="me", project="proj")
     return tmp_path
 
 

@@ -19,7 +19,7 @@ import pygit2
 import pytest
 
 import artvcs
-from artvcs.plumbing import fsck, hashing, manifest, names, paths, refs, repository, statcache, store, versions
+from artvcs.plumbing import fsck, hashing, manifest, names, namespace, paths, refs, repository, statcache, store, versions
 from artvcs.plumbing.errors import FormatVersionError, NotARepositoryError, PathEscapeError
 from artvcs.plumbing.repository import init_repository
 
@@ -27,7 +27,7 @@ SPEC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
 
 SECTIONS = (
     "NAME", "DESCRIPTION", "TERMINOLOGY", "LAYOUT", "FORMAT VERSION", "CONTENT STORE", "MANIFEST ENCODING",
-    "ARTIFACT DIGEST", "VERSION COMMITS", "REF NAMESPACES", "MUTABLE ATTRIBUTES", "RUNS",
+    "ARTIFACT DIGEST", "VERSION COMMITS", "REF NAMESPACES", "DEFAULT NAMESPACE", "AUTHORS", "MUTABLE ATTRIBUTES", "RUNS",
     "PORTFOLIOS AND THE MODEL REGISTRY", "WRITE ORDERING", "VERSION NUMBERING", "LOCKING", "STAT CACHE",
     "INVARIANTS", "THREAT MODEL", "COMPATIBILITY", "SEE ALSO",
 )
@@ -376,10 +376,11 @@ def test_lock_staleness_and_retry_numbers():
 def populated(tmp_path, monkeypatch):
     """A repository after init, two logged versions, v0's content logged again, two links, an edit and a run."""
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("ARTVCS_ENTITY", "me")
-    monkeypatch.setenv("ARTVCS_PROJECT", "proj")
-    monkeypatch.delenv("ARTVCS_DIR", raising=False)
-    init_repository(str(tmp_path))
+    for var in ("ARTVCS_DIR", "ARTVCS_ENTITY", "ARTVCS_PROJECT"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("ARTVCS_AUTHOR_NAME", "Ann Author")
+    monkeypatch.setenv("ARTVCS_AUTHOR_EMAIL", "ann@example.org")
+    init_repository(str(tmp_path), entity="me", project="proj")
     data = tmp_path / "data"
     (data / ".hidden").mkdir(parents=True)
     (data / "a.txt").write_text("alpha\n")
@@ -422,8 +423,10 @@ def test_layout_names_every_file_of_a_real_repository(populated):
     assert {"artvcs-format", "content", "cache", "HEAD", "config", "objects", "refs"} <= made
     assert "made at init" in layout
     cfg = pygit2.Repository(root).config
-    for key, value in (("core.logAllRefUpdates", "always"), ("gc.auto", "0"), ("user.name", "artvcs"), ("user.email", "artvcs@localhost")):
+    for key, value in (("core.logAllRefUpdates", "always"), ("gc.auto", "0")):
         assert cfg[key] == value and f"{key}={value}" in layout
+    with open(os.path.join(root, "config"), encoding="utf-8") as f:
+        assert "[user]" not in f.read()  # the repository names no person: AUTHORS
 
 
 def test_stored_files_hash_to_their_names(populated):
@@ -440,10 +443,14 @@ def test_refs_live_in_the_documented_namespaces_with_reflogs(populated):
     git = populated.git
     found = set()
     for name, _ in refs.iter_refs(git, "refs/"):
+        assert os.path.isfile(os.path.join(populated.gitdir, "logs", name)), name
+        if name == namespace.REF:
+            continue
         ns, _, _ = refs.parse_ref(name)
         found.add(ns)
-        assert os.path.isfile(os.path.join(populated.gitdir, "logs", name)), name
     assert found == set(refs.NAMESPACES)
+    for entry in git.references["refs/aliases/me/proj/cnn/best"].log():
+        assert (entry.committer.name, entry.committer.email) == ("Ann Author", "ann@example.org")
     assert refs.read(git, refs.CollectionId("me", "proj", "cnn").alias_ref("latest")) is None  # latest is never an alias ref
 
 
@@ -472,13 +479,13 @@ def test_version_commits_are_as_documented(populated):
         for key in v.facts["attrs"]:
             assert f"{key} (" in text
         assert commit.message == f"{v.facts['name']} v{v.number}\n\ndigest {v.facts['digest']}\n"
-        assert commit.author.name == "me" and commit.author.email == "me@artvcs" and commit.committer.email == "me@artvcs"
+        assert (commit.author.name, commit.author.email) == ("Ann Author", "ann@example.org") == (commit.committer.name, commit.committer.email)
         assert commit.author.time == int(versions.parse_time(v.facts["created_at"]).timestamp()) and commit.author.offset == 0
         entries = list(manifest.iter_entries(git, v.manifest))
         assert (v.facts["digest"], v.facts["size"], v.facts["file_count"]) == manifest.summarize(entries)
         assert set(v.facts["run"]) == {"entity", "id", "project"}
     assert "<name> v<N>" in _section("VERSION COMMITS") and "digest <artifact digest>" in _section("VERSION COMMITS")
-    assert "entity <entity@artvcs>" in text
+    assert "the author of the version (see AUTHORS)" in text
     assert '"%Y-%m-%dT%H:%M:%S.%fZ"' in text
     assert git[v0.commit].parent_ids == [] and git[v1.commit].parent_ids == [v0.commit]
 
@@ -507,7 +514,7 @@ def test_mutable_attributes_are_as_documented(populated):
     commit = tip
     while commit is not None:
         assert re.fullmatch(r"v0: .+\n", commit.message), commit.message
-        assert (commit.author.name, commit.author.email) == ("artvcs", "artvcs@localhost")
+        assert (commit.author.name, commit.author.email) == ("Ann Author", "ann@example.org")
         assert len(commit.parents) <= 1
         commit = commit.parents[0] if commit.parents else None
 
@@ -600,3 +607,39 @@ def test_sweep_generation_file_matches_the_code(tmp_path):
     with sweepgen.Sweeping(str(cache)):
         assert (cache / sweepgen.FILENAME).read_text() == f"{sweepgen.SWEEPING}\n"
     assert "sweep_gen" in _section("STAT CACHE")
+
+
+def test_workspace_records_are_as_documented(populated):
+    """The data folder logged whole has a record named and shaped as WORKSPACES says."""
+    from artvcs.plumbing import workspaces
+    from blake3 import blake3
+
+    raw = _sections_raw()["WORKSPACES"]
+    folder = os.path.join(populated.gitdir, "workspaces")
+    [name] = os.listdir(folder)
+    data = os.path.realpath(os.path.join(os.path.dirname(populated.gitdir), "data"))
+    assert name == blake3(data.encode()).hexdigest()[:32] and "first 32 hexadecimal digits" in _section("WORKSPACES")
+    with open(os.path.join(folder, name), "rb") as f:
+        record = json.loads(f.read())
+    assert set(record) == set(_tags(raw)) == set(workspaces.Workspace.__dataclass_fields__)
+    assert record["path"] == data and record["how"] == "log" and "64 KiB" in _section("WORKSPACES")
+    assert workspaces.MAX_RECORD == 64 * 1024 and set(workspaces.HOWS) == {"checkout", "download", "log"}
+
+
+def test_the_default_namespace_is_as_documented(populated):
+    """refs/namespace: a chain of commits whose tree holds namespace.json, canonical JSON, authored by who set it."""
+    git = populated.git
+    text = " ".join(_section("DEFAULT NAMESPACE").split())
+    tip = git[refs.read(git, namespace.REF)]
+    assert [o.name for o in tip.tree] == [namespace.FILE] and namespace.FILE in text
+    assert tip.tree[namespace.FILE].filemode == pygit2.GIT_FILEMODE_BLOB
+    blob = git[tip.tree[namespace.FILE].id].data
+    assert blob == manifest.canonical_json({"entity": "me", "project": "proj"})
+    assert tip.message == "init: me/proj\n" and tip.parent_ids == []
+    assert (tip.author.name, tip.author.email) == ("Ann Author", "ann@example.org")
+    for reason in ("init", "clone", "set", "pin"):
+        assert f"“{reason}”" in text or f"\\(lq{reason}\\(rq" in _sections_raw()["DEFAULT NAMESPACE"]
+    assert "refs/namespace" in _section("REF NAMESPACES")
+    git.references["refs/namespace"].set_target(git.create_commit(None, tip.author, tip.author, "bad\n",
+                                                                   git.TreeBuilder().write(), [tip.id]))
+    assert [p.kind for p in fsck.fsck(populated, full=False) if p.kind == "bad-namespace"] == ["bad-namespace"]

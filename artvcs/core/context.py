@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from artvcs.errors import NotARepositoryError
-from artvcs.plumbing import config
+from artvcs.plumbing.namespace import Namespace, pin_notice, with_overrides
 from artvcs.plumbing.names import check_name
 from artvcs.plumbing.repository import Repository, find_gitdir, init_repository
 
@@ -68,8 +68,12 @@ def _enclosing_git_root(start: str) -> str | None:
         return None
 
 
-def find_or_create(dir: str | None = None, create: bool = True) -> Repository:
-    """The repository for ``dir`` (a project folder or its ``.artifacts``), found or made."""
+def find_or_create(dir: str | None = None, create: bool = True, entity: str | None = None,
+                   project: str | None = None) -> Repository:
+    """The repository for ``dir`` (a project folder or its ``.artifacts``), found or made.
+
+    A repository made here records ``entity``/``project`` (where given) as its default namespace.
+    """
     if dir is None and (run := current_run()) is not None:
         return run.context.repo
     if dir is not None:
@@ -87,15 +91,28 @@ def find_or_create(dir: str | None = None, create: bool = True) -> Repository:
         )
     # An explicit folder is where the user wants it; otherwise the git root.
     where = dir if dir is not None else (_enclosing_git_root(os.getcwd()) or os.getcwd())
-    repo = init_repository(where)
-    print(f"artvcs: created a new repository in {repo.gitdir}", file=sys.stderr)
+    repo = init_repository(where, entity, project)
+    recorded, _ = repo.recorded_namespace()
+    print(f"artvcs: created a new repository in {repo.gitdir} (default namespace {recorded})", file=sys.stderr)
     with _lock:
         _open[repo.gitdir] = repo
     return repo
 
 
+def default_namespace(repo: Repository) -> Namespace:
+    """The repository's default namespace for this command: ``$ARTVCS_ENTITY``/``$ARTVCS_PROJECT``, else the
+    recorded one (a repository of the previous release is pinned now, and that is said once on stderr)."""
+    recorded, pinned = repo.recorded_namespace()
+    if pinned:
+        print(pin_notice(recorded), file=sys.stderr)
+    return with_overrides(recorded)
+
+
 def context_for(repo: Repository, entity: str | None = None, project: str | None = None) -> Context:
-    """Fill in the default entity and project from settings."""
-    e = check_name(entity, "entity") if entity else config.default_entity(repo.config_path)
-    p = check_name(project, "project") if project else config.default_project(repo.config_path, repo.worktree)
+    """A context in ``entity``/``project`` of ``repo``; what is not given is the repository's default."""
+    if entity and project:
+        return Context(repo, check_name(entity, "entity"), check_name(project, "project"))
+    ns = default_namespace(repo)
+    e = check_name(entity, "entity") if entity else ns.entity
+    p = check_name(project, "project") if project else ns.project
     return Context(repo, e, p)

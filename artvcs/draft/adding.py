@@ -78,6 +78,8 @@ def add_dir(
         local_paths[local] = e.path
         if skip_cache:
             deferred[e.path] = local
+    if prefix is None:
+        art._whole_dirs.append(os.path.abspath(local_path))
     art._hold()
 
 

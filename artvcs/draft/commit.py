@@ -107,6 +107,7 @@ def log(context: "Context", artifact: "Artifact", run_ref: dict[str, Any] | None
     for alias in wanted:
         _aliases.move_alias(git, coll, alias, version.commit, f"log {coll.name}:v{version.number}")
     artifact._bind(version, version)
+    artifact._created = existing is None  # False: equal content, no new version (the CLI says "unchanged")
     artifact._release()  # a version now names the content: gc sees it through refs
     return version
 

@@ -35,6 +35,7 @@ from artvcs.plumbing.store import POLICIES, ContentStore
 
 WORKERS = 8
 POOL_MIN = 1000  # fewer misses than this are staged in this thread
+REPORT_EVERY = 256  # files staged in this thread between two progress reports
 
 
 @dataclass(slots=True)
@@ -366,14 +367,19 @@ def stage_dir(repo: Repository, local_path: str, prefix: str | None, policy: str
         return _stage_one(repo, records, item[0], item[1], policy, skip_cache, clock, gen)
 
     total = len(files)
-    report("hashing", len(staged), total)
+    nbytes = sum(s.entry.size or 0 for s in staged)  # vouched for by the stat cache: done already
+    report("hashing", len(staged), total, nbytes)
     # Threads pay off where the kernel does the work (creating files for
     # ``mutable``); hashing and linking are mostly Python and GIL-bound, and
     # threads only fight over the GIL there: a second process does half.
     if len(misses) >= FORK_MIN and (policy == "immutable" or skip_cache) and _can_fork():
         staged.extend(_stage_split(repo, misses, one, policy, skip_cache, clock, gen))
     elif len(misses) < POOL_MIN or policy == "immutable" or skip_cache:
-        staged.extend(one(m) for m in misses)
+        for i in range(0, len(misses), REPORT_EVERY):
+            part = [one(m) for m in misses[i : i + REPORT_EVERY]]
+            staged.extend(part)
+            nbytes += sum(s.entry.size or 0 for s in part)
+            report("hashing", len(staged), total, nbytes)
     else:
         # One task per slice, not per file: futures cost more than a small file.
         step = max(16, len(misses) // (WORKERS * 4))
@@ -381,7 +387,8 @@ def stage_dir(repo: Repository, local_path: str, prefix: str | None, policy: str
         with ThreadPoolExecutor(WORKERS) as pool:
             for part in pool.map(lambda sl: [one(m) for m in sl], slices):
                 staged.extend(part)
-                report("hashing", len(staged), total)
+                nbytes += sum(s.entry.size or 0 for s in part)
+                report("hashing", len(staged), total, nbytes)
     if hold is not None:
         hold([s.entry.digest for s in staged])
     if trusted and sweepgen.current(cache_dir) != gen:
@@ -398,6 +405,6 @@ def stage_dir(repo: Repository, local_path: str, prefix: str | None, policy: str
             hold(again)
     elif gen is not None:
         repo.statcache.confirm(seen, gen)
-    report("hashing", total, total)
+    report("hashing", total, total, sum(s.entry.size or 0 for s in staged))
     repo.statcache.flush()
     return staged

@@ -81,8 +81,8 @@ def _ours(path: str) -> bool:
         return False
 
 
-def install(force: bool = False, start: str | None = None) -> list[str]:
-    """Install the four hooks; return what was done, one line per hook.
+def install(force: bool = False, start: str | None = None) -> list[tuple[str, str]]:
+    """Install the four hooks; return what was done, as (hook, what) per hook.
 
     A foreign hook is moved to ``<hook>.artvcs-orig`` and chained. If that name
     is taken (a hook saved by an earlier install, since replaced by another
@@ -105,9 +105,9 @@ def install(force: bool = False, start: str | None = None) -> list[str]:
             if os.path.lexists(path + ORIG):
                 os.replace(path + ORIG, path + ORIG + "~")
             os.replace(path, path + ORIG)
-            done.append(f"{hook}: installed; the hook that was there runs first ({hook}{ORIG})")
+            done.append((hook, f"installed; the hook that was there runs first ({hook}{ORIG})"))
         else:
-            done.append(f"{hook}: installed")
+            done.append((hook, "installed"))
         tmp = f"{path}.artvcs-tmp"
         with open(tmp, "w", encoding="utf-8") as f:
             f.write(_script(hook))
@@ -116,7 +116,7 @@ def install(force: bool = False, start: str | None = None) -> list[str]:
     return done
 
 
-def uninstall(start: str | None = None) -> list[str]:
+def uninstall(start: str | None = None) -> list[tuple[str, str]]:
     """Remove our hooks and restore the ones they wrapped; leave anything else alone."""
     folder = hooks_dir(start)
     done = []
@@ -124,14 +124,14 @@ def uninstall(start: str | None = None) -> list[str]:
         path = os.path.join(folder, hook)
         if not _ours(path):
             if os.path.lexists(path + ORIG):
-                done.append(f"{hook}: not installed by artvcs; left alone, and {hook}{ORIG} kept")
+                done.append((hook, f"not installed by artvcs; left alone, and {hook}{ORIG} kept"))
             continue
         os.unlink(path)
         if os.path.lexists(path + ORIG):
             os.replace(path + ORIG, path)
-            done.append(f"{hook}: removed; the original is back")
+            done.append((hook, "removed; the original is back"))
         else:
-            done.append(f"{hook}: removed")
+            done.append((hook, "removed"))
     return done
 
 
@@ -188,4 +188,13 @@ def run(hook: str, args: list[str]) -> list[str]:
         return _push_pins(context, pinned)
     if hook == "post-checkout" and args[2:3] == ["0"]:
         return []  # a checkout of files, not of a branch or commit
-    return [f"artvcs: {line}" for line in tracking.sync(context, root) if not line.endswith("(up to date)")]
+    try:
+        done = tracking.sync(context, root)
+    except ArtvcsError as e:
+        # git has switched the code already; say how to bring the data along (exit 1: git shows it)
+        paths = " ".join(sorted(tracking.pins(root)))
+        raise UsageError(f"{hook}: {e}. git has switched the code but not the tracked data: run 'artvcs checkout "
+                         f"--force' to put every tracked path at its pin (unlogged changes are lost), or "
+                         f"'artvcs track {paths}' to keep them as the paths' next versions") from None
+    return [f"artvcs: {d['path']} -> {d['version']} ({d['written']} written, {d['removed']} removed)"
+            for d in done if not d["up_to_date"]]

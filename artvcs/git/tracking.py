@@ -278,9 +278,10 @@ def status(context: Context, start: str | None = None) -> list[dict[str, Any]]:
     return out
 
 
-def sync(context: Context, start: str | None = None, force: bool = False) -> list[str]:
-    """Bring every tracked path of the git work tree around ``start`` to its pinned version
-    (what the git hooks run).
+def sync(context: Context, start: str | None = None, force: bool = False, mode: str | None = None) -> list[dict[str, Any]]:
+    """Bring every tracked path of the git work tree around ``start`` to its pinned version (what
+    the git hooks run, and ``artvcs checkout`` without a version); return, per path, {path,
+    version, written, removed, up_to_date}.
 
     Every pin is resolved before any path changes; a path whose files are
     not in the store (unlogged work) is refused unless ``force``.
@@ -291,18 +292,18 @@ def sync(context: Context, start: str | None = None, force: bool = False) -> lis
     for rel, art in zip(sorted(pinned), check_pins(context, pinned)):
         target = os.path.join(root, rel)
         if rel.endswith("/"):
-            result = materialize.checkout(art, target, force=force)
-            note = f" ({result.written} written, {result.removed} removed)" if result.written or result.removed else " (up to date)"
+            result = materialize.checkout(art, target, force=force, mode=mode)
+            written, removed = result.written, result.removed
         else:
             from artvcs.plumbing.hashing import hash_file
 
             (entry,) = art.manifest.entries.values()
-            if os.path.isfile(target) and hash_file(target)[0] == entry.digest:
-                note = " (up to date)"
-            else:
+            written, removed = 0, 0
+            if not (os.path.isfile(target) and hash_file(target)[0] == entry.digest):
                 materialize.place_single(art, entry.path, target, force=force)
-                note = ""
-        done.append(f"{rel} -> {art.qualified_name}{note}")
+                written = 1
+        done.append({"path": rel, "version": art.qualified_name, "written": written, "removed": removed,
+                     "up_to_date": not (written or removed)})
     return done
 
 

@@ -14,6 +14,8 @@ from artvcs.core import aliases as _aliases
 from artvcs.core.aliases import check_user_aliases
 from artvcs.plumbing import attrs as _attrs
 from artvcs.plumbing import links as _links
+from artvcs.plumbing import refs as _refs
+from artvcs.plumbing import versions as _versions
 from artvcs.plumbing.errors import UsageError
 from artvcs.plumbing.versions import utcnow
 from artvcs.core.validation import canonical_metadata, check_metadata, ttl_to_record
@@ -62,19 +64,28 @@ def save_edits(artifact: "Artifact") -> None:
 
         _attrs.edit_attrs(git, source.collection, source.number, source.facts.get("attrs", {}), edit, "set " + ", ".join(changed))
     coll = version.collection
+    previous = {a: _refs.read(git, coll.alias_ref(a)) for a in added}  # the versions that lose them
     for a in added:
         _aliases.move_alias(git, coll, a, version.commit, f"add alias to v{version.number}")
     for a in removed:
         _aliases.remove_alias(git, coll, a, version.commit, f"remove alias from v{version.number}")
     if (added or removed) and version.kind != "link":
-        # Record the alias set in the edit history; the refs stay the truth.
-        now = sorted(set(_aliases.aliases_of(git, version)) - {_aliases.LATEST})
-        _attrs.edit_attrs(
-            git, source.collection, source.number, source.facts.get("attrs", {}),
-            lambda cur: dict(cur, aliases=now, updated_at=utcnow()),
-            "aliases " + " ".join([f"+{a}" for a in added] + [f"-{a}" for a in removed]),
-        )
+        # Record the alias set in the edit history (the refs stay the truth): here, and on each version
+        # an alias moved away from, since deleting an alias later deletes its ref's reflog with it.
+        losers = {a: _versions.read_version(git, p) for a, p in previous.items() if p is not None and p != version.commit}
+        _record_aliases(git, version, "aliases " + " ".join(
+            [f"+{a}" + (f" (from v{losers[a].number})" if a in losers else "") for a in added] + [f"-{a}" for a in removed]))
+        for a, loser in losers.items():
+            if loser.kind != "link":
+                _record_aliases(git, loser, f"aliases -{a} (to v{version.number})")
     artifact._load_attrs()
+
+
+def _record_aliases(git, version, message: str) -> None:
+    """Record ``version``'s alias set now, as an edit described by ``message``."""
+    now = sorted(set(_aliases.aliases_of(git, version)) - {_aliases.LATEST})
+    _attrs.edit_attrs(git, version.collection, version.number, version.facts.get("attrs", {}),
+                      lambda cur: dict(cur, aliases=now, updated_at=utcnow()), message)
 
 
 def _saved_record(saved: dict) -> dict:

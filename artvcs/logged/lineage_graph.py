@@ -29,7 +29,10 @@ def _art_node(v: _versions.Version) -> tuple[str, dict]:
 
 
 def _run_node(rec: dict) -> tuple[str, dict]:
-    return f"run:{rec['entity']}/{rec['project']}/{rec['id']}", {"kind": "run", "label": f"run {rec['id']} ({rec.get('job_type') or '-'})"}
+    """A run's node: its label gives the job type and, unless it finished, how it ended (failed, crashed)."""
+    state = _runs.state_of(rec)
+    shown = f"{rec.get('job_type') or '-'}" + (f", {state}" if state != "finished" else "")
+    return f"run:{rec['entity']}/{rec['project']}/{rec['id']}", {"kind": "run", "label": f"run {rec['id']} ({shown})", "state": state}
 
 
 def build(a: Artifact, depth: int = 10) -> Graph:

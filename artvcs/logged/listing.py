@@ -13,18 +13,27 @@ from artvcs.core.context import Context
 from artvcs.plumbing import versions
 
 
-def collections(context: Context, type_: str | None = None) -> list[dict[str, Any]]:
-    """Each collection and portfolio of the context's project, by name: its type, kind
-    (collection or portfolio), number of live versions, newest version, its size and time."""
+def collections(context: Context, type_: str | None = None, every_project: bool = False) -> list[dict[str, Any]]:
+    """Each collection and portfolio of the context's project (with ``every_project``, of every project of the
+    repository, the context's first, then the others by entity/project), by name: its entity, project, type,
+    kind (collection or portfolio), number of live versions, newest version, its size and time."""
     git = context.repo.git
     rows = []
-    for coll in versions.iter_collections(git, context.entity, context.project):
+    if every_project:
+        found = versions.iter_collections(git)
+        here = [c for c in found if (c.entity, c.project) == (context.entity, context.project)]
+        listed = here + [c for c in found if (c.entity, c.project) != (context.entity, context.project)]
+    else:
+        listed = versions.iter_collections(git, context.entity, context.project)
+    for coll in listed:
         tip = versions.collection_tip(git, coll)
         kind_type = tip.facts.get("type") if tip else None
         if type_ and kind_type != type_:
             continue
         newest = versions.latest(git, coll)
         rows.append({
+            "entity": coll.entity,
+            "project": coll.project,
             "name": coll.name,
             "type": kind_type,
             "kind": "portfolio" if tip and tip.kind == "link" else "collection",

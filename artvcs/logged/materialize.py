@@ -10,6 +10,7 @@ import os
 import shutil
 from typing import TYPE_CHECKING
 
+from artvcs.logged import folders
 from artvcs.plumbing import checkout as _checkout
 from artvcs.plumbing import manifest as _manifest
 from artvcs.plumbing.errors import UsageError
@@ -81,6 +82,8 @@ def _mode() -> str:
 
 def download(artifact: "Artifact", root: str, allow_missing_references: bool, skip_cache: bool | None, path_prefix: str | None) -> str:
     write_entries(artifact, _entries(artifact, path_prefix), root, allow_missing_references)
+    if path_prefix is None and artifact._source is not None:
+        folders.remember(artifact._context, str(artifact._source.commit), root, "download")
     return os.path.abspath(root)
 
 
@@ -113,6 +116,8 @@ def checkout(artifact: "Artifact", root: str, force: bool = True, mode: str | No
         protect_untracked=not force,
     ))
     repo.statcache.flush()
+    if artifact._source is not None:
+        folders.remember(artifact._context, str(artifact._source.commit), root, "checkout")
     return result
 
 

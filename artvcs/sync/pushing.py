@@ -126,6 +126,8 @@ def push(repo: Repository, remote: RemoteRepo, selection: Selection = Selection(
         updates = plan(git, _local_refs(git, selection), view, step.refused)
         if not updates:
             return result
+        if attempt == 0:  # something to send: record what clones will take as their default (first push wins)
+            remote.offer_namespace(repo.recorded_namespace()[0])
         tips = [pygit2.Oid(hex=new) for _, new, _ in updates if new is not None]
         known = [pygit2.Oid(hex=o) for o in view.refs.values()]
         oids = packs.new_objects(git, tips, known)

@@ -20,6 +20,7 @@ from artvcs.plumbing import refs, versions
 from artvcs.plumbing.errors import ArtvcsError, UsageError
 from artvcs.plumbing.gc import reachable_digests
 from artvcs.plumbing.manifest import iter_entries
+from artvcs.plumbing.namespace import Namespace
 from artvcs.plumbing.refs import CollectionId
 from artvcs.plumbing.remote import content, packs
 from artvcs.plumbing.remote.errors import RemoteFormatError
@@ -239,8 +240,29 @@ def pull(repo: Repository, remote: RemoteRepo, selection: Selection = Selection(
     return result
 
 
-def clone(url: str, folder: str, options: dict | None = None, only: Iterable[str] = ()) -> tuple[Repository, PullResult]:
-    """A new repository in ``folder`` with ``url`` as its remote ``origin``, pulled (content only without ``only``)."""
+def remote_namespace(remote: RemoteRepo) -> Namespace | None:
+    """The default namespace a clone of ``remote`` takes: the one it records; for a remote written before
+    that record, the only entity/project its collections live in (None if there are several, or none)."""
+    recorded = remote.read_namespace()
+    if recorded is not None:
+        return recorded
+    seen = set()
+    for key in remote.list_refs():
+        try:
+            ns, coll, _ = refs.parse_ref(key)
+        except ValueError:
+            continue  # not a name artvcs writes; read_view refuses it later
+        if ns == "collections" and coll is not None:
+            seen.add(Namespace(coll.entity, coll.project))
+    return seen.pop() if len(seen) == 1 else None
+
+
+def clone(url: str, folder: str, options: dict | None = None, only: Iterable[str] = (),
+          entity: str | None = None, project: str | None = None) -> tuple[Repository, PullResult]:
+    """A new repository in ``folder`` with ``url`` as its remote ``origin``, pulled (content only without ``only``).
+
+    Its default namespace is the remote's (see :func:`remote_namespace`), with ``entity``/``project`` in place
+    of its parts where given; a remote that names none leaves the derivation of ``artvcs init``."""
     from artvcs.sync import remotes
     from artvcs.plumbing.repository import DIRNAME, init_repository
 
@@ -250,7 +272,9 @@ def clone(url: str, folder: str, options: dict | None = None, only: Iterable[str
     probe = remotes.open_url(url, options)
     if not probe.check_format():
         raise UsageError(f"{url} holds no artvcs remote (no artvcs-remote record): check the URL, or push to it first")
-    repo = init_repository(folder)
+    carried = remote_namespace(probe)
+    repo = init_repository(folder, entity or (carried.entity if carried else None),
+                           project or (carried.project if carried else None), reason="clone")
     remotes.add_remote(repo, "origin", url, options, only)
     remote = remotes.open_remote(repo, "origin")
     return repo, pull(repo, remote, Selection.of(only), with_content=not only)

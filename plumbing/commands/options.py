@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 import click
 
-from artvcs.plumbing import config
+from artvcs.plumbing.namespace import pin_notice, with_overrides
 from artvcs.plumbing.repository import Repository, discover
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -19,19 +19,22 @@ def repo() -> Repository:
 
 
 def namespace(r: Repository, entity: str | None, project: str | None) -> tuple[str, str]:
-    """The entity and project to resolve names in (options, then settings)."""
-    return (
-        entity or config.default_entity(r.config_path),
-        project or config.default_project(r.config_path, r.worktree),
-    )
+    """The entity and project to resolve names in (options, then $ARTVCS_ENTITY/$ARTVCS_PROJECT, then the recorded default)."""
+    if entity and project:
+        return entity, project
+    recorded, pinned = r.recorded_namespace()
+    if pinned:
+        click.echo(pin_notice(recorded), err=True)
+    ns = with_overrides(recorded)
+    return entity or ns.entity, project or ns.project
 
 
 def namespace_options(fn: F) -> F:
     """--entity and --project: where names without them are resolved."""
     fn = click.option("--project", metavar="NAME", help="Project for names without one (default: $ARTVCS_PROJECT, "
-                      "else the project setting, else the name of the folder holding .artifacts).")(fn)
+                      "else the repository's recorded default project).")(fn)
     fn = click.option("--entity", metavar="NAME", help="Entity for names without one (default: $ARTVCS_ENTITY, "
-                      "else the entity setting, git's user.name or the OS user).")(fn)
+                      "else the repository's recorded default entity).")(fn)
     return fn
 
 

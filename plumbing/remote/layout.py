@@ -7,6 +7,7 @@
     <root>/packs/<40 hex>.pack        a git pack of version, manifest, attribute and run objects
     <root>/packs/<40 hex>.idx         its index; written after the pack, so a listed .idx means a whole pack
     <root>/refs/<ref name>            one object per ref: "<40 hex commit id>\\n"
+    <root>/namespace                  the default namespace clones take: {"entity","project"} (canonical JSON)
 
 Everything but ``refs/`` is written once and never changed. Writers upload
 content, then packs, then refs, so a ref never names objects the remote
@@ -21,7 +22,10 @@ import urllib.parse
 from collections.abc import Iterator
 from typing import Any
 
+from .. import namespace
+from ..errors import UsageError
 from ..hashing import is_digest
+from ..namespace import Namespace
 from .backend import Backend, FileBackend, Stat, tag_of
 from .errors import RemoteError, RemoteFormatError
 
@@ -31,6 +35,7 @@ INIT_FORMAT_VERSION = 1  # what the first push writes; the first chunk list rais
 CONTENT = "content/"
 PACKS = "packs/"
 REFS = "refs/"
+NAMESPACE_KEY = "namespace"
 SCHEMES = ("s3", "gs", "gcs", "az", "abfs", "file")
 _OID = re.compile(rb"^[0-9a-f]{40}\n$")
 _PACK = re.compile(r"^packs/([0-9a-f]{40})\.(pack|idx)$")
@@ -120,6 +125,22 @@ class RemoteRepo:
         if int(words[1]) > FORMAT_VERSION:
             raise RemoteFormatError(f"remote {self.url} uses remote layout {words[1]}, newer than this artvcs ({FORMAT_VERSION}): upgrade artvcs")
         return True
+
+    # -- the default namespace ---------------------------------------------------------
+    def read_namespace(self) -> Namespace | None:
+        """The namespace a clone takes as its default, or None (a remote written before it was recorded)."""
+        found = self.backend.read(NAMESPACE_KEY)
+        if found is None:
+            return None
+        try:
+            return namespace.parse(found[0], f"{NAMESPACE_KEY} of remote {self.url}")
+        except UsageError as e:
+            raise RemoteFormatError(f"{e}: the remote is damaged") from None
+
+    def offer_namespace(self, ns: Namespace) -> None:
+        """Record ``ns`` as the remote's namespace unless it has one (create-only: the first push decides)."""
+        if self.backend.stat(NAMESPACE_KEY) is None:
+            self.backend.create(NAMESPACE_KEY, namespace.encode(ns))
 
     # -- refs -------------------------------------------------------------------------
     def list_refs(self) -> dict[str, Stat]:

@@ -11,26 +11,30 @@ HEAD_LIMIT = 1000  # above this many candidates one listing of content/ is cheap
 
 
 def parallel(fn: Callable, items: list, stage: str | None = None, workers: int = WORKERS) -> list:
-    """``[fn(x) for x in items]`` on a thread pool; the first error cancels the rest and is raised."""
+    """``[fn(x) for x in items]`` on a thread pool; the first error cancels the rest and is raised.
+
+    With ``stage``, progress is reported as items finish; results that are ints are byte counts.
+    """
     if not items:
         return []
     if len(items) == 1:
         out = [fn(items[0])]
         if stage:
-            report(stage, 1, 1)
+            report(stage, 1, 1, out[0] if type(out[0]) is int else None)
         return out
     results: list = [None] * len(items)
     with ThreadPoolExecutor(min(workers, len(items))) as pool:
         futures = {pool.submit(fn, x): i for i, x in enumerate(items)}
-        done = 0
+        done = nbytes = 0
         try:
             from concurrent.futures import as_completed
 
             for f in as_completed(futures):
-                results[futures[f]] = f.result()
+                results[futures[f]] = got = f.result()
                 done += 1
+                nbytes += got if type(got) is int else 0
                 if stage:
-                    report(stage, done, len(items))
+                    report(stage, done, len(items), nbytes)
         except BaseException:
             for f in futures:
                 f.cancel()

@@ -14,14 +14,18 @@ from artvcs.core.validation import ArtifactTTL
 
 
 @click.command("describe")
+@json_option
 @ref_argument()
 @click.argument("text")
-def describe(ref: str, text: str) -> None:
+def describe(as_json: bool, ref: str, text: str) -> None:
     """Set the description of version REF to TEXT (recorded in its history)."""
     a = artifact(ref)
     a.description = text
     a.save()
-    click.echo(f"{a.name}: description set")
+    if as_json:
+        emit_json({"name": a.name, "description": a.description})
+    else:
+        click.echo(f"{a.name}: description set")
 
 
 @click.group("meta")
@@ -45,29 +49,42 @@ def get(as_json: bool, ref: str, key: str | None) -> None:
         click.echo(yaml.safe_dump(value, sort_keys=True, default_flow_style=False).rstrip() if isinstance(value, (dict, list)) else str(value))
 
 
+def _show_value(value) -> str:
+    """A metadata value as YAML would write it inline (``[a, b]``, ``true``), never a Python repr."""
+    return yaml.safe_dump(value, default_flow_style=True, width=1 << 16).removesuffix("\n...\n").strip()
+
+
 @meta.command("set")
+@json_option
 @ref_argument()
 @click.argument("key", shell_complete=complete_meta_key)
 @click.argument("value")
-def set_(ref: str, key: str, value: str) -> None:
+def set_(as_json: bool, ref: str, key: str, value: str) -> None:
     """Set metadata KEY of version REF to VALUE (read as YAML: 3, 0.5, true, [a, b])."""
     a = artifact(ref)
     a.metadata[key] = parse_value(value, "VALUE")
     a.save()
-    click.echo(f"{a.name}: {key} = {a.metadata[key]!r}")
+    if as_json:
+        emit_json({"name": a.name, "metadata": a.metadata})
+    else:
+        click.echo(f"{a.name}: {key} = {_show_value(a.metadata[key])}")
 
 
 @meta.command("unset")
+@json_option
 @ref_argument()
 @click.argument("key", shell_complete=complete_meta_key)
-def unset(ref: str, key: str) -> None:
+def unset(as_json: bool, ref: str, key: str) -> None:
     """Remove metadata KEY from version REF."""
     a = artifact(ref)
     if key not in a.metadata:
         raise UsageError(f"the metadata of {a.name} has no key {key!r} (its keys: {', '.join(sorted(a.metadata)) or 'none'})")
     del a.metadata[key]
     a.save()
-    click.echo(f"{a.name}: {key} removed")
+    if as_json:
+        emit_json({"name": a.name, "metadata": a.metadata})
+    else:
+        click.echo(f"{a.name}: {key} removed")
 
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -86,11 +103,15 @@ def parse_duration(text: str):
 
 
 @click.command("ttl")
+@json_option
 @ref_argument()
 @click.argument("duration")
-def ttl(ref: str, duration: str) -> None:
+def ttl(as_json: bool, ref: str, duration: str) -> None:
     """Set how long version REF lives: DURATION (30d, 12h), none (forever) or inherit (project default)."""
     a = artifact(ref)
     a.ttl = parse_duration(duration)
     a.save()
-    click.echo(f"{a.name}: ttl {duration}")
+    if as_json:
+        emit_json({"name": a.name, "ttl": duration, "ttl_seconds": a.ttl.total_seconds() if a.ttl else None})
+    else:
+        click.echo(f"{a.name}: ttl {duration}")

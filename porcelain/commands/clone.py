@@ -7,7 +7,7 @@ import click
 
 from artvcs.sync import sync
 from artvcs.plumbing.remote.layout import parse_url
-from artvcs.porcelain.output import emit_json, human_size, json_option, progress_bar
+from artvcs.porcelain.output import emit_json, human_size, json_option
 
 
 def default_folder(url: str) -> str:
@@ -18,23 +18,27 @@ def default_folder(url: str) -> str:
 @click.command("clone")
 @click.option("--only", "only", multiple=True, metavar="NAME",
               help="Only this collection (repeatable); its content is fetched when a checkout needs it.")
+@click.option("--entity", default=None, help="Default entity of the clone, instead of the remote's.")
+@click.option("--project", default=None, help="Default project of the clone, instead of the remote's.")
 @click.option("--endpoint-url", default=None, help="S3-compatible server to talk to instead of AWS (http://host:port).")
 @click.option("--region", default=None, help="Region of the bucket (S3).")
 @json_option
 @click.argument("url")
 @click.argument("directory", required=False, type=click.Path(file_okay=False))
-def clone(only: tuple[str, ...], endpoint_url: str | None, region: str | None, as_json: bool, url: str, directory: str | None) -> None:
+def clone(only: tuple[str, ...], entity: str | None, project: str | None, endpoint_url: str | None, region: str | None, as_json: bool, url: str, directory: str | None) -> None:
     """Make DIRECTORY (default: the URL's last component) a repository with URL as remote origin, and pull it.
 
     Without --only, every collection and the content of its live versions
     is fetched; with --only, just the named collections' refs and manifests.
+    The clone's default namespace is the one the remote records (the first
+    push's), so every clone means the same artifact by the same name.
     """
     folder = directory or default_folder(url)
-    with progress_bar():
-        repo, result = sync.clone(url, folder, {"endpoint_url": endpoint_url, "region": region}, only)
+    repo, result = sync.clone(url, folder, {"endpoint_url": endpoint_url, "region": region}, only, entity, project)
+    ns, _ = repo.recorded_namespace()
     if as_json:
-        emit_json({"path": os.path.abspath(folder), "packs": result.packs, "objects": result.objects, "bytes": result.bytes,
+        emit_json({"path": os.path.abspath(folder), "namespace": str(ns), "packs": result.packs, "objects": result.objects, "bytes": result.bytes,
                    "refs": len(set(result.integration.updated))})
         return
     click.echo(f"cloned {url} into {os.path.abspath(folder)}: {len(set(result.integration.updated))} refs, "
-               f"{result.objects} objects ({human_size(result.bytes)})")
+               f"{result.objects} objects ({human_size(result.bytes)}); default namespace {ns}")

@@ -6,7 +6,7 @@ import click
 from artvcs.sync import remotes, sync
 from artvcs.porcelain.app import context
 from artvcs.porcelain.commands.push import split_remote
-from artvcs.porcelain.output import emit_json, json_option, progress_bar
+from artvcs.porcelain.output import emit_json, json_option
 
 
 @click.command("fetch")
@@ -21,8 +21,7 @@ def fetch(as_json: bool, args: tuple[str, ...]) -> None:
     name, specs = split_remote(repo, args)
     rc = remotes.get_remote(repo, name)
     remote = remotes.open_remote(repo, rc.name)
-    with progress_bar():
-        view, differ = sync.fetch(repo, remote, sync.Selection.of(specs or rc.only))
+    view, differ = sync.fetch(repo, remote, sync.Selection.of(specs or rc.only))
     if as_json:
         emit_json({"remote": remote.name, "packs": view.packs_fetched, "differ": differ})
         return

@@ -12,9 +12,9 @@ from artvcs.porcelain.output import emit_json, json_option, table
 @json_option
 @ref_argument()
 def history(as_json: bool, ref: str) -> None:
-    """Show when version REF was logged, each edit of its attributes, and each alias move."""
+    """Show when version REF was logged, each edit of its attributes, and each alias move, with who did it."""
     events = version_history(artifact(ref))
     if as_json:
         emit_json(events)
     else:
-        table(["time", "kind", "what"], [[e["time"], e["kind"], e["what"]] for e in events])
+        table(["time", "kind", "who", "what"], [[e["time"], e["kind"], e["who"], e["what"]] for e in events])

@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 
 from artvcs.porcelain.app import artifact, ref_argument
-from artvcs.porcelain.output import emit_json, human_size, json_option, progress_bar
+from artvcs.porcelain.output import emit_json, human_size, json_option
 
 format_option = click.option("--format", "fmt", type=click.Choice(["wandb"]), required=True,
                              help="The other system's layout: wandb (files, wandb_manifest.json, wandb_artifact.json).")
@@ -20,8 +20,7 @@ def export(fmt: str, as_json: bool, ref: str, directory: str) -> None:
     from artvcs.interop.wandb_export import export as run_export
 
     a = artifact(ref)
-    with progress_bar():
-        done = run_export(a, directory)
+    done = run_export(a, directory)  # progress: shown for every command by the CLI (porcelain/progress.py)
     if as_json:
         emit_json({"name": a.qualified_name, **done.to_json()})
     else:
@@ -45,8 +44,7 @@ def import_(fmt: str, name: str | None, type_: str | None, aliases: tuple[str, .
     from artvcs.porcelain.commands.log import parse_metadata
 
     meta = parse_metadata(metadata, None) if metadata else None
-    with progress_bar():
-        done = import_folder(directory, name, type_, description, meta, list(aliases))
+    done = import_folder(directory, name, type_, description, meta, list(aliases))
     a = done.artifact
     if as_json:
         emit_json(done.to_json())

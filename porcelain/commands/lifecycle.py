@@ -28,19 +28,29 @@ def link(aliases: tuple[str, ...], as_json: bool, ref: str, target: str) -> None
 
 
 @click.command("unlink")
+@json_option
 @ref_argument()
-def unlink(ref: str) -> None:
+def unlink(as_json: bool, ref: str) -> None:
     """Remove portfolio membership REF (a portfolio:alias or portfolio:vN); the source version stays."""
     a = artifact(ref)
+    member, source = a.qualified_name, a.source_qualified_name
     a.unlink()
-    click.echo(f"{a.qualified_name} unlinked (its source {a.source_qualified_name} stays)")
+    if as_json:
+        emit_json({"link": member, "source": source})
+    else:
+        click.echo(f"{member} unlinked (its source {source} stays)")
 
 
 @click.command("delete")
 @click.option("--delete-aliases", is_flag=True, help="Also remove the version's aliases (otherwise refused if it has any).")
+@json_option
 @ref_argument()
-def delete(delete_aliases: bool, ref: str) -> None:
+def delete(delete_aliases: bool, as_json: bool, ref: str) -> None:
     """Delete version REF and its portfolio links; its number is never reused and gc reclaims its content."""
     a = artifact(ref)
+    name, aliases = a.qualified_name, [x for x in a.aliases if x != "latest"]
     a.delete(delete_aliases=delete_aliases)
-    click.echo(f"{a.qualified_name} deleted; 'artvcs gc' frees its content")
+    if as_json:
+        emit_json({"name": name, "deleted": True, "aliases_removed": aliases})
+    else:
+        click.echo(f"{name} deleted; 'artvcs gc' frees its content" + (f" (aliases removed: {', '.join(aliases)})" if aliases else ""))

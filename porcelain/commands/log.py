@@ -8,7 +8,8 @@ import click
 import artvcs
 from artvcs.errors import UsageError
 from artvcs.porcelain.app import load_yaml_mapping, parse_value, summary
-from artvcs.porcelain.output import emit_json, human_size, json_option, progress_bar
+from artvcs.porcelain.commands.alias import holders, moves, say_moves
+from artvcs.porcelain.output import emit_json, human_size, json_option
 
 
 def parse_metadata(pairs: tuple[str, ...], path: str | None) -> dict:
@@ -57,17 +58,35 @@ def log(name: str, type_: str | None, aliases: tuple[str, ...], description: str
     if type_ is None:
         raise UsageError(f"{name!r} is a new artifact: give its type with --type (e.g. dataset or model)")
     art = artvcs.Artifact(name, type_, description=description, metadata=meta, incremental=incremental)
-    with progress_bar():
-        for p in paths:
-            under = None if len(paths) == 1 else os.path.basename(os.path.abspath(p))
-            if os.path.isdir(p):
-                art.add_dir(p, name=under, policy=policy)
-            else:
-                art.add_file(p, name=under, policy=policy)
-        with artvcs.init(job_type="cli") as run:
-            run.log_artifact(art, aliases=list(aliases))
+    for p in paths:
+        under = None if len(paths) == 1 else os.path.basename(os.path.abspath(p))
+        if os.path.isdir(p):
+            art.add_dir(p, name=under, policy=policy)
+        else:
+            art.add_file(p, name=under, policy=policy)
+    before = _holders(name, aliases)
+    with artvcs.init(job_type="cli") as run:
+        run.log_artifact(art, aliases=list(aliases))
+    created = art._created  # False: the content equals a live version's, which took the aliases
+    moved = moves(before, art.version)
     if as_json:
-        emit_json(summary(art))
-    else:
+        emit_json({**summary(art), "created": created, "moved": moved})
+        return
+    if created:
         click.echo(f"{art.qualified_name}  {art.file_count} files, {human_size(art.size)}  digest {art.digest[:12]}  "
                    f"aliases: {', '.join(art.aliases) or '-'}")
+    else:
+        click.echo(f"unchanged: {art.name}, no new version")
+    say_moves(moved)
+
+
+def _holders(name: str, aliases: tuple[str, ...]) -> dict[str, str | None]:
+    """Which version each requested alias names before logging (none in a new repository)."""
+    from artvcs.errors import ArtvcsError
+    from artvcs.porcelain.app import context
+
+    try:
+        ctx = context()
+    except ArtvcsError:
+        return {a: None for a in aliases}
+    return holders(f"{ctx.entity}/{ctx.project}/{name}", list(dict.fromkeys(aliases)))

@@ -6,7 +6,7 @@ import click
 from artvcs.sync import remotes, sync
 from artvcs.porcelain.app import context
 from artvcs.porcelain.commands.push import report_integration, split_remote
-from artvcs.porcelain.output import emit_json, human_size, json_option, progress_bar
+from artvcs.porcelain.output import emit_json, human_size, json_option
 
 
 @click.command("pull")
@@ -24,8 +24,7 @@ def pull(no_content: bool, as_json: bool, args: tuple[str, ...]) -> None:
     name, specs = split_remote(repo, args)
     rc = remotes.get_remote(repo, name)
     remote = remotes.open_remote(repo, rc.name)
-    with progress_bar():
-        result = sync.pull(repo, remote, sync.Selection.of(specs or rc.only), with_content=not (no_content or (rc.only and not specs)))
+    result = sync.pull(repo, remote, sync.Selection.of(specs or rc.only), with_content=not (no_content or (rc.only and not specs)))
     if as_json:
         emit_json({"remote": remote.name, "objects": result.objects, "bytes": result.bytes, "packs": result.packs,
                    "refs": sorted(set(result.integration.updated)), "renumbered": result.integration.renumbered,

@@ -6,7 +6,7 @@ import click
 from artvcs.sync import pushing, remotes
 from artvcs.errors import ConflictError
 from artvcs.porcelain.app import context
-from artvcs.porcelain.output import emit_json, human_size, json_option, progress_bar
+from artvcs.porcelain.output import emit_json, human_size, json_option
 from artvcs.sync.sync import Selection
 
 
@@ -39,8 +39,7 @@ def push(as_json: bool, args: tuple[str, ...]) -> None:
     repo = context().repo
     name, specs = split_remote(repo, args)
     remote = remotes.open_remote(repo, name)
-    with progress_bar():
-        result = pushing.push(repo, remote, Selection.of(specs))
+    result = pushing.push(repo, remote, Selection.of(specs))
     refused = result.integration.refused
     if as_json:
         emit_json({"remote": remote.name, "objects": result.objects, "bytes": result.bytes, "packs": result.packs,

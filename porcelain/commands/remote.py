@@ -6,11 +6,19 @@ import click
 from artvcs.sync import remotes
 from artvcs.porcelain.app import context
 from artvcs.porcelain.output import emit_json, json_option, table
+from artvcs.porcelain.vocabulary import Group
 
 
-@click.group("remote")
-def remote() -> None:
-    """Add, remove or list remotes (s3://, gs://, az://, file:// URLs)."""
+@click.group("remote", cls=Group, invoke_without_command=True)
+@json_option
+@click.pass_context
+def remote(ctx: click.Context, as_json: bool) -> None:
+    """Add, remove or list remotes (s3://, gs://, az://, file:// URLs); alone, list them.
+
+    Each verb has both spellings: list or ls, remove or rm.
+    """
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(list_, as_json=as_json)
 
 
 @remote.command("add")
@@ -18,26 +26,38 @@ def remote() -> None:
               help="Server to talk to instead of the cloud's own (http://host:port): an S3-compatible server, or a GCS emulator.")
 @click.option("--region", default=None, help="Region of the bucket (S3).")
 @click.option("--profile", default=None, help="Named profile of the backend's own configuration (S3: ~/.aws).")
+@json_option
 @click.argument("name")
 @click.argument("url")
-def add(endpoint_url: str | None, region: str | None, profile: str | None, name: str, url: str) -> None:
+def add(endpoint_url: str | None, region: str | None, profile: str | None, as_json: bool, name: str, url: str) -> None:
     """Add remote NAME at URL. Credentials are never stored: they come from the environment."""
     from artvcs.plumbing.remote.guarantees import caveat
     from artvcs.plumbing.remote.layout import parse_url
 
     rc = remotes.add_remote(context().repo, name, url, {"endpoint_url": endpoint_url, "region": region, "profile": profile})
-    click.echo(f"added remote {rc.name} {rc.url}")
     note = caveat(parse_url(rc.url)[0], rc.options)
     if note:
         click.echo(f"note: {note}", err=True)
+    if as_json:
+        emit_json(_remote_json(rc))
+    else:
+        click.echo(f"added remote {rc.name} {rc.url}")
 
 
 @remote.command("remove")
+@json_option
 @click.argument("name")
-def remove(name: str) -> None:
+def remove(as_json: bool, name: str) -> None:
     """Remove remote NAME (the remote itself is not touched)."""
     remotes.remove_remote(context().repo, name)
-    click.echo(f"removed remote {name}")
+    if as_json:
+        emit_json({"name": name, "removed": True})
+    else:
+        click.echo(f"removed remote {name}")
+
+
+def _remote_json(r) -> dict:
+    return {"name": r.name, "url": r.url, **r.options, "only": r.only}
 
 
 @remote.command("list")
@@ -46,7 +66,7 @@ def list_(as_json: bool) -> None:
     """List remotes: name, URL and settings."""
     found = remotes.list_remotes(context().repo)
     if as_json:
-        emit_json([{"name": r.name, "url": r.url, **r.options, "only": r.only} for r in found])
+        emit_json([_remote_json(r) for r in found])
         return
     table(["name", "url", "settings"], [
         (r.name, r.url, " ".join(f"{k}={v}" for k, v in sorted(r.options.items())) + (f" only={','.join(r.only)}" if r.only else ""))

@@ -19,6 +19,7 @@ def show(list_files: bool, as_json: bool, ref: str) -> None:
     data = summary(a)
     run = a.logged_by()
     data["logged_by"] = run.path if run else None
+    data["logged_by_state"] = run.state if run else None
     if list_files:
         data["files"] = [_file_json(e) for _, e in sorted(a.manifest.entries.items())]
     if as_json:
@@ -32,7 +33,8 @@ def show(list_files: bool, as_json: bool, ref: str) -> None:
     click.echo(f"  commit:      {a.commit_hash}")
     click.echo(f"  files:       {a.file_count} ({human_size(a.size)})")
     click.echo(f"  created:     {a.created_at}   updated: {a.updated_at}")
-    click.echo(f"  logged by:   {data['logged_by'] or '-'}")
+    click.echo(f"  author:      {a.author['name']} <{a.author['email']}>")
+    click.echo(f"  logged by:   {data['logged_by'] or '-'}" + (f" ({run.state})" if run else ""))
     if a.ttl:
         click.echo(f"  ttl:         {a.ttl}")
     if a.description:

@@ -16,6 +16,6 @@ def versions(as_json: bool, name: str) -> None:
     if as_json:
         emit_json([summary(x) for x in arts])
         return
-    table(["version", "aliases", "created", "files", "size", "digest", "description"],
-          [[x.version, ",".join(x.aliases), x.created_at[:19], x.file_count, human_size(x.size), x.digest[:12],
+    table(["version", "aliases", "created", "author", "files", "size", "digest", "description"],
+          [[x.version, ",".join(x.aliases), x.created_at[:19], x.author["name"], x.file_count, human_size(x.size), x.digest[:12],
             (x.description or "").splitlines()[0] if x.description else ""] for x in arts])

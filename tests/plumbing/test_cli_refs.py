@@ -86,8 +86,10 @@ def test_show_ref_lists_refs_sorted(cli, tree):
     c0 = commit(cli, "--name", "ds", "--type", "dataset", tree)
     cli("update-ref", "--create", "refs/aliases/me/proj/ds/best", c0)
     out = cli("show-ref").out
+    ns = cli("show-ref", "refs/namespace").out.split("\t")[0]  # the recorded default namespace (artvcs-format(5))
     assert out == (
-        f"{c0}\trefs/aliases/me/proj/ds/best\n{c0}\trefs/collections/me/proj/ds\n{c0}\trefs/versions/me/proj/ds/v0\n"
+        f"{c0}\trefs/aliases/me/proj/ds/best\n{c0}\trefs/collections/me/proj/ds\n"
+        f"{ns}\trefs/namespace\n{c0}\trefs/versions/me/proj/ds/v0\n"
     )
     assert cli("show-ref", "refs/versions/") == (0, f"{c0}\trefs/versions/me/proj/ds/v0\n", "")
     assert cli("show-ref", "refs/nothing/") == (0, "", "")

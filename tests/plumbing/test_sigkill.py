@@ -21,8 +21,8 @@ WRITER = textwrap.dedent(
     """
     import os, sys
     os.chdir(sys.argv[1])
-    os.environ["ARTVCS_ENTITY"], os.environ["ARTVCS_PROJECT"] = "me", "proj"
     import artvcs
+    artvcs.init, artvcs.Artifact  # the binding imports lazily: load it before the kills start, so they land in writes
     i = 0
     print("ready", flush=True)
     while True:
@@ -72,7 +72,6 @@ def test_sigkill_at_random_instants(repo_dir):
     coll = CollectionId("me", "proj", "ds")
     before = [v.number for v in versions.chain(repo.git, coll)]
     assert before == list(range(len(before)))
-    os.environ["ARTVCS_ENTITY"], os.environ["ARTVCS_PROJECT"] = "me", "proj"
     import artvcs
 
     with artvcs.init(job_type="after") as run:

@@ -14,7 +14,7 @@ BIN = os.path.dirname(sys.executable)
 @pytest.fixture
 def gitrepo(tmp_path, monkeypatch):
     env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@x",
-           "ARTVCS_ENTITY": "me", "ARTVCS_PROJECT": "proj", "PATH": BIN + os.pathsep + os.environ["PATH"]}
+           "PATH": BIN + os.pathsep + os.environ["PATH"]}
     for k, v in env.items():
         monkeypatch.setenv(k, v)
     monkeypatch.delenv("ARTVCS_DIR", raising=False)
@@ -45,7 +45,7 @@ def test_workspace_follows_git_branches(gitrepo):
     data = gitrepo / "data"
     data.mkdir()
     (data / "x.csv").write_text("1,2\n")
-    artvcs("init")
+    artvcs("init", "--entity", "me", "--project", "proj")
     artvcs("track", "data", "--name", "mnist")
     lock = (gitrepo / "artvcs.lock").read_text()
     assert lock.startswith("# artvcs lock file") and "data/:" in lock and "version: v0" in lock
@@ -79,7 +79,7 @@ def test_pre_commit_refuses_unresolvable_pins_and_hooks_chain(gitrepo):
     mine.chmod(0o755)
     (gitrepo / "data").mkdir()
     (gitrepo / "data" / "a.txt").write_text("a\n")
-    artvcs("init")
+    artvcs("init", "--entity", "me", "--project", "proj")
     artvcs("track", "data")
     artvcs("hooks", "install")
     assert (hooks / "pre-commit.artvcs-orig").exists()
@@ -109,7 +109,7 @@ def test_hooks_path_single_file_pre_push_and_run_record(gitrepo):
     theirs.write_text('#!/bin/sh\necho "theirs $3" >> checkout.log\n')
     theirs.chmod(0o755)
     (gitrepo / "model.bin").write_bytes(b"weights-1")
-    artvcs("init")
+    artvcs("init", "--entity", "me", "--project", "proj")
     got = json.loads(artvcs("track", "model.bin", "--type", "model", "--json").stdout)
     assert set(got) == {"path", "name", "version", "digest", "commit"} and got["path"] == "model.bin"
     ignored = (gitrepo / ".gitignore").read_text().splitlines()
@@ -125,7 +125,8 @@ def test_hooks_path_single_file_pre_push_and_run_record(gitrepo):
     first = git("rev-parse", "HEAD").stdout.strip()
     (gitrepo / "model.bin").write_bytes(b"weights-2")
     rows = json.loads(artvcs("status", "--json").stdout)
-    assert rows == [{"path": "model.bin", "pin": "me/proj/model.bin:v0", "state": "modified", "changes": []}]
+    assert rows == [{"path": "model.bin", "pin": "me/proj/model.bin:v0", "version": "me/proj/model.bin:v0", "how": "pin",
+                     "state": "modified", "changes": []}]
     (gitrepo / "README").write_text("edited, not committed\n")
     artvcs("track", "model.bin")
     git("commit", "-qam", "model v1")
@@ -150,7 +151,7 @@ def test_pre_commit_reads_what_is_committed(gitrepo):
     """The pins checked are the staged ones, also for 'git commit -a' (a temporary index)."""
     (gitrepo / "d").mkdir()
     (gitrepo / "d" / "f").write_text("1")
-    artvcs("init")
+    artvcs("init", "--entity", "me", "--project", "proj")
     artvcs("track", "d")
     artvcs("hooks", "install")
     git("add", "-A")
@@ -170,7 +171,7 @@ def test_gc_keeps_what_any_branch_pins(gitrepo):
     data = gitrepo / "data"
     data.mkdir()
     (data / "a").write_text("main's")
-    artvcs("init")
+    artvcs("init", "--entity", "me", "--project", "proj")
     artvcs("track", "data")
     git("add", "-A")
     git("commit", "-qm", "v0")
@@ -195,7 +196,7 @@ def test_pre_push_sends_pins_and_survives_renumbering(gitrepo, tmp_path_factory)
     data = gitrepo / "data"
     data.mkdir()
     (data / "a.txt").write_text("first\n")
-    artvcs("init")
+    artvcs("init", "--entity", "me", "--project", "proj")
     artvcs("remote", "add", "origin", url)
     artvcs("track", "data", "--name", "ds")
     artvcs("hooks", "install")
@@ -235,3 +236,36 @@ def test_pre_push_sends_pins_and_survives_renumbering(gitrepo, tmp_path_factory)
     assert (data / "a.txt").read_text() == "first\n"
     git("checkout", "-q", "main")
     assert (data / "a.txt").read_text() == "second\n"
+
+
+def test_a_refused_checkout_is_put_right_with_one_command(gitrepo):
+    """git switches the code, the hook refuses to overwrite unlogged data and names the command that
+    puts every tracked path at its pin; status shows the disagreement until then."""
+    data = gitrepo / "data"
+    data.mkdir()
+    (data / "x.csv").write_text("1,2\n")
+    artvcs("init")
+    artvcs("track", "data", "--name", "mnist")
+    git("add", "artvcs.yaml", "artvcs.lock", ".gitignore")
+    git("commit", "-qm", "data v0")
+    git("checkout", "-qb", "more")
+    (data / "x.csv").write_text("1,2\n3,4\n")
+    artvcs("track", "data")
+    git("commit", "-qam", "data v1")
+    artvcs("hooks", "install")
+    git("checkout", "-q", "main")
+    assert files(data) == {"x.csv": "1,2\n"}
+    (data / "scratch.csv").write_text("unlogged work\n")
+    p = git("checkout", "-q", "more", check=False)
+    assert "artvcs checkout --force" in p.stderr and "artvcs track data/" in p.stderr, p.stderr
+    assert git("rev-parse", "--abbrev-ref", "HEAD").stdout.strip() == "more", "git switched the code"
+    assert files(data) == {"x.csv": "1,2\n", "scratch.csv": "unlogged work\n"}, "the hook left the data alone"
+    st = artvcs("status", "--exit-code", check=False)
+    assert st.returncode == 1 and "me/proj/mnist:v1" in st.stdout and "modified" in st.stdout
+    p = artvcs("checkout", check=False)
+    assert p.returncode == 1 and "scratch.csv" in p.stderr and files(data)["scratch.csv"] == "unlogged work\n"
+    done = json.loads(artvcs("checkout", "--force", "--json").stdout)
+    assert done == [{"path": "data/", "version": "me/proj/mnist:v1", "written": 1, "removed": 1, "up_to_date": False}]
+    assert files(data) == {"x.csv": "1,2\n3,4\n"}
+    assert artvcs("status", "--exit-code").returncode == 0
+    assert artvcs("checkout").stdout == "data/ -> me/proj/mnist:v1: up to date\n"

@@ -107,6 +107,7 @@ def test_every_json_key_is_documented(cli, data, repo_dir, monkeypatch):
     cli("log", str(data), "--name", "ds", "--type", "dataset", "--alias", "raw")
     (data / "c.txt").write_text("gamma\n")
     runs = {
+        "init": ["init", str(repo_dir / "again")],
         "log": ["log", str(data), "--name", "ds", "--metadata", "k=1"],
         "ls": ["ls"],
         "versions": ["versions", "ds"],
@@ -114,21 +115,28 @@ def test_every_json_key_is_documented(cli, data, repo_dir, monkeypatch):
         "diff": ["diff", "ds:v0", "ds:v1"],
         "download": ["download", "ds:v0", str(repo_dir / "dl")],
         "checkout": ["checkout", "ds:v1", str(repo_dir / "co")],
+        "verify": ["verify", "ds:v1", str(repo_dir / "co")],
         "alias": ["alias", "add", "ds:v0", "gold"],
         "meta": ["meta", "get", "ds:v1"],
+        "describe": ["describe", "ds:v1", "the second"],
+        "ttl": ["ttl", "ds:v1", "30d"],
         "link": ["link", "ds:v1", "picks", "--alias", "top"],
+        "unlink": ["unlink", "picks:top"],
         "history": ["history", "ds:v0"],
         "lineage": ["lineage", "ds:v1"],
         "gc": ["gc", "--dry-run"],
         "track": ["track", str(data)],
+        "hooks": ["hooks", "install"],
         "status": ["status"],
         "remote": ["remote", "list"],
         "push": ["push"],
         "fetch": ["fetch"],
         "pull": ["pull"],
         "clone": ["clone", f"file://{repo_dir / 'remote'}", str(repo_dir / "cloned")],
+        "config": ["config", "history"],
         "export": ["export", "--format", "wandb", "ds:v0", str(repo_dir / "wb")],
         "import": ["import", "--format", "wandb", str(repo_dir / "wb"), "--name", "fromwb"],
+        "delete": ["delete", "ds:v0", "--delete-aliases"],
     }
     cli("remote", "add", "origin", f"file://{repo_dir / 'remote'}")
     takes_json = {path[0] for name in PORCELAIN for path, cmd in walk(COMMANDS[name], [name]) if "--json" in options(cmd)}

@@ -168,12 +168,11 @@ def remote_spec(request, tmp_path, aws_env):
 
 @pytest.fixture
 def workspace(tmp_path, monkeypatch, aws_env):
-    """A factory of project folders (each with a repository), entity me, project proj."""
+    """A factory of project folders (each with a repository whose recorded namespace is me/proj; clones take it)."""
     from remote_helpers import Workspace
 
-    monkeypatch.setenv("ARTVCS_ENTITY", "me")
-    monkeypatch.setenv("ARTVCS_PROJECT", "proj")
-    monkeypatch.delenv("ARTVCS_DIR", raising=False)
+    for var in ("ARTVCS_DIR", "ARTVCS_ENTITY", "ARTVCS_PROJECT"):
+        monkeypatch.delenv(var, raising=False)
     monkeypatch.chdir(tmp_path)
     ws = Workspace(tmp_path)
     yield ws

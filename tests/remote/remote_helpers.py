@@ -94,7 +94,7 @@ class Workspace:
 
     def project(self, name: str, url: str | None = None, options: dict | None = None) -> Project:
         folder = str(self.root / name)
-        repo = init_repository(folder)
+        repo = init_repository(folder, entity="me", project="proj")
         if url:
             remotes.add_remote(repo, "origin", url, options)
         return Project(folder, repo)

@@ -21,7 +21,7 @@ ROUNDS_WRITER = textwrap.dedent("""
     from artvcs.sync import pushing, remotes
     from artvcs.plumbing.repository import init_repository
     folder, url, opts, who, meet, rounds = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4], sys.argv[5], int(sys.argv[6])
-    repo = init_repository(folder)
+    repo = init_repository(folder, entity="me", project="proj")
     remotes.add_remote(repo, "origin", url, opts)
     remote = remotes.open_remote(repo)
     os.makedirs(os.path.join(folder, "data"), exist_ok=True)
@@ -54,7 +54,7 @@ def test_two_processes_pushing_at_once_twenty_times(workspace, remote_spec, tmp_
     rounds = 20
     meet = tmp_path / "meet"
     meet.mkdir()
-    env = {**os.environ, "ARTVCS_ENTITY": "me", "ARTVCS_PROJECT": "proj"}
+    env = {k: v for k, v in os.environ.items() if k not in ("ARTVCS_ENTITY", "ARTVCS_PROJECT")}
     procs = [
         subprocess.Popen([sys.executable, "-c", ROUNDS_WRITER, str(tmp_path / who), url, json.dumps(opts), who, str(meet),
                           str(rounds)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=str(tmp_path))

@@ -1,0 +1,22 @@
+"""Packaging is declared in setup.cfg; this file only mends editable installs.
+
+setuptools' editable wheel means to install data files (our man pages under
+share/man) but asks the distribution ``has_data()``, a method that does not
+exist (it is ``has_data_files``), so ``pip install -e .`` never put them
+where ``man`` looks. This command installs them as a plain install does.
+"""
+from setuptools import setup
+from setuptools.command.editable_wheel import editable_wheel
+
+
+class EditableWheelWithData(editable_wheel):
+    """An editable wheel that also carries the data files (share/man/man1, man5)."""
+
+    def _run_install(self, category: str) -> None:
+        if category == "data" and self.distribution.has_data_files():
+            self.run_command("install_data")
+            return
+        super()._run_install(category)
+
+
+setup(cmdclass={"editable_wheel": EditableWheelWithData})
