@@ -29,6 +29,7 @@ from collections.abc import Callable, Collection, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from . import chunkstore
 from .errors import ArtvcsError, ObjectMissingError, PathEscapeError, UsageError
 from .hashing import hash_file, is_digest
 from .manifest import Entry
@@ -432,6 +433,8 @@ def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, 
     records = statcache.load_prefix(root) if statcache is not None and (look or extras) else {}
     _parallel(_Looker(store, records, statcache, mode, protect_untracked, states), look, LOOK_WORKERS)
     missing = _missing([f for f in plan if f.action == WRITE])
+    chunked = {e.digest for e in missing if store.is_chunked(e.digest)}  # large files: no single store file
+    missing = [e for e in missing if e.digest not in chunked]
     if missing:
         e = missing[0]
         raise ObjectMissingError(
@@ -446,7 +449,7 @@ def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, 
         )
     if protect_untracked:
         _refuse_losing_untracked(store, root, records, plan, extras, known_paths)
-    first = next((f for f in plan if f.action == WRITE), None)
+    first = next((f for f in plan if f.action == WRITE and f.entry.digest not in chunked), None)
     if mode in ("hardlink", "reflink") and first is not None:
         _check_mode_possible(mode, store.root, first.src, root)
 
@@ -463,10 +466,12 @@ def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, 
             _make_folder(os.path.join(root, folder), prune)
     writes = [f for f in plan if f.action == WRITE]
     fetches = [f for f in plan if f.action == FETCH]
+    rebuilt = [f for f in writes if f.entry.digest in chunked]
     if writes or fetches:
         for sample in samples.values():
             _guard(root, sample, protected)  # again, now that the folders exist: the last word before any write
     result.up_to_date = len(plan) - len(writes) - len(fetches)
+    writes = [f for f in writes if f.entry.digest not in chunked]
     used = mode
     written: list[os.stat_result | None] = []
     tally = Tally("writing", writes, lambda f: f.entry.size)
@@ -476,7 +481,11 @@ def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, 
         tally.add(writes[:1])
     result.mode = used
     written += _parallel(lambda f: _place(used, f.src, f.target, f.present), writes[len(written):], tally=tally)
-    result.written += len(writes)
+    result.written += len(writes) + len(rebuilt)
+    if rebuilt:  # chunked files cannot be linked: always reassembled, checked on the way
+        writes += rebuilt
+        written += _parallel(lambda f: _place_chunked(store, f), rebuilt,
+                             tally=Tally("writing", rebuilt, lambda f: f.entry.size))
     if statcache is not None:
         _record_written(statcache, writes, written)
     if fetches:
@@ -491,6 +500,14 @@ def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, 
         except OSError:
             pass  # not empty (the repository, or a file that appeared): keep it
     return result
+
+
+def _place_chunked(store: ContentStore, f: _File) -> os.stat_result:
+    """Reassemble a chunked file at its target; an error names the entry as well as the chunk."""
+    try:
+        return chunkstore.place_chunked(store, f.entry.digest, f.target, f.present, _tmp_beside(f.target))
+    except ArtvcsError as e:
+        raise type(e)(f"{f.entry.path!r}: {e}") from None
 
 
 def _missing(files: list[_File]) -> list[Entry]:
@@ -594,7 +611,7 @@ class _Looker:
         if kind != _stat.S_IFREG:
             f.old = "special"
             return
-        linked = e.ref is None and self.mode in ("hardlink", "symlink")
+        linked = e.ref is None and self.mode in ("hardlink", "symlink") and not self.store.is_chunked(e.digest)
         if e.ref is None and (self.mode == "hardlink" or st.st_nlink > 1):
             try:
                 sst = os.stat(f.src)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pygit2
 
-from . import namespace, refs, runs, sweepgen, versions
+from . import chunkstore, namespace, refs, runs, sweepgen, versions
 from .errors import ArtvcsError, CorruptObjectError, ObjectMissingError
 from .facts import facts_of, mismatch
 from .gc import CACHE
@@ -174,13 +174,16 @@ def _check_content(repo: Repository, digests: dict[str, str], full: bool) -> lis
         try:
             if full:
                 store.verify(digest)
-                return None, os.path.getsize(store.path_of(digest))
+                return None, store.size(digest)
             elif not store.has(digest):
                 raise ObjectMissingError(digest)
-        except ObjectMissingError:
-            return Problem("missing-content", digest, f"needed by {where}"), 0
-        except CorruptObjectError:
-            return Problem("corrupt-content", digest, f"needed by {where}: its bytes hash to another digest{_linked(store, digest)}"), 0
+            elif store.is_chunked(digest):
+                chunkstore.check_chunks(store, digest)
+        except ObjectMissingError as e:
+            return Problem("missing-content", digest, f"needed by {where}" + _chunk_detail(store, digest, e)), 0
+        except CorruptObjectError as e:
+            return Problem("corrupt-content", digest, f"needed by {where}: its bytes hash to another digest"
+                           + _chunk_detail(store, digest, e) + _linked(store, digest)), 0
         except OSError as e:
             return Problem("unreadable-content", digest, f"needed by {where}: {e.strerror or e}"), 0
         return None, 0
@@ -222,10 +225,16 @@ def _check_sizes(repo: Repository, sizes: dict[str, set[int]], where: dict[str, 
     return out
 
 
+def _chunk_detail(store, digest: str, e: Exception) -> str:
+    """For a chunked file, which chunk is at fault (the error says)."""
+    return f" ({e})" if store.is_chunked(digest) else ""
+
+
 def _stale_files(repo: Repository) -> list[Problem]:
     """Temporary files and ref locks older than STALE_SECONDS: their writer is gone."""
     cutoff = time.time() - STALE_SECONDS
-    found = [(p, "stale-temp", "left by an interrupted writer; safe to delete") for p in repo.store.iter_tmp()]
+    temps = list(repo.store.iter_tmp()) + list(chunkstore.iter_list_tmp(repo.store)) + chunkstore.pack_files(repo.store)
+    found = [(p, "stale-temp", "left by an interrupted writer; safe to delete") for p in temps]
     for folder, _, files in os.walk(os.path.join(repo.gitdir, "refs")):
         found += [(os.path.join(folder, f), "stale-lock", "left by an interrupted writer; delete it to unblock the ref")
                   for f in files if f.endswith(".lock")]

@@ -26,12 +26,12 @@ from dataclasses import dataclass, field
 
 import pygit2
 
-from . import drafts, refs, repack, sweepgen, versions
+from . import chunkstore, drafts, refs, repack, sweepgen, versions
 from .errors import ArtvcsError
 from .manifest import ARTIFACT_SCHEME, LISTING, _load_rows
 from .objectbatch import TMP_PREFIXES as PACK_TMP_PREFIXES
 from .progress import report
-from .store import ContentStore
+from .store import ContentStore, _unlink_quiet
 
 # Refs that hold versions. refs/collections tips may still point at a deleted
 # version, refs/attrs and refs/runs point at records, not versions.
@@ -109,10 +109,25 @@ def sweep(store: ContentStore, gitdir: str, keep: set[str], grace_seconds: float
         return _sweep(store, gitdir, keep, grace_seconds, False, marker)
 
 
+def _keep_chunks(store: ContentStore, keep: set[str], grace_seconds: float, now: float) -> list[str]:
+    """Add to ``keep`` the chunks of every chunk list that stays (its file is kept, or the list is
+    young: a writer is at work); return the lists that go. A chunk shared by a list that goes and
+    one that stays stays."""
+    doomed = []
+    for digest in chunkstore.iter_lists(store):
+        age = _age(chunkstore.list_path(store, digest), now)
+        if digest in keep or age is None or age < grace_seconds:
+            keep.update(chunkstore.chunk_digests(store, digest))
+        else:
+            doomed.append(digest)
+    return doomed
+
+
 def _sweep(store: ContentStore, gitdir: str, keep: set[str], grace_seconds: float, dry_run: bool, marker) -> Sweep:
     result = Sweep()
     keep = keep | drafts.protected_digests(gitdir, grace_seconds)
     now = time.time()
+    doomed_lists = _keep_chunks(store, keep, grace_seconds, now)
     doomed: list[tuple[str, int]] = []
     for seen, digest in enumerate(store.iter_digests(), 1):
         if seen % PROGRESS_EVERY == 0:
@@ -133,6 +148,20 @@ def _sweep(store: ContentStore, gitdir: str, keep: set[str], grace_seconds: floa
     if marker is not None:
         marker.begin()  # in case the marker was deleted meanwhile: it holds before the drafts are read
     late = drafts.protected_digests(gitdir, grace_seconds)  # drafts that claimed content meanwhile
+    for digest in doomed_lists:  # lists before chunks: a crash between leaves chunks, never a list without them
+        path = chunkstore.list_path(store, digest)
+        age = _age(path, time.time())
+        if digest in late or age is None or age < grace_seconds:
+            late.update(chunkstore.chunk_digests(store, digest))
+            continue
+        result.removed.append(digest)
+        if not dry_run:
+            _unlink_quiet(path)
+    live_chunks = keep | late  # the chunks of lists that stay (and every other kept digest)
+    gone, freed, young = chunkstore.sweep_packs(store, live_chunks, grace_seconds, dry_run)
+    result.removed += gone
+    result.freed_bytes += freed
+    result.kept_young += young
     for i, (digest, size) in enumerate(doomed, 1):
         if i % PROGRESS_EVERY == 0 or i == len(doomed):
             report("checking" if dry_run else "removing", i, len(doomed), result.freed_bytes)
@@ -148,7 +177,7 @@ def _sweep(store: ContentStore, gitdir: str, keep: set[str], grace_seconds: floa
     pack_dir = os.path.join(gitdir, "objects", "pack")
     if os.path.isdir(pack_dir):  # packs a killed write or repack left half-written (objectbatch, repack)
         leftovers += [os.path.join(pack_dir, n) for n in os.listdir(pack_dir) if n.startswith(PACK_TMP_PREFIXES)]
-    for tmp in list(store.iter_tmp()) + leftovers:
+    for tmp in list(store.iter_tmp()) + list(chunkstore.iter_list_tmp(store)) + leftovers:
         age = _age(tmp, now)
         if age is not None and age > grace_seconds:
             result.leftovers += 1

@@ -14,14 +14,13 @@ from functools import cached_property
 import pygit2
 
 from . import config, identity, namespace
-from .errors import FormatVersionError, NotARepositoryError
+from .errors import NotARepositoryError
+from .formatrecord import FORMAT_FILE, FORMAT_VERSION, INIT_FORMAT_VERSION, check_format, parse_format_record  # noqa: F401 (re-exported)
 from .names import check_name
 from .statcache import StatCache
 from .store import ContentStore
 
 DIRNAME = ".artifacts"
-FORMAT_FILE = "artvcs-format"
-FORMAT_VERSION = 1
 ENV_DIR = "ARTVCS_DIR"
 
 
@@ -78,35 +77,6 @@ class Repository:
         return f"Repository({self.gitdir!r})"
 
 
-def check_format(gitdir: str) -> int:
-    """Read the format record; refuse a missing, unreadable or newer one."""
-    path = os.path.join(gitdir, FORMAT_FILE)
-    try:
-        with open(path, "rb") as f:
-            data = f.read(4096)
-    except FileNotFoundError:
-        raise NotARepositoryError(f"{gitdir} is not an artvcs repository (no {FORMAT_FILE}): run 'artvcs init'") from None
-    except OSError as e:
-        raise FormatVersionError(f"{path} cannot be read ({e.strerror or e}): expected a file 'artvcs-format <N>'") from None
-    version = parse_format_record(data, path)
-    if version > FORMAT_VERSION:
-        raise FormatVersionError(
-            f"{gitdir} uses artvcs format {version}, newer than this artvcs understands ({FORMAT_VERSION}): upgrade artvcs"
-        )
-    return version
-
-
-_RECORD = re.compile(rb"artvcs-format[ \t]+([0-9]{1,9})[ \t\r\n]*")
-
-
-def parse_format_record(data: bytes, path: str) -> int:
-    """The version number of a format record's bytes (ASCII ``artvcs-format <N>``), or FormatVersionError."""
-    m = _RECORD.fullmatch(data.strip())
-    if m is None:
-        raise FormatVersionError(f"{path} is unreadable ({data[:40]!r}): expected the ASCII line 'artvcs-format <N>'")
-    return int(m.group(1))
-
-
 def init_repository(folder: str, entity: str | None = None, project: str | None = None, reason: str = "init") -> Repository:
     """Create ``folder/.artifacts`` with its default namespace recorded (idempotent: an existing one is opened).
 
@@ -137,7 +107,7 @@ def init_repository(folder: str, entity: str | None = None, project: str | None 
     # The format record goes last: its presence means the layout is complete.
     tmp = os.path.join(gitdir, FORMAT_FILE + ".tmp")
     with open(tmp, "w", encoding="utf-8") as f:
-        f.write(f"artvcs-format {FORMAT_VERSION}\n")
+        f.write(f"artvcs-format {INIT_FORMAT_VERSION}\n")
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, os.path.join(gitdir, FORMAT_FILE))

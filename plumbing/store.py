@@ -3,20 +3,26 @@
 Layout: ``<root>/<first 2 hex>/<remaining 62 hex>``, raw bytes, mode 0444.
 Writers create ``<root>/<xx>/.tmp-*`` files and rename them into place, so a
 reader never sees a partial object; content already present is never written
-again. Durability is batched: see :mod:`durability`.
+again. Durability is batched: see :mod:`durability`. Files of
+``CHUNK_THRESHOLD`` bytes or more are stored as chunks and a chunk list
+(:mod:`chunkstore`); every method here serves both forms alike.
 """
 from __future__ import annotations
 
 import os
 import secrets
+import shutil
+import tempfile
 from collections.abc import Iterator
 
+from .chunklist import LISTS
 from .errors import CorruptObjectError, ObjectMissingError, UsageError
 from .hashing import MMAP_THRESHOLD, hash_bytes, hash_file, is_digest
 
 FANOUT = 2
 TMP_PREFIX = ".tmp-"
 POLICIES = ("mutable", "immutable")
+CHUNK_THRESHOLD = MMAP_THRESHOLD  # 4 MiB: files this large are stored as chunks (chunking)
 
 
 class ContentStore:
@@ -39,7 +45,25 @@ class ContentStore:
             os.makedirs(os.path.join(self.root, f"{i:02x}"), exist_ok=True)
 
     def has(self, digest: str) -> bool:
-        return os.path.exists(self.path_of(digest))
+        """True if the content is stored, whole or as chunks."""
+        return os.path.exists(self.path_of(digest)) or os.path.exists(self.list_path(digest))
+
+    def is_chunked(self, digest: str) -> bool:
+        """True if ``digest`` is stored as chunks (it has a chunk list), so has no single file."""
+        return os.path.exists(self.list_path(digest))
+
+    def list_path(self, digest: str) -> str:
+        """Where the chunk list of a chunked file ``digest`` lives (whether or not present)."""
+        return f"{os.path.dirname(self.root)}/{LISTS}/{digest[:FANOUT]}/{digest[FANOUT:]}"
+
+    def size(self, digest: str) -> int:
+        """The size in bytes of stored content; ObjectMissingError when absent."""
+        from . import chunkstore
+
+        try:
+            return os.stat(self.path_of(digest)).st_size
+        except FileNotFoundError:
+            return chunkstore.read_list(self, digest).size
 
     def _tmp(self, digest_hint: str | None) -> tuple[int, str]:
         folder = os.path.join(self.root, digest_hint[:FANOUT]) if digest_hint else self.root
@@ -98,6 +122,8 @@ class ContentStore:
             self.touch(known_digest)
             return known_digest, os.stat(path).st_size
         st = os.stat(path)
+        if st.st_size >= CHUNK_THRESHOLD:
+            return self.put_chunked(path)
         if policy == "immutable":
             digest, size = hash_file(path)
             if not self.has(digest):
@@ -108,6 +134,28 @@ class ContentStore:
                 data = f.read()
             return self.put_bytes(data), len(data)
         return self.copy_in(path)
+
+    def put_chunked(self, path: str) -> tuple[str, int]:
+        """Store a large file as content-defined chunks and a chunk list; return ``(digest, size)``
+        of the bytes read (a private copy of each block: a file changing meanwhile is stored as read)."""
+        from . import chunkstore
+
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            return chunkstore.store_chunked(self, fd)
+        finally:
+            os.close(fd)
+
+    def put_stream(self, stream) -> tuple[str, int]:
+        """Store the bytes read from ``stream`` (through a temporary file in the store's root, which
+        gc removes should this writer die); return ``(digest, size)`` of what was stored."""
+        fd, tmp = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{os.getpid()}-", dir=self.root)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                shutil.copyfileobj(stream, out, 8 * 1024 * 1024)
+            return self.put_file(tmp, "mutable")
+        finally:
+            _unlink_quiet(tmp)
 
     def copy_in(self, path: str) -> tuple[str, int]:
         """Copy a (large) file into the store, hashing the copy as it is made; return ``(digest, size)``."""
@@ -175,13 +223,14 @@ class ContentStore:
 
     # -- reading ----------------------------------------------------------
     def open(self, digest: str):
-        """Open an object for reading; a missing object is an ObjectMissingError."""
+        """Open an object for reading; a missing object is an ObjectMissingError. A chunked file
+        is reassembled as it is read and checked against its digest before its end is reported."""
+        from . import chunkstore
+
         try:
             return open(self.path_of(digest), "rb")
         except FileNotFoundError:
-            raise ObjectMissingError(
-                f"content {digest} is not in the store: fetch it from a remote (artvcs pull) or re-log the files"
-            ) from None
+            return chunkstore.open_chunked(self, digest)
 
     def read(self, digest: str) -> bytes:
         with self.open(digest) as f:
@@ -189,10 +238,15 @@ class ContentStore:
 
     def verify(self, digest: str) -> None:
         """Re-hash a stored object; raise if it is missing or corrupt."""
+        from . import chunkstore
+
         path = self.path_of(digest)
         try:
             actual, _ = hash_file(path)
         except FileNotFoundError:
+            if self.is_chunked(digest):
+                chunkstore.verify_chunked(self, digest)
+                return
             raise ObjectMissingError(f"content {digest} is missing from the store") from None
         if actual != digest:
             raise CorruptObjectError(
@@ -225,9 +279,14 @@ class ContentStore:
         _unlink_quiet(self.path_of(digest))
 
     def touch(self, digest: str) -> None:
-        """Refresh an object's mtime so gc's grace period protects it (a draft reuses it)."""
+        """Refresh an object's mtime so gc's grace period protects it (a draft reuses it); for a
+        chunked file, its list's (gc keeps the chunks of every list it keeps)."""
+        from . import chunkstore
+
         try:
             os.utime(self.path_of(digest))
+        except FileNotFoundError:
+            chunkstore.touch(self.list_path(digest))
         except OSError:
             pass
 

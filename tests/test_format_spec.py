@@ -105,13 +105,60 @@ def test_man_displays_the_page():
 # -- format version ------------------------------------------------------------------------------
 def test_format_record_bytes(tmp_path):
     text = _section("FORMAT VERSION")
-    record = f"artvcs-format {repository.FORMAT_VERSION}\n"
-    assert f"artvcs-format {repository.FORMAT_VERSION}\\n" in text
+    record = f"artvcs-format {repository.INIT_FORMAT_VERSION}\n"
+    assert f"artvcs-format {repository.INIT_FORMAT_VERSION}\\n" in text
+    assert f'"artvcs-format {repository.FORMAT_VERSION}\\n"' in text
     assert f"exactly the {len(record.encode())} bytes" in text
+    assert f"This page describes format version {repository.FORMAT_VERSION}." in text
     init_repository(str(tmp_path))
     assert (tmp_path / ".artifacts" / repository.FORMAT_FILE).read_bytes() == record.encode()
-    assert versions.FORMAT == repository.FORMAT_VERSION  # the per-commit format field
-    assert f"the format version it was written under, {versions.FORMAT}." in _section("VERSION COMMITS")
+    assert versions.FORMAT == 1  # the per-commit format field: format 2 changed only the store
+    assert f"the format version of its manifest and facts, {versions.FORMAT}" in " ".join(_section("VERSION COMMITS").split())
+
+
+def test_chunked_files_are_as_documented(tmp_path):
+    from artvcs.plumbing import chunking, chunklist, chunkpacks, chunkstore
+
+    text = " ".join(_section("CHUNKED FILES").split())
+    assert f"4 MiB ({store.CHUNK_THRESHOLD} bytes)" in text
+    assert (f"target size {chunking.AVG_SIZE}, minimum {chunking.MIN_SIZE} and maximum {chunking.MAX_SIZE} bytes"
+            in text)
+    assert f"min(size, {chunklist.MAX_COUNT})" in text and f"csize <= {chunklist.MAX_CHUNK}" in text
+    assert f"private {chunking.BLOCK >> 20} MiB blocks" in text
+    assert f"count <= {chunkpacks.MAX_PACK_CHUNKS}" in text and f"holds {chunkpacks.PACK_BYTES >> 20} MiB" in text
+    repo = init_repository(str(tmp_path))
+    data = os.urandom(store.CHUNK_THRESHOLD)
+    (tmp_path / "big").write_bytes(data)
+    digest, _ = repo.store.put_file(str(tmp_path / "big"))
+    assert digest == blake3.blake3(data).hexdigest()
+    path = os.path.join(repo.gitdir, store.LISTS, digest[:2], digest[2:])
+    body = open(path, "rb").read()
+    head, *rows = body.decode("ascii").splitlines()
+    assert head == f"artvcs-chunks 1 {digest} {len(data)} {len(rows)}"
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o444
+    folder = os.path.join(repo.gitdir, chunkpacks.DIRNAME)
+    (idx,) = [n for n in os.listdir(folder) if n.endswith(".idx")]  # one pack: below 64 MiB
+    idx_bytes = open(os.path.join(folder, idx), "rb").read()
+    assert idx[:-4] == blake3.blake3(idx_bytes).hexdigest()[:40]
+    ihead, *irows = idx_bytes.decode("ascii").splitlines()
+    assert ihead == f"artvcs-chunkpack 1 {len(irows)}"
+    pack = open(os.path.join(folder, idx[:-4] + ".pack"), "rb").read()
+    offsets, off = {}, 0
+    for r in irows:
+        c, n = r.split()
+        assert blake3.blake3(pack[off:off + int(n)]).hexdigest() == c
+        offsets[c] = (off, int(n))
+        off += int(n)
+    assert off == len(pack)
+    rebuilt = b"".join(pack[offsets[r.split()[0]][0]:][: int(r.split()[1])] for r in rows)
+    assert rebuilt == data
+    assert chunkstore.read_list(repo.store, digest).encode() == body
+    assert (tmp_path / ".artifacts" / repository.FORMAT_FILE).read_bytes() == b"artvcs-format 2\n"
+    small = init_repository(str(tmp_path / "small"))
+    (tmp_path / "s").write_bytes(data[:-1])  # one byte below the threshold: stored whole, format stays 1
+    d, _ = small.store.put_file(str(tmp_path / "s"))
+    assert os.path.isfile(small.store.path_of(d))
+    assert (tmp_path / "small" / ".artifacts" / repository.FORMAT_FILE).read_bytes() == b"artvcs-format 1\n"
 
 
 def test_newer_format_is_refused_with_the_documented_error(tmp_path):

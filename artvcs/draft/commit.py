@@ -49,7 +49,11 @@ def _bring_staged(context: "Context", artifact: "Artifact") -> None:
     store = context.repo.store
     for e in artifact._entry_map().values():
         if e.ref is None and not store.has(e.digest) and src.store.has(e.digest):
-            digest, _ = store.put_file(src.store.path_of(e.digest), "mutable")
+            if src.store.is_chunked(e.digest):  # no single file there: rebuilt (and checked) on the way
+                with src.store.open(e.digest) as f:
+                    digest, _ = store.put_stream(f)
+            else:
+                digest, _ = store.put_file(src.store.path_of(e.digest), "mutable")
             if digest != e.digest:
                 raise CorruptObjectError(f"stored object {e.digest} in {src.gitdir} does not match its name: run 'artvcs fsck' there")
 

@@ -102,7 +102,7 @@ def _stage_one(repo: Repository, records: dict, path: str, entry_path: str, poli
         return None
     known = StatCache.lookup(records, path, st)
     store = repo.store
-    if known is not None and os.path.exists(store._path(known)):
+    if known is not None and (os.path.exists(store._path(known)) or os.path.exists(store.list_path(known))):
         return Staged(Entry(entry_path, known, st.st_size), path)
     small = None
     if st.st_size < MMAP_THRESHOLD:
@@ -333,7 +333,7 @@ def stage_dir(repo: Repository, local_path: str, prefix: str | None, policy: str
     trust = gen is not None and hold is not None
     records = repo.statcache.load_prefix(root)
     clock = fs_clock_ns(cache_dir)
-    store_path = repo.store._path
+    store_path, list_path = repo.store._path, repo.store.list_path  # whole, or chunked (its list stands for it)
     now_s = time.time()
     staged: list[Staged] = []
     misses: list[tuple[str, str]] = []
@@ -361,7 +361,10 @@ def stage_dir(repo: Repository, local_path: str, prefix: str | None, policy: str
                     seen.append((path, known))
                     continue
                 except FileNotFoundError:
-                    pass
+                    if _still_stored(list_path(known), now_s):
+                        staged.append(Staged(Entry(entry_path, known, st.st_size), path))
+                        seen.append((path, known))
+                        continue
         misses.append((path, entry_path))
 
     def one(item: tuple[str, str]) -> Staged:
@@ -398,7 +401,8 @@ def stage_dir(repo: Repository, local_path: str, prefix: str | None, policy: str
         again: list[str] = []
         for i in trusted:
             s = staged[i]
-            if not _still_stored(store_path(s.entry.digest), now_s):
+            d = s.entry.digest
+            if not (_still_stored(store_path(d), now_s) or _still_stored(list_path(d), now_s)):
                 s = staged[i] = _stage_one(repo, {}, s.local_path, s.entry.path, policy, skip_cache, clock, None)
                 again.append(s.entry.digest)
         if again and hold is not None:

@@ -6,6 +6,8 @@ pinned by the lock files of the enclosing git repository. Content younger
 than the grace period is kept whatever names it: a push uploads content
 before the refs that make it reachable, and may be doing so right now.
 Packs (git objects) are never removed, as git objects are not locally.
+Chunked files: the chunk lists of unreachable files go, then the chunk packs
+none of whose chunks a remaining list names (artvcs-remote-format(5)).
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import pygit2
 
 from artvcs.plumbing import versions
 from artvcs.plumbing.errors import ArtvcsError
+from artvcs.plumbing.remote import chunks
 from artvcs.plumbing.remote.layout import CONTENT, RemoteRepo
 from artvcs.plumbing.repository import Repository
 from artvcs.plumbing.gc import reachable_digests
@@ -54,6 +57,10 @@ def remote_gc(repo: Repository, remote: RemoteRepo, grace_seconds: float = GRACE
     keep = reachable_digests(git, manifests, stored_only=True)
     result = RemoteGcResult(reachable=len(keep))
     now = time.time()
+    gone, freed, young = chunks.sweep_remote(remote, repo.gitdir, keep, grace_seconds, now, dry_run)
+    result.removed += gone
+    result.freed_bytes += freed
+    result.kept_young += young
     for stat in remote.list_content():
         digest = stat.key[len(CONTENT):].replace("/", "")
         if digest in keep:

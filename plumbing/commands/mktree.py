@@ -7,7 +7,6 @@ repository as it was.
 """
 from __future__ import annotations
 
-import os
 import sys
 
 import click
@@ -37,7 +36,7 @@ def check_records(r: Repository, entries: list[Entry]) -> None:
         if not is_digest(e.digest):
             raise UsageError(f"record {n}: digest {e.digest!r} of {e.path!r} is not a blake3 hex digest")
         try:
-            stored = os.stat(r.store.path_of(e.digest)).st_size
+            stored = r.store.size(e.digest)
         except FileNotFoundError:
             raise ObjectMissingError(
                 f"record {n}: content {e.digest} of {e.path!r} is not in the store: store it with hash-object -w first"

@@ -10,6 +10,8 @@ Modules, one concern each:
 - :mod:`.guarantees` — what each scheme guarantees (artvcs(1)'s table, remote add's caveat);
 - :mod:`.layout`   — the remote layout (artvcs-remote-format(5)) and its URLs;
 - :mod:`.content`  — verified, parallel transfer of file content;
+- :mod:`.chunks`   — chunked large files: only missing chunks, in packs, by byte ranges, verified;
+- :mod:`.pool`     — the thread pool remote requests run on;
 - :mod:`.packs`    — git objects as packs: what to send, sending, fetching, verifying;
 - :mod:`.state`    — what this repository last saw of each remote;
 - :mod:`.errors`   — remote errors and credential masking.

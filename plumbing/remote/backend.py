@@ -66,6 +66,10 @@ class Backend:
         """Write object ``key`` to ``path``; FileNotFoundError when absent."""
         raise NotImplementedError
 
+    def read_range(self, key: str, start: int, length: int) -> bytes:
+        """``length`` bytes of ``key`` from ``start`` (fewer at its end); FileNotFoundError when absent."""
+        raise NotImplementedError
+
     def create(self, key: str, data: bytes) -> bool:
         """Write ``key`` only if absent; True if it now holds ``data`` (written by us, or identical)."""
         raise NotImplementedError
@@ -153,6 +157,10 @@ class FileBackend(Backend):
         import shutil
 
         shutil.copyfile(self._path(key), path)
+
+    def read_range(self, key: str, start: int, length: int) -> bytes:
+        with open(self._path(key), "rb") as f:
+            return os.pread(f.fileno(), length, start)
 
     def create(self, key: str, data: bytes) -> bool:
         path = self._path(key)

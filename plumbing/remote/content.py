@@ -10,49 +10,13 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable
 
 from ..errors import CorruptObjectError, ObjectMissingError
 from ..hashing import hash_file, is_digest
-from ..progress import report
 from ..store import FANOUT, TMP_PREFIX, ContentStore
 from .layout import CONTENT, RemoteRepo, content_key
-
-WORKERS = 8
-HEAD_LIMIT = 1000  # above this many candidates one listing of content/ is cheaper than a HEAD each
-
-
-def parallel(fn: Callable, items: list, stage: str | None = None, workers: int = WORKERS) -> list:
-    """``[fn(x) for x in items]`` on a thread pool; the first error cancels the rest and is raised.
-
-    With ``stage``, progress is reported as items finish; results that are ints are byte counts.
-    """
-    if not items:
-        return []
-    if len(items) == 1:
-        out = [fn(items[0])]
-        if stage:
-            report(stage, 1, 1, out[0] if type(out[0]) is int else None)
-        return out
-    results: list = [None] * len(items)
-    with ThreadPoolExecutor(min(workers, len(items))) as pool:
-        futures = {pool.submit(fn, x): i for i, x in enumerate(items)}
-        done = nbytes = 0
-        try:
-            from concurrent.futures import as_completed
-
-            for f in as_completed(futures):
-                results[futures[f]] = got = f.result()
-                done += 1
-                nbytes += got if type(got) is int else 0
-                if stage:
-                    report(stage, done, len(items), nbytes)
-        except BaseException:
-            for f in futures:
-                f.cancel()
-            raise
-    return results
+from .pool import HEAD_LIMIT, WORKERS, parallel  # noqa: F401 (parallel and WORKERS: also for content's callers)
 
 
 def remote_has(remote: RemoteRepo, digests: Iterable[str]) -> set[str]:
@@ -73,7 +37,11 @@ def upload(remote: RemoteRepo, store: ContentStore, digests: Iterable[str]) -> t
     A digest missing from the local store must already be on the remote
     (it came from there); otherwise nothing could ever supply it.
     """
+    from . import chunks
+
     wanted = sorted({d for d in digests if is_digest(d)})
+    chunked = {d for d in wanted if store.is_chunked(d)}  # sent as chunk packs and a list
+    wanted = [d for d in wanted if d not in chunked]
     have = remote_has(remote, wanted)
     missing = [d for d in wanted if d not in have]
     absent = [d for d in missing if not store.has(d)]
@@ -89,11 +57,15 @@ def upload(remote: RemoteRepo, store: ContentStore, digests: Iterable[str]) -> t
         return os.path.getsize(path)
 
     sizes = parallel(send, missing, stage="uploading content")
-    return len(missing), sum(sizes)
+    n, sent = chunks.upload(remote, store, chunked)
+    return len(missing) + n, sum(sizes) + sent
 
 
 def download(remote: RemoteRepo, store: ContentStore, digests: Iterable[str]) -> tuple[int, int]:
-    """Fetch every digest of ``digests`` the local store lacks, verified; return ``(objects, bytes)``."""
+    """Fetch every digest of ``digests`` the local store lacks, verified; return ``(objects, bytes)``.
+    Content the remote holds as a chunk list, not whole, is fetched chunk by chunk (:mod:`chunks`)."""
+    from . import chunks
+
     todo = sorted({d for d in digests if is_digest(d) and not store.has(d)})
 
     def fetch(d: str) -> int:
@@ -104,10 +76,8 @@ def download(remote: RemoteRepo, store: ContentStore, digests: Iterable[str]) ->
             try:
                 remote.backend.download(content_key(d), tmp)
             except FileNotFoundError:
-                raise ObjectMissingError(
-                    f"content {d} is not on remote {remote.name} either: the version that names it was never "
-                    "completely pushed; ask its author to push again"
-                ) from None
+                os.unlink(tmp) if os.path.exists(tmp) else None
+                return -1  # not whole there: perhaps chunked (fetched below)
             actual, size = hash_file(tmp)
             if actual != d:
                 raise CorruptObjectError(
@@ -125,4 +95,5 @@ def download(remote: RemoteRepo, store: ContentStore, digests: Iterable[str]) ->
             raise
 
     sizes = parallel(fetch, todo, stage="downloading content")
-    return len(todo), sum(sizes)
+    n, got = chunks.download(remote, store, [d for d, size in zip(todo, sizes) if size < 0])
+    return len(todo), sum(s for s in sizes if s > 0) + got

@@ -30,7 +30,8 @@ from .backend import Backend, FileBackend, Stat, tag_of
 from .errors import RemoteError, RemoteFormatError
 
 FORMAT_KEY = "artvcs-remote"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # the highest layout this artvcs reads: 2 adds chunk packs and chunk lists
+INIT_FORMAT_VERSION = 1  # what the first push writes; the first chunk list raises it (chunked_layout)
 CONTENT = "content/"
 PACKS = "packs/"
 REFS = "refs/"
@@ -114,7 +115,7 @@ class RemoteRepo:
         if found is None:
             if not create:
                 return False
-            self.backend.create(FORMAT_KEY, f"{FORMAT_KEY} {FORMAT_VERSION}\n".encode())
+            self.backend.create(FORMAT_KEY, f"{FORMAT_KEY} {INIT_FORMAT_VERSION}\n".encode())
             found = self.backend.read(FORMAT_KEY)
             if found is None:
                 raise RemoteError(f"remote {self.url} did not keep its format record: check write permission")
@@ -178,6 +179,24 @@ class RemoteRepo:
             if m:
                 seen.setdefault(m.group(1), set()).add(m.group(2))
         return sorted(n for n, kinds in seen.items() if kinds == {"pack", "idx"})
+
+
+def chunked_layout(remote: RemoteRepo) -> None:
+    """Raise the remote's layout record to 2 (by compare-and-swap) before its first chunk list is
+    written, so that an artvcs knowing only layout 1 refuses the remote instead of missing content."""
+    body = f"{FORMAT_KEY} 2\n".encode()
+    for _ in range(20):
+        found = remote.backend.read(FORMAT_KEY)
+        if found is None:
+            if remote.backend.create(FORMAT_KEY, body):
+                return
+            continue
+        words = found[0].decode("utf-8", "replace").split()
+        if len(words) == 2 and words[1].isdigit() and int(words[1]) >= 2:
+            return
+        if remote.backend.swap(FORMAT_KEY, body, found[1]):
+            return
+    raise RemoteError(f"remote {remote.url}: could not raise its layout record to 2 (it keeps changing): try again")
 
 
 def value_from_listing(stat: Stat, candidates: list[str | None]) -> str | None:

@@ -134,6 +134,14 @@ class FsspecBackend(Backend):
         except Exception as e:
             raise self._wrap("cannot download", key, e) from None
 
+    def read_range(self, key: str, start: int, length: int) -> bytes:
+        try:
+            return self.fs.cat_file(self._full(key), start=start, end=start + length)
+        except FileNotFoundError:
+            raise
+        except Exception as e:
+            raise self._wrap("cannot read", key, e) from None
+
     def create(self, key: str, data: bytes) -> bool:
         try:
             self.fs.pipe_file(self._full(key), data, mode="create")

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from artvcs.plumbing import manifest, names, paths
+from artvcs.plumbing import chunkstore, manifest, names, paths
 from artvcs.plumbing.errors import ArtvcsError, CorruptObjectError, ObjectMissingError
 from artvcs.plumbing.manifest import Entry
 from artvcs.plumbing.repository import init_repository
@@ -63,14 +63,19 @@ def test_large_file_digest_and_verify(repo, tmp_path):
     d, size = repo.store.put_file(str(big))
     assert d == blake3.blake3(data).hexdigest() and size == len(data)
     repo.store.verify(d)
-    path = repo.store.path_of(d)
+    first, _ = chunkstore.read_list(repo.store, d).chunks[0]  # a large file is stored as chunks in packs
+    packs = chunkstore.local_packs(repo.store)
+    loc = packs.where[first]
+    packs.close()
+    path = packs.path(loc.pack)
     os.chmod(path, 0o644)
     with open(path, "r+b") as f:
+        f.seek(loc.offset)
         f.write(bytes([data[0] ^ 0xFF]))  # always a change (a fixed byte is already there 1 time in 256)
-    with pytest.raises(CorruptObjectError):
+    with pytest.raises(CorruptObjectError, match=f"content {d}: chunk 1 of .*{first}"):
         repo.store.verify(d)
-    os.unlink(path)
-    with pytest.raises(ObjectMissingError):
+    os.unlink(packs.path(loc.pack, "idx"))
+    with pytest.raises(ObjectMissingError, match=f"content {d}: chunk 1 of .*{first}"):
         repo.store.verify(d)
     with pytest.raises(ValueError, match="digest"):
         repo.store.path_of("not-a-digest")

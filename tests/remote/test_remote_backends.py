@@ -245,3 +245,14 @@ def test_listed_md5_of_any_shape_is_a_tag_or_nothing(value):
             AzureBackend._list_tag(None, {"content_settings": value}), md5_hex(value)]
     for tag in tags:
         assert tag is None or (len(tag) == 32 and all(c in "0123456789abcdef" for c in tag))
+
+
+def test_read_range_reads_part_of_an_object(native):
+    """Chunk fetches read byte ranges of a chunk pack (artvcs-remote-format(5))."""
+    b = native()
+    data = bytes(range(256)) * 64
+    b.write("chunks/p.pack", data)
+    assert b.read_range("chunks/p.pack", 1000, 300) == data[1000:1300]
+    assert b.read_range("chunks/p.pack", len(data) - 10, 100) == data[-10:]  # fewer at its end
+    with pytest.raises(FileNotFoundError):
+        b.read_range("chunks/absent.pack", 0, 10)

@@ -1,0 +1,327 @@
+"""artvcs chunking benchmark: what a new version of a large file costs, and what chunking costs.
+
+Usage: python bench/chunks.py [--size BYTES] [--versions N] [--runs N] [--work DIR] [--sweep]
+
+Everything is written under --work (default ./bench-work/chunks). Figures are
+printed beside their limits, measured in the same run on the same bytes:
+
+1. Versions (through the real command line: ``artvcs log`` and ``artvcs push``
+   to a file:// remote): a --size file of random bytes, then --versions - 2
+   versions each overwriting 2 % of it in scattered 64 KiB regions, then one
+   that appends 64 MiB. Each row: the store's growth (content/ and chunklists/)
+   against the bytes changed (limit 3x; 1.1x for the append), and what push
+   sent against that growth (limit 1x). Whole-file storage would grow by the
+   file's size each time.
+2. The chunk-size distribution of the last version's list.
+3. Speed, round-robin, each run a fresh process (peak RSS its own): storing a new
+   --size file chunked against today's whole-file store write (copy_file_range
+   and hash of the copy; target >= 0.8x its speed), raw blake3 and ``cp`` as
+   limits; a chunked checkout (rebuilt and verified) against ``cp`` (<= 1.2x).
+   Both store writes run with ARTVCS_FSYNC=0 (durability left to the OS, as cp).
+4. With --sweep, the growth of 2 % scattered edits and the store-write speed for
+   several average chunk sizes (a smaller file): the figures the default was
+   chosen from.
+
+Speed is reported, never asserted: the machine is shared and noisy, ratios travel.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.abspath(__file__)
+ARTVCS = os.path.join(os.path.dirname(sys.executable), "artvcs")
+MiB = 1 << 20
+REGION = 64 * 1024
+
+
+# -- data -----------------------------------------------------------------------------------------
+def gen(path: str, size: int, seed: int) -> None:
+    rnd = random.Random(seed)
+    with open(path, "wb") as f:
+        left = size
+        while left:
+            n = min(8 * MiB, left)
+            f.write(rnd.randbytes(n))
+            left -= n
+
+
+def scatter_edit(path: str, fraction: float, seed: int) -> int:
+    """Overwrite ``fraction`` of the file in scattered, non-overlapping 64 KiB regions; bytes changed."""
+    size = os.path.getsize(path)
+    rnd = random.Random(seed)
+    slots = size // REGION
+    picked = rnd.sample(range(slots), max(1, int(size * fraction) // REGION))
+    with open(path, "r+b") as f:
+        for s in picked:
+            f.seek(s * REGION)
+            f.write(rnd.randbytes(REGION))
+    return len(picked) * REGION
+
+
+def append(path: str, n: int, seed: int) -> int:
+    rnd = random.Random(seed)
+    with open(path, "ab") as f:
+        for _ in range(n // (8 * MiB)):
+            f.write(rnd.randbytes(8 * MiB))
+    return n
+
+
+def store_bytes(gitdir: str) -> int:
+    total = 0
+    for sub in ("content", "chunks", "chunklists"):
+        for r, _, fs in os.walk(os.path.join(gitdir, sub)):
+            total += sum(os.lstat(os.path.join(r, f)).st_size for f in fs)
+    return total
+
+
+def cli(*args: str, cwd: str) -> str:
+    p = subprocess.run([ARTVCS, *args], cwd=cwd, capture_output=True, text=True, env={**os.environ, "ARTVCS_FSYNC": "0"})
+    if p.returncode != 0:
+        raise RuntimeError(f"artvcs {' '.join(args)} failed: {p.stderr}")
+    return p.stdout
+
+
+def rm(path: str) -> None:
+    if os.path.lexists(path):
+        subprocess.run(["chmod", "-R", "u+w", path], check=False)
+        subprocess.run(["rm", "-rf", path], check=False)
+
+
+# -- 1 and 2: versions ----------------------------------------------------------------------------
+def versions(work: str, size: int, count: int) -> list[dict]:
+    proj, remote = os.path.join(work, "proj"), os.path.join(work, "remote")
+    rm(proj), rm(remote)
+    os.makedirs(proj)
+    cli("init", cwd=proj)
+    cli("remote", "add", "origin", f"file://{remote}", cwd=proj)
+    big = os.path.join(proj, "big.bin")
+    gen(big, size, seed=1)
+    gitdir = os.path.join(proj, ".artifacts")
+    rows = []
+    for v in range(count):
+        if v == 0:
+            kind, changed = "new file", size
+        elif v == count - 1:
+            kind, changed = "append 64 MiB", append(big, 64 * MiB, seed=100 + v)
+        else:
+            kind, changed = "2 % in 64 KiB regions", scatter_edit(big, 0.02, seed=100 + v)
+        before = store_bytes(gitdir)
+        t = time.perf_counter()
+        cli("log", "big.bin", "--name", "big", "--type", "dataset", cwd=proj)
+        secs = time.perf_counter() - t
+        growth = store_bytes(gitdir) - before
+        pushed = json.loads(cli("push", "--json", cwd=proj))
+        rows.append({"version": v, "kind": kind, "changed": changed, "growth": growth, "log_seconds": secs,
+                     "pushed": pushed["bytes"], "pushed_objects": pushed["objects"]})
+    return rows
+
+
+def distribution(gitdir: str) -> dict:
+    sys.path.insert(0, os.path.dirname(os.path.dirname(HERE)))
+    from artvcs.plumbing.chunkstore import iter_lists, read_list
+    from artvcs.plumbing.store import ContentStore
+
+    store = ContentStore(os.path.join(gitdir, "content"))
+    sizes: list[int] = []
+    newest = max(iter_lists(store), key=lambda d: os.path.getmtime(store.list_path(d)))
+    sizes = sorted(n for _, n in read_list(store, newest).chunks)
+    q = lambda p: sizes[min(len(sizes) - 1, int(p * len(sizes)))]
+    buckets: dict[str, int] = {}
+    for lo, hi in ((0, 16), (16, 32), (32, 64), (64, 128), (128, 256), (256, 1 << 30)):
+        label = f"{lo}-{hi} KiB" if hi < 1 << 30 else f"{lo}+ KiB"
+        buckets[label] = sum(1 for n in sizes if lo * 1024 <= n < hi * 1024)
+    return {"count": len(sizes), "mean": statistics.mean(sizes), "p10": q(0.1), "median": q(0.5), "p90": q(0.9),
+            "min": sizes[0], "max": sizes[-1], "buckets": buckets}
+
+
+# -- 3: speed -------------------------------------------------------------------------------------
+def child(op: str, **args) -> dict:
+    p = subprocess.run([sys.executable, HERE, "--child", op, json.dumps(args)], capture_output=True, text=True,
+                       env={**os.environ, "ARTVCS_FSYNC": "0"})
+    if p.returncode != 0:
+        raise RuntimeError(f"{op} failed:\n{p.stderr[-3000:]}")
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def run_child(op: str, args: dict) -> dict:
+    """The timed body of one operation, in this (fresh) process."""
+    from artvcs.plumbing.repository import init_repository
+
+    if op == "blake3":
+        import blake3
+
+        t = time.perf_counter()
+        h = blake3.blake3(max_threads=blake3.blake3.AUTO)
+        h.update_mmap(args["src"])
+        h.hexdigest()
+        secs = time.perf_counter() - t
+    elif op in ("whole", "chunked"):
+        store = init_repository(args["repo"]).store
+        t = time.perf_counter()
+        store.copy_in(args["src"]) if op == "whole" else store.put_chunked(args["src"])
+        secs = time.perf_counter() - t
+    elif op == "checkout":
+        from artvcs.plumbing import chunkstore
+
+        store = init_repository(args["repo"]).store
+        t = time.perf_counter()
+        chunkstore.place_chunked(store, args["digest"], args["dst"], False, args["dst"] + ".tmp")
+        secs = time.perf_counter() - t
+    else:
+        raise SystemExit(f"unknown operation {op}")
+    return {"seconds": secs, "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def speed(work: str, size: int, runs: int) -> dict[str, list[dict]]:
+    src = os.path.join(work, "speed.bin")
+    if not os.path.exists(src) or os.path.getsize(src) != size:
+        gen(src, size, seed=7)
+    keep = os.path.join(work, "speed-store")
+    rm(keep)
+    sys.path.insert(0, os.path.dirname(os.path.dirname(HERE)))
+    from artvcs.plumbing.repository import init_repository
+
+    digest, _ = init_repository(keep).store.put_chunked(src)
+    out: dict[str, list[dict]] = {k: [] for k in ("blake3", "cp", "whole", "chunked", "cp (checkout)", "checkout")}
+    for i in range(runs + 1):  # the first round warms the caches and is not counted
+        res: dict[str, dict] = {}
+        res["blake3"] = child("blake3", src=src)
+        dst = os.path.join(work, "cp-target")
+        rm(dst)
+        os.sync()
+        t = time.perf_counter()
+        subprocess.run(["cp", src, dst], check=True)
+        res["cp"] = {"seconds": time.perf_counter() - t}
+        for op in ("whole", "chunked"):
+            repo = os.path.join(work, f"store-{op}")
+            rm(repo)
+            os.sync()
+            res[op] = child(op, repo=repo, src=src)
+        rm(dst)
+        os.sync()
+        t = time.perf_counter()
+        subprocess.run(["cp", os.path.join(work, "speed.bin"), dst], check=True)
+        res["cp (checkout)"] = {"seconds": time.perf_counter() - t}
+        rm(dst)
+        os.sync()
+        res["checkout"] = child("checkout", repo=keep, digest=digest, dst=dst)
+        if i:
+            for k, v in res.items():
+                out[k].append(v)
+    for op in ("whole", "chunked"):
+        rm(os.path.join(work, f"store-{op}"))
+    rm(os.path.join(work, "cp-target"))
+    return out
+
+
+# -- 4: the sweep of average sizes ----------------------------------------------------------------
+def sweep(work: str, size: int) -> list[dict]:
+    sys.path.insert(0, os.path.dirname(os.path.dirname(HERE)))
+    from artvcs.plumbing import chunking, chunkstore
+    from artvcs.plumbing.repository import init_repository
+
+    src = os.path.join(work, "sweep.bin")
+    rows = []
+    for avg in (16384, 32768, 65536, 131072):
+        chunking.AVG_SIZE, chunking.MIN_SIZE, chunking.MAX_SIZE = avg, avg // 4, avg * 4
+        repo_dir = os.path.join(work, "sweep-repo")
+        rm(repo_dir)
+        store = init_repository(repo_dir).store
+        gen(src, size, seed=3)
+        t = time.perf_counter()
+        digest, _ = store.put_chunked(src)
+        secs = time.perf_counter() - t
+        chunks = chunkstore.read_list(store, digest).chunks
+        gitdir = os.path.join(repo_dir, ".artifacts")
+        ratios = []
+        for v in range(3):
+            changed = scatter_edit(src, 0.02, seed=200 + v)
+            before = store_bytes(gitdir)
+            store.put_chunked(src)
+            ratios.append((store_bytes(gitdir) - before) / changed)
+        rows.append({"avg": avg, "mean_chunk": size / len(chunks), "growth_ratio": statistics.mean(ratios),
+                     "store_mib_s": size / MiB / secs})
+        rm(repo_dir)
+    return rows
+
+
+# -- report ---------------------------------------------------------------------------------------
+def fmt_bytes(n: float) -> str:
+    return f"{n / MiB:8.1f} MiB"
+
+
+def main() -> int:
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        print(json.dumps(run_child(sys.argv[2], json.loads(sys.argv[3]))))
+        return 0
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--size", type=int, default=1 << 30)
+    ap.add_argument("--versions", type=int, default=10)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--work", default=os.path.join(os.getcwd(), "bench-work", "chunks"))
+    ap.add_argument("--sweep", action="store_true")
+    ap.add_argument("--json", dest="json_out", default=None)
+    a = ap.parse_args()
+    work = os.path.abspath(a.work)
+    os.makedirs(work, exist_ok=True)
+    report: dict = {"size": a.size}
+    print(f"artvcs chunking bench: {a.size / MiB:.0f} MiB file, {a.versions} versions, {a.runs} speed runs; data in {work}\n")
+
+    rows = versions(work, a.size, a.versions)
+    report["versions"] = rows
+    print("1. versions (artvcs log, artvcs push)       changed      growth  growth/changed  limit   pushed  pushed/growth")
+    for r in rows:
+        limit = "-" if r["version"] == 0 else ("1.1x" if r["kind"].startswith("append") else "3x")
+        ratio = r["growth"] / r["changed"]
+        pushed = r["pushed"] / r["growth"] if r["growth"] else 0.0
+        print(f"   v{r['version']:<2} {r['kind']:<24} {fmt_bytes(r['changed'])} {fmt_bytes(r['growth'])}  "
+              f"{ratio:14.2f}x  {limit:>5} {fmt_bytes(r['pushed'])}  {pushed:12.2f}x  (log {r['log_seconds']:.1f} s)")
+    print(f"   whole-file storage would grow by the file's size each version: {a.size / (0.02 * a.size):.0f}x a 2 % change\n")
+
+    dist = distribution(os.path.join(work, "proj", ".artifacts"))
+    report["distribution"] = dist
+    print(f"2. chunk sizes of the last version: {dist['count']} chunks, mean {dist['mean'] / 1024:.1f} KiB, "
+          f"p10 {dist['p10'] / 1024:.1f}, median {dist['median'] / 1024:.1f}, p90 {dist['p90'] / 1024:.1f}, "
+          f"min {dist['min'] / 1024:.1f}, max {dist['max'] / 1024:.1f} KiB")
+    print("   " + ", ".join(f"{k}: {v}" for k, v in dist["buckets"].items()) + "\n")
+
+    sp = speed(work, a.size, a.runs)
+    report["speed"] = sp
+    med = {k: statistics.median(r["seconds"] for r in v) for k, v in sp.items()}
+    rss = {k: max((r.get("rss_mib", 0) for r in v), default=0) for k, v in sp.items()}
+    mibs = lambda k: a.size / MiB / med[k]
+    print(f"3. speed (median of {a.runs}, round-robin; MiB/s)")
+    print(f"   raw blake3 (mmap, threads)         {mibs('blake3'):8.0f}")
+    print(f"   cp                                 {mibs('cp'):8.0f}")
+    print(f"   store whole (today's log)          {mibs('whole'):8.0f}   peak RSS {rss['whole']:.0f} MiB")
+    print(f"   store chunked (new log)            {mibs('chunked'):8.0f}   peak RSS {rss['chunked']:.0f} MiB   "
+          f"{med['whole'] / med['chunked']:.2f}x today's speed (target >= 0.8x)")
+    print(f"   checkout chunked, verified         {mibs('checkout'):8.0f}   peak RSS {rss['checkout']:.0f} MiB   "
+          f"{med['checkout'] / med['cp (checkout)']:.2f}x cp (target <= 1.2x)\n")
+
+    if a.sweep:
+        sw = sweep(work, min(a.size, 256 * MiB))
+        report["sweep"] = sw
+        print("4. average chunk size: growth of a 2 % scattered edit (limit 3x) and store-write speed")
+        for r in sw:
+            print(f"   target {r['avg'] // 1024:4d} KiB  mean chunk {r['mean_chunk'] / 1024:7.1f} KiB  "
+                  f"growth {r['growth_ratio']:5.2f}x  store {r['store_mib_s']:6.0f} MiB/s")
+    if a.json_out:
+        with open(a.json_out, "w") as f:
+            json.dump(report, f, indent=1)
+    for leftover in ("proj", "remote", "speed-store", "sweep.bin"):
+        rm(os.path.join(work, leftover))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

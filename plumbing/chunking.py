@@ -1,0 +1,70 @@
+"""Content-defined chunking of large files (FastCDC, through pyfastcdc's Cython implementation).
+
+A file of ``store.CHUNK_THRESHOLD`` bytes or more is cut where its content says
+(a rolling gear hash), not at fixed offsets, so an insertion or an edit moves
+only the cut points near it and every other chunk keeps its bytes and so its
+digest. The parameters are part of what makes two versions share chunks, not
+of the format: a reader never re-chunks, it follows the chunk list.
+Measured choices are in bench/chunks.py and bench/RESULTS.md.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+# Chosen from bench/chunks.py --sweep: a 2 % edit in scattered 64 KiB regions costs the chunks
+# it touches, about 2.0x the change at this size (chunks average ~40 KiB) against 3.3x at a
+# 64 KiB target (~80 KiB chunks); normalised chunking above level 1 made it worse. pyfastcdc
+# wants a power of two, and its chunks average about AVG + MIN.
+AVG_SIZE = 32 * 1024
+MIN_SIZE = 8 * 1024
+MAX_SIZE = 128 * 1024
+BLOCK = 8 * 1024 * 1024  # bytes read per step: memory stays flat whatever the file size
+
+if TYPE_CHECKING:
+    import pyfastcdc
+
+
+def chunker() -> "pyfastcdc.FastCDC":
+    """A FastCDC cutter with artvcs's parameters (one per thread: it is not thread-safe)."""
+    import pyfastcdc  # only when a large file is written: start-up stays fast
+
+    return pyfastcdc.FastCDC(AVG_SIZE, min_size=MIN_SIZE, max_size=MAX_SIZE, normalized_chunking=1)
+
+
+def iter_blocks(fd: int) -> Iterator[tuple[memoryview, list[tuple[int, int]]]]:
+    """Read ``fd`` from its current offset to its end; yield ``(block, cuts)`` where ``cuts`` are
+    ``(offset, length)`` of whole chunks inside ``block``, in file order.
+
+    Each block is a private copy (read(2), not a map), so the bytes hashed are the bytes
+    stored even if the file changes meanwhile, and a file truncated under us cannot fault.
+    A chunk cut short by the end of a block is carried into the next one: FastCDC's cut
+    points depend only on the bytes since the last cut, so the result is the one a single
+    pass over the whole file would give.
+    """
+    cdc = chunker()
+    carry = b""
+    while True:
+        buf = bytearray(len(carry) + BLOCK)
+        buf[: len(carry)] = carry
+        view = memoryview(buf)
+        filled = len(carry)
+        while filled < len(buf):
+            n = os.readv(fd, [view[filled:]])
+            if n == 0:
+                break
+            filled += n
+        eof = filled < len(buf)
+        view = view[:filled]
+        if not filled:
+            return
+        cuts = [(c.offset, c.length) for c in cdc.cut_buf(view)]
+        if not eof and cuts:
+            last_off, _ = cuts.pop()  # may end only because the block did: cut it again with more bytes
+            carry = bytes(view[last_off:])
+        else:
+            carry = b""
+        yield view, cuts
+        if eof:
+            return

@@ -1,0 +1,105 @@
+"""Chunk lists: the ordered chunks that make up one large stored file.
+
+A chunk list is named by the digest of the file it rebuilds (so equal files
+share it) and holds, in canonical text, that digest, the file's size and one
+line per chunk::
+
+    artvcs-chunks 1 <file digest> <size> <count>\\n
+    <chunk digest> <chunk size>\\n          (count lines)
+
+Lists come from remotes too, so :func:`parse` trusts nothing: the length of
+the text is checked against the count before any line is split, every number
+is bounded, the sizes must add up, and no chunk may be the file itself.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .errors import CorruptObjectError
+
+LISTS = "chunklists"  # where lists live, beside the content store's root (chunkstore, store)
+MAGIC = "artvcs-chunks"
+VERSION = 1
+MAX_CHUNK = 16 * 1024 * 1024  # no chunker of ours cuts larger; a list naming one is refused
+MAX_COUNT = 1 << 24  # 16 Mi chunks: far beyond any file this format is meant for
+_HEADER = re.compile(r"artvcs-chunks 1 ([0-9a-f]{64}) (0|[1-9][0-9]{0,15}) ([1-9][0-9]{0,8})\n")
+_ROW = re.compile(r"([0-9a-f]{64}) ([1-9][0-9]{0,8})\n")
+_ROW_MAX = 64 + 1 + 9 + 1
+_ROW_MIN = 64 + 1 + 1 + 1
+
+
+@dataclass(frozen=True)
+class ChunkList:
+    """The file ``digest`` of ``size`` bytes is the concatenation of ``chunks`` (digest, size)."""
+
+    digest: str
+    size: int
+    chunks: tuple[tuple[str, int], ...]
+
+    def encode(self) -> bytes:
+        head = f"{MAGIC} {VERSION} {self.digest} {self.size} {len(self.chunks)}\n"
+        return (head + "".join(f"{d} {n}\n" for d, n in self.chunks)).encode("ascii")
+
+    def offsets(self) -> list[int]:
+        """The offset of each chunk in the file."""
+        out, off = [], 0
+        for _, n in self.chunks:
+            out.append(off)
+            off += n
+        return out
+
+
+def max_encoded_size(file_size: int) -> int:
+    """An upper bound on the bytes of a well-formed list for a file of ``file_size`` bytes
+    (every chunk at least one byte): what a reader may accept before parsing."""
+    return 128 + min(file_size, MAX_COUNT) * _ROW_MAX
+
+
+def ascii_header(data: bytes, header: "re.Pattern[str]", what: str, form: str) -> tuple[str, "re.Match[str]"]:
+    """The text of ``data`` and the match of ``header`` at its start; else a CorruptObjectError
+    saying ``what`` must begin with ``form``. Shared by the parsers of stored text formats."""
+    try:
+        text = data.decode("ascii")
+    except UnicodeDecodeError:
+        raise CorruptObjectError(f"{what} is not ASCII text: refused") from None
+    head = header.match(text)
+    if head is None:
+        raise CorruptObjectError(f"{what} does not begin with '{form}': refused")
+    return text, head
+
+
+def parse(data: bytes, digest: str, size: int | None = None) -> ChunkList:
+    """Parse the list of the file ``digest`` (whose size, when known, is ``size``); any
+    deviation from the canonical form is a CorruptObjectError naming the list."""
+    what = f"chunk list of {digest}"
+    text, head = ascii_header(data, _HEADER, what, "artvcs-chunks 1 <digest> <size> <count>")
+    if head.group(1) != digest:
+        raise CorruptObjectError(f"{what} describes another file ({head.group(1)}): refused")
+    total, count = int(head.group(2)), int(head.group(3))
+    if size is not None and total != size:
+        raise CorruptObjectError(f"{what} says the file has {total} bytes, not {size}: refused")
+    if count > MAX_COUNT or count > total:
+        raise CorruptObjectError(f"{what} claims {count} chunks for {total} bytes: refused")
+    body = text[head.end():]
+    if len(body) > count * _ROW_MAX or len(body) < count * _ROW_MIN:
+        raise CorruptObjectError(f"{what} has {len(body)} bytes of rows for {count} chunks: refused")
+    chunks: list[tuple[str, int]] = []
+    pos, added = 0, 0
+    for _ in range(count):
+        row = _ROW.match(body, pos)
+        if row is None:
+            raise CorruptObjectError(f"{what}: row {len(chunks) + 1} is not '<digest> <size>': refused")
+        d, n = row.group(1), int(row.group(2))
+        if n > MAX_CHUNK:
+            raise CorruptObjectError(f"{what}: chunk {d} claims {n} bytes, above the {MAX_CHUNK} limit: refused")
+        if d == digest:
+            raise CorruptObjectError(f"{what} names the file itself as a chunk: refused")
+        chunks.append((d, n))
+        added += n
+        pos = row.end()
+    if pos != len(body):
+        raise CorruptObjectError(f"{what} has bytes after its {count} rows: refused")
+    if added != total:
+        raise CorruptObjectError(f"{what}: its chunks add up to {added} bytes, not {total}: refused")
+    return ChunkList(digest, total, tuple(chunks))

@@ -1,0 +1,510 @@
+"""Large files in the content store: their chunks in chunk packs, plus a chunk list.
+
+A file of ``CHUNK_THRESHOLD`` bytes or more is stored as its content-defined
+chunks, each stored once (a chunk shared by two versions, or two files, is
+not written again), appended to chunk packs under ``chunks/`` beside
+``content/`` (:mod:`chunkpacks`: one sequential write, not a file per chunk),
+and a chunk list named by the file's digest at ``chunklists/<xx>/<rest>``.
+The file's digest stays the blake3 of all its bytes: chunking is invisible
+above the store.
+
+Writing reads the file once, in private blocks: one thread cuts chunks, one
+hashes them and appends the new ones to a pack, one hashes the whole file;
+the pack's index is written after the pack and the list last, so a list's
+presence means all its chunks are stored. Reading reassembles the file and
+checks the whole-file digest in the same pass, a chunk (or a run of
+neighbouring chunks) at a time, so memory does not grow with the file; a
+missing or corrupt chunk is an error naming the file and the chunk, never
+wrong bytes.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import mmap
+import os
+import queue
+import secrets
+import threading
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+import blake3
+
+from .chunking import iter_blocks
+from .chunklist import LISTS, MAX_COUNT, ChunkList, max_encoded_size, parse
+from .chunkpacks import DIRNAME as PACKS, TMP_PREFIX, LocalPacks, PackWriter, split_name
+from .errors import CorruptObjectError, ObjectMissingError
+from .formatrecord import raise_format
+
+if TYPE_CHECKING:
+    from .store import ContentStore
+
+CHUNKED_FORMAT = 2  # the repository format that has chunk lists (artvcs-format(5))
+_DEPTH = 3  # blocks queued per worker: bounds memory at a few blocks
+
+
+class _Worker(threading.Thread):
+    """Runs ``fn`` on each queued item, in order; the first error is kept and later items skipped."""
+
+    def __init__(self, fn: Callable) -> None:
+        super().__init__(daemon=True)
+        self.fn, self.q, self.error = fn, queue.Queue(_DEPTH), None
+
+    def run(self) -> None:
+        while (item := self.q.get()) is not None:
+            if self.error is None:
+                try:
+                    self.fn(item)
+                except BaseException as e:  # raised again by the caller through finish()
+                    self.error = e
+
+    def finish(self) -> None:
+        self.q.put(None)
+        self.join()
+        if self.error is not None:
+            raise self.error
+
+
+def packs_dir(store: "ContentStore") -> str:
+    return os.path.join(os.path.dirname(store.root), PACKS)
+
+
+def local_packs(store: "ContentStore") -> LocalPacks:
+    """The store's chunk packs as they are now (indexes read once)."""
+    return LocalPacks(packs_dir(store))
+
+
+def pack_writer(store: "ContentStore", packs: LocalPacks) -> PackWriter:
+    """A writer of new packs that the reader ``packs`` learns of as each is installed."""
+    return PackWriter(packs_dir(store), on_install=packs.add)
+
+
+def store_chunked(store: "ContentStore", fd: int) -> tuple[str, int]:
+    """Store the file open at ``fd`` (read from its current offset) as chunks and a chunk list;
+    return ``(digest, size)`` of the bytes read. Chunks already stored are not written again.
+
+    All work that holds the GIL (cutting, hashing each chunk, looking it up) stays on this thread;
+    the other two get only long calls that release it (the whole-file hash of a block, the write of
+    a run of new chunks), so they never wait for the GIL chunk by chunk.
+    """
+    whole = blake3.blake3()
+    chunks: list[tuple[str, int]] = []
+    packs = local_packs(store)
+    writer = pack_writer(store, packs)
+    reused: set[str] = set()
+    queued: set[str] = set()  # new chunks handed to the writer (never twice)
+
+    def hash_whole(block: tuple[memoryview, int]) -> None:
+        view, end = block
+        whole.update(view[:end])
+
+    def write_new(runs: list[tuple[memoryview, list[tuple[str, int]]]]) -> None:
+        for data, rows in runs:
+            writer.add_run(data, rows)
+
+    workers = [_Worker(hash_whole), _Worker(write_new)]
+    for w in workers:
+        w.start()
+    try:
+        try:
+            for view, cuts in iter_blocks(fd):
+                if not cuts:
+                    continue
+                end = cuts[-1][0] + cuts[-1][1]
+                workers[0].q.put((view, end))
+                runs: list[tuple[memoryview, list[tuple[str, int]]]] = []
+                start, rows = 0, []  # the run of neighbouring new chunks being gathered
+                for off, n in cuts:
+                    d = blake3.blake3(view[off:off + n]).hexdigest()
+                    chunks.append((d, n))
+                    loc = packs.where.get(d)
+                    if loc is None and d not in queued:
+                        if not rows:
+                            start = off
+                        rows.append((d, n))
+                        queued.add(d)
+                        continue
+                    if loc is not None and loc.pack not in reused:  # a gc beside us must see it in use
+                        reused.add(loc.pack)
+                        touch(packs.path(loc.pack, "idx"))
+                    if rows:
+                        runs.append((view[start:off], rows))
+                        rows = []
+                if rows:
+                    runs.append((view[start:end], rows))
+                if runs:
+                    workers[1].q.put(runs)
+        finally:
+            errors = []
+            for w in workers:
+                try:
+                    w.finish()
+                except BaseException as e:
+                    errors.append(e)
+            if errors:
+                raise errors[0]
+        writer.close()
+    except BaseException:
+        writer.abort()
+        raise
+    finally:
+        packs.close()
+    lst = ChunkList(whole.hexdigest(), sum(n for _, n in chunks), tuple(chunks))
+    put_list(store, lst)
+    return lst.digest, lst.size
+
+
+# -- lists ------------------------------------------------------------------------
+def lists_root(store: "ContentStore") -> str:
+    return os.path.join(os.path.dirname(store.root), LISTS)
+
+
+def list_path(store: "ContentStore", digest: str) -> str:
+    return store.list_path(digest)
+
+
+def put_list(store: "ContentStore", lst: ChunkList) -> None:
+    """Write ``lst`` under its file's digest (after all its chunks: its presence vouches for them)."""
+    final = list_path(store, lst.digest)
+    if os.path.exists(final):
+        touch(final)
+        return
+    require_chunked_format(os.path.dirname(store.root))
+    folder = os.path.dirname(final)
+    os.makedirs(folder, exist_ok=True)
+    tmp = os.path.join(folder, f".tmp-{os.getpid()}-{secrets.token_hex(6)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o444)
+    try:
+        try:
+            os.write(fd, lst.encode())
+        finally:
+            os.close(fd)
+        os.replace(tmp, final)
+    except BaseException:
+        _unlink_quiet(tmp)
+        raise
+
+
+def read_list(store: "ContentStore", digest: str) -> ChunkList:
+    """The stored chunk list of ``digest``; ObjectMissingError when there is none."""
+    path = list_path(store, digest)
+    try:
+        with open(path, "rb") as f:
+            data = f.read(max_encoded_size(MAX_COUNT) + 1)
+    except FileNotFoundError:
+        raise ObjectMissingError(
+            f"content {digest} is not in the store: fetch it from a remote (artvcs pull) or re-log the files"
+        ) from None
+    return parse(data, digest)
+
+
+def iter_lists(store: "ContentStore") -> Iterator[str]:
+    """The file digests that have a chunk list (temporary files skipped)."""
+    root = lists_root(store)
+    if not os.path.isdir(root):
+        return
+    for fan in sorted(os.listdir(root)):
+        folder = os.path.join(root, fan)
+        if len(fan) == 2 and os.path.isdir(folder):
+            for rest in os.listdir(folder):
+                if not rest.startswith(".tmp-"):
+                    yield fan + rest
+
+
+def iter_list_tmp(store: "ContentStore") -> Iterator[str]:
+    root = lists_root(store)
+    if os.path.isdir(root):
+        for fan in os.listdir(root):
+            folder = os.path.join(root, fan)
+            if os.path.isdir(folder):
+                yield from (os.path.join(folder, r) for r in os.listdir(folder) if r.startswith(".tmp-"))
+
+
+def require_chunked_format(gitdir: str) -> None:
+    """Raise the repository's format record to 2 before its first chunk list is written, so
+    an artvcs that knows only format 1 refuses the repository instead of missing content."""
+    raise_format(gitdir, CHUNKED_FORMAT)
+
+
+# -- reading ----------------------------------------------------------------------------
+def _chunk_error(lst: ChunkList, i: int, problem: str) -> CorruptObjectError:
+    d, n = lst.chunks[i]
+    return CorruptObjectError(
+        f"content {lst.digest}: chunk {i + 1} of {len(lst.chunks)} ({d}, {n} bytes) {problem}: "
+        "restore it from a remote (artvcs pull) or re-log the file"
+    )
+
+
+def _missing_chunk(lst: ChunkList, i: int) -> ObjectMissingError:
+    d, _ = lst.chunks[i]
+    return ObjectMissingError(
+        f"content {lst.digest}: chunk {i + 1} of {len(lst.chunks)} ({d}) is missing from the store: "
+        "fetch it from a remote (artvcs pull) or re-log the file"
+    )
+
+
+def _locate(packs: LocalPacks, lst: ChunkList, i: int):
+    d, n = lst.chunks[i]
+    loc = packs.where.get(d)
+    if loc is None:
+        raise _missing_chunk(lst, i)
+    if loc.size != n:
+        raise _chunk_error(lst, i, f"is {loc.size} bytes in pack {loc.pack}")
+    return loc
+
+
+def read_chunk(packs: LocalPacks, lst: ChunkList, i: int) -> bytes:
+    """Chunk ``i`` of ``lst``, checked against its digest and size."""
+    d, n = lst.chunks[i]
+    loc = _locate(packs, lst, i)
+    try:
+        data = os.pread(packs.fd(loc.pack), n, loc.offset)
+    except FileNotFoundError:
+        raise _missing_chunk(lst, i) from None
+    if len(data) != n:
+        raise _chunk_error(lst, i, f"is cut short in pack {loc.pack}")
+    if blake3.blake3(data).hexdigest() != d:
+        raise _chunk_error(lst, i, f"is corrupt in pack {loc.pack} (its bytes hash to another digest)")
+    return data
+
+
+class ChunkedReader(io.RawIOBase):
+    """A read-only stream of a chunked file: each chunk checked as it is read, and the whole-file
+    digest checked at the end, before end-of-file is reported."""
+
+    def __init__(self, packs: LocalPacks, lst: ChunkList, own: bool = True) -> None:
+        super().__init__()
+        self.packs, self.lst, self._own = packs, lst, own
+        self._i, self._buf, self._pos = 0, b"", 0
+        self._whole = blake3.blake3()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        while self._pos >= len(self._buf):
+            if self._i >= len(self.lst.chunks):
+                if self._whole is not None:
+                    if self._whole.hexdigest() != self.lst.digest:
+                        raise CorruptObjectError(f"content {self.lst.digest}: its chunks rebuild other bytes: refused")
+                    self._whole = None
+                return 0
+            self._buf, self._pos = read_chunk(self.packs, self.lst, self._i), 0
+            self._whole.update(self._buf)
+            self._i += 1
+        n = min(len(b), len(self._buf) - self._pos)
+        b[:n] = self._buf[self._pos:self._pos + n]
+        self._pos += n
+        return n
+
+    def close(self) -> None:
+        if self._own and not self.closed:
+            self.packs.close()
+        super().close()
+
+
+def open_chunked(store: "ContentStore", digest: str) -> io.BufferedReader:
+    """A verified reader of the chunked file ``digest``."""
+    lst = read_list(store, digest)
+    return io.BufferedReader(ChunkedReader(local_packs(store), lst), 1024 * 1024)
+
+
+def verify_chunked(store: "ContentStore", digest: str) -> None:
+    """Re-hash every chunk and the whole file; raise naming the first bad chunk."""
+    with open_chunked(store, digest) as f:
+        while f.read(8 * 1024 * 1024):
+            pass
+
+
+def _runs(packs: LocalPacks, lst: ChunkList) -> Iterator[tuple[str, int, int, int]]:
+    """``(pack, offset, length, first chunk)`` of the runs of neighbouring chunks in one pack."""
+    run = None
+    for i in range(len(lst.chunks)):
+        loc = _locate(packs, lst, i)
+        if run is not None and run[0] == loc.pack and run[1] + run[2] == loc.offset:
+            run[2] += loc.size
+            continue
+        if run is not None:
+            yield tuple(run)
+        run = [loc.pack, loc.offset, loc.size, i]
+    if run is not None:
+        yield tuple(run)
+
+
+def write_chunked(store: "ContentStore", digest: str, dst_fd: int) -> int:
+    """Write the chunked file ``digest`` into the empty ``dst_fd`` (open for reading too) and check
+    the written bytes against ``digest`` on the way; return its size.
+
+    Each run of neighbouring chunks is copied in the kernel (copy_file_range where it can) while
+    a thread hashes what was written so far from the page cache, so verifying costs about one
+    hash, overlapped with the copy. Only on a mismatch are the chunks hashed one by one, to name
+    the bad one.
+    """
+    lst = read_list(store, digest)
+    packs = local_packs(store)
+    whole = blake3.blake3(max_threads=blake3.blake3.AUTO)
+
+    def hash_range(span: tuple[int, int]) -> None:
+        off, n = span
+        with mmap.mmap(dst_fd, n, offset=off, access=mmap.ACCESS_READ) as m:
+            whole.update(m)
+
+    hasher = _Worker(hash_range)
+    hasher.start()
+    off, pending = 0, 0
+    span = 8 * 1024 * 1024  # hashed in spans whose offsets are page-aligned (as mmap needs)
+    try:
+        try:
+            for pack, start, length, first in _runs(packs, lst):
+                done = _copy_range(packs.fd(pack), dst_fd, length, start, off)
+                if done != length:
+                    for i in range(first, len(lst.chunks)):
+                        read_chunk(packs, lst, i)  # raises naming the chunk cut short
+                    raise _chunk_error(lst, first, f"is cut short in pack {pack}")
+                off += length
+                if off - pending >= span:
+                    cut = off - off % mmap.ALLOCATIONGRANULARITY
+                    hasher.q.put((pending, cut - pending))
+                    pending = cut
+            if off > pending:
+                hasher.q.put((pending, off - pending))
+        finally:
+            hasher.finish()
+        if whole.hexdigest() != digest:
+            for i in range(len(lst.chunks)):
+                read_chunk(packs, lst, i)  # raises naming the bad chunk
+            raise CorruptObjectError(f"content {digest}: the bytes written do not hash to it: refused")
+    finally:
+        packs.close()
+    return off
+
+
+def _copy_range(sfd: int, dfd: int, n: int, src_off: int, dst_off: int) -> int:
+    """Copy ``n`` bytes of ``sfd`` at ``src_off`` to ``dfd`` at ``dst_off``; the bytes copied
+    (fewer only when the source ends first)."""
+    done = 0
+    try:
+        while done < n:
+            k = os.copy_file_range(sfd, dfd, n - done, src_off + done, dst_off + done)
+            if k == 0:
+                break
+            done += k
+        return done
+    except OSError:
+        pass
+    while done < n:
+        buf = os.pread(sfd, min(n - done, 8 * 1024 * 1024), src_off + done)
+        if not buf:
+            break
+        view = memoryview(buf)
+        pos = dst_off + done
+        while view:
+            w = os.pwrite(dfd, view, pos)
+            view, pos = view[w:], pos + w
+        done += len(buf)
+    return done
+
+
+def chunk_digests(store: "ContentStore", digest: str) -> list[str]:
+    """The chunk digests of the chunked file ``digest`` (empty when it is stored whole or absent)."""
+    try:
+        return [d for d, _ in read_list(store, digest).chunks]
+    except ObjectMissingError:
+        return []
+
+
+def touch(path: str) -> None:
+    try:
+        os.utime(path)
+    except OSError:
+        pass
+
+
+
+def place_chunked(store: "ContentStore", digest: str, target: str, replace: bool, tmp_name: str) -> os.stat_result:
+    """Write the chunked file ``digest`` as a new file at ``target`` (mode 0666 less the umask),
+    checked on the way; its stat once complete. With ``replace`` it is written as ``tmp_name``
+    and renamed over what is at ``target``, so a reader sees the old file or the new one. A
+    failed write (a missing or corrupt chunk) removes what it wrote."""
+    path = tmp_name if replace else target
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+    try:
+        try:
+            write_chunked(store, digest, fd)
+            st = os.fstat(fd)
+        finally:
+            os.close(fd)
+        if replace:
+            os.replace(path, target)
+    except BaseException:
+        _unlink_quiet(path)
+        raise
+    return st
+
+
+def check_chunks(store: "ContentStore", digest: str) -> None:
+    """Raise naming the first chunk of ``digest`` absent from the store's packs (no hashing)."""
+    lst = read_list(store, digest)
+    packs = local_packs(store)
+    for i in range(len(lst.chunks)):
+        _locate(packs, lst, i)
+
+
+def sweep_packs(store: "ContentStore", live: set[str], grace_seconds: float, dry_run: bool) -> tuple[list[str], int, int]:
+    """Remove the packs none of whose chunks is in ``live`` and whose files are older than the grace
+    period (its index first: a pack without one is ignored), and leftovers of killed writers
+    (temporary files, packs without an index) older than it; return ``(removed, bytes, kept young)``.
+    A pack holding one live chunk stays whole: packs are not rewritten."""
+    import time
+
+    folder = packs_dir(store)
+    packs = local_packs(store)
+    removed: list[str] = []
+    freed = young = 0
+
+    def age(path: str) -> float | None:
+        try:
+            return time.time() - os.stat(path).st_mtime
+        except FileNotFoundError:
+            return None
+
+    for name, rows in packs.packs.items():
+        if any(d in live for d, _ in rows):
+            continue
+        ages = [age(packs.path(name, "idx")), age(packs.path(name))]
+        if any(a is not None and a < grace_seconds for a in ages):  # a writer reuses it, or just wrote it
+            young += 1
+            continue
+        removed.append(f"{PACKS}/{name}")
+        freed += sum(n for _, n in rows)
+        if not dry_run:
+            _unlink_quiet(packs.path(name, "idx"))
+            _unlink_quiet(packs.path(name))
+    try:
+        names = os.listdir(folder)
+    except FileNotFoundError:
+        names = []
+    for n in names:
+        parts = split_name(n)
+        orphan = parts is not None and parts[1] == "pack" and parts[0] not in packs.packs
+        if n.startswith(TMP_PREFIX) or orphan:
+            a = age(os.path.join(folder, n))
+            if a is not None and a > grace_seconds:
+                removed.append(f"{PACKS}/{n}")
+                if not dry_run:
+                    _unlink_quiet(os.path.join(folder, n))
+    return removed, freed, young
+
+
+def pack_files(store: "ContentStore") -> list[str]:
+    """Every file under ``chunks/`` (for fsck's report of leftovers)."""
+    try:
+        return [os.path.join(packs_dir(store), n) for n in os.listdir(packs_dir(store)) if n.startswith(TMP_PREFIX)]
+    except FileNotFoundError:
+        return []
+
+
+def _unlink_quiet(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)

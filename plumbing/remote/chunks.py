@@ -1,0 +1,355 @@
+"""Moving chunked files between the local store and a remote: only the chunks the other side lacks.
+
+Push: the chunks of files whose list the remote lacks, minus those already in
+a remote chunk pack, are read from the store (each checked against its
+digest), written into packs of about 64 MiB, and uploaded pack first, index
+second; then the chunk lists, which name only chunks now on the remote. An
+interrupted push leaves complete packs that the next one finds in the index
+and does not send again.
+
+Fetch: a file's list is read (bounded, parsed strictly), the chunks the
+store lacks are located in the remote's pack indexes and read by byte
+ranges (neighbouring chunks of one pack in one request), in parallel; every
+chunk is hashed before it is stored, the whole file is rebuilt and hashed
+against its digest, and only then is the list installed. A fetch that stops
+half-way keeps the chunks it stored; running it again fetches the rest.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterable
+
+import blake3
+
+from .. import chunkpacks, chunkstore
+from ..chunklist import ChunkList, parse
+from ..chunkpacks import MAX_IDX_BYTES, Location, PackIndex, encode_idx, idx_name, parse_idx, split_name
+from ..errors import CorruptObjectError, ObjectMissingError
+from ..store import ContentStore, _unlink_quiet
+from .pool import HEAD_LIMIT, parallel
+from .errors import RemoteFormatError
+from .layout import RemoteRepo, chunked_layout
+
+LISTS = "chunklists/"
+CHUNKS = "chunks/"
+MAX_LIST_BYTES = 128 * 1024 * 1024  # a list this size names ~1.7 million chunks (a file of ~130 GiB)
+RANGE_BYTES = 8 * 1024 * 1024  # neighbouring chunks are read together up to this many bytes
+
+
+def list_key(digest: str) -> str:
+    return f"{LISTS}{digest[:2]}/{digest[2:]}"
+
+
+def pack_key(name: str) -> str:
+    return f"{CHUNKS}{name}.pack"
+
+
+def idx_key(name: str) -> str:
+    return f"{CHUNKS}{name}.idx"
+
+
+def complete_packs(remote: RemoteRepo) -> list[str]:
+    """Names of the remote's chunk packs whose index is listed (so whose pack is whole)."""
+    seen: dict[str, set[str]] = {}
+    for s in remote.backend.list(CHUNKS):
+        parts = split_name(s.key[len(CHUNKS):])
+        if parts:
+            seen.setdefault(parts[0], set()).add(parts[1])
+    return sorted(n for n, kinds in seen.items() if kinds == {"pack", "idx"})
+
+
+class RemoteChunkIndex(PackIndex):
+    """Which chunks a remote holds, and where: the union of its pack indexes, each checked against
+    its name and cached under ``.artifacts/remotes/<name>/chunkidx/`` (immutable: fetched once)."""
+
+    def __init__(self, remote: RemoteRepo, cache_dir: str) -> None:
+        super().__init__()
+        self.remote, self.cache_dir = remote, cache_dir
+
+    def load(self) -> "RemoteChunkIndex":
+        names = complete_packs(self.remote)
+        for name, rows in zip(names, parallel(self._rows, names)):
+            self.add(name, rows)
+        return self
+
+    def _rows(self, name: str) -> list[tuple[str, int]]:
+        cached = os.path.join(self.cache_dir, name)
+        try:
+            with open(cached, "rb") as f:
+                return parse_idx(f.read(MAX_IDX_BYTES + 1), name)
+        except (FileNotFoundError, CorruptObjectError):
+            pass
+        st = self.remote.backend.stat(idx_key(name))
+        if st is not None and st.size > MAX_IDX_BYTES:
+            raise RemoteFormatError(f"chunk pack index {name} on {self.remote.name} is {st.size} bytes: refused")
+        found = self.remote.backend.read(idx_key(name))
+        if found is None:
+            return []  # removed since it was listed (remote gc): its chunks are not there
+        try:
+            rows = parse_idx(found[0], name)
+        except CorruptObjectError as e:
+            raise CorruptObjectError(f"remote {self.remote.name}: {e}") from None
+        self.remember(name, found[0])
+        return rows
+
+    def remember(self, name: str, data: bytes) -> None:
+        """Cache an index this process checked (or wrote)."""
+        os.makedirs(self.cache_dir, exist_ok=True)
+        tmp = os.path.join(self.cache_dir, f".tmp-{os.getpid()}-{secrets.token_hex(6)}")
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, os.path.join(self.cache_dir, name))
+
+
+def index(remote: RemoteRepo, gitdir: str) -> RemoteChunkIndex:
+    cache = os.path.join(gitdir, "remotes", _safe(remote.name), "chunkidx")
+    return RemoteChunkIndex(remote, cache)
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "._-" else "_" for c in name) or "_"
+
+
+def remote_lists(remote: RemoteRepo, digests: list[str]) -> set[str]:
+    """Which of ``digests`` have a chunk list on the remote: a HEAD each when few, else one listing."""
+    if len(digests) > HEAD_LIMIT:
+        listed = {s.key[len(LISTS):].replace("/", "") for s in remote.backend.list(LISTS)}
+        return listed & set(digests)
+    there = parallel(lambda d: remote.backend.stat(list_key(d)) is not None, digests)
+    return {d for d, ok in zip(digests, there) if ok}
+
+
+# -- push ---------------------------------------------------------------------------------
+def upload(remote: RemoteRepo, store: ContentStore, digests: Iterable[str]) -> tuple[int, int]:
+    """Send the chunked files ``digests`` the remote lacks; return ``(objects, bytes)`` sent
+    (packs, their indexes and lists)."""
+    wanted = sorted(set(digests))
+    if not wanted:
+        return 0, 0
+    have = remote_lists(remote, wanted)
+    lists = [chunkstore.read_list(store, d) for d in wanted if d not in have]
+    if not lists:
+        return 0, 0
+    idx = index(remote, os.path.dirname(store.root)).load()
+    needed: dict[str, int] = {}
+    for lst in lists:
+        for d, n in lst.chunks:
+            if d not in idx.where:
+                needed.setdefault(d, n)
+    groups: list[list[tuple[str, int]]] = [[]]
+    size = 0
+    for d, n in needed.items():
+        if size >= chunkpacks.PACK_BYTES:
+            groups.append([])
+            size = 0
+        groups[-1].append((d, n))
+        size += n
+    by_chunk = {d: (lst, i) for lst in lists for i, (d, _) in enumerate(lst.chunks)}
+    work = os.path.join(os.path.dirname(store.root), "remotes", "tmp")
+    os.makedirs(work, exist_ok=True)
+    local = chunkstore.local_packs(store)
+
+    def send(group: list[tuple[str, int]]) -> int:
+        data = encode_idx(group)
+        name = idx_name(data)
+        tmp = os.path.join(work, f"chunkpack-{os.getpid()}-{secrets.token_hex(6)}")
+        try:
+            with open(tmp, "wb") as f:
+                for d, _ in group:
+                    lst, i = by_chunk[d]
+                    f.write(chunkstore.read_chunk(local, lst, i))  # checked: a bad local chunk is never sent
+            remote.backend.upload(pack_key(name), tmp)
+            sent = os.path.getsize(tmp)
+        finally:
+            _unlink_quiet(tmp)
+        remote.backend.write(idx_key(name), data)  # last: a listed index means a whole pack
+        idx.remember(name, data)
+        return sent + len(data)
+
+    try:
+        sent = sum(parallel(send, [g for g in groups if g], stage="uploading chunks"))
+    finally:
+        local.close()
+    chunked_layout(remote)  # before the first list: an older artvcs must refuse this remote
+    for lst in lists:
+        body = lst.encode()
+        remote.backend.write(list_key(lst.digest), body)
+        sent += len(body)
+    return len(lists), sent
+
+
+# -- fetch --------------------------------------------------------------------------------
+def read_remote_list(remote: RemoteRepo, digest: str) -> ChunkList | None:
+    """The remote's chunk list of ``digest`` (None when it has none), bounded and parsed strictly."""
+    st = remote.backend.stat(list_key(digest))
+    if st is None:
+        return None
+    if st.size > MAX_LIST_BYTES:
+        raise RemoteFormatError(f"remote {remote.name} holds a {st.size}-byte chunk list for {digest}: above the limit, refused")
+    found = remote.backend.read(list_key(digest))
+    if found is None:
+        return None
+    if len(found[0]) > MAX_LIST_BYTES:
+        raise RemoteFormatError(f"remote {remote.name} holds an oversized chunk list for {digest}: refused")
+    try:
+        return parse(found[0], digest)
+    except CorruptObjectError as e:
+        raise CorruptObjectError(f"remote {remote.name}: {e}") from None
+
+
+def download(remote: RemoteRepo, store: ContentStore, digests: Iterable[str]) -> tuple[int, int]:
+    """Fetch the chunked files ``digests`` into the store, verified; return ``(files, bytes)`` fetched.
+    A digest the remote has no list for is an ObjectMissingError."""
+    wanted = sorted({d for d in digests if not store.has(d)})
+    if not wanted:
+        return 0, 0
+    lists = []
+    for d, lst in zip(wanted, parallel(lambda d: read_remote_list(remote, d), wanted)):
+        if lst is None:
+            raise ObjectMissingError(
+                f"content {d} is not on remote {remote.name} either: the version that names it was never "
+                "completely pushed; ask its author to push again"
+            )
+        lists.append(lst)
+    local = chunkstore.local_packs(store)
+    try:
+        need: dict[str, tuple[ChunkList, int]] = {}
+        for lst in lists:
+            for i, (c, _) in enumerate(lst.chunks):
+                if c not in need and c not in local.where:
+                    need[c] = (lst, i)
+        fetched = 0
+        if need:
+            idx = index(remote, os.path.dirname(store.root)).load()
+            ranges = _ranges(remote, idx, need)
+            writer = chunkstore.pack_writer(store, local)
+            try:
+                fetched = sum(parallel(lambda r: _fetch_range(remote, writer, r), ranges, stage="downloading chunks"))
+            finally:
+                writer.close()  # every chunk in it was checked: keep them, so that a rerun resumes
+        for lst in lists:
+            _check_whole(remote, local, lst)
+            chunkstore.put_list(store, lst)
+    finally:
+        local.close()
+    return len(lists), fetched
+
+
+def _ranges(remote: RemoteRepo, idx: RemoteChunkIndex, need: dict[str, tuple[ChunkList, int]]) -> list[tuple[str, int, list[tuple[str, int]]]]:
+    """``(pack, start, [(chunk, size)...])`` reads covering every needed chunk, neighbours merged."""
+    by_pack: dict[str, list[tuple[int, str, int]]] = {}
+    for c, (lst, i) in need.items():
+        loc: Location | None = idx.where.get(c)
+        if loc is None:
+            raise ObjectMissingError(
+                f"content {lst.digest}: chunk {i + 1} of {len(lst.chunks)} ({c}) is in no chunk pack of remote "
+                f"{remote.name}: the version that names it was never completely pushed; ask its author to push again"
+            )
+        if loc.size != lst.chunks[i][1]:
+            raise CorruptObjectError(
+                f"remote {remote.name}: chunk {c} of content {lst.digest} is {loc.size} bytes in pack {loc.pack} "
+                f"but {lst.chunks[i][1]} in the chunk list: refused"
+            )
+        by_pack.setdefault(loc.pack, []).append((loc.offset, c, loc.size))
+    out = []
+    for pack, items in sorted(by_pack.items()):
+        items.sort()
+        start, run, end = None, [], 0
+        for off, c, n in items:
+            if start is not None and off == end and end + n - start <= RANGE_BYTES:
+                run.append((c, n))
+                end += n
+                continue
+            if run:
+                out.append((pack, start, run))
+            start, run, end = off, [(c, n)], off + n
+        if run:
+            out.append((pack, start, run))
+    return out
+
+
+def _fetch_range(remote: RemoteRepo, writer, r: tuple[str, int, list[tuple[str, int]]]) -> int:
+    pack, start, run = r
+    total = sum(n for _, n in run)
+    try:
+        data = remote.backend.read_range(pack_key(pack), start, total)
+    except FileNotFoundError:
+        raise ObjectMissingError(f"chunk pack {pack} went missing from remote {remote.name} (a remote gc?): pull again") from None
+    if len(data) != total:
+        raise CorruptObjectError(f"remote {remote.name}: chunk pack {pack} is shorter than its index says: refused")
+    view, off = memoryview(data), 0
+    for c, n in run:
+        piece = view[off:off + n]
+        if blake3.blake3(piece).hexdigest() != c:
+            raise CorruptObjectError(
+                f"remote {remote.name} served corrupt chunk {c} (pack {pack}, offset {start + off}): refused; "
+                "repair the remote from a clone that has it (artvcs push)"
+            )
+        writer.add(c, piece)
+        off += n
+    return total
+
+
+def _check_whole(remote: RemoteRepo, local, lst: ChunkList) -> None:
+    """Rebuild the file from its stored chunks and hash it: a list whose chunks are all genuine can
+    still put them in a wrong order, or name other chunks; it is installed only if the file is right."""
+    try:
+        with chunkstore.ChunkedReader(local, lst, own=False) as f:
+            while f.read(8 * 1024 * 1024):
+                pass
+    except CorruptObjectError:
+        raise CorruptObjectError(
+            f"remote {remote.name} served a chunk list for {lst.digest} whose chunks rebuild other bytes: refused"
+        ) from None
+
+
+# -- remote gc ----------------------------------------------------------------------------
+def sweep_remote(remote: RemoteRepo, gitdir: str, keep: set[str], grace_seconds: float, now: float,
+                 dry_run: bool) -> tuple[list[str], int, int]:
+    """Remove the chunk lists of files outside ``keep``, then the chunk packs none of whose chunks a
+    remaining list names, all only when older than the grace period (a push uploads packs before
+    the lists that name them); return ``(removed, bytes freed, kept young)``. A pack holding one
+    live chunk stays whole: packs are never rewritten."""
+    stats = {s.key: s for s in remote.backend.list(LISTS)} | {s.key: s for s in remote.backend.list(CHUNKS)}
+    removed: list[str] = []
+    freed = young = 0
+    live: set[str] = set()
+
+    def old(st) -> bool:
+        return st is not None and st.mtime is not None and now - st.mtime >= grace_seconds
+
+    for key, st in stats.items():
+        if not key.startswith(LISTS):
+            continue
+        d = key[len(LISTS):].replace("/", "")
+        if d in keep or not old(st):
+            young += d not in keep
+            lst = read_remote_list(remote, d)
+            if lst is not None:
+                live.update(c for c, _ in lst.chunks)
+            continue
+        removed.append(d)  # lists first: a list never names a removed chunk
+        freed += st.size
+        if not dry_run:
+            remote.backend.remove(key)
+    idx = index(remote, gitdir).load()
+    for name, rows in idx.packs.items():
+        if any(c in live for c, _ in rows):
+            continue
+        pst, ist = stats.get(pack_key(name)), stats.get(idx_key(name))
+        if not (old(pst) and old(ist)):
+            young += 1
+            continue
+        removed.append(f"{CHUNKS}{name}")
+        freed += pst.size + ist.size
+        if not dry_run:
+            remote.backend.remove(idx_key(name))  # the index first: a pack without one is ignored
+            remote.backend.remove(pack_key(name))
+    for key, st in stats.items():  # packs a killed push left without their index
+        if key.endswith(".pack") and idx_key(key[len(CHUNKS):-len(".pack")]) not in stats and old(st):
+            removed.append(key)
+            freed += st.size
+            if not dry_run:
+                remote.backend.remove(key)
+    return removed, freed, young
