@@ -98,7 +98,7 @@ def op_log(proj: str, src: str, policy: str, fsync: bool = True) -> dict:
     return {"seconds": time.perf_counter() - t, "extra": {"version": a.version, "files": a.file_count}}
 
 
-def op_checkout(proj: str, dst: str, mode: str) -> dict:
+def op_checkout(proj: str, dst: str, mode: str, verify: bool = True) -> dict:
     _project(proj)
     import artvcs
     from artvcs import materialize
@@ -106,7 +106,7 @@ def op_checkout(proj: str, dst: str, mode: str) -> dict:
     art = artvcs.Api().artifact("data:latest")
     art.manifest  # the manifest read is not what is measured here
     t = time.perf_counter()
-    result = materialize.checkout(art, dst, mode=mode)
+    result = materialize.checkout(art, dst, mode=mode, verify=verify)
     seconds = time.perf_counter() - t
     used = getattr(result, "mode", None) if not isinstance(result, str) else None
     return {"seconds": seconds, "extra": {"mode": used or mode}}

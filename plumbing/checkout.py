@@ -18,7 +18,6 @@ next look at them is a stat each.
 from __future__ import annotations
 
 import errno
-import fcntl
 import os
 import re
 import secrets
@@ -34,12 +33,12 @@ from .hashing import hash_file, is_digest
 from .manifest import Entry
 from .progress import report
 from .paths import check_entry_path, check_entry_paths, safe_join
+from .placefile import TMP_PREFIX, place, reflink, tmp_beside, unlink_quiet
 from .repository import FORMAT_FILE
 from .statcache import StatCache, fs_clock_ns, now_ns
 from .store import FANOUT, ContentStore
 
 MODES = ("auto", "copy", "hardlink", "reflink", "symlink")
-FICLONE = 0x40049409  # _IOW(0x94, 9, int): share the source's extents (btrfs, XFS, bcachefs)
 WORKERS = 8  # for fetching references (network bound)
 # File system work is mostly system calls, which run in parallel, but the
 # Python around them does not: more threads than cores only adds contention.
@@ -48,7 +47,6 @@ FS_WORKERS = min(WORKERS, os.cpu_count() or 1)
 # GIL-bound Python: measured on 2 cores, one thread is 20-40 % faster than two.
 LOOK_WORKERS = 1
 PARALLEL_MIN = 64  # below this many files a thread pool costs more than it saves
-TMP_PREFIX = ".artvcs-tmp-"
 # Listing a fan-out folder beats a stat per wanted file when it holds fewer than about
 # LIST_PER_STAT entries per wanted file; its size says roughly how many (DIRENT_BYTES each on ext4).
 LIST_PER_STAT, DIRENT_BYTES = 16, 80
@@ -205,125 +203,6 @@ def _walk(root: str, protected: list[str]) -> tuple[list[str], list[str]]:
     return files, dirs
 
 
-# -- writing one file -----------------------------------------------------------
-def _copy_fd(sfd: int, dfd: int) -> None:
-    """Copy all of ``sfd`` into ``dfd``: in the kernel where it can, else by reads and writes."""
-    n, off = os.fstat(sfd).st_size, 0
-    try:
-        while off < n:
-            done = os.copy_file_range(sfd, dfd, n - off)
-            if not done:
-                break
-            off += done
-    except OSError as e:
-        if e.errno not in (errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL, errno.EPERM):
-            raise
-        os.lseek(sfd, off, os.SEEK_SET)
-        os.lseek(dfd, off, os.SEEK_SET)
-        while buf := os.read(sfd, 1 << 20):
-            view = memoryview(buf)
-            while view:
-                view = view[os.write(dfd, view):]
-
-
-def _reflink_fd(sfd: int, dfd: int) -> None:
-    fcntl.ioctl(dfd, FICLONE, sfd)
-
-
-def _write_new(fill: Callable[[int, int], None], src: str, dst: str) -> os.stat_result:
-    """Create ``dst`` (O_EXCL: it must not exist) with ``fill(src_fd, dst_fd)``; the file's stat
-    once written. On an error the half-written ``dst`` is removed (a crash can leave it)."""
-    sfd = os.open(src, os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        dfd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
-        try:
-            fill(sfd, dfd)
-            st = os.fstat(dfd)
-        except BaseException:
-            os.close(dfd)
-            _unlink_quiet(dst)
-            raise
-        os.close(dfd)
-        return st
-    finally:
-        os.close(sfd)
-
-
-def _copy(src: str, dst: str) -> os.stat_result:
-    return _write_new(_copy_fd, src, dst)
-
-
-def _reflink(src: str, dst: str) -> os.stat_result:
-    return _write_new(_reflink_fd, src, dst)
-
-
-def _tmp_beside(target: str) -> str:
-    return os.path.join(os.path.dirname(target), TMP_PREFIX + secrets.token_hex(8))
-
-
-def _unlink_quiet(path: str) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
-
-
-def _place(mode: str, src: str, target: str, present: bool = True) -> os.stat_result | None:
-    """Put store file ``src`` at ``target`` by ``mode``; for a copy or reflink, its stat once written.
-
-    Where something is at ``target`` (``present``) the file is written under
-    a temporary name and renamed over it, so no reader ever sees half a file
-    there. Where nothing is, it is written at ``target`` directly (O_EXCL):
-    one directory operation instead of two. A link is whole the moment it
-    exists; a copy killed mid-way (a crash: errors remove it) leaves a
-    partial file, which is not in the stat cache, so the next checkout,
-    status or verify hashes it and finds it modified.
-    """
-    if not present:
-        try:
-            if mode == "hardlink":
-                os.link(src, target)
-                return None
-            if mode == "symlink":
-                os.symlink(src, target)
-                return None
-            return _reflink(src, target) if mode == "reflink" else _copy(src, target)
-        except FileExistsError:
-            pass  # something appeared meanwhile: replace it below
-        except OSError as e:
-            if mode != "hardlink" or e.errno != errno.EMLINK:
-                raise
-    tmp = _tmp_beside(target)
-    st = None
-    try:
-        if mode == "hardlink":
-            try:
-                os.link(src, tmp)
-            except OSError as e:
-                if e.errno != errno.EMLINK:  # this inode has all the links it can have: copy it
-                    raise
-                st = _copy(src, tmp)
-        elif mode == "symlink":
-            os.symlink(src, tmp)
-        elif mode == "reflink":
-            st = _reflink(src, tmp)
-        else:
-            st = _copy(src, tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        _unlink_quiet(tmp)
-        raise
-    if st is None:
-        return None
-    # The rename changed the ctime; the stat is the renamed file's only if nothing wrote it since.
-    try:
-        now = os.lstat(target)
-    except OSError:
-        return None
-    same = (now.st_ino, now.st_size, now.st_mtime_ns) == (st.st_ino, st.st_size, st.st_mtime_ns)
-    return now if same else None
-
-
 def _parallel(fn: Callable, items: list, workers: int | None = None, stage: str | None = None) -> list:
     """``[fn(x) for x in items]``, on a thread pool when there are many; the first error stops the rest.
 
@@ -361,6 +240,7 @@ def materialize(
     allow_missing_references: bool = False,
     protect_untracked: bool = False,
     known_paths: Collection[str] = (),
+    verify: bool = True,
 ) -> MaterializeResult:
     """Write ``entries`` under ``root``; with ``prune``, delete every other file there.
 
@@ -372,20 +252,25 @@ def materialize(
     error unless ``allow_missing_references`` (then it is skipped).
     ``protect_untracked`` refuses, before changing anything, to delete or
     overwrite a file whose content is not in the store, unless its path
-    (relative to root, or absolute) is in ``known_paths``.
+    (relative to root, or absolute) is in ``known_paths``. ``verify`` (the
+    default) hashes every stored file handed over on the way (see
+    :mod:`placefile`): one that does not hash to its digest is a
+    CorruptObjectError naming the path and both digests, and leaves nothing
+    under its name. Without it, copies are trusted and not recorded in the
+    stat cache (the next look hashes them).
     """
     if mode not in MODES:
         raise UsageError(f"invalid link mode {mode!r}: use one of {', '.join(MODES)}")
     try:
         return _materialize(store, entries, os.path.abspath(root), mode, prune, statcache, fetch_reference,
-                            allow_missing_references, protect_untracked, known_paths)
+                            allow_missing_references, protect_untracked, known_paths, verify)
     finally:
         if statcache is not None:
             statcache.flush()  # what was hashed stays known, even when a later step failed
 
 
 def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, allow_missing_references,
-                 protect_untracked, known_paths) -> MaterializeResult:
+                 protect_untracked, known_paths, verify) -> MaterializeResult:
     if os.path.exists(root) and not os.path.isdir(root):
         raise UsageError(f"{root!r} is not a folder: cannot write the artifact's files into it")
     by_path, folders = _index(entries)
@@ -447,7 +332,7 @@ def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, 
     result = MaterializeResult(mode=mode)
     os.makedirs(root, exist_ok=True)
     for rel in extras:
-        _unlink_quiet(os.path.join(root, rel))
+        unlink_quiet(os.path.join(root, rel))
         result.removed += 1
     for f in in_way:
         shutil.rmtree(f.target)  # its files were extras, so already counted (and checked)
@@ -463,12 +348,16 @@ def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, 
     used = mode
     written: list[os.stat_result | None] = []
     if writes and mode in ("auto", "reflink", "hardlink"):
-        used, st = _first_write(mode, store.root, writes[0], root)
+        used, st = _first_write(mode, store.root, writes[0], root, verify)
         written.append(st)
     result.mode = used
-    written += _parallel(lambda f: _place(used, f.src, f.target, f.present), writes[len(written):], stage="writing")
+    if verify:
+        written += _parallel(lambda f: place(used, f.src, f.target, f.present, f.entry.digest, f.entry.size),
+                             writes[len(written):], stage="writing")
+    else:
+        written += _parallel(lambda f: place(used, f.src, f.target, f.present), writes[len(written):], stage="writing")
     result.written += len(writes)
-    if statcache is not None:
+    if statcache is not None and verify:  # an unverified copy's digest is the manifest's word: not recorded
         _record_written(statcache, writes, written)
     if fetches:
         for outcome, f in zip(_parallel(lambda f: _fetch(f, fetch_reference, allow_missing_references), fetches, WORKERS), fetches):
@@ -667,17 +556,18 @@ def _make_folder(path: str, prune: bool) -> None:
     os.mkdir(path)
 
 
-def _first_write(mode: str, store_root: str, f: _File, root: str) -> tuple[str, os.stat_result | None]:
+def _first_write(mode: str, store_root: str, f: _File, root: str, verify: bool) -> tuple[str, os.stat_result | None]:
     """Write the first file, deciding what ``auto`` means and whether an explicit mode works here;
-    the mode used, and the file's stat as _place gives it."""
+    the mode used, and the file's stat as place gives it."""
     src = f.src
+    digest, size = (f.entry.digest, f.entry.size) if verify else (None, None)
     if mode == "auto":
         try:
-            return "reflink", _place("reflink", src, f.target, f.present)
-        except OSError:
-            return "copy", _place("copy", src, f.target, f.present)
+            return "reflink", place("reflink", src, f.target, f.present, digest, size)
+        except OSError:  # (a CorruptObjectError is not one: it goes up)
+            return "copy", place("copy", src, f.target, f.present, digest, size)
     try:
-        st = _place(mode, src, f.target, f.present)
+        st = place(mode, src, f.target, f.present, digest, size)
     except OSError as e:
         if mode == "reflink" or e.errno in (errno.EXDEV, errno.EPERM, errno.EACCES, errno.EOPNOTSUPP):
             raise UsageError(
@@ -724,11 +614,11 @@ def _check_mode_possible(mode: str, store_root: str, src: str, root: str) -> Non
             if mode == "hardlink":
                 os.link(src, probe)
             else:
-                _reflink(src, probe)
+                reflink(src, probe)
         except OSError as e:
             reason = e.strerror
         finally:
-            _unlink_quiet(probe)
+            unlink_quiet(probe)
     if reason:
         raise UsageError(
             f"{mode} checkout from the store {store_root!r} to {root!r} is not possible ({reason}): "
@@ -741,20 +631,20 @@ def _fetch(f: _File, fetch_reference, allow_missing: bool) -> bool:
     e = f.entry
     if fetch_reference is None:
         return False
-    tmp = _tmp_beside(f.target)
+    tmp = tmp_beside(f.target)
     try:
         fetch_reference(e, tmp)
         os.replace(tmp, f.target)
         return True
     except Exception as err:
-        _unlink_quiet(tmp)
+        unlink_quiet(tmp)
         if allow_missing:
             return False
         if isinstance(err, ArtvcsError):
             raise
         raise ReferenceFetchError(f"reference {e.ref} of {e.path!r} could not be fetched: {err}") from err
     except BaseException:
-        _unlink_quiet(tmp)
+        unlink_quiet(tmp)
         raise
 
 

@@ -307,12 +307,12 @@ def test_stat_cache_schema(tmp_path):
 
 
 def test_checkout_temporary_names_match_the_code(tmp_path):
-    from artvcs.plumbing import checkout
+    from artvcs.plumbing import placefile
 
     text = _section("CHECKOUT")
-    assert f"{checkout.TMP_PREFIX}<16 hex>" in text and "O_CREAT|O_EXCL" in text
-    name = os.path.basename(checkout._tmp_beside(str(tmp_path / "f")))
-    assert re.fullmatch(re.escape(checkout.TMP_PREFIX) + "[0-9a-f]{16}", name)
+    assert f"{placefile.TMP_PREFIX}<16 hex>" in text and "O_CREAT|O_EXCL" in text
+    name = os.path.basename(placefile.tmp_beside(str(tmp_path / "f")))
+    assert re.fullmatch(re.escape(placefile.TMP_PREFIX) + "[0-9a-f]{16}", name)
 
 
 def test_lock_staleness_and_retry_numbers():

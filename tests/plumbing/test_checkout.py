@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from artvcs.plumbing import checkout
+from artvcs.plumbing import checkout, placefile
 from artvcs.plumbing.checkout import materialize, verify_folder
 from artvcs.plumbing.errors import ArtvcsError, ObjectMissingError, PathEscapeError, UsageError
 from artvcs.plumbing.hashing import hash_bytes
@@ -421,17 +421,18 @@ def test_hardlink_across_file_systems_is_refused_before_any_change(repo, tmp_pat
 
 
 # -- writing in place, and recording what was written ------------------------------------
-def test_an_error_mid_copy_leaves_no_partial_file(repo, tmp_path, monkeypatch):
+@pytest.mark.parametrize("verify", [True, False])
+def test_an_error_mid_copy_leaves_no_partial_file(repo, tmp_path, monkeypatch, verify):
     entries = stored(repo, {"big.bin": b"z" * 5000})
     root = tmp_path / "out"
 
-    def half_then_fail(sfd, dfd):
+    def half_then_fail(sfd, dfd, *_):
         os.write(dfd, b"z" * 2500)
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(checkout, "_copy_fd", half_then_fail)
+    monkeypatch.setattr(placefile, "copy_verified" if verify else "copy_fd", half_then_fail)
     with pytest.raises(OSError):
-        materialize(repo.store, entries, str(root), mode="copy", statcache=repo.statcache)
+        materialize(repo.store, entries, str(root), mode="copy", statcache=repo.statcache, verify=verify)
     assert tree(root) == {}
 
 
@@ -447,15 +448,15 @@ def test_a_crash_mid_copy_leaves_a_partial_file_that_is_seen_as_modified(repo, t
     root = tmp_path / "out"
     code = textwrap.dedent(f"""
         import os
-        from artvcs.plumbing import checkout
+        from artvcs.plumbing import checkout, placefile
         from artvcs.plumbing.manifest import Entry
         from artvcs.plumbing.repository import Repository
 
-        def crash(sfd, dfd):
+        def crash(sfd, dfd, *_):
             os.write(dfd, os.read(sfd, 1000))
             os._exit(9)  # killed: no clean-up runs
 
-        checkout._copy_fd = crash
+        placefile.copy_verified = crash
         repo = Repository({os.path.join(repo.worktree, ".artifacts")!r})
         checkout.materialize(repo.store, [Entry("a/part.bin", {entries[0].digest!r}, {len(data)})], {str(root)!r},
                              mode="copy", statcache=repo.statcache)
