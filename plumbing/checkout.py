@@ -35,7 +35,8 @@ from .progress import report
 from .paths import check_entry_path, check_entry_paths, safe_join
 from .placefile import TMP_PREFIX, place, reflink, tmp_beside, unlink_quiet
 from .repository import FORMAT_FILE
-from .statcache import StatCache, fs_clock_ns, now_ns
+from .scan import scan
+from .statcache import Records, StatCache, fs_clock_ns, now_ns
 from .store import FANOUT, ContentStore
 
 MODES = ("auto", "copy", "hardlink", "reflink", "symlink")
@@ -308,7 +309,8 @@ def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, 
         stale_dirs = [d for d in dirs if d not in folders]
     # records only matter for files that are there (a new folder has none)
     records = statcache.load_prefix(root) if statcache is not None and (look or extras) else {}
-    _parallel(_Looker(store, records, statcache, mode, protect_untracked, states), look, LOOK_WORKERS)
+    looker = _Looker(store, records, statcache, mode, protect_untracked, states)
+    _parallel(looker, _scan_current(look, records, mode), LOOK_WORKERS)
     missing = _missing([f for f in plan if f.action == WRITE])
     if missing:
         e = missing[0]
@@ -506,6 +508,40 @@ class _Looker:
         return digest
 
 
+def _by_folder(items: Iterable, path_of: Callable) -> dict[str, list]:
+    """``items`` grouped by the folder part of their entry path, in order."""
+    groups: dict[str, list] = {}
+    for it in items:
+        groups.setdefault(path_of(it).rpartition("/")[0], []).append(it)
+    return groups
+
+
+def _scan_current(look: list[_File], records, mode: str) -> list[_File]:
+    """Settle what the stat cache can, a folder at a time (:mod:`scan`: one lstat per file, in C
+    where built); the files left need a look in Python (:class:`_Looker`)."""
+    if not look:
+        return look
+    rest: list[_File] = []
+    by_cache = mode in ("copy", "auto", "reflink")  # a link is judged by its inode or target instead
+    row = records.row if isinstance(records, Records) else lambda _: None
+    sep = os.sep
+    for folder, files in _by_folder(look, lambda f: f.entry.path).items():
+        where = files[0].target.rpartition(sep)[0]
+        for f, r in zip(files, scan(where, [f.entry.path.rpartition("/")[2] for f in files], row(where), True)):
+            e = f.entry
+            if e.ref is not None:
+                f.action = FETCH
+                if r is not None:
+                    rest.append(f)
+            elif r is None:
+                f.action = WRITE  # nothing there: written without a temporary name
+            elif r is False or not by_cache or r[0] != e.digest:
+                rest.append(f)
+            else:
+                f.action, f.present, f.old = CURRENT, True, r[0]
+    return rest
+
+
 def _refuse_losing_untracked(store, root, records, plan, extras, known_paths) -> None:
     known = set(known_paths)
 
@@ -690,7 +726,21 @@ def verify_folder(entries: Iterable[Entry], root: str, statcache: StatCache | No
             statcache.record(target, st, digest, t0)
         return None if digest == e.digest else (path, "modified")
 
-    problems = [p for p in _parallel(check, list(by_path.items()), LOOK_WORKERS) if p is not None]
+    # what the stat cache vouches for is settled a folder at a time (scan: one lstat per file)
+    items: list[tuple[str, Entry]] = []
+    problems: list[tuple[str, str]] = []
+    row = records.row if isinstance(records, Records) else lambda _: None
+    for folder, group in _by_folder(by_path.items(), lambda it: it[0]).items():
+        if folder in escaped:
+            problems += [(path, "outside root") for path, _ in group]
+            continue
+        where = os.path.join(root, folder) if folder else root
+        for it, r in zip(group, scan(where, [p.rpartition("/")[2] for p, _ in group], row(where), False)):
+            if r is None:
+                problems.append((it[0], "missing"))
+            elif r is False or it[1].ref is not None or r[0] != it[1].digest:
+                items.append(it)
+    problems += [p for p in _parallel(check, items, LOOK_WORKERS) if p is not None]
     if os.path.isdir(root):
         files, _ = _walk(root, [])
         problems += [(p, "extra") for p in files if p not in by_path and p not in folders]
