@@ -55,7 +55,7 @@ LIST_PER_STAT, DIRENT_BYTES = 16, 80
 _HEX_LINES = re.compile(r"(?:[0-9a-f]{64}\n)*")
 
 # what planning decided for one file
-CURRENT, WRITE, FETCH = "current", "write", "fetch"
+CURRENT, WRITE, FETCH, LOOK = "current", "write", "fetch", "look"
 
 
 @dataclass
@@ -91,10 +91,13 @@ class _File:
     in_way: bool = False  # a folder stands where the file goes
 
 
-def _index(entries: Iterable[Entry]) -> tuple[dict[str, Entry], set[str]]:
-    """``{path: entry}`` and every folder path, refusing bad, duplicate or clashing paths."""
+def _index(entries: Iterable[Entry]) -> tuple[dict[str, Entry], set[str], dict[str, list[Entry]]]:
+    """``{path: entry}``, every folder path, and the entries of each folder (in order), refusing
+    bad, duplicate or clashing paths."""
     by_path: dict[str, Entry] = {}
     folders: set[str] = set()
+    groups: dict[str, list[Entry]] = {}
+    last, group = None, None
     for e in entries:
         if type(e.path) is not str:
             check_entry_path(e.path)
@@ -103,14 +106,20 @@ def _index(entries: Iterable[Entry]) -> tuple[dict[str, Entry], set[str]]:
             raise UsageError(f"entry path {e.path!r} appears twice in the manifest")
         by_path[e.path] = e
         folder = e.path.rpartition("/")[0]
-        while folder and folder not in folders:
-            folders.add(folder)
-            folder = folder.rpartition("/")[0]
+        if folder != last:  # manifests list a folder's entries together: one lookup per folder
+            group = groups.get(folder)
+            if group is None:
+                group = groups[folder] = []
+            last = folder
+            while folder and folder not in folders:
+                folders.add(folder)
+                folder = folder.rpartition("/")[0]
+        group.append(e)
     check_entry_paths(list(by_path))  # in bulk, before anything uses a path
     for f in folders:
         if f in by_path:
             raise UsageError(f"entry path {f!r} is both a file and a folder in the manifest")
-    return by_path, folders
+    return by_path, folders, groups
 
 
 def _protected(store: ContentStore) -> list[str]:
@@ -274,7 +283,7 @@ def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, 
                  protect_untracked, known_paths, verify) -> MaterializeResult:
     if os.path.exists(root) and not os.path.isdir(root):
         raise UsageError(f"{root!r} is not a folder: cannot write the artifact's files into it")
-    by_path, folders = _index(entries)
+    by_path, folders, groups = _index(entries)
     protected = _protected(store)
     _check_protected(root, protected, by_path, folders)
     has_refs = any(e.ref is not None for e in by_path.values())
@@ -284,23 +293,13 @@ def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, 
     # -- plan: look, hash where needed, decide; change nothing --------------------
     root_exists = os.path.isdir(root)
     states = _folder_states(root, folders, prune) if root_exists else {"": "absent", **{f: "absent" for f in folders}}
-    samples = {e.path.rpartition("/")[0]: e.path for e in by_path.values()}
+    samples = {folder: es[0].path for folder, es in groups.items()}
     for folder, sample in samples.items():
         if not _under_replaced(folder, states):
             _guard(root, sample, protected)  # once per folder: refuses a link that leads outside root
-    sep = os.sep
     sources = _Sources(store)
     sources.check_all(by_path.values())
-    if sources.checked and sep == "/" and not has_refs:  # the common case, without a call per entry
-        head, fan = sources.root + "/", FANOUT
-        plan = [_File(f"{root}/{p}", e, f"{head}{e.digest[:fan]}/{e.digest[fan:]}") for p, e in by_path.items()]
-    else:
-        plan = [_File(root + sep + (p if sep == "/" else p.replace("/", sep)), e, sources(e)) for p, e in by_path.items()]
-    # Only files in folders that exist can be there already; the rest need no look at all.
-    look = [f for f in plan if states.get(f.entry.path.rpartition("/")[0], "dir") == "dir"]
-    for f in plan:
-        if f.entry.ref is not None:
-            f.action = FETCH
+    make = _file_maker(root, sources, has_refs)
     extras: list[str] = []
     stale_dirs: list[str] = []
     if prune and root_exists:
@@ -308,10 +307,16 @@ def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, 
         extras = [p for p in files if p not in by_path]
         stale_dirs = [d for d in dirs if d not in folders]
     # records only matter for files that are there (a new folder has none)
-    records = statcache.load_prefix(root) if statcache is not None and (look or extras) else {}
-    looker = _Looker(store, records, statcache, mode, protect_untracked, states)
-    _parallel(looker, _scan_current(look, records, mode), LOOK_WORKERS)
-    missing = _missing([f for f in plan if f.action == WRITE])
+    records = statcache.load_prefix(root) if statcache is not None and root_exists else {}
+    # Folders not there yet get all their files written: no _File for them until they are
+    # (a million-entry checkout holds one batch of them at a time). The files of folders that
+    # are there are settled by the stat-cache scan where it can; the rest are looked at.
+    plan, fresh, current = _plan(groups, states, root, records, mode, make)
+    _parallel(_Looker(store, records, statcache, mode, protect_untracked, states),
+              [f for f in plan if f.action == LOOK], LOOK_WORKERS)
+    stored_new = [e for es in fresh for e in es if e.ref is None]
+    missing = _missing([(f.src, f.entry) for f in plan if f.action == WRITE]
+                       + [(sources(e), e) for e in stored_new])
     if missing:
         e = missing[0]
         raise ObjectMissingError(
@@ -326,7 +331,8 @@ def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, 
         )
     if protect_untracked:
         _refuse_losing_untracked(store, root, records, plan, extras, known_paths)
-    first = next((f for f in plan if f.action == WRITE), None)
+    writes = [f for f in plan if f.action == WRITE]
+    first = writes[0] if writes else make(stored_new[0]) if stored_new else None
     if mode in ("hardlink", "reflink") and first is not None:
         _check_mode_possible(mode, store.root, first.src, root)
 
@@ -341,26 +347,16 @@ def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, 
     for folder in sorted(folders, key=lambda s: s.count("/")):
         if states.get(folder) != "dir":
             _make_folder(os.path.join(root, folder), prune)
-    writes = [f for f in plan if f.action == WRITE]
-    fetches = [f for f in plan if f.action == FETCH]
-    if writes or fetches:
+    fetches = [f for f in plan if f.action == FETCH] + [make(e) for es in fresh for e in es if e.ref is not None]
+    if first is not None or fetches:
         for sample in samples.values():
             _guard(root, sample, protected)  # again, now that the folders exist: the last word before any write
-    result.up_to_date = len(plan) - len(writes) - len(fetches)
-    used = mode
-    written: list[os.stat_result | None] = []
-    if writes and mode in ("auto", "reflink", "hardlink"):
-        used, st = _first_write(mode, store.root, writes[0], root, verify)
-        written.append(st)
-    result.mode = used
-    if verify:
-        written += _parallel(lambda f: place(used, f.src, f.target, f.present, f.entry.digest, f.entry.size),
-                             writes[len(written):], stage="writing")
-    else:
-        written += _parallel(lambda f: place(used, f.src, f.target, f.present), writes[len(written):], stage="writing")
-    result.written += len(writes)
-    if statcache is not None and verify:  # an unverified copy's digest is the manifest's word: not recorded
-        _record_written(statcache, writes, written)
+    result.up_to_date = current + len(plan) - len(writes) - sum(f.action == FETCH for f in plan)
+    total = len(writes) + len(stored_new)
+    result.mode = mode
+    if total:
+        result.mode = _write_all(store, statcache, mode, verify, root, writes, stored_new, make, total)
+        result.written = total
     if fetches:
         for outcome, f in zip(_parallel(lambda f: _fetch(f, fetch_reference, allow_missing_references), fetches, WORKERS), fetches):
             if outcome:
@@ -375,15 +371,86 @@ def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, 
     return result
 
 
-def _missing(files: list[_File]) -> list[Entry]:
-    """The entries of ``files`` whose content is not in the store, in order.
+WRITE_BATCH = 8192  # files written, then recorded in the stat cache, per batch
+
+
+def _file_maker(root: str, sources: "_Sources", has_refs: bool) -> Callable[[Entry], _File]:
+    """Entry → its _File (target and store path), without a call per entry where it can."""
+    sep = os.sep
+    if sources.checked and sep == "/" and not has_refs:  # the common case
+        head, fan = sources.root + "/", FANOUT
+        return lambda e: _File(f"{root}/{e.path}", e, f"{head}{e.digest[:fan]}/{e.digest[fan:]}")
+    return lambda e: _File(root + sep + (e.path if sep == "/" else e.path.replace("/", sep)), e, sources(e))
+
+
+def _plan(groups, states, root, records, mode, make) -> tuple[list[_File], list[list[Entry]], int]:
+    """``(plan, fresh, current)``: the files of existing folders that are not settled as current
+    (action WRITE or FETCH when nothing is there, LOOK when something is), the entries of folders
+    not there yet, and how many files the stat-cache scan settled as current."""
+    plan: list[_File] = []
+    fresh: list[list[Entry]] = []
+    current = 0
+    by_cache = mode in ("copy", "auto", "reflink")  # a link is judged by its inode or target instead
+    row = records.row if isinstance(records, Records) else lambda _: None
+    sep = os.sep
+    for folder, es in groups.items():
+        if states.get(folder, "dir") != "dir":
+            fresh.append(es)  # absent, or about to be replaced: nothing is there
+            continue
+        where = root + sep + folder.replace("/", sep) if folder else root
+        for e, r in zip(es, scan(where, [e.path.rpartition("/")[2] for e in es], row(where), True)):
+            if r is None:
+                f = make(e)
+                f.action = WRITE if e.ref is None else FETCH
+                plan.append(f)
+            elif r is not False and by_cache and e.ref is None and r[0] == e.digest:
+                current += 1
+            else:
+                f = make(e)
+                f.action = LOOK
+                plan.append(f)
+    return plan, fresh, current
+
+
+def _write_all(store, statcache, mode, verify, root, writes, stored_new, make, total) -> str:
+    """Write ``writes`` and then the entries ``stored_new`` (made into _Files a batch at a time),
+    recording each batch's verified copies in the stat cache; the mode used."""
+    used = mode
+    done = 0
+
+    def batches():
+        if writes:
+            yield writes
+        for i in range(0, len(stored_new), WRITE_BATCH):
+            yield [make(e) for e in stored_new[i : i + WRITE_BATCH]]
+
+    for batch in batches():
+        written: list[os.stat_result | None] = []
+        if used in ("auto", "reflink", "hardlink") and done == 0:
+            used, st = _first_write(mode, store.root, batch[0], root, verify)
+            written.append(st)
+        if verify:
+            written += _parallel(lambda f: place(used, f.src, f.target, f.present, f.entry.digest, f.entry.size),
+                                 batch[len(written):])
+        else:
+            written += _parallel(lambda f: place(used, f.src, f.target, f.present), batch[len(written):])
+        done += len(batch)
+        report("writing", done, total)
+        if statcache is not None and verify:  # an unverified copy's digest is the manifest's word: not recorded
+            _record_written(statcache, batch, written)
+            statcache.flush()
+    return used
+
+
+def _missing(files: list[tuple[str, Entry]]) -> list[Entry]:
+    """The entries of ``files`` (``(store path, entry)``) whose content is not in the store, in order.
 
     A fan-out folder holding many of the digests is listed once (one
     getdents for dozens of stats); one holding few of them, in a store much
     larger than the artifact, is asked about each file.
     """
     tail = 64 - FANOUT  # a stored file's name: its digest after the fan-out folder's part
-    wanted = Counter(f.src[: -tail - 1] for f in files)  # fan-out folder → files wanted from it
+    wanted = Counter(src[: -tail - 1] for src, _ in files)  # fan-out folder → files wanted from it
     listed: dict[str, set[str] | None] = {}  # its names, or None: ask per file
     for folder, count in wanted.items():
         try:
@@ -393,10 +460,10 @@ def _missing(files: list[_File]) -> list[Entry]:
             continue
         listed[folder] = set(os.listdir(folder)) if count * LIST_PER_STAT * DIRENT_BYTES >= size else None
     missing = []
-    for f in files:
-        names = listed[f.src[: -tail - 1]]
-        if (f.src[-tail:] not in names) if names is not None else not os.path.exists(f.src):
-            missing.append(f.entry)
+    for src, e in files:
+        names = listed[src[: -tail - 1]]
+        if (src[-tail:] not in names) if names is not None else not os.path.exists(src):
+            missing.append(e)
     return missing
 
 
@@ -506,40 +573,6 @@ class _Looker:
         if self.statcache is not None:
             self.statcache.record(target, st, digest, t0)
         return digest
-
-
-def _by_folder(items: Iterable, path_of: Callable) -> dict[str, list]:
-    """``items`` grouped by the folder part of their entry path, in order."""
-    groups: dict[str, list] = {}
-    for it in items:
-        groups.setdefault(path_of(it).rpartition("/")[0], []).append(it)
-    return groups
-
-
-def _scan_current(look: list[_File], records, mode: str) -> list[_File]:
-    """Settle what the stat cache can, a folder at a time (:mod:`scan`: one lstat per file, in C
-    where built); the files left need a look in Python (:class:`_Looker`)."""
-    if not look:
-        return look
-    rest: list[_File] = []
-    by_cache = mode in ("copy", "auto", "reflink")  # a link is judged by its inode or target instead
-    row = records.row if isinstance(records, Records) else lambda _: None
-    sep = os.sep
-    for folder, files in _by_folder(look, lambda f: f.entry.path).items():
-        where = files[0].target.rpartition(sep)[0]
-        for f, r in zip(files, scan(where, [f.entry.path.rpartition("/")[2] for f in files], row(where), True)):
-            e = f.entry
-            if e.ref is not None:
-                f.action = FETCH
-                if r is not None:
-                    rest.append(f)
-            elif r is None:
-                f.action = WRITE  # nothing there: written without a temporary name
-            elif r is False or not by_cache or r[0] != e.digest:
-                rest.append(f)
-            else:
-                f.action, f.present, f.old = CURRENT, True, r[0]
-    return rest
 
 
 def _refuse_losing_untracked(store, root, records, plan, extras, known_paths) -> None:
@@ -694,7 +727,7 @@ def verify_folder(entries: Iterable[Entry], root: str, statcache: StatCache | No
     (W&B does not), but must exist.
     """
     root = os.path.abspath(root)
-    by_path, folders = _index(entries)
+    by_path, folders, groups = _index(entries)
     escaped: set[str] = set()
     for folder, sample in {p.rpartition("/")[0]: p for p in by_path}.items():
         try:
@@ -730,16 +763,16 @@ def verify_folder(entries: Iterable[Entry], root: str, statcache: StatCache | No
     items: list[tuple[str, Entry]] = []
     problems: list[tuple[str, str]] = []
     row = records.row if isinstance(records, Records) else lambda _: None
-    for folder, group in _by_folder(by_path.items(), lambda it: it[0]).items():
+    for folder, group in groups.items():
         if folder in escaped:
-            problems += [(path, "outside root") for path, _ in group]
+            problems += [(e.path, "outside root") for e in group]
             continue
         where = os.path.join(root, folder) if folder else root
-        for it, r in zip(group, scan(where, [p.rpartition("/")[2] for p, _ in group], row(where), False)):
+        for e, r in zip(group, scan(where, [e.path.rpartition("/")[2] for e in group], row(where), False)):
             if r is None:
-                problems.append((it[0], "missing"))
-            elif r is False or it[1].ref is not None or r[0] != it[1].digest:
-                items.append(it)
+                problems.append((e.path, "missing"))
+            elif r is False or e.ref is not None or r[0] != e.digest:
+                items.append((e.path, e))
     problems += [p for p in _parallel(check, items, LOOK_WORKERS) if p is not None]
     if os.path.isdir(root):
         files, _ = _walk(root, [])
