@@ -180,8 +180,9 @@ def _folder_states(root: str, folders: set[str], prune: bool) -> dict[str, str]:
     return states
 
 
-def _walk(root: str, protected: list[str]) -> tuple[list[str], list[str]]:
-    """``(non-folders, folders)`` under root as entry-style paths; links are not followed."""
+def _walk(root: str, protected: list[str], known: Collection[str] = ()) -> tuple[list[str], list[str]]:
+    """``(non-folders, folders)`` under root as entry-style paths, leaving out the non-folders in
+    ``known`` (so a large up-to-date folder costs no list of its files); links are not followed."""
     skip = set()
     for p in protected:
         try:
@@ -208,7 +209,7 @@ def _walk(root: str, protected: list[str]) -> tuple[list[str], list[str]]:
                             continue
                     dirs.append(sub)
                     stack.append(sub)
-                else:
+                elif sub not in known:
                     files.append(sub)
     return files, dirs
 
@@ -299,12 +300,14 @@ def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, 
             _guard(root, sample, protected)  # once per folder: refuses a link that leads outside root
     sources = _Sources(store)
     sources.check_all(by_path.values())
+    if not sources.checked:
+        for e in by_path.values():
+            sources(e)  # the error for the first bad digest (a hostile manifest must not name a path with it)
     make = _file_maker(root, sources, has_refs)
     extras: list[str] = []
     stale_dirs: list[str] = []
     if prune and root_exists:
-        files, dirs = _walk(root, protected)
-        extras = [p for p in files if p not in by_path]
+        extras, dirs = _walk(root, protected, by_path)
         stale_dirs = [d for d in dirs if d not in folders]
     # records only matter for files that are there (a new folder has none)
     records = statcache.load_prefix(root) if statcache is not None and root_exists else {}
@@ -315,8 +318,7 @@ def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, 
     _parallel(_Looker(store, records, statcache, mode, protect_untracked, states),
               [f for f in plan if f.action == LOOK], LOOK_WORKERS)
     stored_new = [e for es in fresh for e in es if e.ref is None]
-    missing = _missing([(f.src, f.entry) for f in plan if f.action == WRITE]
-                       + [(sources(e), e) for e in stored_new])
+    missing = _missing([f.entry for f in plan if f.action == WRITE] + stored_new, sources.root)
     if missing:
         e = missing[0]
         raise ObjectMissingError(
@@ -442,27 +444,31 @@ def _write_all(store, statcache, mode, verify, root, writes, stored_new, make, t
     return used
 
 
-def _missing(files: list[tuple[str, Entry]]) -> list[Entry]:
-    """The entries of ``files`` (``(store path, entry)``) whose content is not in the store, in order.
+def _missing(entries: list[Entry], store_root: str) -> list[Entry]:
+    """The stored entries of ``entries`` (digests already checked) whose content is not in the
+    store, in order.
 
     A fan-out folder holding many of the digests is listed once (one
     getdents for dozens of stats); one holding few of them, in a store much
-    larger than the artifact, is asked about each file.
+    larger than the artifact, is asked about each file. No path is built per
+    entry (a million-entry checkout would hold them all).
     """
-    tail = 64 - FANOUT  # a stored file's name: its digest after the fan-out folder's part
-    wanted = Counter(src[: -tail - 1] for src, _ in files)  # fan-out folder → files wanted from it
+    fan = FANOUT
+    wanted = Counter(e.digest[:fan] for e in entries)  # fan-out folder → files wanted from it
     listed: dict[str, set[str] | None] = {}  # its names, or None: ask per file
-    for folder, count in wanted.items():
+    for part, count in wanted.items():
+        folder = os.path.join(store_root, part)
         try:
             size = os.stat(folder).st_size
         except (FileNotFoundError, NotADirectoryError):
-            listed[folder] = set()
+            listed[part] = set()
             continue
-        listed[folder] = set(os.listdir(folder)) if count * LIST_PER_STAT * DIRENT_BYTES >= size else None
+        listed[part] = set(os.listdir(folder)) if count * LIST_PER_STAT * DIRENT_BYTES >= size else None
     missing = []
-    for src, e in files:
-        names = listed[src[: -tail - 1]]
-        if (src[-tail:] not in names) if names is not None else not os.path.exists(src):
+    for e in entries:
+        d = e.digest
+        names = listed[d[:fan]]
+        if (d[fan:] not in names) if names is not None else not os.path.exists(os.path.join(store_root, d[:fan], d[fan:])):
             missing.append(e)
     return missing
 
@@ -775,8 +781,8 @@ def verify_folder(entries: Iterable[Entry], root: str, statcache: StatCache | No
                 items.append((e.path, e))
     problems += [p for p in _parallel(check, items, LOOK_WORKERS) if p is not None]
     if os.path.isdir(root):
-        files, _ = _walk(root, [])
-        problems += [(p, "extra") for p in files if p not in by_path and p not in folders]
+        files, _ = _walk(root, [], by_path)
+        problems += [(p, "extra") for p in files if p not in folders]
     if statcache is not None:
         statcache.flush()
     problems.sort()
