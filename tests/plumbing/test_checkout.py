@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from artvcs.plumbing import checkout, placefile
+from artvcs.plumbing import checkout, checkplan, placefile
 from artvcs.plumbing.checkout import materialize, verify_folder
 from artvcs.plumbing.errors import ArtvcsError, ObjectMissingError, PathEscapeError, UsageError
 from artvcs.plumbing.hashing import hash_bytes
@@ -493,8 +493,8 @@ def test_written_copies_are_recorded_and_never_serve_a_stale_digest(repo, tmp_pa
         pytest.skip("every file was stamped in the clock's own tick: nothing was recorded, so nothing can be stale")
 
     hashed: list[str] = []
-    real_hash = checkout.hash_file
-    monkeypatch.setattr(checkout, "hash_file", lambda p: (hashed.append(p), real_hash(p))[1])
+    real_hash = checkplan.hash_file
+    monkeypatch.setattr(checkplan, "hash_file", lambda p: (hashed.append(p), real_hash(p))[1])
     again = materialize(repo.store, entries, str(root), mode="copy", statcache=repo.statcache)
     assert (again.written, again.up_to_date) == (0, len(FILES))
     assert not {os.path.join(str(root), e.path) for e in trusted} & set(hashed), "a trusted record was hashed again"
@@ -526,8 +526,8 @@ def test_the_store_is_asked_once_per_fan_out_folder_or_per_file(repo, tmp_path, 
     gone = entries[7]
     os.chmod(repo.store.path_of(gone.digest), 0o644)
     os.unlink(repo.store.path_of(gone.digest))
-    for per_stat in (checkout.LIST_PER_STAT, 0):  # 0: never list, stat each file
-        monkeypatch.setattr(checkout, "LIST_PER_STAT", per_stat)
+    for per_stat in (checkplan.LIST_PER_STAT, 0):  # 0: never list, stat each file
+        monkeypatch.setattr(checkplan, "LIST_PER_STAT", per_stat)
         with pytest.raises(ObjectMissingError, match=gone.digest):
             materialize(repo.store, entries, str(tmp_path / "out"), mode="copy")
         assert not (tmp_path / "out").exists() or tree(tmp_path / "out") == {}
