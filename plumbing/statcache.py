@@ -44,58 +44,89 @@ def stat_key(st: os.stat_result) -> Key:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
+def fixed_part(r: tuple) -> bytes:
+    """One record's fixed part from ``(dev, ino, size, mtime, ctime, hashed_ns, clock_dev, sweep_gen, digest)``."""
+    return FIXED.pack(*(NULL if v is None else v for v in r[:8]), r[8].encode())
+
+
 def pack(records: dict[bytes, tuple]) -> bytes:
     """A folder's row from ``{name: (dev, ino, size, mtime, ctime, hashed_ns, clock_dev, sweep_gen, digest)}``."""
-    names = sorted(records)
-    fixed = b"".join(FIXED.pack(*(NULL if v is None else v for v in r[:8]), r[8].encode()) for r in map(records.__getitem__, names))
-    return COUNT.pack(len(names)) + fixed + b"".join(n + b"\0" for n in names)
+    return _join({name: fixed_part(r) for name, r in records.items()})
 
 
-def unpack(blob: bytes | None) -> dict[bytes, tuple]:
-    """The inverse of :func:`pack`; a malformed row (the cache is advisory) is an empty folder."""
+def _join(parts: dict[bytes, bytes]) -> bytes:
+    names = sorted(parts)
+    return COUNT.pack(len(names)) + b"".join(map(parts.__getitem__, names)) + b"".join(n + b"\0" for n in names)
+
+
+def split(blob: bytes | None) -> tuple[list[bytes], bytes]:
+    """``(names, fixed parts)`` of a row; a malformed row (the cache is advisory) is an empty folder."""
     if not blob or len(blob) < COUNT.size:
-        return {}
+        return [], b""
     (n,) = COUNT.unpack_from(blob)
     end = COUNT.size + n * FIXED.size
     names = blob[end:].split(b"\0")
     if len(blob) < end or len(names) != n + 1 or names[-1]:
-        return {}
-    out = {}
-    for name, r in zip(names, FIXED.iter_unpack(blob[COUNT.size:end])):
-        out[name] = (*r[:6], None if r[6] == NULL else r[6], None if r[7] == NULL else r[7], r[8].rstrip(b"\0").decode("ascii", "replace"))
-    return out
+        return [], b""
+    names.pop()
+    return names, blob[COUNT.size:end]
+
+
+def unpack(blob: bytes | None) -> dict[bytes, tuple]:
+    """The inverse of :func:`pack`."""
+    names, fixed = split(blob)
+    return {name: _record_tuple(r) for name, r in zip(names, FIXED.iter_unpack(fixed))}
+
+
+def _record_tuple(r: tuple) -> tuple:
+    return (*r[:6], None if r[6] == NULL else r[6], None if r[7] == NULL else r[7], r[8].rstrip(b"\0").decode("ascii", "replace"))
+
+
+def merge(blob: bytes | None, new: dict[bytes, bytes], confirms: list[tuple[bytes, str, int]]) -> bytes:
+    """A row updated with the fixed parts ``new`` (by name), and the sweep generation set for each
+    ``(name, digest, gen)`` whose record still holds that digest; records are moved as bytes."""
+    names, fixed = split(blob)
+    size = FIXED.size
+    parts = {name: fixed[i * size : (i + 1) * size] for i, name in enumerate(names)}
+    parts.update(new)
+    for name, digest, gen in confirms:
+        r = parts.get(name)
+        if r is not None and r[64:].rstrip(b"\0") == digest.encode():
+            parts[name] = r[:56] + struct.pack("<q", gen) + r[64:]
+    return _join(parts)
 
 
 class Records(Mapping):
     """The records below one folder: absolute path → :data:`Record`, read a folder's row at a
-    time when first asked for (``get``); iterating reads them all. ``row(folder)`` is the raw
-    row that :mod:`scan` reads."""
+    time when first asked for (``get``: its names are decoded in one call, a record is unpacked
+    only when asked for); iterating reads them all. ``row(folder)`` is the raw row that
+    :mod:`scan` reads."""
 
     def __init__(self, cache: "StatCache", prefix: str) -> None:
         self._cache = cache
         self._prefix = prefix
-        self._folders: dict[str, dict[str, Record]] = {}
+        self._folders: dict[str, tuple[dict[str, int], bytes]] = {}
         self._all = False
 
     def row(self, folder: str) -> bytes | None:
         return self._cache.row(folder)
 
-    def _parse(self, folder: str, blob: bytes | None) -> dict[str, Record]:
-        recs = self._folders[folder] = {
-            os.fsdecode(name): ((r[0], r[1], r[2], r[3], r[4]), r[8], r[5], r[6], r[7])
-            for name, r in unpack(blob).items()
-        }
-        return recs
-
-    def folder(self, folder: str) -> dict[str, Record]:
-        recs = self._folders.get(folder)
-        if recs is None:
-            recs = self._parse(folder, None if self._all else self.row(folder))
-        return recs
+    def _parse(self, folder: str, blob: bytes | None) -> tuple[dict[str, int], bytes]:
+        names, fixed = split(blob)
+        text = b"\0".join(names).decode("utf-8", "surrogateescape")  # os.fsdecode of every name at once
+        index = dict(zip(text.split("\0"), range(len(names)))) if names else {}
+        out = self._folders[folder] = (index, fixed)
+        return out
 
     def get(self, path: str, default=None) -> Record | None:
         folder, _, name = path.rpartition(os.sep)
-        return self.folder(folder).get(name, default)
+        index, fixed = self._folders.get(folder) or self._parse(folder, None if self._all else self.row(folder))
+        i = index.get(name)
+        if i is None:
+            return default
+        r = FIXED.unpack_from(fixed, i * FIXED.size)
+        return ((r[0], r[1], r[2], r[3], r[4]), r[8].rstrip(b"\0").decode("ascii", "replace"), r[5],
+                None if r[6] == NULL else r[6], None if r[7] == NULL else r[7])
 
     def __getitem__(self, path: str) -> Record:
         rec = self.get(path)
@@ -112,13 +143,13 @@ class Records(Mapping):
 
     def __iter__(self):
         self._load_all()
-        for folder, recs in list(self._folders.items()):
-            for name in recs:
+        for folder, (index, _) in list(self._folders.items()):
+            for name in index:
                 yield f"{folder}{os.sep}{name}"
 
     def __len__(self) -> int:
         self._load_all()
-        return sum(len(r) for r in self._folders.values())
+        return sum(len(index) for index, _ in self._folders.values())
 
 
 class StatCache:
@@ -212,27 +243,22 @@ class StatCache:
             return
         rows, self._pending = self._pending, []
         confirmed, self._confirmed = self._confirmed, []
-        by_folder: dict[str, list] = {}
+        by_folder: dict[str, dict[bytes, bytes]] = {}
         sep = os.sep
         for r in rows:
             folder, _, name = r[0].rpartition(sep)
-            by_folder.setdefault(folder, []).append((os.fsencode(name), (*r[1:6], r[7], r[8], r[9], r[6])))
+            by_folder.setdefault(folder, {})[os.fsencode(name)] = fixed_part((*r[1:6], r[7], r[8], r[9], r[6]))
         confirms: dict[str, list] = {}
         for gen, seen in confirmed:
             for path, digest in seen:
                 folder, _, name = path.rpartition(sep)
-                confirms.setdefault(folder, []).append((os.fsencode(name), digest, gen))
+                confirms.setdefault(folder, []).append((os.fsencode(name), digest, int(gen)))
         try:
             db = self._conn()
             db.execute("BEGIN IMMEDIATE")
             for folder in by_folder.keys() | confirms.keys():
-                recs = unpack(self.row(folder))
-                recs.update(by_folder.get(folder, ()))
-                for name, digest, gen in confirms.get(folder, ()):
-                    r = recs.get(name)
-                    if r is not None and r[8] == digest:
-                        recs[name] = (*r[:7], int(gen), r[8])
-                db.execute("INSERT OR REPLACE INTO folder (path, records) VALUES (?, ?)", (folder, pack(recs)))
+                row = merge(self.row(folder), by_folder.get(folder, {}), confirms.get(folder, []))
+                db.execute("INSERT OR REPLACE INTO folder (path, records) VALUES (?, ?)", (folder, row))
             db.execute("COMMIT")
         except sqlite3.Error:
             try:
