@@ -6,7 +6,7 @@ loop in Python; tests run both on the same folders and compare. For each
 name it gives None (nothing there), False (look at it in Python: not a
 regular file, no usable record, a stat that differs, racily clean, an
 error, or with ``solo`` a file with more than one link) or ``(digest,
-size)`` of a regular file whose record still holds.
+size, sweep_gen)`` of a regular file whose record still holds.
 """
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ def scan_python(folder: str, names: list[str], row: bytes | None, solo: bool) ->
                 continue
             stamp = r[3] if r[3] > r[4] else r[4]
             ok = stamp < r[5] if r[6] is not None and r[6] == r[0] else stamp + RACY_NS <= r[5]
-            out.append((r[8], r[2]) if ok and r[8].isascii() else False)
+            out.append((r[8], r[2], r[7]) if ok and r[8].isascii() else False)
     finally:
         os.close(dfd)
     return out

@@ -7,7 +7,7 @@
  *   False           something to look at in Python (not a regular file, no
  *                   record, a stat that differs, racily clean, a stat error,
  *                   or with solo a file with more than one link)
- *   (digest, size)  a regular file the record vouches for
+ *   (digest, size, sweep_gen or None)  a regular file the record vouches for
  * plumbing/scan.py has the same function in Python; tests compare the two.
  */
 #define PY_SSIZE_T_CLEAN
@@ -129,7 +129,7 @@ static PyObject *scan(PyObject *Py_UNUSED(self), PyObject *args) {
             if (k >= 0) {
                 const unsigned char *f = recs[k].fixed;
                 int64_t dev = get64(f), ino = get64(f + 8), size = get64(f + 16), mt = get64(f + 24), ct = get64(f + 32);
-                int64_t hashed = get64(f + 40), clock_dev = get64(f + 48);
+                int64_t hashed = get64(f + 40), clock_dev = get64(f + 48), gen = get64(f + 56);
                 int64_t st_mt = (int64_t)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
                 int64_t st_ct = (int64_t)st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec;
                 if (dev == (int64_t)st.st_dev && ino == (int64_t)st.st_ino && size == (int64_t)st.st_size &&
@@ -143,7 +143,8 @@ static PyObject *scan(PyObject *Py_UNUSED(self), PyObject *args) {
                         int ascii = 1;
                         for (Py_ssize_t j = 0; j < dlen; j++) ascii &= (unsigned char)d[j] < 0x80;
                         if (!ascii) goto look; /* a damaged row: not a usable record */
-                        item = Py_BuildValue("(s#L)", d, dlen, (long long)size);
+                        item = gen == -1 ? Py_BuildValue("(s#LO)", d, dlen, (long long)size, Py_None)
+                                         : Py_BuildValue("(s#LL)", d, dlen, (long long)size, (long long)gen);
                         if (!item) { Py_DECREF(enc); Py_CLEAR(out); close(dfd); goto done; }
                         Py_DECREF(enc);
                         PyList_SET_ITEM(out, i, item);
@@ -167,7 +168,7 @@ done:
 }
 
 static PyMethodDef methods[] = {
-    {"scan", scan, METH_VARARGS, "scan(folder, names, row, solo) -> [None | False | (digest, size)]"},
+    {"scan", scan, METH_VARARGS, "scan(folder, names, row, solo) -> [None | False | (digest, size, sweep_gen)]"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -63,7 +63,7 @@ def test_recorded_unchanged_files_are_vouched_for(tmp_path, folder):
     record_all(cache, folder, ODD)
     row = cache.row(str(folder))
     out = both(folder, ODD, row, True)
-    assert out == [(f"{len(n):064x}", i + 1) for i, n in enumerate(ODD)]
+    assert out == [(f"{len(n):064x}", i + 1, None) for i, n in enumerate(ODD)]
     assert both(folder, ODD + ["absent"], row, True)[-1] is None
 
 
@@ -88,18 +88,18 @@ def test_links_folders_changes_and_racy_files_are_left_to_python(tmp_path, folde
     recs[b"racy.bin"] = (rs.st_dev, rs.st_ino, 1, rs.st_mtime_ns, rs.st_ctime_ns, stamp + RACY_NS - 1, None, None, "e" * 64)
     recs[b"clean.bin"] = (rs.st_dev, rs.st_ino, 1, rs.st_mtime_ns, rs.st_ctime_ns, stamp + RACY_NS, None, None, "e" * 64)
     row = pack(recs)
-    assert both(folder, ["clean.bin", "racy.bin"], row, False) == [("e" * 64, 1), False]
+    assert both(folder, ["clean.bin", "racy.bin"], row, False) == [("e" * 64, 1, None), False]
     names = ["link", "sub", "hard", "with space.txt", "racy.bin", "plain.bin"]
     out = both(folder, names, row, True)
-    assert out[:5] == [False] * 5 and out[5] == (f"{len('plain.bin'):064x}", 1)
-    assert both(folder, ["hard"], row, False) == [(f"{len('hard'):064x}", 5)]  # a hard link of ODD[4]
+    assert out[:5] == [False] * 5 and out[5] == (f"{len('plain.bin'):064x}", 1, None)
+    assert both(folder, ["hard"], row, False) == [(f"{len('hard'):064x}", 5, None)]  # a hard link of ODD[4]
     # the same file system's clock: strictly older is enough
     same = folder / "same.bin"
     same.write_bytes(b"s")
     st = os.lstat(same)
-    cache.record(str(same), st, "f" * 64, max(st.st_mtime_ns, st.st_ctime_ns) + 1, st.st_dev)
+    cache.record(str(same), st, "f" * 64, max(st.st_mtime_ns, st.st_ctime_ns) + 1, st.st_dev, 42)
     cache.flush()
-    assert both(folder, ["same.bin"], cache.row(str(folder)), True) == [("f" * 64, 1)]
+    assert both(folder, ["same.bin"], cache.row(str(folder)), True) == [("f" * 64, 1, 42)]
 
 
 def test_missing_folders_and_files_in_the_way(tmp_path, folder):
