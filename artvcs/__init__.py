@@ -18,7 +18,7 @@ _EXPORTS = {
     "log_artifact": "artvcs.session",
     "use_artifact": "artvcs.session",
     "finish": "artvcs.session",
-    "ArtifactTTL": "artvcs.validation",
+    "ArtifactTTL": "artvcs.core.validation",
     "errors": None,
     "Table": "artvcs.media",
     "Image": "artvcs.media",
@@ -39,7 +39,7 @@ __all__ = sorted(_EXPORTS) + ["run"]
 
 def __getattr__(name: str) -> Any:
     if name == "run":  # W&B's ``wandb.run``: the current run or None
-        from artvcs.session import current_run
+        from artvcs.core.context import current_run
 
         return current_run()
     module = _EXPORTS.get(name, "")

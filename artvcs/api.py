@@ -1,11 +1,13 @@
 """``artvcs.Api``: reading and editing what is logged, outside a run (W&B's public API)."""
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from artvcs.artifact import Artifact
-from artvcs.context import Context, context_for, find_or_create
+from artvcs.collection import ArtifactCollection
+from artvcs.core.context import Context, context_for, find_or_create
+from artvcs.core.resolve import resolve_version
+from artvcs.runs import Run
 from artvcs.plumbing import revparse as _revparse
 from artvcs.plumbing import runs as _runs
 from artvcs.plumbing import versions as _versions
@@ -21,25 +23,10 @@ def load_artifact(context: Context, commit: str) -> Artifact:
 
 def resolve_artifact(context: Context, spec: str, type: str | None = None) -> Artifact:
     """``[[entity/]project/]name[:alias|:vN|:digest]`` → a logged artifact."""
-    if not isinstance(spec, str):
-        raise UsageError(f"invalid artifact name {spec!r}: expected a string like 'name:alias'")
-    if _HEX.fullmatch(spec) and not _collection_exists(context, spec):
-        version = _revparse.resolve_hex(context.repo.git, spec)  # a bare commit or digest prefix
-    else:
-        version = _revparse.resolve(context.repo.git, spec, context.entity, context.project)
-    artifact = Artifact._from_version(context, version)
+    artifact = Artifact._from_version(context, resolve_version(context, spec))
     if type is not None and artifact.type != type:
         raise UsageError(f"artifact {spec!r} has type {artifact.type!r}, not {type!r}")
     return artifact
-
-
-_HEX = re.compile(r"[0-9a-f]{6,64}")
-
-
-def _collection_exists(context: Context, name: str) -> bool:
-    from artvcs.plumbing import refs
-
-    return refs.read(context.repo.git, CollectionId(context.entity, context.project, name).collection_ref) is not None
 
 
 def _split_collection(context: Context, name: str) -> CollectionId:
@@ -47,56 +34,6 @@ def _split_collection(context: Context, name: str) -> CollectionId:
     if selector is not None:
         raise UsageError(f"{name!r} names a version; give the collection as [[entity/]project/]name")
     return coll
-
-
-class ArtifactCollection:
-    """A collection (or portfolio) of versions."""
-
-    def __init__(self, context: Context, coll: CollectionId) -> None:
-        self._context = context
-        self._coll = coll
-
-    @property
-    def name(self) -> str:
-        return self._coll.name
-
-    @property
-    def entity(self) -> str:
-        return self._coll.entity
-
-    @property
-    def project(self) -> str:
-        return self._coll.project
-
-    @property
-    def _tip(self) -> _versions.Version | None:
-        return _versions.collection_tip(self._context.repo.git, self._coll)
-
-    @property
-    def type(self) -> str | None:
-        tip = self._tip
-        return tip.facts.get("type") if tip else None
-
-    def is_sequence(self) -> bool:
-        """True for a collection of logged versions, False for a portfolio of links."""
-        tip = self._tip
-        return tip is None or tip.kind != "link"
-
-    @property
-    def aliases(self) -> list[str]:
-        from artvcs.aliases import stored_aliases
-
-        return sorted(stored_aliases(self._context.repo.git, self._coll))
-
-    def artifacts(self, per_page: int = 50) -> list[Artifact]:
-        """Every live version, oldest first."""
-        return [Artifact._from_version(self._context, v) for v in _versions.iter_versions(self._context.repo.git, self._coll)]
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, ArtifactCollection) and other._coll == self._coll
-
-    def __repr__(self) -> str:
-        return f"<ArtifactCollection {self._coll} type={self.type}>"
 
 
 class ArtifactType:
@@ -109,12 +46,12 @@ class ArtifactType:
 
     def collections(self) -> list[ArtifactCollection]:
         return [
-            c for c in (ArtifactCollection(self._context, coll) for coll in _versions.iter_collections(self._context.repo.git, self._context.entity, self.project))
+            c for c in (ArtifactCollection(self._context, coll, Artifact) for coll in _versions.iter_collections(self._context.repo.git, self._context.entity, self.project))
             if c.type == self.name
         ]
 
     def collection(self, name: str) -> ArtifactCollection:
-        c = ArtifactCollection(self._context, CollectionId(self._context.entity, self.project, check_name(name)))
+        c = ArtifactCollection(self._context, CollectionId(self._context.entity, self.project, check_name(name)), Artifact)
         if c.type != self.name:
             raise NotFoundError(f"no {self.name} collection {name!r} in project {self.project}")
         return c
@@ -167,7 +104,7 @@ class Api:
 
     def collection(self, name: str) -> ArtifactCollection:
         """The collection or portfolio ``[[entity/]project/]name``, whatever its type."""
-        c = ArtifactCollection(self._context, _split_collection(self._context, name))
+        c = ArtifactCollection(self._context, _split_collection(self._context, name), Artifact)
         if c.type is None:
             raise NotFoundError(f"no artifact named {name!r} in {self._context.entity}/{self._context.project}: 'artvcs ls' lists them")
         return c
@@ -191,29 +128,25 @@ class Api:
 
     def artifact_types(self, project: str | None = None) -> list[ArtifactType]:
         ctx = self._ctx(project)
-        names = sorted({ArtifactCollection(ctx, c).type for c in _versions.iter_collections(ctx.repo.git, ctx.entity, ctx.project)} - {None})
+        names = sorted({ArtifactCollection(ctx, c, Artifact).type for c in _versions.iter_collections(ctx.repo.git, ctx.entity, ctx.project)} - {None})
         return [ArtifactType(ctx, ctx.project, n) for n in names]
 
     def run(self, path: str):
         """The run ``[[entity/]project/]run_id``."""
-        from artvcs.session import Run
-
         parts = path.split("/")
         if not 1 <= len(parts) <= 3:
             raise UsageError(f"invalid run path {path!r}: expected [[entity/]project/]run_id")
         entity, project, run_id = ([self._context.entity, self._context.project][: 3 - len(parts)] + parts)
         rec = _runs.read_run(self._context.repo.git, entity, project, run_id)
-        return Run(context_for(self._context.repo, entity, project), rec)
+        return Run(context_for(self._context.repo, entity, project), rec, Artifact)
 
     def runs(self, path: str | None = None, filters: dict[str, Any] | None = None) -> list:
         """Runs of ``[entity/]project`` (default: the current project), oldest first."""
-        from artvcs.session import Run
-
         parts = (path or self._context.project).split("/")
         entity, project = ([self._context.entity] + parts)[-2:]
         recs = sorted(_runs.iter_runs(self._context.repo.git, entity, project), key=lambda r: r["started_at"])
         ctx = context_for(self._context.repo, entity, project)
-        out = [Run(ctx, r) for r in recs]
+        out = [Run(ctx, r, Artifact) for r in recs]
         for k, v in (filters or {}).items():
             out = [r for r in out if r._record.get(k) == v]
         return out

@@ -6,6 +6,10 @@ change, while its description, metadata, ttl, tags and aliases stay editable
 and persist on :meth:`save`. An artifact retrieved through a portfolio is a
 *view* of its source version: ``name``/``version``/``collection`` describe
 the portfolio membership and ``source_*`` the original collection.
+
+This class is the W&B surface only: filling a draft (draft/adding), editing,
+lifecycle, checkout and lineage (logged/) are delegated. It stays a little over
+600 lines because each of the reference's ~70 properties and methods lives here.
 """
 from __future__ import annotations
 
@@ -13,14 +17,20 @@ import contextlib
 import copy
 import datetime as _dt
 import os
-import secrets
 import warnings
 from collections.abc import Generator
 from typing import IO, TYPE_CHECKING, Any
 
-from artvcs import aliases as _aliases
+from artvcs.core import aliases as _aliases
 from artvcs.artifact_manifest import ArtifactManifest, ArtifactManifestEntry
-from artvcs.errors import ArtifactFinalizedError, ArtifactNotLoggedError, EntryNotFoundError, MissingFileError
+from artvcs.collection import ArtifactCollection
+from artvcs.core.context import current_run, find_or_create
+from artvcs.draft import adding
+from artvcs.draft.references import resolve_reference
+from artvcs.errors import ArtifactFinalizedError, ArtifactNotLoggedError, EntryNotFoundError
+from artvcs.logged import editing, lifecycle, lineage, materialize
+from artvcs.logged.files import ArtifactFiles
+from artvcs.logged.materialize import with_remote
 from artvcs.plumbing import attrs as _attrs
 from artvcs.plumbing import config as _config
 from artvcs.plumbing import links as _links
@@ -28,9 +38,11 @@ from artvcs.plumbing import manifest as _manifest
 from artvcs.plumbing import versions as _versions
 from artvcs.plumbing.errors import UsageError
 from artvcs.plumbing.manifest import Entry
-from artvcs.plumbing.names import check_alias, check_name, check_type
+from artvcs.plumbing.names import check_name, check_type
 from artvcs.plumbing.paths import normalize_entry_path
-from artvcs.validation import (
+from artvcs.runs import Run
+from artvcs.runs import start as start_run
+from artvcs.core.validation import (
     ArtifactTTL,
     canonical_metadata,
     check_metadata,
@@ -39,8 +51,7 @@ from artvcs.validation import (
 )
 
 if TYPE_CHECKING:
-    from artvcs.context import Context
-    from artvcs.session import Run
+    from artvcs.core.context import Context
 
 PENDING, COMMITTED, DELETED = "PENDING", "COMMITTED", "DELETED"
 
@@ -192,9 +203,7 @@ class Artifact:
     @property
     @_logged
     def collection(self):
-        from artvcs.api import ArtifactCollection
-
-        return ArtifactCollection(self._context, self._version.collection)
+        return ArtifactCollection(self._context, self._version.collection, Artifact)
 
     @property
     @_logged
@@ -224,9 +233,7 @@ class Artifact:
     @property
     @_logged
     def source_collection(self):
-        from artvcs.api import ArtifactCollection
-
-        return ArtifactCollection(self._context, self._source.collection)
+        return ArtifactCollection(self._context, self._source.collection, Artifact)
 
     @property
     def type(self) -> str:
@@ -357,8 +364,6 @@ class Artifact:
         if self._context is not None:
             return self._context.repo
         if self._staged_in is None:
-            from artvcs.context import find_or_create
-
             self._staged_in = find_or_create()
         return self._staged_in
 
@@ -390,23 +395,7 @@ class Artifact:
         overwrite: bool = False,
     ) -> ArtifactManifestEntry:
         """Add a local file (snapshotted now unless ``policy="immutable"``)."""
-        from artvcs import staging
-
-        policy = staging.check_policy(policy)
-        if not os.path.isfile(local_path):
-            raise MissingFileError(f"add_file: {local_path!r} is not a file")
-        entry_path = normalize_entry_path(name if name is not None else os.path.basename(local_path))
-        staged = staging.stage_file(self._repo(), local_path, entry_path, policy, bool(skip_cache))
-        if is_tmp:
-            folder, _, base = entry_path.rpartition("/")
-            stem, dot, ext = base.partition(".")
-            tmp_name = f"{stem}.{staged.entry.digest[:20]}{dot}{ext}"
-            staged.entry.path = f"{folder}/{tmp_name}" if folder else tmp_name
-        item = self._put(staged.entry, staged.local_path, overwrite, "add_file")
-        if skip_cache:
-            self._deferred[item.path] = staged.local_path
-        self._hold()
-        return item
+        return adding.add_file(self, local_path, name, is_tmp, skip_cache, policy, overwrite)
 
     @_draft
     def add_dir(
@@ -418,45 +407,19 @@ class Artifact:
         merge: bool = False,
     ) -> None:
         """Add every file below a local folder, under ``name`` (default: the artifact's root)."""
-        from artvcs import staging
-
-        policy = staging.check_policy(policy)
-        if not os.path.isdir(local_path):
-            raise MissingFileError(f"add_dir: {local_path!r} is not a directory")
-        prefix = normalize_entry_path(name) if name else None
-        staged = staging.stage_dir(self._repo(), local_path, prefix, policy, bool(skip_cache), hold=self._hold_now)
-        entries = self._entry_map()
-        if not merge and entries:  # check every path first, so a refusal changes nothing
-            for s in staged:
-                old = entries.get(s.entry.path)
-                if old is not None and old.to_entry() != s.entry:
-                    raise UsageError(
-                        f"add_dir: the artifact already has a different {s.entry.path!r}; pass merge=True to replace it"
-                    )
-        # _put for each file, unrolled: 20,000 files make this loop count
-        changes, local_paths, deferred = self._changes, self._local_paths, self._deferred
-        for s in staged:
-            e, local = s.entry, s.local_path  # staging gives absolute local paths and stored entries
-            entries[e.path] = ArtifactManifestEntry(e, local, self)
-            changes[e.path] = e  # its digest is already held (stage_dir called _hold_now)
-            local_paths[local] = e.path
-            if skip_cache:
-                deferred[e.path] = local
-        self._hold()
+        adding.add_dir(self, local_path, name, skip_cache, policy, merge)
 
     @_draft
     def add_reference(self, uri, name: str | None = None, checksum: bool = True, max_objects: int | None = None) -> list[ArtifactManifestEntry]:
         """Track a file or prefix by URI without storing its bytes (W&B reference semantics)."""
         if isinstance(uri, ArtifactManifestEntry):
-            return [self._put(_entry_reference(uri, name), None, True, "add_reference")]
-        from artvcs.references import resolve_reference
-
+            return [self._put(adding.entry_reference(uri, name), None, True, "add_reference")]
         return [self._put(e, None, True, "add_reference") for e in resolve_reference(uri, name, checksum, max_objects)]
 
     @_draft
     def add(self, obj, name: str) -> ArtifactManifestEntry:
         """Add a media object (Table, Image, ...) under ``name``."""
-        from artvcs import media
+        from artvcs import media  # imported on first use: its 20 modules are not needed to start
 
         store = self._repo().store
         parts = media.encode(obj, normalize_entry_path(name))
@@ -472,45 +435,13 @@ class Artifact:
     @contextlib.contextmanager
     def new_file(self, name: str, mode: str = "w", encoding: str | None = None) -> Generator[IO, None, None]:
         """Open a new file; when the block ends it is added to the artifact as ``name``."""
-        if self._final:
-            raise ArtifactFinalizedError(self.name, "new_file")
-        path = normalize_entry_path(name)
-        if path in self._entry_map():
-            raise UsageError(f"new_file: the artifact already has {path!r}; remove it first or pick another name")
-        repo = self._repo()
-        # Written inside the repository (never to a system temp folder), then
-        # stored, then removed: the content lives on in the store.
-        folder = os.path.join(repo.gitdir, "tmp")
-        os.makedirs(folder, exist_ok=True)
-        local = os.path.join(folder, f"new-file-{os.getpid()}-{secrets.token_hex(6)}")
-        if "b" not in mode and encoding is None:
-            encoding = "utf-8"
-        try:
-            with open(local, mode, encoding=encoding) as f:
-                yield f
-            digest, size = repo.store.put_file(local, "mutable")
-            self._put(Entry(path, digest, size), None, False, "new_file")
-            self._hold()
-        finally:
-            try:
-                os.unlink(local)
-            except FileNotFoundError:
-                pass
+        with adding.new_file(self, name, mode, encoding) as f:
+            yield f
 
     @_draft
     def remove(self, item) -> None:
         """Remove an entry, or every entry under a folder path."""
-        path = item.path if isinstance(item, ArtifactManifestEntry) else normalize_entry_path(item)
-        entries = self._entry_map()
-        doomed = [p for p in entries if p == path or p.startswith(path + "/")]
-        if not doomed:
-            raise MissingFileError(f"remove: the artifact has no entry or folder {path!r}")
-        for p in doomed:
-            del entries[p]
-            self._changes[p] = None
-        for local, p in list(self._local_paths.items()):
-            if p in doomed:
-                del self._local_paths[local]
+        adding.remove(self, item)
 
     def _hold(self) -> None:
         """Record the digests this draft needs, so gc keeps them until it is logged."""
@@ -555,15 +486,13 @@ class Artifact:
     @_logged
     def get(self, name: str):
         """The media object stored under ``name`` (None if there is none)."""
-        from artvcs import media
+        from artvcs import media  # imported on first use: its 20 modules are not needed to start
 
         entries = self._entry_map()
         store = self._context.repo.store
 
         def read(path: str) -> bytes:
             e = entries[path]
-            from artvcs.materialize import with_remote
-
             return with_remote(self._context.repo, [e], lambda: store.read(e.digest))
 
         return media.decode(normalize_entry_path(name), frozenset(entries), read)
@@ -589,17 +518,13 @@ class Artifact:
     def save(self, project: str | None = None, settings: Any = None) -> None:
         """Persist changes: log a draft (through the current run, or a new ``auto`` run), or record edits."""
         if self._version is None:
-            from artvcs.session import current_run, init
-
             run = current_run()
             if run is not None and project is None:
                 run.log_artifact(self)
             else:
-                with init(project=project, job_type="auto") as auto:
+                with start_run(Artifact, project=project, job_type="auto") as auto:
                     auto.log_artifact(self)
             return
-        from artvcs import editing
-
         editing.save_edits(self)
 
     def wait(self, timeout: int | None = None) -> "Artifact":
@@ -611,16 +536,12 @@ class Artifact:
     @_logged
     def delete(self, delete_aliases: bool = False) -> None:
         """Delete this version (or, for a portfolio member, only the link)."""
-        from artvcs import lifecycle
-
         lifecycle.delete_version(self._context, self._version, delete_aliases)
         self._aliases = []
 
     @_logged
     def link(self, target_path: str, aliases: list[str] | None = None) -> None:
         """Add this version to a portfolio (``portfolio``, ``project/portfolio`` or ``entity/project/portfolio``)."""
-        from artvcs import lifecycle
-
         lifecycle.link(self._context, self._source, target_path, aliases or [])
 
     @_logged
@@ -628,8 +549,6 @@ class Artifact:
         """Remove this portfolio membership; ValueError if this artifact is not a link."""
         if self._version.kind != "link":
             raise UsageError(f"{self.name} is not linked: unlink() applies to an artifact retrieved from a portfolio")
-        from artvcs import lifecycle
-
         lifecycle.delete_version(self._context, self._version, True)
 
     # -- files on disk ---------------------------------------------------------------
@@ -645,15 +564,11 @@ class Artifact:
         path_prefix: str | None = None,
     ) -> str:
         """Write the artifact's files under ``root``, leaving other files there alone."""
-        from artvcs import materialize
-
         return materialize.download(self, root or self._default_root(), allow_missing_references, skip_cache, path_prefix)
 
     @_logged
     def checkout(self, root: str | None = None) -> str:
         """Make ``root`` exactly this artifact: other files in it are deleted."""
-        from artvcs import materialize
-
         root = root or self._default_root()
         materialize.checkout(self, root)
         return os.path.abspath(root)
@@ -661,8 +576,6 @@ class Artifact:
     @_logged
     def verify(self, root: str | None = None) -> None:
         """Raise ValueError unless ``root`` holds exactly this artifact's files, unchanged."""
-        from artvcs import materialize
-
         materialize.verify(self, root or self._default_root())
 
     @_logged
@@ -679,24 +592,19 @@ class Artifact:
     @_logged
     def files(self, names: list[str] | None = None, per_page: int = 50):
         """Iterate over the artifact's files (``File`` objects), ``per_page`` at a time."""
-        from artvcs.files import ArtifactFiles
-
         return ArtifactFiles(self, names, per_page)
 
     # -- lineage ----------------------------------------------------------------------
     @_logged
     def logged_by(self) -> "Run | None":
         """The run that logged this version."""
-        from artvcs import lineage
-
-        return lineage.logged_by(self._context, self._source)
+        found = lineage.logged_by(self._context, self._source)
+        return None if found is None else Run(*found, Artifact)
 
     @_logged
     def used_by(self) -> list["Run"]:
         """The runs that used this version."""
-        from artvcs import lineage
-
-        return lineage.used_by(self._context, self._source)
+        return [Run(ctx, rec, Artifact) for ctx, rec in lineage.used_by(self._context, self._source)]
 
     @_logged
     def json_encode(self) -> dict[str, Any]:
@@ -715,18 +623,3 @@ class Artifact:
     def __del__(self) -> None:
         if getattr(self, "_draft_record", None) is not None:
             self._draft_record.close()
-
-
-def _entry_reference(entry: ArtifactManifestEntry, name: str | None) -> Entry:
-    """A reference to another artifact's entry: the bytes are already in the store."""
-    art = entry._artifact
-    if art is None or art.is_draft():
-        raise UsageError(f"add_reference: entry {entry.path!r} does not belong to a logged artifact")
-    uri = f"{_manifest.ARTIFACT_SCHEME}{art.source_qualified_name}/{entry.path}"
-    path = normalize_entry_path(name if name is not None else entry.path)
-    return Entry(path, entry.digest, entry.size, uri, dict(entry.extra))
-
-
-def check_user_aliases(values: list[str]) -> list[str]:
-    """Validate aliases a user asks for (``latest`` tolerated: it is applied automatically)."""
-    return [check_alias(a) for a in values if a != _aliases.LATEST]

@@ -1,6 +1,6 @@
 """Garbage-collection mechanics: what version refs reach, and sweeping the content store.
 
-Which versions count as live is the binding's decision (``artvcs.gc``): this
+Which versions count as live is the binding's decision (``artvcs.logged.gc``): this
 module walks manifests and deletes files. Three rules make it safe to run
 beside writers:
 

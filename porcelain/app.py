@@ -11,7 +11,7 @@ import yaml
 
 import artvcs
 from artvcs.artifact import Artifact
-from artvcs.context import Context
+from artvcs.core.context import Context
 from artvcs.errors import UsageError
 
 
@@ -38,7 +38,7 @@ def _items(values: list[str]) -> list[click.shell_completion.CompletionItem]:
 
 def complete_ref(ctx: click.Context, param: click.Parameter, incomplete: str) -> list:
     """Shell completion for REF arguments: collection names, then ``name:`` aliases and versions."""
-    from artvcs.listing import ref_candidates
+    from artvcs.logged.listing import ref_candidates
 
     try:
         return _items(ref_candidates(context(), incomplete))

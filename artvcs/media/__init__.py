@@ -5,6 +5,7 @@
 ``artifact.get(name)`` returns an equal object. The layouts are specified in
 artvcs-media(5). Importing this package imports no optional library: numpy,
 Pillow, pandas and imageio are loaded by the features that need them.
+May import: artvcs.errors and artvcs.plumbing; nothing else of the binding.
 """
 from __future__ import annotations
 

@@ -8,11 +8,11 @@ values, and the numpy-backed kinds also to an array for a binary NPY part.
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from artvcs.errors import MediaFormatError
 from artvcs.media import extras
-from artvcs.media.values import float_from_json, float_to_json
 from artvcs.plumbing.errors import UsageError
 
 NUMPY_KINDS = "biufcmMU"  # numpy dtype kinds a typed column may have
@@ -20,6 +20,21 @@ MASKED = {f"{p}Int{n}" for p in ("", "U") for n in (8, 16, 32, 64)} | {"Float32"
 ARRAY_KINDS = ("numpy", "datetimetz", "category")  # kinds stored as one NPY array in the columnar layout
 
 Descriptor = dict[str, Any]
+
+
+# -- floats as JSON (cells of typed and untyped columns alike; values.py uses them) ------
+_FLOATS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+
+def float_to_json(x: float) -> float | str:
+    """A float as JSON: itself, or "NaN"/"Infinity"/"-Infinity" (JSON has no such numbers)."""
+    if math.isfinite(x):
+        return x
+    return "NaN" if x != x else ("Infinity" if x > 0 else "-Infinity")
+
+
+def float_from_json(v: Any) -> float:
+    return _FLOATS[v] if isinstance(v, str) else float(v)
 
 
 # -- numpy scalars and arrays as JSON -------------------------------------------------

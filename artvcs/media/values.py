@@ -18,23 +18,10 @@ from typing import Any
 from artvcs.errors import MediaFormatError
 from artvcs.media import extras
 from artvcs.media.base import Media, Reader, Writer
+from artvcs.media.columns import float_from_json, float_to_json, numpy_scalar_from_json, numpy_scalar_to_json
 from artvcs.plumbing.errors import UsageError
 
 _PLAIN = (str, int, bool, type(None))
-_FLOATS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
-
-
-def float_to_json(x: float) -> float | str:
-    """A float as JSON: itself, or "NaN"/"Infinity"/"-Infinity" (JSON has no such numbers)."""
-    if math.isfinite(x):
-        return x
-    return "NaN" if x != x else ("Infinity" if x > 0 else "-Infinity")
-
-
-def float_from_json(v: Any) -> float:
-    return _FLOATS[v] if isinstance(v, str) else float(v)
-
-
 def encode_value(v: Any, out: Writer, where: str) -> Any:
     """The JSON form of ``v``; UsageError naming ``where`` if artvcs cannot store it exactly."""
     t = type(v)
@@ -55,9 +42,7 @@ def encode_value(v: Any, out: Writer, where: str) -> Any:
     if isinstance(v, Media):
         return out.inline(v)
     if extras.is_numpy_scalar(v):
-        from artvcs.media import columns
-
-        return {"_type": "numpy", "dtype": v.dtype.str, "value": columns.numpy_scalar_to_json(v, where)}
+        return {"_type": "numpy", "dtype": v.dtype.str, "value": numpy_scalar_to_json(v, where)}
     if extras.is_ndarray(v):
         return {"_type": "ndarray", "npy": base64.b64encode(npy_bytes(v, where)).decode("ascii")}
     pd = extras._loaded("pandas")
@@ -102,9 +87,7 @@ def _decode_dict(v: dict, src: Reader, where: str) -> dict:
 
 
 def _decode_numpy(v: dict, src: Reader, where: str) -> Any:
-    from artvcs.media import columns
-
-    return columns.numpy_scalar_from_json(v["dtype"], v["value"])
+    return numpy_scalar_from_json(v["dtype"], v["value"])
 
 
 def _decode_ndarray(v: dict, src: Reader, where: str) -> Any:

@@ -19,7 +19,7 @@ from .ls_manifest import manifest_tree
 from .options import emit, namespace, namespace_options, repo
 
 
-MAX_METADATA_KEYS = 100  # the W&B rule, as artvcs/validation.py applies it
+MAX_METADATA_KEYS = 100  # the W&B rule, as artvcs/core/validation.py applies it
 
 
 def _metadata(text: str | None) -> dict:

@@ -10,7 +10,7 @@ import yaml
 from artvcs.errors import UsageError
 from artvcs.porcelain.app import artifact, complete_meta_key, parse_value, ref_argument
 from artvcs.porcelain.output import emit_json, json_option
-from artvcs.validation import ArtifactTTL
+from artvcs.core.validation import ArtifactTTL
 
 
 @click.command("describe")

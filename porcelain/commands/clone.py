@@ -5,7 +5,7 @@ import os
 
 import click
 
-from artvcs import sync
+from artvcs.sync import sync
 from artvcs.plumbing.remote.layout import parse_url
 from artvcs.porcelain.output import emit_json, human_size, json_option, progress_bar
 

@@ -5,7 +5,7 @@ import dataclasses
 
 import click
 
-from artvcs.diff import diff as diff_versions
+from artvcs.logged.diff import diff as diff_versions
 from artvcs.porcelain.app import artifact, ref_argument
 from artvcs.porcelain.output import emit_json, human_size, json_option
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from artvcs import remotes, sync
+from artvcs.sync import remotes, sync
 from artvcs.porcelain.app import context
 from artvcs.porcelain.commands.push import split_remote
 from artvcs.porcelain.output import emit_json, json_option, progress_bar

@@ -5,7 +5,7 @@ import os
 
 import click
 
-from artvcs import materialize
+from artvcs.logged import materialize
 from artvcs.plumbing.checkout import MODES
 from artvcs.porcelain.app import artifact, ref_argument
 from artvcs.porcelain.output import emit_json, json_option, progress_bar

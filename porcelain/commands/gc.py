@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import click
 
-from artvcs import gc as collector
 from artvcs.errors import UsageError
+from artvcs.git.tracking import pinned_commits
+from artvcs.logged import gc as collector
 from artvcs.porcelain.app import context
 from artvcs.porcelain.output import emit_json, human_size, json_option
 
@@ -28,7 +29,8 @@ def gc(dry_run: bool, grace_hours: float, as_json: bool, remote_name: str | None
         from artvcs.porcelain.commands.remote import gc_remote
 
         return gc_remote(remote_name or None, dry_run, grace_hours, as_json)
-    result = collector.gc(context(), dry_run=dry_run, grace_seconds=grace_hours * 3600)
+    ctx = context()
+    result = collector.gc(ctx, pinned_commits(ctx), dry_run=dry_run, grace_seconds=grace_hours * 3600)
     if as_json:
         emit_json({"dry_run": dry_run, "expired": result.expired, "removed": len(result.removed),
                    "freed_bytes": result.freed_bytes, "kept_young": result.kept_young, "reachable": result.reachable,

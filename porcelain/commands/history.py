@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from artvcs.history import history as version_history
+from artvcs.logged.history import history as version_history
 from artvcs.porcelain.app import artifact, ref_argument
 from artvcs.porcelain.output import emit_json, json_option, table
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from artvcs import lifecycle
+from artvcs.logged import lifecycle
 from artvcs.api import load_artifact
 from artvcs.porcelain.app import artifact, ref_argument
 from artvcs.porcelain.output import emit_json, json_option

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from artvcs import lineage_graph
+from artvcs.logged import lineage_graph
 from artvcs.porcelain.app import artifact, ref_argument
 from artvcs.porcelain.output import emit_json, json_option
 

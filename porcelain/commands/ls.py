@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from artvcs.listing import collections
+from artvcs.logged.listing import collections
 from artvcs.porcelain.app import context
 from artvcs.porcelain.output import emit_json, json_option, table
 

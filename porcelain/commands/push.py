@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import click
 
-from artvcs import pushing, remotes
+from artvcs.sync import pushing, remotes
 from artvcs.errors import ConflictError
 from artvcs.porcelain.app import context
 from artvcs.porcelain.output import emit_json, human_size, json_option, progress_bar
-from artvcs.sync import Selection
+from artvcs.sync.sync import Selection
 
 
 def split_remote(repo, args: tuple[str, ...]) -> tuple[str | None, list[str]]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from artvcs import remotes
+from artvcs.sync import remotes
 from artvcs.porcelain.app import context
 from artvcs.porcelain.output import emit_json, json_option, table
 
@@ -49,8 +49,8 @@ def list_(as_json: bool) -> None:
 
 def gc_remote(name: str | None, dry_run: bool, grace_hours: float, as_json: bool) -> None:
     """``artvcs gc --remote [NAME]``: delete remote content nothing reaches (called by the gc command)."""
-    from artvcs.remote_gc import remote_gc
-    from artvcs.tracking import pinned_commits
+    from artvcs.sync.remote_gc import remote_gc
+    from artvcs.git.tracking import pinned_commits
     from artvcs.porcelain.output import human_size
 
     ctx = context()

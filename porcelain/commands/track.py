@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import click
 
-from artvcs import hooks as git_hooks
-from artvcs import tracking
+from artvcs.git import hooks as git_hooks
+from artvcs.git import tracking
 from artvcs.porcelain.app import context
 from artvcs.porcelain.output import emit_json, json_option, progress_bar, table
 

@@ -134,7 +134,7 @@ def test_a_large_file_logged_through_the_binding_is_stored_whole(tmp_path, monke
 
     monkeypatch.setattr(copyhash, "CHUNK", 64 * 1024)
     monkeypatch.setattr("artvcs.plumbing.hashing.MMAP_THRESHOLD", 100 * 1024)
-    monkeypatch.setattr("artvcs.staging.MMAP_THRESHOLD", 100 * 1024)
+    monkeypatch.setattr("artvcs.draft.staging.MMAP_THRESHOLD", 100 * 1024)
     monkeypatch.setattr("artvcs.plumbing.store.MMAP_THRESHOLD", 100 * 1024)
     monkeypatch.chdir(tmp_path)
     init_repository(str(tmp_path))
@@ -405,10 +405,10 @@ def _split_dir(tmp_path, monkeypatch):
     """40 small files and one large one (sorted last: in the child's half), older than now."""
     import time
 
-    from artvcs import staging
+    from artvcs.draft import staging
 
     monkeypatch.setattr(staging, "FORK_MIN", 8)
-    for mod in ("artvcs.plumbing.hashing", "artvcs.staging", "artvcs.plumbing.store"):
+    for mod in ("artvcs.plumbing.hashing", "artvcs.draft.staging", "artvcs.plumbing.store"):
         monkeypatch.setattr(f"{mod}.MMAP_THRESHOLD", 100 * 1024)
     monkeypatch.chdir(tmp_path)
     repo = init_repository(str(tmp_path))
@@ -462,7 +462,7 @@ def test_staging_split_over_a_forked_child_gives_what_one_process_gives(tmp_path
 
 def test_a_failed_child_leaves_its_half_to_the_parent(tmp_path, monkeypatch):
     import artvcs
-    from artvcs import staging
+    from artvcs.draft import staging
 
     repo, data, payloads, forks = _split_dir(tmp_path, monkeypatch)
 

@@ -5,7 +5,7 @@ import os
 from dataclasses import dataclass
 
 import artvcs
-from artvcs import pushing, remotes, sync
+from artvcs.sync import pushing, remotes, sync
 from artvcs.plumbing import refs, versions
 from artvcs.plumbing.refs import CollectionId
 from artvcs.plumbing.repository import Repository, init_repository

@@ -19,7 +19,7 @@ from remote_helpers import COLL
 WRITER = textwrap.dedent("""
     import json, os, sys, time
     import artvcs
-    from artvcs import pushing, remotes, sync
+    from artvcs.sync import pushing, remotes, sync
     from artvcs.plumbing.repository import init_repository
     folder, url, opts, who, start = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4], float(sys.argv[5])
     repo = init_repository(folder)

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from artvcs import remote_gc, remotes
+from artvcs.sync import remote_gc, remotes
 from artvcs.plumbing import versions
 from artvcs.plumbing.errors import CorruptObjectError
 from artvcs.plumbing.fsck import fsck
@@ -45,7 +45,7 @@ def test_push_with_nothing_to_send_costs_a_handful_of_requests(workspace, remote
     remote = a.remote()
     counting = Counting(remote.backend)
     remote.backend = counting
-    from artvcs import pushing
+    from artvcs.sync import pushing
 
     result = pushing.push(a.repo, remote)
     assert result.refs == [] and result.objects == 0
@@ -144,7 +144,7 @@ def test_interrupted_push_leaves_the_remote_consistent_and_a_rerun_finishes(work
         return real(key, data)
 
     remote.backend.create = dying
-    from artvcs import pushing
+    from artvcs.sync import pushing
 
     with pytest.raises(KeyboardInterrupt):
         pushing.push(a.repo, remote)
@@ -187,7 +187,7 @@ def test_manifest_escaping_its_folder_is_refused_at_fetch(workspace, remote_spec
     outer = git.TreeBuilder()
     outer.insert("%2E%2E", inner.write(), pygit2.GIT_FILEMODE_TREE)
     commit_version(git, COLL, outer.write(), version_facts("dataset", "x" * 64, 5, 1))
-    from artvcs import pushing
+    from artvcs.sync import pushing
 
     real = pushing.content_to_send
     pushing.content_to_send = lambda git, commits: {digest}  # a hostile client skips the checks

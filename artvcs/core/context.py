@@ -12,12 +12,19 @@ import os
 import sys
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from artvcs.errors import NotARepositoryError
 from artvcs.plumbing import config
+from artvcs.plumbing.names import check_name
 from artvcs.plumbing.repository import Repository, find_gitdir, init_repository
+
+if TYPE_CHECKING:
+    from artvcs.runs import Run
 
 _open: dict[str, Repository] = {}
 _lock = threading.Lock()
+_current: "Run | None" = None  # set by artvcs.runs: kept here so that everything below the face can ask
 
 
 @dataclass(frozen=True)
@@ -27,6 +34,16 @@ class Context:
     repo: Repository
     entity: str
     project: str
+
+
+def current_run() -> "Run | None":
+    """The run started by the last ``init()`` and not yet finished."""
+    return _current
+
+
+def set_current_run(run: "Run | None") -> None:
+    global _current
+    _current = run
 
 
 def open_repo(gitdir: str) -> Repository:
@@ -53,8 +70,6 @@ def _enclosing_git_root(start: str) -> str | None:
 
 def find_or_create(dir: str | None = None, create: bool = True) -> Repository:
     """The repository for ``dir`` (a project folder or its ``.artifacts``), found or made."""
-    from artvcs.session import current_run
-
     if dir is None and (run := current_run()) is not None:
         return run.context.repo
     if dir is not None:
@@ -67,8 +82,6 @@ def find_or_create(dir: str | None = None, create: bool = True) -> Repository:
     if gitdir is not None:
         return open_repo(gitdir)
     if not create:
-        from artvcs.errors import NotARepositoryError
-
         raise NotARepositoryError(
             f"no .artifacts repository in {dir or os.getcwd()} or any parent folder: run 'artvcs init'"
         )
@@ -83,8 +96,6 @@ def find_or_create(dir: str | None = None, create: bool = True) -> Repository:
 
 def context_for(repo: Repository, entity: str | None = None, project: str | None = None) -> Context:
     """Fill in the default entity and project from settings."""
-    from artvcs.plumbing.names import check_name
-
     e = check_name(entity, "entity") if entity else config.default_entity(repo.config_path)
     p = check_name(project, "project") if project else config.default_project(repo.config_path, repo.worktree)
     return Context(repo, e, p)

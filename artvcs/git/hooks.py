@@ -137,8 +137,9 @@ def uninstall(start: str | None = None) -> list[str]:
 
 def _push_pins(context, pinned: dict) -> list[str]:
     """pre-push: push the pinned versions' collections to the artvcs remote, when one is configured."""
-    from artvcs import pushing, remotes
-    from artvcs.sync import Selection
+    # Imported when a hook runs, not when 'artvcs hooks install' loads this module (start-up).
+    from artvcs.sync import pushing, remotes
+    from artvcs.sync.sync import Selection
 
     repo = context.repo
     if not remotes.list_remotes(repo):
@@ -162,7 +163,8 @@ def _push_pins(context, pinned: dict) -> list[str]:
 
 def run(hook: str, args: list[str]) -> list[str]:
     """What the installed hook does; raises (exit 1) to stop git where git allows. Returns lines for stderr."""
-    from artvcs import tracking
+    # Imported when a hook runs, not when 'artvcs hooks install' loads this module (start-up).
+    from artvcs.git import tracking
     from artvcs.api import Api
 
     if hook not in HOOKS:

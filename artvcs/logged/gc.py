@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from artvcs import lifecycle
-from artvcs.context import Context
+from artvcs.logged import lifecycle
+from artvcs.core.context import Context
 from artvcs.plumbing import gc as _gc
 from artvcs.plumbing import repack, versions
 from artvcs.plumbing.errors import ArtvcsError
@@ -67,16 +67,13 @@ def reachable_digests(context: Context, pins: Iterable[str] = (), dead: set[str]
     return _gc.reachable_digests(git, manifests)
 
 
-def gc(context: Context, dry_run: bool = False, grace_seconds: float = GRACE_SECONDS, pins: Iterable[str] | None = None) -> GcResult:
+def gc(context: Context, pins: Iterable[str], dry_run: bool = False, grace_seconds: float = GRACE_SECONDS) -> GcResult:
     """Expire versions past their ttl, then remove unreachable content older than the grace period.
 
-    ``pins`` defaults to every commit pinned by the lock files of the enclosing
-    git repository. A dry run changes nothing and counts what expiry would free.
+    ``pins`` are commits kept whatever their ttl or aliases: the caller passes those pinned
+    by the lock files of the enclosing git repository (``artvcs.git.tracking.pinned_commits``).
+    A dry run changes nothing and counts what expiry would free.
     """
-    if pins is None:
-        from artvcs.tracking import pinned_commits
-
-        pins = pinned_commits(context)
     expired, dead = _expired(context, dry_run)
     keep = reachable_digests(context, pins, dead if dry_run else set())
     swept = _gc.sweep(context.repo.store, context.repo.gitdir, keep, grace_seconds, dry_run)

@@ -10,20 +10,19 @@ from __future__ import annotations
 import warnings
 from typing import TYPE_CHECKING
 
-from artvcs import aliases as _aliases
+from artvcs.core import aliases as _aliases
+from artvcs.core.aliases import check_user_aliases
 from artvcs.plumbing import attrs as _attrs
 from artvcs.plumbing import links as _links
 from artvcs.plumbing.errors import UsageError
 from artvcs.plumbing.versions import utcnow
-from artvcs.validation import check_metadata
+from artvcs.core.validation import canonical_metadata, check_metadata, ttl_to_record
 
 if TYPE_CHECKING:
     from artvcs.artifact import Artifact
 
 
 def save_edits(artifact: "Artifact") -> None:
-    from artvcs.artifact import check_user_aliases
-
     ctx, version, source = artifact._context, artifact._version, artifact._source
     git = ctx.repo.git
     if artifact.state == "DELETED":
@@ -79,8 +78,6 @@ def save_edits(artifact: "Artifact") -> None:
 
 
 def _saved_record(saved: dict) -> dict:
-    from artvcs.validation import canonical_metadata, ttl_to_record
-
     return {
         "description": saved["description"],
         "metadata": canonical_metadata(saved["metadata"]),

@@ -1,10 +1,14 @@
 """Differences between two logged versions, entry by entry."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dataclasses import dataclass
 
-from artvcs.artifact import Artifact
 from artvcs.plumbing import manifest as _manifest
+
+if TYPE_CHECKING:
+    from artvcs.artifact import Artifact
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,14 @@ from typing import Any
 
 import yaml
 
-from artvcs.context import Context
+from artvcs.api import resolve_artifact
+from artvcs.artifact import Artifact
+from artvcs.core.context import Context
+from artvcs.logged import materialize
 from artvcs.plumbing import config
 from artvcs.plumbing.errors import ArtvcsError, NotFoundError, UsageError
 from artvcs.plumbing.names import slug
+from artvcs.session import init
 
 DECLARATIONS = "artvcs.yaml"
 LOCK = "artvcs.lock"
@@ -140,9 +144,6 @@ class Pin:
 
 def track(context: Context, path: str, name: str | None, type_: str | None, aliases: list[str]) -> Pin:
     """Log ``path`` as the next version of its artifact, declare it, pin it, and make git ignore it."""
-    import artvcs
-    from artvcs.session import init
-
     if not os.path.exists(path):
         raise UsageError(f"{path!r} does not exist: track an existing folder or file")
     root = git_root(os.path.dirname(os.path.realpath(path)))
@@ -155,7 +156,7 @@ def track(context: Context, path: str, name: str | None, type_: str | None, alia
     known = decl.get(rel, {})
     name = name or known.get("name") or slug(os.path.basename(rel.rstrip("/")))
     type_ = type_ or known.get("type") or "dataset"
-    art = artvcs.Artifact(name, type_)
+    art = Artifact(name, type_)
     if rel.endswith("/"):
         art.add_dir(os.path.join(root, rel))
     else:
@@ -202,8 +203,6 @@ def resolve_pin(context: Context, rel: str, pin: Any, strict: bool = False):
     where re-tracking fixes the pin), a version of the collection with the
     pin's digest, which names the same content, is accepted.
     """
-    from artvcs.api import resolve_artifact
-
     if not isinstance(pin, dict) or not all(isinstance(pin.get(k), str) for k in ("name", "version", "digest", "commit")):
         raise UsageError(f"pin of {rel!r} in {LOCK} needs name, version, digest and commit: re-run 'artvcs track {rel}'")
     try:
@@ -225,8 +224,6 @@ def resolve_pin(context: Context, rel: str, pin: Any, strict: bool = False):
 
 def _by_digest(context: Context, pin: dict[str, str]):
     """The version of the pin's collection whose digest is the pin's, or None."""
-    from artvcs.api import resolve_artifact
-
     try:
         art = resolve_artifact(context, f"{pin['name']}:{pin['digest']}")
     except ArtvcsError:
@@ -288,8 +285,6 @@ def sync(context: Context, start: str | None = None, force: bool = False) -> lis
     Every pin is resolved before any path changes; a path whose files are
     not in the store (unlogged work) is refused unless ``force``.
     """
-    from artvcs import materialize
-
     root = git_root(start)
     pinned = pins(root)
     done = []

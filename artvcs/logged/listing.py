@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from artvcs.aliases import LATEST, stored_aliases
-from artvcs.context import Context
+from artvcs.core.aliases import LATEST, stored_aliases
+from artvcs.core.context import Context
 from artvcs.plumbing import versions
 
 

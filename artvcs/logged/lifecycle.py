@@ -4,7 +4,8 @@ from __future__ import annotations
 import datetime as _dt
 from typing import TYPE_CHECKING
 
-from artvcs import aliases as _aliases
+from artvcs.core import aliases as _aliases
+from artvcs.core.aliases import check_user_aliases
 from artvcs.plumbing import attrs as _attrs
 from artvcs.plumbing import config as _config
 from artvcs.plumbing import links as _links
@@ -15,7 +16,7 @@ from artvcs.plumbing.names import check_name
 from artvcs.plumbing.refs import CollectionId
 
 if TYPE_CHECKING:
-    from artvcs.context import Context
+    from artvcs.core.context import Context
 
 
 def delete_version(context: "Context", version: _versions.Version, delete_aliases: bool) -> None:
@@ -66,8 +67,6 @@ def parse_target(context: "Context", target_path: str) -> CollectionId:
 
 def link(context: "Context", source: _versions.Version, target_path: str, aliases: list[str]) -> _versions.Version:
     """Make ``source`` a member of a portfolio, reusing an existing membership."""
-    from artvcs.artifact import check_user_aliases
-
     git = context.repo.git
     portfolio = parse_target(context, target_path)
     wanted = check_user_aliases(aliases)

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from artvcs.artifact import Artifact
 from artvcs.plumbing import runs as _runs
 from artvcs.plumbing import versions as _versions
+
+if TYPE_CHECKING:
+    from artvcs.artifact import Artifact
 
 
 @dataclass

@@ -20,7 +20,7 @@ from artvcs.plumbing.errors import ArtvcsError
 from artvcs.plumbing.remote.layout import CONTENT, RemoteRepo
 from artvcs.plumbing.repository import Repository
 from artvcs.plumbing.gc import reachable_digests
-from artvcs.sync import Selection, read_view
+from artvcs.sync.sync import Selection, read_view
 
 GRACE_SECONDS = 3600.0
 

@@ -12,16 +12,18 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from artvcs import aliases as _aliases
+from artvcs.artifact_manifest import ArtifactManifestEntry
+from artvcs.core import aliases as _aliases
+from artvcs.core.aliases import check_user_aliases
 from artvcs.plumbing import manifest as _manifest
 from artvcs.plumbing import versions as _versions
 from artvcs.plumbing.errors import CorruptObjectError, UsageError
 from artvcs.plumbing.refs import CollectionId
-from artvcs.validation import ttl_to_record
+from artvcs.core.validation import ttl_to_record
 
 if TYPE_CHECKING:
     from artvcs.artifact import Artifact
-    from artvcs.context import Context
+    from artvcs.core.context import Context
 
 
 def _store_deferred(context: "Context", artifact: "Artifact") -> None:
@@ -52,9 +54,8 @@ def _bring_staged(context: "Context", artifact: "Artifact") -> None:
 
 
 def log(context: "Context", artifact: "Artifact", run_ref: dict[str, Any] | None, aliases: list[str], tags: list[str] | None) -> _versions.Version:
-    """Commit ``artifact`` (a draft) as a version in ``context``'s project."""
-    from artvcs.artifact import check_user_aliases
-
+    """Commit ``artifact`` (a draft) as a version in ``context``'s project (the caller then
+    applies the collection's retention: ``lifecycle.expire``)."""
     repo = context.repo
     git = repo.git
     wanted = check_user_aliases(list(dict.fromkeys(list(artifact._aliases) + list(aliases))))
@@ -102,15 +103,10 @@ def log(context: "Context", artifact: "Artifact", run_ref: dict[str, Any] | None
         _aliases.move_alias(git, coll, alias, version.commit, f"log {coll.name}:v{version.number}")
     artifact._bind(version, version)
     artifact._release()  # a version now names the content: gc sees it through refs
-    from artvcs import lifecycle
-
-    lifecycle.expire(context, coll)
     return version
 
 
 def _entry_view(e, artifact):
-    from artvcs.artifact_manifest import ArtifactManifestEntry
-
     return ArtifactManifestEntry(e, None, artifact)
 
 

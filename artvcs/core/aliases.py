@@ -54,3 +54,8 @@ def remove_alias(repo: pygit2.Repository, coll: CollectionId, alias: str, commit
     except ConflictError:
         return False
     return True
+
+
+def check_user_aliases(values: list[str]) -> list[str]:
+    """Validate aliases a user asks for (``latest`` tolerated: it is applied automatically)."""
+    return [check_alias(a) for a in values if a != LATEST]

@@ -1,7 +1,7 @@
 """push: send the remote what it lacks — content, then git objects, then refs — and nothing else.
 
 Each attempt reads the remote's refs, reconciles (a version number taken
-meanwhile renumbers the local versions on top, see :mod:`artvcs.rebase`),
+meanwhile renumbers the local versions on top, see :mod:`artvcs.sync.rebase`),
 and works out which refs differ. Only then does it look for what to send:
 the commits reachable from the refs it sends but not from the remote's, the
 trees and listings those commits changed, and the content their manifests
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import pygit2
 
-from artvcs import rebase
+from artvcs.sync import rebase
 from artvcs.plumbing import refs, versions
 from artvcs.plumbing.errors import ArtvcsError
 from artvcs.plumbing.manifest import diff_manifests, iter_entries
@@ -27,8 +27,8 @@ from artvcs.plumbing.remote.errors import RemoteConflictError
 from artvcs.plumbing.remote.layout import RemoteRepo
 from artvcs.plumbing.remote.state import RemoteState
 from artvcs.plumbing.repository import Repository
-from artvcs.remotes import stored_digest
-from artvcs.sync import OURS, Selection, View, integrate, read_view
+from artvcs.sync.remotes import stored_digest
+from artvcs.sync.sync import OURS, Selection, View, integrate, read_view
 
 MAX_ATTEMPTS = 20
 _ORDER = {"versions": 0, "collections": 1, "attrs": 2, "aliases": 3, "runs": 4}

@@ -29,7 +29,7 @@ def _fetcher(artifact: "Artifact"):
             # A reference to another artifact's entry: its bytes are stored here (verified on the way).
             _copy_out(store, entry.digest, dest, entry.path)
             return
-        from artvcs.references import fetch_reference
+        from artvcs.draft.references import fetch_reference
 
         fetch_reference(entry, dest)
 
@@ -44,7 +44,7 @@ def with_remote(repo, entries, fn):
     try:
         return fn()
     except ObjectMissingError:
-        from artvcs.remotes import fetch_missing
+        from artvcs.sync.remotes import fetch_missing
 
         if not fetch_missing(repo, entries):
             raise

@@ -5,7 +5,7 @@ ones by their tags; only unknown refs are read), then, only when a ref
 names a commit this repository lacks, one listing of ``packs/`` and a
 download of each pack not fetched before. Content is fetched for the live
 versions pulled (or not at all: a partial clone fetches it on demand, see
-:func:`artvcs.remotes.fetch_missing`).
+:func:`artvcs.sync.remotes.fetch_missing`).
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import pygit2
 
-from artvcs import rebase
+from artvcs.sync import rebase
 from artvcs.plumbing import refs, versions
 from artvcs.plumbing.errors import ArtvcsError, UsageError
 from artvcs.plumbing.gc import reachable_digests
@@ -182,7 +182,7 @@ def _collections(git: pygit2.Repository, view: dict[str, str], selection: Select
 
 
 def integrate(repo: Repository, remote: RemoteRepo, view: View, selection: Selection, push: bool) -> rebase.Integration:
-    """Reconcile local refs of the selection with ``view`` (see :mod:`artvcs.rebase`); record the new base."""
+    """Reconcile local refs of the selection with ``view`` (see :mod:`artvcs.sync.rebase`); record the new base."""
     git = repo.git
     state = RemoteState(repo.gitdir, remote.name)
     base = state.refs("base")
@@ -241,7 +241,7 @@ def pull(repo: Repository, remote: RemoteRepo, selection: Selection = Selection(
 
 def clone(url: str, folder: str, options: dict | None = None, only: Iterable[str] = ()) -> tuple[Repository, PullResult]:
     """A new repository in ``folder`` with ``url`` as its remote ``origin``, pulled (content only without ``only``)."""
-    from artvcs import remotes
+    from artvcs.sync import remotes
     from artvcs.plumbing.repository import DIRNAME, init_repository
 
     only = list(only)

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from artvcs.aliases import stored_aliases
-from artvcs.artifact import Artifact
+from artvcs.core.aliases import stored_aliases
 from artvcs.plumbing import attrs as _attrs
 from artvcs.plumbing import refs as _refs
+
+if TYPE_CHECKING:
+    from artvcs.artifact import Artifact
 
 
 def _iso(ts: int) -> str:

@@ -13,7 +13,7 @@ import pytest
 import artvcs
 from artvcs.plumbing.errors import ArtvcsError, UsageError
 from artvcs.plumbing.hashing import hash_bytes
-from artvcs.references import ReferenceUnavailableError, fetch_reference, resolve_reference
+from artvcs.draft.references import ReferenceUnavailableError, fetch_reference, resolve_reference
 
 
 # -- an HTTP server ----------------------------------------------------------------------------

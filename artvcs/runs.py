@@ -1,0 +1,268 @@
+"""Runs: the ``Run`` that ``artvcs.init()`` returns, and starting one.
+
+A run is the unit of lineage: it records its job type, config, the host git
+commit (and whether the work tree was dirty), when it started and finished,
+and every version it used and logged. The record is written when the run
+starts and updated as it goes, so a crashed run still leaves a trace.
+
+Below ``Artifact`` (which returns runs from ``logged_by``/``used_by`` and starts
+one in ``save``): the Artifact class a run makes and reads is passed in.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import string
+from typing import TYPE_CHECKING, Any
+
+from artvcs.core import aliases as _aliases
+from artvcs.core import hostgit
+from artvcs.core.aliases import check_user_aliases
+from artvcs.core.context import Context, context_for, current_run, find_or_create, set_current_run
+from artvcs.core.resolve import resolve_version
+from artvcs.core.validation import check_metadata
+from artvcs.draft import commit
+from artvcs.logged import lifecycle
+from artvcs.plumbing import runs as _runs
+from artvcs.plumbing import versions as _versions
+from artvcs.plumbing.errors import UsageError
+from artvcs.plumbing.names import check_name
+
+if TYPE_CHECKING:
+    from artvcs.artifact import Artifact
+
+_ALPHABET = string.ascii_lowercase + string.digits
+
+
+class Run:
+    """A process that uses and logs artifacts (W&B's ``wandb.Run``)."""
+
+    def __init__(self, context: Context, record: dict[str, Any], artifact_class: "type[Artifact]", live: bool = False) -> None:
+        self.context = context
+        self._record = record
+        self._live = live
+        # Artifact is the layer above: it is passed in so that this module never imports it.
+        self._artifact_class = artifact_class
+
+    # -- the record ------------------------------------------------------------
+    @property
+    def id(self) -> str:
+        return self._record["id"]
+
+    @property
+    def name(self) -> str:
+        return self._record.get("name") or self._record["id"]
+
+    @property
+    def entity(self) -> str:
+        return self._record["entity"]
+
+    @property
+    def project(self) -> str:
+        return self._record["project"]
+
+    @property
+    def job_type(self) -> str | None:
+        return self._record.get("job_type")
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return self._record.get("config") or {}
+
+    @property
+    def path(self) -> str:
+        return f"{self.entity}/{self.project}/{self.id}"
+
+    @property
+    def git(self) -> dict[str, Any] | None:
+        """Host repository facts: commit, branch, dirty, root."""
+        return self._record.get("git")
+
+    @property
+    def state(self) -> str:
+        return "finished" if self._record.get("finished_at") else "running"
+
+    @property
+    def started_at(self) -> str:
+        return self._record["started_at"]
+
+    @property
+    def finished_at(self) -> str | None:
+        return self._record.get("finished_at")
+
+    def _artifacts(self, key: str) -> list["Artifact"]:
+        out = []
+        for item in self._record.get(key, []):
+            try:
+                version = _versions.read_version(self.context.repo.git, item["commit"])
+                out.append(self._artifact_class._from_version(self.context, version))
+            except KeyError:
+                continue
+        return out
+
+    def logged_artifacts(self) -> list["Artifact"]:
+        return self._artifacts("logged")
+
+    def used_artifacts(self) -> list["Artifact"]:
+        return self._artifacts("used")
+
+    def _update(self, change, message: str) -> None:
+        repo = self.context.repo.git
+        self._record = _runs.write_run(repo, self.entity, self.project, self.id, lambda old: change(old or self._record), message)
+
+    def _note(self, key: str, version: _versions.Version, extra: dict[str, Any] | None = None) -> None:
+        item = {
+            "entity": version.collection.entity,
+            "project": version.collection.project,
+            "name": version.collection.name,
+            "version": version.number,
+            "commit": str(version.commit),
+            **(extra or {}),
+        }
+
+        def change(rec: dict) -> dict:
+            lst = rec.setdefault(key, [])
+            if item not in lst:
+                lst.append(item)
+            return rec
+
+        self._update(change, f"{key} {version.collection.name}:v{version.number}")
+
+    def _check_live(self, what: str) -> None:
+        if not self._live:
+            raise UsageError(f"run {self.path} is finished: '{what}' needs a running run; start one with artvcs.init()")
+
+    # -- W&B's run methods -----------------------------------------------------
+    def log_artifact(
+        self,
+        artifact_or_path: "Artifact | str | os.PathLike",
+        name: str | None = None,
+        type: str | None = None,
+        aliases: list[str] | None = None,
+        tags: list[str] | None = None,
+    ) -> "Artifact":
+        """Log a draft (or a file/folder path) as a new version; return the artifact."""
+        self._check_live("log_artifact")
+        if isinstance(aliases, str):
+            aliases = [aliases]
+        if isinstance(artifact_or_path, (str, os.PathLike)):
+            path = os.fspath(artifact_or_path)
+            artifact = self._artifact_class(name or f"run-{self.id}-{os.path.basename(os.path.abspath(path))}", type or "unspecified")
+            if os.path.isdir(path):
+                artifact.add_dir(path)
+            else:
+                artifact.add_file(path)
+        else:
+            artifact = artifact_or_path
+            if type is not None and artifact._type is not None and artifact._type != type:
+                raise UsageError(f"log_artifact: type {type!r} does not match the artifact's type {artifact._type!r}")
+            if type is not None and artifact._type is None:
+                artifact._type = type
+        if not artifact.is_draft():
+            for a in check_user_aliases(list(aliases or [])):
+                _aliases.move_alias(self.context.repo.git, artifact._version.collection, a, artifact._version.commit, "log")
+            artifact._load_attrs()
+            self._note("logged", artifact._source)
+            return artifact
+        artifact.finalize()
+        try:
+            version = commit.log(self.context, artifact, {"entity": self.entity, "project": self.project, "id": self.id}, list(aliases or []), tags)
+        except BaseException:
+            artifact._final = False  # a refused log leaves the draft editable
+            raise
+        lifecycle.expire(self.context, version.collection)
+        self._note("logged", version)
+        return artifact
+
+    def use_artifact(
+        self,
+        artifact_or_name: "Artifact | str",
+        type: str | None = None,
+        aliases: list[str] | None = None,
+        use_as: str | None = None,
+    ) -> "Artifact":
+        """Declare that this run reads an artifact; return it (a draft is logged first)."""
+        self._check_live("use_artifact")
+        if isinstance(artifact_or_name, self._artifact_class):
+            artifact = artifact_or_name
+            if artifact.is_draft():
+                self.log_artifact(artifact, aliases=aliases)
+        else:
+            artifact = self._artifact_class._from_version(self.context, resolve_version(self.context, artifact_or_name))
+        if type is not None and artifact.type != type:
+            raise UsageError(f"use_artifact: {artifact.name} has type {artifact.type!r}, not {type!r}")
+        artifact._use_as = use_as or artifact._use_as
+        self._note("used", artifact._source, {"use_as": use_as} if use_as else None)
+        return artifact
+
+    def link_artifact(self, artifact: "Artifact", target_path: str, aliases: list[str] | None = None) -> None:
+        """Link a logged artifact (a draft is logged first) into a portfolio."""
+        self._check_live("link_artifact")
+        if artifact.is_draft():
+            self.log_artifact(artifact)
+        artifact.link(target_path, aliases)
+
+    def finish(self, exit_code: int | None = None, quiet: bool | None = None) -> None:
+        """Mark the run finished; further logging needs a new run."""
+        if not self._live:
+            return
+        code = exit_code
+
+        def change(rec: dict) -> dict:
+            rec["finished_at"] = _versions.utcnow()
+            rec["exit_code"] = code
+            return rec
+
+        self._update(change, "finish")
+        self._live = False
+        if current_run() is self:
+            set_current_run(None)
+
+    def __enter__(self) -> "Run":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.finish(exit_code=1 if exc_type is not None else 0)
+
+    def __repr__(self) -> str:
+        return f"<Run {self.path} job_type={self.job_type} {self.state}>"
+
+
+def start(
+    artifact_class: "type[Artifact]",
+    project: str | None = None,
+    entity: str | None = None,
+    job_type: str | None = None,
+    name: str | None = None,
+    config: dict[str, Any] | None = None,
+    dir: str | None = None,
+    **_ignored: Any,
+) -> Run:
+    """Start a run in the repository found from ``dir`` (or the current folder); create one if none exists."""
+    if (previous := current_run()) is not None:
+        previous.finish()
+    repo = find_or_create(dir)
+    ctx = context_for(repo, entity, project)
+    if job_type is not None:
+        check_name(job_type, "job_type")
+    cfg = check_metadata(dict(config or {}))
+    run_id = "".join(secrets.choice(_ALPHABET) for _ in range(8))
+    record = {
+        "id": run_id,
+        "name": name or run_id,
+        "entity": ctx.entity,
+        "project": ctx.project,
+        "job_type": job_type,
+        "config": cfg,
+        "git": hostgit.describe(repo.worktree),
+        "host": socket.gethostname(),
+        "started_at": _versions.utcnow(),
+        "finished_at": None,
+        "used": [],
+        "logged": [],
+    }
+    _runs.write_run(repo.git, ctx.entity, ctx.project, run_id, lambda old: record, "start")
+    run = Run(ctx, record, artifact_class, live=True)
+    set_current_run(run)
+    return run
