@@ -493,7 +493,7 @@ class Artifact:
 
         def read(path: str) -> bytes:
             e = entries[path]
-            return with_remote(self._context.repo, [e], lambda: store.read(e.digest))
+            return with_remote(self._context.repo, [e], lambda: store.read(e.digest, f"entry {path!r}"))
 
         return media.decode(normalize_entry_path(name), frozenset(entries), read)
 

@@ -128,34 +128,30 @@ def run_peers(work: str, runs: int, small: str, big: str, apply_edit, rm, warm, 
         limits.setdefault(name, []).append(time.perf_counter() - t)
 
     cp_dst = os.path.join(work, "peers-cp")
-    for i in range(runs):
-        projs = {t: peers.setup(t, "small", small) for t in TOOLS}
-        for t in TOOLS:
+
+    def one_round(part: str, src: str, tools: tuple[str, ...], label: str, cp_limit: str) -> None:
+        projs = {t: peers.setup(t, part, src) for t in tools}
+        for t in tools:
             warm(os.path.join(projs[t], "data"))
-            add("log many small", t, peers.log(t, projs[t]))
-        limit("cp -a small", ["cp", "-a", small, cp_dst], lambda: (rm(cp_dst), warm(small)))
+            add(f"log {label}", t, peers.log(t, projs[t]))
+        limit(cp_limit, ["cp", "-a", src, cp_dst], lambda: (rm(cp_dst), warm(src)))
         rm(cp_dst)
-        for t in TOOLS:
-            apply_edit(os.path.join(projs[t], "data"))
-        for t in TOOLS:
-            add("re-log after 1 % edit + 1 % new", t, peers.log(t, projs[t]))
-        for t in TOOLS:
-            add("status, up to date", t, peers.status(t, projs[t]))
-        limit("du -sb small", ["du", "-s", "-b", os.path.join(projs["git"], "data")])
-        for t in TOOLS:
-            add("checkout many small (workspace deleted)", t, peers.checkout(t, projs[t]))
-        for t in TOOLS:
+        if part == "small":
+            for t in tools:
+                apply_edit(os.path.join(projs[t], "data"))
+            for t in tools:
+                add("re-log after 1 % edit + 1 % new", t, peers.log(t, projs[t]))
+            for t in tools:
+                add("status, up to date", t, peers.status(t, projs[t]))
+            limit("du -sb small", ["du", "-s", "-b", os.path.join(projs[tools[0]], "data")])
+        for t in tools:
+            add(f"checkout {label} (workspace deleted)", t, peers.checkout(t, projs[t]))
+        for t in tools:
             rm(projs[t])
-        large = {t: peers.setup(t, "large", big) for t in ("artvcs", "dvc")}
-        for t in large:
-            warm(os.path.join(large[t], "data"))
-            add("log 2 × 1 GiB", t, peers.log(t, large[t]))
-        limit("cp large", ["cp", "-a", big, cp_dst], lambda: (rm(cp_dst), warm(big)))
-        rm(cp_dst)
-        for t in large:
-            add("checkout 2 × 1 GiB (workspace deleted)", t, peers.checkout(t, large[t]))
-        for t in large:
-            rm(large[t])
+
+    for i in range(runs):
+        one_round("small", small, TOOLS, "many small", "cp -a small")
+        one_round("large", big, ("artvcs", "dvc"), "2 × 1 GiB", "cp large")
     return times, limits
 
 
