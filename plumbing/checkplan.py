@@ -34,6 +34,7 @@ from .store import FANOUT, ContentStore
 # LIST_PER_STAT entries per wanted file; its size says roughly how many (DIRENT_BYTES each on ext4).
 LIST_PER_STAT, DIRENT_BYTES = 16, 80
 
+BULK = 65536  # paths or digests checked in one scan
 _HEX_LINES = re.compile(r"(?:[0-9a-f]{64}\n)*")
 
 WORKERS = 8  # for fetching references (network bound)
@@ -109,7 +110,9 @@ def _index(entries: Iterable[Entry]) -> tuple[dict[str, Entry], set[str], dict[s
                 folders.add(folder)
                 folder = folder.rpartition("/")[0]
         group.append(e)
-    check_entry_paths(list(by_path))  # in bulk, before anything uses a path
+    paths = list(by_path)
+    for i in range(0, len(paths), BULK):  # in bulk (a slice at a time), before anything uses a path
+        check_entry_paths(paths[i : i + BULK])
     for f in folders:
         if f in by_path:
             raise UsageError(f"entry path {f!r} is both a file and a folder in the manifest")
@@ -300,10 +303,14 @@ class _Sources:
         self.checked = False
 
     def check_all(self, entries: Iterable[Entry]) -> None:
-        """Check every stored entry's digest in one scan, so that each call need not."""
+        """Check every stored entry's digest in a few scans (a slice at a time, so that a million
+        digests are never one string), so that each call need not."""
         digests = [e.digest for e in entries if e.ref is None]
         try:
-            self.checked = _HEX_LINES.fullmatch("".join(d + "\n" for d in digests)) is not None
+            self.checked = all(
+                _HEX_LINES.fullmatch("".join(d + "\n" for d in digests[i : i + BULK])) is not None
+                for i in range(0, len(digests), BULK)
+            )
         except TypeError:
             self.checked = False
 
