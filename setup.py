@@ -1,11 +1,15 @@
-"""Packaging is declared in setup.cfg; this file only mends editable installs.
+"""Packaging is declared in setup.cfg; this file adds what setup.cfg cannot say.
 
-setuptools' editable wheel means to install data files (our man pages under
-share/man) but asks the distribution ``has_data()``, a method that does not
-exist (it is ``has_data_files``), so ``pip install -e .`` never put them
-where ``man`` looks. This command installs them as a plain install does.
+- The optional C scan (plumbing/_native/scan.c): where no compiler is, the
+  build warns and artvcs uses plumbing/scan.py's pure-Python loop, which gives
+  the same results.
+- Editable installs with data files: setuptools' editable wheel means to
+  install data files (our man pages under share/man) but asks the distribution
+  ``has_data()``, a method that does not exist (it is ``has_data_files``), so
+  ``pip install -e .`` never put them where ``man`` looks. This command
+  installs them as a plain install does.
 """
-from setuptools import setup
+from setuptools import Extension, setup
 from setuptools.command.editable_wheel import editable_wheel
 
 
@@ -19,4 +23,7 @@ class EditableWheelWithData(editable_wheel):
         super()._run_install(category)
 
 
-setup(cmdclass={"editable_wheel": EditableWheelWithData})
+setup(
+    cmdclass={"editable_wheel": EditableWheelWithData},
+    ext_modules=[Extension("artvcs.plumbing._scan", ["plumbing/_native/scan.c"], optional=True, extra_compile_args=["-O2"])],
+)

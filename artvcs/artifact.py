@@ -463,7 +463,7 @@ class Artifact:
 
         def read(path: str) -> bytes:
             e = entries[path]
-            return with_remote(self._context.repo, [e], lambda: store.read(e.digest))
+            return with_remote(self._context.repo, [e], lambda: store.read(e.digest, f"entry {path!r}"))
 
         return Reader(frozenset(entries), read)
 

@@ -2,6 +2,9 @@
 
 Usage: python bench/run.py [--quick] [--work DIR] [--runs N] [--only NAME,...] [--profile DIR]
 
+Operations (for --only): hash, log, log-immutable, relog, log-large, checkout, checkout-large,
+diff, startup, million, peers (git and DVC on the same data: see peers.py).
+
 It generates its data deterministically under --work (default ./bench-work,
 and nothing is written anywhere else): a small set of many 1-16 KiB files in
 200 folders, the same set with 1 % of files modified and 1 % added, and two
@@ -156,7 +159,6 @@ def main() -> int:
     runs = a.runs or (1 if quick else 3)
     n_small, n_folders = (2000, 20) if quick else (20000, 200)
     large = (64 << 20) if quick else (1 << 30)
-    million = 100_000 if quick else 1_000_000
     only = set(filter(None, a.only.split(",")))
     work = os.path.abspath(a.work)
     os.makedirs(work, exist_ok=True)
@@ -203,6 +205,8 @@ def main() -> int:
         return out
 
     lim = {}
+    if only and not only - {"million", "peers"}:  # these measure their own limits, or none
+        return finish(a, rows, lim, quick, work, runs, small, big, want)
     lim["cp -a small"] = summary(limit_cp("-a", small))
     lim["cp+sync small"] = summary(limit_cp("-a", small, then_sync=True))
     lim["cp -al small"] = summary(limit_cp("-al", small))
@@ -299,12 +303,33 @@ def main() -> int:
             res = measure(runs, lambda i: (rm(dst), child("checkout", proj=proj, dst=dst, mode=mode))[1])
             profile(f"checkout-{mode}", lambda p: (rm(dst), child("checkout", p, proj=proj, dst=dst, mode=mode)))
             row(f"checkout ({mode})", res, small_bytes, limit, target, f"mode used: {res[-1]['extra'].get('mode')}")
+            if mode == "copy":
+                res = measure(runs, lambda i: (rm(dst), child("checkout", proj=proj, dst=dst, mode=mode, verify=False))[1])
+                row("checkout (copy), --no-verify", res, small_bytes, limit, "", "the cost of verifying")
         res = measure(runs, lambda i: child("checkout", proj=proj, dst=dst, mode="copy"))
         profile("checkout-up-to-date", lambda p: child("checkout", p, proj=proj, dst=dst, mode="copy"))
         row("checkout onto up-to-date folder", res, None, "stat small", "≈ a stat per file")
         res = measure(runs, lambda i: child("verify", proj=proj, dst=dst))
         profile("verify", lambda p: child("verify", p, proj=proj, dst=dst))
         row("verify checked-out folder", res, small_bytes, "cp -a small", "")
+    if want("checkout-large"):
+        proj = fresh_repo(95)
+        child("log", proj=proj, src=big, policy="mutable")
+        dst = os.path.join(work, "co-large")
+        for verify, note in ((True, "content verified on the way"), (False, "--no-verify: the cost of verifying")):
+            def co_large(i: int, p: str | None = None) -> dict:
+                rm(dst)
+                warm(os.path.join(proj, ".artifacts", "content"))
+                return child("checkout", p, proj=proj, dst=dst, mode="copy", verify=verify)
+
+            co_large(0)  # the untimed warm-up (see cp large)
+            res = measure(runs, co_large)
+            if verify:
+                profile("checkout-large", lambda p: co_large(0, p))
+            row(f"checkout 2 large files{'' if verify else ', --no-verify'}", res, 2 * large, "cp large",
+                "≤1.1× cp" if verify else "", note)
+        rm(dst)
+        rm(proj)
     if want("diff"):
         proj = fresh_repo(98)
         child("log", proj=proj, src=small, policy="mutable")
@@ -314,14 +339,34 @@ def main() -> int:
         exe = os.path.join(os.path.dirname(sys.executable), "artvcs")
         res = [{"seconds": shell([exe, "--version"])} for _ in range(max(runs, 5))]
         row("artvcs --version", res, None, None, "≤0.1 s", "")
+    return finish(a, rows, lim, quick, work, runs, small, big, want)
+
+
+def finish(a, rows, lim, quick, work, runs, small, big, want) -> int:
+    """The million-entry operation and the peers (neither needs this run's other limits), then the tables."""
     if want("million"):
-        proj = fresh_repo(97)
-        res = measure(1, lambda i: child("million", proj=proj, n=million))
+        million = 100_000 if quick else 1_000_000
+        proj = os.path.join(work, "proj-97")
+        rm(proj)
+        os.makedirs(proj)
+        built = child("million", proj=proj, n=million)
+        tree = built["extra"].pop("tree")
+        co = child("million_checkout", proj=proj, tree=tree, n=million)  # a fresh process: its own peak
         rm(proj)  # its checkout is a million files
-        s = summary(res)
-        for k, v in s["extra"].items():
-            rows.append((f"{million:,} entries: {k}", {**s, "median": v, "min": v, "max": v}, None, None, None, None, "works; linear", ""))
+        for r in (built, co):
+            s = summary([r])
+            for k, v in r["extra"].items():
+                rows.append((f"{million:,} entries: {k}", {**s, "median": v, "min": v, "max": v}, None, None, None, None,
+                             "works; linear", "RSS: this process's peak" if r is co else ""))
+    peers = None
+    if want("peers"):
+        from peers import print_peers, run_peers
+
+        exe = os.path.join(os.path.dirname(sys.executable), "artvcs")
+        peers = run_peers(work, runs, small, big, apply_edit, rm, warm, exe)
     print_table(rows, lim, quick)
+    if peers:
+        print_peers(*peers)
     if a.json_out:
         with open(a.json_out, "w") as f:
             json.dump({"rows": [r[0:1] + (r[1],) + r[2:] for r in rows], "limits": lim}, f, indent=1, default=str)

@@ -1,63 +1,49 @@
 """Materialising a manifest into a folder, and checking a folder against one.
 
-:func:`materialize` works in two phases. *Planning* changes nothing: it
-re-checks every entry path (a manifest pulled from a remote is untrusted),
-confirms the content is stored, looks at each folder and file once (the stat
-cache, the inode or the link target decides "up to date"; only files the
-cache cannot vouch for are hashed) and, when pruning, lists what is extra.
-Every refusal — an escaping path, missing content, a file where a folder
-must go, an untracked file about to be lost — happens there. *Applying*
+:func:`materialize` works in two phases. *Planning* (:mod:`checkplan`)
+changes nothing: it re-checks every entry path (a manifest pulled from a
+remote is untrusted), confirms the content is stored, looks at each folder
+and file once (the stat cache, the inode or the link target decides "up to
+date"; only files the cache cannot vouch for are hashed) and, when pruning,
+lists what is extra. Every refusal — an escaping path, missing content, a
+file where a folder must go, an untracked file about to be lost — happens
+there. *Applying*
 then removes, creates each folder once, and writes each file: where nothing
 is in its place, under its final name (O_EXCL); else under a temporary name
 in its own folder, renamed over what is there, so no reader of an existing
 path sees half a file. Nothing is written or deleted outside ``root``
 (symbolic links in it are never followed out, and the repository itself is
-never touched). The copies written are recorded in the stat cache, so the
-next look at them is a stat each.
+never touched). Every stored file handed over is verified on the way
+(:mod:`placefile`); the verified copies are recorded in the stat cache, so
+the next look at them is a stat each.
 """
 from __future__ import annotations
 
 import errno
-import fcntl
 import os
-import re
 import secrets
 import shutil
 import stat as _stat
-from collections import Counter
 from collections.abc import Callable, Collection, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from . import chunkstore
+from .checkplan import (
+    FETCH, LOOK, WRITE, LOOK_WORKERS, WORKERS, _File, _check_protected, _file_maker, _folder_states,
+    _guard, _index, _Looker, _missing, _parallel, _plan, _protected, _refuse_losing_untracked, _Sources,
+    _under_replaced, _walk,
+)
 from .errors import ArtvcsError, ObjectMissingError, PathEscapeError, UsageError
-from .hashing import hash_file, is_digest
+from .hashing import hash_file
 from .manifest import Entry
-from .progress import Tally
-from .paths import check_entry_path, check_entry_paths, refuse_git_symlinks, safe_join
-from .repository import FORMAT_FILE
-from .statcache import StatCache, fs_clock_ns, now_ns
-from .store import FANOUT, ContentStore
+from .paths import refuse_git_symlinks, safe_join
+from .placefile import TMP_PREFIX, place, reflink, tmp_beside, unlink_quiet
+from .progress import report
+from .scan import scan
+from .statcache import Records, StatCache, fs_clock_ns, now_ns
+from .store import ContentStore
 
 MODES = ("auto", "copy", "hardlink", "reflink", "symlink")
-FICLONE = 0x40049409  # _IOW(0x94, 9, int): share the source's extents (btrfs, XFS, bcachefs)
-WORKERS = 8  # for fetching references (network bound)
-# File system work is mostly system calls, which run in parallel, but the
-# Python around them does not: more threads than cores only adds contention.
-FS_WORKERS = min(WORKERS, os.cpu_count() or 1)
-# Looking at files (an lstat and a stat-cache lookup each, or hashing a small file) is
-# GIL-bound Python: measured on 2 cores, one thread is 20-40 % faster than two.
-LOOK_WORKERS = 1
-PARALLEL_MIN = 64  # below this many files a thread pool costs more than it saves
-TMP_PREFIX = ".artvcs-tmp-"
-# Listing a fan-out folder beats a stat per wanted file when it holds fewer than about
-# LIST_PER_STAT entries per wanted file; its size says roughly how many (DIRENT_BYTES each on ext4).
-LIST_PER_STAT, DIRENT_BYTES = 16, 80
-
-_HEX_LINES = re.compile(r"(?:[0-9a-f]{64}\n)*")
-
-# what planning decided for one file
-CURRENT, WRITE, FETCH = "current", "write", "fetch"
 
 
 @dataclass
@@ -81,279 +67,6 @@ class ReferenceFetchError(ArtvcsError):
     """A reference entry could not be fetched."""
 
 
-# -- the plan -----------------------------------------------------------------
-@dataclass(slots=True)
-class _File:
-    target: str
-    entry: Entry
-    src: str  # the store file (for a reference: unused)
-    action: str = WRITE
-    present: bool = False  # something is at target now (so a write must replace it)
-    old: str | None = None  # what is there now: None (nothing), "ok" (losing it loses nothing), "dir", or a digest
-    in_way: bool = False  # a folder stands where the file goes
-
-
-def _index(entries: Iterable[Entry]) -> tuple[dict[str, Entry], set[str]]:
-    """``{path: entry}`` and every folder path, refusing bad, duplicate or clashing paths."""
-    by_path: dict[str, Entry] = {}
-    folders: set[str] = set()
-    for e in entries:
-        if type(e.path) is not str:
-            check_entry_path(e.path)
-        if e.path in by_path:
-            check_entry_path(e.path)
-            raise UsageError(f"entry path {e.path!r} appears twice in the manifest")
-        by_path[e.path] = e
-        folder = e.path.rpartition("/")[0]
-        while folder and folder not in folders:
-            folders.add(folder)
-            folder = folder.rpartition("/")[0]
-    check_entry_paths(list(by_path))  # in bulk, before anything uses a path
-    for f in folders:
-        if f in by_path:
-            raise UsageError(f"entry path {f!r} is both a file and a folder in the manifest")
-    return by_path, folders
-
-
-def _protected(store: ContentStore) -> list[str]:
-    """Real paths never written into or pruned: the store, and the repository holding it."""
-    out = [os.path.realpath(store.root)]
-    parent = os.path.dirname(out[0])
-    if os.path.exists(os.path.join(parent, FORMAT_FILE)):
-        out.append(parent)
-    return out
-
-
-def _inside(path: str, folder: str) -> bool:
-    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
-
-
-def _check_protected(root: str, protected: list[str], by_path: dict, folders: set) -> None:
-    real_root = os.path.realpath(root)
-    for p in protected:
-        if _inside(real_root, p):
-            raise UsageError(f"refusing to write files into {root!r}: it is inside the artvcs repository {p!r}")
-        if not _inside(p, real_root):
-            continue
-        rel = os.path.relpath(p, real_root).replace(os.sep, "/")
-        probe = rel
-        while probe:
-            if probe in by_path or (probe == rel and probe in folders):
-                raise PathEscapeError(f"entry path {probe!r} would overwrite the artvcs repository {p!r}")
-            probe = probe.rpartition("/")[0]
-
-
-def _folder_states(root: str, folders: set[str], prune: bool) -> dict[str, str]:
-    """``folder → "dir" | "absent" | "replace"`` with one lstat per existing folder.
-
-    Without ``prune`` a file in a folder's place is an error, and so is a
-    symbolic link, unless it leads to a folder inside root (_guard decides).
-    """
-    states: dict[str, str] = {}
-    for f in sorted(folders, key=lambda s: s.count("/")):
-        parent = f.rpartition("/")[0]
-        if states.get(parent, "dir") != "dir":
-            states[f] = "absent"
-            continue
-        p = os.path.join(root, f)
-        try:
-            st = os.lstat(p)
-        except FileNotFoundError:
-            states[f] = "absent"
-            continue
-        if _stat.S_ISDIR(st.st_mode):
-            states[f] = "dir"
-        elif prune:
-            states[f] = "replace"
-        elif _stat.S_ISLNK(st.st_mode) and os.path.isdir(p):
-            states[f] = "dir"  # a link to a folder: allowed only if it stays inside root (see _guard)
-        else:
-            kind = "symbolic link" if _stat.S_ISLNK(st.st_mode) else "file"
-            raise UsageError(f"{p!r} is a {kind} but the artifact has a folder {f!r} there: remove it, or check out (which replaces it)")
-    return states
-
-
-def _walk(root: str, protected: list[str]) -> tuple[list[str], list[str]]:
-    """``(non-folders, folders)`` under root as entry-style paths; links are not followed."""
-    skip = set()
-    for p in protected:
-        try:
-            st = os.stat(p)
-            skip.add((st.st_dev, st.st_ino))
-        except OSError:
-            pass
-    files: list[str] = []
-    dirs: list[str] = []
-    stack = [""]
-    while stack:
-        rel = stack.pop()
-        try:
-            it = os.scandir(os.path.join(root, rel) if rel else root)
-        except (FileNotFoundError, NotADirectoryError):
-            continue
-        with it:
-            for d in it:
-                sub = f"{rel}/{d.name}" if rel else d.name
-                if d.is_dir(follow_symlinks=False):
-                    if skip and any(ino == d.inode() for _, ino in skip):
-                        st = d.stat(follow_symlinks=False)
-                        if (st.st_dev, st.st_ino) in skip:
-                            continue
-                    dirs.append(sub)
-                    stack.append(sub)
-                else:
-                    files.append(sub)
-    return files, dirs
-
-
-# -- writing one file -----------------------------------------------------------
-def _copy_fd(sfd: int, dfd: int) -> None:
-    """Copy all of ``sfd`` into ``dfd``: in the kernel where it can, else by reads and writes."""
-    n, off = os.fstat(sfd).st_size, 0
-    try:
-        while off < n:
-            done = os.copy_file_range(sfd, dfd, n - off)
-            if not done:
-                break
-            off += done
-    except OSError as e:
-        if e.errno not in (errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL, errno.EPERM):
-            raise
-        os.lseek(sfd, off, os.SEEK_SET)
-        os.lseek(dfd, off, os.SEEK_SET)
-        while buf := os.read(sfd, 1 << 20):
-            view = memoryview(buf)
-            while view:
-                view = view[os.write(dfd, view):]
-
-
-def _reflink_fd(sfd: int, dfd: int) -> None:
-    fcntl.ioctl(dfd, FICLONE, sfd)
-
-
-def _write_new(fill: Callable[[int, int], None], src: str, dst: str) -> os.stat_result:
-    """Create ``dst`` (O_EXCL: it must not exist) with ``fill(src_fd, dst_fd)``; the file's stat
-    once written. On an error the half-written ``dst`` is removed (a crash can leave it)."""
-    sfd = os.open(src, os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        dfd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
-        try:
-            fill(sfd, dfd)
-            st = os.fstat(dfd)
-        except BaseException:
-            os.close(dfd)
-            _unlink_quiet(dst)
-            raise
-        os.close(dfd)
-        return st
-    finally:
-        os.close(sfd)
-
-
-def _copy(src: str, dst: str) -> os.stat_result:
-    return _write_new(_copy_fd, src, dst)
-
-
-def _reflink(src: str, dst: str) -> os.stat_result:
-    return _write_new(_reflink_fd, src, dst)
-
-
-def _tmp_beside(target: str) -> str:
-    return os.path.join(os.path.dirname(target), TMP_PREFIX + secrets.token_hex(8))
-
-
-def _unlink_quiet(path: str) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
-
-
-def _place(mode: str, src: str, target: str, present: bool = True) -> os.stat_result | None:
-    """Put store file ``src`` at ``target`` by ``mode``; for a copy or reflink, its stat once written.
-
-    Where something is at ``target`` (``present``) the file is written under
-    a temporary name and renamed over it, so no reader ever sees half a file
-    there. Where nothing is, it is written at ``target`` directly (O_EXCL):
-    one directory operation instead of two. A link is whole the moment it
-    exists; a copy killed mid-way (a crash: errors remove it) leaves a
-    partial file, which is not in the stat cache, so the next checkout,
-    status or verify hashes it and finds it modified.
-    """
-    if not present:
-        try:
-            if mode == "hardlink":
-                os.link(src, target)
-                return None
-            if mode == "symlink":
-                os.symlink(src, target)
-                return None
-            return _reflink(src, target) if mode == "reflink" else _copy(src, target)
-        except FileExistsError:
-            pass  # something appeared meanwhile: replace it below
-        except OSError as e:
-            if mode != "hardlink" or e.errno != errno.EMLINK:
-                raise
-    tmp = _tmp_beside(target)
-    st = None
-    try:
-        if mode == "hardlink":
-            try:
-                os.link(src, tmp)
-            except OSError as e:
-                if e.errno != errno.EMLINK:  # this inode has all the links it can have: copy it
-                    raise
-                st = _copy(src, tmp)
-        elif mode == "symlink":
-            os.symlink(src, tmp)
-        elif mode == "reflink":
-            st = _reflink(src, tmp)
-        else:
-            st = _copy(src, tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        _unlink_quiet(tmp)
-        raise
-    if st is None:
-        return None
-    # The rename changed the ctime; the stat is the renamed file's only if nothing wrote it since.
-    try:
-        now = os.lstat(target)
-    except OSError:
-        return None
-    same = (now.st_ino, now.st_size, now.st_mtime_ns) == (st.st_ino, st.st_size, st.st_mtime_ns)
-    return now if same else None
-
-
-def _parallel(fn: Callable, items: list, workers: int | None = None, tally: Tally | None = None) -> list:
-    """``[fn(x) for x in items]``, on a thread pool when there are many; the first error stops the rest.
-
-    With a ``tally``, progress is reported (see :mod:`progress`) as slices finish.
-    """
-    workers = workers or FS_WORKERS
-    step = max(16, len(items) // (workers * 8))
-    slices = [items[i : i + step] for i in range(0, len(items), step)]
-    out: list = []
-    if len(items) < PARALLEL_MIN or workers < 2:
-        for part in slices if tally else [items]:
-            out.extend(fn(x) for x in part)
-            if tally:
-                tally.add(part)
-        return out
-    with ThreadPoolExecutor(workers) as pool:
-        futures = [pool.submit(lambda part: [fn(x) for x in part], part) for part in slices]
-        try:
-            for f, part in zip(futures, slices):
-                out.extend(f.result())
-                if tally:
-                    tally.add(part)
-        except BaseException:
-            for f in futures:
-                f.cancel()
-            raise
-    return out
-
-
 # -- materialize --------------------------------------------------------------------
 def materialize(
     store: ContentStore,
@@ -367,6 +80,7 @@ def materialize(
     allow_missing_references: bool = False,
     protect_untracked: bool = False,
     known_paths: Collection[str] = (),
+    verify: bool = True,
 ) -> MaterializeResult:
     """Write ``entries`` under ``root``; with ``prune``, delete every other file there.
 
@@ -378,23 +92,28 @@ def materialize(
     error unless ``allow_missing_references`` (then it is skipped).
     ``protect_untracked`` refuses, before changing anything, to delete or
     overwrite a file whose content is not in the store, unless its path
-    (relative to root, or absolute) is in ``known_paths``.
+    (relative to root, or absolute) is in ``known_paths``. ``verify`` (the
+    default) hashes every stored file handed over on the way (see
+    :mod:`placefile`): one that does not hash to its digest is a
+    CorruptObjectError naming the path and both digests, and leaves nothing
+    under its name. Without it, copies are trusted and not recorded in the
+    stat cache (the next look hashes them).
     """
     if mode not in MODES:
         raise UsageError(f"invalid link mode {mode!r}: use one of {', '.join(MODES)}")
     try:
         return _materialize(store, entries, os.path.abspath(root), mode, prune, statcache, fetch_reference,
-                            allow_missing_references, protect_untracked, known_paths)
+                            allow_missing_references, protect_untracked, known_paths, verify)
     finally:
         if statcache is not None:
             statcache.flush()  # what was hashed stays known, even when a later step failed
 
 
 def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, allow_missing_references,
-                 protect_untracked, known_paths) -> MaterializeResult:
+                 protect_untracked, known_paths, verify) -> MaterializeResult:
     if os.path.exists(root) and not os.path.isdir(root):
         raise UsageError(f"{root!r} is not a folder: cannot write the artifact's files into it")
-    by_path, folders = _index(entries)
+    by_path, folders, groups = _index(entries)
     if mode == "symlink":
         refuse_git_symlinks(by_path)
     protected = _protected(store)
@@ -406,33 +125,31 @@ def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, 
     # -- plan: look, hash where needed, decide; change nothing --------------------
     root_exists = os.path.isdir(root)
     states = _folder_states(root, folders, prune) if root_exists else {"": "absent", **{f: "absent" for f in folders}}
-    samples = {e.path.rpartition("/")[0]: e.path for e in by_path.values()}
+    samples = {folder: es[0].path for folder, es in groups.items()}
     for folder, sample in samples.items():
         if not _under_replaced(folder, states):
             _guard(root, sample, protected)  # once per folder: refuses a link that leads outside root
-    sep = os.sep
     sources = _Sources(store)
     sources.check_all(by_path.values())
-    if sources.checked and sep == "/" and not has_refs:  # the common case, without a call per entry
-        head, fan = sources.root + "/", FANOUT
-        plan = [_File(f"{root}/{p}", e, f"{head}{e.digest[:fan]}/{e.digest[fan:]}") for p, e in by_path.items()]
-    else:
-        plan = [_File(root + sep + (p if sep == "/" else p.replace("/", sep)), e, sources(e)) for p, e in by_path.items()]
-    # Only files in folders that exist can be there already; the rest need no look at all.
-    look = [f for f in plan if states.get(f.entry.path.rpartition("/")[0], "dir") == "dir"]
-    for f in plan:
-        if f.entry.ref is not None:
-            f.action = FETCH
+    if not sources.checked:
+        for e in by_path.values():
+            sources(e)  # the error for the first bad digest (a hostile manifest must not name a path with it)
+    make = _file_maker(root, sources, has_refs)
     extras: list[str] = []
     stale_dirs: list[str] = []
     if prune and root_exists:
-        files, dirs = _walk(root, protected)
-        extras = [p for p in files if p not in by_path]
+        extras, dirs = _walk(root, protected, by_path)
         stale_dirs = [d for d in dirs if d not in folders]
     # records only matter for files that are there (a new folder has none)
-    records = statcache.load_prefix(root) if statcache is not None and (look or extras) else {}
-    _parallel(_Looker(store, records, statcache, mode, protect_untracked, states), look, LOOK_WORKERS)
-    missing = _missing([f for f in plan if f.action == WRITE])
+    records = statcache.load_prefix(root) if statcache is not None and root_exists else {}
+    # Folders not there yet get all their files written: no _File for them until they are
+    # (a million-entry checkout holds one batch of them at a time). The files of folders that
+    # are there are settled by the stat-cache scan where it can; the rest are looked at.
+    plan, fresh, current = _plan(groups, states, root, records, mode, make)
+    _parallel(_Looker(store, records, statcache, mode, protect_untracked, states),
+              [f for f in plan if f.action == LOOK], LOOK_WORKERS)
+    stored_new = [e for es in fresh for e in es if e.ref is None]
+    missing = _missing([f.entry for f in plan if f.action == WRITE] + stored_new, sources.root)
     chunked = {e.digest for e in missing if store.is_chunked(e.digest)}  # large files: no single store file
     missing = [e for e in missing if e.digest not in chunked]
     if missing:
@@ -449,7 +166,10 @@ def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, 
         )
     if protect_untracked:
         _refuse_losing_untracked(store, root, records, plan, extras, known_paths)
-    first = next((f for f in plan if f.action == WRITE and f.entry.digest not in chunked), None)
+    writes = [f for f in plan if f.action == WRITE]
+    first = next((f for f in writes if f.entry.digest not in chunked), None)
+    if first is None:
+        first = next((make(e) for e in stored_new if e.digest not in chunked), None)
     if mode in ("hardlink", "reflink") and first is not None:
         _check_mode_possible(mode, store.root, first.src, root)
 
@@ -457,37 +177,23 @@ def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, 
     result = MaterializeResult(mode=mode)
     os.makedirs(root, exist_ok=True)
     for rel in extras:
-        _unlink_quiet(os.path.join(root, rel))
+        unlink_quiet(os.path.join(root, rel))
         result.removed += 1
     for f in in_way:
         shutil.rmtree(f.target)  # its files were extras, so already counted (and checked)
     for folder in sorted(folders, key=lambda s: s.count("/")):
         if states.get(folder) != "dir":
             _make_folder(os.path.join(root, folder), prune)
-    writes = [f for f in plan if f.action == WRITE]
-    fetches = [f for f in plan if f.action == FETCH]
-    rebuilt = [f for f in writes if f.entry.digest in chunked]
-    if writes or fetches:
+    fetches = [f for f in plan if f.action == FETCH] + [make(e) for es in fresh for e in es if e.ref is not None]
+    if first is not None or fetches:
         for sample in samples.values():
             _guard(root, sample, protected)  # again, now that the folders exist: the last word before any write
-    result.up_to_date = len(plan) - len(writes) - len(fetches)
-    writes = [f for f in writes if f.entry.digest not in chunked]
-    used = mode
-    written: list[os.stat_result | None] = []
-    tally = Tally("writing", writes, lambda f: f.entry.size)
-    if writes and mode in ("auto", "reflink", "hardlink"):
-        used, st = _first_write(mode, store.root, writes[0], root)
-        written.append(st)
-        tally.add(writes[:1])
-    result.mode = used
-    written += _parallel(lambda f: _place(used, f.src, f.target, f.present), writes[len(written):], tally=tally)
-    result.written += len(writes) + len(rebuilt)
-    if rebuilt:  # chunked files cannot be linked: always reassembled, checked on the way
-        writes += rebuilt
-        written += _parallel(lambda f: _place_chunked(store, f), rebuilt,
-                             tally=Tally("writing", rebuilt, lambda f: f.entry.size))
-    if statcache is not None:
-        _record_written(statcache, writes, written)
+    result.up_to_date = current + len(plan) - len(writes) - sum(f.action == FETCH for f in plan)
+    total = len(writes) + len(stored_new)
+    result.mode = mode
+    if total:
+        result.mode = _write_all(store, statcache, mode, verify, root, writes, stored_new, make, total, chunked)
+        result.written = total
     if fetches:
         for outcome, f in zip(_parallel(lambda f: _fetch(f, fetch_reference, allow_missing_references), fetches, WORKERS), fetches):
             if outcome:
@@ -502,179 +208,56 @@ def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, 
     return result
 
 
+WRITE_BATCH = 8192  # files written, then recorded in the stat cache, per batch
+
+
+def _write_all(store, statcache, mode, verify, root, writes, stored_new, make, total, chunked=frozenset()) -> str:
+    """Write ``writes`` and then the entries ``stored_new`` (made into _Files a batch at a time),
+    recording each batch's verified copies in the stat cache; the mode used. Chunked files
+    (``chunked`` digests) cannot be linked: they are reassembled, checked on the way, in every mode."""
+    used = mode
+    done, nbytes = 0, 0
+    total_bytes = sum(f.entry.size or 0 for f in writes) + sum(e.size or 0 for e in stored_new)
+    first_done = False
+
+    def batches():
+        if writes:
+            yield writes
+        for i in range(0, len(stored_new), WRITE_BATCH):
+            yield [make(e) for e in stored_new[i : i + WRITE_BATCH]]
+
+    for batch in batches():
+        rebuilt = [f for f in batch if f.entry.digest in chunked] if chunked else []
+        plain = [f for f in batch if f.entry.digest not in chunked] if chunked else batch
+        written: list[os.stat_result | None] = []
+        if used in ("auto", "reflink", "hardlink") and not first_done and plain:
+            used, st = _first_write(mode, store.root, plain[0], root, verify)
+            written.append(st)
+            first_done = True
+        if verify:
+            written += _parallel(lambda f: place(used, f.src, f.target, f.present, f.entry.digest, f.entry.size),
+                                 plain[len(written):])
+        else:
+            written += _parallel(lambda f: place(used, f.src, f.target, f.present), plain[len(written):])
+        if rebuilt:
+            written += _parallel(lambda f: _place_chunked(store, f), rebuilt)
+            plain = plain + rebuilt
+        done += len(batch)
+        nbytes += sum(f.entry.size or 0 for f in batch)
+        report("writing", done, total, nbytes, total_bytes)
+        if statcache is not None and verify:  # an unverified copy's digest is the manifest's word: not recorded
+            _record_written(statcache, plain, written)
+            statcache.flush()
+    return used
+
+
 def _place_chunked(store: ContentStore, f: _File) -> os.stat_result:
-    """Reassemble a chunked file at its target; an error names the entry as well as the chunk."""
+    """Reassemble a chunked file at its target (its whole digest checked on the way); an error names
+    the entry as well as the chunk."""
     try:
-        return chunkstore.place_chunked(store, f.entry.digest, f.target, f.present, _tmp_beside(f.target))
+        return chunkstore.place_chunked(store, f.entry.digest, f.target, f.present, tmp_beside(f.target))
     except ArtvcsError as e:
         raise type(e)(f"{f.entry.path!r}: {e}") from None
-
-
-def _missing(files: list[_File]) -> list[Entry]:
-    """The entries of ``files`` whose content is not in the store, in order.
-
-    A fan-out folder holding many of the digests is listed once (one
-    getdents for dozens of stats); one holding few of them, in a store much
-    larger than the artifact, is asked about each file.
-    """
-    tail = 64 - FANOUT  # a stored file's name: its digest after the fan-out folder's part
-    wanted = Counter(f.src[: -tail - 1] for f in files)  # fan-out folder → files wanted from it
-    listed: dict[str, set[str] | None] = {}  # its names, or None: ask per file
-    for folder, count in wanted.items():
-        try:
-            size = os.stat(folder).st_size
-        except (FileNotFoundError, NotADirectoryError):
-            listed[folder] = set()
-            continue
-        listed[folder] = set(os.listdir(folder)) if count * LIST_PER_STAT * DIRENT_BYTES >= size else None
-    missing = []
-    for f in files:
-        names = listed[f.src[: -tail - 1]]
-        if (f.src[-tail:] not in names) if names is not None else not os.path.exists(f.src):
-            missing.append(f.entry)
-    return missing
-
-
-def _guard(root: str, entry_path: str, protected: list[str]) -> None:
-    """safe_join, and no way into the repository either (a link inside root may lead there)."""
-    real = os.path.realpath(os.path.dirname(safe_join(root, entry_path)))
-    for p in protected:
-        if _inside(real, p):
-            raise PathEscapeError(f"entry path {entry_path!r} leads into the artvcs repository {p!r} through a symbolic link")
-
-
-def _under_replaced(folder: str, states: dict[str, str]) -> bool:
-    while folder:
-        if states.get(folder) == "replace":
-            return True
-        folder = folder.rpartition("/")[0]
-    return False
-
-
-class _Sources:
-    """The absolute store path of an entry's content (a symbolic link to it must not depend on the cwd)."""
-
-    def __init__(self, store: ContentStore) -> None:
-        self.root = os.path.abspath(store.root)
-        self.fan = FANOUT
-        self.checked = False
-
-    def check_all(self, entries: Iterable[Entry]) -> None:
-        """Check every stored entry's digest in one scan, so that each call need not."""
-        digests = [e.digest for e in entries if e.ref is None]
-        try:
-            self.checked = _HEX_LINES.fullmatch("".join(d + "\n" for d in digests)) is not None
-        except TypeError:
-            self.checked = False
-
-    def __call__(self, e: Entry) -> str:
-        if e.ref is not None:
-            return ""
-        d = e.digest
-        if not self.checked and not is_digest(d):  # a hostile manifest must not name a path with it
-            raise UsageError(f"invalid digest {d!r} for entry {e.path!r}: expected 64 lowercase hex characters")
-        return f"{self.root}{os.sep}{d[: self.fan]}{os.sep}{d[self.fan :]}"
-
-
-class _Looker:
-    """Decides, for one file, whether it is current, and what replacing it would lose.
-
-    About one lstat per file: a hard link is judged by its inode, a symbolic
-    link by its target, anything else by the stat cache; only a file the
-    cache cannot vouch for is hashed (and then recorded, so the next run
-    need not). ``old`` is worked out fully only when it matters (protection).
-    """
-
-    def __init__(self, store, records, statcache, mode, protect, states):
-        self.store, self.records, self.statcache = store, records, statcache
-        self.mode, self.protect, self.states = mode, protect, states
-
-    def __call__(self, f: _File) -> None:
-        e = f.entry
-        f.action = FETCH if e.ref is not None else WRITE
-        if self.states.get(e.path.rpartition("/")[0], "dir") != "dir":
-            return  # its folder is absent or about to be replaced: nothing is there
-        try:
-            st = os.lstat(f.target)
-        except FileNotFoundError:
-            return
-        f.present = True
-        kind = _stat.S_IFMT(st.st_mode)
-        if kind == _stat.S_IFDIR:
-            f.in_way, f.old = True, "dir"
-            return
-        if kind == _stat.S_IFLNK:
-            if e.ref is None and self.mode == "symlink" and os.readlink(f.target) == f.src:
-                f.action = CURRENT
-            f.old = "ok"  # replacing a link loses no content
-            return
-        if kind != _stat.S_IFREG:
-            f.old = "special"
-            return
-        linked = e.ref is None and self.mode in ("hardlink", "symlink") and not self.store.is_chunked(e.digest)
-        if e.ref is None and (self.mode == "hardlink" or st.st_nlink > 1):
-            try:
-                sst = os.stat(f.src)
-                if (sst.st_dev, sst.st_ino) == (st.st_dev, st.st_ino):
-                    f.old = "ok"
-                    if self.mode == "hardlink":
-                        f.action = CURRENT
-                    return  # the store's own inode where an independent file was asked for
-            except FileNotFoundError:
-                pass
-        cached = StatCache.lookup(self.records, f.target, st)
-        sized = e.size is None or st.st_size == e.size
-        checkable = e.ref is None or is_digest(e.digest)  # a reference's digest may be an ETag or the URI's
-        if linked or not sized or not checkable:
-            # cannot be current (a link is wanted, or the size or kind of digest rules it out)
-            f.old = self._content(f.target, st, cached) if self.protect else None
-            return
-        f.old = self._content(f.target, st, cached)
-        if f.old == e.digest:
-            f.action = CURRENT
-
-    def _content(self, target: str, st: os.stat_result, cached: str | None) -> str:
-        if cached:
-            return cached
-        t0 = now_ns()
-        digest, _ = hash_file(target)
-        if self.statcache is not None:
-            self.statcache.record(target, st, digest, t0)
-        return digest
-
-
-def _refuse_losing_untracked(store, root, records, plan, extras, known_paths) -> None:
-    known = set(known_paths)
-
-    def is_known(rel: str) -> bool:
-        return rel in known or os.path.join(root, rel) in known
-
-    def lost(rel: str) -> str | None:
-        if is_known(rel) or rel.rpartition("/")[2].startswith(TMP_PREFIX):
-            return None
-        path = os.path.join(root, rel)
-        try:
-            st = os.lstat(path)
-        except FileNotFoundError:
-            return None
-        if not _stat.S_ISREG(st.st_mode):
-            return None if _stat.S_ISLNK(st.st_mode) else rel
-        digest = StatCache.lookup(records, path, st) or hash_file(path)[0]
-        return None if store.has(digest) else rel
-
-    at_risk = [
-        f.entry.path for f in plan
-        if f.action != CURRENT and f.old not in (None, "ok", "dir")
-        and (f.old == "special" or not store.has(f.old)) and not is_known(f.entry.path)
-    ]
-    at_risk += [r for r in _parallel(lost, extras) if r is not None]
-    if at_risk:
-        at_risk.sort()
-        more = f" (and {len(at_risk) - 1} more)" if len(at_risk) > 1 else ""
-        raise UsageError(
-            f"checkout would delete or overwrite {at_risk[0]!r}{more} in {root!r}, whose content is not in the "
-            "artifact store: move it away, log it, or force the checkout"
-        )
 
 
 def _make_folder(path: str, prune: bool) -> None:
@@ -693,17 +276,18 @@ def _make_folder(path: str, prune: bool) -> None:
     os.mkdir(path)
 
 
-def _first_write(mode: str, store_root: str, f: _File, root: str) -> tuple[str, os.stat_result | None]:
+def _first_write(mode: str, store_root: str, f: _File, root: str, verify: bool) -> tuple[str, os.stat_result | None]:
     """Write the first file, deciding what ``auto`` means and whether an explicit mode works here;
-    the mode used, and the file's stat as _place gives it."""
+    the mode used, and the file's stat as place gives it."""
     src = f.src
+    digest, size = (f.entry.digest, f.entry.size) if verify else (None, None)
     if mode == "auto":
         try:
-            return "reflink", _place("reflink", src, f.target, f.present)
-        except OSError:
-            return "copy", _place("copy", src, f.target, f.present)
+            return "reflink", place("reflink", src, f.target, f.present, digest, size)
+        except OSError:  # (a CorruptObjectError is not one: it goes up)
+            return "copy", place("copy", src, f.target, f.present, digest, size)
     try:
-        st = _place(mode, src, f.target, f.present)
+        st = place(mode, src, f.target, f.present, digest, size)
     except OSError as e:
         if mode == "reflink" or e.errno in (errno.EXDEV, errno.EPERM, errno.EACCES, errno.EOPNOTSUPP):
             raise UsageError(
@@ -750,11 +334,11 @@ def _check_mode_possible(mode: str, store_root: str, src: str, root: str) -> Non
             if mode == "hardlink":
                 os.link(src, probe)
             else:
-                _reflink(src, probe)
+                reflink(src, probe)
         except OSError as e:
             reason = e.strerror
         finally:
-            _unlink_quiet(probe)
+            unlink_quiet(probe)
     if reason:
         raise UsageError(
             f"{mode} checkout from the store {store_root!r} to {root!r} is not possible ({reason}): "
@@ -767,20 +351,20 @@ def _fetch(f: _File, fetch_reference, allow_missing: bool) -> bool:
     e = f.entry
     if fetch_reference is None:
         return False
-    tmp = _tmp_beside(f.target)
+    tmp = tmp_beside(f.target)
     try:
         fetch_reference(e, tmp)
         os.replace(tmp, f.target)
         return True
     except Exception as err:
-        _unlink_quiet(tmp)
+        unlink_quiet(tmp)
         if allow_missing:
             return False
         if isinstance(err, ArtvcsError):
             raise
         raise ReferenceFetchError(f"reference {e.ref} of {e.path!r} could not be fetched: {err}") from err
     except BaseException:
-        _unlink_quiet(tmp)
+        unlink_quiet(tmp)
         raise
 
 
@@ -794,7 +378,7 @@ def verify_folder(entries: Iterable[Entry], root: str, statcache: StatCache | No
     (W&B does not), but must exist.
     """
     root = os.path.abspath(root)
-    by_path, folders = _index(entries)
+    by_path, folders, groups = _index(entries)
     escaped: set[str] = set()
     for folder, sample in {p.rpartition("/")[0]: p for p in by_path}.items():
         try:
@@ -826,10 +410,24 @@ def verify_folder(entries: Iterable[Entry], root: str, statcache: StatCache | No
             statcache.record(target, st, digest, t0)
         return None if digest == e.digest else (path, "modified")
 
-    problems = [p for p in _parallel(check, list(by_path.items()), LOOK_WORKERS) if p is not None]
+    # what the stat cache vouches for is settled a folder at a time (scan: one lstat per file)
+    items: list[tuple[str, Entry]] = []
+    problems: list[tuple[str, str]] = []
+    row = records.row if isinstance(records, Records) else lambda _: None
+    for folder, group in groups.items():
+        if folder in escaped:
+            problems += [(e.path, "outside root") for e in group]
+            continue
+        where = os.path.join(root, folder) if folder else root
+        for e, r in zip(group, scan(where, [e.path.rpartition("/")[2] for e in group], row(where), False)):
+            if r is None:
+                problems.append((e.path, "missing"))
+            elif r is False or e.ref is not None or r[0] != e.digest:
+                items.append((e.path, e))
+    problems += [p for p in _parallel(check, items, LOOK_WORKERS) if p is not None]
     if os.path.isdir(root):
-        files, _ = _walk(root, [])
-        problems += [(p, "extra") for p in files if p not in by_path and p not in folders]
+        files, _ = _walk(root, [], by_path)
+        problems += [(p, "extra") for p in files if p not in folders]
     if statcache is not None:
         statcache.flush()
     problems.sort()

@@ -1,4 +1,4 @@
-"""Copying a large file into the store and hashing the copy, in one overlapped pass.
+"""Copying a file and hashing the copy in one pass: into the store, and out of it, verified.
 
 The kernel copies one chunk (``copy_file_range``, no bytes through Python)
 while blake3's threads hash the chunk before it, read back from the page
@@ -8,6 +8,12 @@ costs little more than the copy. Writeback of each chunk is started as
 soon as it is copied, so the flush before the version ref overlaps with the
 copy instead of following it. With ``ARTVCS_FSYNC=0`` there is no flush to
 get ahead of, and writeback is left to the kernel, as ``cp`` leaves it.
+
+:func:`copy_verified` is the one way a stored object's bytes are handed
+over (checkout, download, ``get``, ``cat-object``): what is handed over is
+hashed on the way and compared with the digest that names it, so a store
+file that rotted in place is an error, never a silent bad copy. Content
+stored in chunks would be verified chunk by chunk here.
 """
 from __future__ import annotations
 
@@ -19,6 +25,8 @@ import threading
 import blake3
 
 from . import durability
+from .errors import CorruptObjectError
+from .hashing import MMAP_THRESHOLD
 
 CHUNK = 64 * 1024 * 1024  # a multiple of mmap.ALLOCATIONGRANULARITY
 READ_CHUNK = 8 * 1024 * 1024
@@ -65,13 +73,14 @@ class _Hasher(threading.Thread):
         return self.h.hexdigest()
 
 
-def copy_and_hash(src_fd: int, dst_fd: int) -> tuple[str, int]:
+def copy_and_hash(src_fd: int, dst_fd: int, writeback: bool = True) -> tuple[str, int]:
     """Copy ``src_fd`` (from its start) into the empty ``dst_fd``; return ``(digest, size)`` of
-    what was written. ``dst_fd`` must be open for reading too (the copy is hashed from it)."""
+    what was written. ``dst_fd`` must be open for reading too (the copy is hashed from it).
+    ``writeback`` starts each chunk's writeback early (for a copy that will be flushed)."""
     hasher = _Hasher(dst_fd)
     hasher.start()
     off = 0
-    ahead = durability.enabled()
+    ahead = writeback and durability.enabled()
     try:
         while True:
             n = _copy_chunk(src_fd, dst_fd, off)
@@ -116,3 +125,60 @@ def _copy_chunk(src_fd: int, dst_fd: int, off: int) -> int:
             view, pos = view[w:], pos + w
         done += len(buf)
     return done
+
+
+def read_all(fd: int, size: int) -> bytes:
+    """All of the (small) file open at ``fd``, from its start: one read where the size is right."""
+    data = os.pread(fd, size + 1, 0)
+    if len(data) <= size:  # short (the file shrank, or a signal): read on until the end
+        parts = [data]
+        while chunk := os.pread(fd, 1 << 20, sum(map(len, parts))):
+            parts.append(chunk)
+        data = b"".join(parts)
+    return data
+
+
+def corrupt(expected: str, actual: str, src: str, what: str) -> CorruptObjectError:
+    """The error for stored bytes that do not hash to their digest (``what`` names the destination)."""
+    return CorruptObjectError(
+        f"refusing to hand over {what}: its stored content {src!r} is corrupt (expected {expected}, "
+        f"its bytes hash to {actual}); nothing was handed over: restore it from a remote "
+        "(artvcs pull) or run artvcs fsck"
+    )
+
+
+def copy_verified(src_fd: int, dst_fd: int, expected: str, src: str, what: str) -> int:
+    """Copy the stored object open at ``src_fd`` into the empty ``dst_fd``, hashing it on the
+    way; return its size. A digest other than ``expected`` raises CorruptObjectError: for a small
+    object before anything is written (it is read whole, hashed, then written), for a large one
+    after the copy (hashed from the copy itself, beside the kernel's copy; the caller removes it).
+    ``dst_fd`` must be open for reading too. ``src`` and ``what`` (the destination) name the error."""
+    size = os.fstat(src_fd).st_size
+    if size >= MMAP_THRESHOLD:
+        actual, n = copy_and_hash(src_fd, dst_fd, writeback=False)
+        if actual != expected:
+            raise corrupt(expected, actual, src, what)
+        return n
+    data = read_all(src_fd, size)
+    actual = blake3.blake3(data).hexdigest()
+    if actual != expected:
+        raise corrupt(expected, actual, src, what)
+    view = memoryview(data)
+    while view:
+        view = view[os.write(dst_fd, view):]
+    return len(data)
+
+
+def hash_verified(fd: int, expected: str, src: str, what: str) -> None:
+    """Hash the stored object open at ``fd`` (a link or reflink about to share it, or bytes about to
+    be streamed from it); CorruptObjectError unless it hashes to ``expected``."""
+    size = os.fstat(fd).st_size
+    if size >= MMAP_THRESHOLD:
+        h = blake3.blake3(max_threads=blake3.blake3.AUTO)
+        with mmap.mmap(fd, size, access=mmap.ACCESS_READ) as m:
+            h.update(m)
+        actual = h.hexdigest()
+    else:
+        actual = blake3.blake3(read_all(fd, size)).hexdigest()
+    if actual != expected:
+        raise corrupt(expected, actual, src, what)

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import struct
 import time
+from collections.abc import Mapping
 
 # Linux stamps files from a coarse clock (one jiffy), so 1 s is ample for the
 # file systems artvcs targets (not FAT, whose mtimes tick every 2 s). Writers
@@ -30,15 +32,128 @@ RACY_NS = 1_000_000_000
 Key = tuple[int, int, int, int, int]
 # records: path -> (stat key, digest, hashed_ns, clock_dev or None, sweep_gen or None)
 Record = tuple[Key, str, int, "int | None", "int | None"]
-_COLUMNS = "path, dev, ino, size, mtime_ns, ctime_ns, digest, hashed_ns, clock_dev, sweep_gen"
+# One folder's records are one row: a count, then that many fixed parts (the five stat fields,
+# hashed_ns, clock_dev and sweep_gen as signed 64-bit little-endian, -1 for NULL, then the 64 hex
+# digits of the digest), then the file names (os.fsencode) each ended by a NUL.
+FIXED = struct.Struct("<8q64s")
+COUNT = struct.Struct("<I")
+NULL = -1
 
 
 def stat_key(st: os.stat_result) -> Key:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
+def fixed_part(r: tuple) -> bytes:
+    """One record's fixed part from ``(dev, ino, size, mtime, ctime, hashed_ns, clock_dev, sweep_gen, digest)``."""
+    return FIXED.pack(*(NULL if v is None else v for v in r[:8]), r[8].encode())
+
+
+def pack(records: dict[bytes, tuple]) -> bytes:
+    """A folder's row from ``{name: (dev, ino, size, mtime, ctime, hashed_ns, clock_dev, sweep_gen, digest)}``."""
+    return _join({name: fixed_part(r) for name, r in records.items()})
+
+
+def _join(parts: dict[bytes, bytes]) -> bytes:
+    names = sorted(parts)
+    return COUNT.pack(len(names)) + b"".join(map(parts.__getitem__, names)) + b"".join(n + b"\0" for n in names)
+
+
+def split(blob: bytes | None) -> tuple[list[bytes], bytes]:
+    """``(names, fixed parts)`` of a row; a malformed row (the cache is advisory) is an empty folder."""
+    if not blob or len(blob) < COUNT.size:
+        return [], b""
+    (n,) = COUNT.unpack_from(blob)
+    end = COUNT.size + n * FIXED.size
+    names = blob[end:].split(b"\0")
+    if len(blob) < end or len(names) != n + 1 or names[-1]:
+        return [], b""
+    names.pop()
+    return names, blob[COUNT.size:end]
+
+
+def unpack(blob: bytes | None) -> dict[bytes, tuple]:
+    """The inverse of :func:`pack`."""
+    names, fixed = split(blob)
+    return {name: _record_tuple(r) for name, r in zip(names, FIXED.iter_unpack(fixed))}
+
+
+def _record_tuple(r: tuple) -> tuple:
+    return (*r[:6], None if r[6] == NULL else r[6], None if r[7] == NULL else r[7], r[8].rstrip(b"\0").decode("ascii", "replace"))
+
+
+def merge(blob: bytes | None, new: dict[bytes, bytes], confirms: list[tuple[bytes, str, int]]) -> bytes:
+    """A row updated with the fixed parts ``new`` (by name), and the sweep generation set for each
+    ``(name, digest, gen)`` whose record still holds that digest; records are moved as bytes."""
+    names, fixed = split(blob)
+    size = FIXED.size
+    parts = {name: fixed[i * size : (i + 1) * size] for i, name in enumerate(names)}
+    parts.update(new)
+    for name, digest, gen in confirms:
+        r = parts.get(name)
+        if r is not None and r[64:].rstrip(b"\0") == digest.encode():
+            parts[name] = r[:56] + struct.pack("<q", gen) + r[64:]
+    return _join(parts)
+
+
+class Records(Mapping):
+    """The records below one folder: absolute path → :data:`Record`, read a folder's row at a
+    time when first asked for (``get``: its names are decoded in one call, a record is unpacked
+    only when asked for); iterating reads them all. ``row(folder)`` is the raw row that
+    :mod:`scan` reads."""
+
+    def __init__(self, cache: "StatCache", prefix: str) -> None:
+        self._cache = cache
+        self._prefix = prefix
+        self._folders: dict[str, tuple[dict[str, int], bytes]] = {}
+        self._all = False
+
+    def row(self, folder: str) -> bytes | None:
+        return self._cache.row(folder)
+
+    def _parse(self, folder: str, blob: bytes | None) -> tuple[dict[str, int], bytes]:
+        names, fixed = split(blob)
+        text = b"\0".join(names).decode("utf-8", "surrogateescape")  # os.fsdecode of every name at once
+        index = dict(zip(text.split("\0"), range(len(names)))) if names else {}
+        out = self._folders[folder] = (index, fixed)
+        return out
+
+    def get(self, path: str, default=None) -> Record | None:
+        folder, _, name = path.rpartition(os.sep)
+        index, fixed = self._folders.get(folder) or self._parse(folder, None if self._all else self.row(folder))
+        i = index.get(name)
+        if i is None:
+            return default
+        r = FIXED.unpack_from(fixed, i * FIXED.size)
+        return ((r[0], r[1], r[2], r[3], r[4]), r[8].rstrip(b"\0").decode("ascii", "replace"), r[5],
+                None if r[6] == NULL else r[6], None if r[7] == NULL else r[7])
+
+    def __getitem__(self, path: str) -> Record:
+        rec = self.get(path)
+        if rec is None:
+            raise KeyError(path)
+        return rec
+
+    def _load_all(self) -> None:
+        if not self._all:
+            for folder, blob in self._cache.rows_below(self._prefix):
+                if folder not in self._folders:
+                    self._parse(folder, blob)
+            self._all = True
+
+    def __iter__(self):
+        self._load_all()
+        for folder, (index, _) in list(self._folders.items()):
+            for name in index:
+                yield f"{folder}{os.sep}{name}"
+
+    def __len__(self) -> int:
+        self._load_all()
+        return sum(len(index) for index, _ in self._folders.values())
+
+
 class StatCache:
-    """sqlite-backed map of absolute path → (stat key, digest, hashed_at_ns)."""
+    """sqlite-backed map of absolute path → (stat key, digest, hashed_at_ns), one row per folder."""
 
     def __init__(self, db_path: str) -> None:
         self.db_path = db_path
@@ -52,37 +167,35 @@ class StatCache:
             db = sqlite3.connect(self.db_path, timeout=30, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS stat (path TEXT PRIMARY KEY, dev INTEGER, ino INTEGER,"
-                " size INTEGER, mtime_ns INTEGER, ctime_ns INTEGER, digest TEXT, hashed_ns INTEGER,"
-                " clock_dev INTEGER, sweep_gen INTEGER) WITHOUT ROWID"  # one scan reads a folder's rows
-            )
-            have = {r[1] for r in db.execute("PRAGMA table_info(stat)")}
-            if "clock_dev" not in have:
-                # a cache written before clock_dev: its rows keep the 1 s margin (NULL)
-                db.execute("ALTER TABLE stat ADD COLUMN clock_dev INTEGER")
-            if "sweep_gen" not in have:
-                # rows written before sweep_gen: their content is looked for in the store (NULL)
-                db.execute("ALTER TABLE stat ADD COLUMN sweep_gen INTEGER")
+            db.execute("CREATE TABLE IF NOT EXISTS folder (path TEXT PRIMARY KEY, records BLOB NOT NULL) WITHOUT ROWID")
+            # the one-row-per-file table of earlier versions: the cache is advisory, so it just goes
+            db.execute("DROP TABLE IF EXISTS stat")
             self._db = db
         return self._db
 
-    def load_prefix(self, folder: str) -> dict[str, Record]:
-        """Every cached record below ``folder`` (absolute), for bulk lookups."""
-        folder = os.path.abspath(folder).rstrip(os.sep) + os.sep
-        rows = self._conn().execute(
-            f"SELECT {_COLUMNS} FROM stat WHERE path >= ? AND path < ?",
-            (folder, folder[:-1] + chr(ord(os.sep) + 1)),
-        ).fetchall()
-        return {r[0]: ((r[1], r[2], r[3], r[4], r[5]), r[6], r[7], r[8], r[9]) for r in rows}
+    def row(self, folder: str) -> bytes | None:
+        """The raw row of ``folder`` (absolute, no trailing separator), or None."""
+        r = self._conn().execute("SELECT records FROM folder WHERE path = ?", (folder,)).fetchone()
+        return r[0] if r else None
 
-    def load_one(self, path: str) -> dict[str, Record]:
-        path = os.path.abspath(path)
-        r = self._conn().execute(f"SELECT {_COLUMNS} FROM stat WHERE path = ?", (path,)).fetchone()
-        return {r[0]: ((r[1], r[2], r[3], r[4], r[5]), r[6], r[7], r[8], r[9])} if r else {}
+    def rows_below(self, folder: str) -> list[tuple[str, bytes]]:
+        """``(folder, row)`` for ``folder`` and every folder below it."""
+        folder = folder.rstrip(os.sep)
+        return self._conn().execute(
+            "SELECT path, records FROM folder WHERE path = ? OR (path >= ? AND path < ?)",
+            (folder, folder + os.sep, folder + chr(ord(os.sep) + 1)),
+        ).fetchall()
+
+    def load_prefix(self, folder: str) -> Records:
+        """The records below ``folder`` (absolute), read a folder at a time as they are asked for."""
+        return Records(self, os.path.abspath(folder))
+
+    def load_one(self, path: str) -> Records:
+        """The records of ``path``'s folder (for one lookup)."""
+        return Records(self, os.path.dirname(os.path.abspath(path)))
 
     @staticmethod
-    def lookup(records: dict, path: str, st: os.stat_result) -> str | None:
+    def lookup(records, path: str, st: os.stat_result) -> str | None:
         """The cached digest for ``path`` if ``st`` proves it unchanged and not racy."""
         rec = records.get(path)
         if rec is None:
@@ -113,6 +226,9 @@ class StatCache:
         """Queue records that :meth:`take_queued` returned elsewhere."""
         self._pending.extend(rows)
 
+    def queued(self) -> int:
+        return len(self._pending)
+
     def confirm(self, seen: list[tuple[str, str]], sweep_gen: int) -> None:
         """Note that each ``(path, digest)``'s content was seen stored after ``sweep_gen`` was read
         (only where the record still holds that digest)."""
@@ -120,17 +236,29 @@ class StatCache:
             self._confirmed.append((sweep_gen, seen))
 
     def flush(self) -> None:
-        """Write queued records in one transaction; the cache is advisory, so errors are ignored."""
+        """Write queued records in one transaction, merging each folder's row with what is there
+        (read and written under sqlite's write lock, so concurrent writers lose nothing but
+        each other's older records of one path); the cache is advisory, so errors are ignored."""
         if not self._pending and not self._confirmed:
             return
         rows, self._pending = self._pending, []
         confirmed, self._confirmed = self._confirmed, []
+        by_folder: dict[str, dict[bytes, bytes]] = {}
+        sep = os.sep
+        for r in rows:
+            folder, _, name = r[0].rpartition(sep)
+            by_folder.setdefault(folder, {})[os.fsencode(name)] = fixed_part((*r[1:6], r[7], r[8], r[9], r[6]))
+        confirms: dict[str, list] = {}
+        for gen, seen in confirmed:
+            for path, digest in seen:
+                folder, _, name = path.rpartition(sep)
+                confirms.setdefault(folder, []).append((os.fsencode(name), digest, int(gen)))
         try:
             db = self._conn()
-            db.execute("BEGIN")
-            db.executemany(f"INSERT OR REPLACE INTO stat ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
-            for gen, seen in confirmed:
-                db.executemany(f"UPDATE stat SET sweep_gen = {int(gen)} WHERE path = ? AND digest = ?", seen)
+            db.execute("BEGIN IMMEDIATE")
+            for folder in by_folder.keys() | confirms.keys():
+                row = merge(self.row(folder), by_folder.get(folder, {}), confirms.get(folder, []))
+                db.execute("INSERT OR REPLACE INTO folder (path, records) VALUES (?, ?)", (folder, row))
             db.execute("COMMIT")
         except sqlite3.Error:
             try:

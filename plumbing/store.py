@@ -14,6 +14,7 @@ import secrets
 import shutil
 import tempfile
 from collections.abc import Iterator
+from typing import BinaryIO
 
 from .chunklist import LISTS
 from .errors import CorruptObjectError, ObjectMissingError, UsageError
@@ -232,9 +233,59 @@ class ContentStore:
         except FileNotFoundError:
             return chunkstore.open_chunked(self, digest)
 
-    def read(self, digest: str) -> bytes:
+    def read(self, digest: str, what: str | None = None) -> bytes:
+        """The object's bytes, hashed on the way: CorruptObjectError naming ``what`` if they do not
+        hash to ``digest``. For small objects (the bytes are held whole)."""
+        from .copyhash import hash_verified, read_all
+
         with self.open(digest) as f:
-            return f.read()
+            fd = f.fileno()
+            size = os.fstat(fd).st_size
+            if size >= MMAP_THRESHOLD:
+                hash_verified(fd, digest, self._path(digest), what or f"content {digest}")
+                return read_all(fd, size)
+            data = read_all(fd, size)
+        actual = hash_bytes(data)
+        if actual != digest:
+            from .copyhash import corrupt
+
+            raise corrupt(digest, actual, self._path(digest), what or f"content {digest}")
+        return data
+
+    def copy_to(self, digest: str, dst_fd: int, what: str) -> int:
+        """Copy the object into the empty ``dst_fd`` (open for reading too), verified on the way
+        (see :func:`copyhash.copy_verified`); its size. On CorruptObjectError the caller removes
+        what ``dst_fd`` names."""
+        from .copyhash import copy_verified
+
+        with self.open(digest) as f:
+            return copy_verified(f.fileno(), dst_fd, digest, self._path(digest), what)
+
+    def write_to(self, digest: str, out: BinaryIO, what: str) -> int:
+        """Write the object to the stream ``out``, only once it hashed to ``digest``: small
+        objects are read whole, large ones mapped, hashed with blake3's threads and written from
+        the same mapped pages (one read from disk). Its size."""
+        import mmap
+
+        from .copyhash import hash_verified, read_all
+
+        with self.open(digest) as f:
+            fd = f.fileno()
+            size = os.fstat(fd).st_size
+            if size < MMAP_THRESHOLD:
+                data = read_all(fd, size)
+                actual = hash_bytes(data)
+                if actual != digest:
+                    from .copyhash import corrupt
+
+                    raise corrupt(digest, actual, self._path(digest), what)
+                out.write(data)
+                return len(data)
+            hash_verified(fd, digest, self._path(digest), what)
+            with mmap.mmap(fd, size, access=mmap.ACCESS_READ) as m:
+                for off in range(0, size, 8 << 20):
+                    out.write(m[off : off + (8 << 20)])
+            return size
 
     def verify(self, digest: str) -> None:
         """Re-hash a stored object; raise if it is missing or corrupt."""

@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import sqlite3
+import struct
 import stat
 import subprocess
 
@@ -339,27 +340,36 @@ def test_stat_cache_schema(tmp_path):
     cache = repo.statcache
     f = tmp_path / "x"
     f.write_text("x")
-    cache.record(str(f), os.stat(f), "0" * 64, statcache.now_ns() + 2 * statcache.RACY_NS)
+    cache.record(str(f), os.stat(f), "0" * 64, statcache.now_ns() + 2 * statcache.RACY_NS, 7, None)
     cache.close()
     db = sqlite3.connect(os.path.join(repo.gitdir, "cache", "stat.db"))
-    columns = [r[1] for r in db.execute("PRAGMA table_info(stat)")]
+    columns = [r[1] for r in db.execute("PRAGMA table_info(folder)")]
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    created = db.execute("SELECT sql FROM sqlite_master WHERE name = 'stat'").fetchone()[0]
+    created = db.execute("SELECT sql FROM sqlite_master WHERE name = 'folder'").fetchone()[0]
+    path, row = db.execute("SELECT path, records FROM folder").fetchone()
     db.close()
-    schema = _example_block("STAT CACHE", "CREATE TABLE stat")
+    schema = _example_block("STAT CACHE", "CREATE TABLE folder")
     block = _section("STAT CACHE")
     schema = block[block.index(schema):block.index(")", block.index(schema) + 20) + 1]
-    assert re.findall(r"(\w+) (?:TEXT|INTEGER)", schema) == columns
+    assert re.findall(r"(\w+) (?:TEXT|BLOB)", schema) == columns
     assert created.endswith("WITHOUT ROWID") and ") WITHOUT ROWID" in block
+    # the row as the spec lays it out: count, fixed parts of 128 bytes, NUL-ended names
+    st = os.stat(f)
+    text = " ".join(block.split())
+    assert f"fixed parts of {statcache.FIXED.size} bytes" in text and "4-byte little-endian count" in text
+    assert path == str(tmp_path) and row[:4] == (1).to_bytes(4, "little")
+    fixed = struct.unpack("<8q64s", row[4:132])
+    assert fixed[:5] == statcache.stat_key(st) and fixed[6:8] == (7, -1) and fixed[8] == b"0" * 64
+    assert row[132:] == b"x\0"
 
 
 def test_checkout_temporary_names_match_the_code(tmp_path):
-    from artvcs.plumbing import checkout
+    from artvcs.plumbing import placefile
 
     text = _section("CHECKOUT")
-    assert f"{checkout.TMP_PREFIX}<16 hex>" in text and "O_CREAT|O_EXCL" in text
-    name = os.path.basename(checkout._tmp_beside(str(tmp_path / "f")))
-    assert re.fullmatch(re.escape(checkout.TMP_PREFIX) + "[0-9a-f]{16}", name)
+    assert f"{placefile.TMP_PREFIX}<16 hex>" in text and "O_CREAT|O_EXCL" in text
+    name = os.path.basename(placefile.tmp_beside(str(tmp_path / "f")))
+    assert re.fullmatch(re.escape(placefile.TMP_PREFIX) + "[0-9a-f]{16}", name)
 
 
 def test_lock_staleness_and_retry_numbers():

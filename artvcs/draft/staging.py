@@ -31,7 +31,8 @@ from artvcs.plumbing.manifest import Entry
 from artvcs.plumbing.paths import check_entry_paths
 from artvcs.plumbing.repository import DIRNAME, Repository
 from artvcs.plumbing import sweepgen
-from artvcs.plumbing.statcache import StatCache, clean, fs_clock_ns
+from artvcs.plumbing.scan import scan
+from artvcs.plumbing.statcache import StatCache, fs_clock_ns
 from artvcs.plumbing.store import POLICIES, ContentStore
 
 WORKERS = 8
@@ -308,6 +309,23 @@ def walk_files(root: str) -> list[tuple[str, str]]:
     return out
 
 
+def _cached(files: list[tuple[str, str]], records) -> list[tuple[str, str, tuple | None]]:
+    """``(path, rel, (digest, size, sweep_gen) or None)`` for ``files``, in order: what the stat
+    cache vouches for, settled a folder at a time by the stat-cache scan (one lstat per file, in C
+    where built). A symbolic link to a file is left to hashing (the scan does not follow links)."""
+    groups: dict[str, list[int]] = {}
+    sep = os.sep
+    for i, (path, _) in enumerate(files):
+        groups.setdefault(path.rpartition(sep)[0], []).append(i)
+    hits: list = [None] * len(files)
+    for folder, idx in groups.items():
+        names = [files[i][0].rpartition(sep)[2] for i in idx]
+        for i, r in zip(idx, scan(folder, names, records.row(folder), False)):
+            if r:
+                hits[i] = r
+    return [(p, rel, h) for (p, rel), h in zip(files, hits)]
+
+
 def stage_dir(repo: Repository, local_path: str, prefix: str | None, policy: str, skip_cache: bool,
               hold: Callable[[list[str]], None] | None = None) -> list[Staged]:
     """Hash (and store) every file below ``local_path``.
@@ -339,32 +357,28 @@ def stage_dir(repo: Repository, local_path: str, prefix: str | None, policy: str
     misses: list[tuple[str, str]] = []
     trusted: list[int] = []  # indexes in staged of hits not looked for in the store
     seen: list[tuple[str, str]] = []  # hits looked for and found: their records get gen
-    stat, get = os.stat, records.get
+    stat = os.stat
     old_s = now_s - REFRESH_AFTER_S
-    for path, rel in files:
+    for path, rel, hit in _cached(files, records):
         entry_path = f"{prefix}/{rel}" if prefix else rel
-        rec = get(path)
-        if rec is not None:
-            st = stat(path)
-            key = rec[0]  # StatCache.lookup, inline: it runs once per file
-            if key == (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns) and clean(key, rec[2], rec[3]):
-                known = rec[1]
-                if trust and rec[4] == gen:
-                    trusted.append(len(staged))
-                    staged.append(Staged(Entry(entry_path, known, st.st_size), path))
-                    continue
-                # _still_stored, inline: it runs once per unchanged file
-                try:
-                    if stat(store_path(known)).st_mtime < old_s:
-                        _still_stored(store_path(known), now_s)
-                    staged.append(Staged(Entry(entry_path, known, st.st_size), path))
+        if hit:
+            known, size, rec_gen = hit
+            if trust and rec_gen == gen:
+                trusted.append(len(staged))
+                staged.append(Staged(Entry(entry_path, known, size), path))
+                continue
+            # _still_stored, inline: it runs once per unchanged file
+            try:
+                if stat(store_path(known)).st_mtime < old_s:
+                    _still_stored(store_path(known), now_s)
+                staged.append(Staged(Entry(entry_path, known, size), path))
+                seen.append((path, known))
+                continue
+            except FileNotFoundError:
+                if _still_stored(list_path(known), now_s):  # a chunked file: its list stands for it
+                    staged.append(Staged(Entry(entry_path, known, size), path))
                     seen.append((path, known))
                     continue
-                except FileNotFoundError:
-                    if _still_stored(list_path(known), now_s):
-                        staged.append(Staged(Entry(entry_path, known, st.st_size), path))
-                        seen.append((path, known))
-                        continue
         misses.append((path, entry_path))
 
     def one(item: tuple[str, str]) -> Staged:

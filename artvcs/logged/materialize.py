@@ -30,9 +30,8 @@ def _fetcher(artifact: "Artifact"):
 
     def fetch(entry: Entry, dest: str) -> None:
         if entry.ref.startswith(ARTIFACT_SCHEME):
-            # A reference to another artifact's entry: its bytes are stored here.
-            with store.open(entry.digest) as src, open(dest, "wb") as out:
-                shutil.copyfileobj(src, out, 1024 * 1024)
+            # A reference to another artifact's entry: its bytes are stored here (verified on the way).
+            _copy_out(store, entry.digest, dest, entry.path)
             return
         from artvcs.draft.file_references import policy_for
         from artvcs.draft.references import fetch_reference
@@ -87,8 +86,9 @@ def _mode() -> str:
     return mode
 
 
-def download(artifact: "Artifact", root: str, allow_missing_references: bool, skip_cache: bool | None, path_prefix: str | None) -> str:
-    write_entries(artifact, _entries(artifact, path_prefix), root, allow_missing_references)
+def download(artifact: "Artifact", root: str, allow_missing_references: bool, skip_cache: bool | None, path_prefix: str | None,
+             verify: bool = True) -> str:
+    write_entries(artifact, _entries(artifact, path_prefix), root, allow_missing_references, verify=verify)
     if path_prefix is None and artifact._source is not None:
         folders.remember(artifact._context, str(artifact._source.commit), root, "download")
     return os.path.abspath(root)
@@ -100,25 +100,28 @@ def stored_entries(artifact: "Artifact") -> list[Entry]:
 
 
 def write_entries(artifact: "Artifact", entries: list[Entry], root: str, allow_missing_references: bool = False,
-                  mode: str | None = None) -> None:
-    """Write ``entries`` (some of the artifact's) under ``root``, leaving other files there alone."""
+                  mode: str | None = None, verify: bool = True) -> None:
+    """Write ``entries`` (some of the artifact's) under ``root``, leaving other files there alone;
+    ``verify``: hash every stored file handed over (see plumbing.checkout.materialize)."""
     repo = artifact._context.repo
     with_remote(repo, entries, lambda: _checkout.materialize(
         repo.store, entries, root, mode=mode or _mode(), prune=False,
         statcache=repo.statcache, fetch_reference=_fetcher(artifact),
-        allow_missing_references=allow_missing_references,
+        allow_missing_references=allow_missing_references, verify=verify,
     ))
     repo.statcache.flush()
 
 
-def checkout(artifact: "Artifact", root: str, force: bool = True, mode: str | None = None) -> _checkout.MaterializeResult:
-    """Make ``root`` exactly the artifact; without ``force``, refuse to delete work not in the store."""
+def checkout(artifact: "Artifact", root: str, force: bool = True, mode: str | None = None,
+             verify: bool = True) -> _checkout.MaterializeResult:
+    """Make ``root`` exactly the artifact; without ``force``, refuse to delete work not in the store.
+    ``verify``: hash every stored file handed over (see plumbing.checkout.materialize)."""
     repo = artifact._context.repo
     entries = _entries(artifact, None)
     result = with_remote(repo, entries, lambda: _checkout.materialize(
         repo.store, entries, root, mode=mode or _mode(), prune=True,
         statcache=repo.statcache, fetch_reference=_fetcher(artifact),
-        protect_untracked=not force,
+        protect_untracked=not force, verify=verify,
     ))
     repo.statcache.flush()
     if artifact._source is not None:
@@ -142,11 +145,22 @@ def place_single(artifact: "Artifact", entry_path: str, target: str, force: bool
     os.makedirs(folder, exist_ok=True)
     tmp = os.path.join(folder, f".artvcs-tmp-{os.getpid()}")
     if entry.ref is None:
-        with with_remote(repo, [entry], lambda: repo.store.open(entry.digest)) as src, open(tmp, "wb") as out:
-            shutil.copyfileobj(src, out, 1024 * 1024)
+        with_remote(repo, [entry], lambda: _copy_out(repo.store, entry.digest, tmp, target))
     else:
         _fetcher(artifact)(entry, tmp)
     os.replace(tmp, target)
+
+
+def _copy_out(store, digest: str, dest: str, what: str) -> None:
+    """Write stored content ``digest`` to the new file ``dest``, verified (removed again if it is not)."""
+    fd = os.open(dest, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+    try:
+        store.copy_to(digest, fd, repr(what))
+    except BaseException:
+        os.close(fd)
+        os.unlink(dest)
+        raise
+    os.close(fd)
 
 
 def verify(artifact: "Artifact", root: str) -> None:

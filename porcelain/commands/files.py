@@ -11,6 +11,8 @@ from artvcs.plumbing.checkout import MODES
 from artvcs.porcelain.app import artifact, context, ref_argument
 from artvcs.porcelain.output import emit_json, json_option
 
+no_verify_option = click.option("--no-verify", is_flag=True,
+                                 help="Trust the store: copy without hashing what is handed over (copies are then not recorded in the stat cache).")
 link_option = click.option("--link", "link_mode", type=click.Choice(MODES), default=None,
                            help="How files are placed (default: $ARTVCS_LINK_MODE or auto: reflink, else copy).")
 
@@ -18,23 +20,27 @@ link_option = click.option("--link", "link_mode", type=click.Choice(MODES), defa
 @click.command("download")
 @click.option("--prefix", default=None, help="Only entries whose path starts with PREFIX.")
 @click.option("--allow-missing-references", is_flag=True, help="Skip references that cannot be fetched.")
+@no_verify_option
 @json_option
 @ref_argument()
 @click.argument("directory", required=False, type=click.Path(file_okay=False))
-def download(prefix: str | None, allow_missing_references: bool, as_json: bool, ref: str, directory: str | None) -> None:
+def download(prefix: str | None, allow_missing_references: bool, no_verify: bool, as_json: bool, ref: str,
+             directory: str | None) -> None:
     """Write a version's files into DIRECTORY (default ./artifacts/NAME:vN); other files stay."""
     a = artifact(ref)
-    path = a.download(directory, allow_missing_references=allow_missing_references, path_prefix=prefix)
+    path = materialize.download(a, directory or a._default_root(), allow_missing_references, None, prefix,
+                                verify=not no_verify)
     emit_json({"name": a.name, "path": path}) if as_json else click.echo(path)
 
 
 @click.command("checkout")
 @click.option("--force", is_flag=True, help="Also delete files whose content is not in the store.")
 @link_option
+@no_verify_option
 @json_option
 @ref_argument(required=False)
 @click.argument("directory", required=False, type=click.Path(file_okay=False))
-def checkout(force: bool, link_mode: str | None, as_json: bool, ref: str | None, directory: str | None) -> None:
+def checkout(force: bool, link_mode: str | None, no_verify: bool, as_json: bool, ref: str | None, directory: str | None) -> None:
     """Make DIRECTORY exactly the version: write its files and delete every other file.
 
     Without REF, put every tracked path of the enclosing git work tree at its
@@ -47,7 +53,7 @@ def checkout(force: bool, link_mode: str | None, as_json: bool, ref: str | None,
         return _checkout_pins(force, link_mode, as_json)
     a = artifact(ref)
     root = directory or a._default_root()
-    result = materialize.checkout(a, root, force=force, mode=link_mode)
+    result = materialize.checkout(a, root, force=force, mode=link_mode, verify=not no_verify)
     data = {"name": a.name, "path": os.path.abspath(root), "mode": result.mode, "written": result.written,
             "up_to_date": result.up_to_date, "removed": result.removed}
     if as_json:

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from artvcs.plumbing import checkout
+from artvcs.plumbing import checkout, checkplan, placefile
 from artvcs.plumbing.checkout import materialize, verify_folder
 from artvcs.plumbing.errors import ArtvcsError, ObjectMissingError, PathEscapeError, UsageError
 from artvcs.plumbing.hashing import hash_bytes
@@ -421,17 +421,18 @@ def test_hardlink_across_file_systems_is_refused_before_any_change(repo, tmp_pat
 
 
 # -- writing in place, and recording what was written ------------------------------------
-def test_an_error_mid_copy_leaves_no_partial_file(repo, tmp_path, monkeypatch):
+@pytest.mark.parametrize("verify", [True, False])
+def test_an_error_mid_copy_leaves_no_partial_file(repo, tmp_path, monkeypatch, verify):
     entries = stored(repo, {"big.bin": b"z" * 5000})
     root = tmp_path / "out"
 
-    def half_then_fail(sfd, dfd):
+    def half_then_fail(sfd, dfd, *_):
         os.write(dfd, b"z" * 2500)
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(checkout, "_copy_fd", half_then_fail)
+    monkeypatch.setattr(placefile, "copy_verified" if verify else "copy_fd", half_then_fail)
     with pytest.raises(OSError):
-        materialize(repo.store, entries, str(root), mode="copy", statcache=repo.statcache)
+        materialize(repo.store, entries, str(root), mode="copy", statcache=repo.statcache, verify=verify)
     assert tree(root) == {}
 
 
@@ -447,15 +448,15 @@ def test_a_crash_mid_copy_leaves_a_partial_file_that_is_seen_as_modified(repo, t
     root = tmp_path / "out"
     code = textwrap.dedent(f"""
         import os
-        from artvcs.plumbing import checkout
+        from artvcs.plumbing import checkout, placefile
         from artvcs.plumbing.manifest import Entry
         from artvcs.plumbing.repository import Repository
 
-        def crash(sfd, dfd):
+        def crash(sfd, dfd, *_):
             os.write(dfd, os.read(sfd, 1000))
             os._exit(9)  # killed: no clean-up runs
 
-        checkout._copy_fd = crash
+        placefile.copy_verified = crash
         repo = Repository({os.path.join(repo.worktree, ".artifacts")!r})
         checkout.materialize(repo.store, [Entry("a/part.bin", {entries[0].digest!r}, {len(data)})], {str(root)!r},
                              mode="copy", statcache=repo.statcache)
@@ -492,8 +493,8 @@ def test_written_copies_are_recorded_and_never_serve_a_stale_digest(repo, tmp_pa
         pytest.skip("every file was stamped in the clock's own tick: nothing was recorded, so nothing can be stale")
 
     hashed: list[str] = []
-    real_hash = checkout.hash_file
-    monkeypatch.setattr(checkout, "hash_file", lambda p: (hashed.append(p), real_hash(p))[1])
+    real_hash = checkplan.hash_file
+    monkeypatch.setattr(checkplan, "hash_file", lambda p: (hashed.append(p), real_hash(p))[1])
     again = materialize(repo.store, entries, str(root), mode="copy", statcache=repo.statcache)
     assert (again.written, again.up_to_date) == (0, len(FILES))
     assert not {os.path.join(str(root), e.path) for e in trusted} & set(hashed), "a trusted record was hashed again"
@@ -525,8 +526,8 @@ def test_the_store_is_asked_once_per_fan_out_folder_or_per_file(repo, tmp_path, 
     gone = entries[7]
     os.chmod(repo.store.path_of(gone.digest), 0o644)
     os.unlink(repo.store.path_of(gone.digest))
-    for per_stat in (checkout.LIST_PER_STAT, 0):  # 0: never list, stat each file
-        monkeypatch.setattr(checkout, "LIST_PER_STAT", per_stat)
+    for per_stat in (checkplan.LIST_PER_STAT, 0):  # 0: never list, stat each file
+        monkeypatch.setattr(checkplan, "LIST_PER_STAT", per_stat)
         with pytest.raises(ObjectMissingError, match=gone.digest):
             materialize(repo.store, entries, str(tmp_path / "out"), mode="copy")
         assert not (tmp_path / "out").exists() or tree(tmp_path / "out") == {}

@@ -1,6 +1,7 @@
 """A writer killed with SIGKILL at any instant leaves the repository consistent."""
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -81,3 +82,68 @@ def test_sigkill_at_random_instants(repo_dir):
         run.log_artifact(a)
     assert a.version == f"v{len(before)}"
     assert seen > 0, "the writer should have committed something in 8 rounds"
+
+
+# Checks out two versions in turn, verifying every copy, as fast as it can, forever.
+CHECKOUT_WRITER = textwrap.dedent(
+    """
+    import json, sys
+    from artvcs.plumbing.checkout import materialize
+    from artvcs.plumbing.manifest import Entry
+    from artvcs.plumbing.repository import Repository
+    repo = Repository(sys.argv[1])
+    versions = [[Entry(*e) for e in v] for v in json.loads(sys.argv[3])]
+    i = 0
+    while True:
+        materialize(repo.store, versions[i % 2], sys.argv[2], mode="copy", prune=True, statcache=repo.statcache)
+        repo.statcache.flush()
+        if i == 0:
+            print("ready", flush=True)
+        i += 1
+    """
+)
+
+
+def test_sigkill_during_verified_checkout(repo_dir):
+    """A checkout killed at any instant leaves the store whole, no stat-cache record vouching for
+    bytes the file does not hold, no large file partly written under its final name; the next
+    checkout repairs the folder."""
+    from artvcs.plumbing.checkout import materialize, verify_folder
+    from artvcs.plumbing.hashing import MMAP_THRESHOLD
+    from artvcs.plumbing.manifest import Entry
+    from artvcs.plumbing.statcache import StatCache
+
+    repo = Repository(str(repo_dir / ".artifacts"))
+    rnd = random.Random(11)
+    versions = []
+    for v in range(2):
+        entries = [Entry(f"d{k % 3}/f{k}.bin", *_put(repo, rnd.randbytes(3000 + 50 * k + v))) for k in range(60)]
+        entries.append(Entry("big.bin", *_put(repo, rnd.randbytes(MMAP_THRESHOLD * 3 + v))))
+        versions.append(entries)
+    repo.statcache.close()
+    root = repo_dir / "out"
+    arg = json.dumps([[[e.path, e.digest, e.size] for e in v] for v in versions])
+    bigs = {e.digest for v in versions for e in v if e.path == "big.bin"}
+    for round_ in range(6):
+        p = subprocess.Popen([sys.executable, "-c", CHECKOUT_WRITER, str(repo_dir / ".artifacts"), str(root), arg], stdout=subprocess.PIPE, text=True)
+        assert p.stdout.readline().strip() == "ready"
+        time.sleep(rnd.uniform(0.0, 0.4))
+        os.kill(p.pid, signal.SIGKILL)
+        p.wait()
+        for digest in repo.store.iter_digests():
+            assert hash_file(repo.store.path_of(digest))[0] == digest
+        records = StatCache(repo.statcache.db_path).load_prefix(str(root))
+        for path, rec in records.items():
+            if os.path.exists(path) and StatCache.lookup(records, path, os.stat(path)) is not None:
+                assert hash_file(path)[0] == rec[1], f"the stat cache vouches for bytes {path} does not hold"
+        big = root / "big.bin"
+        if big.exists():
+            assert hash_file(big)[0] in bigs, "a large file is whole under its final name"
+    final = versions[1]
+    materialize(repo.store, final, str(root), mode="copy", prune=True, statcache=repo.statcache)
+    assert verify_folder(final, str(root), repo.statcache) == []
+    assert not [n for _, _, ns in os.walk(root) for n in ns if n.startswith(".artvcs-tmp-")]
+
+
+def _put(repo: Repository, data: bytes) -> tuple[str, int]:
+    return repo.store.put_bytes(data), len(data)

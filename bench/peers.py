@@ -1,0 +1,186 @@
+"""The peers part of the bench: artvcs, git and DVC on the same data, in the same run, round-robin.
+
+Each tool gets its own project folder holding a copy of the data (made
+untimed), and each step is timed as the whole command a user types, one tool
+after the other, run after run: log, re-log after the 1 % edit, status on
+the up-to-date folder, checkout with the workspace deleted, then the same
+for the two large files (git stores no 1 GiB files; it has no row there).
+DVC is installed by this bench into its own venv under the work folder
+(``pip install dvc``, by package name); git from apt if it is missing. Both
+are told to write nothing outside the work folder.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+TOOLS = ("artvcs", "git", "dvc")
+GIT_ID = ["-c", "user.name=bench", "-c", "user.email=bench@localhost", "-c", "gc.auto=0",
+          "-c", "maintenance.auto=false", "-c", "core.fsmonitor=false"]
+
+
+def ensure_peers(work: str) -> dict[str, str]:
+    """Paths of the git and dvc programs; installs what is missing (git by apt, DVC into a venv)."""
+    git = shutil.which("git")
+    if git is None:
+        subprocess.run(["apt-get", "install", "-y", "-q", "git"], check=True, stdout=subprocess.DEVNULL)
+        git = shutil.which("git")
+    venv = os.path.join(work, "peers-venv")
+    dvc = os.path.join(venv, "bin", "dvc")
+    if not os.path.exists(dvc):
+        print("bench: installing DVC into its own venv (pip install dvc)", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+        subprocess.run([os.path.join(venv, "bin", "pip"), "install", "-q", "dvc"], check=True)
+    return {"git": git, "dvc": dvc}
+
+
+def _env(work: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "DVC_NO_ANALYTICS": "1", "DVC_SITE_CACHE_DIR": os.path.join(work, "peers-dvc-site"),
+        "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull, "HOME": os.path.join(work, "peers-home"),
+        "ARTVCS_ENTITY": "bench", "ARTVCS_PROJECT": "bench",
+    })
+    os.makedirs(env["HOME"], exist_ok=True)
+    return env
+
+
+class Peers:
+    """One project folder per tool, and the command each tool runs for each step."""
+
+    def __init__(self, work: str, exe: dict[str, str], artvcs: str, rm, warm) -> None:
+        self.work, self.exe, self.artvcs, self.rm, self.warm = work, exe, artvcs, rm, warm
+        self.env = _env(work)
+
+    def proj(self, tool: str, part: str) -> str:
+        return os.path.join(self.work, f"peer-{tool}-{part}")
+
+    def run(self, cwd: str, *cmd: str) -> float:
+        os.sync()  # bill no step for the dirty pages of the one before it
+        t = time.perf_counter()
+        p = subprocess.run(list(cmd), cwd=cwd, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        took = time.perf_counter() - t
+        if p.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} in {cwd} failed:\n{p.stderr[-2000:]}")
+        return took
+
+    def setup(self, tool: str, part: str, src: str) -> str:
+        """A fresh project of ``tool`` with ``data/`` a copy of ``src`` (untimed)."""
+        proj = self.proj(tool, part)
+        self.rm(proj)
+        os.makedirs(proj)
+        subprocess.run(["cp", "-a", src, os.path.join(proj, "data")], check=True)
+        git = self.exe["git"]
+        if tool in ("git", "artvcs"):
+            subprocess.run([git, *GIT_ID, "init", "-q"], cwd=proj, check=True, env=self.env)
+        if tool == "artvcs":
+            subprocess.run([self.artvcs, "init"], cwd=proj, check=True, env=self.env, stdout=subprocess.DEVNULL)
+        if tool == "dvc":
+            subprocess.run([self.exe["dvc"], "init", "--no-scm", "-q"], cwd=proj, check=True, env=self.env)
+        return proj
+
+    def log(self, tool: str, proj: str) -> float:
+        if tool == "artvcs":
+            return self.run(proj, self.artvcs, "track", "--name", "data", "data")
+        if tool == "git":
+            git = self.exe["git"]
+            return self.run(proj, git, *GIT_ID, "add", "-A") + self.run(proj, git, *GIT_ID, "commit", "-q", "-m", "data")
+        return self.run(proj, self.exe["dvc"], "add", "-q", "data")
+
+    def status(self, tool: str, proj: str) -> float:
+        if tool == "artvcs":
+            return self.run(proj, self.artvcs, "status")
+        if tool == "git":
+            return self.run(proj, self.exe["git"], *GIT_ID, "status", "--porcelain")
+        return self.run(proj, self.exe["dvc"], "status", "-q")
+
+    def checkout(self, tool: str, proj: str) -> float:
+        """Delete the workspace's data (untimed), then write it back."""
+        self.rm(os.path.join(proj, "data"))
+        if tool == "artvcs":
+            return self.run(proj, self.artvcs, "checkout", "--link", "copy", "data:latest", "data")
+        if tool == "git":
+            return self.run(proj, self.exe["git"], *GIT_ID, "checkout", "-q", "-f", "HEAD", "--", ".")
+        return self.run(proj, self.exe["dvc"], "checkout", "-q")
+
+
+def run_peers(work: str, runs: int, small: str, big: str, apply_edit, rm, warm, artvcs: str) -> tuple[dict, dict]:
+    """``{(step, tool): [seconds per run]}`` for every step, and the limits (cp -a, du, cp) timed in
+    the same rounds; every round runs each tool's step in turn, so all share the machine's mood."""
+    peers = Peers(work, ensure_peers(work), artvcs, rm, warm)
+    times: dict[tuple[str, str], list[float]] = {}
+    limits: dict[str, list[float]] = {}
+
+    def add(step: str, tool: str, secs: float) -> None:
+        times.setdefault((step, tool), []).append(secs)
+        print(f"peers {step} {tool}: {secs:.3f}s", file=sys.stderr)
+
+    def limit(name: str, cmd: list[str], before=None) -> None:
+        if before:
+            before()
+        os.sync()
+        t = time.perf_counter()
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        limits.setdefault(name, []).append(time.perf_counter() - t)
+
+    cp_dst = os.path.join(work, "peers-cp")
+
+    def one_round(part: str, src: str, tools: tuple[str, ...], label: str, cp_limit: str) -> None:
+        projs = {t: peers.setup(t, part, src) for t in tools}
+        for t in tools:
+            warm(os.path.join(projs[t], "data"))
+            add(f"log {label}", t, peers.log(t, projs[t]))
+        limit(cp_limit, ["cp", "-a", src, cp_dst], lambda: (rm(cp_dst), warm(src)))
+        rm(cp_dst)
+        if part == "small":
+            for t in tools:
+                apply_edit(os.path.join(projs[t], "data"))
+            for t in tools:
+                add("re-log after 1 % edit + 1 % new", t, peers.log(t, projs[t]))
+            for t in tools:
+                add("status, up to date", t, peers.status(t, projs[t]))
+            limit("du -sb small", ["du", "-s", "-b", os.path.join(projs[tools[0]], "data")])
+        for t in tools:
+            add(f"checkout {label} (workspace deleted)", t, peers.checkout(t, projs[t]))
+        for t in tools:
+            rm(projs[t])
+
+    for i in range(runs):
+        one_round("small", small, TOOLS, "many small", "cp -a small")
+        one_round("large", big, ("artvcs", "dvc"), "2 × 1 GiB", "cp large")
+    return times, limits
+
+
+STEPS = (
+    ("log many small", "cp -a small", ""),
+    ("re-log after 1 % edit + 1 % new", None, "≤1.0× git add+commit"),
+    ("status, up to date", "du -sb small", "≤2× du -sb (whole processes here: start-up included)"),
+    ("checkout many small (workspace deleted)", "cp -a small", "≤1.0× cp -a"),
+    ("log 2 × 1 GiB", "cp large", ""),
+    ("checkout 2 × 1 GiB (workspace deleted)", "cp large", "≤1.0× DVC, ≤1.1× cp"),
+)
+
+
+def print_peers(times: dict, limits: dict) -> None:
+    med = {k: statistics.median(v) for k, v in times.items()}
+    lim = {k: statistics.median(v) for k, v in limits.items()}
+    print("\npeers (same data, same run, round-robin; whole commands; median seconds)")
+    print("limits: " + ", ".join(f"{k} {v:.3f}s" for k, v in lim.items()))
+    hdr = f"{'operation':40} {'artvcs':>8} {'git':>8} {'DVC':>8} {'÷git':>6} {'÷DVC':>6} {'limit':>18} {'÷limit':>7}  target"
+    print(hdr)
+    print("-" * len(hdr))
+    for step, limit_name, target in STEPS:
+        a = med.get((step, "artvcs"))
+        if a is None:
+            continue
+        g, d = med.get((step, "git")), med.get((step, "dvc"))
+        lv = lim.get(limit_name) if limit_name else None
+        cell = lambda v: f"{v:8.3f}" if v is not None else f"{'—':>8}"
+        ratio = lambda v: f"{a / v:5.2f}×" if v else f"{'—':>6}"
+        lim_s = f"{limit_name} {lv:.3f}" if lv else ""
+        print(f"{step:40} {cell(a)} {cell(g)} {cell(d)} {ratio(g)} {ratio(d)} {lim_s:>18} "
+              f"{(f'{a / lv:.2f}×' if lv else ''):>7}  {target}".rstrip())

@@ -1,0 +1,157 @@
+"""Putting one stored file in its place in a checkout: copy, reflink, hard or symbolic link.
+
+With the digest that names it, what is handed over is verified on the way:
+a copy is hashed as it is made (:func:`copyhash.copy_verified`), and a
+reflink or link hashes the store file it shares first. A mismatch is a
+CorruptObjectError and leaves nothing under the target's name.
+"""
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import secrets
+from collections.abc import Callable
+
+from .copyhash import copy_verified, hash_verified
+from .hashing import MMAP_THRESHOLD
+
+FICLONE = 0x40049409  # _IOW(0x94, 9, int): share the source's extents (btrfs, XFS, bcachefs)
+TMP_PREFIX = ".artvcs-tmp-"
+
+
+def copy_fd(sfd: int, dfd: int) -> None:
+    """Copy all of ``sfd`` into ``dfd``: in the kernel where it can, else by reads and writes."""
+    n, off = os.fstat(sfd).st_size, 0
+    try:
+        while off < n:
+            done = os.copy_file_range(sfd, dfd, n - off)
+            if not done:
+                break
+            off += done
+    except OSError as e:
+        if e.errno not in (errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL, errno.EPERM):
+            raise
+        os.lseek(sfd, off, os.SEEK_SET)
+        os.lseek(dfd, off, os.SEEK_SET)
+        while buf := os.read(sfd, 1 << 20):
+            view = memoryview(buf)
+            while view:
+                view = view[os.write(dfd, view):]
+
+
+def _write_new(fill: Callable[[int, int], None], src: str, dst: str) -> os.stat_result:
+    """Create ``dst`` (O_EXCL: it must not exist) with ``fill(src_fd, dst_fd)``; the file's stat
+    once written. On an error the half-written ``dst`` is removed (a crash can leave it)."""
+    sfd = os.open(src, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        dfd = os.open(dst, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+        try:
+            fill(sfd, dfd)
+            st = os.fstat(dfd)
+        except BaseException:
+            os.close(dfd)
+            unlink_quiet(dst)
+            raise
+        os.close(dfd)
+        return st
+    finally:
+        os.close(sfd)
+
+
+def copy(src: str, dst: str, digest: str | None = None, what: str | None = None) -> os.stat_result:
+    """Copy store file ``src`` to the new file ``dst``; verified against ``digest`` when given."""
+    if digest is None:
+        return _write_new(copy_fd, src, dst)
+    return _write_new(lambda s, d: copy_verified(s, d, digest, src, repr(what or dst)), src, dst)
+
+
+def reflink(src: str, dst: str, digest: str | None = None, what: str | None = None) -> os.stat_result:
+    """Clone store file ``src`` to the new file ``dst``; its bytes verified first when ``digest``."""
+    def fill(s: int, d: int) -> None:
+        if digest is not None:
+            hash_verified(s, digest, src, repr(what or dst))
+        fcntl.ioctl(d, FICLONE, s)
+
+    return _write_new(fill, src, dst)
+
+
+def verify_stored(src: str, digest: str, what: str) -> None:
+    """Hash store file ``src`` (about to be linked to): CorruptObjectError unless it is ``digest``."""
+    fd = os.open(src, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        hash_verified(fd, digest, src, repr(what))
+    finally:
+        os.close(fd)
+
+
+def tmp_beside(target: str) -> str:
+    return os.path.join(os.path.dirname(target), TMP_PREFIX + secrets.token_hex(8))
+
+
+def unlink_quiet(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def place(mode: str, src: str, target: str, present: bool = True, digest: str | None = None,
+          size: int | None = None) -> os.stat_result | None:
+    """Put store file ``src`` at ``target`` by ``mode``; for a copy or reflink, its stat once written.
+
+    With ``digest``, what is handed over is verified (see the module); without,
+    it is trusted. Where something is at ``target`` (``present``) the file is
+    written under a temporary name and renamed over it, so no reader ever sees
+    half a file there; so is a verified large copy (``size``), so that a crash
+    mid-copy leaves nothing under its final name either. Otherwise a small file
+    is written at ``target`` directly (O_EXCL): one directory operation instead
+    of two. A link is whole the moment it exists; a small copy killed mid-way
+    (a crash: errors remove it) leaves a partial file, which is not in the stat
+    cache, so the next checkout, status or verify hashes it and finds it modified.
+    """
+    if digest is not None and mode in ("hardlink", "symlink"):
+        verify_stored(src, digest, target)
+    if not present and not (digest is not None and size is not None and size >= MMAP_THRESHOLD):
+        try:
+            if mode == "hardlink":
+                os.link(src, target)
+                return None
+            if mode == "symlink":
+                os.symlink(src, target)
+                return None
+            return (reflink if mode == "reflink" else copy)(src, target, digest)
+        except FileExistsError:
+            pass  # something appeared meanwhile: replace it below
+        except OSError as e:
+            if mode != "hardlink" or e.errno != errno.EMLINK:
+                raise
+    tmp = tmp_beside(target)
+    st = None
+    try:
+        if mode == "hardlink":
+            try:
+                os.link(src, tmp)
+            except OSError as e:
+                if e.errno != errno.EMLINK:  # this inode has all the links it can have: copy it
+                    raise
+                st = copy(src, tmp, digest, target)
+        elif mode == "symlink":
+            os.symlink(src, tmp)
+        elif mode == "reflink":
+            st = reflink(src, tmp, digest, target)
+        else:
+            st = copy(src, tmp, digest, target)
+        os.replace(tmp, target)
+    except BaseException:
+        unlink_quiet(tmp)
+        raise
+    if st is None:
+        return None
+    # The rename changed the ctime; the stat is the renamed file's only if nothing wrote it since.
+    try:
+        now = os.lstat(target)
+    except OSError:
+        return None
+    same = (now.st_ino, now.st_size, now.st_mtime_ns) == (st.st_ino, st.st_size, st.st_mtime_ns)
+    return now if same else None

@@ -1,0 +1,129 @@
+"""Stored bytes are hashed on the way out: a store file rotted in place is an error, never a bad copy.
+
+Each test rots a real store file in place (same size, one byte changed) and
+hands its content over through checkout in every mode, ``store.read``,
+``store.write_to`` and ``cat-object``: each must fail naming the path and
+both digests, leave nothing under the final name, and record nothing in the
+stat cache that would make ``verify`` call the file a match.
+"""
+from __future__ import annotations
+
+import io
+import os
+import stat
+
+import blake3
+import pytest
+
+from artvcs.plumbing.checkout import materialize, verify_folder
+from artvcs.plumbing.errors import CorruptObjectError
+from artvcs.plumbing.hashing import MMAP_THRESHOLD
+from artvcs.plumbing.manifest import Entry
+from artvcs.plumbing.statcache import StatCache
+
+SMALL = bytes(range(256)) * 40
+LARGE = os.urandom(MMAP_THRESHOLD + 12345)  # above the size where copies are hashed from the copy
+
+
+def rot(repo, digest: str, offset: int = 100) -> str:
+    """Flip one byte of the stored file of ``digest`` in place (size kept); its new digest."""
+    path = repo.store.path_of(digest)
+    os.chmod(path, 0o644)
+    with open(path, "r+b") as f:
+        f.seek(offset)
+        b = f.read(1)
+        f.seek(offset)
+        f.write(bytes([b[0] ^ 0xFF]))
+    os.chmod(path, 0o444)
+    with open(path, "rb") as f:
+        return blake3.blake3(f.read()).hexdigest()
+
+
+def leftovers(root) -> list[str]:
+    return sorted(os.path.relpath(os.path.join(f, n), root) for f, _, ns in os.walk(root) for n in ns)
+
+
+
+@pytest.mark.parametrize("data", [SMALL, LARGE], ids=["small", "large"])
+@pytest.mark.parametrize("mode", ["copy", "hardlink", "symlink", "auto"])
+def test_checkout_of_a_rotten_store_file_fails_and_writes_nothing(repo, tmp_path, data, mode):
+    good = Entry("ok.txt", repo.store.put_bytes(b"fine\n"), 5)
+    digest = repo.store.put_bytes(data)
+    bad = rot(repo, digest)
+    root = tmp_path / "out"
+    with pytest.raises(CorruptObjectError) as err:
+        materialize(repo.store, [good, Entry("sub/bad.bin", digest, len(data))], str(root), mode=mode,
+                    statcache=repo.statcache)
+    msg = str(err.value)
+    assert digest in msg and bad in msg and str(root / "sub" / "bad.bin") in msg
+    assert not (root / "sub" / "bad.bin").exists() and not (root / "sub" / "bad.bin").is_symlink()
+    assert "sub/bad.bin" not in leftovers(root)
+    assert not [n for n in leftovers(root) if ".artvcs-tmp-" in n]
+    recs = repo.statcache.load_prefix(str(root))
+    assert all(r[1] != digest for r in recs.values()), "nothing is recorded under the manifest's digest"
+
+
+def test_replacing_an_existing_file_with_rotten_content_keeps_the_old_file(repo, tmp_path):
+    digest = repo.store.put_bytes(SMALL)
+    rot(repo, digest)
+    root = tmp_path / "out"
+    root.mkdir()
+    (root / "f.bin").write_bytes(b"old work")
+    with pytest.raises(CorruptObjectError):
+        materialize(repo.store, [Entry("f.bin", digest, len(SMALL))], str(root), mode="copy", prune=True)
+    assert (root / "f.bin").read_bytes() == b"old work"
+    assert leftovers(root) == ["f.bin"]
+
+
+def test_no_verify_copies_but_records_nothing_so_verify_says_modified(repo, tmp_path):
+    digest = repo.store.put_bytes(SMALL)
+    rot(repo, digest)
+    root = tmp_path / "out"
+    entries = [Entry("f.bin", digest, len(SMALL))]
+    sc = StatCache(repo.statcache.db_path)
+    result = materialize(repo.store, entries, str(root), mode="copy", statcache=sc, verify=False)
+    sc.close()
+    assert result.written == 1 and (root / "f.bin").read_bytes() != SMALL
+    assert StatCache(repo.statcache.db_path).load_prefix(str(root)) == {}
+    assert verify_folder(entries, str(root), repo.statcache) == [("f.bin", "modified")]
+
+
+@pytest.mark.parametrize("data", [SMALL, LARGE], ids=["small", "large"])
+def test_verified_copy_is_recorded_and_verify_matches(repo, tmp_path, data):
+    digest = repo.store.put_bytes(data)
+    root = tmp_path / "out"
+    entries = [Entry("f.bin", digest, len(data))]
+    materialize(repo.store, entries, str(root), mode="copy", statcache=repo.statcache)
+    assert (root / "f.bin").read_bytes() == data
+    recs = repo.statcache.load_prefix(str(root))
+    assert recs[str(root / "f.bin")][1] == digest, "a verified copy is recorded: the next look is a stat"
+    assert verify_folder(entries, str(root), repo.statcache) == []
+
+
+@pytest.mark.parametrize("data", [SMALL, LARGE], ids=["small", "large"])
+def test_store_read_and_write_to_refuse_rotten_content(repo, data):
+    digest = repo.store.put_bytes(data)
+    assert repo.store.read(digest) == data
+    out = io.BytesIO()
+    assert repo.store.write_to(digest, out, "standard output") == len(data) and out.getvalue() == data
+    bad = rot(repo, digest, offset=len(data) - 1)
+    with pytest.raises(CorruptObjectError, match=bad):
+        repo.store.read(digest, "entry 'x.bin'")
+    out = io.BytesIO()
+    with pytest.raises(CorruptObjectError, match=digest):
+        repo.store.write_to(digest, out, "standard output")
+    assert out.getvalue() == b"", "not a byte goes out before the whole was hashed"
+
+
+def test_cat_object_of_rotten_content_is_an_error_with_no_output(repo_dir, run_cli):
+    from artvcs.plumbing.repository import discover
+
+    r = discover()
+    digest = r.store.put_bytes(SMALL)
+    ok = run_cli("cat-object", digest)
+    assert ok.code == 0 and ok.out.encode("utf-8", "surrogateescape") == SMALL
+    bad = rot(r, digest)
+    res = run_cli("cat-object", digest)
+    assert res.code == 1 and res.out == ""
+    assert digest in res.err and bad in res.err and len(res.err.strip().splitlines()) == 1
+    r.close()
