@@ -47,43 +47,37 @@ def new_objects(git: pygit2.Repository, tips: Iterable[pygit2.Oid], known: Itera
     for commit in walker:
         out.append(commit.id)
         seen.add(commit.id)
-        _trees(git, commit.tree, [p.tree for p in commit.parents], seen, out)
+        bases = [p.tree for p in commit.parents]
+        _tree(git, commit.tree, bases, seen, out)
     return out
 
 
-def _trees(git: pygit2.Repository, root: pygit2.Tree, bases: list[pygit2.Tree], seen: set, out: list) -> None:
-    """The trees and blobs of ``root`` not in ``seen`` and not equal to the same place in ``bases``.
-
-    Keeps its own stack, so a manifest of any depth is walked without recursion.
-    """
-    stack = [(root, bases)]
-    while stack:
-        tree, bases = stack.pop()
-        if tree.id in seen or any(b.id == tree.id for b in bases):
+def _tree(git: pygit2.Repository, tree: pygit2.Tree, bases: list[pygit2.Tree], seen: set, out: list) -> None:
+    if tree.id in seen or any(b.id == tree.id for b in bases):
+        return
+    seen.add(tree.id)
+    out.append(tree.id)
+    maps = [{e.name: e for e in b} for b in bases]
+    for e in tree:
+        if e.id in seen:
             continue
-        seen.add(tree.id)
-        out.append(tree.id)
-        maps = [{e.name: e for e in b} for b in bases]
-        for e in tree:
-            if e.id in seen:
+        same, sub = False, []
+        for m in maps:
+            be = m.get(e.name)
+            if be is None:
                 continue
-            same, sub = False, []
-            for m in maps:
-                be = m.get(e.name)
-                if be is None:
-                    continue
-                if be.id == e.id:
-                    same = True
-                    break
-                if be.type == pygit2.GIT_OBJECT_TREE:
-                    sub.append(git[be.id])
-            if same:
-                continue
-            if e.type == pygit2.GIT_OBJECT_TREE:
-                stack.append((git[e.id], sub))
-            else:
-                seen.add(e.id)
-                out.append(e.id)
+            if be.id == e.id:
+                same = True
+                break
+            if be.type == pygit2.GIT_OBJECT_TREE:
+                sub.append(git[be.id])
+        if same:
+            continue
+        if e.type == pygit2.GIT_OBJECT_TREE:
+            _tree(git, git[e.id], sub, seen, out)
+        else:
+            seen.add(e.id)
+            out.append(e.id)
 
 
 def pack_name(oids: Iterable[pygit2.Oid]) -> str:
