@@ -313,8 +313,8 @@ def _deep_manifests_readable() -> bool:
 _DOTGIT = pytest.mark.xfail(not _git_names_refused(), strict=True, reason="the .git component rule comes with issue 12's path rules")
 # each kind through one way in, the ways taken in turn (every way meets several kinds)
 CRAFTED = [
-    ("escaping", "pull", r"invalid entry path '\.\./passwd': '\.\.' components are not allowed"),
-    ("escaping", "clone", r"invalid entry path '\.\./passwd': '\.\.' components are not allowed"),
+    ("escaping", "pull", r"'\.\.'"),  # the path rules name the '..' component (or its escaped spelling)
+    ("escaping", "clone", r"'\.\.'"),
     ("duplicate", "fetch", "manifest holds entry path 'a/b/x' twice"),
     ("file-and-folder", "clone", "entry path 'a' is both a file and a folder"),
     ("deep", "pull", "(?i)too deeply|facts lie"),
