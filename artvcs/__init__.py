@@ -20,6 +20,7 @@ _EXPORTS = {
     "finish": "artvcs.session",
     "ArtifactTTL": "artvcs.core.validation",
     "errors": None,
+    "data_types": None,
     "Table": "artvcs.media",
     "Image": "artvcs.media",
     "Audio": "artvcs.media",

@@ -86,14 +86,14 @@ class Artifact:
     def __init__(
         self,
         name: str,
-        type: str | None = None,
+        type: str,
         description: str | None = None,
         metadata: dict[str, Any] | None = None,
         incremental: bool = False,
         use_as: str | None = None,
     ) -> None:
         self._name = check_name(name)
-        self._type = check_type(type) if type is not None else None
+        self._type = check_type(type)
         if description is not None and not isinstance(description, str):
             raise UsageError(f"description must be a string, not {description!r:.60}")
         self._description = description
@@ -278,7 +278,7 @@ class Artifact:
         if self._entries is None:
             repo = self._context.repo.git
             self._entries = {
-                e.path: ArtifactManifestEntry(e, artifact=self)
+                e.path: ArtifactManifestEntry._of(e, artifact=self)
                 for e in _manifest.iter_entries(repo, self._source.manifest)
             }
         return self._entries
@@ -298,10 +298,10 @@ class Artifact:
         return sum(e.size or 0 for e in self._entry_map().values())
 
     @property
+    @_logged
     def file_count(self) -> int:
-        if self._source is not None:
-            return int(self._source.facts["file_count"])
-        return len(self._entry_map())
+        """The number of files, references included (W&B: only once logged)."""
+        return int(self._source.facts["file_count"])
 
     # -- mutable attributes ----------------------------------------------------------
     @property
@@ -347,11 +347,14 @@ class Artifact:
         self._tags = [check_name(t, "tag") for t in value]
 
     @property
+    @_logged
     def aliases(self) -> list[str]:
-        """Aliases of this version in the collection it was retrieved from (``latest`` included)."""
+        """Aliases of this version in the collection it was retrieved from (``latest`` included);
+        a draft's aliases are given to ``log_artifact``, as in W&B."""
         return self._aliases
 
     @aliases.setter
+    @_logged
     def aliases(self, value: list[str]) -> None:
         if isinstance(value, str) or not all(isinstance(a, str) for a in value):
             raise UsageError(f"aliases must be a list of strings, not {value!r:.60}")
@@ -375,7 +378,7 @@ class Artifact:
                 f"{what}: the artifact already has a different {staged_entry.path!r}; "
                 "pass overwrite=True (add_file) or merge=True (add_dir) to replace it"
             )
-        item = ArtifactManifestEntry(staged_entry, local_path, self)
+        item = ArtifactManifestEntry._of(staged_entry, local_path, self)
         if staged_entry.ref is None:
             self._held.append(staged_entry.digest)
         entries[item.path] = item
@@ -421,13 +424,39 @@ class Artifact:
         """Add a media object (Table, Image, ...) under ``name``."""
         from artvcs import media  # imported on first use: its 20 modules are not needed to start
 
+        path = normalize_entry_path(name)
+        self._add_media_parts(media.encode(obj, path))
+        return self._entry_map()[media.json_path(obj, path)]
+
+    def _add_media_parts(self, parts: dict[str, bytes]) -> None:
+        """Store a media object's entries (path -> bytes) in this draft. A finalized artifact takes
+        none: it must hold them already (``Table.to_json(artifact)`` of a table read from it)."""
+        from artvcs.plumbing.hashing import hash_bytes
+
+        if self._final:
+            entries = self._entry_map()
+            missing = [p for p, data in parts.items() if p not in entries or entries[p].digest != hash_bytes(data)]
+            if missing:
+                raise ArtifactFinalizedError(self.name, "add")
+            return
         store = self._repo().store
-        parts = media.encode(obj, normalize_entry_path(name))
         for path, data in parts.items():
             digest = store.put_bytes(data)
             self._put(Entry(normalize_entry_path(path), digest, len(data)), None, True, "add")
         self._hold()
-        return self._entry_map()[media.json_path(obj, normalize_entry_path(name))]
+
+    def _media_reader(self):
+        """A reader of this logged artifact's entries for decoding media, every byte verified by the store."""
+        from artvcs.media.base import Reader
+
+        entries = self._entry_map()
+        store = self._context.repo.store
+
+        def read(path: str) -> bytes:
+            e = entries[path]
+            return with_remote(self._context.repo, [e], lambda: store.read(e.digest))
+
+        return Reader(frozenset(entries), read)
 
     def __setitem__(self, name: str, item) -> ArtifactManifestEntry:
         return self.add(item, name)
@@ -486,16 +515,11 @@ class Artifact:
     @_logged
     def get(self, name: str):
         """The media object stored under ``name`` (None if there is none)."""
-        from artvcs import media  # imported on first use: its 20 modules are not needed to start
+        from artvcs.media import codec  # imported on first use: the media modules are not needed to start
 
-        entries = self._entry_map()
-        store = self._context.repo.store
-
-        def read(path: str) -> bytes:
-            e = entries[path]
-            return with_remote(self._context.repo, [e], lambda: store.read(e.digest))
-
-        return media.decode(normalize_entry_path(name), frozenset(entries), read)
+        reader = self._media_reader()
+        path = codec.find(normalize_entry_path(name), reader.entries)
+        return None if path is None else reader.object(path)
 
     def __getitem__(self, name: str):
         return self.get(name)
@@ -510,7 +534,7 @@ class Artifact:
         """A draft with this version's type, description, metadata and contents (not aliases)."""
         draft = Artifact(self._source.collection.name, self._type, self._description, copy.deepcopy(self._metadata))
         draft._context = self._context
-        draft._entries = {p: ArtifactManifestEntry(e.to_entry(), None, draft) for p, e in self._entry_map().items()}
+        draft._entries = {p: ArtifactManifestEntry._of(e.to_entry(), None, draft) for p, e in self._entry_map().items()}
         draft._base_tree = self._source.manifest
         draft._draft_of = self._source.collection
         return draft

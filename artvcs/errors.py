@@ -20,23 +20,33 @@ from artvcs.plumbing.errors import (  # noqa: F401  (re-exported)
 
 
 class ArtifactNotLoggedError(ArtvcsError, AttributeError):
-    """The method or attribute needs a logged artifact, and this one is a draft."""
+    """The method or attribute needs a logged artifact, and this one is a draft.
 
-    def __init__(self, artifact_name: str, attr: str) -> None:
+    The message opens with W&B's own phrase (``'Artifact.entity' used prior to
+    logging artifact``), which user code and W&B's tests match on.
+    """
+
+    def __init__(self, artifact_name: str, attr: str, owner: str = "Artifact") -> None:
         super().__init__(
-            f"'{attr}' needs a logged artifact, but {artifact_name!r} is a draft: "
+            f"'{owner}.{attr}' used prior to logging artifact: {artifact_name!r} is a draft; "
             "log it first with run.log_artifact(artifact) or artifact.save()"
         )
+        self.name = attr
 
 
 class ArtifactFinalizedError(ArtvcsError, AttributeError):
-    """The artifact is finalized (logged); its contents cannot change."""
+    """The artifact is finalized (logged); its contents cannot change (W&B's phrase first)."""
 
-    def __init__(self, artifact_name: str, attr: str) -> None:
+    def __init__(self, artifact_name: str, attr: str, owner: str = "Artifact") -> None:
         super().__init__(
-            f"'{attr}' cannot change {artifact_name!r}: it is finalized. "
-            "Make a new version with artifact.new_draft() and log that instead"
+            f"'{owner}.{attr}' used on logged artifact. Can't modify finalized artifact {artifact_name!r}: "
+            "make a new version with artifact.new_draft() and log that instead"
         )
+        self.name = attr
+
+
+class MetadataError(UsageError, TypeError):
+    """Metadata that is not a dict, or holds a value with no JSON form (W&B raises TypeError)."""
 
 
 class MissingFileError(ArtvcsError, FileNotFoundError):

@@ -32,7 +32,7 @@ def check_type(value: object) -> str:
     check_name(value, "artifact type")
     assert isinstance(value, str)
     if value == "job" or value.startswith("wandb-"):
-        raise UsageError(f"artifact type {value!r} is reserved (job, wandb-*): choose another type")
+        raise UsageError(f"artifact type {value!r} is reserved for internal use (types 'job' and 'wandb-*'): choose another type")
     return value
 
 

@@ -21,7 +21,7 @@ SOURCES = {"artvcs": "artvcs", "plumbing": "artvcs.plumbing", "porcelain": "artv
 # A module belongs to the longest prefix that names it.
 LAYERS: list[tuple[str, ...]] = [
     ("artvcs.porcelain",),
-    ("artvcs.git",),                       # tracking, hooks: drive the W&B face like a user's script
+    ("artvcs.git", "artvcs.interop"),      # tracking, hooks, W&B export/import: drive the W&B face like a user's script
     ("artvcs",),                           # the W&B face: Artifact, Api, Run/init, collections
     ("artvcs.logged",),                    # working with logged versions
     ("artvcs.draft", "artvcs.sync", "artvcs.media"),  # making a version; team sync; media types

@@ -1,50 +1,32 @@
 """Checks on user-supplied metadata and ttl values (names live in plumbing.names)."""
 from __future__ import annotations
 
-import copy
 import datetime as _dt
-import json
-import math
 from typing import Any
 
+from artvcs.core.jsonable import json_friendly
+from artvcs.errors import MetadataError
 from artvcs.plumbing.errors import UsageError
 
 MAX_METADATA_KEYS = 100
 
 
 def check_metadata(value: object) -> dict[str, Any]:
-    """A deep copy of ``value`` if it is valid metadata, else a UsageError naming the problem."""
+    """``value`` converted to JSON shapes as W&B converts metadata (a new dict), or a
+    MetadataError (a TypeError and ValueError) naming the problem."""
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise UsageError(f"metadata must be a dict, not {type(value).__name__} ({value!r:.60})")
+        raise MetadataError(f"metadata must be dict, not {type(value)} ({value!r:.60})")
     if len(value) > MAX_METADATA_KEYS:
-        raise UsageError(f"metadata has {len(value)} keys: at most {MAX_METADATA_KEYS} are allowed")
-    for k in value:
-        if not isinstance(k, str):
-            raise UsageError(f"metadata key {k!r} is not a string: keys must be strings")
-    _check_json(value, "metadata")
-    return copy.deepcopy(value)
+        raise MetadataError(f"metadata has {len(value)} keys: at most {MAX_METADATA_KEYS} are allowed")
+    return json_friendly(value)
 
 
-def _check_json(value: object, where: str) -> None:
-    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
-        raise UsageError(f"{where} is {value!r}: NaN and infinity are not JSON; use None or a number")
-    if isinstance(value, dict):
-        for k, v in value.items():
-            if not isinstance(k, str):
-                raise UsageError(f"{where} has key {k!r}: keys must be strings")
-            _check_json(v, f"{where}[{k!r}]")
-    elif isinstance(value, (list, tuple)):
-        for i, v in enumerate(value):
-            _check_json(v, f"{where}[{i}]")
-    elif not (value is None or isinstance(value, (str, int, float, bool))):
-        raise UsageError(f"{where} is a {type(value).__name__}: metadata must be JSON-serialisable (dict, list, str, number, bool, None)")
-
-
-def canonical_metadata(value: dict[str, Any]) -> dict[str, Any]:
-    """Metadata as JSON stores it (tuples become lists), for comparison."""
-    return json.loads(json.dumps(value))
+def canonical_metadata(value: object) -> dict[str, Any]:
+    """Metadata as it is stored: ``value`` checked and converted again, since a user may have
+    changed ``artifact.metadata`` in place since it was set."""
+    return check_metadata(value)
 
 
 class ArtifactTTL:

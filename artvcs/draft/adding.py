@@ -73,7 +73,7 @@ def add_dir(
     changes, local_paths, deferred = art._changes, art._local_paths, art._deferred
     for s in staged:
         e, local = s.entry, s.local_path  # staging gives absolute local paths and stored entries
-        entries[e.path] = ArtifactManifestEntry(e, local, art)
+        entries[e.path] = ArtifactManifestEntry._of(e, local, art)
         changes[e.path] = e  # its digest is already held (stage_dir called _hold_now)
         local_paths[local] = e.path
         if skip_cache:

@@ -19,7 +19,7 @@ from artvcs.plumbing import manifest as _manifest
 from artvcs.plumbing import versions as _versions
 from artvcs.plumbing.errors import CorruptObjectError, UsageError
 from artvcs.plumbing.refs import CollectionId
-from artvcs.core.validation import ttl_to_record
+from artvcs.core.validation import check_metadata, ttl_to_record
 
 if TYPE_CHECKING:
     from artvcs.artifact import Artifact
@@ -59,6 +59,7 @@ def log(context: "Context", artifact: "Artifact", run_ref: dict[str, Any] | None
     repo = context.repo
     git = repo.git
     wanted = check_user_aliases(list(dict.fromkeys(list(artifact._aliases) + list(aliases))))
+    artifact._metadata = check_metadata(artifact._metadata)  # it may have been changed in place since it was set
     coll = CollectionId(context.entity, context.project, artifact._name)
     tip = _versions.collection_tip(git, coll)
     type_ = artifact._type or (tip.facts["type"] if tip else "unspecified")
@@ -107,7 +108,7 @@ def log(context: "Context", artifact: "Artifact", run_ref: dict[str, Any] | None
 
 
 def _entry_view(e, artifact):
-    return ArtifactManifestEntry(e, None, artifact)
+    return ArtifactManifestEntry._of(e, None, artifact)
 
 
 def _same_digest(git, coll: CollectionId, digest: str) -> _versions.Version | None:

@@ -11,10 +11,11 @@ W&B semantics, scheme by scheme:
   object's ETag (GCS: its MD5), the size from its metadata, and its version
   (S3 VersionId, GCS generation, Azure version id) as ``extra["versionID"]``
   when there is one; a prefix is one entry per object under it.
-- any other scheme — the digest of the URI itself, no size, ``name`` required.
+- any other scheme — the URI itself as the digest, no size, ``name`` required
+  (W&B's tracking handler).
 
-``checksum=False`` records the digest of the URI and does not look inside
-folders or prefixes. Downloads fetch the recorded version where there is one
+``checksum=False`` records the URI itself as the digest (a local file: the
+blake3 of its URI, and its size) and does not look inside folders or prefixes. Downloads fetch the recorded version where there is one
 and otherwise refuse bytes that no longer match what was logged.
 
 URIs carrying credentials (a password, or a signed query string) are refused:
@@ -35,6 +36,7 @@ import blake3
 from artvcs.plumbing.errors import ArtvcsError, UsageError
 from artvcs.plumbing.hashing import hash_bytes, hash_file, is_digest
 from artvcs.plumbing.manifest import Entry
+from artvcs.plumbing.repository import DIRNAME
 from artvcs.plumbing.paths import normalize_entry_path
 
 DEFAULT_MAX_OBJECTS = 10_000_000
@@ -86,7 +88,7 @@ def resolve_reference(uri: str, name: str | None, checksum: bool = True, max_obj
         raise UsageError(
             f"add_reference: artvcs cannot read {scheme}:// URIs, so {uri!r} needs name= (the path of its entry)"
         )
-    return [Entry(prefix, _uri_digest(uri), None, uri, {})]
+    return [Entry(prefix, uri, None, uri, {})]
 
 
 def _uri_digest(uri: str) -> str:
@@ -184,11 +186,12 @@ def _file_entries(uri: str, prefix: str | None, checksum: bool, limit: int) -> l
 def _list_folder(root: str, limit: int) -> list[tuple[str, str]]:
     """``(relative path, full path)`` of regular files under ``root``, in a fixed order, at most ``limit + 1``.
 
-    Links to files are followed; links to folders are not (as os.walk).
+    Links to files are followed; links to folders are not (as os.walk). A
+    ``.artifacts`` repository folder is never referenced (as git never adds ``.git``).
     """
     out: list[tuple[str, str]] = []
     for folder, dirs, names in os.walk(root):
-        dirs.sort()
+        dirs[:] = sorted(d for d in dirs if d != DIRNAME)
         rel_folder = os.path.relpath(folder, root)
         for n in sorted(names):
             full = os.path.join(folder, n)
@@ -250,7 +253,7 @@ def _http_entries(uri: str, prefix: str | None, checksum: bool) -> list[Entry]:
     base = os.path.basename(urllib.parse.unquote(parsed.path).rstrip("/"))
     entry_path = _basename_or_name(prefix, base, uri)
     if not checksum:
-        return [Entry(entry_path, _uri_digest(uri), None, uri, {})]
+        return [Entry(entry_path, uri, None, uri, {})]
     try:
         resp = _http_open(uri, "HEAD")
     except _HTTPStatus as e:
@@ -354,7 +357,7 @@ def _object_entries(uri: str, prefix: str | None, checksum: bool, limit: int) ->
     kind, path, account = _locate(uri)
     base = os.path.basename(path.rstrip("/"))
     if not checksum:  # W&B: a prefix is not listed without checksums
-        return [Entry(_basename_or_name(prefix, base or path.strip("/"), uri), _uri_digest(uri), None, uri, {})]
+        return [Entry(_basename_or_name(prefix, base or path.strip("/"), uri), uri, None, uri, {})]
     fs = _filesystem(kind, uri, account)
     info = _info(fs, path, uri, "add_reference")
     if info.get("type") != "directory":
@@ -417,9 +420,14 @@ def fetch_reference(entry: Entry, dest: str) -> None:
     )
 
 
+def _unchecked(entry: Entry, uri: str) -> bool:
+    """True for a reference logged with ``checksum=False``: its digest is the URI (or, before, its blake3)."""
+    return entry.digest in (uri, _uri_digest(uri))
+
+
 def _checksummed(entry: Entry, uri: str) -> bool:
-    """True when the digest is the blake3 of the content (not of the URI, not an ETag)."""
-    return is_digest(entry.digest) and entry.digest != _uri_digest(uri)
+    """True when the digest is the blake3 of the content (not the URI or its blake3, not an ETag)."""
+    return is_digest(entry.digest) and not _unchecked(entry, uri)
 
 
 def _changed(entry: Entry, uri: str, detail: str = "") -> ReferenceUnavailableError:
@@ -449,7 +457,7 @@ def _fetch_file(entry: Entry, uri: str, dest: str) -> None:
 
 
 def _fetch_http(entry: Entry, uri: str, dest: str) -> None:
-    recorded = entry.extra.get("etag") or (None if is_digest(entry.digest) else entry.digest)
+    recorded = entry.extra.get("etag") or (None if is_digest(entry.digest) or _unchecked(entry, uri) else entry.digest)
     try:
         resp = _http_open(uri, "GET")
     except _HTTPStatus as e:
@@ -486,7 +494,7 @@ def _fetch_object(entry: Entry, uri: str, dest: str) -> None:
                 "its objects were not recorded, so it cannot be downloaded"
             )
         now = _object_digest(kind, info)
-        if entry.digest != _uri_digest(uri) and now and now != entry.digest:
+        if not _unchecked(entry, uri) and now and now != entry.digest:
             raise _changed(entry, uri, f" (ETag {now}, logged {entry.digest})")
         source = path
     try:
@@ -497,5 +505,5 @@ def _fetch_object(entry: Entry, uri: str, dest: str) -> None:
         ) from None
     except Exception as e:
         raise ReferenceUnavailableError(f"reference {uri} of {entry.path!r} could not be fetched: {e}") from None
-    if entry.size is not None and entry.digest != _uri_digest(uri) and os.path.getsize(dest) != entry.size:
+    if entry.size is not None and not _unchecked(entry, uri) and os.path.getsize(dest) != entry.size:
         raise _changed(entry, uri, f" ({os.path.getsize(dest)} bytes, logged {entry.size})")

@@ -28,7 +28,7 @@ from artvcs.plumbing.progress import report
 from artvcs.plumbing.errors import UsageError
 from artvcs.plumbing.hashing import MMAP_THRESHOLD, hash_file
 from artvcs.plumbing.manifest import Entry
-from artvcs.plumbing.repository import Repository
+from artvcs.plumbing.repository import DIRNAME, Repository
 from artvcs.plumbing import sweepgen
 from artvcs.plumbing.statcache import StatCache, clean, fs_clock_ns
 from artvcs.plumbing.store import POLICIES, ContentStore
@@ -272,7 +272,8 @@ def walk_files(root: str) -> list[tuple[str, str]]:
 
     Symlinks to files are followed (their content is added); symlinked
     folders are not descended into (they could loop or lead outside the
-    folder) and are reported in one warning.
+    folder) and are reported in one warning. A ``.artifacts`` folder is never
+    added, as git never adds ``.git``: it is a repository, not data.
     """
     out: list[tuple[str, str]] = []
     skipped: list[str] = []
@@ -283,7 +284,8 @@ def walk_files(root: str) -> list[tuple[str, str]]:
             for de in it:
                 child_rel = f"{rel}/{de.name}" if rel else de.name
                 if de.is_dir(follow_symlinks=False):
-                    stack.append((de.path, child_rel))
+                    if de.name != DIRNAME:
+                        stack.append((de.path, child_rel))
                 elif de.is_symlink():
                     try:
                         target = os.stat(de.path)

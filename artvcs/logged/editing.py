@@ -27,7 +27,7 @@ def save_edits(artifact: "Artifact") -> None:
     git = ctx.repo.git
     if artifact.state == "DELETED":
         raise UsageError(f"{artifact.name} was deleted: its attributes can no longer change")
-    check_metadata(artifact._metadata)
+    artifact._metadata = check_metadata(artifact._metadata)
     record = artifact._attrs_record()
     saved = artifact._saved
     changed = [

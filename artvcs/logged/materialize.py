@@ -14,7 +14,6 @@ from artvcs.plumbing import checkout as _checkout
 from artvcs.plumbing import manifest as _manifest
 from artvcs.plumbing.errors import UsageError
 from artvcs.plumbing.manifest import ARTIFACT_SCHEME, Entry
-from artvcs.plumbing.paths import normalize_entry_path
 
 if TYPE_CHECKING:
     from artvcs.artifact import Artifact
@@ -54,13 +53,23 @@ def with_remote(repo, entries, fn):
 
 
 def _entries(artifact: "Artifact", path_prefix: str | None) -> list[Entry]:
-    """The entries whose path starts with ``path_prefix`` (all without one)."""
-    prefix = normalize_entry_path(path_prefix) if path_prefix else ""
+    """The entries whose path starts with ``path_prefix`` (all without one): a plain string prefix,
+    as the reference says, so ``"p/"`` takes ``p/x`` but not ``p-two.txt``, and ``"p"`` takes both."""
+    prefix = _plain_prefix(path_prefix) if path_prefix else ""
     if artifact._entries is None and artifact._source is not None:
         # a logged version not read yet: its manifest's entries as they are (only the subtrees the
         # prefix reaches), without the W&B-shaped entry objects (a tenth of a 20,000-file checkout)
         return list(_manifest.iter_entries(artifact._context.repo.git, artifact._source.manifest, prefix))
     return [e.to_entry() for e in artifact._entry_map().values() if e.path.startswith(prefix)]
+
+
+def _plain_prefix(value: str) -> str:
+    """``value`` as a prefix of entry paths: a string, with a leading ``./`` dropped (entry paths have none)."""
+    if not isinstance(value, str):
+        raise UsageError(f"path_prefix {value!r} must be a string such as 'images/'")
+    while value.startswith("./"):
+        value = value[2:]
+    return value
 
 
 def _mode() -> str:
@@ -71,16 +80,26 @@ def _mode() -> str:
 
 
 def download(artifact: "Artifact", root: str, allow_missing_references: bool, skip_cache: bool | None, path_prefix: str | None) -> str:
+    write_entries(artifact, _entries(artifact, path_prefix), root, allow_missing_references)
+    return os.path.abspath(root)
+
+
+def stored_entries(artifact: "Artifact") -> list[Entry]:
+    """The entries whose bytes artvcs holds: stored files and references to other artifacts' entries."""
+    return [e for e in _entries(artifact, None) if e.ref is None or e.ref.startswith(ARTIFACT_SCHEME)]
+
+
+def write_entries(artifact: "Artifact", entries: list[Entry], root: str, allow_missing_references: bool = False,
+                  mode: str | None = None) -> None:
+    """Write ``entries`` (some of the artifact's) under ``root``, leaving other files there alone."""
     repo = artifact._context.repo
     os.makedirs(root, exist_ok=True)
-    entries = _entries(artifact, path_prefix)
     with_remote(repo, entries, lambda: _checkout.materialize(
-        repo.store, entries, root, mode=_mode(), prune=False,
+        repo.store, entries, root, mode=mode or _mode(), prune=False,
         statcache=repo.statcache, fetch_reference=_fetcher(artifact),
         allow_missing_references=allow_missing_references,
     ))
     repo.statcache.flush()
-    return os.path.abspath(root)
 
 
 def checkout(artifact: "Artifact", root: str, force: bool = True, mode: str | None = None) -> _checkout.MaterializeResult:

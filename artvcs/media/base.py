@@ -52,6 +52,27 @@ class Media:
         """Rebuild the object from its JSON document ``obj`` (found at ``where``)."""
         raise TypeError(f"{cls.__name__} cannot be read")
 
+    def to_json(self, run_or_artifact: Any) -> dict[str, Any]:
+        """W&B's ``to_json``: this object's JSON document; the files it names go into the artifact
+        (a draft; a logged artifact must hold them already)."""
+        add_parts = getattr(run_or_artifact, "_add_media_parts", None)
+        if add_parts is None:
+            raise UsageError(f"to_json needs an artvcs Artifact, not {type(run_or_artifact).__name__}")
+        out = Writer()
+        doc = self._encode(out)
+        add_parts(out.parts)
+        return doc
+
+    @classmethod
+    def from_json(cls, json_obj: dict[str, Any], source_artifact: Any) -> "Media":
+        """W&B's ``from_json``: the object of a JSON document, reading the files it names from the artifact."""
+        if not isinstance(json_obj, dict):
+            raise MediaFormatError(f"from_json takes the dict that to_json returned, not {type(json_obj).__name__}")
+        obj = source_artifact._media_reader().inline(json_obj, f"{cls.__name__}.from_json")
+        if not isinstance(obj, cls):
+            raise MediaFormatError(f"the document is a {type(obj).__name__} (_type {json_obj.get('_type')!r}), not a {cls.__name__}")
+        return obj
+
     def __ne__(self, other: object) -> bool:
         eq = self.__eq__(other)
         return eq if eq is NotImplemented else not eq

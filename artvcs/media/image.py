@@ -79,7 +79,7 @@ class Image(FileMedia):
                 raise UsageError(f"Image: mask {k!r} is {m.mask_data.shape}, the image is (H, W) = ({self._height}, {self._width})")
         if classes is None and (self._masks or self._boxes):
             labels = [m.class_labels for m in self._masks.values()] + [b.class_labels for b in self._boxes.values()]
-            classes = Classes.from_labels(*labels)
+            classes = Classes.from_labels(*labels) if any(labels) else None  # none named: W&B refuses it at add
         self._classes = classes if isinstance(classes, Classes) or classes is None else Classes(classes)
 
     # -- what W&B users read ------------------------------------------------------------
@@ -112,6 +112,11 @@ class Image(FileMedia):
 
     # -- storage ------------------------------------------------------------------------------
     def _encode(self, out: Writer) -> dict[str, Any]:
+        if (self._masks or self._boxes) and self._classes is None:
+            raise UsageError(
+                "classes must be passed to wandb.Image which have masks or bounding boxes when adding to artifacts: "
+                "give Image(classes=...) or class_labels in each mask and box"
+            )
         ext = pixels.EXTENSIONS.get(self._format, self._format)
         doc: dict[str, Any] = {
             "_type": "image-file",

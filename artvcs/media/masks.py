@@ -43,6 +43,8 @@ class ImageMask(Media):
         self.mask_data = data
         if "class_labels" in val:
             self.class_labels = check_labels(val["class_labels"], where)
+        elif "path" in val:  # W&B names no classes for a mask file
+            self.class_labels = {}
         else:  # W&B's default names
             self.class_labels = {int(c): f"class_{int(c)}" for c in np.unique(data)}
         self._png: bytes | None = png

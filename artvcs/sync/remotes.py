@@ -5,12 +5,14 @@
     remotes:
       origin:
         url: s3://bucket/prefix
-        endpoint_url: http://127.0.0.1:8333   # S3-compatible servers only
+        endpoint_url: http://127.0.0.1:8333   # S3-compatible servers and GCS emulators only
         only: [mnist]                          # a partial clone: these collections only
 
 Settings name where and how to connect, never with what secret: credentials
 come from each backend's own environment and files (for S3 the ``AWS_*``
-variables and ``~/.aws``), so they never enter the repository.
+variables and ``~/.aws``; for Azure ``AZURE_STORAGE_CONNECTION_STRING`` or
+its siblings; for GCS Google's application default credentials), so they
+never enter the repository.
 
 :func:`fetch_missing` is the content source of checkout and download: when
 a version's content is not in the local store and a remote is configured,

@@ -3,7 +3,11 @@
 Modules, one concern each:
 
 - :mod:`.backend`  — the key-value interface and the ``file://`` backend;
-- :mod:`.objstore` — S3 (native If-None-Match / If-Match) and other fsspec stores;
+- :mod:`.objstore` — S3 (native If-None-Match / If-Match) and the generic fsspec store;
+- :mod:`.azure_blob` — Azure Blob Storage (native ETag conditions);
+- :mod:`.gcs`      — Google Cloud Storage (native ifGenerationMatch);
+- :mod:`.lockobject` — the lock object of a store without native compare-and-swap;
+- :mod:`.guarantees` — what each scheme guarantees (artvcs(1)'s table, remote add's caveat);
 - :mod:`.layout`   — the remote layout (artvcs-remote-format(5)) and its URLs;
 - :mod:`.content`  — verified, parallel transfer of file content;
 - :mod:`.packs`    — git objects as packs: what to send, sending, fetching, verifying;

@@ -7,8 +7,8 @@ writes that keep concurrent writers from overwriting each other:
 - :meth:`Backend.create` writes a key only if it does not exist (S3
   ``If-None-Match: *``; here ``link(2)``, which fails on an existing name);
 - :meth:`Backend.swap` replaces or deletes a key only if it still holds the
-  object whose tag the caller read (S3 ``If-Match: <etag>``; here a lock
-  file made with ``O_EXCL``, a compare, and a rename).
+  object whose tag the caller read (S3 ``If-Match: <etag>``; here an
+  ``flock(2)`` on a lock file, a compare, and a rename).
 
 A *tag* is the MD5 hex digest of an object's bytes (what S3 reports as the
 ETag of a single-part upload), so a caller can tell from a listing alone
@@ -27,7 +27,7 @@ from .errors import RemoteError
 
 LOCK_SUFFIX = ".lock"
 TMP_PREFIX = ".tmp-"
-STALE_LOCK_SECONDS = 30.0
+LOCK_WAIT_SECONDS = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,9 +99,10 @@ class FileBackend(Backend):
     """A remote in a local (or network-mounted) folder: ``file:///path``.
 
     Objects appear whole (written to a temporary name, then renamed or
-    linked); create-only uses ``link(2)``; compare-and-swap takes
-    ``<key>.lock`` with ``O_EXCL``, compares, renames, and unlocks. A lock
-    older than STALE_LOCK_SECONDS belongs to a dead writer and is broken.
+    linked); create-only uses ``link(2)``; compare-and-swap holds an
+    exclusive ``flock(2)`` on ``<key>.lock``, compares, renames, and removes
+    the lock file. The kernel drops the lock of a writer that dies, so no lock
+    is ever judged stale by its age (and none is broken while its writer lives).
     """
 
     def __init__(self, url: str, root: str) -> None:
@@ -182,24 +183,33 @@ class FileBackend(Backend):
                 os.replace(self._write_tmp(path, data), path)
             return True
         finally:
+            _unlink(lock)  # before unlocking: a waiter that then locks this file sees it gone and retries
             os.close(fd)
-            _unlink(lock)
 
     def _lock(self, lock: str) -> int | None:
-        for attempt in range(200):
+        """An open descriptor holding the flock of ``lock``, or None after LOCK_WAIT_SECONDS."""
+        import fcntl
+
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        attempt = 0
+        while True:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
             try:
-                return os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-            except FileExistsError:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 try:
-                    if time.time() - os.stat(lock).st_mtime > STALE_LOCK_SECONDS:
-                        aside = f"{lock}.stale-{os.getpid()}-{secrets.token_hex(4)}"
-                        os.rename(lock, aside)
-                        _unlink(aside)
-                        continue
+                    # A holder removes the file before unlocking: the lock is ours only if
+                    # the file we locked is still the one at that name.
+                    if os.stat(lock).st_ino == os.fstat(fd).st_ino:
+                        return fd
                 except FileNotFoundError:
-                    continue
+                    pass
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    os.close(fd)
+                    return None
+                attempt += 1
                 time.sleep(min(0.05, 0.001 * 2 ** min(attempt, 6)))
-        return None
+            os.close(fd)
 
     def stat(self, key: str) -> Stat | None:
         try:
@@ -215,7 +225,7 @@ class FileBackend(Backend):
             dirs.sort()
             rel = os.path.relpath(folder, self.root).replace(os.sep, "/")
             for n in sorted(names):
-                if n.startswith(TMP_PREFIX) or n.endswith(LOCK_SUFFIX) or ".stale-" in n:
+                if n.startswith(TMP_PREFIX) or n.endswith(LOCK_SUFFIX):
                     continue
                 key = n if rel == "." else f"{rel}/{n}"
                 full = os.path.join(folder, n)

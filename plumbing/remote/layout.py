@@ -66,11 +66,17 @@ def open_backend(url: str, options: dict[str, Any] | None = None) -> Backend:
     scheme, root = parse_url(url)
     if scheme == "file":
         return FileBackend(url, root)
-    from .objstore import FsspecBackend, S3Backend
-
     if scheme == "s3":
+        from .objstore import S3Backend
+
         return S3Backend(url, root, options)
-    return FsspecBackend(url, {"gcs": "gs"}.get(scheme, scheme), root, options)
+    if scheme in ("gs", "gcs"):
+        from .gcs import GCSBackend
+
+        return GCSBackend(url, root, options)
+    from .azure_blob import AzureBackend
+
+    return AzureBackend(url, root, options)
 
 
 def content_key(digest: str) -> str:

@@ -1,4 +1,4 @@
-"""Object-store backends through fsspec: S3 (s3fs) with native conditional writes, and any other.
+"""Object-store backends through fsspec: the generic one, and S3 (s3fs) with native conditional writes.
 
 S3 and S3-compatible stores (SeaweedFS, MinIO, ...) take ``PutObject`` with
 ``If-None-Match: *`` (create only) and ``If-Match: <etag>`` (compare and
@@ -6,24 +6,24 @@ swap), and ``DeleteObject`` with ``If-Match``; s3fs exposes the raw client
 call (``call_s3``), which passes those parameters through. A lost condition
 is HTTP 412 (or 409 when two conditional writes race on AWS).
 
-Other fsspec stores (gs://, az://) get create-only from fsspec's
-``mode="create"`` and compare-and-swap through a lock object made with it.
+Azure (:mod:`.azure_blob`) and GCS (:mod:`.gcs`) have native conditions
+too. :class:`FsspecBackend` itself, the fallback for a store whose client
+exposes none, gets create-only from fsspec's ``mode="create"`` and
+compare-and-swap through a lock object made with it (:mod:`.lockobject`).
 
 Credentials come from each library's usual environment and files; nothing
 secret is passed in or kept here, and errors are masked before they leave.
 """
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
+from . import lockobject
 from .backend import Backend, Stat, _check_key, tag_of
 from .errors import RemoteError, mask, remote_error
 
 _PACKAGES = {"s3": ("s3fs", "s3"), "gs": ("gcsfs", "gcs"), "gcs": ("gcsfs", "gcs"), "az": ("adlfs", "azure"), "abfs": ("adlfs", "azure")}
-LOCK_SUFFIX = ".lock"
-STALE_LOCK_SECONDS = 30.0
 
 
 def _etag(value: Any) -> str | None:
@@ -47,6 +47,8 @@ def _mtime(info: dict[str, Any]) -> float | None:
 def _lost_condition(exc: BaseException) -> bool:
     """True when ``exc`` says a precondition failed (412) or conflicted (409)."""
     for e in (exc, exc.__cause__, exc.__context__):
+        if getattr(e, "status_code", None) in (409, 412):  # azure.core's HttpResponseError
+            return True
         resp = getattr(e, "response", None)
         if isinstance(resp, dict):
             code = str(resp.get("Error", {}).get("Code", ""))
@@ -59,7 +61,7 @@ def _lost_condition(exc: BaseException) -> bool:
 class FsspecBackend(Backend):
     """Objects under ``<bucket>/<prefix>/`` of an fsspec file system."""
 
-    LIST_TAGS = False  # a listing's etag is not the MD5 that read() and swap() compare
+    STALE_LOCK_SECONDS = lockobject.STALE_LOCK_SECONDS
 
     def __init__(self, url: str, protocol: str, root: str, options: dict[str, Any] | None = None) -> None:
         self.url = url
@@ -73,20 +75,32 @@ class FsspecBackend(Backend):
         if self._fs is None:
             module, extra = _PACKAGES.get(self.protocol, (self.protocol, self.protocol))
             try:
-                import fsspec
-
-                self._fs = fsspec.filesystem(self.protocol, **self._fs_kwargs())
+                self._fs = self._make_fs()
             except ImportError:
                 raise RemoteError(f"remote {self.url} needs fsspec and {module}: pip install 'artvcs[{extra}]'") from None
             except Exception as e:
                 raise remote_error(f"cannot open remote {self.url}", e) from None
         return self._fs
 
+    def _make_fs(self):
+        import fsspec
+
+        return fsspec.filesystem(self.protocol, **self._fs_kwargs())
+
     def _fs_kwargs(self) -> dict[str, Any]:
         return {"skip_instance_cache": True, "use_listings_cache": False, **self.options}
 
+    def _list_tag(self, info: dict[str, Any]) -> str | None:
+        """The tag (MD5 hex) a listing entry shows, or None when the store does not list it."""
+        return None
+
     def _full(self, key: str) -> str:
         return f"{self.root}/{_check_key(key)}"
+
+    def _bk(self, key: str) -> tuple[str, str]:
+        """``(bucket or container, object name)`` of ``key``."""
+        bucket, _, prefix = self.root.partition("/")
+        return bucket, f"{prefix}/{_check_key(key)}" if prefix else _check_key(key)
 
     def _wrap(self, what: str, key: str, exc: BaseException) -> RemoteError:
         return remote_error(f"{what} {self.url.rstrip('/')}/{key}", exc)
@@ -132,15 +146,9 @@ class FsspecBackend(Backend):
 
     def swap(self, key: str, data: bytes | None, tag: str) -> bool:
         # No native compare-and-swap: hold a lock object (create-only) around compare + write.
-        lock = key + LOCK_SUFFIX
-        deadline = time.monotonic() + 10
-        while not self.create(lock, f"{time.time()}".encode()):
-            st = self.stat(lock)
-            if st is not None and st.mtime is not None and time.time() - st.mtime > STALE_LOCK_SECONDS:
-                self.remove(lock)
-            elif time.monotonic() > deadline:
-                return False
-            time.sleep(0.05)
+        token = lockobject.acquire(self, key, self.STALE_LOCK_SECONDS)
+        if token is None:
+            return False
         try:
             current = self.read(key)
             if current is None or current[1] != tag:
@@ -151,7 +159,7 @@ class FsspecBackend(Backend):
                 self.write(key, data)
             return True
         finally:
-            self.remove(lock)
+            lockobject.release(self, key, token)
 
     def stat(self, key: str) -> Stat | None:
         try:
@@ -176,8 +184,9 @@ class FsspecBackend(Backend):
             if info.get("type") == "directory" or not name.startswith(strip):
                 continue
             key = name[len(strip):]
-            tag = _etag(info.get("ETag") or info.get("etag")) if self.LIST_TAGS else None
-            out.append(Stat(key, int(info.get("size") or 0), tag, _mtime(info)))
+            if lockobject.is_lock_key(key):
+                continue
+            out.append(Stat(key, int(info.get("size") or 0), self._list_tag(info), _mtime(info)))
         yield from sorted(out, key=lambda s: s.key)
 
     def remove(self, key: str) -> None:
@@ -191,8 +200,6 @@ class FsspecBackend(Backend):
 
 class S3Backend(FsspecBackend):
     """S3 and S3-compatible stores, with the conditional writes done by the server itself."""
-
-    LIST_TAGS = True  # the ETag of a single-part upload is its MD5
 
     def __init__(self, url: str, root: str, options: dict[str, Any] | None = None) -> None:
         super().__init__(url, "s3", root, options)
@@ -211,9 +218,8 @@ class S3Backend(FsspecBackend):
             kw["client_kwargs"] = client
         return kw
 
-    def _bk(self, key: str) -> tuple[str, str]:
-        bucket, _, prefix = self.root.partition("/")
-        return bucket, f"{prefix}/{_check_key(key)}" if prefix else _check_key(key)
+    def _list_tag(self, info: dict[str, Any]) -> str | None:
+        return _etag(info.get("ETag") or info.get("etag"))  # the ETag of a single-part upload is its MD5
 
     def read(self, key: str) -> tuple[bytes, str] | None:
         from fsspec.asyn import sync

@@ -29,4 +29,6 @@ PORCELAIN: dict[str, str] = {
     "pull": _M + "pull:pull",
     "fetch": _M + "fetch:fetch",
     "clone": _M + "clone:clone",
+    "export": _M + "interop:export",
+    "import": _M + "interop:import_",
 }

@@ -22,15 +22,15 @@ def parse_metadata(pairs: tuple[str, ...], path: str | None) -> dict:
     return data
 
 
-def _collection_exists(name: str) -> bool:
+def _collection_type(name: str) -> str | None:
+    """The type of the existing collection ``name``, or None when there is none."""
     from artvcs.errors import ArtvcsError
     from artvcs.porcelain.app import api
 
     try:
-        api().collection(name)
+        return api().collection(name).type
     except ArtvcsError:  # no repository yet, or no such collection
-        return False
-    return True
+        return None
 
 
 @click.command("log")
@@ -53,7 +53,8 @@ def log(name: str, type_: str | None, aliases: tuple[str, ...], description: str
     under its own name.
     """
     meta = parse_metadata(metadata, metadata_file)
-    if type_ is None and not _collection_exists(name):
+    type_ = type_ or _collection_type(name)
+    if type_ is None:
         raise UsageError(f"{name!r} is a new artifact: give its type with --type (e.g. dataset or model)")
     art = artvcs.Artifact(name, type_, description=description, metadata=meta, incremental=incremental)
     with progress_bar():

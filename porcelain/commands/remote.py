@@ -14,15 +14,22 @@ def remote() -> None:
 
 
 @remote.command("add")
-@click.option("--endpoint-url", default=None, help="S3-compatible server to talk to instead of AWS (http://host:port).")
+@click.option("--endpoint-url", default=None,
+              help="Server to talk to instead of the cloud's own (http://host:port): an S3-compatible server, or a GCS emulator.")
 @click.option("--region", default=None, help="Region of the bucket (S3).")
 @click.option("--profile", default=None, help="Named profile of the backend's own configuration (S3: ~/.aws).")
 @click.argument("name")
 @click.argument("url")
 def add(endpoint_url: str | None, region: str | None, profile: str | None, name: str, url: str) -> None:
     """Add remote NAME at URL. Credentials are never stored: they come from the environment."""
+    from artvcs.plumbing.remote.guarantees import caveat
+    from artvcs.plumbing.remote.layout import parse_url
+
     rc = remotes.add_remote(context().repo, name, url, {"endpoint_url": endpoint_url, "region": region, "profile": profile})
     click.echo(f"added remote {rc.name} {rc.url}")
+    note = caveat(parse_url(rc.url)[0], rc.options)
+    if note:
+        click.echo(f"note: {note}", err=True)
 
 
 @remote.command("remove")

@@ -20,7 +20,7 @@ def show(list_files: bool, as_json: bool, ref: str) -> None:
     run = a.logged_by()
     data["logged_by"] = run.path if run else None
     if list_files:
-        data["files"] = [e.to_json() for _, e in sorted(a.manifest.entries.items())]
+        data["files"] = [_file_json(e) for _, e in sorted(a.manifest.entries.items())]
     if as_json:
         emit_json(data)
         return
@@ -41,3 +41,13 @@ def show(list_files: bool, as_json: bool, ref: str) -> None:
         click.echo("  metadata:    " + json.dumps(a.metadata, sort_keys=True))
     for e in data.get("files", []):
         click.echo(f"    {human_size(e['size']):>10}  {e['path']}" + (f"  -> {e['ref']}" if e.get("ref") else ""))
+
+
+def _file_json(e) -> dict:
+    """One entry as ``show --json`` has always printed it (path, digest, size; ref and extra when set)."""
+    d = {"path": e.path, "digest": e.digest, "size": e.size}
+    if e.ref is not None:
+        d["ref"] = e.ref
+    if e.extra:
+        d["extra"] = e.extra
+    return d

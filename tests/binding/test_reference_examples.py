@@ -24,7 +24,7 @@ def test_update_during_a_run(project):
     run = wandb.init(project="example", job_type="train")
     artifact = run.use_artifact("mnist:latest")
 
-    artifact = wandb.Artifact("notes")
+    artifact = wandb.Artifact("notes", type="notes")
     run.use_artifact(artifact)
     artifact.description = "Notes made while training."
     artifact.save()

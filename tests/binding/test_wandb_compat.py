@@ -1,0 +1,276 @@
+"""Where user code or W&B's own tests can tell artvcs from wandb 0.17.9, they see wandb.
+
+Each test states one behaviour of W&B's client (its source and tests at
+v0.17.9) and checks artvcs against it with real repositories and files.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+import os
+
+import numpy as np
+import pytest
+
+import artvcs
+from artvcs import data_types
+from artvcs.artifact_manifest import ArtifactManifestEntry
+from artvcs.errors import ArtifactFinalizedError, ArtifactNotLoggedError
+
+
+# -- error texts ------------------------------------------------------------------------
+@pytest.mark.parametrize("type_", ["job", "wandb-history", "wandb-foo"])
+def test_reserved_type_message(project, type_):
+    with pytest.raises(ValueError, match="reserved for internal use") as e:
+        artvcs.Artifact("foo", type=type_)
+    assert repr(type_) in str(e.value), "the message names the value"
+
+
+@pytest.mark.parametrize("prop", ["entity", "project", "version", "source_entity", "source_project", "source_version",
+                                  "ttl", "aliases", "commit_hash", "file_count", "created_at", "updated_at"])
+def test_unlogged_properties_raise_with_wandb_phrase(project, prop):
+    art = artvcs.Artifact("foo", type="any")
+    with pytest.raises(ArtifactNotLoggedError, match=f"'Artifact.{prop}' used prior to logging artifact"):
+        getattr(art, prop)
+
+
+@pytest.mark.parametrize("method", ["new_draft", "download", "checkout", "verify", "file", "files", "delete",
+                                    "used_by", "logged_by", "json_encode"])
+def test_unlogged_methods_raise_with_wandb_phrase(project, method):
+    art = artvcs.Artifact("foo", type="any")
+    with pytest.raises(ArtifactNotLoggedError, match=f"'Artifact.{method}' used prior to logging artifact"):
+        getattr(art, method)()
+
+
+def test_unlogged_get_and_get_entry(project):
+    art = artvcs.Artifact("foo", type="any")
+    with pytest.raises(ArtifactNotLoggedError, match="Artifact.get_entry"):
+        art.get_entry("pathname")
+    with pytest.raises(ArtifactNotLoggedError, match="Artifact.get"):
+        art["obj_name"]
+
+
+def test_finalized_artifact_refuses_changes_with_wandb_phrase(project, files):
+    with artvcs.init() as run:
+        a = artvcs.Artifact("ds", type="dataset")
+        a.add_dir(str(files))
+        run.log_artifact(a)
+    for call in (lambda: a.add_file(str(files / "a.txt"), name="x.txt"), lambda: a.add_dir(str(files), name="y"),
+                 lambda: a.remove("a.txt"), lambda: a.add_reference("file://" + str(files / "a.txt"), name="r")):
+        with pytest.raises(ArtifactFinalizedError, match="Can't modify finalized artifact"):
+            call()
+    with pytest.raises(ArtifactFinalizedError, match="Can't modify finalized artifact"):
+        with a.new_file("n.txt") as f:
+            f.write("x")
+    assert sorted(a.manifest.entries) == ["a.txt", "b.txt", "sub/c.bin"], "nothing changed"
+
+
+def test_type_is_required(project):
+    with pytest.raises(TypeError):
+        artvcs.Artifact("foo")  # type: ignore[call-arg]
+
+
+def test_draft_aliases_are_given_to_log_artifact(project, files):
+    a = artvcs.Artifact("ds", type="dataset")
+    with pytest.raises(ArtifactNotLoggedError):
+        a.aliases = ["x"]
+    with artvcs.init() as run:
+        a.add_dir(str(files))
+        run.log_artifact(a, aliases=["best"])
+    assert a.aliases == ["latest", "best"] and a.file_count == 3
+
+
+# -- metadata ---------------------------------------------------------------------------
+class Colour(enum.Enum):
+    RED = 1
+
+
+@dataclasses.dataclass
+class Point:
+    x: int
+    y: int
+
+
+def test_metadata_takes_json_shapes_as_wandb(project):
+    meta = {
+        "tuple": (1, 2), "array": np.arange(3), "one": np.array([7]), "scalar": np.float32(0.5),
+        "int64": np.int64(3), "slice": slice(1, 10, 2), "date": dt.date(2026, 1, 2), "colour": Colour.RED,
+        "point": Point(1, 2), "set": {4}, "bytes": b"hi", "nan": float("nan"), "nested": {"t": (np.int8(1),)},
+        "fn": len, 7: "int key",
+    }
+    a = artvcs.Artifact("m", type="dataset", metadata=meta)
+    assert a.metadata == {
+        "tuple": [1, 2], "array": [0, 1, 2], "one": 7, "scalar": 0.5, "int64": 3,
+        "slice": {"slice_start": 1, "slice_step": 2, "slice_stop": 10}, "date": "2026-01-02", "colour": "RED",
+        "point": {"x": 1, "y": 2}, "set": [4], "bytes": "hi", "nan": None, "nested": {"t": [1]},
+        "fn": "builtins.len", "7": "int key",
+    }
+    assert type(a.metadata["scalar"]) is float and type(a.metadata["int64"]) is int
+
+
+@pytest.mark.parametrize("bad", [[1, 2], "text", 3])
+def test_metadata_not_a_dict_is_a_type_error(project, bad):
+    with pytest.raises(TypeError, match="metadata must be dict"):
+        artvcs.Artifact("m", type="dataset", metadata=bad)
+    a = artvcs.Artifact("m", type="dataset")
+    with pytest.raises(TypeError, match="metadata must be dict"):
+        a.metadata = bad
+
+
+@pytest.mark.parametrize("bad", [complex(1, 2), object(), float("inf")])
+def test_metadata_value_without_json_form_is_a_type_error(project, bad):
+    with pytest.raises(TypeError) as e:
+        artvcs.Artifact("m", type="dataset", metadata={"k": bad})
+    assert "metadata['k']" in str(e.value), "the error names where the value is"
+
+
+def test_metadata_changed_in_place_is_checked_at_log(project, files):
+    a = artvcs.Artifact("m", type="dataset", metadata={"ok": 1})
+    a.add_dir(str(files))
+    a.metadata["bad"] = complex(1, 1)
+    with artvcs.init() as run:
+        with pytest.raises(TypeError, match=r"metadata\['bad'\]"):
+            run.log_artifact(a)
+    assert artvcs.Api().artifact_exists("m:v0") is False, "a refused log makes no version"
+    a.metadata["bad"] = (1, 2)  # converted when logged, as W&B converts it
+    with artvcs.init() as run:
+        run.log_artifact(a)
+    assert artvcs.Api().artifact("m:v0").metadata == {"ok": 1, "bad": [1, 2]}
+
+
+def test_metadata_edited_in_place_after_logging_is_converted_on_save(project, files):
+    with artvcs.init() as run:
+        a = artvcs.Artifact("m", type="dataset")
+        a.add_dir(str(files))
+        run.log_artifact(a)
+    a.metadata["t"] = (np.int16(1), 2)
+    a.save()
+    assert artvcs.Api().artifact("m:v0").metadata == {"t": [1, 2]}
+
+
+# -- manifest entries ------------------------------------------------------------------------
+def test_manifest_entry_keywords_repr_and_eq():
+    entry = ArtifactManifestEntry(path="foo", digest="", ref="baz", birth_artifact_id="qux", size=123,
+                                  extra={"quux": "corge"}, local_path="grault")
+    assert eval(repr(entry)) == entry
+    blank = ArtifactManifestEntry(path="foo", digest="bar", ref="", birth_artifact_id="", size=0)
+    assert repr(blank) == ("ArtifactManifestEntry(path='foo', digest='bar', ref='', birth_artifact_id='', "
+                           "size=0, skip_cache=False)")
+    assert entry != blank and entry != repr(entry)
+    short = ArtifactManifestEntry(path="foo", digest="barr")
+    assert repr(short) == "ArtifactManifestEntry(path='foo', digest='barr', skip_cache=False)"
+
+
+def test_manifest_entry_size_from_local_path(tmp_path):
+    f = tmp_path / "x.bin"
+    f.write_bytes(b"12345")
+    e = ArtifactManifestEntry(path="x.bin", digest="d", local_path=str(f))
+    assert e.size == 5 and e.local_path == str(f)
+    assert ArtifactManifestEntry(path="x.bin", digest="d", local_path=str(f), size=9).size == 9
+
+
+def test_manifest_json_has_wandb_v1_shape(project, files):
+    with artvcs.init() as run:
+        a = artvcs.Artifact("ds", type="dataset")
+        a.add_file(str(files / "a.txt"))
+        a.add_reference("ref://somewhere/x", name="r.bin")
+        run.log_artifact(a)
+    m = artvcs.Api().artifact("ds:v0").manifest.to_manifest_json()
+    assert m["version"] == 1 and m["storagePolicy"] == "wandb-storage-policy-v1"
+    assert m["storagePolicyConfig"] == {"storageLayout": "V2"}
+    stored = m["contents"]["a.txt"]
+    assert "path" not in stored and stored["size"] == 6 and len(stored["digest"]) == 64
+    assert stored["birthArtifactID"] == a.id
+    assert m["contents"]["r.bin"] == {"digest": "ref://somewhere/x", "birthArtifactID": a.id, "ref": "ref://somewhere/x"}
+
+
+# -- references -----------------------------------------------------------------------------
+def test_unknown_scheme_reference_digest_is_the_uri_and_no_size(project):
+    a = artvcs.Artifact("r", type="dataset")
+    (e,) = a.add_reference("ref://bucket/key.bin", name="key.bin", checksum=False)
+    assert e.digest == "ref://bucket/key.bin" and e.size is None and e.ref == "ref://bucket/key.bin"
+    (e2,) = a.add_reference("ref://bucket/other.bin", name="other.bin")
+    assert e2.digest == "ref://bucket/other.bin" and e2.size is None
+
+
+def test_unchecked_http_reference_digest_is_the_uri(project):
+    a = artvcs.Artifact("r", type="dataset")
+    (e,) = a.add_reference("http://127.0.0.1:9/x.csv", checksum=False)  # not fetched: nothing listens there
+    assert e.digest == "http://127.0.0.1:9/x.csv" and e.size is None and e.path == "x.csv"
+
+
+# -- media --------------------------------------------------------------------------------------
+def test_table_to_json_and_from_json_round_trip(project):
+    img = artvcs.Image(np.zeros((2, 3, 3), dtype=np.uint8))
+    table = artvcs.Table(columns=["id", "label", "img"], data=[[1, "cat", img], [2, "dog", img]])
+    with artvcs.init() as run:
+        art = artvcs.Artifact("t", type="dataset")
+        doc = table.to_json(art)
+        assert doc["_type"] == "table" and doc["columns"] == ["id", "label", "img"] and doc["nrows"] == 2
+        parts = sorted(art.manifest.entries)
+        assert parts and all(p.startswith("media/") for p in parts), "the image cell went into the artifact"
+        run.log_artifact(art)
+    logged = artvcs.Api().artifact("t:v0")
+    back = artvcs.Table.from_json(doc, logged)
+    assert back == table and back.data[0][:2] == [1, "cat"]
+    assert table.to_json(logged) == doc, "a logged artifact that holds the parts already takes the call"
+    other = artvcs.Table(columns=["img"], data=[[artvcs.Image(np.ones((2, 2, 3), dtype=np.uint8))]])
+    with pytest.raises(ArtifactFinalizedError):
+        other.to_json(logged)
+    with pytest.raises(ValueError, match="not a Image"):
+        artvcs.Image.from_json(doc, logged)
+
+
+def test_data_types_module_as_wandb():
+    assert data_types.ImageMask is artvcs.ImageMask and data_types.Table is artvcs.Table
+    assert artvcs.data_types.BoundingBoxes2D is artvcs.BoundingBoxes2D
+    assert issubclass(data_types.Image, data_types.WBValue)
+
+
+def test_image_with_masks_and_no_class_labels_is_refused_at_add(project, tmp_path):
+    from PIL import Image as PILImage
+
+    mask_png = tmp_path / "mask.png"
+    PILImage.fromarray(np.array([[0, 1, 1], [2, 2, 0]], dtype=np.uint8), mode="L").save(mask_png)
+    img = artvcs.Image(np.zeros((2, 3, 3), dtype=np.uint8), masks={"pred": {"path": str(mask_png)}})
+    art = artvcs.Artifact("im", type="dataset")
+    with pytest.raises(ValueError, match="classes must be passed"):
+        art.add(img, "x")
+    assert len(art.manifest) == 0, "a refused add adds nothing"
+    labelled = artvcs.Image(np.zeros((2, 3, 3), dtype=np.uint8),
+                            masks={"pred": {"mask_data": np.array([[0, 1, 1], [2, 2, 0]], dtype=np.uint8)}})
+    art.add(labelled, "y")  # mask_data without labels gets W&B's class_N names
+    assert labelled.classes is not None
+
+
+# -- the repository is never data -----------------------------------------------------------------
+def test_add_dir_of_the_project_never_adds_the_repository(project, files):
+    a = artvcs.Artifact("all", type="dataset")
+    a.add_dir(".")
+    assert sorted(a.manifest.entries) == ["data/a.txt", "data/b.txt", "data/sub/c.bin"]
+    b = artvcs.Artifact("refs", type="dataset")
+    b.add_reference("file://" + os.getcwd())
+    assert sorted(b.manifest.entries) == ["data/a.txt", "data/b.txt", "data/sub/c.bin"]
+
+
+# -- download(path_prefix) ------------------------------------------------------------------------
+def test_path_prefix_is_a_plain_string_prefix(project, tmp_path):
+    src = tmp_path / "src"
+    (src / "p").mkdir(parents=True)
+    (src / "p" / "one.txt").write_text("1")
+    (src / "p-two.txt").write_text("2")
+    (src / "q.txt").write_text("3")
+    with artvcs.init() as run:
+        a = artvcs.Artifact("pp", type="dataset")
+        a.add_dir(str(src))
+        run.log_artifact(a)
+
+    def got(prefix: str) -> list[str]:
+        root = tmp_path / f"out-{len(os.listdir(tmp_path))}"
+        artvcs.Api().artifact("pp:v0").download(str(root), path_prefix=prefix)
+        return sorted(os.path.relpath(os.path.join(d, f), root) for d, _, fs in os.walk(root) for f in fs)
+
+    assert got("p/") == ["p/one.txt"]
+    assert got("p") == ["p-two.txt", "p/one.txt"]
+    assert got("p-") == ["p-two.txt"]
