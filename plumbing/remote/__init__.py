@@ -11,7 +11,10 @@ Modules, one concern each:
 - :mod:`.layout`   — the remote layout (artvcs-remote-format(5)) and its URLs;
 - :mod:`.content`  — verified, parallel transfer of file content;
 - :mod:`.packs`    — git objects as packs: what to send, sending, fetching, verifying;
-- :mod:`.state`    — what this repository last saw of each remote;
+- :mod:`.quarantine` — fetched packs held apart and re-hashed until what the refs name is checked;
+- :mod:`.incoming` — the checks of every ref value a fetch brings (names, numbers, history, manifests, facts);
+- :mod:`.provenance` — which ``file:`` references arrived from a remote;
+- :mod:`.state`    — what this repository last saw of each remote, and the versions ever published;
 - :mod:`.errors`   — remote errors and credential masking.
 
 No click, no printing: progress goes through :mod:`artvcs.plumbing.progress`.
