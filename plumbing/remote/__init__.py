@@ -13,7 +13,10 @@ Modules, one concern each:
 - :mod:`.chunks`   — chunked large files: only missing chunks, in packs, by byte ranges, verified;
 - :mod:`.pool`     — the thread pool remote requests run on;
 - :mod:`.packs`    — git objects as packs: what to send, sending, fetching, verifying;
-- :mod:`.state`    — what this repository last saw of each remote;
+- :mod:`.quarantine` — fetched packs held apart and re-hashed until what the refs name is checked;
+- :mod:`.incoming` — the checks of every ref value a fetch brings (names, numbers, history, manifests, facts);
+- :mod:`.provenance` — which ``file:`` references arrived from a remote;
+- :mod:`.state`    — what this repository last saw of each remote, and the versions ever published;
 - :mod:`.errors`   — remote errors and credential masking.
 
 No click, no printing: progress goes through :mod:`artvcs.plumbing.progress`.

@@ -21,6 +21,7 @@ It returns the ``file:`` reference URIs of the manifests it read, for
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import pygit2
@@ -34,6 +35,7 @@ from .errors import RemoteFormatError
 from .provenance import is_local_reference
 
 RESERVED_ALIAS = "latest"
+_HEX_LINES = re.compile(r"(?:[0-9a-f]{64}\n)*")
 
 
 def check_ref_name(name: str, where: str) -> None:
@@ -112,19 +114,24 @@ def _check_version(git: pygit2.Repository, v: versions.Version, done: Checked) -
     """Manifest rules and recomputed facts, once per commit (manifests once per tree)."""
     if v.commit in done.commits:
         return
-    entries = []
-    paths: set[str] = set()
-    for e in iter_entries(git, v.manifest):  # every path passes the entry-path rules here
-        check_entry(e)
-        if e.path in paths:
-            raise RemoteFormatError(f"{v.collection}:v{v.number}: manifest holds entry path {e.path!r} twice")
-        paths.add(e.path)
-        entries.append(e)
-        if is_local_reference(e.ref):
-            done.references.add(e.ref)
-    for p in paths:
-        folder = p.rpartition("/")[0]
-        while folder:
+    entries = list(iter_entries(git, v.manifest))  # every path passes the entry-path rules here
+    stored = "\n".join([e.digest for e in entries if e.ref is None])
+    if not _HEX_LINES.fullmatch(stored + "\n" if stored else ""):
+        for e in entries:
+            check_entry(e)  # names the entry and the rule
+    for e in entries:
+        if e.ref is not None:
+            check_entry(e)
+            if is_local_reference(e.ref):
+                done.references.add(e.ref)
+    paths = {e.path for e in entries}
+    if len(paths) != len(entries):
+        seen: set[str] = set()
+        twice = next(e.path for e in entries if e.path in seen or seen.add(e.path))
+        raise RemoteFormatError(f"{v.collection}:v{v.number}: manifest holds entry path {twice!r} twice")
+    folders = {p.rpartition("/")[0] for p in paths}
+    for folder in folders:
+        while folder:  # every distinct folder and its ancestors (folders are few beside files)
             if folder in paths:
                 raise RemoteFormatError(f"{v.collection}:v{v.number}: manifest entry path {folder!r} is both a file and a folder")
             folder = folder.rpartition("/")[0]
