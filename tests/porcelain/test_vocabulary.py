@@ -76,8 +76,8 @@ def test_edits_print_json(cli, data, repo_dir):
 
 
 def test_init_json(cli, repo_dir):
-    got = cli.json("init", str(repo_dir / "fresh"))
-    assert got == {"path": str(repo_dir / "fresh" / ".artifacts"), "created": True, "entity": "me", "project": "proj"}
+    got = cli.json("init", str(repo_dir / "fresh"), "--entity", "me", "--project", "fresh")
+    assert got == {"path": str(repo_dir / "fresh" / ".artifacts"), "created": True, "entity": "me", "project": "fresh"}
     assert cli.json("init", str(repo_dir / "fresh"))["created"] is False
 
 

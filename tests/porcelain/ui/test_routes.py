@@ -92,7 +92,7 @@ def test_edits_go_through_the_binding_rules(edit_server):
 
 
 @pytest.mark.parametrize("page, command", [
-    ("/p/me/proj", ["ls"]),
+    ("/p/me/proj", ["ls", "--here"]),
     ("/a/me/proj/mnist", ["versions", "mnist"]),
     ("/a/me/proj/mnist:v0", ["show", "mnist:v0"]),
     ("/a/me/proj/mnist:best", ["show", "mnist:best"]),
@@ -111,7 +111,7 @@ def test_json_twins_equal_the_cli(server, page, command):
 def test_index_lists_every_project_of_the_repository(server):
     projects = get(server, "/?format=json").json()
     assert [(p["entity"], p["project"]) for p in projects] == [("me", "proj"), ("me", "other")]
-    assert projects[0]["collections"] == cli_json(server, "ls")
+    assert projects[0]["collections"] == cli_json(server, "ls", "--here")
     assert [c["name"] for c in projects[1]["collections"]] == ["extra"]
     html = get(server, "/").text
     assert "me/other" in html and "/a/me/other/extra" in html
