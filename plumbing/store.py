@@ -9,6 +9,7 @@ again. Durability is batched: see :mod:`durability`. Files of
 """
 from __future__ import annotations
 
+import io
 import os
 import secrets
 import shutil
@@ -239,6 +240,8 @@ class ContentStore:
         from .copyhash import hash_verified, read_all
 
         with self.open(digest) as f:
+            if _rebuilt(f):  # a chunked file: every chunk checked as it is read, the whole at the end
+                return f.read()
             fd = f.fileno()
             size = os.fstat(fd).st_size
             if size >= MMAP_THRESHOLD:
@@ -259,6 +262,8 @@ class ContentStore:
         from .copyhash import copy_verified
 
         with self.open(digest) as f:
+            if _rebuilt(f):
+                return _stream(f, lambda block: _write_fd(dst_fd, block))
             return copy_verified(f.fileno(), dst_fd, digest, self._path(digest), what)
 
     def write_to(self, digest: str, out: BinaryIO, what: str) -> int:
@@ -270,6 +275,8 @@ class ContentStore:
         from .copyhash import hash_verified, read_all
 
         with self.open(digest) as f:
+            if _rebuilt(f):  # each chunk is checked before it is written, the whole file by the end
+                return _stream(f, out.write)
             fd = f.fileno()
             size = os.fstat(fd).st_size
             if size < MMAP_THRESHOLD:
@@ -347,3 +354,23 @@ def _unlink_quiet(path: str) -> None:
         os.unlink(path)
     except FileNotFoundError:
         pass
+
+
+def _rebuilt(f) -> bool:
+    """True for the reader of a chunked file (rebuilt from its chunks, no file descriptor of its own)."""
+    return not isinstance(getattr(f, "raw", f), io.FileIO)
+
+
+def _stream(f, write, block: int = 8 << 20) -> int:
+    """Copy reader ``f`` through ``write`` a block at a time; the bytes copied."""
+    n = 0
+    while data := f.read(block):
+        write(data)
+        n += len(data)
+    return n
+
+
+def _write_fd(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]

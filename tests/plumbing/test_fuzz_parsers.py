@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from artvcs.plumbing import attrs, config, manifest, names, records, refs, repository, runs, versions
+from artvcs.plumbing import attrs, config, manifest, names, namespace, records, refs, repository, runs, versions
 from artvcs.plumbing.errors import ArtvcsError
 from artvcs.plumbing.listing import parse_listing
 from artvcs.plumbing.manifest_check import manifest_problems
@@ -189,8 +189,7 @@ def test_config_yaml(data):
             f.write(data)
         only_artvcs_errors(config.load, path)
         only_artvcs_errors(config.project_ttl, path, "p")
-        only_artvcs_errors(config.default_entity, path)
-        only_artvcs_errors(config.default_project, path, d)
+        only_artvcs_errors(lambda: namespace.derive(d, config.load(path)))  # the pin of a repository made before refs/namespace
 
 
 @FUZZ

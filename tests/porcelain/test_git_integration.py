@@ -244,7 +244,7 @@ def test_a_refused_checkout_is_put_right_with_one_command(gitrepo):
     data = gitrepo / "data"
     data.mkdir()
     (data / "x.csv").write_text("1,2\n")
-    artvcs("init")
+    artvcs("init", "--entity", "me", "--project", "proj")
     artvcs("track", "data", "--name", "mnist")
     git("add", "artvcs.yaml", "artvcs.lock", ".gitignore")
     git("commit", "-qm", "data v0")
