@@ -21,20 +21,7 @@ from artvcs.media import (  # noqa: F401  (re-exported)
     Table,
     Video,
 )
+from artvcs import media as _media
 from artvcs.media.base import Media as WBValue  # noqa: F401  (W&B's base class of every data type)
 
-__all__ = [
-    "Audio",
-    "Bokeh",
-    "BoundingBoxes2D",
-    "Classes",
-    "Html",
-    "Image",
-    "ImageMask",
-    "JoinedTable",
-    "Object3D",
-    "PartitionedTable",
-    "Table",
-    "Video",
-    "WBValue",
-]
+__all__ = [n for n in _media.__all__ if n[0].isupper()] + ["WBValue"]

@@ -17,6 +17,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from artvcs.artifact_manifest import ArtifactManifestEntry
 from artvcs.plumbing.errors import ArtvcsError, UsageError
 from artvcs.plumbing.paths import normalize_entry_path
 
@@ -64,16 +65,8 @@ def manifest_digest(entries: list[WandbEntry]) -> str:
 
 def to_json(entries: list[WandbEntry]) -> dict[str, Any]:
     """The manifest document, keys in W&B's order."""
-    contents: dict[str, Any] = {}
-    for e in sorted(entries, key=lambda e: e.path):
-        d: dict[str, Any] = {"digest": e.digest}
-        if e.ref:
-            d["ref"] = e.ref
-        if e.extra:
-            d["extra"] = e.extra
-        if e.size is not None:
-            d["size"] = e.size
-        contents[e.path] = d
+    contents = {e.path: ArtifactManifestEntry(e.path, e.digest, ref=e.ref, size=e.size, extra=e.extra).to_manifest_contents()
+                for e in sorted(entries, key=lambda e: e.path)}
     return {"version": 1, "storagePolicy": STORAGE_POLICY, "storagePolicyConfig": {"storageLayout": "V2"},
             "contents": contents}
 
