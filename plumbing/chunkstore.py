@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 import blake3
 
 from .chunking import iter_blocks
+from .copyhash import copy_range
 from .chunklist import LISTS, MAX_COUNT, ChunkList, max_encoded_size, parse
 from .chunkpacks import DIRNAME as PACKS, TMP_PREFIX, LocalPacks, PackWriter, split_name
 from .errors import CorruptObjectError, ObjectMissingError
@@ -381,29 +382,9 @@ def write_chunked(store: "ContentStore", digest: str, dst_fd: int) -> int:
 
 
 def _copy_range(sfd: int, dfd: int, n: int, src_off: int, dst_off: int) -> int:
-    """Copy ``n`` bytes of ``sfd`` at ``src_off`` to ``dfd`` at ``dst_off``; the bytes copied
-    (fewer only when the source ends first)."""
-    done = 0
-    try:
-        while done < n:
-            k = os.copy_file_range(sfd, dfd, n - done, src_off + done, dst_off + done)
-            if k == 0:
-                break
-            done += k
-        return done
-    except OSError:
-        pass
-    while done < n:
-        buf = os.pread(sfd, min(n - done, 8 * 1024 * 1024), src_off + done)
-        if not buf:
-            break
-        view = memoryview(buf)
-        pos = dst_off + done
-        while view:
-            w = os.pwrite(dfd, view, pos)
-            view, pos = view[w:], pos + w
-        done += len(buf)
-    return done
+    """Copy ``n`` bytes of ``sfd`` at ``src_off`` to ``dfd`` at ``dst_off`` (copyhash.copy_range, 8 MiB
+    buffers where the kernel cannot copy); the bytes copied."""
+    return copy_range(sfd, dfd, n, src_off, dst_off, 8 * 1024 * 1024)
 
 
 def chunk_digests(store: "ContentStore", digest: str) -> list[str]:

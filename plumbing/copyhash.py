@@ -101,10 +101,17 @@ def copy_and_hash(src_fd: int, dst_fd: int, writeback: bool = True) -> tuple[str
 
 def _copy_chunk(src_fd: int, dst_fd: int, off: int) -> int:
     """Copy up to CHUNK bytes at ``off``; fewer only at the end of the source."""
+    return copy_range(src_fd, dst_fd, CHUNK, off, off)
+
+
+def copy_range(src_fd: int, dst_fd: int, n: int, src_off: int, dst_off: int, block: int = READ_CHUNK) -> int:
+    """Copy ``n`` bytes of ``src_fd`` at ``src_off`` to ``dst_fd`` at ``dst_off``, in the kernel where it
+    can (copy_file_range), else through a buffer of ``block`` bytes; the bytes copied (fewer only
+    when the source ends first)."""
     done = 0
     try:
-        while done < CHUNK:
-            k = os.copy_file_range(src_fd, dst_fd, CHUNK - done, off + done, off + done)
+        while done < n:
+            k = os.copy_file_range(src_fd, dst_fd, n - done, src_off + done, dst_off + done)
             if k == 0:
                 return done
             done += k
@@ -114,12 +121,12 @@ def _copy_chunk(src_fd: int, dst_fd: int, off: int) -> int:
     except OSError as e:
         if e.errno not in (errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL, errno.EPERM):
             raise
-    while done < CHUNK:  # no copy_file_range here: through a buffer
-        buf = os.pread(src_fd, min(READ_CHUNK, CHUNK - done), off + done)
+    while done < n:  # no copy_file_range here: through a buffer
+        buf = os.pread(src_fd, min(block, n - done), src_off + done)
         if not buf:
             break
         view = memoryview(buf)
-        pos = off + done
+        pos = dst_off + done
         while view:
             w = os.pwrite(dst_fd, view, pos)
             view, pos = view[w:], pos + w
