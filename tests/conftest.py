@@ -1,9 +1,12 @@
 """Fixtures shared by every test folder."""
 from __future__ import annotations
 
+import asyncio
+import gc
 import os
 import subprocess
 import sys
+import weakref
 from dataclasses import dataclass
 
 import pytest
@@ -16,6 +19,41 @@ class Result:
     code: int
     out: str
     err: str
+
+
+def stop_fsspec_io_thread() -> None:
+    """Stop the event loop thread fsspec starts for s3fs, adlfs and gcsfs (and the loop's executor threads).
+
+    fsspec keeps one such thread for the life of the process. A thread left alive makes staging decline
+    its forked split (it forks only a single-threaded process), so a test of that split would fail when
+    it runs after a remote test in the same process; fsspec starts a new loop on the next use.
+    """
+    asyn = sys.modules.get("fsspec.asyn")
+    if asyn is None or asyn.loop[0] is None:
+        return
+    loop, thread = asyn.loop[0], asyn.iothread[0]
+    gc.collect()  # finished tests' file systems close their clients while the loop still runs
+    if loop.is_running():
+        # adlfs registers finalizers that hold the file system itself (so they only run at exit) and
+        # close its clients on this loop: run them now, while it runs, not at exit on a closed loop.
+        for fin in [o for o in gc.get_objects() if isinstance(o, weakref.finalize)]:
+            info = fin.peek()
+            if info is not None and info[2][:1] == (loop,):
+                fin()
+        asyncio.run_coroutine_threadsafe(loop.shutdown_default_executor(), loop).result(timeout=60)
+        loop.call_soon_threadsafe(loop.stop)
+    if thread is not None:
+        thread.join(timeout=60)
+    if not loop.is_running():
+        loop.close()
+    asyn.loop[0] = asyn.iothread[0] = None
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _no_fsspec_thread_outlives_its_module():
+    """Each test module leaves no fsspec thread behind, whatever order the modules run in."""
+    yield
+    stop_fsspec_io_thread()
 
 
 @pytest.fixture
