@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import select
 import signal
 import subprocess
 import sys
@@ -34,8 +35,50 @@ WRITER = textwrap.dedent(
                     f.write(os.urandom(2048 + 37 * k))
             run.log_artifact(a, aliases=["last"])
         i += 1
+        print("logged", flush=True)  # version i is committed: the test counts on it surviving the kill
     """
 )
+
+
+class Progress:
+    """A writer process that prints one line per unit of work; kills it at instants taken from its own pace.
+
+    A kill time picked from the wall clock lands nowhere useful on a machine slower or faster than
+    the one it was picked on. Here each kill waits for a random number of the writer's progress
+    lines, then a random fraction of its last measured step (start to first line for the first
+    step), so kills land at random points inside a step however fast the machine is.
+    """
+
+    def __init__(self, args: list[str]) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-c", *args], stdout=subprocess.PIPE)
+        self.lines = 0
+        self.step: float | None = None
+        self._last = time.monotonic()
+        assert self._line() == "ready"
+        self._last = time.monotonic()
+
+    def _line(self, seconds: float = 300) -> str:
+        ready, _, _ = select.select([self.proc.stdout], [], [], seconds)
+        assert ready, f"the writer printed nothing in {seconds} s"
+        line = self.proc.stdout.readline().decode().strip()
+        assert line, f"the writer exited ({self.proc.wait()}) before it was killed"
+        now = time.monotonic()
+        self.step, self._last = now - self._last, now
+        return line
+
+    def kill_after(self, rnd: random.Random, steps: int, pace: float | None = None) -> int:
+        """Wait for ``steps`` more lines, then a random fraction of a step (``pace``, else the last one
+        measured), and SIGKILL; returns the number of lines read (units the writer finished)."""
+        for _ in range(steps):
+            self._line()
+            self.lines += 1
+        step = pace if pace is not None else self.step
+        if step is not None:
+            time.sleep(rnd.uniform(0, step))
+        os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+        self.proc.stdout.close()
+        return self.lines
 
 
 def _check(gitdir: str) -> int:
@@ -59,14 +102,15 @@ def test_sigkill_at_random_instants(repo_dir):
     gitdir = str(repo_dir / ".artifacts")
     rnd = random.Random(7)
     seen = 0
+    pace = None  # how long one version takes this writer, measured in the first round
     for round_ in range(8):
-        p = subprocess.Popen([sys.executable, "-c", WRITER, str(repo_dir)], stdout=subprocess.PIPE, text=True)
-        assert p.stdout.readline().strip() == "ready"
-        time.sleep(rnd.uniform(0.05, 0.6))
-        os.kill(p.pid, signal.SIGKILL)
-        p.wait()
+        writer = Progress([WRITER, str(repo_dir)])
+        # the first round measures a whole version; later ones are killed anywhere in their second,
+        # third or fourth version (the first one also pays for the writer's start)
+        logged = writer.kill_after(rnd, 2 if pace is None else 1 + rnd.randrange(3), pace)
+        pace = pace or writer.step
         count = _check(gitdir)
-        assert count >= seen, "nothing committed is lost"
+        assert count >= seen + logged, "nothing committed is lost: every version the writer reported is there"
         seen = count
     # numbers continue gapless after all the kills
     repo = Repository(gitdir)
@@ -81,7 +125,6 @@ def test_sigkill_at_random_instants(repo_dir):
             f.write("after the crashes")
         run.log_artifact(a)
     assert a.version == f"v{len(before)}"
-    assert seen > 0, "the writer should have committed something in 8 rounds"
 
 
 # Checks out two versions in turn, verifying every copy, as fast as it can, forever.
@@ -97,8 +140,7 @@ CHECKOUT_WRITER = textwrap.dedent(
     while True:
         materialize(repo.store, versions[i % 2], sys.argv[2], mode="copy", prune=True, statcache=repo.statcache)
         repo.statcache.flush()
-        if i == 0:
-            print("ready", flush=True)
+        print("ready" if i == 0 else "done", flush=True)
         i += 1
     """
 )
@@ -124,12 +166,11 @@ def test_sigkill_during_verified_checkout(repo_dir):
     root = repo_dir / "out"
     arg = json.dumps([[[e.path, e.digest, e.size] for e in v] for v in versions])
     bigs = {e.digest for v in versions for e in v if e.path == "big.bin"}
+    pace = None  # how long one checkout takes this writer, measured in the first round
     for round_ in range(6):
-        p = subprocess.Popen([sys.executable, "-c", CHECKOUT_WRITER, str(repo_dir / ".artifacts"), str(root), arg], stdout=subprocess.PIPE, text=True)
-        assert p.stdout.readline().strip() == "ready"
-        time.sleep(rnd.uniform(0.0, 0.4))
-        os.kill(p.pid, signal.SIGKILL)
-        p.wait()
+        writer = Progress([CHECKOUT_WRITER, str(repo_dir / ".artifacts"), str(root), arg])
+        writer.kill_after(rnd, 1 if pace is None else rnd.randrange(2), pace)
+        pace = pace or writer.step
         for digest in repo.store.iter_digests():
             assert hash_file(repo.store.path_of(digest))[0] == digest
         records = StatCache(repo.statcache.db_path).load_prefix(str(root))
