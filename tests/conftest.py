@@ -10,8 +10,43 @@ import weakref
 from dataclasses import dataclass
 
 import pytest
+from hypothesis import settings
 
 BIN = os.path.dirname(sys.executable)
+
+# Hypothesis profiles. "ci" (the default) runs each fuzz test with the example count its @settings
+# names, chosen per parser; "deep" (pytest --deep, or --hypothesis-profile=deep) runs DEEP times as
+# many examples everywhere, for a long run before a release or after a parser changes.
+DEEP = 10
+settings.register_profile("ci", print_blob=True)
+settings.register_profile("deep", max_examples=settings.default.max_examples * DEEP, print_blob=True)
+settings.load_profile("ci")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--deep", action="store_true",
+                     help="the long run: hypothesis's deep profile, and the attacker kit's every case on every backend")
+
+
+def deep_run(config) -> bool:
+    """True for ``pytest --deep`` (or ``--hypothesis-profile=deep``)."""
+    return config.getoption("--deep") or settings.get_current_profile_name() == "deep"
+
+
+def pytest_configure(config):
+    if config.getoption("--deep"):
+        settings.load_profile("deep")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under the deep profile, a fuzz test whose @settings names its own example count runs DEEP times that."""
+    if not deep_run(config):
+        return
+    for item in items:
+        test = getattr(item, "obj", None)
+        own = getattr(test, "_hypothesis_internal_use_settings", None)  # where @settings keeps them
+        if own is not None and own.max_examples < settings.default.max_examples * DEEP:
+            test._hypothesis_internal_use_settings = settings(own, max_examples=own.max_examples * DEEP)
 
 
 @dataclass

@@ -200,23 +200,37 @@ def test_ref_names(name):
     only_artvcs_errors(names.decode_component, name)
 
 
-@FUZZ
-@given(st.binary(max_size=100), st.binary(max_size=200))
-def test_ref_files(loose, packed):
+@pytest.fixture(scope="module")
+def ref_gitdir():
+    """One repository for every example of test_ref_files, which puts its ref files back as they were:
+    a repository per example cost a quarter of a second (mostly removing its content store's folders)."""
     with tempfile.TemporaryDirectory() as d:
         r = repository.init_repository(d)
-        path = os.path.join(r.gitdir, "refs", "aliases", "me", "proj", "ds", "x")
-        os.makedirs(os.path.dirname(path))
+        r.close()
+        yield r.gitdir
+
+
+@FUZZ
+@given(loose=st.binary(max_size=100), packed=st.binary(max_size=200))
+def test_ref_files(ref_gitdir, loose, packed):
+    path = os.path.join(ref_gitdir, "refs", "aliases", "me", "proj", "ds", "x")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    try:
         with open(path, "wb") as f:
             f.write(loose)
-        only_artvcs_errors(refs.read, r.git, "refs/aliases/me/proj/ds/x")
-        only_artvcs_errors(lambda: list(refs.iter_refs(r.git)))
-        only_artvcs_errors(versions.iter_collections, r.git)
-        with open(os.path.join(r.gitdir, "packed-refs"), "wb") as f:
+        git = pygit2.Repository(ref_gitdir)  # opened per example: libgit2 caches the refs it has parsed
+        only_artvcs_errors(refs.read, git, "refs/aliases/me/proj/ds/x")
+        only_artvcs_errors(lambda: list(refs.iter_refs(git)))
+        only_artvcs_errors(versions.iter_collections, git)
+        with open(os.path.join(ref_gitdir, "packed-refs"), "wb") as f:
             f.write(packed)
-        only_artvcs_errors(lambda: list(refs.iter_refs(r.git)))
-        only_artvcs_errors(versions.iter_collections, r.git)
-        r.close()
+        only_artvcs_errors(lambda: list(refs.iter_refs(git)))
+        only_artvcs_errors(versions.iter_collections, git)
+        git.free()
+    finally:
+        for name in (path, os.path.join(ref_gitdir, "packed-refs")):
+            if os.path.exists(name):
+                os.remove(name)
 
 
 @FUZZ

@@ -179,3 +179,29 @@ def workspace(tmp_path, monkeypatch, aws_env):
     import artvcs
 
     artvcs.finish()
+
+
+def pytest_collection_modifyitems(config, items):
+    """The attacker kit (test_attacker.py) runs every case on the folder remote and, on each other
+    backend, each test once: with its parameter sets taken in turn across tests (so pull, fetch and
+    clone all cross every backend), unless ``--deep``. The rest are deselected, and counted as such."""
+    if config.getoption("--deep"):
+        return
+    keep, dropped, taken = [], [], {}
+    for item in items:
+        spec = getattr(item, "callspec", None)
+        backend = spec.params.get("scene") if spec is not None and item.path.name == "test_attacker.py" else None
+        if backend in (None, "file"):
+            keep.append(item)
+            continue
+        group = taken.setdefault((backend, item.originalname), [])
+        group.append(item)
+    turn = 0
+    for (backend, _), group in taken.items():
+        chosen = group[turn % len(group)]
+        turn += 1
+        keep.append(chosen)
+        dropped += [i for i in group if i is not chosen]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [i for i in items if i not in dropped]

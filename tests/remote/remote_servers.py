@@ -15,6 +15,7 @@ address. A server that cannot be had skips its tests, except under CI
 """
 from __future__ import annotations
 
+import fcntl
 import glob
 import os
 import shutil
@@ -108,8 +109,12 @@ def azurite_blob() -> str | None:
     if npm is None or shutil.which("node") is None:
         return None
     os.makedirs(NODE_DIR, exist_ok=True)
-    subprocess.run([npm, "install", "--prefix", NODE_DIR, "--no-audit", "--no-fund", "--silent",
-                    f"azurite@{AZURITE_VERSION}"], check=False, stdout=subprocess.DEVNULL)
+    # pytest-xdist workers each start their own Azurite: one installs it while the others wait
+    with open(os.path.join(NODE_DIR, ".install-lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not os.path.exists(local):
+            subprocess.run([npm, "install", "--prefix", NODE_DIR, "--no-audit", "--no-fund", "--silent",
+                            f"azurite@{AZURITE_VERSION}"], check=False, stdout=subprocess.DEVNULL)
     return local if os.path.exists(local) else None
 
 
