@@ -50,7 +50,8 @@ class Progress:
     """
 
     def __init__(self, args: list[str]) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-c", *args], stdout=subprocess.PIPE)
+        # unbuffered: a line select() saw is read, never held in a buffer select() cannot see
+        self.proc = subprocess.Popen([sys.executable, "-c", *args], stdout=subprocess.PIPE, bufsize=0)
         self.lines = 0
         self.step: float | None = None
         self._last = time.monotonic()
