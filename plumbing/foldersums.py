@@ -28,10 +28,11 @@ SUM = 32
 _COUNT = struct.Struct("<I")
 
 
-def _sum(pairs: list[tuple[str, str]]) -> bytes:
-    """The sum of one folder's ``(name, digest)`` pairs (any order)."""
-    pairs.sort()
-    return _sum_sorted([n for n, _ in pairs], [d for _, d in pairs])
+def _sum_lines(lines: list[str]) -> bytes:
+    """The sum of one folder from its files' lines ``name NUL digest`` (any order: sorting the
+    lines sorts by name, NUL sorting before any character of a name)."""
+    lines.sort()
+    return blake3("\n".join(lines).encode("utf-8", "surrogatepass")).digest()
 
 
 def _sum_sorted(names: list[str], digests: list[str]) -> bytes:
@@ -42,16 +43,16 @@ def _sum_sorted(names: list[str], digests: list[str]) -> bytes:
 def sums_of(entries: Iterable[Any]) -> dict[str, bytes] | None:
     """``{folder: sum}`` of manifest entries (anything with ``path``, ``digest`` and ``ref``; a
     folder is its entry-path prefix, '' for the top), or None when an entry is a reference."""
-    groups: dict[str, list[tuple[str, str]]] = {}
-    for e in entries:
+    groups: dict[str, list[str]] = {}
+    for e in entries:  # one pass, a line per entry: it runs on every log
         if e.ref is not None:
             return None
         folder, _, name = e.path.rpartition("/")
-        group = groups.get(folder)
-        if group is None:
-            group = groups[folder] = []
-        group.append((name, e.digest))
-    return {folder: _sum(pairs) for folder, pairs in groups.items()}
+        lines = groups.get(folder)
+        if lines is None:
+            lines = groups[folder] = []
+        lines.append(f"{name}\0{e.digest}")
+    return {folder: _sum_lines(lines) for folder, lines in groups.items()}
 
 
 def pack(sums: Mapping[str, bytes]) -> bytes:
@@ -121,7 +122,9 @@ def holds(root: str, sums: Mapping[str, bytes], rows: Mapping[str, bytes]) -> bo
 
 def keep(cache: Any, commit: str, digest: str, entries: Iterable[Any]) -> None:
     """Keep in the stat cache ``cache`` the sums of version ``commit`` (digest ``digest``) made of
-    ``entries``; nothing for a version with references."""
+    ``entries``; nothing for a version with references, or whose sums are kept already."""
+    if cache.sums(commit) is not None:
+        return
     sums = sums_of(entries)
     if sums is not None:
         cache.keep_sums(commit, digest, pack(sums))
