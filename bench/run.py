@@ -3,7 +3,8 @@
 Usage: python bench/run.py [--quick] [--work DIR] [--runs N] [--only NAME,...] [--profile DIR]
 
 Operations (for --only): hash, log, log-immutable, relog, log-large, checkout, checkout-large,
-diff, startup, million, peers (git and DVC on the same data: see peers.py).
+diff, startup, million, peers (git and DVC on the same data: see peers.py), peers-small (its
+20,000-file part only).
 
 It generates its data deterministically under --work (default ./bench-work,
 and nothing is written anywhere else): a small set of many 1-16 KiB files in
@@ -171,8 +172,9 @@ def main() -> int:
         gen_edit(small, edited)
     os.makedirs(big, exist_ok=True)
     bigs = [os.path.join(big, f"blob{i}.bin") for i in range(2)]
+    needs_large = not only or bool(only & {"hash", "log-large", "checkout-large", "peers"})
     for i, p in enumerate(bigs):
-        if not os.path.exists(p) or os.path.getsize(p) != large:
+        if needs_large and (not os.path.exists(p) or os.path.getsize(p) != large):
             gen_large(p, large, seed=10 + i)
     # An installed package ships bytecode; a checkout run with PYTHONDONTWRITEBYTECODE would
     # otherwise compile artvcs in every child, inside the timed operation.
@@ -359,11 +361,12 @@ def finish(a, rows, lim, quick, work, runs, small, big, want) -> int:
                 rows.append((f"{million:,} entries: {k}", {**s, "median": v, "min": v, "max": v}, None, None, None, None,
                              "works; linear", "RSS: this process's peak" if r is co else ""))
     peers = None
-    if want("peers"):
+    if want("peers") or "peers-small" in only:
         from peers import print_peers, run_peers
 
         exe = os.path.join(os.path.dirname(sys.executable), "artvcs")
-        peers = run_peers(work, runs, small, big, apply_edit, rm, warm, exe)
+        parts = ("small",) if "peers-small" in only and "peers" not in only else ("small", "large")
+        peers = run_peers(work, runs, small, big, apply_edit, rm, warm, exe, parts)
     print_table(rows, lim, quick)
     if peers:
         print_peers(*peers)
