@@ -207,20 +207,21 @@ def main() -> int:
         return out
 
     lim = {}
-    if only and not only - {"million", "peers"}:  # these measure their own limits, or none
+    if only and not only - {"million", "peers", "peers-small"}:  # these measure their own limits, or none
         return finish(a, rows, lim, quick, work, runs, small, big, want)
     lim["cp -a small"] = summary(limit_cp("-a", small))
     lim["cp+sync small"] = summary(limit_cp("-a", small, then_sync=True))
     lim["cp -al small"] = summary(limit_cp("-al", small))
     # "a stat of every file", in C: du stats each entry once (fstatat) and reads nothing
     lim["stat small"] = summary([{"seconds": shell(["du", "-s", "-b", small], before=lambda: warm(small))} for _ in range(runs)])
-    lim["blake3 1 file"] = summary(measure(max(runs, 3), lambda i: child("raw_blake3", path=bigs[0])))
-    lim["read 1 file"] = summary(measure(runs, lambda i: child("read", path=bigs[0])))
-    # Writing 2 GiB into page cache is fast into pages just freed and slow into pages the VM's
-    # host must hand over again (free page reporting): so every large write, limit or operation,
-    # runs right after the previous one's 2 GiB were deleted, after one untimed warm-up.
-    lim["cp large"] = summary(limit_cp("-a", big, warmup=True))
-    lim["cp+sync large"] = summary(limit_cp("-a", big, then_sync=True, warmup=True))
+    if needs_large:
+        lim["blake3 1 file"] = summary(measure(max(runs, 3), lambda i: child("raw_blake3", path=bigs[0])))
+        lim["read 1 file"] = summary(measure(runs, lambda i: child("read", path=bigs[0])))
+        # Writing 2 GiB into page cache is fast into pages just freed and slow into pages the VM's
+        # host must hand over again (free page reporting): so every large write, limit or operation,
+        # runs right after the previous one's 2 GiB were deleted, after one untimed warm-up.
+        lim["cp large"] = summary(limit_cp("-a", big, warmup=True))
+        lim["cp+sync large"] = summary(limit_cp("-a", big, then_sync=True, warmup=True))
     for k, v in lim.items():
         print(f"limit {k}: median {v['median']:.3f}s", file=sys.stderr)
 
