@@ -362,11 +362,11 @@ def finish(a, rows, lim, quick, work, runs, small, big, want) -> int:
                 rows.append((f"{million:,} entries: {k}", {**s, "median": v, "min": v, "max": v}, None, None, None, None,
                              "works; linear", "RSS: this process's peak" if r is co else ""))
     peers = None
-    if want("peers") or "peers-small" in only:
+    if want("peers") or want("peers-small"):
         from peers import print_peers, run_peers
 
         exe = os.path.join(os.path.dirname(sys.executable), "artvcs")
-        parts = ("small",) if "peers-small" in only and "peers" not in only else ("small", "large")
+        parts = ("small", "large") if want("peers") else ("small",)
         peers = run_peers(work, runs, small, big, apply_edit, rm, warm, exe, parts)
     print_table(rows, lim, quick)
     if peers:

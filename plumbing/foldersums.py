@@ -25,6 +25,7 @@ from blake3 import blake3
 from .scan import scan
 
 SUM = 32
+MAX_ENTRIES = 250_000  # larger versions get no sums: their status reads the manifest
 _COUNT = struct.Struct("<I")
 
 
@@ -42,10 +43,12 @@ def _sum_sorted(names: list[str], digests: list[str]) -> bytes:
 
 def sums_of(entries: Iterable[Any]) -> dict[str, bytes] | None:
     """``{folder: sum}`` of manifest entries (anything with ``path``, ``digest`` and ``ref``; a
-    folder is its entry-path prefix, '' for the top), or None when an entry is a reference."""
+    folder is its entry-path prefix, '' for the top), or None when an entry is a reference or
+    there are more than MAX_ENTRIES (their lines are held at once: a million-entry checkout
+    must not grow by them)."""
     groups: dict[str, list[str]] = {}
-    for e in entries:  # one pass, a line per entry: it runs on every log
-        if e.ref is not None:
+    for n, e in enumerate(entries):  # one pass, a line per entry: it runs on every log
+        if e.ref is not None or n == MAX_ENTRIES:
             return None
         folder, _, name = e.path.rpartition("/")
         lines = groups.get(folder)

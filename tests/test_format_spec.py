@@ -683,3 +683,4 @@ def test_folder_sums_match_the_spec(tmp_path):
     assert "4-byte little-endian count" in text and "sums of 32 bytes" in text
     assert digest == "d" * 64 and blob == (2).to_bytes(4, "little") + top + sub + b"\0sub\0"
     assert foldersums.sums_of([Entry("x", "1" * 64, 1, "s3://b/x", {})]) is None, "a version with references has none"
+    assert f"more than {foldersums.MAX_ENTRIES:,} entries gets none" in text

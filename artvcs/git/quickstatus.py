@@ -14,6 +14,7 @@ runs, so that both always give the same rows.
 from __future__ import annotations
 
 import os
+import sqlite3
 from typing import Any
 
 from artvcs.git import lockfile
@@ -55,7 +56,7 @@ def rows(here: str) -> list[dict[str, Any]] | None:
             out.append({"path": ws.path, "version": f"{ws.name}:{ws.version}", "how": ws.how, "state": "clean",
                         "changes": []})
         return out
-    except (_CannotSay, CannotTell, ArtvcsError, OSError):
+    except (_CannotSay, CannotTell, ArtvcsError, OSError, sqlite3.Error):  # the full status will say what it is
         return None
     finally:
         if check is not None:

@@ -58,3 +58,11 @@ def test_a_folder_holds_the_sums_of_its_entries(tmp_path, monkeypatch, loop):
     (root / "sub" / "b.bin").write_bytes(b"BB")
     assert not foldersums.holds(str(root), sums, rows), "a file changed since the cache saw it"
     cache.close()
+
+
+def test_no_sums_for_references_or_too_many_entries(monkeypatch):
+    entries = [Entry(f"d/f{i}", f"{i:064x}", 1, None, {}) for i in range(4)]
+    assert foldersums.sums_of(entries) is not None
+    assert foldersums.sums_of(entries + [Entry("r", "f" * 64, 1, "s3://bucket/r", {})]) is None
+    monkeypatch.setattr(foldersums, "MAX_ENTRIES", 3)  # their lines are held at once: memory stays bounded
+    assert foldersums.sums_of(entries) is None and foldersums.sums_of(entries[:3]) is not None
