@@ -7,8 +7,10 @@ file system, other processes' too; ``fdatasync`` of each new file and an
 ``fsync`` of each folder touched flushes only those, one call each, in turn
 or from many threads at once (so that the file system's journal commits
 them together). Each way runs on a fresh set of files, round-robin, with
-another process's dirty data beside them or not (``--dirty MiB``, written
-just before, as a shared machine has).
+another process's dirty data beside them or not (200 MiB written just
+before, as a shared machine has).
+
+Usage: python bench/durability.py [WORK] [RUNS]   (files go under WORK/durability, then are removed)
 """
 from __future__ import annotations
 
