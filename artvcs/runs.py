@@ -178,6 +178,7 @@ class Run:
             self._note("logged", artifact._source)
             return artifact
         artifact.finalize()
+        count = len(artifact._entry_map())  # in memory now; once logged it would be read back from the manifest
         try:
             version = commit.log(self.context, artifact, {"entity": self.entity, "project": self.project, "id": self.id}, list(aliases or []), tags)
         except BaseException:
@@ -185,7 +186,7 @@ class Run:
             raise
         lifecycle.expire(self.context, version.collection)
         self._note("logged", version)
-        folder = folders.logged_root(artifact._whole_dirs, artifact._local_paths, len(artifact._entry_map()))
+        folder = folders.logged_root(artifact._whole_dirs, artifact._local_paths, count)
         if folder is not None:
             folders.remember(self.context, str(version.commit), folder, "log")
         return artifact

@@ -3,7 +3,8 @@
 Usage: python bench/run.py [--quick] [--work DIR] [--runs N] [--only NAME,...] [--profile DIR]
 
 Operations (for --only): hash, log, log-immutable, relog, log-large, checkout, checkout-large,
-diff, startup, million, peers (git and DVC on the same data: see peers.py).
+diff, startup, million, peers (git and DVC on the same data: see peers.py), peers-small (its
+20,000-file part only).
 
 It generates its data deterministically under --work (default ./bench-work,
 and nothing is written anywhere else): a small set of many 1-16 KiB files in
@@ -171,8 +172,9 @@ def main() -> int:
         gen_edit(small, edited)
     os.makedirs(big, exist_ok=True)
     bigs = [os.path.join(big, f"blob{i}.bin") for i in range(2)]
+    needs_large = not only or bool(only & {"hash", "log-large", "checkout-large", "peers"})
     for i, p in enumerate(bigs):
-        if not os.path.exists(p) or os.path.getsize(p) != large:
+        if needs_large and (not os.path.exists(p) or os.path.getsize(p) != large):
             gen_large(p, large, seed=10 + i)
     # An installed package ships bytecode; a checkout run with PYTHONDONTWRITEBYTECODE would
     # otherwise compile artvcs in every child, inside the timed operation.
@@ -205,20 +207,21 @@ def main() -> int:
         return out
 
     lim = {}
-    if only and not only - {"million", "peers"}:  # these measure their own limits, or none
+    if only and not only - {"million", "peers", "peers-small"}:  # these measure their own limits, or none
         return finish(a, rows, lim, quick, work, runs, small, big, want)
     lim["cp -a small"] = summary(limit_cp("-a", small))
     lim["cp+sync small"] = summary(limit_cp("-a", small, then_sync=True))
     lim["cp -al small"] = summary(limit_cp("-al", small))
     # "a stat of every file", in C: du stats each entry once (fstatat) and reads nothing
     lim["stat small"] = summary([{"seconds": shell(["du", "-s", "-b", small], before=lambda: warm(small))} for _ in range(runs)])
-    lim["blake3 1 file"] = summary(measure(max(runs, 3), lambda i: child("raw_blake3", path=bigs[0])))
-    lim["read 1 file"] = summary(measure(runs, lambda i: child("read", path=bigs[0])))
-    # Writing 2 GiB into page cache is fast into pages just freed and slow into pages the VM's
-    # host must hand over again (free page reporting): so every large write, limit or operation,
-    # runs right after the previous one's 2 GiB were deleted, after one untimed warm-up.
-    lim["cp large"] = summary(limit_cp("-a", big, warmup=True))
-    lim["cp+sync large"] = summary(limit_cp("-a", big, then_sync=True, warmup=True))
+    if needs_large:
+        lim["blake3 1 file"] = summary(measure(max(runs, 3), lambda i: child("raw_blake3", path=bigs[0])))
+        lim["read 1 file"] = summary(measure(runs, lambda i: child("read", path=bigs[0])))
+        # Writing 2 GiB into page cache is fast into pages just freed and slow into pages the VM's
+        # host must hand over again (free page reporting): so every large write, limit or operation,
+        # runs right after the previous one's 2 GiB were deleted, after one untimed warm-up.
+        lim["cp large"] = summary(limit_cp("-a", big, warmup=True))
+        lim["cp+sync large"] = summary(limit_cp("-a", big, then_sync=True, warmup=True))
     for k, v in lim.items():
         print(f"limit {k}: median {v['median']:.3f}s", file=sys.stderr)
 
@@ -359,11 +362,12 @@ def finish(a, rows, lim, quick, work, runs, small, big, want) -> int:
                 rows.append((f"{million:,} entries: {k}", {**s, "median": v, "min": v, "max": v}, None, None, None, None,
                              "works; linear", "RSS: this process's peak" if r is co else ""))
     peers = None
-    if want("peers"):
+    if want("peers") or want("peers-small"):
         from peers import print_peers, run_peers
 
         exe = os.path.join(os.path.dirname(sys.executable), "artvcs")
-        peers = run_peers(work, runs, small, big, apply_edit, rm, warm, exe)
+        parts = ("small", "large") if want("peers") else ("small",)
+        peers = run_peers(work, runs, small, big, apply_edit, rm, warm, exe, parts)
     print_table(rows, lim, quick)
     if peers:
         print_peers(*peers)

@@ -8,16 +8,18 @@ record existed.
 """
 from __future__ import annotations
 
+import json
 import os
-from typing import Any
+from typing import Any, Protocol
 
 from .errors import UsageError
 
 HEADER = "# artvcs settings (YAML). See artvcs-format(5) and artvcs(1).\n"
 
 
-def load(config_path: str) -> dict[str, Any]:
-    """The mapping a YAML settings file holds ({} when there is none), or UsageError naming the file."""
+def load(config_path: str, parsed: "ParsedCache | None" = None) -> dict[str, Any]:
+    """The mapping a YAML settings file holds ({} when there is none), or UsageError naming the file.
+    With ``parsed``, a result kept for the same bytes is used (see :func:`parse`)."""
     try:
         f = open(config_path, "rb")
     except FileNotFoundError:
@@ -26,14 +28,50 @@ def load(config_path: str) -> dict[str, Any]:
         raise UsageError(f"{config_path} cannot be read ({e.strerror or e}): fix or remove it") from None
     with f:
         data = f.read()
-    return parse(data, config_path)
+    return parse(data, config_path, parsed)
 
 
-def parse(data: bytes, where: str) -> dict[str, Any]:
+class ParsedCache(Protocol):
+    """Where parse results are kept by the blake3 digest of the bytes parsed (the stat cache)."""
+
+    def parsed(self, digest: str) -> str | None: ...
+
+    def keep_parsed(self, digest: str, value: str) -> None: ...
+
+
+def parse(data: bytes, where: str, parsed: ParsedCache | None = None) -> dict[str, Any]:
     """The mapping the YAML document ``data`` (from ``where``) holds, or UsageError naming it and the rule.
 
     Strict UTF-8, safe YAML only (no tags that build objects), a mapping at the top.
+    With ``parsed``, the result is kept as JSON under the digest of ``data`` and
+    used for the same bytes again, so that a reader that finds it needs no YAML
+    parser (start-up time); only a result that JSON gives back unchanged is kept.
     """
+    if parsed is None:
+        return _parse(data, where)
+    from blake3 import blake3
+
+    key = blake3(data).hexdigest()
+    kept = parsed.parsed(key)
+    if kept is not None:
+        try:
+            value = json.loads(kept)
+        except ValueError:
+            value = None
+        if isinstance(value, dict):
+            return value
+    value = _parse(data, where)
+    try:
+        text = json.dumps(value, allow_nan=False, sort_keys=True)
+        same = json.loads(text) == value
+    except (TypeError, ValueError):
+        same = False
+    if same:
+        parsed.keep_parsed(key, text)
+    return value
+
+
+def _parse(data: bytes, where: str) -> dict[str, Any]:
     import yaml
 
     try:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 
 from .errors import FormatVersionError, NotARepositoryError
 
@@ -51,6 +50,8 @@ def raise_format(gitdir: str, version: int) -> None:
     of the folder, so a crash leaves the old record or the new one."""
     if check_format(gitdir) >= version:
         return
+    import secrets  # only a writer needs it (start-up time of reading commands)
+
     tmp = os.path.join(gitdir, f"{FORMAT_FILE}.tmp-{os.getpid()}-{secrets.token_hex(6)}")
     with open(tmp, "w", encoding="utf-8") as f:
         f.write(f"artvcs-format {version}\n")

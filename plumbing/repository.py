@@ -15,13 +15,11 @@ import pygit2
 
 from . import config, identity, namespace
 from .errors import NotARepositoryError
+from .location import DIRNAME, ENV_DIR, find_gitdir  # noqa: F401 (re-exported)
 from .formatrecord import FORMAT_FILE, FORMAT_VERSION, INIT_FORMAT_VERSION, check_format, parse_format_record  # noqa: F401 (re-exported)
 from .names import check_name
 from .statcache import StatCache
 from .store import ContentStore
-
-DIRNAME = ".artifacts"
-ENV_DIR = "ARTVCS_DIR"
 
 
 class Repository:
@@ -112,22 +110,6 @@ def init_repository(folder: str, entity: str | None = None, project: str | None 
         os.fsync(f.fileno())
     os.replace(tmp, os.path.join(gitdir, FORMAT_FILE))
     return Repository(gitdir)
-
-
-def find_gitdir(start: str | None = None) -> str | None:
-    """``$ARTVCS_DIR``, else the nearest ``.artifacts/`` at or above ``start``."""
-    env = os.environ.get(ENV_DIR)
-    if env and start is None:
-        return os.path.abspath(env)
-    here = os.path.abspath(start or os.getcwd())
-    while True:
-        candidate = os.path.join(here, DIRNAME)
-        if os.path.isfile(os.path.join(candidate, FORMAT_FILE)):
-            return candidate
-        parent = os.path.dirname(here)
-        if parent == here:
-            return None
-        here = parent
 
 
 def discover(start: str | None = None) -> Repository:

@@ -168,6 +168,9 @@ class StatCache:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("CREATE TABLE IF NOT EXISTS folder (path TEXT PRIMARY KEY, records BLOB NOT NULL) WITHOUT ROWID")
+            db.execute("CREATE TABLE IF NOT EXISTS version_sums (commit_id TEXT PRIMARY KEY, digest TEXT NOT NULL, "
+                       "sums BLOB NOT NULL) WITHOUT ROWID")
+            db.execute("CREATE TABLE IF NOT EXISTS parsed (digest TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID")
             # the one-row-per-file table of earlier versions: the cache is advisory, so it just goes
             db.execute("DROP TABLE IF EXISTS stat")
             self._db = db
@@ -185,6 +188,38 @@ class StatCache:
             "SELECT path, records FROM folder WHERE path = ? OR (path >= ? AND path < ?)",
             (folder, folder + os.sep, folder + chr(ord(os.sep) + 1)),
         ).fetchall()
+
+    def sums(self, commit: str) -> tuple[str, bytes] | None:
+        """``(digest, sums)`` kept for version ``commit`` (:mod:`foldersums`), or None."""
+        try:
+            r = self._conn().execute("SELECT digest, sums FROM version_sums WHERE commit_id = ?", (commit,)).fetchone()
+        except sqlite3.Error:
+            return None
+        return (r[0], r[1]) if r else None
+
+    def keep_sums(self, commit: str, digest: str, sums: bytes) -> None:
+        """Keep the folder sums of version ``commit`` (whose digest is ``digest``); the cache is
+        advisory, so errors are ignored."""
+        try:
+            self._conn().execute("INSERT OR REPLACE INTO version_sums (commit_id, digest, sums) VALUES (?, ?, ?)",
+                                 (commit, digest, sums))
+        except sqlite3.Error:
+            pass
+
+    def parsed(self, digest: str) -> str | None:
+        """The JSON kept for a YAML file whose bytes have blake3 ``digest`` (:func:`config.parse`), or None."""
+        try:
+            r = self._conn().execute("SELECT value FROM parsed WHERE digest = ?", (digest,)).fetchone()
+        except sqlite3.Error:
+            return None
+        return r[0] if r else None
+
+    def keep_parsed(self, digest: str, value: str) -> None:
+        """Keep ``value``, the JSON of what the YAML bytes of blake3 ``digest`` hold (errors ignored)."""
+        try:
+            self._conn().execute("INSERT OR REPLACE INTO parsed (digest, value) VALUES (?, ?)", (digest, value))
+        except sqlite3.Error:
+            pass
 
     def load_prefix(self, folder: str) -> Records:
         """The records below ``folder`` (absolute), read a folder at a time as they are asked for."""

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 from dataclasses import asdict, dataclass
 
 from blake3 import blake3
@@ -75,6 +74,8 @@ def record(gitdir: str, ws: Workspace) -> None:
     """Remember that ``ws.path`` holds ``ws``'s version (replacing what was recorded for it)."""
     folder = os.path.join(gitdir, FOLDER)
     os.makedirs(folder, exist_ok=True)
+    import secrets  # only a writer needs it (start-up time of status)
+
     target = _file(gitdir, ws.path)
     tmp = f"{target}.tmp-{os.getpid()}-{secrets.token_hex(6)}"
     with open(tmp, "w", encoding="utf-8") as f:

@@ -656,3 +656,31 @@ def test_the_default_namespace_is_as_documented(populated):
     git.references["refs/namespace"].set_target(git.create_commit(None, tip.author, tip.author, "bad\n",
                                                                    git.TreeBuilder().write(), [tip.id]))
     assert [p.kind for p in fsck.fsck(populated, full=False) if p.kind == "bad-namespace"] == ["bad-namespace"]
+
+
+def test_folder_sums_match_the_spec(tmp_path):
+    from blake3 import blake3
+
+    from artvcs.plumbing import foldersums
+    from artvcs.plumbing.manifest import Entry
+
+    text = " ".join(_section("STAT CACHE").split())
+    cache = statcache.StatCache(str(tmp_path / "stat.db"))
+    entries = [Entry("b.txt", "2" * 64, 1, None, {}), Entry("a.txt", "1" * 64, 1, None, {}), Entry("sub/c", "3" * 64, 1, None, {})]
+    foldersums.keep(cache, "c" * 40, "d" * 64, entries)
+    cache.keep_parsed("e" * 64, "{}")
+    cache.close()
+    db = sqlite3.connect(str(tmp_path / "stat.db"))
+    for table, columns in (("version_sums", ["commit_id", "digest", "sums"]), ("parsed", ["digest", "value"])):
+        assert [r[1] for r in db.execute(f"PRAGMA table_info({table})")] == columns
+        spec = text[text.index(f"CREATE TABLE {table} (") :]
+        assert re.findall(r"(\w+) (?:TEXT|BLOB)", spec[: spec.index(")")]) == columns
+    digest, blob = db.execute("SELECT digest, sums FROM version_sums WHERE commit_id = ?", ("c" * 40,)).fetchone()
+    db.close()
+    # the sum as the spec words it: blake3 of "name NUL digest" lines, sorted by name, joined by LF
+    top = blake3(("a.txt\0" + "1" * 64 + "\nb.txt\0" + "2" * 64).encode()).digest()
+    sub = blake3(("c\0" + "3" * 64).encode()).digest()
+    assert "4-byte little-endian count" in text and "sums of 32 bytes" in text
+    assert digest == "d" * 64 and blob == (2).to_bytes(4, "little") + top + sub + b"\0sub\0"
+    assert foldersums.sums_of([Entry("x", "1" * 64, 1, "s3://b/x", {})]) is None, "a version with references has none"
+    assert f"more than {foldersums.MAX_ENTRIES:,} entries gets none" in text

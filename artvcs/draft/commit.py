@@ -16,6 +16,7 @@ from artvcs.artifact_manifest import ArtifactManifestEntry
 from artvcs.core import aliases as _aliases
 from artvcs.core.aliases import check_user_aliases
 from artvcs.plumbing import config as _config
+from artvcs.plumbing import foldersums as _foldersums
 from artvcs.plumbing import manifest as _manifest
 from artvcs.plumbing import versions as _versions
 from artvcs.plumbing.errors import CorruptObjectError, UsageError
@@ -118,6 +119,8 @@ def log(context: "Context", artifact: "Artifact", run_ref: dict[str, Any] | None
             metadata=artifact._metadata, ttl=ttl_to_record(artifact._ttl), tags=list(tags or artifact._tags),
         )
         version = _versions.commit_version(git, coll, tree, facts, sync_path=repo.gitdir)
+    # the folder this was logged from holds it now: its status needs no manifest read (quickstatus)
+    _foldersums.keep(repo.statcache, str(version.commit), version.facts.get("digest", ""), entries)
     for alias in wanted:
         _aliases.move_alias(git, coll, alias, version.commit, f"log {coll.name}:v{version.number}")
     artifact._bind(version, version)

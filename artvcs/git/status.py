@@ -3,23 +3,39 @@
 Two sources say what a folder should hold: the pin of a tracked path (in a
 git work tree's artvcs.lock) and the record a checkout, download or log left
 (:mod:`artvcs.logged.folders`). A tracked path is judged by its pin, any
-other folder by its record; both give rows of one shape.
+other folder by its record; both give rows of one shape. When every folder
+is up to date, :func:`quick` answers from files alone (:mod:`quickstatus`),
+and this module imports git and the binding only when the full status runs.
 """
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from artvcs.core.context import Context
-from artvcs.git import tracking
-from artvcs.logged import folders
 from artvcs.plumbing.errors import UsageError
+
+if TYPE_CHECKING:
+    from artvcs.core.context import Context
 
 CLEAN = "clean"
 
 
-def _tracked(context: Context, start: str) -> tuple[str | None, list[dict[str, Any]]]:
+def quick(paths: list[str]) -> list[dict[str, Any]] | None:
+    """The rows :func:`status` would give for ``paths``, when they can be told from files alone
+    (no paths given, and every folder clean or not pinned); else None."""
+    if paths:
+        return None
+    from artvcs.git import quickstatus
+
+    here = os.getcwd()
+    rows = quickstatus.rows(here)
+    return None if rows is None else [_shown(r, here) for r in rows]
+
+
+def _tracked(context: "Context", start: str) -> tuple[str | None, list[dict[str, Any]]]:
     """The git root around ``start`` and its tracked paths' rows; (None, []) outside a git work tree."""
+    from artvcs.git import tracking
+
     try:
         root = tracking.git_root(start)
     except UsageError:
@@ -31,7 +47,7 @@ def _tracked(context: Context, start: str) -> tuple[str | None, list[dict[str, A
     return root, rows
 
 
-def status(context: Context, paths: list[str] | None = None) -> list[dict[str, Any]]:
+def status(context: "Context", paths: list[str] | None = None) -> list[dict[str, Any]]:
     """A row per folder: each of ``paths``, or (without paths) every tracked path of the enclosing
     git work tree and every recorded folder at or below the current folder.
 
@@ -40,6 +56,8 @@ def status(context: Context, paths: list[str] | None = None) -> list[dict[str, A
     how (pin, checkout, download or log), pin (tracked paths only), state (clean, modified,
     missing, unknown, unresolvable, not pinned), changes [{path, problem}], detail (when useful).
     """
+    from artvcs.logged import folders
+
     here = os.getcwd()
     if not paths:
         _, rows = _tracked(context, here)
@@ -68,9 +86,12 @@ def differs(rows: list[dict[str, Any]]) -> bool:
     return any(r["state"] != CLEAN for r in rows)
 
 
-def version_of(context: Context, path: str) -> tuple[str, str]:
+def version_of(context: "Context", path: str) -> tuple[str, str]:
     """``(commit, entity/project/name:vN)`` of the version folder ``path`` should hold: its pin when
     it is a tracked path, else its last recorded checkout, download or log."""
+    from artvcs.git import tracking
+    from artvcs.logged import folders
+
     try:
         root = tracking.git_root(os.path.dirname(os.path.abspath(path)))
     except UsageError:

@@ -18,14 +18,12 @@ from artvcs.api import resolve_artifact
 from artvcs.artifact import Artifact
 from artvcs.core.context import Context
 from artvcs.logged import materialize
-from artvcs.plumbing import config
+from artvcs.plumbing import config, foldersums
 from artvcs.plumbing.errors import ArtvcsError, NotFoundError, UsageError
 from artvcs.plumbing.names import slug
-from artvcs.plumbing.paths import normalize_entry_path
 from artvcs.session import init
+from artvcs.git.lockfile import DECLARATIONS, LOCK, declarations, parse_lock, pins  # noqa: F401 (re-exported)
 
-DECLARATIONS = "artvcs.yaml"
-LOCK = "artvcs.lock"
 _DECL_HEADER = (
     "# artvcs: paths of this git repository versioned as artifacts (written by 'artvcs track PATH').\n"
     "# tracked: PATH -> the artifact it is logged as (name, type). Commit this file;\n"
@@ -55,37 +53,6 @@ def git_root(start: str | None = None) -> str:
     return os.path.realpath(_git(start).workdir)
 
 
-def _section(data: Any, key: str, where: str) -> dict[str, Any]:
-    """``data[key]``, a mapping of tracked paths, each checked: the files come from git, so from
-    whoever wrote the commit, and a path names where checkout writes."""
-    section = (data or {}).get(key) if isinstance(data, dict) else None
-    if section is None and isinstance(data, dict):
-        return {}
-    if not isinstance(section, dict):
-        raise UsageError(f"{where}: '{key}' must be a mapping; fix it or restore it from git")
-    for rel in section:
-        _check_tracked_path(rel, where)
-    return section
-
-
-def _check_tracked_path(rel: Any, where: str) -> None:
-    """A tracked path is relative to the git root, normal, inside it, and not in a repository's own folder."""
-    try:
-        plain = rel[:-1] if isinstance(rel, str) and rel.endswith("/") else rel
-        ok = isinstance(rel, str) and normalize_entry_path(plain) == plain
-    except UsageError as e:
-        raise UsageError(f"{where}: tracked path {rel!r}: {e}; fix it or restore it from git") from None
-    if not ok:
-        raise UsageError(f"{where}: tracked path {rel!r} is not a normal relative path (like data/ or model.pt); "
-                         "fix it or restore it from git")
-    if ".artifacts" in plain.split("/"):
-        raise UsageError(f"{where}: tracked path {rel!r} is inside the .artifacts repository; fix it or restore it from git")
-
-
-def _load(path: str, key: str) -> dict[str, Any]:
-    return _section(config.load(path), key, path)
-
-
 def _save(path: str, header: str, key: str, value: dict[str, Any]) -> None:
     config.save(path, {key: value}, header)
 
@@ -101,22 +68,6 @@ def rel_path(root: str, path: str) -> str:
     if {".git", ".artifacts"} & set(rel.split("/")):
         raise UsageError(f"{path!r} is inside a repository's own folder (.git or .artifacts): track your data instead")
     return rel + "/" if os.path.isdir(absolute) else rel
-
-
-def declarations(root: str) -> dict[str, Any]:
-    """``artvcs.yaml``'s tracked paths: path → {name, type}."""
-    return _load(os.path.join(root, DECLARATIONS), "tracked")
-
-
-def pins(root: str) -> dict[str, Any]:
-    """``artvcs.lock``'s pins in the work tree: path → {name, version, digest, commit}."""
-    return _load(os.path.join(root, LOCK), "pins")
-
-
-def parse_lock(text: bytes | str, where: str) -> dict[str, Any]:
-    """The pins of lock-file text (as stored in a git commit or the index)."""
-    data = config.parse(text.encode("utf-8") if isinstance(text, str) else bytes(text), where)
-    return _section(data, "pins", where)
 
 
 def staged_pins(root: str) -> dict[str, Any] | None:
@@ -263,6 +214,8 @@ def _state(context: Context, root: str, rel: str, art) -> tuple[str, list[dict[s
         if not os.path.isdir(target):
             return "modified", [{"path": "", "problem": "not a folder"}]
         problems = verify_folder(entries, target, context.repo.statcache)
+        if not problems:  # the next status of this folder needs no manifest read (quickstatus)
+            foldersums.keep(context.repo.statcache, art.commit_hash, art.digest, entries)
         return ("modified" if problems else "clean"), [{"path": p, "problem": what} for p, what in problems]
     if not os.path.isfile(target) or len(entries) != 1:
         return "modified", [{"path": "", "problem": "not a file"}]

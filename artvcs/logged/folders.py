@@ -16,7 +16,7 @@ from artvcs.core.context import Context
 from artvcs.logged.diff import Change
 from artvcs.plumbing import manifest as _manifest
 from artvcs.plumbing import versions as _versions
-from artvcs.plumbing import workspaces
+from artvcs.plumbing import foldersums, workspaces
 from artvcs.plumbing.checkout import verify_folder
 from artvcs.plumbing.errors import ArtvcsError
 from artvcs.plumbing.hashing import hash_file
@@ -93,6 +93,9 @@ def status(context: Context, root: str) -> dict[str, Any]:
         row["state"], row["detail"] = "unresolvable", str(e)
         return row
     found = problems(context, entries, root, extras=ws.how != "download")
+    if not found:  # the next status of this folder needs no manifest read (quickstatus)
+        version = _versions.read_version(context.repo.git, ws.commit)
+        foldersums.keep(context.repo.statcache, ws.commit, version.facts.get("digest", ""), entries)
     row["state"] = "modified" if found else "clean"
     row["changes"] = [{"path": p, "problem": what} for p, what in found]
     return row

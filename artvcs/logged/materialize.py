@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from artvcs.logged import folders
 from artvcs.plumbing import checkout as _checkout
+from artvcs.plumbing import foldersums
 from artvcs.plumbing import manifest as _manifest
 from artvcs.plumbing.errors import UsageError
 from artvcs.plumbing.manifest import ARTIFACT_SCHEME, Entry
@@ -126,6 +127,8 @@ def checkout(artifact: "Artifact", root: str, force: bool = True, mode: str | No
     repo.statcache.flush()
     if artifact._source is not None:
         folders.remember(artifact._context, str(artifact._source.commit), root, "checkout")
+        # root holds exactly the version now: its status needs no manifest read (quickstatus)
+        foldersums.keep(repo.statcache, str(artifact._source.commit), artifact._source.facts.get("digest", ""), entries)
     return result
 
 

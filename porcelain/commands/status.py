@@ -4,7 +4,6 @@ from __future__ import annotations
 import click
 
 from artvcs.git import status as workspace_status
-from artvcs.porcelain.app import context_near
 from artvcs.porcelain.output import emit_json, json_option, table
 
 SHOWN = 10  # changed files listed per folder
@@ -21,7 +20,11 @@ def status(exit_code: bool, as_json: bool, paths: tuple[str, ...]) -> None:
     pin) and every folder at or below the current one that a checkout, download
     or log recorded. Works outside git too.
     """
-    rows = workspace_status.status(context_near(paths), list(paths))
+    rows = workspace_status.quick(list(paths))
+    if rows is None:  # something is not up to date, or cannot be told so from files alone
+        from artvcs.porcelain.app import context_near
+
+        rows = workspace_status.status(context_near(paths), list(paths))
     if as_json:
         emit_json(rows)
     elif not rows:

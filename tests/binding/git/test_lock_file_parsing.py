@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from artvcs.git import tracking
 from artvcs.plumbing.errors import ArtvcsError, UsageError
+from artvcs.plumbing.statcache import StatCache
 
 FUZZ = settings(max_examples=100, deadline=datetime.timedelta(seconds=5), suppress_health_check=[HealthCheck.too_slow])
 PIN = {"name": "ds", "version": "v0", "digest": "d" * 64, "commit": "c" * 40}
@@ -38,6 +39,10 @@ def test_any_lock_file_bytes(data):
         with open(os.path.join(root, tracking.LOCK), "wb") as f:
             f.write(data)
         assert tracking.pins(root) == pins
+        # parsed once and kept by content (what an up-to-date status reads): the same pins, twice
+        cache = StatCache(os.path.join(root, "stat.db"))
+        assert tracking.pins(root, cache) == pins and tracking.pins(root, cache) == pins
+        cache.close()
 
 
 @pytest.mark.parametrize("rel,words", [("../outside/", "'..'"), ("/etc/", "absolute"), (".git/hooks/", "git's own folder"),

@@ -1,0 +1,133 @@
+"""A version's folders in brief: one sum per folder of its files' names and digests.
+
+An up-to-date folder is found to hold exactly a version with a stat per
+file and no manifest read: the sums of the version (computed from its
+entries when it is logged, or when a full check found a folder clean) are
+kept in the stat cache's database under the version commit, which never
+changes, so a row never goes stale. :func:`holds` walks the folder without
+following links and, for each folder that holds anything but folders,
+asks the stat cache (:mod:`scan`) for every file's digest and compares the
+sum. Anything it cannot vouch for (a file the cache does not know, a link,
+a folder too many or too few) makes it answer False, "cannot tell": the
+caller then does the full check. Versions with references have no sums
+(a reference is checked by existing, not by digest).
+"""
+from __future__ import annotations
+
+import os
+import stat as _stat
+import struct
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from blake3 import blake3
+
+from .scan import scan
+
+SUM = 32
+MAX_ENTRIES = 250_000  # larger versions get no sums: their status reads the manifest
+_COUNT = struct.Struct("<I")
+
+
+def _sum_lines(lines: list[str]) -> bytes:
+    """The sum of one folder from its files' lines ``name NUL digest`` (any order: sorting the
+    lines sorts by name, NUL sorting before any character of a name)."""
+    lines.sort()
+    return blake3("\n".join(lines).encode("utf-8", "surrogatepass")).digest()
+
+
+def _sum_sorted(names: list[str], digests: list[str]) -> bytes:
+    """The sum of one folder's files: ``names`` sorted, ``digests`` in the same order."""
+    return blake3("\n".join(map("\0".join, zip(names, digests))).encode("utf-8", "surrogatepass")).digest()
+
+
+def sums_of(entries: Iterable[Any]) -> dict[str, bytes] | None:
+    """``{folder: sum}`` of manifest entries (anything with ``path``, ``digest`` and ``ref``; a
+    folder is its entry-path prefix, '' for the top), or None when an entry is a reference or
+    there are more than MAX_ENTRIES (their lines are held at once: a million-entry checkout
+    must not grow by them)."""
+    groups: dict[str, list[str]] = {}
+    for n, e in enumerate(entries):  # one pass, a line per entry: it runs on every log
+        if e.ref is not None or n == MAX_ENTRIES:
+            return None
+        folder, _, name = e.path.rpartition("/")
+        lines = groups.get(folder)
+        if lines is None:
+            lines = groups[folder] = []
+        lines.append(f"{name}\0{e.digest}")
+    return {folder: _sum_lines(lines) for folder, lines in groups.items()}
+
+
+def pack(sums: Mapping[str, bytes]) -> bytes:
+    """The stored form: a 4-byte little-endian count n, n 32-byte sums, then the n folder paths
+    (UTF-8) in the same order, each followed by a NUL."""
+    folders = sorted(sums)
+    return (_COUNT.pack(len(folders)) + b"".join(sums[f] for f in folders)
+            + b"".join(f.encode("utf-8", "surrogatepass") + b"\0" for f in folders))
+
+
+def unpack(blob: bytes | None) -> dict[str, bytes] | None:
+    """The inverse of :func:`pack`; None for anything that does not parse (the cache is advisory)."""
+    if not blob or len(blob) < _COUNT.size:
+        return None
+    (n,) = _COUNT.unpack_from(blob)
+    end = _COUNT.size + n * SUM
+    if len(blob) < end:
+        return None
+    names = blob[end:].split(b"\0")
+    if len(names) != n + 1 or names[-1]:
+        return None
+    try:
+        folders = [f.decode("utf-8", "surrogatepass") for f in names[:-1]]
+    except UnicodeDecodeError:
+        return None
+    return {f: blob[_COUNT.size + i * SUM : _COUNT.size + (i + 1) * SUM] for i, f in enumerate(folders)}
+
+
+def holds(root: str, sums: Mapping[str, bytes], rows: Mapping[str, bytes]) -> bool:
+    """True when folder ``root`` (absolute, as the stat cache keys it) holds exactly the files that
+    ``sums`` describe, each vouched for by the stat cache (``rows``: folder → its row); False when
+    it does not or cannot tell. Links are not followed; empty folders do not count."""
+    matched = 0
+    stack = [""]
+    while stack:
+        rel = stack.pop()
+        where = os.path.join(root, rel) if rel else root
+        try:
+            names = sorted(os.listdir(where))
+        except OSError:
+            return False
+        # one lstat per name (scan): a file the cache vouches for gives its digest; anything else
+        # (False) is a folder to walk, or something that is not shown clean from here
+        digests: list[str] = []
+        subdirs: set[str] = set()
+        for name, found in zip(names, scan(where, names, rows.get(where), False)):
+            if found:
+                digests.append(found[0])
+                continue
+            try:
+                if found is False and _stat.S_ISDIR(os.lstat(os.path.join(where, name)).st_mode):
+                    subdirs.add(name)
+                    stack.append(f"{rel}/{name}" if rel else name)
+                    continue
+            except OSError:
+                pass
+            return False
+        files = [n for n in names if n not in subdirs] if subdirs else names
+        if not files:
+            continue
+        want = sums.get(rel)
+        if want is None or _sum_sorted(files, digests) != want:
+            return False
+        matched += 1
+    return matched == len(sums)
+
+
+def keep(cache: Any, commit: str, digest: str, entries: Iterable[Any]) -> None:
+    """Keep in the stat cache ``cache`` the sums of version ``commit`` (digest ``digest``) made of
+    ``entries``; nothing for a version with references, or whose sums are kept already."""
+    if cache.sums(commit) is not None:
+        return
+    sums = sums_of(entries)
+    if sums is not None:
+        cache.keep_sums(commit, digest, pack(sums))
