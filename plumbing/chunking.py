@@ -1,4 +1,4 @@
-"""Content-defined chunking of large files (FastCDC, through pyfastcdc's Cython implementation).
+"""Content-defined chunking of large files (FastCDC: our C cutter, else pyfastcdc's Cython one).
 
 A file of ``store.CHUNK_THRESHOLD`` bytes or more is cut where its content says
 (a rolling gear hash), not at fixed offsets, so an insertion or an edit moves
@@ -6,12 +6,22 @@ only the cut points near it and every other chunk keeps its bytes and so its
 digest. The parameters are part of what makes two versions share chunks, not
 of the format: a reader never re-chunks, it follows the chunk list.
 Measured choices are in bench/chunks.py and bench/RESULTS.md.
+
+The cut runs in ``_cdc`` (plumbing/_native/cdc.c) with the GIL released, so the
+threads that hash and write chunks run beside it; it gives exactly pyfastcdc's
+cut points (same gear table, masks and loop), so stores written with and without
+it share chunks. Where it is not built, or with ARTVCS_NATIVE=0, pyfastcdc cuts.
 """
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
+
+try:
+    from ._cdc import cut as _native_cut
+except ImportError:  # built by pip install -e . where a compiler is; pyfastcdc gives the same cuts
+    _native_cut = None
 
 # Chosen from bench/chunks.py --sweep: a 2 % edit in scattered 64 KiB regions costs the chunks
 # it touches, about 2.0x the change at this size (chunks average ~40 KiB) against 3.3x at a
@@ -20,6 +30,7 @@ from typing import TYPE_CHECKING
 AVG_SIZE = 32 * 1024
 MIN_SIZE = 8 * 1024
 MAX_SIZE = 128 * 1024
+NORMALIZATION = 1
 BLOCK = 8 * 1024 * 1024  # bytes read per step: memory stays flat whatever the file size
 
 if TYPE_CHECKING:
@@ -30,7 +41,20 @@ def chunker() -> "pyfastcdc.FastCDC":
     """A FastCDC cutter with artvcs's parameters (one per thread: it is not thread-safe)."""
     import pyfastcdc  # only when a large file is written: start-up stays fast
 
-    return pyfastcdc.FastCDC(AVG_SIZE, min_size=MIN_SIZE, max_size=MAX_SIZE, normalized_chunking=1)
+    return pyfastcdc.FastCDC(AVG_SIZE, min_size=MIN_SIZE, max_size=MAX_SIZE, normalized_chunking=NORMALIZATION)
+
+
+def native() -> bool:
+    """Whether cuts come from the C cutter (built, and not turned off by ARTVCS_NATIVE=0)."""
+    return _native_cut is not None and os.environ.get("ARTVCS_NATIVE", "1") != "0"
+
+
+def cut_lengths(buf) -> list[int]:
+    """The lengths of the chunks FastCDC cuts ``buf`` into, in order, as if ``buf`` were a whole file:
+    the C cutter (GIL released) where there is one, else pyfastcdc (the same cuts)."""
+    if native():
+        return _native_cut(buf, MIN_SIZE, AVG_SIZE, MAX_SIZE, NORMALIZATION)
+    return [c.length for c in chunker().cut_buf(buf)]
 
 
 def iter_blocks(fd: int) -> Iterator[tuple[memoryview, list[tuple[int, int]]]]:
@@ -43,7 +67,6 @@ def iter_blocks(fd: int) -> Iterator[tuple[memoryview, list[tuple[int, int]]]]:
     points depend only on the bytes since the last cut, so the result is the one a single
     pass over the whole file would give.
     """
-    cdc = chunker()
     carry = b""
     while True:
         buf = bytearray(len(carry) + BLOCK)
@@ -59,7 +82,10 @@ def iter_blocks(fd: int) -> Iterator[tuple[memoryview, list[tuple[int, int]]]]:
         view = view[:filled]
         if not filled:
             return
-        cuts = [(c.offset, c.length) for c in cdc.cut_buf(view)]
+        cuts, at = [], 0
+        for n in cut_lengths(view):
+            cuts.append((at, n))
+            at += n
         if not eof and cuts:
             last_off, _ = cuts.pop()  # may end only because the block did: cut it again with more bytes
             carry = bytes(view[last_off:])
