@@ -15,7 +15,7 @@ it share chunks. Where it is not built, or with ARTVCS_NATIVE=0, pyfastcdc cuts.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 try:
@@ -57,40 +57,63 @@ def cut_lengths(buf) -> list[int]:
     return [c.length for c in chunker().cut_buf(buf)]
 
 
-def iter_blocks(fd: int) -> Iterator[tuple[memoryview, list[tuple[int, int]]]]:
-    """Read ``fd`` from its current offset to its end; yield ``(block, cuts)`` where ``cuts`` are
-    ``(offset, length)`` of whole chunks inside ``block``, in file order.
+def read_blocks(fd: int, new_buffer: Callable[[], bytearray] | None = None) -> Iterator[tuple[bytearray, int]]:
+    """Read ``fd`` from its current offset to its end in blocks; yield ``(buf, filled)``: ``filled``
+    bytes at ``buf[MAX_SIZE:]`` (fewer than BLOCK only at the end), with MAX_SIZE bytes of room before
+    them for the chunk that the previous block cut short (:class:`Cutter` puts it there).
 
-    Each block is a private copy (read(2), not a map), so the bytes hashed are the bytes
-    stored even if the file changes meanwhile, and a file truncated under us cannot fault.
-    A chunk cut short by the end of a block is carried into the next one: FastCDC's cut
-    points depend only on the bytes since the last cut, so the result is the one a single
-    pass over the whole file would give.
-    """
-    carry = b""
+    Each block is a private copy (read(2), not a map), so the bytes hashed are the bytes stored even
+    if the file changes meanwhile, and a file truncated under us cannot fault. ``new_buffer`` gives
+    a buffer of MAX_SIZE + BLOCK bytes to read into (a reused one saves zeroing and faulting in
+    fresh memory for every block)."""
     while True:
-        buf = bytearray(len(carry) + BLOCK)
-        buf[: len(carry)] = carry
+        buf = new_buffer() if new_buffer is not None else bytearray(MAX_SIZE + BLOCK)
         view = memoryview(buf)
-        filled = len(carry)
+        filled = MAX_SIZE
         while filled < len(buf):
             n = os.readv(fd, [view[filled:]])
             if n == 0:
                 break
             filled += n
-        eof = filled < len(buf)
-        view = view[:filled]
-        if not filled:
+        yield buf, filled - MAX_SIZE
+        if filled < len(buf):
             return
+
+
+class Cutter:
+    """Cuts the blocks of :func:`read_blocks` in order into whole chunks, carrying a chunk cut short by
+    the end of a block into the next one: FastCDC's cut points depend only on the bytes since the last
+    cut, so the result is the one a single pass over the whole file would give."""
+
+    def __init__(self) -> None:
+        if BLOCK <= MAX_SIZE:
+            raise ValueError(f"chunking block {BLOCK} must be larger than the largest chunk {MAX_SIZE}")
+        self.carry = b""
+
+    def cut(self, buf: bytearray, filled: int) -> tuple[memoryview, list[tuple[int, int]]]:
+        """``(block, cuts)``: the carried bytes and the block's new ones as one view, and the
+        ``(offset, length)`` of the whole chunks inside it, in file order (the last one carried
+        unless the block ends the file)."""
+        head = MAX_SIZE - len(self.carry)
+        buf[head:MAX_SIZE] = self.carry
+        view = memoryview(buf)[head:MAX_SIZE + filled]
         cuts, at = [], 0
         for n in cut_lengths(view):
             cuts.append((at, n))
             at += n
-        if not eof and cuts:
+        if filled == BLOCK and cuts:
             last_off, _ = cuts.pop()  # may end only because the block did: cut it again with more bytes
-            carry = bytes(view[last_off:])
+            self.carry = bytes(view[last_off:])
         else:
-            carry = b""
-        yield view, cuts
-        if eof:
-            return
+            self.carry = b""
+        return view, cuts
+
+
+def iter_blocks(fd: int) -> Iterator[tuple[memoryview, list[tuple[int, int]]]]:
+    """Read ``fd`` from its current offset to its end; yield ``(block, cuts)`` where ``cuts`` are
+    ``(offset, length)`` of whole chunks inside ``block``, in file order (:class:`Cutter`)."""
+    cutter = Cutter()
+    for buf, filled in read_blocks(fd):
+        view, cuts = cutter.cut(buf, filled)
+        if len(view):
+            yield view, cuts
