@@ -58,6 +58,27 @@ def test_block_wise_cuts_equal_one_pass_over_the_file(tmp_path):
     assert max(n for _, n in cuts) <= chunking.MAX_SIZE
 
 
+def test_a_failing_stage_stops_the_write_with_its_error_and_leaves_no_list(repo, tmp_path, monkeypatch):
+    """The pack writer fails (chunks/ is a file, so no pack can be made) while the reader has many
+    blocks to go: the write ends with that error (no stall of the stages before it), no list is
+    written, and once chunks/ is a folder again the same file is stored whole."""
+    monkeypatch.setattr(chunking, "BLOCK", 1 * MiB)  # many blocks after the failure
+    data = _data(12 * MiB, 5)
+    path = tmp_path / "big.bin"
+    path.write_bytes(data)
+    folder = chunkstore.packs_dir(repo.store)
+    if os.path.isdir(folder):
+        os.rmdir(folder)
+    open(folder, "wb").close()
+    threads = threading.active_count()
+    with pytest.raises(OSError):
+        repo.store.put_file(str(path))
+    assert list(chunkstore.iter_lists(repo.store)) == []
+    assert threading.active_count() == threads  # every stage's thread ended
+    os.unlink(folder)
+    assert _put(repo, tmp_path, data) == blake3.blake3(data).hexdigest()
+
+
 def test_an_insertion_moves_only_nearby_chunks(repo, tmp_path):
     data = _data(12 * MiB)
     d1 = _put(repo, tmp_path, data)
