@@ -160,6 +160,18 @@ def child(op: str, baseline: str | None = None, native: bool = True, **args) -> 
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
+def cpu_seconds(who: int = resource.RUSAGE_SELF) -> float:
+    """User plus system CPU time so far (all threads): what an operation costs on a busy machine."""
+    r = resource.getrusage(who)
+    return r.ru_utime + r.ru_stime
+
+
+def run_cp(src: str, dst: str) -> dict:
+    t, c = time.perf_counter(), cpu_seconds(resource.RUSAGE_CHILDREN)
+    subprocess.run(["cp", src, dst], check=True)
+    return {"seconds": time.perf_counter() - t, "cpu": cpu_seconds(resource.RUSAGE_CHILDREN) - c}
+
+
 def run_child(op: str, args: dict) -> dict:
     """The timed body of one operation, in this (fresh) process."""
     from artvcs.plumbing.repository import init_repository
@@ -167,26 +179,27 @@ def run_child(op: str, args: dict) -> dict:
     if op == "blake3":
         import blake3
 
-        t = time.perf_counter()
+        t, cpu0 = time.perf_counter(), cpu_seconds()
         h = blake3.blake3(max_threads=blake3.blake3.AUTO)
         h.update_mmap(args["src"])
         h.hexdigest()
         secs = time.perf_counter() - t
     elif op in ("whole", "chunked"):
         store = init_repository(args["repo"]).store
-        t = time.perf_counter()
+        t, cpu0 = time.perf_counter(), cpu_seconds()
         store.copy_in(args["src"]) if op == "whole" else store.put_chunked(args["src"])
         secs = time.perf_counter() - t
     elif op == "checkout":
         from artvcs.plumbing import chunkstore
 
         store = init_repository(args["repo"]).store
-        t = time.perf_counter()
+        t, cpu0 = time.perf_counter(), cpu_seconds()
         chunkstore.place_chunked(store, args["digest"], args["dst"], False, args["dst"] + ".tmp")
         secs = time.perf_counter() - t
     else:
         raise SystemExit(f"unknown operation {op}")
-    return {"seconds": secs, "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {"seconds": secs, "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "cpu": cpu_seconds() - cpu0}
 
 
 def speed(work: str, size: int, runs: int, baseline: str | None) -> dict[str, list[dict]]:
@@ -214,9 +227,7 @@ def speed(work: str, size: int, runs: int, baseline: str | None) -> dict[str, li
         dst = os.path.join(work, "cp-target")
         rm(dst)
         os.sync()
-        t = time.perf_counter()
-        subprocess.run(["cp", src, dst], check=True)
-        res["cp"] = {"seconds": time.perf_counter() - t}
+        res["cp"] = run_cp(src, dst)
         for row, op, base, native in [("whole", "whole", None, True), *variants]:
             repo = os.path.join(work, "store-write")
             rm(repo)
@@ -224,9 +235,7 @@ def speed(work: str, size: int, runs: int, baseline: str | None) -> dict[str, li
             res[row] = child(op, base, native, repo=repo, src=src)
         rm(dst)
         os.sync()
-        t = time.perf_counter()
-        subprocess.run(["cp", os.path.join(work, "speed.bin"), dst], check=True)
-        res["cp (checkout)"] = {"seconds": time.perf_counter() - t}
+        res["cp (checkout)"] = run_cp(src, dst)
         for row, base in checkouts:
             rm(dst)
             os.sync()
@@ -299,21 +308,24 @@ def main() -> int:
     sp = speed(work, a.size, a.runs, a.baseline and os.path.abspath(a.baseline))
     report["speed"] = sp
     med = {k: statistics.median(r["seconds"] for r in v) for k, v in sp.items()}
+    cpu = {k: statistics.median(r["cpu"] for r in v) for k, v in sp.items()}
     rss = {k: max((r.get("rss_mib", 0) for r in v), default=0) for k, v in sp.items()}
     mibs = lambda k: a.size / MiB / med[k]
-    print(f"3. speed (median of {a.runs}, round-robin; MiB/s)")
-    print(f"   raw blake3 (mmap, threads)         {mibs('blake3'):8.0f}")
-    print(f"   cp                                 {mibs('cp'):8.0f}")
-    print(f"   store whole (today's log)          {mibs('whole'):8.0f}   peak RSS {rss['whole']:.0f} MiB")
+    print(f"3. speed (median of {a.runs}, round-robin; MiB/s, and CPU seconds: user + system, all threads)")
+    print(f"   raw blake3 (mmap, threads)         {mibs('blake3'):8.0f}   CPU {cpu['blake3']:5.2f} s")
+    print(f"   cp                                 {mibs('cp'):8.0f}   CPU {cpu['cp']:5.2f} s")
+    print(f"   store whole (today's log)          {mibs('whole'):8.0f}   CPU {cpu['whole']:5.2f} s   "
+          f"peak RSS {rss['whole']:.0f} MiB")
     for row, label in (("chunked", "store chunked (new log)"), ("chunked pyfastcdc", "  the same, ARTVCS_NATIVE=0"),
                        ("chunked baseline", "  the same, --baseline")):
         if row in med:
-            print(f"   {label:<34} {mibs(row):8.0f}   peak RSS {rss[row]:.0f} MiB   "
-                  f"{med['whole'] / med[row]:.2f}x today's speed (target >= 0.8x)")
+            print(f"   {label:<34} {mibs(row):8.0f}   CPU {cpu[row]:5.2f} s   peak RSS {rss[row]:.0f} MiB   "
+                  f"{med['whole'] / med[row]:.2f}x today's speed (target >= 0.8x), by CPU {cpu['whole'] / cpu[row]:.2f}x")
     for row, label in (("checkout", "checkout chunked, verified"), ("checkout baseline", "  the same, --baseline")):
         if row in med:
-            print(f"   {label:<34} {mibs(row):8.0f}   peak RSS {rss[row]:.0f} MiB   "
-                  f"{med[row] / med['cp (checkout)']:.2f}x cp (target <= 1.2x)")
+            print(f"   {label:<34} {mibs(row):8.0f}   CPU {cpu[row]:5.2f} s   peak RSS {rss[row]:.0f} MiB   "
+                  f"{med[row] / med['cp (checkout)']:.2f}x cp (target <= 1.2x), by CPU "
+                  f"{cpu[row] / cpu['cp (checkout)']:.2f}x")
     print()
 
     if a.sweep:

@@ -52,9 +52,9 @@ _MAP_FLAGS = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
 class _Worker(threading.Thread):
     """Runs ``fn`` on each queued item, in order; the first error is kept and later items skipped."""
 
-    def __init__(self, fn: Callable) -> None:
+    def __init__(self, fn: Callable, depth: int = _DEPTH) -> None:
         super().__init__(daemon=True)
-        self.fn, self.q, self.error = fn, queue.Queue(_DEPTH), None
+        self.fn, self.q, self.error = fn, queue.Queue(depth), None
 
     def run(self) -> None:
         while (item := self.q.get()) is not None:
@@ -183,8 +183,8 @@ def store_chunked(store: "ContentStore", fd: int) -> tuple[str, int]:
         del data, runs
         buffers.done(buf)
 
-    cutting, hash_whole, hash_chunks, write_new = stages = [
-        _Worker(cut), _Worker(update_whole), _Worker(find_new), _Worker(write_runs)]
+    cutting, hash_whole, hash_chunks, write_new = stages = [  # two blocks queued per stage: ~10 in use
+        _Worker(cut, 2), _Worker(update_whole, 2), _Worker(find_new, 2), _Worker(write_runs, 2)]
     for w in stages:
         w.start()
     try:
