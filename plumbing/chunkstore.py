@@ -45,8 +45,6 @@ if TYPE_CHECKING:
 
 CHUNKED_FORMAT = 2  # the repository format that has chunk lists (artvcs-format(5))
 _DEPTH = 3  # blocks queued per worker: bounds memory at a few blocks
-# A span to hash is mapped with its pages at once (MAP_POPULATE, where there is one), not a fault per few pages.
-_MAP_FLAGS = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
 
 
 class _Worker(threading.Thread):
@@ -405,30 +403,26 @@ def write_chunked(store: "ContentStore", digest: str, dst_fd: int) -> int:
 
     def hash_range(span: tuple[int, int]) -> None:
         off, n = span
-        with mmap.mmap(dst_fd, n, flags=_MAP_FLAGS, prot=mmap.PROT_READ, offset=off) as m:
+        with mmap.mmap(dst_fd, n, offset=off, access=mmap.ACCESS_READ) as m:
             whole.update(m)
 
     hasher = _Worker(hash_range)
     hasher.start()
     off, pending = 0, 0
-    # Copied and hashed in spans (offsets page-aligned, as mmap needs), not whole runs: the hash
-    # starts after the first span, not the first run, and ends one span after the copy.
-    span = 8 * 1024 * 1024
+    span = 8 * 1024 * 1024  # hashed in spans whose offsets are page-aligned (as mmap needs)
     try:
         try:
             for pack, start, length, first in _runs(packs, lst):
-                src = packs.fd(pack)
-                for at in range(0, length, span):
-                    n = min(span, length - at)
-                    if _copy_range(src, dst_fd, n, start + at, off) != n:
-                        for i in range(first, len(lst.chunks)):
-                            read_chunk(packs, lst, i)  # raises naming the chunk cut short
-                        raise _chunk_error(lst, first, f"is cut short in pack {pack}")
-                    off += n
-                    if off - pending >= span:
-                        cut = off - off % mmap.ALLOCATIONGRANULARITY
-                        hasher.q.put((pending, cut - pending))
-                        pending = cut
+                done = _copy_range(packs.fd(pack), dst_fd, length, start, off)
+                if done != length:
+                    for i in range(first, len(lst.chunks)):
+                        read_chunk(packs, lst, i)  # raises naming the chunk cut short
+                    raise _chunk_error(lst, first, f"is cut short in pack {pack}")
+                off += length
+                if off - pending >= span:
+                    cut = off - off % mmap.ALLOCATIONGRANULARITY
+                    hasher.q.put((pending, cut - pending))
+                    pending = cut
             if off > pending:
                 hasher.q.put((pending, off - pending))
         finally:
