@@ -178,7 +178,6 @@ def store_chunked(store: "ContentStore", fd: int) -> tuple[str, int]:
         buf, runs = block
         for data, rows in runs:
             writer.add_run(data, rows)
-        del data, runs
         buffers.done(buf)
 
     cutting, hash_whole, hash_chunks, write_new = stages = [  # two blocks queued per stage: ~10 in use
@@ -188,7 +187,7 @@ def store_chunked(store: "ContentStore", fd: int) -> tuple[str, int]:
     try:
         try:
             for block in read_blocks(fd, buffers.new):
-                if cutting.error is not None:
+                if any(w.error is not None for w in stages):  # no use reading on: the write has failed
                     break
                 cutting.q.put(block)
         finally:
