@@ -7,10 +7,12 @@ digest. The parameters are part of what makes two versions share chunks, not
 of the format: a reader never re-chunks, it follows the chunk list.
 Measured choices are in bench/chunks.py and bench/RESULTS.md.
 
-The cut runs in ``_cdc`` (plumbing/_native/cdc.c) with the GIL released, so the
-threads that hash and write chunks run beside it; it gives exactly pyfastcdc's
-cut points (same gear table, masks and loop), so stores written with and without
-it share chunks. Where it is not built, or with ARTVCS_NATIVE=0, pyfastcdc cuts.
+The cut runs in ``_cdc`` (plumbing/_native/cdc.c): one call per block with the GIL
+released, no Python object per chunk, so the threads that hash and write chunks
+run beside it. It gives exactly pyfastcdc's cut points (same gear table, masks
+and loop), so stores written with and without it share chunks. Where it is not
+built, or with ARTVCS_NATIVE=0, pyfastcdc cuts (its Cython loop releases the GIL
+for each chunk, and makes a Chunk object and a memoryview of each).
 """
 from __future__ import annotations
 
