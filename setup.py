@@ -1,8 +1,9 @@
 """Packaging is declared in setup.cfg; this file adds what setup.cfg cannot say.
 
-- The optional C scan (plumbing/_native/scan.c): where no compiler is, the
-  build warns and artvcs uses plumbing/scan.py's pure-Python loop, which gives
-  the same results.
+- The optional C extensions (plumbing/_native/): the scan (scan.c) and the
+  FastCDC cutter (cdc.c). Where no compiler is, the build warns and artvcs
+  uses plumbing/scan.py's pure-Python loop and pyfastcdc, which give the same
+  results.
 - Editable installs with data files: setuptools' editable wheel means to
   install data files (our man pages under share/man) but asks the distribution
   ``has_data()``, a method that does not exist (it is ``has_data_files``), so
@@ -25,5 +26,8 @@ class EditableWheelWithData(editable_wheel):
 
 setup(
     cmdclass={"editable_wheel": EditableWheelWithData},
-    ext_modules=[Extension("artvcs.plumbing._scan", ["plumbing/_native/scan.c"], optional=True, extra_compile_args=["-O2"])],
+    ext_modules=[
+        Extension("artvcs.plumbing._scan", ["plumbing/_native/scan.c"], optional=True, extra_compile_args=["-O2"]),
+        Extension("artvcs.plumbing._cdc", ["plumbing/_native/cdc.c"], optional=True, extra_compile_args=["-O2"]),
+    ],
 )

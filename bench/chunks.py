@@ -1,6 +1,7 @@
 """artvcs chunking benchmark: what a new version of a large file costs, and what chunking costs.
 
 Usage: python bench/chunks.py [--size BYTES] [--versions N] [--runs N] [--work DIR] [--sweep]
+                              [--speed-only] [--baseline DIR]
 
 Everything is written under --work (default ./bench-work/chunks). Figures are
 printed beside their limits, measured in the same run on the same bytes:
@@ -18,6 +19,10 @@ printed beside their limits, measured in the same run on the same bytes:
    and hash of the copy; target >= 0.8x its speed), raw blake3 and ``cp`` as
    limits; a chunked checkout (rebuilt and verified) against ``cp`` (<= 1.2x).
    Both store writes run with ARTVCS_FSYNC=0 (durability left to the OS, as cp).
+   The chunked write and checkout are also run with ARTVCS_NATIVE=0 (pyfastcdc
+   cutting instead of the C cutter), and with --baseline DIR (a checkout of
+   another commit with its own .venv) by that commit's code, in the same rounds:
+   a before/after on the same bytes and the same load. --speed-only skips 1 and 2.
 4. With --sweep, the growth of 2 % scattered edits and the store-write speed for
    several average chunk sizes (a smaller file): the figures the default was
    chosen from.
@@ -144,12 +149,27 @@ def distribution(gitdir: str) -> dict:
 
 
 # -- 3: speed -------------------------------------------------------------------------------------
-def child(op: str, **args) -> dict:
-    p = subprocess.run([sys.executable, HERE, "--child", op, json.dumps(args)], capture_output=True, text=True,
-                       env={**os.environ, "ARTVCS_FSYNC": "0"})
+def child(op: str, baseline: str | None = None, native: bool = True, **args) -> dict:
+    """Run ``op`` in a fresh process: this tree's code, or the ``baseline`` checkout's (its own .venv)."""
+    cmd = [sys.executable, HERE] if baseline is None else \
+        [os.path.join(baseline, ".venv", "bin", "python"), os.path.join(baseline, "bench", "chunks.py")]
+    env = {**os.environ, "ARTVCS_FSYNC": "0", "ARTVCS_NATIVE": "1" if native else "0"}
+    p = subprocess.run([*cmd, "--child", op, json.dumps(args)], capture_output=True, text=True, env=env)
     if p.returncode != 0:
         raise RuntimeError(f"{op} failed:\n{p.stderr[-3000:]}")
     return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def cpu_seconds(who: int = resource.RUSAGE_SELF) -> float:
+    """User plus system CPU time so far (all threads): what an operation costs on a busy machine."""
+    r = resource.getrusage(who)
+    return r.ru_utime + r.ru_stime
+
+
+def run_cp(src: str, dst: str) -> dict:
+    t, c = time.perf_counter(), cpu_seconds(resource.RUSAGE_CHILDREN)
+    subprocess.run(["cp", src, dst], check=True)
+    return {"seconds": time.perf_counter() - t, "cpu": cpu_seconds(resource.RUSAGE_CHILDREN) - c}
 
 
 def run_child(op: str, args: dict) -> dict:
@@ -159,29 +179,30 @@ def run_child(op: str, args: dict) -> dict:
     if op == "blake3":
         import blake3
 
-        t = time.perf_counter()
+        t, cpu0 = time.perf_counter(), cpu_seconds()
         h = blake3.blake3(max_threads=blake3.blake3.AUTO)
         h.update_mmap(args["src"])
         h.hexdigest()
         secs = time.perf_counter() - t
     elif op in ("whole", "chunked"):
         store = init_repository(args["repo"]).store
-        t = time.perf_counter()
+        t, cpu0 = time.perf_counter(), cpu_seconds()
         store.copy_in(args["src"]) if op == "whole" else store.put_chunked(args["src"])
         secs = time.perf_counter() - t
     elif op == "checkout":
         from artvcs.plumbing import chunkstore
 
         store = init_repository(args["repo"]).store
-        t = time.perf_counter()
+        t, cpu0 = time.perf_counter(), cpu_seconds()
         chunkstore.place_chunked(store, args["digest"], args["dst"], False, args["dst"] + ".tmp")
         secs = time.perf_counter() - t
     else:
         raise SystemExit(f"unknown operation {op}")
-    return {"seconds": secs, "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {"seconds": secs, "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "cpu": cpu_seconds() - cpu0}
 
 
-def speed(work: str, size: int, runs: int) -> dict[str, list[dict]]:
+def speed(work: str, size: int, runs: int, baseline: str | None) -> dict[str, list[dict]]:
     src = os.path.join(work, "speed.bin")
     if not os.path.exists(src) or os.path.getsize(src) != size:
         gen(src, size, seed=7)
@@ -191,34 +212,38 @@ def speed(work: str, size: int, runs: int) -> dict[str, list[dict]]:
     from artvcs.plumbing.repository import init_repository
 
     digest, _ = init_repository(keep).store.put_chunked(src)
-    out: dict[str, list[dict]] = {k: [] for k in ("blake3", "cp", "whole", "chunked", "cp (checkout)", "checkout")}
+    # (row, operation, baseline checkout or None, native cutter)
+    variants = [("chunked", "chunked", None, True), ("chunked pyfastcdc", "chunked", None, False)]
+    checkouts = [("checkout", None)]
+    if baseline:
+        variants.append(("chunked baseline", "chunked", baseline, True))
+        checkouts.append(("checkout baseline", baseline))
+    out: dict[str, list[dict]] = {k: [] for k in ("blake3", "cp", "whole", "cp (checkout)")}
+    out.update({v[0]: [] for v in variants})
+    out.update({c[0]: [] for c in checkouts})
     for i in range(runs + 1):  # the first round warms the caches and is not counted
         res: dict[str, dict] = {}
         res["blake3"] = child("blake3", src=src)
         dst = os.path.join(work, "cp-target")
         rm(dst)
         os.sync()
-        t = time.perf_counter()
-        subprocess.run(["cp", src, dst], check=True)
-        res["cp"] = {"seconds": time.perf_counter() - t}
-        for op in ("whole", "chunked"):
-            repo = os.path.join(work, f"store-{op}")
+        res["cp"] = run_cp(src, dst)
+        for row, op, base, native in [("whole", "whole", None, True), *variants]:
+            repo = os.path.join(work, "store-write")
             rm(repo)
             os.sync()
-            res[op] = child(op, repo=repo, src=src)
+            res[row] = child(op, base, native, repo=repo, src=src)
         rm(dst)
         os.sync()
-        t = time.perf_counter()
-        subprocess.run(["cp", os.path.join(work, "speed.bin"), dst], check=True)
-        res["cp (checkout)"] = {"seconds": time.perf_counter() - t}
-        rm(dst)
-        os.sync()
-        res["checkout"] = child("checkout", repo=keep, digest=digest, dst=dst)
+        res["cp (checkout)"] = run_cp(src, dst)
+        for row, base in checkouts:
+            rm(dst)
+            os.sync()
+            res[row] = child("checkout", base, repo=keep, digest=digest, dst=dst)
         if i:
             for k, v in res.items():
                 out[k].append(v)
-    for op in ("whole", "chunked"):
-        rm(os.path.join(work, f"store-{op}"))
+    rm(os.path.join(work, "store-write"))
     rm(os.path.join(work, "cp-target"))
     return out
 
@@ -270,12 +295,56 @@ def main() -> int:
     ap.add_argument("--work", default=os.path.join(os.getcwd(), "bench-work", "chunks"))
     ap.add_argument("--sweep", action="store_true")
     ap.add_argument("--json", dest="json_out", default=None)
+    ap.add_argument("--speed-only", action="store_true", help="skip the versions and the chunk-size distribution")
+    ap.add_argument("--baseline", default=None, help="a checkout of another commit with its own .venv, measured beside")
     a = ap.parse_args()
     work = os.path.abspath(a.work)
     os.makedirs(work, exist_ok=True)
     report: dict = {"size": a.size}
     print(f"artvcs chunking bench: {a.size / MiB:.0f} MiB file, {a.versions} versions, {a.runs} speed runs; data in {work}\n")
 
+    if not a.speed_only:
+        report_versions(work, a, report)
+    sp = speed(work, a.size, a.runs, a.baseline and os.path.abspath(a.baseline))
+    report["speed"] = sp
+    med = {k: statistics.median(r["seconds"] for r in v) for k, v in sp.items()}
+    cpu = {k: statistics.median(r["cpu"] for r in v) for k, v in sp.items()}
+    rss = {k: max((r.get("rss_mib", 0) for r in v), default=0) for k, v in sp.items()}
+    mibs = lambda k: a.size / MiB / med[k]
+    print(f"3. speed (median of {a.runs}, round-robin; MiB/s, and CPU seconds: user + system, all threads)")
+    print(f"   raw blake3 (mmap, threads)         {mibs('blake3'):8.0f}   CPU {cpu['blake3']:5.2f} s")
+    print(f"   cp                                 {mibs('cp'):8.0f}   CPU {cpu['cp']:5.2f} s")
+    print(f"   store whole (today's log)          {mibs('whole'):8.0f}   CPU {cpu['whole']:5.2f} s   "
+          f"peak RSS {rss['whole']:.0f} MiB")
+    for row, label in (("chunked", "store chunked (new log)"), ("chunked pyfastcdc", "  the same, ARTVCS_NATIVE=0"),
+                       ("chunked baseline", "  the same, --baseline")):
+        if row in med:
+            print(f"   {label:<34} {mibs(row):8.0f}   CPU {cpu[row]:5.2f} s   peak RSS {rss[row]:.0f} MiB   "
+                  f"{med['whole'] / med[row]:.2f}x today's speed (target >= 0.8x), by CPU {cpu['whole'] / cpu[row]:.2f}x")
+    for row, label in (("checkout", "checkout chunked, verified"), ("checkout baseline", "  the same, --baseline")):
+        if row in med:
+            print(f"   {label:<34} {mibs(row):8.0f}   CPU {cpu[row]:5.2f} s   peak RSS {rss[row]:.0f} MiB   "
+                  f"{med[row] / med['cp (checkout)']:.2f}x cp (target <= 1.2x), by CPU "
+                  f"{cpu[row] / cpu['cp (checkout)']:.2f}x")
+    print()
+
+    if a.sweep:
+        sw = sweep(work, min(a.size, 256 * MiB))
+        report["sweep"] = sw
+        print("4. average chunk size: growth of a 2 % scattered edit (limit 3x) and store-write speed")
+        for r in sw:
+            print(f"   target {r['avg'] // 1024:4d} KiB  mean chunk {r['mean_chunk'] / 1024:7.1f} KiB  "
+                  f"growth {r['growth_ratio']:5.2f}x  store {r['store_mib_s']:6.0f} MiB/s")
+    if a.json_out:
+        with open(a.json_out, "w") as f:
+            json.dump(report, f, indent=1)
+    for leftover in ("proj", "remote", "speed-store", "sweep.bin"):
+        rm(os.path.join(work, leftover))
+    return 0
+
+
+def report_versions(work: str, a: argparse.Namespace, report: dict) -> None:
+    """Sections 1 and 2: the versions' store growth and push, and the chunk-size distribution."""
     rows = versions(work, a.size, a.versions)
     report["versions"] = rows
     print("1. versions (artvcs log, artvcs push)       changed      growth  growth/changed  limit   pushed  pushed/growth")
@@ -293,34 +362,6 @@ def main() -> int:
           f"p10 {dist['p10'] / 1024:.1f}, median {dist['median'] / 1024:.1f}, p90 {dist['p90'] / 1024:.1f}, "
           f"min {dist['min'] / 1024:.1f}, max {dist['max'] / 1024:.1f} KiB")
     print("   " + ", ".join(f"{k}: {v}" for k, v in dist["buckets"].items()) + "\n")
-
-    sp = speed(work, a.size, a.runs)
-    report["speed"] = sp
-    med = {k: statistics.median(r["seconds"] for r in v) for k, v in sp.items()}
-    rss = {k: max((r.get("rss_mib", 0) for r in v), default=0) for k, v in sp.items()}
-    mibs = lambda k: a.size / MiB / med[k]
-    print(f"3. speed (median of {a.runs}, round-robin; MiB/s)")
-    print(f"   raw blake3 (mmap, threads)         {mibs('blake3'):8.0f}")
-    print(f"   cp                                 {mibs('cp'):8.0f}")
-    print(f"   store whole (today's log)          {mibs('whole'):8.0f}   peak RSS {rss['whole']:.0f} MiB")
-    print(f"   store chunked (new log)            {mibs('chunked'):8.0f}   peak RSS {rss['chunked']:.0f} MiB   "
-          f"{med['whole'] / med['chunked']:.2f}x today's speed (target >= 0.8x)")
-    print(f"   checkout chunked, verified         {mibs('checkout'):8.0f}   peak RSS {rss['checkout']:.0f} MiB   "
-          f"{med['checkout'] / med['cp (checkout)']:.2f}x cp (target <= 1.2x)\n")
-
-    if a.sweep:
-        sw = sweep(work, min(a.size, 256 * MiB))
-        report["sweep"] = sw
-        print("4. average chunk size: growth of a 2 % scattered edit (limit 3x) and store-write speed")
-        for r in sw:
-            print(f"   target {r['avg'] // 1024:4d} KiB  mean chunk {r['mean_chunk'] / 1024:7.1f} KiB  "
-                  f"growth {r['growth_ratio']:5.2f}x  store {r['store_mib_s']:6.0f} MiB/s")
-    if a.json_out:
-        with open(a.json_out, "w") as f:
-            json.dump(report, f, indent=1)
-    for leftover in ("proj", "remote", "speed-store", "sweep.bin"):
-        rm(os.path.join(work, leftover))
-    return 0
 
 
 if __name__ == "__main__":

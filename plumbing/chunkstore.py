@@ -8,8 +8,9 @@ and a chunk list named by the file's digest at ``chunklists/<xx>/<rest>``.
 The file's digest stays the blake3 of all its bytes: chunking is invisible
 above the store.
 
-Writing reads the file once, in private blocks: one thread cuts chunks, one
-hashes them and appends the new ones to a pack, one hashes the whole file;
+Writing reads the file once, in private blocks, through a pipeline of
+threads: one reads, one cuts chunks, one hashes the whole file, one hashes
+each chunk, one appends the new ones to a pack;
 the pack's index is written after the pack and the list last, so a list's
 presence means all its chunks are stored. Reading reassembles the file and
 checks the whole-file digest in the same pass, a chunk (or a run of
@@ -31,7 +32,8 @@ from typing import TYPE_CHECKING
 
 import blake3
 
-from .chunking import iter_blocks
+from . import chunking
+from .chunking import Cutter, read_blocks
 from .copyhash import copy_range
 from .chunklist import LISTS, MAX_COUNT, ChunkList, max_encoded_size, parse
 from .chunkpacks import DIRNAME as PACKS, TMP_PREFIX, LocalPacks, PackWriter, split_name
@@ -48,9 +50,9 @@ _DEPTH = 3  # blocks queued per worker: bounds memory at a few blocks
 class _Worker(threading.Thread):
     """Runs ``fn`` on each queued item, in order; the first error is kept and later items skipped."""
 
-    def __init__(self, fn: Callable) -> None:
+    def __init__(self, fn: Callable, depth: int = _DEPTH) -> None:
         super().__init__(daemon=True)
-        self.fn, self.q, self.error = fn, queue.Queue(_DEPTH), None
+        self.fn, self.q, self.error = fn, queue.Queue(depth), None
 
     def run(self) -> None:
         while (item := self.q.get()) is not None:
@@ -65,6 +67,38 @@ class _Worker(threading.Thread):
         self.join()
         if self.error is not None:
             raise self.error
+
+
+class _Buffers:
+    """Block buffers handed back once every stage that reads a block is done with it, and handed
+    out again: a fresh buffer costs zeroing and faulting in 8 MiB. Never waits for one (a new one is
+    made), so a stage that stopped on an error cannot stall the reader; the queues between stages
+    bound how many are in use."""
+
+    def __init__(self) -> None:
+        self.free: queue.SimpleQueue[bytearray] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._users: dict[int, int] = {}
+
+    def new(self) -> bytearray:
+        try:
+            return self.free.get_nowait()
+        except queue.Empty:
+            return bytearray(chunking.MAX_SIZE + chunking.BLOCK)
+
+    def share(self, buf: bytearray, users: int) -> None:
+        """``buf`` is now read by ``users`` stages, each of which calls :meth:`done` once."""
+        with self._lock:
+            self._users[id(buf)] = users
+
+    def done(self, buf: bytearray) -> None:
+        with self._lock:
+            left = self._users[id(buf)] - 1
+            if left:
+                self._users[id(buf)] = left
+                return
+            del self._users[id(buf)]
+        self.free.put(buf)
 
 
 def packs_dir(store: "ContentStore") -> str:
@@ -85,9 +119,10 @@ def store_chunked(store: "ContentStore", fd: int) -> tuple[str, int]:
     """Store the file open at ``fd`` (read from its current offset) as chunks and a chunk list;
     return ``(digest, size)`` of the bytes read. Chunks already stored are not written again.
 
-    All work that holds the GIL (cutting, hashing each chunk, looking it up) stays on this thread;
-    the other two get only long calls that release it (the whole-file hash of a block, the write of
-    a run of new chunks), so they never wait for the GIL chunk by chunk.
+    A pipeline of threads, each handed whole blocks in file order: this one reads, one cuts (the C
+    cutter releases the GIL), one hashes the whole file, one hashes each chunk (blake3 releases the
+    GIL for inputs of 2 KiB and more) and looks it up, one appends runs of new chunks to a pack. So
+    the work spreads over the cores, and memory stays at a few blocks per stage.
     """
     whole = blake3.blake3()
     chunks: list[tuple[str, int]] = []
@@ -95,50 +130,69 @@ def store_chunked(store: "ContentStore", fd: int) -> tuple[str, int]:
     writer = pack_writer(store, packs)
     reused: set[str] = set()
     queued: set[str] = set()  # new chunks handed to the writer (never twice)
+    cutter = Cutter()
+    buffers = _Buffers()
 
-    def hash_whole(block: tuple[memoryview, int]) -> None:
-        view, end = block
-        whole.update(view[:end])
+    def cut(block: tuple[bytearray, int]) -> None:
+        buf = block[0]
+        view, cuts = cutter.cut(*block)
+        if not cuts:
+            return
+        end = cuts[-1][0] + cuts[-1][1]
+        buffers.share(buf, 2)
+        hash_whole.q.put((buf, view[:end]))
+        hash_chunks.q.put((buf, view, cuts, end))
 
-    def write_new(runs: list[tuple[memoryview, list[tuple[str, int]]]]) -> None:
+    def update_whole(block: tuple[bytearray, memoryview]) -> None:
+        whole.update(block[1])
+        buffers.done(block[0])
+
+    def find_new(block: tuple[bytearray, memoryview, list[tuple[int, int]], int]) -> None:
+        buf, view, cuts, end = block
+        runs: list[tuple[memoryview, list[tuple[str, int]]]] = []
+        start, rows = 0, []  # the run of neighbouring new chunks being gathered
+        for off, n in cuts:
+            d = blake3.blake3(view[off:off + n]).hexdigest()
+            chunks.append((d, n))
+            loc = packs.where.get(d)
+            if loc is None and d not in queued:
+                if not rows:
+                    start = off
+                rows.append((d, n))
+                queued.add(d)
+                continue
+            if loc is not None and loc.pack not in reused:  # a gc beside us must see it in use
+                reused.add(loc.pack)
+                touch(packs.path(loc.pack, "idx"))
+            if rows:
+                runs.append((view[start:off], rows))
+                rows = []
+        if rows:
+            runs.append((view[start:end], rows))
+        if runs:
+            write_new.q.put((buf, runs))
+        else:
+            buffers.done(buf)
+
+    def write_runs(block: tuple[bytearray, list[tuple[memoryview, list[tuple[str, int]]]]]) -> None:
+        buf, runs = block
         for data, rows in runs:
             writer.add_run(data, rows)
+        buffers.done(buf)
 
-    workers = [_Worker(hash_whole), _Worker(write_new)]
-    for w in workers:
+    cutting, hash_whole, hash_chunks, write_new = stages = [  # two blocks queued per stage: ~10 in use
+        _Worker(cut, 2), _Worker(update_whole, 2), _Worker(find_new, 2), _Worker(write_runs, 2)]
+    for w in stages:
         w.start()
     try:
         try:
-            for view, cuts in iter_blocks(fd):
-                if not cuts:
-                    continue
-                end = cuts[-1][0] + cuts[-1][1]
-                workers[0].q.put((view, end))
-                runs: list[tuple[memoryview, list[tuple[str, int]]]] = []
-                start, rows = 0, []  # the run of neighbouring new chunks being gathered
-                for off, n in cuts:
-                    d = blake3.blake3(view[off:off + n]).hexdigest()
-                    chunks.append((d, n))
-                    loc = packs.where.get(d)
-                    if loc is None and d not in queued:
-                        if not rows:
-                            start = off
-                        rows.append((d, n))
-                        queued.add(d)
-                        continue
-                    if loc is not None and loc.pack not in reused:  # a gc beside us must see it in use
-                        reused.add(loc.pack)
-                        touch(packs.path(loc.pack, "idx"))
-                    if rows:
-                        runs.append((view[start:off], rows))
-                        rows = []
-                if rows:
-                    runs.append((view[start:end], rows))
-                if runs:
-                    workers[1].q.put(runs)
+            for block in read_blocks(fd, buffers.new):
+                if any(w.error is not None for w in stages):  # no use reading on: the write has failed
+                    break
+                cutting.q.put(block)
         finally:
             errors = []
-            for w in workers:
+            for w in stages:  # in pipeline order: each stage has had all its input when it is finished
                 try:
                     w.finish()
                 except BaseException as e:

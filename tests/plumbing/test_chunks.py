@@ -1,6 +1,7 @@
 """Large files in the local store: content-defined chunks, chunk lists, verified reassembly, gc."""
 from __future__ import annotations
 
+import errno
 import os
 import random
 import subprocess
@@ -56,6 +57,34 @@ def test_block_wise_cuts_equal_one_pass_over_the_file(tmp_path):
     whole = [(c.offset, c.length) for c in chunking.chunker().cut_buf(data)]
     assert cuts == whole and sum(n for _, n in cuts) == len(data)
     assert max(n for _, n in cuts) <= chunking.MAX_SIZE
+
+
+def test_a_failing_stage_stops_the_write_with_its_error_and_leaves_no_list(repo, tmp_path, monkeypatch):
+    """The pack writer fails (a file-size limit: write(2) refuses past 4 MiB) while the reader has many
+    blocks to go: the write ends with that error, the reader stops early, every stage's thread ends,
+    no list is written, and without the limit the same file is stored whole."""
+    import resource
+
+    monkeypatch.setattr(chunking, "BLOCK", 1 * MiB)  # many blocks after the failure
+    data = _data(40 * MiB, 5)
+    path = tmp_path / "big.bin"
+    path.write_bytes(data)
+    threads = threading.active_count()
+    fd = os.open(path, os.O_RDONLY)
+    limit = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (4 * MiB, limit[1]))  # (Python ignores SIGXFSZ: EFBIG)
+    try:
+        with pytest.raises(OSError) as e:
+            chunkstore.store_chunked(repo.store, fd)
+        read = os.lseek(fd, 0, os.SEEK_CUR)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, limit)
+        os.close(fd)
+    assert e.value.errno == errno.EFBIG
+    assert read < len(data)  # the reader stopped once a stage had failed
+    assert threading.active_count() == threads
+    assert list(chunkstore.iter_lists(repo.store)) == []
+    assert _put(repo, tmp_path, data) == blake3.blake3(data).hexdigest()
 
 
 def test_an_insertion_moves_only_nearby_chunks(repo, tmp_path):
