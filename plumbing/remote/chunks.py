@@ -250,11 +250,18 @@ def download(remote: RemoteRepo, store: ContentStore, digests: Iterable[str]) ->
                     need[c] = (lst, i)
         fetched = 0
         if need:
-            idx = index(remote, os.path.dirname(store.root)).load()
-            ranges = _ranges(remote, idx, need)
             writer = chunkstore.pack_writer(store, local)
             try:
-                fetched = sum(parallel(lambda r: _fetch_range(remote, writer, r), ranges, stage="downloading chunks"))
+                for attempt in (1, 2):  # a remote gc may move chunks to a new pack meanwhile: look again once
+                    idx = index(remote, os.path.dirname(store.root)).load()
+                    ranges = _ranges(remote, idx, {c: w for c, w in need.items() if not writer.has(c)})
+                    try:
+                        fetched += sum(parallel(lambda r: _fetch_range(remote, writer, r, need), ranges,
+                                                stage="downloading chunks"))
+                        break
+                    except _PackGone:
+                        if attempt == 2:
+                            raise
             finally:
                 writer.close()  # every chunk in it was checked: keep them, so that a rerun resumes
         for lst in lists:
@@ -298,22 +305,34 @@ def _ranges(remote: RemoteRepo, idx: RemoteChunkIndex, need: dict[str, tuple[Chu
     return out
 
 
-def _fetch_range(remote: RemoteRepo, writer, r: tuple[str, int, list[tuple[str, int]]]) -> int:
+class _PackGone(ObjectMissingError):
+    """A chunk pack listed a moment ago is gone (a remote gc rewrote or removed it)."""
+
+
+def _fetch_range(remote: RemoteRepo, writer, r: tuple[str, int, list[tuple[str, int]]],
+                 need: dict[str, tuple[ChunkList, int]]) -> int:
     pack, start, run = r
     total = sum(n for _, n in run)
+
+    def which(c: str) -> str:
+        lst, i = need[c]
+        return f"content {lst.digest}: chunk {i + 1} of {len(lst.chunks)} ({c})"
+
     try:
         data = remote.backend.read_range(pack_key(pack), start, total)
     except FileNotFoundError:
-        raise ObjectMissingError(f"chunk pack {pack} went missing from remote {remote.name} (a remote gc?): pull again") from None
+        raise _PackGone(f"{which(run[0][0])}: its chunk pack {pack} went missing from remote {remote.name} "
+                        "(a remote gc?): pull again") from None
     if len(data) != total:
-        raise CorruptObjectError(f"remote {remote.name}: chunk pack {pack} is shorter than its index says: refused")
+        raise CorruptObjectError(f"remote {remote.name}: {which(run[0][0])}: chunk pack {pack} is shorter than "
+                                 "its index says: refused")
     view, off = memoryview(data), 0
     for c, n in run:
         piece = view[off:off + n]
         if blake3.blake3(piece).hexdigest() != c:
             raise CorruptObjectError(
-                f"remote {remote.name} served corrupt chunk {c} (pack {pack}, offset {start + off}): refused; "
-                "repair the remote from a clone that has it (artvcs push)"
+                f"remote {remote.name} served corrupt chunk {c} (pack {pack}, offset {start + off}) of "
+                f"{which(c)}: refused; repair the remote from a clone that has it (artvcs push)"
             )
         writer.add(c, piece)
         off += n
