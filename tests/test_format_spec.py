@@ -656,3 +656,13 @@ def test_the_default_namespace_is_as_documented(populated):
     git.references["refs/namespace"].set_target(git.create_commit(None, tip.author, tip.author, "bad\n",
                                                                    git.TreeBuilder().write(), [tip.id]))
     assert [p.kind for p in fsck.fsck(populated, full=False) if p.kind == "bad-namespace"] == ["bad-namespace"]
+
+
+def test_chunk_pack_gc_is_as_documented():
+    from artvcs.plumbing import chunkpacks, chunkprune
+
+    text = " ".join(_section("GC PROTECTION").split())
+    assert chunkpacks.REWRITE_DEAD_FRACTION == 0.25 and "a quarter of its bytes or more" in text
+    assert f"(REWRITE_DEAD_FRACTION, {chunkpacks.REWRITE_DEAD_FRACTION})" in text
+    assert f"waiting up to {chunkprune.LOCK_WAIT_SECONDS:g} s" in text
+    assert f"chunks/{chunkpacks.LOCKFILE}" in text
