@@ -293,6 +293,18 @@ class LocalPacks(PackIndex):
 
 
 # -- gc: which packs go, which are rewritten ---------------------------------------------------
+def runs(rows: list[tuple[str, int, int]], limit: int) -> list[list[tuple[str, int, int]]]:
+    """``(digest, offset, size)`` rows of one pack, in pack order, grouped into runs of neighbours of at
+    most ``limit`` bytes each: what one read (or one range request) fetches."""
+    out: list[list[tuple[str, int, int]]] = []
+    for row in rows:
+        if out and out[-1][-1][1] + out[-1][-1][2] == row[1] and row[1] + row[2] - out[-1][0][1] <= limit:
+            out[-1].append(row)
+        else:
+            out.append([row])
+    return out
+
+
 REWRITE_DEAD_FRACTION = 0.25  # a pack this dead (by bytes) or more is rewritten with its live chunks
 
 

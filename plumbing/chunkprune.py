@@ -103,7 +103,7 @@ def _copy_live(packs: LocalPacks, name: str, rows: list[tuple[str, int, int]], w
     except FileNotFoundError:
         return None
     done = 0
-    for run in _runs(rows):
+    for run in chunkpacks.runs(rows, RUN_BYTES):
         start = run[0][1]
         length = run[-1][1] + run[-1][2] - start
         data = os.pread(fd, length, start)
@@ -116,17 +116,6 @@ def _copy_live(packs: LocalPacks, name: str, rows: list[tuple[str, int, int]], w
         writer.add_run(data, [(d, n) for d, _, n in run])
         done += length
     return done
-
-
-def _runs(rows: list[tuple[str, int, int]]) -> list[list[tuple[str, int, int]]]:
-    """``rows`` (in pack order) grouped into runs of neighbours of at most RUN_BYTES each."""
-    out: list[list[tuple[str, int, int]]] = []
-    for row in rows:
-        if out and out[-1][-1][1] + out[-1][-1][2] == row[1] and row[1] + row[2] - out[-1][0][1] <= RUN_BYTES:
-            out[-1].append(row)
-        else:
-            out.append([row])
-    return out
 
 
 def finish(store: "ContentStore", prep: Prepared, named_now: set[str], grace_seconds: float,

@@ -34,7 +34,7 @@ import blake3
 from .chunking import iter_blocks
 from .copyhash import copy_range
 from .chunklist import LISTS, MAX_COUNT, ChunkList, max_encoded_size, parse
-from .chunkpacks import DIRNAME as PACKS, TMP_PREFIX, LocalPacks, PackWriter, split_name
+from .chunkpacks import DIRNAME as PACKS, TMP_PREFIX, LocalPacks, PackWriter
 from .errors import CorruptObjectError, ObjectMissingError
 from .formatrecord import raise_format
 

@@ -136,7 +136,7 @@ def _rewrite(remote: RemoteRepo, idx, rewrite: dict[str, list[tuple[str, int, in
         for p, live_rows in rewrite.items():
             mark, got = f.tell(), []
             try:
-                for run in _runs(live_rows):
+                for run in chunkpacks.runs(live_rows, RANGE_BYTES):
                     start = run[0][1]
                     length = run[-1][1] + run[-1][2] - start
                     data = remote.backend.read_range(pack_key(p), start, length)
@@ -173,16 +173,6 @@ def _send(remote: RemoteRepo, idx, path: str, rows: list[tuple[str, int]]) -> No
     remote.backend.upload(pack_key(name), path)
     remote.backend.write(idx_key(name), data)  # last: a listed index means a whole pack
     idx.remember(name, data)
-
-
-def _runs(rows: list[tuple[str, int, int]]) -> list[list[tuple[str, int, int]]]:
-    out: list[list[tuple[str, int, int]]] = []
-    for row in rows:
-        if out and out[-1][-1][1] + out[-1][-1][2] == row[1] and row[1] + row[2] - out[-1][0][1] <= RANGE_BYTES:
-            out[-1].append(row)
-        else:
-            out.append([row])
-    return out
 
 
 def _orphans(remote: RemoteRepo, files: dict, live: set[str], staying, old, dry_run: bool,

@@ -16,22 +16,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from artvcs.plumbing import chunking, chunkpacks, chunkprune, chunkstore
+from artvcs.plumbing import chunkpacks, chunkprune, chunkstore
 from artvcs.plumbing.errors import CorruptObjectError
 from artvcs.plumbing.fsck import fsck
 from artvcs.plumbing.gc import sweep
+from test_chunks import _data, _put
 
 MiB = 1 << 20
-
-
-def _data(n: int, seed: int = 1) -> bytes:
-    return random.Random(seed).randbytes(n)
-
-
-def _put(repo, tmp_path, data: bytes, name: str = "big.bin") -> str:
-    path = tmp_path / name
-    path.write_bytes(data)
-    return repo.store.put_file(str(path))[0]
 
 
 def _pack_bytes(repo) -> int:
@@ -46,13 +37,6 @@ def _chunks(repo, digest: str) -> dict[str, int]:
 def _readable(repo, digest: str) -> None:
     with repo.store.open(digest) as f:
         assert blake3.blake3(f.read()).hexdigest() == digest
-
-
-@pytest.fixture
-def small_packs(monkeypatch):
-    """Packs of 1 MiB and blocks of 1 MiB, so a few MiB of data make many packs."""
-    monkeypatch.setattr(chunkpacks, "PACK_BYTES", 1 * MiB)
-    monkeypatch.setattr(chunking, "BLOCK", 1 * MiB)
 
 
 def _two_versions(repo, tmp_path, seed: int = 1) -> tuple[str, str, bytes]:
@@ -174,7 +158,7 @@ def test_a_corrupt_live_chunk_keeps_its_pack_and_stays_an_error(repo, tmp_path, 
 GC = textwrap.dedent(
     """
     import sys
-    from artvcs.plumbing import chunking, chunkpacks, repository
+    from artvcs.plumbing import chunkpacks, repository
     from artvcs.plumbing.gc import sweep
     chunkpacks.PACK_BYTES = 1 << 20
     repo = repository.Repository(sys.argv[1])

@@ -18,35 +18,17 @@ from artvcs.plumbing.chunkpacks import encode_idx, idx_name
 from artvcs.plumbing.errors import CorruptObjectError, ObjectMissingError
 from artvcs.plumbing.fsck import fsck
 from artvcs.plumbing.remote import chunks as remote_chunks
-from conftest import make_remote_spec
+from remote_helpers import pushed_big
+from remote_helpers import random_bytes as _data
+from remote_helpers import write_big as _big
 
 MiB = 1 << 20
 
 
-@pytest.fixture(params=["file", "s3"])
-def spec(request, tmp_path, aws_env):
-    return make_remote_spec(request, request.param, tmp_path)
-
-
-def _data(n: int, seed: int) -> bytes:
-    return random.Random(seed).randbytes(n)
-
-
-def _big(project, data: bytes, name: str = "big.bin") -> str:
-    path = os.path.join(project.folder, "data", name)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "wb") as f:
-        f.write(data)
-    return blake3.blake3(data).hexdigest()
-
-
 @pytest.mark.parametrize("damage", ["pack-missing", "index-swapped", "index-resized", "index-misnamed"])
-def test_a_damaged_or_lying_remote_pack_is_an_error_naming_file_and_chunk(workspace, spec, damage):
-    url, opts = spec
-    a = workspace.project("a", url, opts)
-    d = _big(a, _data(6 * MiB, 21))
-    a.log()
-    a.push()
+def test_a_damaged_or_lying_remote_pack_is_an_error_naming_file_and_chunk(workspace, spec_file_s3, damage):
+    url, opts = spec_file_s3
+    a, d = pushed_big(workspace, url, opts, _data(6 * MiB, 21))
     remote = a.remote()
     lst = chunkstore.read_list(a.repo.store, d)
     (pack,) = remote_chunks.complete_packs(remote)
@@ -86,15 +68,12 @@ def test_a_damaged_or_lying_remote_pack_is_an_error_naming_file_and_chunk(worksp
     assert not os.path.exists(out / "big.bin")
 
 
-def test_a_fetch_finds_chunks_a_remote_gc_moved_to_a_new_pack(workspace, spec, monkeypatch):
+def test_a_fetch_finds_chunks_a_remote_gc_moved_to_a_new_pack(workspace, spec_file_s3, monkeypatch):
     """The pack a fetch located a chunk in is gone when it reads it (a gc rewrote it): the fetch lists
     the packs again and reads the chunk from its new pack."""
-    url, opts = spec
-    a = workspace.project("a", url, opts)
+    url, opts = spec_file_s3
     data = _data(6 * MiB, 22)
-    d = _big(a, data)
-    a.log()
-    a.push()
+    a, d = pushed_big(workspace, url, opts, data)
     b = workspace.clone("b", url, opts, only=["mnist"])
     remote = b.remote()
     (pack,) = remote_chunks.complete_packs(remote)
@@ -192,14 +171,14 @@ def _clean(repo, lazy: bool = False) -> None:
         repo.store.verify(d)
 
 
-def test_sigkill_during_push_and_fetch_of_chunked_versions(workspace, spec, monkeypatch):
+def test_sigkill_during_push_and_fetch_of_chunked_versions(workspace, spec_file_s3, monkeypatch):
     """Each round logs a new large file and pushes it, killed at a random instant within the time an
     unkilled push of the same size took (within its first half); then a clone's fetches are killed the same way. After every
     kill: fsck finds nothing wrong, every list present rebuilds its file, every remote list names
     only chunks in complete packs; a final push and pull complete it all."""
     monkeypatch.setattr(chunkpacks, "PACK_BYTES", 1 * MiB)
     monkeypatch.setattr(chunking, "BLOCK", 1 * MiB)
-    url, opts = spec
+    url, opts = spec_file_s3
     a = workspace.project("a", url, opts)
     rnd = random.Random(5)
     digests = [_big(a, _data(8 * MiB, 40), "f0.bin")]

@@ -2,43 +2,19 @@
 list naming a chunk that no complete pack holds (a folder and a real SeaweedFS server)."""
 from __future__ import annotations
 
-import os
-import random
+import time
 
 import blake3
-import pytest
 
-from artvcs.plumbing import chunking, chunkpacks, chunkstore
+from artvcs.plumbing import chunkpacks, chunkstore
 from artvcs.plumbing.fsck import fsck
 from artvcs.plumbing.remote import chunkgc
 from artvcs.plumbing.remote import chunks as remote_chunks
 from artvcs.sync import remote_gc
-from conftest import make_remote_spec
+from remote_helpers import random_bytes as _data
+from remote_helpers import write_big as _big
 
 MiB = 1 << 20
-
-
-@pytest.fixture(params=["file", "s3"])
-def spec(request, tmp_path, aws_env):
-    return make_remote_spec(request, request.param, tmp_path)
-
-
-@pytest.fixture
-def small_packs(monkeypatch):
-    monkeypatch.setattr(chunkpacks, "PACK_BYTES", 1 * MiB)
-    monkeypatch.setattr(chunking, "BLOCK", 1 * MiB)
-
-
-def _data(n: int, seed: int) -> bytes:
-    return random.Random(seed).randbytes(n)
-
-
-def _big(project, data: bytes, name: str = "big.bin") -> str:
-    path = os.path.join(project.folder, "data", name)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "wb") as f:
-        f.write(data)
-    return blake3.blake3(data).hexdigest()
 
 
 def _interleaved(data: bytes, seed: int) -> bytes:
@@ -57,8 +33,8 @@ def _complete_chunks(remote, gitdir: str) -> set[str]:
     return set(remote_chunks.index(remote, gitdir).load().where)
 
 
-def test_gc_remote_rewrites_partly_dead_packs_and_a_clone_still_rebuilds(workspace, spec, small_packs):
-    url, opts = spec
+def test_gc_remote_rewrites_partly_dead_packs_and_a_clone_still_rebuilds(workspace, spec_file_s3, small_packs):
+    url, opts = spec_file_s3
     a = workspace.project("a", url, opts)
     v0 = _data(8 * MiB, 1)
     d0 = _big(a, v0)
@@ -89,10 +65,10 @@ def test_gc_remote_rewrites_partly_dead_packs_and_a_clone_still_rebuilds(workspa
     assert again.rewritten_packs == 0 and _remote_pack_bytes(remote) == after
 
 
-def _setup_race(workspace, spec):
+def _setup_race(workspace, spec_file_s3):
     """Project a pushed v0 then v1 and deleted v0 (so the packs of v0 are partly or wholly dead);
     v2, mostly chunks of v0 that v1 dropped, is logged but not pushed."""
-    url, opts = spec
+    url, opts = spec_file_s3
     a = workspace.project("a", url, opts)
     v0 = _data(8 * MiB, 2)
     _big(a, v0)
@@ -122,32 +98,32 @@ class _Hook:
         return self.real(key, *args, **kwargs)
 
 
-def test_a_gc_that_hid_a_pack_a_push_counted_on_makes_the_push_send_it_again(workspace, spec, small_packs):
+def test_a_gc_that_hid_a_pack_a_push_counted_on_makes_the_push_send_it_again(workspace, spec_file_s3, small_packs):
     """The push loaded the remote's pack indexes, then a whole gc ran before it wrote its lists (the
     push's list not there yet, so the reused chunks looked dead): the push sees the packs it counted
     on lost their index and sends those chunks again."""
-    a, d1, d2 = _setup_race(workspace, spec)
+    a, d1, d2 = _setup_race(workspace, spec_file_s3)
     remote = a.remote()
     ran = []
 
     def gc() -> None:
-        ran.append(chunkgc.sweep_remote(a.remote(), a.repo.gitdir, {d1}, 0, __import__("time").time(), False))
+        ran.append(chunkgc.sweep_remote(a.remote(), a.repo.gitdir, {d1}, 0, time.time(), False))
 
     _Hook(remote.backend, "write", lambda key: key.startswith(remote_chunks.LISTS), gc)
     remote_chunks.upload(remote, a.repo.store, [d2])
     assert ran and (ran[0].removed or ran[0].rewritten_packs)
     lst = chunkstore.read_list(a.repo.store, d2)
     assert {c for c, _ in lst.chunks} <= _complete_chunks(remote, a.repo.gitdir)
-    b = workspace.project("b", *spec)
+    b = workspace.project("b", *spec_file_s3)
     remote_chunks.download(b.remote(), b.repo.store, [d2])
     b.repo.store.verify(d2)
 
 
-def test_a_push_that_wrote_its_list_while_gc_was_at_work_gets_the_hidden_pack_back(workspace, spec, small_packs):
+def test_a_push_that_wrote_its_list_while_gc_was_at_work_gets_the_hidden_pack_back(workspace, spec_file_s3, small_packs):
     """gc listed the lists, then a whole push ran (it counted on packs gc was about to remove, found
     them there, and wrote its list), then gc hid the packs: its second listing finds the push's list
     and puts back the index of every hidden pack holding a chunk that list needs."""
-    a, d1, d2 = _setup_race(workspace, spec)
+    a, d1, d2 = _setup_race(workspace, spec_file_s3)
     remote = a.remote()
     pushed = []
 
@@ -155,11 +131,11 @@ def test_a_push_that_wrote_its_list_while_gc_was_at_work_gets_the_hidden_pack_ba
         pushed.append(remote_chunks.upload(a.remote(), a.repo.store, [d2]))
 
     _Hook(remote.backend, "list", lambda prefix: prefix == remote_chunks.CHUNKS, push)
-    result = chunkgc.sweep_remote(remote, a.repo.gitdir, {d1}, 0, __import__("time").time(), False)
+    result = chunkgc.sweep_remote(remote, a.repo.gitdir, {d1}, 0, time.time(), False)
     assert pushed and result.restored
     lst = chunkstore.read_list(a.repo.store, d2)
     assert {c for c, _ in lst.chunks} <= _complete_chunks(remote, a.repo.gitdir)
-    b = workspace.project("b", *spec)
+    b = workspace.project("b", *spec_file_s3)
     remote_chunks.download(b.remote(), b.repo.store, [d2])
     b.repo.store.verify(d2)
     d1_chunks = {c for c, _ in chunkstore.read_list(a.repo.store, d1).chunks}
