@@ -327,3 +327,67 @@ def test_a_local_pack_index_that_lies_is_an_error_naming_file_and_chunk(repo, tm
         with repo.store.open(d) as f, open(out, "wb") as o:
             while b := f.read(MiB):
                 o.write(b)
+
+
+# Logs versions of an edited large file and deletes the version before the last, forever.
+LOG_AND_DELETE = textwrap.dedent(
+    """
+    import os, random, sys
+    os.chdir(sys.argv[1])
+    from artvcs.plumbing import chunkpacks
+    chunkpacks.PACK_BYTES = 1 << 20  # many packs: gc has partly dead ones to rewrite
+    import artvcs
+    rnd = random.Random(int(sys.argv[2]))
+    data = bytearray(rnd.randbytes(6 << 20))
+    n = 0
+    print("ready", flush=True)
+    while True:
+        for _ in range(8):
+            at = rnd.randrange(len(data) - 65536)
+            data[at:at + 65536] = rnd.randbytes(65536)
+        with artvcs.init(job_type="race") as run:
+            a = artvcs.Artifact("big", "dataset")
+            with a.new_file("big.bin", mode="wb") as f:
+                f.write(data)
+            run.log_artifact(a)
+        if n >= 1:
+            artvcs.Api().artifact(f"big:v{n - 1}").delete(delete_aliases=True)
+        n += 1
+    """
+)
+
+
+def test_gc_rewriting_packs_beside_a_writer_reusing_their_chunks(repo_dir):
+    """A process logs versions of a large file (each reusing most chunks of the last) and deletes the
+    one before, while gc runs again and again with no grace period, rewriting and removing packs
+    the writer is reusing chunks from: every version left reads back whole and fsck is clean."""
+    from artvcs.plumbing import versions
+    from artvcs.plumbing.manifest import iter_entries
+    from artvcs.plumbing.refs import CollectionId
+    from artvcs.plumbing.repository import Repository
+
+    p = subprocess.Popen([sys.executable, "-c", LOG_AND_DELETE, str(repo_dir), "3"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline().strip() == "ready"
+        artvcs_bin = os.path.join(os.path.dirname(sys.executable), "artvcs")
+        rewritten = 0
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            gc = subprocess.run([artvcs_bin, "gc", "--grace", "0", "--json"], cwd=str(repo_dir),
+                                capture_output=True, text=True)
+            assert gc.returncode == 0, gc.stderr
+            rewritten += json.loads(gc.stdout)["rewritten_chunk_packs"]
+    finally:
+        os.kill(p.pid, signal.SIGKILL)
+        p.wait()
+    repo = Repository(str(repo_dir / ".artifacts"))
+    try:
+        live = versions.iter_versions(repo.git, CollectionId("me", "proj", "big"))
+        assert live, "the writer should have logged versions"
+        for v in live:
+            for e in iter_entries(repo.git, v.manifest):
+                repo.store.verify(e.digest)
+        assert [q for q in fsck(repo, full=True) if q.kind not in ("stale-temp", "lagging-tip")] == []
+    finally:
+        repo.close()
+    print(f"\n{len(live)} versions left, {rewritten} packs rewritten by the gcs")

@@ -140,3 +140,28 @@ def test_a_push_that_wrote_its_list_while_gc_was_at_work_gets_the_hidden_pack_ba
     b.repo.store.verify(d2)
     d1_chunks = {c for c, _ in chunkstore.read_list(a.repo.store, d1).chunks}
     assert d1_chunks <= _complete_chunks(remote, a.repo.gitdir)
+
+
+def test_a_pack_left_hidden_by_a_killed_gc_gets_its_index_back(workspace, spec_file_s3, small_packs):
+    """A gc killed after hiding a pack (its index removed) that a list still needs: the next gc does
+    not remove the pack, it puts its index back from the cache of indexes, and the file fetches."""
+    url, opts = spec_file_s3
+    a = workspace.project("a", url, opts)
+    d = _big(a, _data(6 * MiB, 31))
+    a.log()
+    a.push()
+    remote = a.remote()
+    packs = remote_chunks.index(remote, a.repo.gitdir).load().packs
+    hidden = sorted(packs)[0]
+    remote.backend.remove(remote_chunks.idx_key(hidden))  # what step 2 of a gc left
+    result = chunkgc.sweep_remote(remote, a.repo.gitdir, {d}, 0, time.time(), False)
+    assert result.restored == [hidden] and remote.backend.stat(remote_chunks.pack_key(hidden)) is not None
+    assert {c for c, _ in packs[hidden]} <= _complete_chunks(remote, a.repo.gitdir)
+    b = workspace.clone("b", url, opts)
+    b.repo.store.verify(d)
+    # without the index in any cache, the pack is kept (never removed while a list needs it)
+    remote.backend.remove(remote_chunks.idx_key(hidden))
+    other = workspace.project("c", url, opts)
+    kept = chunkgc.sweep_remote(other.remote(), other.repo.gitdir, {d}, 0, time.time(), False)
+    assert remote.backend.stat(remote_chunks.pack_key(hidden)) is not None
+    assert f"{remote_chunks.CHUNKS}{hidden}.pack" not in kept.removed
