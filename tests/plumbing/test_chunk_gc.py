@@ -229,17 +229,23 @@ def test_plan_drops_an_old_pack_beside_the_new_pack_a_killed_gc_wrote():
 
 
 # -- SIGKILL during a chunked log -----------------------------------------------------------------
+# Logs versions of a large file, each with scattered edits of the last, forever; with "delete" it
+# also deletes the version before the last (in many small packs, so gc has some to rewrite).
 CHUNKED_LOGGER = textwrap.dedent(
     """
     import os, random, sys
     os.chdir(sys.argv[1])
+    from artvcs.plumbing import chunkpacks
+    if sys.argv[3] == "delete":
+        chunkpacks.PACK_BYTES = 1 << 20
     import artvcs
     artvcs.init, artvcs.Artifact  # loaded before the kills start, so they land in writes
     rnd = random.Random(int(sys.argv[2]))
     data = bytearray(rnd.randbytes(6 << 20))
+    n = 0
     print("ready", flush=True)
     while True:
-        for _ in range(4):  # scattered edits: each version shares most chunks with the last
+        for _ in range(6):  # scattered edits: each version shares most chunks with the last
             at = rnd.randrange(len(data) - 65536)
             data[at:at + 65536] = rnd.randbytes(65536)
         with artvcs.init(job_type="crash") as run:
@@ -247,6 +253,9 @@ CHUNKED_LOGGER = textwrap.dedent(
             with a.new_file("big.bin", mode="wb") as f:
                 f.write(data)
             run.log_artifact(a)
+        if sys.argv[3] == "delete" and n >= 1:
+            artvcs.Api().artifact(f"big:v{n - 1}").delete(delete_aliases=True)
+        n += 1
     """
 )
 
@@ -261,7 +270,7 @@ def test_sigkill_during_a_chunked_log_loses_nothing_committed(repo_dir):
     rnd = random.Random(13)
     seen: dict[int, str] = {}
     for round_ in range(6):
-        p = subprocess.Popen([sys.executable, "-c", CHUNKED_LOGGER, str(repo_dir), str(round_)],
+        p = subprocess.Popen([sys.executable, "-c", CHUNKED_LOGGER, str(repo_dir), str(round_), "keep"],
                              stdout=subprocess.PIPE, text=True)
         assert p.stdout.readline().strip() == "ready"
         time.sleep(rnd.uniform(0.2, 2.0))
@@ -329,34 +338,6 @@ def test_a_local_pack_index_that_lies_is_an_error_naming_file_and_chunk(repo, tm
                 o.write(b)
 
 
-# Logs versions of an edited large file and deletes the version before the last, forever.
-LOG_AND_DELETE = textwrap.dedent(
-    """
-    import os, random, sys
-    os.chdir(sys.argv[1])
-    from artvcs.plumbing import chunkpacks
-    chunkpacks.PACK_BYTES = 1 << 20  # many packs: gc has partly dead ones to rewrite
-    import artvcs
-    rnd = random.Random(int(sys.argv[2]))
-    data = bytearray(rnd.randbytes(6 << 20))
-    n = 0
-    print("ready", flush=True)
-    while True:
-        for _ in range(8):
-            at = rnd.randrange(len(data) - 65536)
-            data[at:at + 65536] = rnd.randbytes(65536)
-        with artvcs.init(job_type="race") as run:
-            a = artvcs.Artifact("big", "dataset")
-            with a.new_file("big.bin", mode="wb") as f:
-                f.write(data)
-            run.log_artifact(a)
-        if n >= 1:
-            artvcs.Api().artifact(f"big:v{n - 1}").delete(delete_aliases=True)
-        n += 1
-    """
-)
-
-
 def test_gc_rewriting_packs_beside_a_writer_reusing_their_chunks(repo_dir):
     """A process logs versions of a large file (each reusing most chunks of the last) and deletes the
     one before, while gc runs again and again with no grace period, rewriting and removing packs
@@ -366,7 +347,7 @@ def test_gc_rewriting_packs_beside_a_writer_reusing_their_chunks(repo_dir):
     from artvcs.plumbing.refs import CollectionId
     from artvcs.plumbing.repository import Repository
 
-    p = subprocess.Popen([sys.executable, "-c", LOG_AND_DELETE, str(repo_dir), "3"], stdout=subprocess.PIPE, text=True)
+    p = subprocess.Popen([sys.executable, "-c", CHUNKED_LOGGER, str(repo_dir), "3", "delete"], stdout=subprocess.PIPE, text=True)
     try:
         assert p.stdout.readline().strip() == "ready"
         artvcs_bin = os.path.join(os.path.dirname(sys.executable), "artvcs")

@@ -33,18 +33,26 @@ def _complete_chunks(remote, gitdir: str) -> set[str]:
     return set(remote_chunks.index(remote, gitdir).load().where)
 
 
-def test_gc_remote_rewrites_partly_dead_packs_and_a_clone_still_rebuilds(workspace, spec_file_s3, small_packs):
-    url, opts = spec_file_s3
+def _pushed_then_edited(workspace, spec, seed: int):
+    """Project a pushed v0 of an 8 MiB file, then v1 with every other 256 KiB of it rewritten, and
+    deleted v0 (so most packs of v0 are partly dead); ``(project, d0, d1, v0 bytes)``."""
+    url, opts = spec
     a = workspace.project("a", url, opts)
-    v0 = _data(8 * MiB, 1)
+    v0 = _data(8 * MiB, seed)
     d0 = _big(a, v0)
     a.log()
     a.push()
-    d1 = _big(a, _interleaved(v0, 7))
+    d1 = _big(a, _interleaved(v0, seed + 6))
     a.log()
     a.push()
     a.api().artifact("mnist:v0").delete()
     a.push()
+    return a, d0, d1, v0
+
+
+def test_gc_remote_rewrites_partly_dead_packs_and_a_clone_still_rebuilds(workspace, spec_file_s3, small_packs):
+    url, opts = spec_file_s3
+    a, d0, d1, _ = _pushed_then_edited(workspace, spec_file_s3, 1)
     remote = a.remote()
     live = dict(chunkstore.read_list(a.repo.store, d1).chunks)
     before = _remote_pack_bytes(remote)
@@ -68,17 +76,7 @@ def test_gc_remote_rewrites_partly_dead_packs_and_a_clone_still_rebuilds(workspa
 def _setup_race(workspace, spec_file_s3):
     """Project a pushed v0 then v1 and deleted v0 (so the packs of v0 are partly or wholly dead);
     v2, mostly chunks of v0 that v1 dropped, is logged but not pushed."""
-    url, opts = spec_file_s3
-    a = workspace.project("a", url, opts)
-    v0 = _data(8 * MiB, 2)
-    _big(a, v0)
-    a.log()
-    a.push()
-    d1 = _big(a, _interleaved(v0, 11))
-    a.log()
-    a.push()
-    a.api().artifact("mnist:v0").delete()
-    a.push()
+    a, _, d1, v0 = _pushed_then_edited(workspace, spec_file_s3, 2)
     d2 = _big(a, v0[1 * MiB:7 * MiB] + _data(64 * 1024, 5), "other.bin")  # reuses chunks of dead packs
     a.log()
     return a, d1, d2
