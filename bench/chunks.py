@@ -23,7 +23,12 @@ printed beside their limits, measured in the same run on the same bytes:
    cutting instead of the C cutter), and with --baseline DIR (a checkout of
    another commit with its own .venv) by that commit's code, in the same rounds:
    a before/after on the same bytes and the same load. --speed-only skips 1 and 2.
-4. With --sweep, the growth of 2 % scattered edits and the store-write speed for
+4. gc after deleting every version but the last: what the local store's and
+   the remote's chunk packs hold before and after ``artvcs gc --grace 0`` and
+   ``artvcs gc --remote --grace 0``, against the live bytes (the last version's
+   chunks) and against what removing only wholly dead packs (the rule before
+   pack rewriting) would leave; gc's time beside ``cp`` of what it kept.
+5. With --sweep, the growth of 2 % scattered edits and the store-write speed for
    several average chunk sizes (a smaller file): the figures the default was
    chosen from.
 
@@ -128,6 +133,70 @@ def versions(work: str, size: int, count: int) -> list[dict]:
         rows.append({"version": v, "kind": kind, "changed": changed, "growth": growth, "log_seconds": secs,
                      "pushed": pushed["bytes"], "pushed_objects": pushed["objects"]})
     return rows
+
+
+def pack_bytes(folder: str) -> int:
+    try:
+        return sum(os.path.getsize(os.path.join(folder, n)) for n in os.listdir(folder) if n.endswith(".pack"))
+    except FileNotFoundError:
+        return 0
+
+
+def drop_only_left(gitdir: str, keep_digest: str) -> int:
+    """The pack bytes left if gc removed only packs with no live chunk (the rule before rewriting)."""
+    sys.path.insert(0, os.path.dirname(os.path.dirname(HERE)))
+    from artvcs.plumbing.chunkpacks import LocalPacks, plan
+    from artvcs.plumbing.chunkstore import read_list
+    from artvcs.plumbing.repository import Repository
+
+    repo = Repository(gitdir)
+    try:
+        live = {c for c, _ in read_list(repo.store, keep_digest).chunks}
+        packs = LocalPacks(os.path.join(gitdir, "chunks"), shared_lock=False)
+        decided = plan(packs.packs, live, set(), threshold=2.0)  # never rewrite: drop only
+        packs.close()
+        return sum(sum(n for _, n in rows) for p, rows in packs.packs.items() if p not in decided.drop)
+    finally:
+        repo.close()
+
+
+def gc_reclaim(work: str, count: int) -> dict:
+    """Delete v0..v(count-2) of the versions' project, then gc the store and the remote (section 4)."""
+    proj, remote = os.path.join(work, "proj"), os.path.join(work, "remote")
+    gitdir = os.path.join(proj, ".artifacts")
+    big = os.path.join(proj, "big.bin")  # the last version's bytes
+    import blake3
+
+    digest = blake3.blake3(max_threads=blake3.blake3.AUTO).update_mmap(big).hexdigest()
+    for v in range(count - 1):
+        cli("delete", f"big:v{v}", "--delete-aliases", cwd=proj)
+    cli("push", cwd=proj)
+    sys.path.insert(0, os.path.dirname(os.path.dirname(HERE)))
+    from artvcs.plumbing.chunkstore import read_list
+    from artvcs.plumbing.repository import Repository
+
+    repo = Repository(gitdir)
+    live = sum(n for _, n in read_list(repo.store, digest).chunks)
+    repo.close()
+    out = {"live": live, "local_before": pack_bytes(os.path.join(gitdir, "chunks")),
+           "remote_before": pack_bytes(os.path.join(remote, "chunks")),
+           "drop_only_left": drop_only_left(gitdir, digest)}
+    t = time.perf_counter()
+    local = json.loads(cli("gc", "--grace", "0", "--json", cwd=proj))
+    out["local_seconds"] = time.perf_counter() - t
+    out["local_after"] = pack_bytes(os.path.join(gitdir, "chunks"))
+    out["local_rewritten"] = local.get("rewritten_chunk_packs", 0)
+    t = time.perf_counter()
+    rem = json.loads(cli("gc", "--remote", "--grace", "0", "--json", cwd=proj))
+    out["remote_seconds"] = time.perf_counter() - t
+    out["remote_after"] = pack_bytes(os.path.join(remote, "chunks"))
+    out["remote_rewritten"] = rem.get("rewritten_chunk_packs", 0)
+    kept = os.path.join(work, "gc-kept.bin")
+    t = time.perf_counter()  # cp of the live file: the limit of copying what gc keeps
+    subprocess.run(["cp", big, kept], check=True)
+    out["cp_seconds"] = time.perf_counter() - t
+    rm(kept)
+    return out
 
 
 def distribution(gitdir: str) -> dict:
@@ -328,17 +397,28 @@ def main() -> int:
                   f"{cpu[row] / cpu['cp (checkout)']:.2f}x")
     print()
 
+    if not a.speed_only:
+        g = gc_reclaim(work, a.versions)
+        report["gc"] = g
+        print(f"4. gc after deleting v0..v{a.versions - 2}: live (v{a.versions - 1}'s chunks) {fmt_bytes(g['live'])}")
+        for side in ("local", "remote"):
+            print(f"   {side:<6} packs {fmt_bytes(g[side + '_before'])} -> {fmt_bytes(g[side + '_after'])}  "
+                  f"({g[side + '_after'] / g['live']:.2f}x live; {g[side + '_rewritten']} packs rewritten, "
+                  f"gc {g[side + '_seconds']:.1f} s)")
+        print(f"   removing only wholly dead packs would leave {fmt_bytes(g['drop_only_left'])} "
+              f"({g['drop_only_left'] / g['live']:.2f}x live); cp of the live file: {g['cp_seconds']:.1f} s\n")
+
     if a.sweep:
         sw = sweep(work, min(a.size, 256 * MiB))
         report["sweep"] = sw
-        print("4. average chunk size: growth of a 2 % scattered edit (limit 3x) and store-write speed")
+        print("5. average chunk size: growth of a 2 % scattered edit (limit 3x) and store-write speed")
         for r in sw:
             print(f"   target {r['avg'] // 1024:4d} KiB  mean chunk {r['mean_chunk'] / 1024:7.1f} KiB  "
                   f"growth {r['growth_ratio']:5.2f}x  store {r['store_mib_s']:6.0f} MiB/s")
     if a.json_out:
         with open(a.json_out, "w") as f:
             json.dump(report, f, indent=1)
-    for leftover in ("proj", "remote", "speed-store", "sweep.bin"):
+    for leftover in ("proj", "remote", "speed-store", "sweep.bin", "gc-kept.bin"):
         rm(os.path.join(work, leftover))
     return 0
 

@@ -11,14 +11,22 @@ index, so an index is checked against its own name before it is believed.
 The same two files make up a pack in the local store (``chunks/<name>.pack``
 and ``.idx``) and on a remote (artvcs-remote-format(5)); a pack whose index
 is absent is incomplete and ignored.
+
+Packs are immutable; gc replaces a partly dead one by a new pack of its live
+chunks (:func:`plan` decides which, :mod:`chunkprune` does it locally). Every
+process that reads the local packs, or relies on a chunk being in one, holds
+a shared flock(2) on ``chunks/lock`` while it does; gc removes a pack only
+under the exclusive lock (artvcs-format(5), GC PROTECTION).
 """
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import re
 import secrets
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -29,6 +37,7 @@ from .errors import CorruptObjectError
 
 DIRNAME = "chunks"  # the local packs, beside content/
 TMP_PREFIX = ".tmp-"
+LOCKFILE = "lock"  # chunks/lock: shared by readers and writers, exclusive while gc removes packs
 PACK_BYTES = 64 * 1024 * 1024  # a pack is closed once it holds this many bytes
 MAX_PACK_CHUNKS = 1 << 16
 MAX_IDX_BYTES = 64 + MAX_PACK_CHUNKS * (64 + 1 + 9 + 1)
@@ -90,8 +99,8 @@ class PackWriter:
     renamed into place first, its index last, so an index always describes a whole pack.
     Thread-safe: fetchers append from several threads."""
 
-    def __init__(self, folder: str, on_install=None) -> None:
-        self.folder, self.on_install = folder, on_install
+    def __init__(self, folder: str, on_install=None, durable: bool = False) -> None:
+        self.folder, self.on_install, self.durable = folder, on_install, durable
         self._lock = threading.Lock()
         self._fd, self._tmp, self._rows, self._size = -1, "", [], 0
         self._seen: set[str] = set()
@@ -140,6 +149,8 @@ class PackWriter:
     def _install(self) -> None:
         if self._fd < 0:
             return
+        if self.durable:
+            os.fsync(self._fd)
         os.close(self._fd)
         self._fd = -1
         data = encode_idx(self._rows)
@@ -149,8 +160,13 @@ class PackWriter:
             tmp = os.path.join(self.folder, f"{TMP_PREFIX}{os.getpid()}-{secrets.token_hex(6)}")
             with open(tmp, "wb") as f:
                 f.write(data)
+                if self.durable:
+                    f.flush()
+                    os.fsync(f.fileno())
             os.chmod(tmp, 0o444)
             os.replace(tmp, os.path.join(self.folder, f"{name}.idx"))
+            if self.durable:
+                fsync_dir(self.folder)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self._tmp)
@@ -177,14 +193,63 @@ class PackIndex:
             off += n
 
 
-class LocalPacks(PackIndex):
-    """The local store's chunk packs, their indexes read once, and open descriptors for reading."""
+def fsync_dir(folder: str) -> None:
+    fd = os.open(folder, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
-    def __init__(self, folder: str) -> None:
+
+def _lock_fd(folder: str) -> int:
+    """An open descriptor of ``chunks/lock`` (made when absent), or -1 where it cannot be made
+    (a read-only store, which no gc can change either)."""
+    try:
+        os.makedirs(folder, exist_ok=True)  # a reader of a store with no pack yet takes the lock too
+        return os.open(os.path.join(folder, LOCKFILE), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError:
+        return -1
+
+
+@contextlib.contextmanager
+def exclusive(folder: str, wait_seconds: float) -> Iterator[bool]:
+    """Hold ``chunks/lock`` exclusively, waiting at most ``wait_seconds`` for the readers and writers
+    that hold it shared; yields whether it was taken (False: they are still at work)."""
+    fd = _lock_fd(folder)
+    if fd < 0:
+        yield False
+        return
+    try:
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    yield False
+                    return
+                time.sleep(0.02)
+        yield True
+    finally:
+        os.close(fd)  # releases the lock
+
+
+class LocalPacks(PackIndex):
+    """The local store's chunk packs, their indexes read once, and open descriptors for reading.
+
+    Unless ``shared_lock`` is False (gc itself), it holds ``chunks/lock`` shared from before the
+    indexes are read until ``close``: no pack it may read, and no pack a writer decided it need
+    not write a chunk to, is removed meanwhile."""
+
+    def __init__(self, folder: str, shared_lock: bool = True) -> None:
         super().__init__()
         self.folder = folder
         self._fds: dict[str, int] = {}
         self._lock = threading.Lock()
+        self._flock = _lock_fd(folder) if shared_lock else -1
+        if self._flock >= 0:
+            fcntl.flock(self._flock, fcntl.LOCK_SH)  # waits only while a gc removes packs
         for name in self.names():
             try:
                 with open(os.path.join(folder, f"{name}.idx"), "rb") as f:
@@ -221,4 +286,72 @@ class LocalPacks(PackIndex):
             for fd in self._fds.values():
                 os.close(fd)
             self._fds.clear()
+            if self._flock >= 0:
+                os.close(self._flock)  # releases the shared lock
+                self._flock = -1
 
+
+
+# -- gc: which packs go, which are rewritten ---------------------------------------------------
+def runs(rows: list[tuple[str, int, int]], limit: int) -> list[list[tuple[str, int, int]]]:
+    """``(digest, offset, size)`` rows of one pack, in pack order, grouped into runs of neighbours of at
+    most ``limit`` bytes each: what one read (or one range request) fetches."""
+    out: list[list[tuple[str, int, int]]] = []
+    for row in rows:
+        if out and out[-1][-1][1] + out[-1][-1][2] == row[1] and row[1] + row[2] - out[-1][0][1] <= limit:
+            out[-1].append(row)
+        else:
+            out.append([row])
+    return out
+
+
+REWRITE_DEAD_FRACTION = 0.25  # a pack this dead (by bytes) or more is rewritten with its live chunks
+
+
+@dataclass
+class PackPlan:
+    """What gc does with each pack: ``drop`` (no live chunk it alone holds), ``rewrite`` (pack ->
+    the ``(digest, offset, size)`` of the live chunks to copy out of it), the rest stay whole."""
+
+    drop: list[str]
+    rewrite: dict[str, list[tuple[str, int, int]]]
+    dead_bytes: dict[str, int]  # per pack dropped or rewritten: the bytes that go
+
+
+def plan(packs: dict[str, list[tuple[str, int]]], live: set[str], young: set[str],
+         threshold: float = REWRITE_DEAD_FRACTION) -> PackPlan:
+    """Decide the fate of each pack from the chunks in ``live``; packs in ``young`` stay whole.
+
+    Each live chunk has one home: a young pack first (it cannot go), else the pack with the most
+    live bytes (then the fewest dead ones); in every other pack it is a dead duplicate. So a
+    rewrite's new pack, left beside its old one by a killed gc, takes its chunks' homes and the
+    old pack is then wholly dead. A pack whose dead bytes are at least ``threshold`` of its
+    bytes is rewritten; one with no live chunk of its own is dropped.
+    """
+    live_bytes = {p: sum(n for d, n in rows if d in live) for p, rows in packs.items()}
+    total = {p: sum(n for _, n in rows) for p, rows in packs.items()}
+    order = sorted(packs, key=lambda p: (p not in young, -live_bytes[p], total[p] - live_bytes[p], p))
+    home: dict[str, str] = {}
+    for p in order:
+        for d, _ in packs[p]:
+            if d in live:
+                home.setdefault(d, p)
+    out = PackPlan([], {}, {})
+    for p in order:
+        if p in young:
+            continue
+        keep, off = [], 0
+        for d, n in packs[p]:
+            if home.get(d) == p:
+                keep.append((d, off, n))
+                home[d] = ""  # a chunk twice in one pack is copied once
+            off += n
+        dead = total[p] - sum(n for _, _, n in keep)
+        if not keep:
+            out.drop.append(p)
+        elif dead and dead >= threshold * total[p]:
+            out.rewrite[p] = keep
+        else:
+            continue
+        out.dead_bytes[p] = dead
+    return out

@@ -36,7 +36,7 @@ from . import chunking
 from .chunking import Cutter, read_blocks
 from .copyhash import copy_range
 from .chunklist import LISTS, MAX_COUNT, ChunkList, max_encoded_size, parse
-from .chunkpacks import DIRNAME as PACKS, TMP_PREFIX, LocalPacks, PackWriter, split_name
+from .chunkpacks import DIRNAME as PACKS, TMP_PREFIX, LocalPacks, PackWriter
 from .errors import CorruptObjectError, ObjectMissingError
 from .formatrecord import raise_format
 
@@ -200,13 +200,13 @@ def store_chunked(store: "ContentStore", fd: int) -> tuple[str, int]:
             if errors:
                 raise errors[0]
         writer.close()
+        lst = ChunkList(whole.hexdigest(), sum(n for _, n in chunks), tuple(chunks))
+        put_list(store, lst)
     except BaseException:
         writer.abort()
         raise
     finally:
-        packs.close()
-    lst = ChunkList(whole.hexdigest(), sum(n for _, n in chunks), tuple(chunks))
-    put_list(store, lst)
+        packs.close()  # the shared chunk lock held until the list is written (chunkprune)
     return lst.digest, lst.size
 
 
@@ -482,54 +482,11 @@ def check_chunks(store: "ContentStore", digest: str) -> None:
     """Raise naming the first chunk of ``digest`` absent from the store's packs (no hashing)."""
     lst = read_list(store, digest)
     packs = local_packs(store)
-    for i in range(len(lst.chunks)):
-        _locate(packs, lst, i)
-
-
-def sweep_packs(store: "ContentStore", live: set[str], grace_seconds: float, dry_run: bool) -> tuple[list[str], int, int]:
-    """Remove the packs none of whose chunks is in ``live`` and whose files are older than the grace
-    period (its index first: a pack without one is ignored), and leftovers of killed writers
-    (temporary files, packs without an index) older than it; return ``(removed, bytes, kept young)``.
-    A pack holding one live chunk stays whole: packs are not rewritten."""
-    import time
-
-    folder = packs_dir(store)
-    packs = local_packs(store)
-    removed: list[str] = []
-    freed = young = 0
-
-    def age(path: str) -> float | None:
-        try:
-            return time.time() - os.stat(path).st_mtime
-        except FileNotFoundError:
-            return None
-
-    for name, rows in packs.packs.items():
-        if any(d in live for d, _ in rows):
-            continue
-        ages = [age(packs.path(name, "idx")), age(packs.path(name))]
-        if any(a is not None and a < grace_seconds for a in ages):  # a writer reuses it, or just wrote it
-            young += 1
-            continue
-        removed.append(f"{PACKS}/{name}")
-        freed += sum(n for _, n in rows)
-        if not dry_run:
-            _unlink_quiet(packs.path(name, "idx"))
-            _unlink_quiet(packs.path(name))
     try:
-        names = os.listdir(folder)
-    except FileNotFoundError:
-        names = []
-    for n in names:
-        parts = split_name(n)
-        orphan = parts is not None and parts[1] == "pack" and parts[0] not in packs.packs
-        if n.startswith(TMP_PREFIX) or orphan:
-            a = age(os.path.join(folder, n))
-            if a is not None and a > grace_seconds:
-                removed.append(f"{PACKS}/{n}")
-                if not dry_run:
-                    _unlink_quiet(os.path.join(folder, n))
-    return removed, freed, young
+        for i in range(len(lst.chunks)):
+            _locate(packs, lst, i)
+    finally:
+        packs.close()
 
 
 def pack_files(store: "ContentStore") -> list[str]:

@@ -18,6 +18,7 @@ beside writers:
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import time
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 
 import pygit2
 
-from . import chunkstore, drafts, refs, repack, sweepgen, versions
+from . import chunkpacks, chunkprune, chunkstore, drafts, refs, repack, sweepgen, versions
 from .errors import ArtvcsError
 from .manifest import ARTIFACT_SCHEME, LISTING, _load_rows
 from .objectbatch import TMP_PREFIXES as PACK_TMP_PREFIXES
@@ -85,6 +86,8 @@ class Sweep:
     freed_bytes: int = 0
     kept_young: int = 0
     leftovers: int = 0
+    rewritten_packs: int = 0  # partly dead chunk packs replaced by a pack of their live chunks
+    kept_busy: int = 0  # chunk lists and packs left for the next gc: readers or writers held the lock
 
 
 def _age(path: str, now: float) -> float | None:
@@ -109,12 +112,14 @@ def sweep(store: ContentStore, gitdir: str, keep: set[str], grace_seconds: float
         return _sweep(store, gitdir, keep, grace_seconds, False, marker)
 
 
-def _keep_chunks(store: ContentStore, keep: set[str], grace_seconds: float, now: float) -> list[str]:
+def _keep_chunks(store: ContentStore, keep: set[str], grace_seconds: float, now: float,
+                 seen: set[str]) -> list[str]:
     """Add to ``keep`` the chunks of every chunk list that stays (its file is kept, or the list is
-    young: a writer is at work); return the lists that go. A chunk shared by a list that goes and
-    one that stays stays."""
+    young: a writer is at work), and to ``seen`` every list; return the lists that go. A chunk
+    shared by a list that goes and one that stays stays."""
     doomed = []
     for digest in chunkstore.iter_lists(store):
+        seen.add(digest)
         age = _age(chunkstore.list_path(store, digest), now)
         if digest in keep or age is None or age < grace_seconds:
             keep.update(chunkstore.chunk_digests(store, digest))
@@ -123,11 +128,54 @@ def _keep_chunks(store: ContentStore, keep: set[str], grace_seconds: float, now:
     return doomed
 
 
+def _sweep_chunks(store: ContentStore, keep: set[str], late: set[str], doomed_lists: list[str], listed: set[str],
+                  grace_seconds: float, dry_run: bool, result: Sweep) -> None:
+    """Remove the chunk lists that go, then collect the chunk packs (:mod:`chunkprune`): new packs
+    of the live chunks of partly dead packs are written first; lists and packs are removed only
+    under the exclusive chunk lock, which waits for every reader and writer of chunks."""
+    doomed = []
+    for digest in doomed_lists:
+        if digest in late:
+            late.update(chunkstore.chunk_digests(store, digest))
+        else:
+            doomed.append(digest)
+    live = keep | late  # the chunks of the lists that stay, and every other kept digest
+    prep = chunkprune.prepare(store, live, grace_seconds, dry_run)
+    result.kept_young += prep.young
+    result.rewritten_packs += prep.rewritten
+    folder = chunkstore.packs_dir(store)
+    if dry_run or not os.path.isdir(folder):  # no packs: no reader or writer of one to wait for
+        lock = contextlib.nullcontext(True)
+    else:
+        lock = chunkpacks.exclusive(folder, chunkprune.LOCK_WAIT_SECONDS)
+    with lock as held:
+        if not held:
+            result.kept_busy += len(doomed) + len(prep.goes)
+            return
+        named_now: set[str] = set()
+        for digest in doomed:  # lists before packs: a crash between leaves chunks, never a list without them
+            path = chunkstore.list_path(store, digest)
+            age = _age(path, time.time())
+            if age is None or age < grace_seconds:  # a writer reused it since
+                named_now.update(chunkstore.chunk_digests(store, digest))
+                continue
+            result.removed.append(digest)
+            if not dry_run:
+                _unlink_quiet(path)
+        for digest in chunkstore.iter_lists(store):  # lists written since gc read them
+            if digest not in listed:
+                named_now.update(chunkstore.chunk_digests(store, digest))
+        gone, freed = chunkprune.finish(store, prep, named_now | live, grace_seconds, dry_run)
+    result.removed += gone
+    result.freed_bytes += freed
+
+
 def _sweep(store: ContentStore, gitdir: str, keep: set[str], grace_seconds: float, dry_run: bool, marker) -> Sweep:
     result = Sweep()
     keep = keep | drafts.protected_digests(gitdir, grace_seconds)
     now = time.time()
-    doomed_lists = _keep_chunks(store, keep, grace_seconds, now)
+    listed: set[str] = set()
+    doomed_lists = _keep_chunks(store, keep, grace_seconds, now, listed)
     doomed: list[tuple[str, int]] = []
     for seen, digest in enumerate(store.iter_digests(), 1):
         if seen % PROGRESS_EVERY == 0:
@@ -148,20 +196,7 @@ def _sweep(store: ContentStore, gitdir: str, keep: set[str], grace_seconds: floa
     if marker is not None:
         marker.begin()  # in case the marker was deleted meanwhile: it holds before the drafts are read
     late = drafts.protected_digests(gitdir, grace_seconds)  # drafts that claimed content meanwhile
-    for digest in doomed_lists:  # lists before chunks: a crash between leaves chunks, never a list without them
-        path = chunkstore.list_path(store, digest)
-        age = _age(path, time.time())
-        if digest in late or age is None or age < grace_seconds:
-            late.update(chunkstore.chunk_digests(store, digest))
-            continue
-        result.removed.append(digest)
-        if not dry_run:
-            _unlink_quiet(path)
-    live_chunks = keep | late  # the chunks of lists that stay (and every other kept digest)
-    gone, freed, young = chunkstore.sweep_packs(store, live_chunks, grace_seconds, dry_run)
-    result.removed += gone
-    result.freed_bytes += freed
-    result.kept_young += young
+    _sweep_chunks(store, keep, late, doomed_lists, listed, grace_seconds, dry_run, result)
     for i, (digest, size) in enumerate(doomed, 1):
         if i % PROGRESS_EVERY == 0 or i == len(doomed):
             report("checking" if dry_run else "removing", i, len(doomed), result.freed_bytes)

@@ -176,3 +176,12 @@ def golden(request):
         assert raw == path.read_bytes(), f"output differs from {path}"
 
     return check
+
+
+@pytest.fixture
+def small_packs(monkeypatch):
+    """Chunk packs of 1 MiB and chunking blocks of 1 MiB, so a few MiB of data make many packs."""
+    from artvcs.plumbing import chunking, chunkpacks
+
+    monkeypatch.setattr(chunkpacks, "PACK_BYTES", 1 << 20)
+    monkeypatch.setattr(chunking, "BLOCK", 1 << 20)

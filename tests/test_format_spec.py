@@ -684,3 +684,13 @@ def test_folder_sums_match_the_spec(tmp_path):
     assert digest == "d" * 64 and blob == (2).to_bytes(4, "little") + top + sub + b"\0sub\0"
     assert foldersums.sums_of([Entry("x", "1" * 64, 1, "s3://b/x", {})]) is None, "a version with references has none"
     assert f"more than {foldersums.MAX_ENTRIES:,} entries gets none" in text
+
+
+def test_chunk_pack_gc_is_as_documented():
+    from artvcs.plumbing import chunkpacks, chunkprune
+
+    text = " ".join(_section("GC PROTECTION").split())
+    assert chunkpacks.REWRITE_DEAD_FRACTION == 0.25 and "a quarter of its bytes or more" in text
+    assert f"(REWRITE_DEAD_FRACTION, {chunkpacks.REWRITE_DEAD_FRACTION})" in text
+    assert f"waiting up to {chunkprune.LOCK_WAIT_SECONDS:g} s" in text
+    assert f"chunks/{chunkpacks.LOCKFILE}" in text

@@ -34,6 +34,8 @@ class GcResult:
     reachable: int = 0
     leftovers: int = 0
     repacked: int = 0
+    rewritten_packs: int = 0  # partly dead chunk packs replaced by a pack of their live chunks
+    kept_busy: int = 0  # chunk lists and packs left for the next gc while others read or wrote chunks
 
 
 def _expired(context: Context, dry_run: bool) -> tuple[list[str], set[str]]:
@@ -78,4 +80,5 @@ def gc(context: Context, pins: Iterable[str], dry_run: bool = False, grace_secon
     keep = reachable_digests(context, pins, dead if dry_run else set())
     swept = _gc.sweep(context.repo.store, context.repo.gitdir, keep, grace_seconds, dry_run)
     repacked = repack.repack(context.repo.gitdir, dry_run=dry_run)
-    return GcResult(expired, swept.removed, swept.freed_bytes, swept.kept_young, len(keep), swept.leftovers, repacked)
+    return GcResult(expired, swept.removed, swept.freed_bytes, swept.kept_young, len(keep), swept.leftovers, repacked,
+                    swept.rewritten_packs, swept.kept_busy)

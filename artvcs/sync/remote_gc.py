@@ -7,7 +7,8 @@ than the grace period is kept whatever names it: a push uploads content
 before the refs that make it reachable, and may be doing so right now.
 Packs (git objects) are never removed, as git objects are not locally.
 Chunked files: the chunk lists of unreachable files go, then the chunk packs
-none of whose chunks a remaining list names (artvcs-remote-format(5)).
+none of whose chunks a remaining list names, and partly dead packs are
+rewritten with their live chunks (:mod:`artvcs.plumbing.remote.chunkgc`).
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import pygit2
 
 from artvcs.plumbing import versions
 from artvcs.plumbing.errors import ArtvcsError
-from artvcs.plumbing.remote import chunks
+from artvcs.plumbing.remote import chunkgc
 from artvcs.plumbing.remote.layout import CONTENT, RemoteRepo
 from artvcs.plumbing.repository import Repository
 from artvcs.plumbing.gc import reachable_digests
@@ -34,6 +35,7 @@ class RemoteGcResult:
     freed_bytes: int = 0
     kept_young: int = 0
     reachable: int = 0
+    rewritten_packs: int = 0  # partly dead chunk packs replaced by a pack of their live chunks
 
 
 def remote_gc(repo: Repository, remote: RemoteRepo, grace_seconds: float = GRACE_SECONDS, dry_run: bool = False,
@@ -57,10 +59,11 @@ def remote_gc(repo: Repository, remote: RemoteRepo, grace_seconds: float = GRACE
     keep = reachable_digests(git, manifests, stored_only=True)
     result = RemoteGcResult(reachable=len(keep))
     now = time.time()
-    gone, freed, young = chunks.sweep_remote(remote, repo.gitdir, keep, grace_seconds, now, dry_run)
-    result.removed += gone
-    result.freed_bytes += freed
-    result.kept_young += young
+    swept = chunkgc.sweep_remote(remote, repo.gitdir, keep, grace_seconds, now, dry_run)
+    result.removed += swept.removed
+    result.freed_bytes += swept.freed_bytes
+    result.kept_young += swept.kept_young
+    result.rewritten_packs = swept.rewritten_packs
     for stat in remote.list_content():
         digest = stat.key[len(CONTENT):].replace("/", "")
         if digest in keep:

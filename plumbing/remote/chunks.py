@@ -137,18 +137,12 @@ def upload(remote: RemoteRepo, store: ContentStore, digests: Iterable[str]) -> t
         for d, n in lst.chunks:
             if d not in idx.where:
                 needed.setdefault(d, n)
-    groups: list[list[tuple[str, int]]] = [[]]
-    size = 0
-    for d, n in needed.items():
-        if size >= chunkpacks.PACK_BYTES:
-            groups.append([])
-            size = 0
-        groups[-1].append((d, n))
-        size += n
+    groups = _groups(needed.items())
     by_chunk = {d: (lst, i) for lst in lists for i, (d, _) in enumerate(lst.chunks)}
     work = os.path.join(os.path.dirname(store.root), "remotes", "tmp")
     os.makedirs(work, exist_ok=True)
     local = chunkstore.local_packs(store)
+    mine: dict[str, list[tuple[str, int]]] = {}  # the packs this push wrote
 
     def send(group: list[tuple[str, int]]) -> int:
         data = encode_idx(group)
@@ -165,18 +159,53 @@ def upload(remote: RemoteRepo, store: ContentStore, digests: Iterable[str]) -> t
             _unlink_quiet(tmp)
         remote.backend.write(idx_key(name), data)  # last: a listed index means a whole pack
         idx.remember(name, data)
+        mine[name] = group
         return sent + len(data)
 
     try:
-        sent = sum(parallel(send, [g for g in groups if g], stage="uploading chunks"))
+        sent = sum(parallel(send, groups, stage="uploading chunks"))
+        chunked_layout(remote)  # before the first list: an older artvcs must refuse this remote
+        for lst in lists:
+            body = lst.encode()
+            remote.backend.write(list_key(lst.digest), body)
+            sent += len(body)
+        sent += _resend_hidden(remote, idx, lists, dict(mine), send)
     finally:
         local.close()
-    chunked_layout(remote)  # before the first list: an older artvcs must refuse this remote
-    for lst in lists:
-        body = lst.encode()
-        remote.backend.write(list_key(lst.digest), body)
-        sent += len(body)
     return len(lists), sent
+
+
+def _groups(chunks: Iterable[tuple[str, int]]) -> list[list[tuple[str, int]]]:
+    """``chunks`` cut into packs of about PACK_BYTES (and within an index's row limit)."""
+    groups: list[list[tuple[str, int]]] = []
+    size = 0
+    for d, n in chunks:
+        if not groups or size >= chunkpacks.PACK_BYTES or len(groups[-1]) >= chunkpacks.MAX_PACK_CHUNKS - 1024:
+            groups.append([])
+            size = 0
+        groups[-1].append((d, n))
+        size += n
+    return groups
+
+
+def _resend_hidden(remote: RemoteRepo, idx: RemoteChunkIndex, lists: list[ChunkList],
+                   relied: dict[str, list[tuple[str, int]]], send) -> int:
+    """After the lists are written: send again the chunks of ``lists`` that this push wrote or counted
+    on finding in a pack (``relied``: pack -> chunks; the others are taken from ``idx``) that a gc
+    running beside it has since hidden (removed its index). A gc that hid it before this check is
+    seen here; one that hides it later lists the lists again first and sees ours (remote/chunkgc.py).
+    The bytes sent."""
+    counted = {d for rows in relied.values() for d, _ in rows}
+    for lst in lists:
+        for d, n in lst.chunks:
+            if d not in counted and d in idx.where:
+                relied.setdefault(idx.where[d].pack, []).append((d, n))
+                counted.add(d)
+    packs = sorted(relied)
+    gone = [p for p, there in zip(packs, parallel(lambda p: remote.backend.stat(idx_key(p)) is not None, packs))
+            if not there]
+    again = {d: n for p in gone for d, n in relied[p]}
+    return sum(parallel(send, _groups(again.items()), stage="uploading chunks")) if again else 0
 
 
 # -- fetch --------------------------------------------------------------------------------
@@ -221,11 +250,18 @@ def download(remote: RemoteRepo, store: ContentStore, digests: Iterable[str]) ->
                     need[c] = (lst, i)
         fetched = 0
         if need:
-            idx = index(remote, os.path.dirname(store.root)).load()
-            ranges = _ranges(remote, idx, need)
             writer = chunkstore.pack_writer(store, local)
             try:
-                fetched = sum(parallel(lambda r: _fetch_range(remote, writer, r), ranges, stage="downloading chunks"))
+                for attempt in (1, 2):  # a remote gc may move chunks to a new pack meanwhile: look again once
+                    idx = index(remote, os.path.dirname(store.root)).load()
+                    ranges = _ranges(remote, idx, {c: w for c, w in need.items() if not writer.has(c)})
+                    try:
+                        fetched += sum(parallel(lambda r: _fetch_range(remote, writer, r, need), ranges,
+                                                stage="downloading chunks"))
+                        break
+                    except _PackGone:
+                        if attempt == 2:
+                            raise
             finally:
                 writer.close()  # every chunk in it was checked: keep them, so that a rerun resumes
         for lst in lists:
@@ -269,22 +305,34 @@ def _ranges(remote: RemoteRepo, idx: RemoteChunkIndex, need: dict[str, tuple[Chu
     return out
 
 
-def _fetch_range(remote: RemoteRepo, writer, r: tuple[str, int, list[tuple[str, int]]]) -> int:
+class _PackGone(ObjectMissingError):
+    """A chunk pack listed a moment ago is gone (a remote gc rewrote or removed it)."""
+
+
+def _fetch_range(remote: RemoteRepo, writer, r: tuple[str, int, list[tuple[str, int]]],
+                 need: dict[str, tuple[ChunkList, int]]) -> int:
     pack, start, run = r
     total = sum(n for _, n in run)
+
+    def which(c: str) -> str:
+        lst, i = need[c]
+        return f"content {lst.digest}: chunk {i + 1} of {len(lst.chunks)} ({c})"
+
     try:
         data = remote.backend.read_range(pack_key(pack), start, total)
     except FileNotFoundError:
-        raise ObjectMissingError(f"chunk pack {pack} went missing from remote {remote.name} (a remote gc?): pull again") from None
+        raise _PackGone(f"{which(run[0][0])}: its chunk pack {pack} went missing from remote {remote.name} "
+                        "(a remote gc?): pull again") from None
     if len(data) != total:
-        raise CorruptObjectError(f"remote {remote.name}: chunk pack {pack} is shorter than its index says: refused")
+        raise CorruptObjectError(f"remote {remote.name}: {which(run[0][0])}: chunk pack {pack} is shorter than "
+                                 "its index says: refused")
     view, off = memoryview(data), 0
     for c, n in run:
         piece = view[off:off + n]
         if blake3.blake3(piece).hexdigest() != c:
             raise CorruptObjectError(
-                f"remote {remote.name} served corrupt chunk {c} (pack {pack}, offset {start + off}): refused; "
-                "repair the remote from a clone that has it (artvcs push)"
+                f"remote {remote.name} served corrupt chunk {c} (pack {pack}, offset {start + off}) of "
+                f"{which(c)}: refused; repair the remote from a clone that has it (artvcs push)"
             )
         writer.add(c, piece)
         off += n
@@ -302,54 +350,3 @@ def _check_whole(remote: RemoteRepo, local, lst: ChunkList) -> None:
         raise CorruptObjectError(
             f"remote {remote.name} served a chunk list for {lst.digest} whose chunks rebuild other bytes: refused"
         ) from None
-
-
-# -- remote gc ----------------------------------------------------------------------------
-def sweep_remote(remote: RemoteRepo, gitdir: str, keep: set[str], grace_seconds: float, now: float,
-                 dry_run: bool) -> tuple[list[str], int, int]:
-    """Remove the chunk lists of files outside ``keep``, then the chunk packs none of whose chunks a
-    remaining list names, all only when older than the grace period (a push uploads packs before
-    the lists that name them); return ``(removed, bytes freed, kept young)``. A pack holding one
-    live chunk stays whole: packs are never rewritten."""
-    stats = {s.key: s for s in remote.backend.list(LISTS)} | {s.key: s for s in remote.backend.list(CHUNKS)}
-    removed: list[str] = []
-    freed = young = 0
-    live: set[str] = set()
-
-    def old(st) -> bool:
-        return st is not None and st.mtime is not None and now - st.mtime >= grace_seconds
-
-    for key, st in stats.items():
-        if not key.startswith(LISTS):
-            continue
-        d = key[len(LISTS):].replace("/", "")
-        if d in keep or not old(st):
-            young += d not in keep
-            lst = read_remote_list(remote, d)
-            if lst is not None:
-                live.update(c for c, _ in lst.chunks)
-            continue
-        removed.append(d)  # lists first: a list never names a removed chunk
-        freed += st.size
-        if not dry_run:
-            remote.backend.remove(key)
-    idx = index(remote, gitdir).load()
-    for name, rows in idx.packs.items():
-        if any(c in live for c, _ in rows):
-            continue
-        pst, ist = stats.get(pack_key(name)), stats.get(idx_key(name))
-        if not (old(pst) and old(ist)):
-            young += 1
-            continue
-        removed.append(f"{CHUNKS}{name}")
-        freed += pst.size + ist.size
-        if not dry_run:
-            remote.backend.remove(idx_key(name))  # the index first: a pack without one is ignored
-            remote.backend.remove(pack_key(name))
-    for key, st in stats.items():  # packs a killed push left without their index
-        if key.endswith(".pack") and idx_key(key[len(CHUNKS):-len(".pack")]) not in stats and old(st):
-            removed.append(key)
-            freed += st.size
-            if not dry_run:
-                remote.backend.remove(key)
-    return removed, freed, young

@@ -34,7 +34,8 @@ def gc(dry_run: bool, grace_hours: float, as_json: bool, remote_name: str | None
     if as_json:
         emit_json({"dry_run": dry_run, "expired": result.expired, "removed": len(result.removed),
                    "freed_bytes": result.freed_bytes, "kept_young": result.kept_young, "reachable": result.reachable,
-                   "leftovers": result.leftovers, "repacked": result.repacked})
+                   "leftovers": result.leftovers, "repacked": result.repacked,
+                   "rewritten_chunk_packs": result.rewritten_packs, "kept_busy": result.kept_busy})
         return
     verb = "would remove" if dry_run else "removed"
     for name in result.expired:
@@ -43,3 +44,8 @@ def gc(dry_run: bool, grace_hours: float, as_json: bool, remote_name: str | None
                f"kept {result.reachable} reachable and {result.kept_young} younger than {grace_hours:g} h")
     if result.repacked:
         click.echo(f"{'would merge' if dry_run else 'merged'} {result.repacked} packs of git objects into one")
+    if result.rewritten_packs:
+        click.echo(f"{'would rewrite' if dry_run else 'rewrote'} {result.rewritten_packs} partly dead chunk packs")
+    if result.kept_busy:
+        click.echo(f"left {result.kept_busy} chunk lists and packs for the next gc: other artvcs processes were "
+                   "reading or writing chunks")

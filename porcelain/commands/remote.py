@@ -83,8 +83,12 @@ def gc_remote(name: str | None, dry_run: bool, grace_hours: float, as_json: bool
     result = remote_gc(ctx.repo, remote_repo, grace_hours * 3600, dry_run, pinned_commits(ctx))
     if as_json:
         emit_json({"remote": remote_repo.name, "dry_run": dry_run, "removed": len(result.removed),
-                   "freed_bytes": result.freed_bytes, "kept_young": result.kept_young, "reachable": result.reachable})
+                   "freed_bytes": result.freed_bytes, "kept_young": result.kept_young, "reachable": result.reachable,
+                   "rewritten_chunk_packs": result.rewritten_packs})
         return
     verb = "would remove" if dry_run else "removed"
     click.echo(f"{remote_repo.name}: {verb} {len(result.removed)} objects ({human_size(result.freed_bytes)}); "
                f"kept {result.reachable} reachable and {result.kept_young} younger than {grace_hours:g} h")
+    if result.rewritten_packs:
+        click.echo(f"{remote_repo.name}: {'would rewrite' if dry_run else 'rewrote'} {result.rewritten_packs} "
+                   "partly dead chunk packs")

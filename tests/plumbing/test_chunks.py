@@ -224,9 +224,10 @@ def test_gc_keeps_chunks_a_live_list_shares_and_removes_the_rest(repo, tmp_path,
     assert sweep(repo.store, repo.gitdir, {d2}, grace_seconds=3600).removed == []  # young: kept
     result = sweep(repo.store, repo.gitdir, {d2}, grace_seconds=0)
     assert d1 in result.removed and not repo.store.has(d1)
-    assert {r for r in result.removed if r != d1} == {f"chunks/{n}" for n in dead}
+    gone = {r[len("chunks/"):] for r in result.removed if r != d1}
+    assert dead <= gone  # wholly dead packs go; partly dead ones may be rewritten (test_chunk_gc)
     after = chunkstore.local_packs(repo.store)
-    assert set(after.packs) == set(packs.packs) - dead and c2 <= set(after.where)
+    assert not set(after.packs) & gone and c2 <= set(after.where)
     after.close()
     with repo.store.open(d2) as f:
         assert blake3.blake3(f.read()).hexdigest() == d2

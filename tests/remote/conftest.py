@@ -166,6 +166,13 @@ def remote_spec(request, tmp_path, aws_env):
     return make_remote_spec(request, request.param, tmp_path)
 
 
+@pytest.fixture(params=["file", "s3"])
+def spec_file_s3(request, tmp_path, aws_env):
+    """``(url, options)`` of a fresh remote, a folder or a prefix in the S3 server's bucket: for tests that
+    stage races or kills, which the four backends would repeat at four times the cost."""
+    return make_remote_spec(request, request.param, tmp_path)
+
+
 @pytest.fixture
 def workspace(tmp_path, monkeypatch, aws_env):
     """A factory of project folders (each with a repository whose recorded namespace is me/proj; clones take it)."""

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import os
+import random
 from dataclasses import dataclass
+
+import blake3
 
 import artvcs
 from artvcs.sync import pushing, remotes, sync
@@ -103,3 +106,25 @@ class Workspace:
         folder = str(self.root / name)
         repo, _ = sync.clone(url, folder, options, only)
         return Project(folder, repo)
+
+
+def random_bytes(n: int, seed: int) -> bytes:
+    return random.Random(seed).randbytes(n)
+
+
+def write_big(project: Project, data: bytes, name: str = "big.bin") -> str:
+    """Put ``data`` at data/``name`` in ``project``; its digest."""
+    path = os.path.join(project.folder, "data", name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(data)
+    return blake3.blake3(data).hexdigest()
+
+
+def pushed_big(workspace: Workspace, url: str, options: dict, data: bytes) -> tuple[Project, str]:
+    """Project "a" on the remote, with one version (mnist:v0) of data/big.bin holding ``data``, pushed."""
+    a = workspace.project("a", url, options)
+    digest = write_big(a, data)
+    a.log()
+    a.push()
+    return a, digest
