@@ -135,14 +135,22 @@ def copy_range(src_fd: int, dst_fd: int, n: int, src_off: int, dst_off: int, blo
 
 
 def read_all(fd: int, size: int) -> bytes:
-    """All of the (small) file open at ``fd``, from its start: one read where the size is right."""
+    """All of the (small) file open at ``fd``, from its start: one read where the size is right
+    (asking for one byte more than ``size`` and getting ``size`` is the end of the file)."""
     data = os.pread(fd, size + 1, 0)
-    if len(data) <= size:  # short (the file shrank, or a signal): read on until the end
+    if len(data) != size:  # it grew, or shrank (or a read cut short): read on until the end
         parts = [data]
         while chunk := os.pread(fd, 1 << 20, sum(map(len, parts))):
             parts.append(chunk)
         data = b"".join(parts)
     return data
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Write all of ``data`` to ``fd`` (a write may take only part of it)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def corrupt(expected: str, actual: str, src: str, what: str) -> CorruptObjectError:
@@ -170,10 +178,48 @@ def copy_verified(src_fd: int, dst_fd: int, expected: str, src: str, what: str) 
     actual = blake3.blake3(data).hexdigest()
     if actual != expected:
         raise corrupt(expected, actual, src, what)
-    view = memoryview(data)
-    while view:
-        view = view[os.write(dst_fd, view):]
+    write_all(dst_fd, data)
     return len(data)
+
+
+def copy_small(src: str, dst: str, expected: str, size: int, what: str) -> os.stat_result | None:
+    """Copy the small stored object ``src`` (``size`` bytes by its manifest, below MMAP_THRESHOLD)
+    to ``dst``, which must not exist (O_EXCL), verified; the new file's stat. None, with nothing
+    written, when ``src`` holds more than ``size`` bytes (the caller copies it the general way).
+    ``what`` names the destination in an error.
+
+    The fewest system calls: the object is read whole with one read (no fstat: the manifest's
+    size bounds it; a store that disagrees is caught by the hash or sent back), hashed, and only
+    when it matches is ``dst`` created and written. A mismatch is CorruptObjectError and leaves
+    nothing at ``dst``: it is never created. This is the loop of a checkout of many small files.
+    """
+    sfd = os.open(src, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        data = os.pread(sfd, size + 1, 0)
+        if len(data) > size:
+            return None
+        if blake3.blake3(data).hexdigest() != expected:
+            data = read_all(sfd, size)  # a short read is not taken for corruption: read to the end
+            actual = blake3.blake3(data).hexdigest()
+            if actual != expected:
+                raise corrupt(expected, actual, src, what)
+            if len(data) >= MMAP_THRESHOLD:
+                return None
+    finally:
+        os.close(sfd)
+    dfd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+    try:
+        write_all(dfd, data)
+        st = os.fstat(dfd)
+    except BaseException:
+        os.close(dfd)
+        try:
+            os.unlink(dst)
+        except FileNotFoundError:
+            pass
+        raise
+    os.close(dfd)
+    return st
 
 
 def hash_verified(fd: int, expected: str, src: str, what: str) -> None:

@@ -13,7 +13,7 @@ import os
 import secrets
 from collections.abc import Callable
 
-from .copyhash import copy_verified, hash_verified
+from .copyhash import copy_small, copy_verified, hash_verified
 from .hashing import MMAP_THRESHOLD
 
 FICLONE = 0x40049409  # _IOW(0x94, 9, int): share the source's extents (btrfs, XFS, bcachefs)
@@ -59,10 +59,16 @@ def _write_new(fill: Callable[[int, int], None], src: str, dst: str) -> os.stat_
         os.close(sfd)
 
 
-def copy(src: str, dst: str, digest: str | None = None, what: str | None = None) -> os.stat_result:
-    """Copy store file ``src`` to the new file ``dst``; verified against ``digest`` when given."""
+def copy(src: str, dst: str, digest: str | None = None, what: str | None = None,
+         size: int | None = None) -> os.stat_result:
+    """Copy store file ``src`` to the new file ``dst``; verified against ``digest`` when given.
+    A small file whose ``size`` the manifest gives is read whole first (:func:`copy_small`)."""
     if digest is None:
         return _write_new(copy_fd, src, dst)
+    if size is not None and size < MMAP_THRESHOLD:
+        st = copy_small(src, dst, digest, size, repr(what or dst))
+        if st is not None:
+            return st
     return _write_new(lambda s, d: copy_verified(s, d, digest, src, repr(what or dst)), src, dst)
 
 
@@ -120,7 +126,9 @@ def place(mode: str, src: str, target: str, present: bool = True, digest: str | 
             if mode == "symlink":
                 os.symlink(src, target)
                 return None
-            return (reflink if mode == "reflink" else copy)(src, target, digest)
+            if mode == "reflink":
+                return reflink(src, target, digest)
+            return copy(src, target, digest, size=size)
         except FileExistsError:
             pass  # something appeared meanwhile: replace it below
         except OSError as e:
@@ -135,13 +143,13 @@ def place(mode: str, src: str, target: str, present: bool = True, digest: str | 
             except OSError as e:
                 if e.errno != errno.EMLINK:  # this inode has all the links it can have: copy it
                     raise
-                st = copy(src, tmp, digest, target)
+                st = copy(src, tmp, digest, target, size)
         elif mode == "symlink":
             os.symlink(src, tmp)
         elif mode == "reflink":
             st = reflink(src, tmp, digest, target)
         else:
-            st = copy(src, tmp, digest, target)
+            st = copy(src, tmp, digest, target, size)
         os.replace(tmp, target)
     except BaseException:
         unlink_quiet(tmp)

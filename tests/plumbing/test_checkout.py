@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from artvcs.plumbing import checkout, checkplan, placefile
+from artvcs.plumbing import checkout, checkplan, copyhash, placefile
 from artvcs.plumbing.checkout import materialize, verify_folder
 from artvcs.plumbing.errors import ArtvcsError, ObjectMissingError, PathEscapeError, UsageError
 from artvcs.plumbing.hashing import hash_bytes
@@ -421,16 +421,25 @@ def test_hardlink_across_file_systems_is_refused_before_any_change(repo, tmp_pat
 
 
 # -- writing in place, and recording what was written ------------------------------------
-@pytest.mark.parametrize("verify", [True, False])
-def test_an_error_mid_copy_leaves_no_partial_file(repo, tmp_path, monkeypatch, verify):
+@pytest.mark.parametrize("how", ["small", "unsized", "unverified"])
+def test_an_error_mid_copy_leaves_no_partial_file(repo, tmp_path, monkeypatch, how):
+    """The write fails half-way (a full disk): whichever way the file was being copied (a small file
+    of known size is read whole and written; one of unknown size streamed; --no-verify in the
+    kernel), nothing is left under its name."""
     entries = stored(repo, {"big.bin": b"z" * 5000})
+    if how == "unsized":
+        entries = [Entry(e.path, e.digest, None) for e in entries]
     root = tmp_path / "out"
+    verify = how != "unverified"
 
-    def half_then_fail(sfd, dfd, *_):
-        os.write(dfd, b"z" * 2500)
+    def half_then_fail(fd, *_):
+        os.write(fd, b"z" * 2500)
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(placefile, "copy_verified" if verify else "copy_fd", half_then_fail)
+    if how == "small":
+        monkeypatch.setattr(copyhash, "write_all", half_then_fail)
+    else:
+        monkeypatch.setattr(placefile, "copy_verified" if verify else "copy_fd", lambda s, d, *_: half_then_fail(d))
     with pytest.raises(OSError):
         materialize(repo.store, entries, str(root), mode="copy", statcache=repo.statcache, verify=verify)
     assert tree(root) == {}
@@ -448,15 +457,15 @@ def test_a_crash_mid_copy_leaves_a_partial_file_that_is_seen_as_modified(repo, t
     root = tmp_path / "out"
     code = textwrap.dedent(f"""
         import os
-        from artvcs.plumbing import checkout, placefile
+        from artvcs.plumbing import checkout, copyhash
         from artvcs.plumbing.manifest import Entry
         from artvcs.plumbing.repository import Repository
 
-        def crash(sfd, dfd, *_):
-            os.write(dfd, os.read(sfd, 1000))
+        def crash(fd, data):
+            os.write(fd, data[:1000])
             os._exit(9)  # killed: no clean-up runs
 
-        placefile.copy_verified = crash
+        copyhash.write_all = crash
         repo = Repository({os.path.join(repo.worktree, ".artifacts")!r})
         checkout.materialize(repo.store, [Entry("a/part.bin", {entries[0].digest!r}, {len(data)})], {str(root)!r},
                              mode="copy", statcache=repo.statcache)
