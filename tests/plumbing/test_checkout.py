@@ -483,6 +483,34 @@ def test_a_crash_mid_copy_leaves_a_partial_file_that_is_seen_as_modified(repo, t
     assert res.written == 1 and part.read_bytes() == data
 
 
+def test_each_batch_is_recorded_while_the_next_is_written_and_a_failure_keeps_what_was_recorded(repo, tmp_path, monkeypatch):
+    """Checkout writes a batch of files at a time and records each batch in the stat cache while the
+    next is written (on a thread of its own): every batch that was written whole is recorded, in
+    order, also when a later batch fails on a rotten store file."""
+    from test_verified_reads import rot
+
+    files = {f"d{i % 3}/f{i:02d}.bin": bytes([i]) * (100 + i) for i in range(10)}
+    entries = stored(repo, files)
+    monkeypatch.setattr(checkout, "WRITE_BATCH", 3)
+    # the records are written with a clock reading well after the files' stamps, so none is racy
+    monkeypatch.setattr(checkout, "fs_clock_ns", lambda folder: (time.time_ns() + 10**10, None))
+    root = tmp_path / "out"
+    res = materialize(repo.store, entries, str(root), mode="copy", statcache=repo.statcache)
+    assert res.written == 10 and tree(root) == files
+    records = repo.statcache.load_prefix(str(root))
+    assert {os.path.relpath(p, root): r[1] for p, r in records.items()} == {e.path: e.digest for e in entries}
+
+    flat = [Entry(f"flat/{i:02d}.bin", e.digest, e.size) for i, e in enumerate(entries)]  # one folder: written in order
+    bad = stored(repo, {"flat/07-rotten.bin": b"r" * 300})[0]
+    rot(repo, bad.digest)
+    root2 = tmp_path / "out2"
+    with pytest.raises(ArtvcsError, match="corrupt"):
+        materialize(repo.store, flat[:7] + [bad] + flat[7:], str(root2), mode="copy", statcache=repo.statcache)
+    recorded = {os.path.relpath(p, root2) for p in repo.statcache.load_prefix(str(root2))}
+    assert recorded == {e.path for e in flat[:6]}, "the two whole batches before the failing one are recorded"
+    assert not (root2 / "flat" / "07-rotten.bin").exists()
+
+
 @pytest.mark.parametrize("replace", [False, True])
 def test_written_copies_are_recorded_and_never_serve_a_stale_digest(repo, tmp_path, monkeypatch, replace):
     """Checkout records the copies it writes (new files and replaced ones), so the next run is a
