@@ -182,16 +182,15 @@ def copy_verified(src_fd: int, dst_fd: int, expected: str, src: str, what: str) 
     return len(data)
 
 
-def copy_small(src: str, dst: str, expected: str, size: int, what: str) -> os.stat_result | None:
-    """Copy the small stored object ``src`` (``size`` bytes by its manifest, below MMAP_THRESHOLD)
-    to ``dst``, which must not exist (O_EXCL), verified; the new file's stat. None, with nothing
-    written, when ``src`` holds more than ``size`` bytes (the caller copies it the general way).
-    ``what`` names the destination in an error.
+def read_small_verified(src: str, expected: str, size: int, what: str) -> bytes | None:
+    """The bytes of the small stored object ``src`` (``size`` bytes by its manifest, below
+    MMAP_THRESHOLD), verified; None when it holds more than ``size`` bytes (the caller copies it
+    the general way). ``what`` names the destination in an error.
 
-    The fewest system calls: the object is read whole with one read (no fstat: the manifest's
-    size bounds it; a store that disagrees is caught by the hash or sent back), hashed, and only
-    when it matches is ``dst`` created and written. A mismatch is CorruptObjectError and leaves
-    nothing at ``dst``: it is never created. This is the loop of a checkout of many small files.
+    One open and one read: no fstat, as the manifest's size bounds the read (a store file that
+    disagrees is caught by the hash, or sent back). The caller writes the bytes only once they
+    matched, so a mismatch (CorruptObjectError) leaves nothing anywhere. This is the loop of a
+    checkout of many small files.
     """
     sfd = os.open(src, os.O_RDONLY | os.O_CLOEXEC)
     try:
@@ -205,21 +204,9 @@ def copy_small(src: str, dst: str, expected: str, size: int, what: str) -> os.st
                 raise corrupt(expected, actual, src, what)
             if len(data) >= MMAP_THRESHOLD:
                 return None
+        return data
     finally:
         os.close(sfd)
-    dfd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
-    try:
-        write_all(dfd, data)
-        st = os.fstat(dfd)
-    except BaseException:
-        os.close(dfd)
-        try:
-            os.unlink(dst)
-        except FileNotFoundError:
-            pass
-        raise
-    os.close(dfd)
-    return st
 
 
 def hash_verified(fd: int, expected: str, src: str, what: str) -> None:

@@ -13,7 +13,7 @@ import os
 import secrets
 from collections.abc import Callable
 
-from .copyhash import copy_small, copy_verified, hash_verified
+from .copyhash import copy_verified, hash_verified, read_small_verified, write_all
 from .hashing import MMAP_THRESHOLD
 
 FICLONE = 0x40049409  # _IOW(0x94, 9, int): share the source's extents (btrfs, XFS, bcachefs)
@@ -40,21 +40,26 @@ def copy_fd(sfd: int, dfd: int) -> None:
                 view = view[os.write(dfd, view):]
 
 
+def _create(dst: str, fill: Callable[[int], None], access: int = os.O_RDWR) -> os.stat_result:
+    """Create ``dst`` (O_EXCL: it must not exist) with ``fill(dst_fd)``; the file's stat once
+    written. On an error the half-written ``dst`` is removed (a crash can leave it)."""
+    dfd = os.open(dst, access | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+    try:
+        fill(dfd)
+        st = os.fstat(dfd)
+    except BaseException:
+        os.close(dfd)
+        unlink_quiet(dst)
+        raise
+    os.close(dfd)
+    return st
+
+
 def _write_new(fill: Callable[[int, int], None], src: str, dst: str) -> os.stat_result:
-    """Create ``dst`` (O_EXCL: it must not exist) with ``fill(src_fd, dst_fd)``; the file's stat
-    once written. On an error the half-written ``dst`` is removed (a crash can leave it)."""
+    """Create ``dst`` (see :func:`_create`) with ``fill(src_fd, dst_fd)``."""
     sfd = os.open(src, os.O_RDONLY | os.O_CLOEXEC)
     try:
-        dfd = os.open(dst, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
-        try:
-            fill(sfd, dfd)
-            st = os.fstat(dfd)
-        except BaseException:
-            os.close(dfd)
-            unlink_quiet(dst)
-            raise
-        os.close(dfd)
-        return st
+        return _create(dst, lambda dfd: fill(sfd, dfd))
     finally:
         os.close(sfd)
 
@@ -62,13 +67,14 @@ def _write_new(fill: Callable[[int, int], None], src: str, dst: str) -> os.stat_
 def copy(src: str, dst: str, digest: str | None = None, what: str | None = None,
          size: int | None = None) -> os.stat_result:
     """Copy store file ``src`` to the new file ``dst``; verified against ``digest`` when given.
-    A small file whose ``size`` the manifest gives is read whole first (:func:`copy_small`)."""
+    A small file whose ``size`` the manifest gives is read whole and hashed first
+    (:func:`copyhash.read_small_verified`)."""
     if digest is None:
         return _write_new(copy_fd, src, dst)
     if size is not None and size < MMAP_THRESHOLD:
-        st = copy_small(src, dst, digest, size, repr(what or dst))
-        if st is not None:
-            return st
+        data = read_small_verified(src, digest, size, repr(what or dst))
+        if data is not None:  # verified: only now is dst created
+            return _create(dst, lambda dfd: write_all(dfd, data), os.O_WRONLY)
     return _write_new(lambda s, d: copy_verified(s, d, digest, src, repr(what or dst)), src, dst)
 
 

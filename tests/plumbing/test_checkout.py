@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from artvcs.plumbing import checkout, checkplan, copyhash, placefile
+from artvcs.plumbing import checkout, checkplan, placefile
 from artvcs.plumbing.checkout import materialize, verify_folder
 from artvcs.plumbing.errors import ArtvcsError, ObjectMissingError, PathEscapeError, UsageError
 from artvcs.plumbing.hashing import hash_bytes
@@ -437,7 +437,7 @@ def test_an_error_mid_copy_leaves_no_partial_file(repo, tmp_path, monkeypatch, h
         raise OSError(28, "No space left on device")
 
     if how == "small":
-        monkeypatch.setattr(copyhash, "write_all", half_then_fail)
+        monkeypatch.setattr(placefile, "write_all", half_then_fail)
     else:
         monkeypatch.setattr(placefile, "copy_verified" if verify else "copy_fd", lambda s, d, *_: half_then_fail(d))
     with pytest.raises(OSError):
@@ -457,7 +457,7 @@ def test_a_crash_mid_copy_leaves_a_partial_file_that_is_seen_as_modified(repo, t
     root = tmp_path / "out"
     code = textwrap.dedent(f"""
         import os
-        from artvcs.plumbing import checkout, copyhash
+        from artvcs.plumbing import checkout, placefile
         from artvcs.plumbing.manifest import Entry
         from artvcs.plumbing.repository import Repository
 
@@ -465,7 +465,7 @@ def test_a_crash_mid_copy_leaves_a_partial_file_that_is_seen_as_modified(repo, t
             os.write(fd, data[:1000])
             os._exit(9)  # killed: no clean-up runs
 
-        copyhash.write_all = crash
+        placefile.write_all = crash
         repo = Repository({os.path.join(repo.worktree, ".artifacts")!r})
         checkout.materialize(repo.store, [Entry("a/part.bin", {entries[0].digest!r}, {len(data)})], {str(root)!r},
                              mode="copy", statcache=repo.statcache)
