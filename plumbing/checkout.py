@@ -147,10 +147,11 @@ def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, 
     # (a million-entry checkout holds one batch of them at a time). The files of folders that
     # are there are settled by the stat-cache scan where it can; the rest are looked at.
     plan, fresh, current = _plan(groups, states, root, records, mode, make)
+    del by_path  # planning was its last use: a million-entry checkout writes without its 40 MiB
     _parallel(_Looker(store, records, statcache, mode, protect_untracked, states),
               [f for f in plan if f.action == LOOK], LOOK_WORKERS)
     stored_new = [e for es in fresh for e in es if e.ref is None]
-    missing = _missing([f.entry for f in plan if f.action == WRITE] + stored_new, sources.root)
+    missing = _missing(sources.root, [f.entry for f in plan if f.action == WRITE], stored_new)
     chunked = {e.digest for e in missing if store.is_chunked(e.digest)}  # large files: no single store file
     missing = [e for e in missing if e.digest not in chunked]
     if missing:

@@ -17,6 +17,7 @@ import stat as _stat
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from itertools import chain, islice
 from dataclasses import dataclass
 
 from .errors import PathEscapeError, UsageError
@@ -110,9 +111,9 @@ def _index(entries: Iterable[Entry]) -> tuple[dict[str, Entry], set[str], dict[s
                 folders.add(folder)
                 folder = folder.rpartition("/")[0]
         group.append(e)
-    paths = list(by_path)
-    for i in range(0, len(paths), BULK):  # in bulk (a slice at a time), before anything uses a path
-        check_entry_paths(paths[i : i + BULK])
+    paths = iter(by_path)
+    while part := list(islice(paths, BULK)):  # in bulk (a slice at a time), before anything uses a path
+        check_entry_paths(part)
     for f in folders:
         if f in by_path:
             raise UsageError(f"entry path {f!r} is both a file and a folder in the manifest")
@@ -249,8 +250,8 @@ def _plan(groups, states, root, records, mode, make) -> tuple[list[_File], list[
     return plan, fresh, current
 
 
-def _missing(entries: list[Entry], store_root: str) -> list[Entry]:
-    """The stored entries of ``entries`` (digests already checked) whose content is not in the
+def _missing(store_root: str, *lists: list[Entry]) -> list[Entry]:
+    """The stored entries of ``lists`` (digests already checked) whose content is not in the
     store, in order.
 
     A fan-out folder holding many of the digests is listed once (one
@@ -259,7 +260,7 @@ def _missing(entries: list[Entry], store_root: str) -> list[Entry]:
     entry (a million-entry checkout would hold them all).
     """
     fan = FANOUT
-    wanted = Counter(e.digest[:fan] for e in entries)  # fan-out folder → files wanted from it
+    wanted = Counter(e.digest[:fan] for e in chain(*lists))  # fan-out folder → files wanted from it
     listed: dict[str, set[str] | None] = {}  # its names, or None: ask per file
     for part, count in wanted.items():
         folder = os.path.join(store_root, part)
@@ -270,7 +271,7 @@ def _missing(entries: list[Entry], store_root: str) -> list[Entry]:
             continue
         listed[part] = set(os.listdir(folder)) if count * LIST_PER_STAT * DIRENT_BYTES >= size else None
     missing = []
-    for e in entries:
+    for e in chain(*lists):
         d = e.digest
         names = listed[d[:fan]]
         if (d[fan:] not in names) if names is not None else not os.path.exists(os.path.join(store_root, d[:fan], d[fan:])):
@@ -305,12 +306,11 @@ class _Sources:
     def check_all(self, entries: Iterable[Entry]) -> None:
         """Check every stored entry's digest in a few scans (a slice at a time, so that a million
         digests are never one string), so that each call need not."""
-        digests = [e.digest for e in entries if e.ref is None]
+        digests = (e.digest for e in entries if e.ref is None)
         try:
-            self.checked = all(
-                _HEX_LINES.fullmatch("".join(d + "\n" for d in digests[i : i + BULK])) is not None
-                for i in range(0, len(digests), BULK)
-            )
+            self.checked = True
+            while self.checked and (part := list(islice(digests, BULK))):
+                self.checked = _HEX_LINES.fullmatch("".join(d + "\n" for d in part)) is not None
         except TypeError:
             self.checked = False
 
