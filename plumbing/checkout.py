@@ -119,7 +119,7 @@ def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, 
         refuse_git_symlinks(by_path)
     protected = _protected(store)
     _check_protected(root, protected, by_path, folders)
-    has_refs = any(e.ref is not None for e in by_path.values())
+    has_refs = any(e.ref is not None for es in groups.values() for e in es)
     if has_refs and fetch_reference is None and not allow_missing_references:
         raise UsageError("the manifest has reference entries but no way to fetch them was given")
 
@@ -131,9 +131,9 @@ def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, 
         if not _under_replaced(folder, states):
             _guard(root, sample, protected)  # once per folder: refuses a link that leads outside root
     sources = _Sources(store)
-    sources.check_all(by_path.values())
+    sources.check_all(e for es in groups.values() for e in es)
     if not sources.checked:
-        for e in by_path.values():
+        for e in (e for es in groups.values() for e in es):
             sources(e)  # the error for the first bad digest (a hostile manifest must not name a path with it)
     make = _file_maker(root, sources, has_refs)
     extras: list[str] = []
@@ -147,7 +147,7 @@ def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, 
     # (a million-entry checkout holds one batch of them at a time). The files of folders that
     # are there are settled by the stat-cache scan where it can; the rest are looked at.
     plan, fresh, current = _plan(groups, states, root, records, mode, make)
-    del by_path  # planning was its last use: a million-entry checkout writes without its 40 MiB
+    del by_path  # planning was its last use: a million-entry checkout writes without its 32 MiB
     _parallel(_Looker(store, records, statcache, mode, protect_untracked, states),
               [f for f in plan if f.action == LOOK], LOOK_WORKERS)
     stored_new = [e for es in fresh for e in es if e.ref is None]
