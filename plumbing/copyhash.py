@@ -9,7 +9,8 @@ soon as it is copied, so the flush before the version ref overlaps with the
 copy instead of following it. With ``ARTVCS_FSYNC=0`` there is no flush to
 get ahead of, and writeback is left to the kernel, as ``cp`` leaves it.
 
-:func:`copy_verified` is the one way a stored object's bytes are handed
+:func:`copy_verified` (and, for a checkout's small files of known size,
+:func:`read_small_verified`) is the one way a stored object's bytes are handed
 over (checkout, download, ``get``, ``cat-object``): what is handed over is
 hashed on the way and compared with the digest that names it, so a store
 file that rotted in place is an error, never a silent bad copy. Content

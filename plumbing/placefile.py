@@ -1,9 +1,11 @@
 """Putting one stored file in its place in a checkout: copy, reflink, hard or symbolic link.
 
 With the digest that names it, what is handed over is verified on the way:
-a copy is hashed as it is made (:func:`copyhash.copy_verified`), and a
-reflink or link hashes the store file it shares first. A mismatch is a
-CorruptObjectError and leaves nothing under the target's name.
+a small copy is read whole and hashed before its file is created
+(:func:`copyhash.read_small_verified`), a large one hashed as it is made
+(:func:`copyhash.copy_verified`), and a reflink or link hashes the store
+file it shares first. A mismatch is a CorruptObjectError and leaves nothing
+under the target's name.
 """
 from __future__ import annotations
 
