@@ -24,6 +24,7 @@ import os
 import secrets
 import shutil
 import stat as _stat
+import threading
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 
@@ -118,7 +119,7 @@ def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, 
         refuse_git_symlinks(by_path)
     protected = _protected(store)
     _check_protected(root, protected, by_path, folders)
-    has_refs = any(e.ref is not None for e in by_path.values())
+    has_refs = any(e.ref is not None for es in groups.values() for e in es)
     if has_refs and fetch_reference is None and not allow_missing_references:
         raise UsageError("the manifest has reference entries but no way to fetch them was given")
 
@@ -130,9 +131,9 @@ def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, 
         if not _under_replaced(folder, states):
             _guard(root, sample, protected)  # once per folder: refuses a link that leads outside root
     sources = _Sources(store)
-    sources.check_all(by_path.values())
+    sources.check_all(e for es in groups.values() for e in es)
     if not sources.checked:
-        for e in by_path.values():
+        for e in (e for es in groups.values() for e in es):
             sources(e)  # the error for the first bad digest (a hostile manifest must not name a path with it)
     make = _file_maker(root, sources, has_refs)
     extras: list[str] = []
@@ -146,10 +147,11 @@ def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, 
     # (a million-entry checkout holds one batch of them at a time). The files of folders that
     # are there are settled by the stat-cache scan where it can; the rest are looked at.
     plan, fresh, current = _plan(groups, states, root, records, mode, make)
+    del by_path  # planning was its last use: a million-entry checkout writes without its 32 MiB
     _parallel(_Looker(store, records, statcache, mode, protect_untracked, states),
               [f for f in plan if f.action == LOOK], LOOK_WORKERS)
     stored_new = [e for es in fresh for e in es if e.ref is None]
-    missing = _missing([f.entry for f in plan if f.action == WRITE] + stored_new, sources.root)
+    missing = _missing(sources.root, [f.entry for f in plan if f.action == WRITE], stored_new)
     chunked = {e.digest for e in missing if store.is_chunked(e.digest)}  # large files: no single store file
     missing = [e for e in missing if e.digest not in chunked]
     if missing:
@@ -218,7 +220,6 @@ def _write_all(store, statcache, mode, verify, root, writes, stored_new, make, t
     used = mode
     done, nbytes = 0, 0
     total_bytes = sum(f.entry.size or 0 for f in writes) + sum(e.size or 0 for e in stored_new)
-    first_done = False
 
     def batches():
         if writes:
@@ -226,29 +227,75 @@ def _write_all(store, statcache, mode, verify, root, writes, stored_new, make, t
         for i in range(0, len(stored_new), WRITE_BATCH):
             yield [make(e) for e in stored_new[i : i + WRITE_BATCH]]
 
-    for batch in batches():
-        rebuilt = [f for f in batch if f.entry.digest in chunked] if chunked else []
-        plain = [f for f in batch if f.entry.digest not in chunked] if chunked else batch
-        written: list[os.stat_result | None] = []
-        if used in ("auto", "reflink", "hardlink") and not first_done and plain:
-            used, st = _first_write(mode, store.root, plain[0], root, verify)
-            written.append(st)
-            first_done = True
-        if verify:
-            written += _parallel(lambda f: place(used, f.src, f.target, f.present, f.entry.digest, f.entry.size),
-                                 plain[len(written):])
-        else:
-            written += _parallel(lambda f: place(used, f.src, f.target, f.present), plain[len(written):])
-        if rebuilt:
-            written += _parallel(lambda f: _place_chunked(store, f), rebuilt)
-            plain = plain + rebuilt
-        done += len(batch)
-        nbytes += sum(f.entry.size or 0 for f in batch)
-        report("writing", done, total, nbytes, total_bytes)
-        if statcache is not None and verify:  # an unverified copy's digest is the manifest's word: not recorded
-            _record_written(statcache, plain, written)
-            statcache.flush()
+    # an unverified copy's digest is the manifest's word: not recorded
+    recorder = _Recorder(statcache if verify else None)
+    undecided = mode in ("auto", "reflink", "hardlink")  # the first file written decides (see _first_write)
+    try:
+        for batch in batches():
+            used, files, stats = _write_batch(store, mode if undecided else None, used, verify, root, batch, chunked)
+            undecided = undecided and all(f.entry.digest in chunked for f in files)  # no file decided yet
+            done += len(batch)
+            nbytes += sum(f.entry.size or 0 for f in batch)
+            report("writing", done, total, nbytes, total_bytes)
+            recorder.record(files, stats)
+    finally:
+        recorder.join()
     return used
+
+
+def _write_batch(store, decide, used, verify, root, batch, chunked) -> tuple[str, list[_File], list]:
+    """Write one batch by mode ``used``: ``(mode used, files written, their stats)``. With
+    ``decide`` (the mode asked for, not yet tried), the first file decides the mode."""
+    rebuilt = [f for f in batch if f.entry.digest in chunked] if chunked else []
+    plain = [f for f in batch if f.entry.digest not in chunked] if chunked else batch
+    written: list[os.stat_result | None] = []
+    if decide and plain:
+        used, st = _first_write(decide, store.root, plain[0], root, verify)
+        written.append(st)
+    if verify:
+        written += _parallel(lambda f: place(used, f.src, f.target, f.present, f.entry.digest, f.entry.size),
+                             plain[len(written):])
+    else:
+        written += _parallel(lambda f: place(used, f.src, f.target, f.present), plain[len(written):])
+    if rebuilt:
+        written += _parallel(lambda f: _place_chunked(store, f), rebuilt)
+        plain = plain + rebuilt
+    return used, plain, written
+
+
+class _Recorder:
+    """Records each batch's verified copies in the stat cache and writes them out on a thread of
+    its own while the next batch is written (the flush is Python and sqlite, the writing mostly
+    system calls that let other threads run). One flush at a time, and no other thread touches
+    the cache meanwhile: :meth:`record` waits for the previous flush before queueing more."""
+
+    def __init__(self, statcache: StatCache | None) -> None:
+        self.statcache = statcache
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    def record(self, files: list[_File], stats: list[os.stat_result | None]) -> None:
+        if self.statcache is None:
+            return
+        self.join()
+        _record_written(self.statcache, files, stats)
+        self._thread = threading.Thread(target=self._flush, daemon=True)
+        self._thread.start()
+
+    def _flush(self) -> None:
+        try:
+            self.statcache.flush()
+        except BaseException as e:  # raised by join, in the caller's thread
+            self._error = e
+
+    def join(self) -> None:
+        """Wait for the flush under way (its error, if any, is raised here)."""
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self._error is not None:
+            e, self._error = self._error, None
+            raise e
 
 
 def _place_chunked(store: ContentStore, f: _File) -> os.stat_result:

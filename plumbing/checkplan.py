@@ -17,6 +17,7 @@ import stat as _stat
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from itertools import chain, islice
 from dataclasses import dataclass
 
 from .errors import PathEscapeError, UsageError
@@ -86,20 +87,26 @@ class _File:
     in_way: bool = False  # a folder stands where the file goes
 
 
-def _index(entries: Iterable[Entry]) -> tuple[dict[str, Entry], set[str], dict[str, list[Entry]]]:
-    """``{path: entry}``, every folder path, and the entries of each folder (in order), refusing
-    bad, duplicate or clashing paths."""
-    by_path: dict[str, Entry] = {}
+def _index(entries: Iterable[Entry]) -> tuple[set[str], set[str], dict[str, list[Entry]]]:
+    """Every entry path, every folder path, and the entries of each folder (in order), refusing
+    bad, duplicate or clashing paths. (A set of the paths, not a dict to the entries: at a million
+    entries that is 10 MiB less, and the entries are in the folders' lists anyway.)"""
+    by_path: set[str] = set()
     folders: set[str] = set()
     groups: dict[str, list[Entry]] = {}
     last, group = None, None
+    pending: list[str] = []  # paths are checked in bulk, a slice at a time, in the manifest's order
     for e in entries:
         if type(e.path) is not str:
             check_entry_path(e.path)
         if e.path in by_path:
             check_entry_path(e.path)
             raise UsageError(f"entry path {e.path!r} appears twice in the manifest")
-        by_path[e.path] = e
+        by_path.add(e.path)
+        pending.append(e.path)
+        if len(pending) == BULK:
+            check_entry_paths(pending)
+            pending = []
         folder = e.path.rpartition("/")[0]
         if folder != last:  # manifests list a folder's entries together: one lookup per folder
             group = groups.get(folder)
@@ -110,9 +117,7 @@ def _index(entries: Iterable[Entry]) -> tuple[dict[str, Entry], set[str], dict[s
                 folders.add(folder)
                 folder = folder.rpartition("/")[0]
         group.append(e)
-    paths = list(by_path)
-    for i in range(0, len(paths), BULK):  # in bulk (a slice at a time), before anything uses a path
-        check_entry_paths(paths[i : i + BULK])
+    check_entry_paths(pending)  # every path checked before anything uses one
     for f in folders:
         if f in by_path:
             raise UsageError(f"entry path {f!r} is both a file and a folder in the manifest")
@@ -132,7 +137,7 @@ def _inside(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
-def _check_protected(root: str, protected: list[str], by_path: dict, folders: set) -> None:
+def _check_protected(root: str, protected: list[str], by_path: Collection[str], folders: set) -> None:
     real_root = os.path.realpath(root)
     for p in protected:
         if _inside(real_root, p):
@@ -249,8 +254,8 @@ def _plan(groups, states, root, records, mode, make) -> tuple[list[_File], list[
     return plan, fresh, current
 
 
-def _missing(entries: list[Entry], store_root: str) -> list[Entry]:
-    """The stored entries of ``entries`` (digests already checked) whose content is not in the
+def _missing(store_root: str, *lists: list[Entry]) -> list[Entry]:
+    """The stored entries of ``lists`` (digests already checked) whose content is not in the
     store, in order.
 
     A fan-out folder holding many of the digests is listed once (one
@@ -259,7 +264,7 @@ def _missing(entries: list[Entry], store_root: str) -> list[Entry]:
     entry (a million-entry checkout would hold them all).
     """
     fan = FANOUT
-    wanted = Counter(e.digest[:fan] for e in entries)  # fan-out folder → files wanted from it
+    wanted = Counter(e.digest[:fan] for e in chain(*lists))  # fan-out folder → files wanted from it
     listed: dict[str, set[str] | None] = {}  # its names, or None: ask per file
     for part, count in wanted.items():
         folder = os.path.join(store_root, part)
@@ -270,7 +275,7 @@ def _missing(entries: list[Entry], store_root: str) -> list[Entry]:
             continue
         listed[part] = set(os.listdir(folder)) if count * LIST_PER_STAT * DIRENT_BYTES >= size else None
     missing = []
-    for e in entries:
+    for e in chain(*lists):
         d = e.digest
         names = listed[d[:fan]]
         if (d[fan:] not in names) if names is not None else not os.path.exists(os.path.join(store_root, d[:fan], d[fan:])):
@@ -305,12 +310,11 @@ class _Sources:
     def check_all(self, entries: Iterable[Entry]) -> None:
         """Check every stored entry's digest in a few scans (a slice at a time, so that a million
         digests are never one string), so that each call need not."""
-        digests = [e.digest for e in entries if e.ref is None]
+        digests = (e.digest for e in entries if e.ref is None)
         try:
-            self.checked = all(
-                _HEX_LINES.fullmatch("".join(d + "\n" for d in digests[i : i + BULK])) is not None
-                for i in range(0, len(digests), BULK)
-            )
+            self.checked = True
+            while self.checked and (part := list(islice(digests, BULK))):
+                self.checked = _HEX_LINES.fullmatch("".join(d + "\n" for d in part)) is not None
         except TypeError:
             self.checked = False
 

@@ -9,7 +9,8 @@ soon as it is copied, so the flush before the version ref overlaps with the
 copy instead of following it. With ``ARTVCS_FSYNC=0`` there is no flush to
 get ahead of, and writeback is left to the kernel, as ``cp`` leaves it.
 
-:func:`copy_verified` is the one way a stored object's bytes are handed
+:func:`copy_verified` (and, for a checkout's small files of known size,
+:func:`read_small_verified`) is the one way a stored object's bytes are handed
 over (checkout, download, ``get``, ``cat-object``): what is handed over is
 hashed on the way and compared with the digest that names it, so a store
 file that rotted in place is an error, never a silent bad copy. Content
@@ -135,14 +136,22 @@ def copy_range(src_fd: int, dst_fd: int, n: int, src_off: int, dst_off: int, blo
 
 
 def read_all(fd: int, size: int) -> bytes:
-    """All of the (small) file open at ``fd``, from its start: one read where the size is right."""
+    """All of the (small) file open at ``fd``, from its start: one read where the size is right
+    (asking for one byte more than ``size`` and getting ``size`` is the end of the file)."""
     data = os.pread(fd, size + 1, 0)
-    if len(data) <= size:  # short (the file shrank, or a signal): read on until the end
+    if len(data) != size:  # it grew, or shrank (or a read cut short): read on until the end
         parts = [data]
         while chunk := os.pread(fd, 1 << 20, sum(map(len, parts))):
             parts.append(chunk)
         data = b"".join(parts)
     return data
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Write all of ``data`` to ``fd`` (a write may take only part of it)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def corrupt(expected: str, actual: str, src: str, what: str) -> CorruptObjectError:
@@ -170,10 +179,35 @@ def copy_verified(src_fd: int, dst_fd: int, expected: str, src: str, what: str) 
     actual = blake3.blake3(data).hexdigest()
     if actual != expected:
         raise corrupt(expected, actual, src, what)
-    view = memoryview(data)
-    while view:
-        view = view[os.write(dst_fd, view):]
+    write_all(dst_fd, data)
     return len(data)
+
+
+def read_small_verified(src: str, expected: str, size: int, what: str) -> bytes | None:
+    """The bytes of the small stored object ``src`` (``size`` bytes by its manifest, below
+    MMAP_THRESHOLD), verified; None when it holds more than ``size`` bytes (the caller copies it
+    the general way). ``what`` names the destination in an error.
+
+    One open and one read: no fstat, as the manifest's size bounds the read (a store file that
+    disagrees is caught by the hash, or sent back). The caller writes the bytes only once they
+    matched, so a mismatch (CorruptObjectError) leaves nothing anywhere. This is the loop of a
+    checkout of many small files.
+    """
+    sfd = os.open(src, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        data = os.pread(sfd, size + 1, 0)
+        if len(data) > size:
+            return None
+        if blake3.blake3(data).hexdigest() != expected:
+            data = read_all(sfd, size)  # a short read is not taken for corruption: read to the end
+            actual = blake3.blake3(data).hexdigest()
+            if actual != expected:
+                raise corrupt(expected, actual, src, what)
+            if len(data) >= MMAP_THRESHOLD:
+                return None
+        return data
+    finally:
+        os.close(sfd)
 
 
 def hash_verified(fd: int, expected: str, src: str, what: str) -> None:

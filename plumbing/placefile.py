@@ -1,9 +1,11 @@
 """Putting one stored file in its place in a checkout: copy, reflink, hard or symbolic link.
 
 With the digest that names it, what is handed over is verified on the way:
-a copy is hashed as it is made (:func:`copyhash.copy_verified`), and a
-reflink or link hashes the store file it shares first. A mismatch is a
-CorruptObjectError and leaves nothing under the target's name.
+a small copy is read whole and hashed before its file is created
+(:func:`copyhash.read_small_verified`), a large one hashed as it is made
+(:func:`copyhash.copy_verified`), and a reflink or link hashes the store
+file it shares first. A mismatch is a CorruptObjectError and leaves nothing
+under the target's name.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import os
 import secrets
 from collections.abc import Callable
 
-from .copyhash import copy_verified, hash_verified
+from .copyhash import copy_verified, hash_verified, read_small_verified, write_all
 from .hashing import MMAP_THRESHOLD
 
 FICLONE = 0x40049409  # _IOW(0x94, 9, int): share the source's extents (btrfs, XFS, bcachefs)
@@ -40,29 +42,41 @@ def copy_fd(sfd: int, dfd: int) -> None:
                 view = view[os.write(dfd, view):]
 
 
+def _create(dst: str, fill: Callable[[int], None], access: int = os.O_RDWR) -> os.stat_result:
+    """Create ``dst`` (O_EXCL: it must not exist) with ``fill(dst_fd)``; the file's stat once
+    written. On an error the half-written ``dst`` is removed (a crash can leave it)."""
+    dfd = os.open(dst, access | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+    try:
+        fill(dfd)
+        st = os.fstat(dfd)
+    except BaseException:
+        os.close(dfd)
+        unlink_quiet(dst)
+        raise
+    os.close(dfd)
+    return st
+
+
 def _write_new(fill: Callable[[int, int], None], src: str, dst: str) -> os.stat_result:
-    """Create ``dst`` (O_EXCL: it must not exist) with ``fill(src_fd, dst_fd)``; the file's stat
-    once written. On an error the half-written ``dst`` is removed (a crash can leave it)."""
+    """Create ``dst`` (see :func:`_create`) with ``fill(src_fd, dst_fd)``."""
     sfd = os.open(src, os.O_RDONLY | os.O_CLOEXEC)
     try:
-        dfd = os.open(dst, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
-        try:
-            fill(sfd, dfd)
-            st = os.fstat(dfd)
-        except BaseException:
-            os.close(dfd)
-            unlink_quiet(dst)
-            raise
-        os.close(dfd)
-        return st
+        return _create(dst, lambda dfd: fill(sfd, dfd))
     finally:
         os.close(sfd)
 
 
-def copy(src: str, dst: str, digest: str | None = None, what: str | None = None) -> os.stat_result:
-    """Copy store file ``src`` to the new file ``dst``; verified against ``digest`` when given."""
+def copy(src: str, dst: str, digest: str | None = None, what: str | None = None,
+         size: int | None = None) -> os.stat_result:
+    """Copy store file ``src`` to the new file ``dst``; verified against ``digest`` when given.
+    A small file whose ``size`` the manifest gives is read whole and hashed first
+    (:func:`copyhash.read_small_verified`)."""
     if digest is None:
         return _write_new(copy_fd, src, dst)
+    if size is not None and size < MMAP_THRESHOLD:
+        data = read_small_verified(src, digest, size, repr(what or dst))
+        if data is not None:  # verified: only now is dst created
+            return _create(dst, lambda dfd: write_all(dfd, data), os.O_WRONLY)
     return _write_new(lambda s, d: copy_verified(s, d, digest, src, repr(what or dst)), src, dst)
 
 
@@ -120,7 +134,9 @@ def place(mode: str, src: str, target: str, present: bool = True, digest: str | 
             if mode == "symlink":
                 os.symlink(src, target)
                 return None
-            return (reflink if mode == "reflink" else copy)(src, target, digest)
+            if mode == "reflink":
+                return reflink(src, target, digest)
+            return copy(src, target, digest, size=size)
         except FileExistsError:
             pass  # something appeared meanwhile: replace it below
         except OSError as e:
@@ -135,13 +151,13 @@ def place(mode: str, src: str, target: str, present: bool = True, digest: str | 
             except OSError as e:
                 if e.errno != errno.EMLINK:  # this inode has all the links it can have: copy it
                     raise
-                st = copy(src, tmp, digest, target)
+                st = copy(src, tmp, digest, target, size)
         elif mode == "symlink":
             os.symlink(src, tmp)
         elif mode == "reflink":
             st = reflink(src, tmp, digest, target)
         else:
-            st = copy(src, tmp, digest, target)
+            st = copy(src, tmp, digest, target, size)
         os.replace(tmp, target)
     except BaseException:
         unlink_quiet(tmp)

@@ -421,16 +421,25 @@ def test_hardlink_across_file_systems_is_refused_before_any_change(repo, tmp_pat
 
 
 # -- writing in place, and recording what was written ------------------------------------
-@pytest.mark.parametrize("verify", [True, False])
-def test_an_error_mid_copy_leaves_no_partial_file(repo, tmp_path, monkeypatch, verify):
+@pytest.mark.parametrize("how", ["small", "unsized", "unverified"])
+def test_an_error_mid_copy_leaves_no_partial_file(repo, tmp_path, monkeypatch, how):
+    """The write fails half-way (a full disk): whichever way the file was being copied (a small file
+    of known size is read whole and written; one of unknown size streamed; --no-verify in the
+    kernel), nothing is left under its name."""
     entries = stored(repo, {"big.bin": b"z" * 5000})
+    if how == "unsized":
+        entries = [Entry(e.path, e.digest, None) for e in entries]
     root = tmp_path / "out"
+    verify = how != "unverified"
 
-    def half_then_fail(sfd, dfd, *_):
-        os.write(dfd, b"z" * 2500)
+    def half_then_fail(fd, *_):
+        os.write(fd, b"z" * 2500)
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(placefile, "copy_verified" if verify else "copy_fd", half_then_fail)
+    if how == "small":
+        monkeypatch.setattr(placefile, "write_all", half_then_fail)
+    else:
+        monkeypatch.setattr(placefile, "copy_verified" if verify else "copy_fd", lambda s, d, *_: half_then_fail(d))
     with pytest.raises(OSError):
         materialize(repo.store, entries, str(root), mode="copy", statcache=repo.statcache, verify=verify)
     assert tree(root) == {}
@@ -452,11 +461,11 @@ def test_a_crash_mid_copy_leaves_a_partial_file_that_is_seen_as_modified(repo, t
         from artvcs.plumbing.manifest import Entry
         from artvcs.plumbing.repository import Repository
 
-        def crash(sfd, dfd, *_):
-            os.write(dfd, os.read(sfd, 1000))
+        def crash(fd, data):
+            os.write(fd, data[:1000])
             os._exit(9)  # killed: no clean-up runs
 
-        placefile.copy_verified = crash
+        placefile.write_all = crash
         repo = Repository({os.path.join(repo.worktree, ".artifacts")!r})
         checkout.materialize(repo.store, [Entry("a/part.bin", {entries[0].digest!r}, {len(data)})], {str(root)!r},
                              mode="copy", statcache=repo.statcache)
@@ -472,6 +481,34 @@ def test_a_crash_mid_copy_leaves_a_partial_file_that_is_seen_as_modified(repo, t
         materialize(repo.store, entries, str(root), prune=True, protect_untracked=True, statcache=repo.statcache)
     res = materialize(repo.store, entries, str(root), mode="copy", prune=True, statcache=repo.statcache)
     assert res.written == 1 and part.read_bytes() == data
+
+
+def test_each_batch_is_recorded_while_the_next_is_written_and_a_failure_keeps_what_was_recorded(repo, tmp_path, monkeypatch):
+    """Checkout writes a batch of files at a time and records each batch in the stat cache while the
+    next is written (on a thread of its own): every batch that was written whole is recorded, in
+    order, also when a later batch fails on a rotten store file."""
+    from test_verified_reads import rot
+
+    files = {f"d{i % 3}/f{i:02d}.bin": bytes([i]) * (100 + i) for i in range(10)}
+    entries = stored(repo, files)
+    monkeypatch.setattr(checkout, "WRITE_BATCH", 3)
+    # the records are written with a clock reading well after the files' stamps, so none is racy
+    monkeypatch.setattr(checkout, "fs_clock_ns", lambda folder: (time.time_ns() + 10**10, None))
+    root = tmp_path / "out"
+    res = materialize(repo.store, entries, str(root), mode="copy", statcache=repo.statcache)
+    assert res.written == 10 and tree(root) == files
+    records = repo.statcache.load_prefix(str(root))
+    assert {os.path.relpath(p, root): r[1] for p, r in records.items()} == {e.path: e.digest for e in entries}
+
+    flat = [Entry(f"flat/{i:02d}.bin", e.digest, e.size) for i, e in enumerate(entries)]  # one folder: written in order
+    bad = stored(repo, {"flat/07-rotten.bin": b"r" * 300})[0]
+    rot(repo, bad.digest)
+    root2 = tmp_path / "out2"
+    with pytest.raises(ArtvcsError, match="corrupt"):
+        materialize(repo.store, flat[:7] + [bad] + flat[7:], str(root2), mode="copy", statcache=repo.statcache)
+    recorded = {os.path.relpath(p, root2) for p in repo.statcache.load_prefix(str(root2))}
+    assert recorded == {e.path for e in flat[:6]}, "the two whole batches before the failing one are recorded"
+    assert not (root2 / "flat" / "07-rotten.bin").exists()
 
 
 @pytest.mark.parametrize("replace", [False, True])

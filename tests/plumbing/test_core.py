@@ -130,6 +130,24 @@ def test_manifest_round_trip(tmp_path_factory, ps):
         assert manifest.lookup(repo.git, tree, e.path) == e
 
 
+def test_entries_read_without_extra_share_one_empty_extra_that_refuses_changes(repo):
+    """A million-entry manifest read into memory holds no empty dict per entry; the shared one
+    cannot be changed through one entry (that would change them all), and a copy can."""
+    entries = [Entry("a.bin", "a" * 64, 1), Entry("b.bin", "b" * 64, 2, "s3://x/b", {"etag": "e"}), Entry("c.bin", "c" * 64, 3)]
+    got = list(manifest.iter_entries(repo.git, manifest.write_manifest(repo.git, entries)))
+    assert got == entries and got[0].extra == {} and got[1].extra == {"etag": "e"}
+    assert got[0].extra is got[2].extra, "one shared empty extra"
+    for change in (lambda x: x.__setitem__("k", 1), lambda x: x.update(k=1), lambda x: x.setdefault("k", 1)):
+        with pytest.raises(TypeError, match="shared"):
+            change(got[0].extra)
+    assert got[2].extra == {} and not got[2].extra
+    mine = dict(got[0].extra)
+    mine["k"] = 1
+    assert got[2].extra == {}
+    got[1].extra["more"] = 2  # an entry's own extra is its own dict
+    assert entries[1].extra == {"etag": "e"}
+
+
 def test_structural_sharing_and_update(repo):
     entries = [Entry(f"d{d:02d}/f{i:03d}", f"{d * 1000 + i:064x}", i) for d in range(20) for i in range(50)]
     tree = manifest.write_manifest(repo.git, entries)

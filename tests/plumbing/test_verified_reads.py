@@ -127,3 +127,30 @@ def test_cat_object_of_rotten_content_is_an_error_with_no_output(repo_dir, run_c
     assert res.code == 1 and res.out == ""
     assert digest in res.err and bad in res.err and len(res.err.strip().splitlines()) == 1
     r.close()
+
+
+@pytest.mark.parametrize("told", [0, 100, len(SMALL) - 1, len(SMALL) + 1, MMAP_THRESHOLD - 1, None])
+def test_a_manifest_size_that_is_wrong_still_gives_the_stored_bytes(repo, tmp_path, told):
+    """A small copy reads as many bytes as the manifest says the file has (plus one): a size that
+    is wrong, larger or smaller, neither cuts the copy short nor lets other bytes through."""
+    digest = repo.store.put_bytes(SMALL)
+    root = tmp_path / "out"
+    materialize(repo.store, [Entry("f.bin", digest, told)], str(root), mode="copy")
+    assert (root / "f.bin").read_bytes() == SMALL
+
+
+@pytest.mark.parametrize("change", ["truncated", "appended"])
+def test_a_store_file_of_another_size_is_refused_and_nothing_is_written(repo, tmp_path, change):
+    digest = repo.store.put_bytes(SMALL)
+    path = repo.store.path_of(digest)
+    os.chmod(path, 0o644)
+    with open(path, "r+b") as f:
+        if change == "truncated":
+            f.truncate(len(SMALL) // 2)
+        else:
+            f.seek(0, 2)
+            f.write(b"more")
+    root = tmp_path / "out"
+    with pytest.raises(CorruptObjectError, match=digest):
+        materialize(repo.store, [Entry("f.bin", digest, len(SMALL))], str(root), mode="copy", statcache=repo.statcache)
+    assert leftovers(root) == []
