@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import blake3
 
 from .chunklist import MAX_CHUNK, ascii_header
+from .durability import fsync_dir
 from .errors import CorruptObjectError
 
 DIRNAME = "chunks"  # the local packs, beside content/
@@ -193,14 +194,6 @@ class PackIndex:
             off += n
 
 
-def fsync_dir(folder: str) -> None:
-    fd = os.open(folder, os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _lock_fd(folder: str) -> int:
     """An open descriptor of ``chunks/lock`` (made when absent), or -1 where it cannot be made
     (a read-only store, which no gc can change either)."""
@@ -303,6 +296,21 @@ def runs(rows: list[tuple[str, int, int]], limit: int) -> list[list[tuple[str, i
         else:
             out.append([row])
     return out
+
+
+def read_run(read, run: list[tuple[str, int, int]]) -> bytes | None:
+    """The bytes of ``run`` (one of :func:`runs`), read by ``read(offset, length)`` with every chunk
+    checked against its digest; None when the read is short or a chunk is corrupt."""
+    start = run[0][1]
+    length = run[-1][1] + run[-1][2] - start
+    data = read(start, length)
+    if len(data) != length:
+        return None
+    view = memoryview(data)
+    for d, off, n in run:
+        if blake3.blake3(view[off - start:off - start + n]).hexdigest() != d:
+            return None
+    return data
 
 
 REWRITE_DEAD_FRACTION = 0.25  # a pack this dead (by bytes) or more is rewritten with its live chunks

@@ -22,10 +22,10 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import blake3
-
 from . import chunkpacks
 from .chunkpacks import TMP_PREFIX, LocalPacks, PackWriter, split_name
+from .durability import fsync_dir
+from .store import _unlink_quiet
 
 if TYPE_CHECKING:
     from .store import ContentStore
@@ -36,14 +36,12 @@ LOCK_WAIT_SECONDS = 30.0  # how long gc waits for readers and writers of chunks 
 
 @dataclass
 class Prepared:
-    """The packs gc means to remove, what it copied out of them, and what it kept young or damaged."""
+    """The packs gc means to remove (and how many bytes each frees), how many it rewrote, how many it kept young."""
 
     folder: str
     goes: dict[str, int] = field(default_factory=dict)  # pack -> its bytes that are freed
     young: int = 0
     rewritten: int = 0
-    copied_bytes: int = 0
-    damaged: list[str] = field(default_factory=list)  # packs whose live chunks do not read back: kept
 
 
 def _age(path: str, now: float) -> float | None:
@@ -79,13 +77,10 @@ def prepare(store: "ContentStore", live: set[str], grace_seconds: float, dry_run
         writer = PackWriter(folder, durable=True)
         try:
             for name, rows in decided.rewrite.items():
-                copied = _copy_live(packs, name, rows, writer)
-                if copied is None:
-                    out.damaged.append(name)
-                    continue
+                if not _copy_live(packs, name, rows, writer):
+                    continue  # a live chunk does not read back: the pack stays, for fsck to name
                 out.goes[name] = decided.dead_bytes[name]
                 out.rewritten += 1
-                out.copied_bytes += copied
             writer.close()
         except BaseException:
             writer.abort()
@@ -95,27 +90,19 @@ def prepare(store: "ContentStore", live: set[str], grace_seconds: float, dry_run
     return out
 
 
-def _copy_live(packs: LocalPacks, name: str, rows: list[tuple[str, int, int]], writer: PackWriter) -> int | None:
+def _copy_live(packs: LocalPacks, name: str, rows: list[tuple[str, int, int]], writer: PackWriter) -> bool:
     """Append the chunks ``rows`` of pack ``name`` to ``writer``, each checked against its digest;
-    the bytes copied, or None when one is short or corrupt (the pack then stays, for fsck to name)."""
+    False when one is short or corrupt (the pack then stays)."""
     try:
         fd = packs.fd(name)
     except FileNotFoundError:
-        return None
-    done = 0
+        return False
     for run in chunkpacks.runs(rows, RUN_BYTES):
-        start = run[0][1]
-        length = run[-1][1] + run[-1][2] - start
-        data = os.pread(fd, length, start)
-        if len(data) != length:
-            return None
-        view = memoryview(data)
-        for d, off, n in run:
-            if blake3.blake3(view[off - start:off - start + n]).hexdigest() != d:
-                return None
+        data = chunkpacks.read_run(lambda start, length: os.pread(fd, length, start), run)
+        if data is None:
+            return False
         writer.add_run(data, [(d, n) for d, _, n in run])
-        done += length
-    return done
+    return True
 
 
 def finish(store: "ContentStore", prep: Prepared, named_now: set[str], grace_seconds: float,
@@ -156,14 +143,7 @@ def finish(store: "ContentStore", prep: Prepared, named_now: set[str], grace_sec
                     if not dry_run:
                         _unlink_quiet(os.path.join(prep.folder, n))
         if removed and not dry_run:
-            chunkpacks.fsync_dir(prep.folder)
+            fsync_dir(prep.folder)
         return removed, freed
     finally:
         packs.close()
-
-
-def _unlink_quiet(path: str) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass

@@ -28,8 +28,6 @@ import os
 import secrets
 from dataclasses import dataclass, field
 
-import blake3
-
 from .. import chunkpacks
 from ..chunkpacks import encode_idx, idx_name, parse_idx
 from ..errors import CorruptObjectError
@@ -44,7 +42,6 @@ class RemoteChunkSweep:
     freed_bytes: int = 0
     kept_young: int = 0
     rewritten_packs: int = 0
-    damaged: list[str] = field(default_factory=list)  # packs whose live chunks do not read back: kept
     restored: list[str] = field(default_factory=list)  # hidden packs given their index back (a push beside gc)
 
 
@@ -83,8 +80,7 @@ def sweep_remote(remote: RemoteRepo, gitdir: str, keep: set[str], grace_seconds:
     for p in decided.rewrite:
         going[p] = decided.dead_bytes[p]
     if not dry_run:
-        for p in _rewrite(remote, idx, decided.rewrite, gitdir):
-            out.damaged.append(p)
+        for p in _rewrite(remote, idx, decided.rewrite, gitdir):  # a live chunk does not read back: it stays
             going.pop(p)
     out.rewritten_packs = len([p for p in decided.rewrite if p in going])
     staying = index(remote, gitdir)  # the packs complete once this gc is done
@@ -137,15 +133,9 @@ def _rewrite(remote: RemoteRepo, idx, rewrite: dict[str, list[tuple[str, int, in
             mark, got = f.tell(), []
             try:
                 for run in chunkpacks.runs(live_rows, RANGE_BYTES):
-                    start = run[0][1]
-                    length = run[-1][1] + run[-1][2] - start
-                    data = remote.backend.read_range(pack_key(p), start, length)
-                    if len(data) != length:
-                        raise CorruptObjectError(f"chunk pack {p} is shorter than its index says")
-                    view = memoryview(data)
-                    for c, off, n in run:
-                        if blake3.blake3(view[off - start:off - start + n]).hexdigest() != c:
-                            raise CorruptObjectError(f"chunk {c} in pack {p} is corrupt")
+                    data = chunkpacks.read_run(lambda start, length: remote.backend.read_range(pack_key(p), start, length), run)
+                    if data is None:
+                        raise CorruptObjectError(f"chunk pack {p}: a live chunk is short or corrupt")
                     f.write(data)
                     got += [(c, n) for c, _, n in run]
             except (CorruptObjectError, FileNotFoundError):
