@@ -14,15 +14,13 @@ caller then does the full check. Versions with references have no sums
 """
 from __future__ import annotations
 
-import os
-import stat as _stat
 import struct
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from blake3 import blake3
 
-from .scan import scan
+from .scan import tree
 
 SUM = 32
 MAX_ENTRIES = 250_000  # larger versions get no sums: their status reads the manifest
@@ -34,11 +32,6 @@ def _sum_lines(lines: list[str]) -> bytes:
     lines sorts by name, NUL sorting before any character of a name)."""
     lines.sort()
     return blake3("\n".join(lines).encode("utf-8", "surrogatepass")).digest()
-
-
-def _sum_sorted(names: list[str], digests: list[str]) -> bytes:
-    """The sum of one folder's files: ``names`` sorted, ``digests`` in the same order."""
-    return blake3("\n".join(map("\0".join, zip(names, digests))).encode("utf-8", "surrogatepass")).digest()
 
 
 def sums_of(entries: Iterable[Any]) -> dict[str, bytes] | None:
@@ -84,43 +77,15 @@ def unpack(blob: bytes | None) -> dict[str, bytes] | None:
     return {f: blob[_COUNT.size + i * SUM : _COUNT.size + (i + 1) * SUM] for i, f in enumerate(folders)}
 
 
-def holds(root: str, sums: Mapping[str, bytes], rows: Mapping[str, bytes]) -> bool:
+def holds(root: str, sums: Mapping[str, bytes], rows: dict[str, bytes]) -> bool:
     """True when folder ``root`` (absolute, as the stat cache keys it) holds exactly the files that
     ``sums`` describe, each vouched for by the stat cache (``rows``: folder → its row); False when
-    it does not or cannot tell. Links are not followed; empty folders do not count."""
-    matched = 0
-    stack = [""]
-    while stack:
-        rel = stack.pop()
-        where = os.path.join(root, rel) if rel else root
-        try:
-            names = sorted(os.listdir(where))
-        except OSError:
-            return False
-        # one lstat per name (scan): a file the cache vouches for gives its digest; anything else
-        # (False) is a folder to walk, or something that is not shown clean from here
-        digests: list[str] = []
-        subdirs: set[str] = set()
-        for name, found in zip(names, scan(where, names, rows.get(where), False)):
-            if found:
-                digests.append(found[0])
-                continue
-            try:
-                if found is False and _stat.S_ISDIR(os.lstat(os.path.join(where, name)).st_mode):
-                    subdirs.add(name)
-                    stack.append(f"{rel}/{name}" if rel else name)
-                    continue
-            except OSError:
-                pass
-            return False
-        files = [n for n in names if n not in subdirs] if subdirs else names
-        if not files:
-            continue
-        want = sums.get(rel)
-        if want is None or _sum_sorted(files, digests) != want:
-            return False
-        matched += 1
-    return matched == len(sums)
+    it does not or cannot tell. Links are not followed; empty folders do not count. One walk of
+    the whole folder (:func:`scan.tree`, in C where built), then a hash per folder."""
+    lines = tree(root, rows)
+    if lines is None or len(lines) != len(sums):
+        return False
+    return all(blake3(text).digest() == sums.get(rel) for rel, text in lines.items())
 
 
 def keep(cache: Any, commit: str, digest: str, entries: Iterable[Any]) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass
+from typing import NamedTuple
 
 from blake3 import blake3
 
@@ -32,9 +32,9 @@ class WorkspaceRecordError(ArtvcsError):
     """A workspace record is not one artvcs wrote (damaged or foreign)."""
 
 
-@dataclass(frozen=True)
-class Workspace:
-    """A folder and the version it was last made from: how (checkout, download or log), and when."""
+class Workspace(NamedTuple):
+    """A folder and the version it was last made from: how (checkout, download or log), and when.
+    (A named tuple, not a dataclass: ``artvcs status`` reads these, and dataclasses costs its start-up.)"""
 
     path: str
     name: str  # entity/project/collection
@@ -45,7 +45,7 @@ class Workspace:
     at: str
 
     def to_json(self) -> dict[str, str]:
-        return asdict(self)
+        return self._asdict()
 
 
 def _file(gitdir: str, path: str) -> str:
@@ -60,7 +60,7 @@ def parse(data: bytes, where: str) -> Workspace:
         obj = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise WorkspaceRecordError(f"{where}: not a JSON workspace record; delete the file") from None
-    fields = Workspace.__dataclass_fields__
+    fields = Workspace._fields
     if not isinstance(obj, dict) or set(obj) != set(fields) or not all(isinstance(obj[k], str) for k in fields):
         raise WorkspaceRecordError(f"{where}: a workspace record holds exactly the strings {', '.join(sorted(fields))}")
     if obj["how"] not in HOWS or not is_digest(obj["digest"]) or len(obj["commit"]) != 40 \

@@ -1,19 +1,14 @@
 """Printing for people and for scripts: tables sized to the terminal, sizes, ``--json``."""
 from __future__ import annotations
 
-import json
-import shutil
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import click
 
+from artvcs.porcelain.text import json_text, table_lines
+
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (stable keys) instead of a table.")
-
-
-def json_text(data: Any) -> str:
-    """The JSON a porcelain command prints (stable keys, sorted, indented); the web view serves the same."""
-    return json.dumps(data, indent=2, sort_keys=True, default=str)
 
 
 def emit_json(data: Any) -> None:
@@ -21,22 +16,9 @@ def emit_json(data: Any) -> None:
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """Left-aligned columns; the last column is cut to the terminal's width."""
-    rows = [["" if v is None else str(v) for v in r] for r in rows]
-    if not rows:
-        return
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    total = shutil.get_terminal_size((120, 24)).columns
-    lead = sum(widths[:-1]) + 2 * (len(widths) - 1)
-    widths[-1] = max(len(headers[-1]), min(widths[-1], total - lead)) if total > lead + 8 else widths[-1]
-
-    def line(cells: Sequence[str]) -> str:
-        out = [c.ljust(w) if i < len(cells) - 1 else (c if len(c) <= w else c[: max(1, w - 1)] + "…") for i, (c, w) in enumerate(zip(cells, widths))]
-        return "  ".join(out).rstrip()
-
-    click.echo(line([h.upper() for h in headers]))
-    for r in rows:
-        click.echo(line(r))
+    """Left-aligned columns; the last column is cut to the terminal's width (:func:`text.table_lines`)."""
+    for line in table_lines(headers, rows):
+        click.echo(line)
 
 
 def human_size(n: int | None) -> str:

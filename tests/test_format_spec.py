@@ -634,7 +634,7 @@ def test_workspace_records_are_as_documented(populated):
     assert name == blake3(data.encode()).hexdigest()[:32] and "first 32 hexadecimal digits" in _section("WORKSPACES")
     with open(os.path.join(folder, name), "rb") as f:
         record = json.loads(f.read())
-    assert set(record) == set(_tags(raw)) == set(workspaces.Workspace.__dataclass_fields__)
+    assert set(record) == set(_tags(raw)) == set(workspaces.Workspace._fields)
     assert record["path"] == data and record["how"] == "log" and "64 KiB" in _section("WORKSPACES")
     assert workspaces.MAX_RECORD == 64 * 1024 and set(workspaces.HOWS) == {"checkout", "download", "log"}
 

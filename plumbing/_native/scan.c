@@ -13,7 +13,10 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -52,23 +55,23 @@ static Py_ssize_t parse(const char *buf, Py_ssize_t size, rec_t **recs, Py_ssize
     Py_ssize_t n = (Py_ssize_t)u[0] | ((Py_ssize_t)u[1] << 8) | ((Py_ssize_t)u[2] << 16) | ((Py_ssize_t)u[3] << 24);
     if (n == 0 || (size - 4) / FIXED < n) return 0;
     Py_ssize_t names_at = 4 + n * FIXED;
-    rec_t *r = PyMem_Malloc(sizeof(rec_t) * n);
+    rec_t *r = PyMem_RawMalloc(sizeof(rec_t) * n);
     if (!r) return -1;
     Py_ssize_t pos = names_at;
     for (Py_ssize_t i = 0; i < n; i++) {
         const char *start = buf + pos;
         const char *nul = memchr(start, 0, size - pos);
-        if (!nul) { PyMem_Free(r); return 0; }
+        if (!nul) { PyMem_RawFree(r); return 0; }
         r[i].name = start;
         r[i].len = nul - start;
         r[i].fixed = u + 4 + i * FIXED;
         pos += r[i].len + 1;
     }
-    if (pos != size) { PyMem_Free(r); return 0; }
+    if (pos != size) { PyMem_RawFree(r); return 0; }
     Py_ssize_t cap = 8;
     while (cap < 2 * n) cap <<= 1;
-    Py_ssize_t *t = PyMem_Malloc(sizeof(Py_ssize_t) * cap);
-    if (!t) { PyMem_Free(r); return -1; }
+    Py_ssize_t *t = PyMem_RawMalloc(sizeof(Py_ssize_t) * cap);
+    if (!t) { PyMem_RawFree(r); return -1; }
     for (Py_ssize_t i = 0; i < cap; i++) t[i] = -1;
     for (Py_ssize_t i = 0; i < n; i++) {
         Py_ssize_t k = fnv(r[i].name, r[i].len) & (cap - 1);
@@ -90,6 +93,35 @@ static Py_ssize_t find(rec_t *recs, Py_ssize_t *table, Py_ssize_t mask, const ch
         k = (k + 1) & mask;
     }
     return -1;
+}
+
+/* The digest of the record of `name` when it vouches for a file with stat `st` (a regular
+ * file, the same stat, not racily clean, an ASCII digest); NULL when it does not. */
+static const char *vouched(rec_t *recs, Py_ssize_t *table, Py_ssize_t mask, const char *name, Py_ssize_t nlen,
+                           const struct stat *st, Py_ssize_t *dlen, int64_t *size_o, int64_t *gen_o) {
+    if (!S_ISREG(st->st_mode)) return NULL;
+    Py_ssize_t k = find(recs, table, mask, name, nlen);
+    if (k < 0) return NULL;
+    const unsigned char *f = recs[k].fixed;
+    int64_t dev = get64(f), ino = get64(f + 8), size = get64(f + 16), mt = get64(f + 24), ct = get64(f + 32);
+    int64_t hashed = get64(f + 40), clock_dev = get64(f + 48);
+    int64_t st_mt = (int64_t)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec;
+    int64_t st_ct = (int64_t)st->st_ctim.tv_sec * 1000000000LL + st->st_ctim.tv_nsec;
+    if (dev != (int64_t)st->st_dev || ino != (int64_t)st->st_ino || size != (int64_t)st->st_size || mt != st_mt ||
+        ct != st_ct)
+        return NULL;
+    int64_t stamp = mt > ct ? mt : ct;
+    int ok = (clock_dev != -1 && clock_dev == dev) ? stamp < hashed : stamp + RACY_NS <= hashed;
+    if (!ok) return NULL;
+    const char *d = (const char *)f + 64;
+    Py_ssize_t n = 64;
+    while (n > 0 && d[n - 1] == 0) n--;
+    for (Py_ssize_t j = 0; j < n; j++)
+        if ((unsigned char)d[j] >= 0x80) return NULL; /* a damaged row: not a usable record */
+    *dlen = n;
+    *size_o = size;
+    *gen_o = get64(f + 56);
+    return d;
 }
 
 static PyObject *scan(PyObject *Py_UNUSED(self), PyObject *args) {
@@ -124,51 +156,373 @@ static PyObject *scan(PyObject *Py_UNUSED(self), PyObject *args) {
             item = Py_False; /* an embedded NUL: let Python say what it makes of it */
         } else if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
             item = (errno == ENOENT || errno == ENOTDIR) ? Py_None : Py_False;
-        } else if (S_ISREG(st.st_mode) && !(solo && st.st_nlink > 1)) {
-            Py_ssize_t k = find(recs, table, mask, name, nlen);
-            if (k >= 0) {
-                const unsigned char *f = recs[k].fixed;
-                int64_t dev = get64(f), ino = get64(f + 8), size = get64(f + 16), mt = get64(f + 24), ct = get64(f + 32);
-                int64_t hashed = get64(f + 40), clock_dev = get64(f + 48), gen = get64(f + 56);
-                int64_t st_mt = (int64_t)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
-                int64_t st_ct = (int64_t)st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec;
-                if (dev == (int64_t)st.st_dev && ino == (int64_t)st.st_ino && size == (int64_t)st.st_size &&
-                    mt == st_mt && ct == st_ct) {
-                    int64_t stamp = mt > ct ? mt : ct;
-                    int ok = (clock_dev != -1 && clock_dev == dev) ? stamp < hashed : stamp + RACY_NS <= hashed;
-                    if (ok) {
-                        const char *d = (const char *)f + 64;
-                        Py_ssize_t dlen = 64;
-                        while (dlen > 0 && d[dlen - 1] == 0) dlen--;
-                        int ascii = 1;
-                        for (Py_ssize_t j = 0; j < dlen; j++) ascii &= (unsigned char)d[j] < 0x80;
-                        if (!ascii) goto look; /* a damaged row: not a usable record */
-                        item = gen == -1 ? Py_BuildValue("(s#LO)", d, dlen, (long long)size, Py_None)
-                                         : Py_BuildValue("(s#LL)", d, dlen, (long long)size, (long long)gen);
-                        if (!item) { Py_DECREF(enc); Py_CLEAR(out); close(dfd); goto done; }
-                        Py_DECREF(enc);
-                        PyList_SET_ITEM(out, i, item);
-                        continue;
-                    }
-                }
+        } else if (!(solo && st.st_nlink > 1)) {
+            Py_ssize_t dlen;
+            int64_t size, gen;
+            const char *d = vouched(recs, table, mask, name, nlen, &st, &dlen, &size, &gen);
+            if (d) {
+                item = gen == -1 ? Py_BuildValue("(s#LO)", d, dlen, (long long)size, Py_None)
+                                 : Py_BuildValue("(s#LL)", d, dlen, (long long)size, (long long)gen);
+                if (!item) { Py_DECREF(enc); Py_CLEAR(out); close(dfd); goto done; }
+                Py_DECREF(enc);
+                PyList_SET_ITEM(out, i, item);
+                continue;
             }
         }
-    look:
         Py_DECREF(enc);
         Py_INCREF(item);
         PyList_SET_ITEM(out, i, item);
     }
     if (dfd >= 0) close(dfd);
 done:
-    PyMem_Free(recs);
-    PyMem_Free(table);
+    PyMem_RawFree(recs);
+    PyMem_RawFree(table);
     Py_DECREF(folder_o);
     PyBuffer_Release(&row);
     return out;
 }
 
+/* -- tree: a whole folder's "name NUL digest" lines, one walk, no Python object per file -- */
+
+typedef struct {
+    char *p;
+    size_t len, cap;
+} buf_t;
+
+static int put(buf_t *b, const char *s, size_t n) {
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + n) cap *= 2;
+        char *p = PyMem_RawRealloc(b->p, cap);
+        if (!p) return -1;
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    return 0;
+}
+
+/* The length of the strict UTF-8 sequence at s (no surrogates, no overlong forms), 0 if none. */
+static size_t utf8_at(const unsigned char *s, size_t n) {
+    unsigned c = s[0], min;
+    size_t k;
+    if (c < 0x80) return 1;
+    if (c >= 0xC2 && c <= 0xDF) { k = 1; min = 0x80; c &= 0x1F; }
+    else if (c >= 0xE0 && c <= 0xEF) { k = 2; min = 0x800; c &= 0x0F; }
+    else if (c >= 0xF0 && c <= 0xF4) { k = 3; min = 0x10000; c &= 0x07; }
+    else return 0;
+    if (k >= n) return 0;
+    for (size_t j = 1; j <= k; j++) {
+        if ((s[j] & 0xC0) != 0x80) return 0;
+        c = (c << 6) | (s[j] & 0x3F);
+    }
+    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return 0;
+    return k + 1;
+}
+
+/* A file name as Python sees it, encoded back with "surrogatepass": os.fsdecode() turns each byte
+ * that is not part of valid UTF-8 into U+DC80..U+DCFF (three bytes here). Sorting these bytes sorts
+ * as Python sorts the names; foldersums hashes exactly these bytes. NULL when out of memory. */
+static char *python_form(const char *name, size_t n) {
+    char *out = PyMem_RawMalloc(3 * n + 1), *o = out;
+    if (!out) return NULL;
+    const unsigned char *s = (const unsigned char *)name;
+    for (size_t i = 0; i < n;) {
+        size_t k = utf8_at(s + i, n - i);
+        if (k) {
+            memcpy(o, s + i, k);
+            o += k;
+            i += k;
+        } else {
+            unsigned cp = 0xDC00 + s[i++];
+            *o++ = (char)0xED;
+            *o++ = (char)(0x80 | ((cp >> 6) & 0x3F));
+            *o++ = (char)(0x80 | (cp & 0x3F));
+        }
+    }
+    *o = 0;
+    return out;
+}
+
+typedef struct {
+    char *name;  /* as on disk */
+    char *shown; /* python_form(name) */
+    unsigned char type;
+} ent_t;
+
+static int by_name(const void *a, const void *b) { return strcmp(((const ent_t *)a)->shown, ((const ent_t *)b)->shown); }
+
+enum { TOLD = 0, CANNOT = 1, FAILED = -1 };
+
+/* One folder of the walk: its lines (sorted by name) into `lines`, its subfolders' relative paths
+ * pushed on `stack`. CANNOT when something in it is not a file the row vouches for or a folder. */
+typedef struct {
+    char **v;
+    size_t n, cap;
+} strvec_t;
+
+static int push(strvec_t *s, char *item) {
+    if (s->n == s->cap) {
+        size_t c = s->cap ? s->cap * 2 : 64;
+        char **v = PyMem_RawRealloc(s->v, sizeof(char *) * c);
+        if (!v) return -1;
+        s->v = v;
+        s->cap = c;
+    }
+    s->v[s->n++] = item;
+    return 0;
+}
+
+static int one_folder(const char *path, int nofollow, const char *row, Py_ssize_t rowlen, const char *rel,
+                      buf_t *lines, strvec_t *subs) {
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0));
+    if (fd < 0) return CANNOT;
+    DIR *dir = fdopendir(fd);
+    if (!dir) { close(fd); return CANNOT; }
+    ent_t *ents = NULL;
+    size_t n = 0, ecap = 0;
+    int res = TOLD;
+    rec_t *recs = NULL;
+    Py_ssize_t *table = NULL, mask = 0;
+    struct dirent *de;
+    errno = 0;
+    while ((de = readdir(dir)) != NULL) {
+        if (de->d_name[0] == '.' && (de->d_name[1] == 0 || (de->d_name[1] == '.' && de->d_name[2] == 0))) continue;
+        if (n == ecap) {
+            ecap = ecap ? ecap * 2 : 64;
+            ent_t *e = PyMem_RawRealloc(ents, sizeof(ent_t) * ecap);
+            if (!e) { res = FAILED; goto out; }
+            ents = e;
+        }
+        size_t len = strlen(de->d_name);
+        ents[n].name = PyMem_RawMalloc(len + 1);
+        ents[n].shown = ents[n].name ? python_form(de->d_name, len) : NULL;
+        if (!ents[n].shown) { PyMem_RawFree(ents[n].name); res = FAILED; goto out; }
+        memcpy(ents[n].name, de->d_name, len + 1);
+        ents[n++].type = de->d_type;
+        errno = 0;
+    }
+    if (errno) { res = CANNOT; goto out; }
+    qsort(ents, n, sizeof(ent_t), by_name);
+    if (parse(row, rowlen, &recs, &table, &mask) < 0) { res = FAILED; goto out; }
+    int first = 1;
+    size_t rlen = strlen(rel);
+    for (size_t i = 0; i < n; i++) {
+        const char *name = ents[i].name;
+        size_t nlen = strlen(name);
+        int is_dir = ents[i].type == DT_DIR;
+        struct stat st;
+        if (!is_dir) {
+            if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) { res = CANNOT; goto out; }
+            is_dir = S_ISDIR(st.st_mode);
+        }
+        if (is_dir) {
+            char *sub = PyMem_RawMalloc(rlen + nlen + 2);
+            if (!sub) { res = FAILED; goto out; }
+            if (rlen) { memcpy(sub, rel, rlen); sub[rlen] = '/'; memcpy(sub + rlen + 1, name, nlen + 1); }
+            else memcpy(sub, name, nlen + 1);
+            if (push(subs, sub) < 0) { PyMem_RawFree(sub); res = FAILED; goto out; }
+            continue;
+        }
+        Py_ssize_t dlen;
+        int64_t size, gen;
+        const char *d = vouched(recs, table, mask, name, nlen, &st, &dlen, &size, &gen);
+        if (!d) { res = CANNOT; goto out; }
+        const char *shown = ents[i].shown;
+        if ((!first && put(lines, "\n", 1) < 0) || put(lines, shown, strlen(shown)) < 0 || put(lines, "", 1) < 0 ||
+            put(lines, d, dlen) < 0) { res = FAILED; goto out; }
+        first = 0;
+    }
+out:
+    for (size_t i = 0; i < n; i++) { PyMem_RawFree(ents[i].name); PyMem_RawFree(ents[i].shown); }
+    PyMem_RawFree(ents);
+    PyMem_RawFree(recs);
+    PyMem_RawFree(table);
+    closedir(dir);
+    return res;
+}
+
+/* The rows of the walk, looked up by folder path (bytes) without the GIL. */
+typedef struct {
+    const char *path;
+    Py_ssize_t plen;
+    const char *row;
+    Py_ssize_t rowlen;
+} rowref_t;
+
+typedef struct {
+    char *rel;
+    char *lines;
+    size_t len;
+} result_t;
+
+typedef struct {
+    const char *root;
+    size_t rootlen;
+    int slash;
+    rowref_t *rows;
+    Py_ssize_t *rtable, rmask;
+    pthread_mutex_t lock;
+    pthread_cond_t more;
+    strvec_t todo;
+    size_t busy;
+    int res;
+    result_t *out;
+    size_t nout, outcap;
+} walk_t;
+
+static const rowref_t *row_of(walk_t *w, const char *path, size_t plen) {
+    if (!w->rtable) return NULL;
+    Py_ssize_t k = fnv(path, (Py_ssize_t)plen) & w->rmask;
+    while (w->rtable[k] >= 0) {
+        rowref_t *r = &w->rows[w->rtable[k]];
+        if (r->plen == (Py_ssize_t)plen && memcmp(r->path, path, plen) == 0) return r;
+        k = (k + 1) & w->rmask;
+    }
+    return NULL;
+}
+
+/* A worker: takes folders off the shared list until none is left, one is not told, or one failed. */
+static void *worker(void *arg) {
+    walk_t *w = arg;
+    buf_t path = {0}, lines = {0};
+    strvec_t subs = {0};
+    pthread_mutex_lock(&w->lock);
+    for (;;) {
+        while (w->res == TOLD && w->todo.n == 0 && w->busy > 0) pthread_cond_wait(&w->more, &w->lock);
+        if (w->res != TOLD || w->todo.n == 0) break;
+        char *rel = w->todo.v[--w->todo.n];
+        w->busy++;
+        pthread_mutex_unlock(&w->lock);
+        size_t rlen = strlen(rel);
+        path.len = lines.len = subs.n = 0;
+        int res = TOLD;
+        if (put(&path, w->root, w->rootlen) < 0 || (rlen && !w->slash && put(&path, "/", 1) < 0) ||
+            put(&path, rel, rlen + 1) < 0)
+            res = FAILED;
+        if (res == TOLD) {
+            const rowref_t *r = row_of(w, path.p, path.len - 1);
+            res = one_folder(path.p, rlen > 0, r ? r->row : NULL, r ? r->rowlen : 0, rel, &lines, &subs);
+        }
+        char *copy = NULL;
+        if (res == TOLD && lines.len) {
+            copy = PyMem_RawMalloc(lines.len);
+            if (copy) memcpy(copy, lines.p, lines.len);
+            else res = FAILED;
+        }
+        pthread_mutex_lock(&w->lock);
+        w->busy--;
+        if (res == TOLD && copy) {
+            if (w->nout == w->outcap) {
+                size_t c = w->outcap ? w->outcap * 2 : 64;
+                result_t *o = PyMem_RawRealloc(w->out, sizeof(result_t) * c);
+                if (o) { w->out = o; w->outcap = c; }
+                else res = FAILED;
+            }
+            if (res == TOLD) {
+                w->out[w->nout].rel = rel;
+                w->out[w->nout].lines = copy;
+                w->out[w->nout++].len = lines.len;
+                rel = NULL;
+                copy = NULL;
+            }
+        }
+        for (size_t i = 0; i < subs.n; i++) {
+            if (res == TOLD && push(&w->todo, subs.v[i]) == 0) continue;
+            PyMem_RawFree(subs.v[i]);
+            if (res == TOLD) res = FAILED;
+        }
+        if (res != TOLD && w->res != FAILED) w->res = res;
+        PyMem_RawFree(rel);
+        PyMem_RawFree(copy);
+        pthread_cond_broadcast(&w->more);
+    }
+    pthread_cond_broadcast(&w->more);
+    pthread_mutex_unlock(&w->lock);
+    PyMem_RawFree(path.p);
+    PyMem_RawFree(lines.p);
+    PyMem_RawFree(subs.v);
+    return NULL;
+}
+
+#define MAX_THREADS 4
+
+static PyObject *tree(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *root_o, *rows;
+    if (!PyArg_ParseTuple(args, "O&O!", PyUnicode_FSConverter, &root_o, &PyDict_Type, &rows)) return NULL;
+    walk_t w = {0};
+    w.root = PyBytes_AS_STRING(root_o);
+    w.rootlen = strlen(w.root);
+    w.slash = w.rootlen > 0 && w.root[w.rootlen - 1] == '/';
+    w.res = TOLD;
+    /* the rows, by folder path as bytes; the dict's keys and values are held until the walk ends */
+    Py_ssize_t nrows = PyDict_GET_SIZE(rows), i = 0, at = 0;
+    PyObject **held = PyMem_RawMalloc(sizeof(PyObject *) * (2 * nrows + 1));
+    w.rows = PyMem_RawMalloc(sizeof(rowref_t) * (nrows + 1));
+    Py_ssize_t cap = 8;
+    while (cap < 2 * nrows) cap <<= 1;
+    w.rtable = PyMem_RawMalloc(sizeof(Py_ssize_t) * cap);
+    w.rmask = cap - 1;
+    Py_ssize_t nheld = 0;
+    PyObject *out = NULL;
+    if (!held || !w.rows || !w.rtable) { PyErr_NoMemory(); goto done; }
+    for (Py_ssize_t k = 0; k < cap; k++) w.rtable[k] = -1;
+    PyObject *key, *value;
+    while (PyDict_Next(rows, &i, &key, &value)) {
+        if (!PyUnicode_Check(key) || !PyBytes_Check(value)) continue;
+        PyObject *enc = PyUnicode_EncodeFSDefault(key);
+        if (!enc) goto done;
+        held[nheld++] = enc;
+        Py_INCREF(value);
+        held[nheld++] = value;
+        w.rows[at] = (rowref_t){PyBytes_AS_STRING(enc), PyBytes_GET_SIZE(enc), PyBytes_AS_STRING(value), PyBytes_GET_SIZE(value)};
+        Py_ssize_t k = fnv(w.rows[at].path, w.rows[at].plen) & w.rmask;
+        while (w.rtable[k] >= 0) k = (k + 1) & w.rmask;
+        w.rtable[k] = at++;
+    }
+    char *top = PyMem_RawMalloc(1);
+    if (!top || push(&w.todo, top) < 0) { PyMem_RawFree(top); PyErr_NoMemory(); goto done; }
+    top[0] = 0;
+    pthread_mutex_init(&w.lock, NULL);
+    pthread_cond_init(&w.more, NULL);
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    int want = cpus < 1 ? 1 : cpus > MAX_THREADS ? MAX_THREADS : (int)cpus, started = 0;
+    pthread_t threads[MAX_THREADS];
+    Py_BEGIN_ALLOW_THREADS
+    for (int t = 1; t < want; t++)
+        if (pthread_create(&threads[started], NULL, worker, &w) == 0) started++;
+    worker(&w);
+    for (int t = 0; t < started; t++) pthread_join(threads[t], NULL);
+    Py_END_ALLOW_THREADS
+    pthread_mutex_destroy(&w.lock);
+    pthread_cond_destroy(&w.more);
+    if (w.res == FAILED) { PyErr_NoMemory(); goto done; }
+    if (w.res == CANNOT) { out = Py_None; Py_INCREF(out); goto done; }
+    out = PyDict_New();
+    for (size_t r = 0; out && r < w.nout; r++) {
+        PyObject *k = PyUnicode_DecodeFSDefault(w.out[r].rel);
+        PyObject *v = PyBytes_FromStringAndSize(w.out[r].lines, (Py_ssize_t)w.out[r].len);
+        if (!k || !v || PyDict_SetItem(out, k, v) < 0) Py_CLEAR(out);
+        Py_XDECREF(k);
+        Py_XDECREF(v);
+    }
+done:
+    for (size_t r = 0; r < w.nout; r++) { PyMem_RawFree(w.out[r].rel); PyMem_RawFree(w.out[r].lines); }
+    PyMem_RawFree(w.out);
+    for (size_t r = 0; r < w.todo.n; r++) PyMem_RawFree(w.todo.v[r]);
+    PyMem_RawFree(w.todo.v);
+    for (Py_ssize_t h = 0; h < nheld; h++) Py_DECREF(held[h]);
+    PyMem_RawFree(held);
+    PyMem_RawFree(w.rows);
+    PyMem_RawFree(w.rtable);
+    Py_DECREF(root_o);
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"scan", scan, METH_VARARGS, "scan(folder, names, row, solo) -> [None | False | (digest, size, sweep_gen)]"},
+    {"tree", tree, METH_VARARGS, "tree(root, rows) -> {folder: lines} or None (see plumbing/scan.py)"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 import click
 
 from artvcs.git import status as workspace_status
-from artvcs.porcelain.output import emit_json, json_option, table
-
-SHOWN = 10  # changed files listed per folder
+from artvcs.porcelain import statustext
+from artvcs.porcelain.output import emit_json, json_option
 
 
 @click.command("status")
@@ -28,25 +27,9 @@ def status(exit_code: bool, as_json: bool, paths: tuple[str, ...]) -> None:
     if as_json:
         emit_json(rows)
     elif not rows:
-        click.echo("nothing to show: no tracked path here, and no checkout, download or log of a folder below "
-                   "this one ('artvcs status PATH' asks about one folder)", err=True)
+        click.echo(statustext.NOTHING, err=True)
     else:
-        _print(rows)
+        for line in statustext.lines(rows):
+            click.echo(line)
     if exit_code and workspace_status.differs(rows):
         click.get_current_context().exit(1)
-
-
-def _print(rows: list[dict]) -> None:
-    def state(r: dict) -> str:
-        n = len(r["changes"])
-        return r["state"] + (f" ({n} file{'s' if n != 1 else ''})" if n else "")
-
-    table(["path", "version", "state"],
-          [[r["path"], (r["version"] or "-") + (f" ({r['how']})" if r.get("how") else ""), state(r)] for r in rows])
-    for r in rows:
-        for c in r["changes"][:SHOWN]:
-            click.echo(f"  {c['problem']:>10}  {r['path']}{c['path']}")
-        if len(r["changes"]) > SHOWN:
-            click.echo(f"  {'':>10}  ... and {len(r['changes']) - SHOWN} more")
-        if r.get("detail"):
-            click.echo(f"  {r['detail']}")

@@ -36,7 +36,7 @@ def test_sums_come_back_as_stored(sums):
 def test_a_folder_holds_the_sums_of_its_entries(tmp_path, monkeypatch, loop):
     if loop == "native" and scanmod._native is None:
         pytest.skip("the C loop was not built (no compiler)")
-    monkeypatch.setattr(foldersums, "scan", scanmod._native if loop == "native" else scanmod.scan_python)
+    monkeypatch.setattr(foldersums, "tree", scanmod._native_tree if loop == "native" else scanmod.tree_python)
     root = tmp_path / "root"
     (root / "sub" / "deep").mkdir(parents=True)
     names = {"a.txt": b"a", "sub/b.bin": b"bb", "sub/deep/ünï cödé": b"ccc", os.fsdecode(b"raw \xff"): b"d"}

@@ -64,7 +64,7 @@ def test_each_field_rule(change):
     st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
                  lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=8), kids, max_size=8),
                  max_leaves=20).map(lambda v: json.dumps(v).encode()),
-    st.dictionaries(st.sampled_from(sorted(Workspace.__dataclass_fields__)), st.text(max_size=70), max_size=7)
+    st.dictionaries(st.sampled_from(sorted(Workspace._fields)), st.text(max_size=70), max_size=7)
       .map(lambda v: json.dumps(v).encode()),
 ))
 def test_parse_never_raises_anything_but_its_own_error(data):

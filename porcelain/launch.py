@@ -1,0 +1,69 @@
+"""The ``artvcs`` console script: an up-to-date ``artvcs status`` is answered before click loads.
+
+Loading the click CLI (:mod:`cli`: click, the command table) costs more
+than the whole answer of a status on an up-to-date folder. So ``artvcs
+status`` alone, or with ``--json`` / ``--exit-code``, first tries the quick
+path the command itself tries first (:func:`artvcs.git.status.quick`) and
+prints the same text (:mod:`statustext`). Everything else runs the click CLI
+unchanged: other commands, help, paths, options, a folder not shown up to
+date, no folder to show, an output the terminal's encoding cannot take, or
+any error (the click command then says it, with its exit code).
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+QUICK_OPTIONS = frozenset({"--json", "--exit-code"})
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point: the quick status where it can answer, else :func:`cli.main`."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    code = quick_status(args)
+    if code is not None:
+        return code
+    from artvcs.porcelain.cli import main as cli_main
+
+    return cli_main(argv)
+
+
+def quick_status(args: list[str]) -> int | None:
+    """Print ``artvcs status`` (``args``, the words after ``artvcs``) from files alone and give its
+    exit code; None, having printed nothing, when the click CLI must run instead."""
+    if not args or args[0] != "status" or not QUICK_OPTIONS.issuperset(args[1:]) \
+            or "_ARTVCS_COMPLETE" in os.environ or not _utf8(sys.stdout):
+        return None
+    try:
+        from artvcs.git import status
+
+        rows = status.quick([])
+        if not rows:  # something to look at, or nothing to show: the command says which
+            return None
+        if "--json" in args:
+            from artvcs.porcelain.text import json_text
+
+            text = json_text(rows) + "\n"
+        else:
+            from artvcs.porcelain.statustext import lines
+
+            text = "".join(line + "\n" for line in lines(rows))
+        text.encode(sys.stdout.encoding)  # what the stream would refuse, click reports its own way
+    except (OSError, UnicodeError):  # e.g. the current folder is gone: the command's error says so
+        return None
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return 1  # as cli.main
+    return 1 if "--exit-code" in args and status.differs(rows) else 0
+
+
+def _utf8(stream) -> bool:
+    """A UTF-8 text stream, written as click writes it (click re-wraps some others)."""
+    encoding = getattr(stream, "encoding", None) or ""
+    return encoding.lower().replace("-", "").replace("_", "") == "utf8"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
