@@ -18,13 +18,16 @@ from artvcs.porcelain.app import context_near
 
 @pytest.fixture(params=["native", "python"])
 def scan_loop(request, monkeypatch):
-    """Both scan loops on the same folders: the C one (where built) and the Python one."""
+    """Both walks on the same folders: the C one (where built) and the Python one; in processes
+    started by a test, ARTVCS_NATIVE says which."""
     if request.param == "native":
-        if scanmod._native is None:
+        if scanmod._native_tree is None:
             pytest.skip("the C loop was not built (no compiler)")
-        monkeypatch.setattr(foldersums, "scan", scanmod._native)
+        monkeypatch.setattr(foldersums, "tree", scanmod._native_tree)
+        monkeypatch.delenv("ARTVCS_NATIVE", raising=False)
     else:
-        monkeypatch.setattr(foldersums, "scan", scanmod.scan_python)
+        monkeypatch.setattr(foldersums, "tree", scanmod.tree_python)
+        monkeypatch.setenv("ARTVCS_NATIVE", "0")
     return request.param
 
 
@@ -131,3 +134,75 @@ def test_a_file_touched_since_goes_to_the_full_status(tracked):
     assert workspace_status.quick([]) is None
     _, full = _both()
     assert {r["state"] for r in full} == {"clean"}
+
+
+# -- the launcher (the console script): the same text, before click loads ---------------------
+LAUNCHER = ("import json, sys\nfrom artvcs.porcelain.launch import main\ncode = main(sys.argv[1:])\n"
+            "sys.stdout.flush()\nloaded = sorted(m for m in ('click', 'pygit2', 'yaml') if m in sys.modules)\n"
+            "print(json.dumps({'code': code, 'loaded': loaded}), file=sys.stderr)")
+# the click command with the quick path taken away: what the full status prints
+FULL = ("import sys\nfrom artvcs.git import status\nstatus.quick = lambda paths: None\n"
+        "from artvcs.porcelain.cli import main\nsys.exit(main(sys.argv[1:]))")
+
+
+def _launch(cwd, *args) -> tuple[int, str, str, dict]:
+    p = subprocess.run([sys.executable, "-c", LAUNCHER, *args], capture_output=True, text=True, cwd=cwd)
+    last = p.stderr.rstrip("\n").rfind("\n") + 1  # the facts are the last line; the command's stderr is before it
+    err, facts = p.stderr[:last], json.loads(p.stderr[last:])
+    assert p.returncode == 0 and facts["code"] in (0, 1, 2), p.stderr
+    return facts["code"], p.stdout, err, facts
+
+
+def _full(cwd, *args) -> tuple[int, str, str]:
+    p = subprocess.run([sys.executable, "-c", FULL, *args], capture_output=True, text=True, cwd=cwd)
+    return p.returncode, p.stdout, p.stderr
+
+
+def _not_pinned(data):
+    decl = data.parent / "artvcs.yaml"
+    decl.write_text(decl.read_text() + "  more/:\n    name: more\n    type: dataset\n")
+
+
+def _nothing(data):
+    pass
+
+
+@pytest.mark.parametrize("args", [["status"], ["status", "--json"], ["status", "--exit-code"],
+                                  ["status", "--json", "--exit-code"]])
+@pytest.mark.parametrize("change", [_nothing, _not_pinned, _edit, _gone, _extra])
+def test_the_launcher_prints_what_the_full_status_prints(cli, tracked, repo_dir, change, args):
+    assert cli("checkout", "data:v0", str(repo_dir / "copy"))[0] == 0  # a recorded folder besides the tracked one
+    time.sleep(1.1)  # older than the racy margin of a local clock
+    _full(repo_dir, "status")  # the full status records what checkout could not vouch for yet
+    change(tracked)
+    code, out, err, facts = _launch(repo_dir, *args)
+    assert (code, out, err) == _full(repo_dir, *args)
+    quick = change in (_nothing, _not_pinned)
+    assert ("click" not in facts["loaded"]) == quick, facts  # answered before click loads exactly when up to date
+    if quick:  # once the lock file's YAML is parsed (and kept in the cache), not even the YAML parser loads
+        assert _launch(repo_dir, *args)[1:] == (out, err, {"code": code, "loaded": []})
+    assert code == (1 if "--exit-code" in args and change is not _nothing else 0)
+    if change is _not_pinned and "--json" in args:
+        assert [r["state"] for r in json.loads(out)] == ["clean", "not pinned", "clean"]
+
+
+@pytest.mark.parametrize("args", [["status", "--help"], ["status", "--bogus"], ["status", "data"], ["--version"], [],
+                                  ["status", "--json", "extra"]])
+def test_the_launcher_leaves_everything_else_to_click(tracked, repo_dir, args):
+    code, out, err, facts = _launch(repo_dir, *args)
+    assert (code, out, err) == _full(repo_dir, *args) and "click" in facts["loaded"]
+
+
+def test_the_launcher_with_no_folder_to_show_or_no_repository(repo_dir, tmp_path_factory):
+    code, out, err, facts = _launch(repo_dir, "status")
+    assert (code, out, err) == _full(repo_dir, "status") and "nothing to show" in err
+    elsewhere = tmp_path_factory.mktemp("no-repository")
+    code, out, err, facts = _launch(elsewhere, "status")
+    assert (code, out, err) == _full(elsewhere, "status") and code == 1 and "no .artifacts repository" in err
+
+
+def test_the_console_script_is_the_launcher():
+    from importlib.metadata import entry_points
+
+    (script,) = [e for e in entry_points(group="console_scripts") if e.name == "artvcs"]
+    assert script.value == "artvcs.porcelain.launch:main"
