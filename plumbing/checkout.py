@@ -28,10 +28,10 @@ import threading
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 
-from . import chunkstore
+from . import chunkstore, foldersums
 from .checkplan import (
     FETCH, LOOK, WRITE, LOOK_WORKERS, WORKERS, _File, _check_protected, _file_maker, _folder_states,
-    _guard, _index, _Looker, _missing, _parallel, _plan, _protected, _refuse_losing_untracked, _Sources,
+    _guard, _index, _inside, _Looker, _missing, _parallel, _plan, _protected, _refuse_losing_untracked, _Sources,
     _under_replaced, _walk,
 )
 from .errors import ArtvcsError, ObjectMissingError, PathEscapeError, UsageError
@@ -66,6 +66,29 @@ class MaterializeResult:
 
 class ReferenceFetchError(ArtvcsError):
     """A reference entry could not be fetched."""
+
+
+# -- nothing to do -------------------------------------------------------------------
+def already_holds(store: ContentStore, root: str, statcache: StatCache | None, mode: str, commit: str,
+                  digest: str) -> MaterializeResult | None:
+    """The result of a checkout of version ``commit`` (digest ``digest``) into ``root`` that has
+    nothing to do, told before its manifest is read: ``root`` holds exactly the version's folder
+    sums (:mod:`foldersums`), every file a regular one with a single link that the stat cache
+    vouches for. None at any doubt (no sums kept, a mode that judges files by their links, the
+    repository inside the folder, a file changed, added, missing or replaced): then the full
+    :func:`materialize` runs."""
+    if mode not in ("auto", "copy", "reflink") or statcache is None or not os.path.isdir(root):
+        return None
+    real = os.path.realpath(root)
+    if any(_inside(real, p) or _inside(p, real) for p in _protected(store)):
+        return None
+    kept = statcache.sums(commit)
+    sums = foldersums.unpack(kept[1]) if kept is not None and kept[0] == digest else None
+    if sums is None:
+        return None
+    top = os.path.abspath(root)
+    held = foldersums.files_held(top, sums, dict(statcache.rows_below(top)), solo=True)
+    return None if held is None else MaterializeResult(mode=mode, up_to_date=held)
 
 
 # -- materialize --------------------------------------------------------------------

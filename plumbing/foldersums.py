@@ -80,12 +80,20 @@ def unpack(blob: bytes | None) -> dict[str, bytes] | None:
 def holds(root: str, sums: Mapping[str, bytes], rows: dict[str, bytes]) -> bool:
     """True when folder ``root`` (absolute, as the stat cache keys it) holds exactly the files that
     ``sums`` describe, each vouched for by the stat cache (``rows``: folder → its row); False when
-    it does not or cannot tell. Links are not followed; empty folders do not count. One walk of
-    the whole folder (:func:`scan.tree`, in C where built), then a hash per folder."""
-    lines = tree(root, rows)
+    it does not or cannot tell. Links are not followed; empty folders do not count."""
+    return files_held(root, sums, rows) is not None
+
+
+def files_held(root: str, sums: Mapping[str, bytes], rows: dict[str, bytes], solo: bool = False) -> int | None:
+    """How many files ``root`` holds when it holds exactly ``sums`` (as :func:`holds`; with ``solo``
+    no file may have another link), else None. One walk of the whole folder (:func:`scan.tree`,
+    in C where built), then a hash per folder."""
+    lines = tree(root, rows, solo)
     if lines is None or len(lines) != len(sums):
-        return False
-    return all(blake3(text).digest() == sums.get(rel) for rel, text in lines.items())
+        return None
+    if not all(blake3(text).digest() == sums.get(rel) for rel, text in lines.items()):
+        return None
+    return sum(text.count(b"\0") for text in lines.values())  # a NUL per line (names may hold newlines)
 
 
 def keep(cache: Any, commit: str, digest: str, entries: Iterable[Any]) -> None:

@@ -76,10 +76,11 @@ def _vouches(r: tuple | None, st: os.stat_result) -> bool:
     return ok and r[8].isascii()
 
 
-def tree_python(root: str, rows: dict[str, bytes]) -> dict[str, bytes] | None:
+def tree_python(root: str, rows: dict[str, bytes], solo: bool = False) -> dict[str, bytes] | None:
     """The loop of ``_native/scan.c``'s ``tree``, in Python: ``{folder relative to root ('' for
-    root itself): lines}`` for every folder holding files, or None when it cannot tell.
-    ``rows``: absolute folder path (``os.path.join(root, folder)``) → its stat-cache row."""
+    root itself): lines}`` for every folder holding files, or None when it cannot tell (with
+    ``solo``, also for a file with more than one link). ``rows``: absolute folder path
+    (``os.path.join(root, folder)``) → its stat-cache row."""
     out: dict[str, bytes] = {}
     stack = [""]
     while stack:
@@ -99,7 +100,7 @@ def tree_python(root: str, rows: dict[str, bytes]) -> dict[str, bytes] | None:
                     stack.append(f"{rel}/{n}" if rel else n)
                     continue
                 r = recs.get(os.fsencode(n))
-                if not _vouches(r, st):
+                if not _vouches(r, st) or (solo and st.st_nlink > 1):
                     return None
                 lines.append(n.encode("utf-8", "surrogatepass") + b"\0" + r[8].encode())
         except OSError:

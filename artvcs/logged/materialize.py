@@ -118,9 +118,16 @@ def checkout(artifact: "Artifact", root: str, force: bool = True, mode: str | No
     """Make ``root`` exactly the artifact; without ``force``, refuse to delete work not in the store.
     ``verify``: hash every stored file handed over (see plumbing.checkout.materialize)."""
     repo = artifact._context.repo
+    mode = mode or _mode()
+    if artifact._source is not None:  # a folder that holds exactly this version already: nothing to read or write
+        done = _checkout.already_holds(repo.store, root, repo.statcache, mode, str(artifact._source.commit),
+                                       artifact._source.facts.get("digest", ""))
+        if done is not None:
+            folders.remember(artifact._context, str(artifact._source.commit), root, "checkout")
+            return done
     entries = _entries(artifact, None)
     result = with_remote(repo, entries, lambda: _checkout.materialize(
-        repo.store, entries, root, mode=mode or _mode(), prune=True,
+        repo.store, entries, root, mode=mode, prune=True,
         statcache=repo.statcache, fetch_reference=_fetcher(artifact),
         protect_untracked=not force, verify=verify,
     ))

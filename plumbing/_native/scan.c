@@ -274,7 +274,7 @@ static int push(strvec_t *s, char *item) {
     return 0;
 }
 
-static int one_folder(const char *path, int nofollow, const char *row, Py_ssize_t rowlen, const char *rel,
+static int one_folder(const char *path, int nofollow, const char *row, Py_ssize_t rowlen, const char *rel, int solo,
                       buf_t *lines, strvec_t *subs) {
     int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0));
     if (fd < 0) return CANNOT;
@@ -328,7 +328,7 @@ static int one_folder(const char *path, int nofollow, const char *row, Py_ssize_
         Py_ssize_t dlen;
         int64_t size, gen;
         const char *d = vouched(recs, table, mask, name, nlen, &st, &dlen, &size, &gen);
-        if (!d) { res = CANNOT; goto out; }
+        if (!d || (solo && st.st_nlink > 1)) { res = CANNOT; goto out; }
         const char *shown = ents[i].shown;
         if ((!first && put(lines, "\n", 1) < 0) || put(lines, shown, strlen(shown)) < 0 || put(lines, "", 1) < 0 ||
             put(lines, d, dlen) < 0) { res = FAILED; goto out; }
@@ -360,7 +360,7 @@ typedef struct {
 typedef struct {
     const char *root;
     size_t rootlen;
-    int slash;
+    int slash, solo;
     rowref_t *rows;
     Py_ssize_t *rtable, rmask;
     pthread_mutex_t lock;
@@ -403,7 +403,7 @@ static void *worker(void *arg) {
             res = FAILED;
         if (res == TOLD) {
             const rowref_t *r = row_of(w, path.p, path.len - 1);
-            res = one_folder(path.p, rlen > 0, r ? r->row : NULL, r ? r->rowlen : 0, rel, &lines, &subs);
+            res = one_folder(path.p, rlen > 0, r ? r->row : NULL, r ? r->rowlen : 0, rel, w->solo, &lines, &subs);
         }
         char *copy = NULL;
         if (res == TOLD && lines.len) {
@@ -450,8 +450,10 @@ static void *worker(void *arg) {
 
 static PyObject *tree(PyObject *Py_UNUSED(self), PyObject *args) {
     PyObject *root_o, *rows;
-    if (!PyArg_ParseTuple(args, "O&O!", PyUnicode_FSConverter, &root_o, &PyDict_Type, &rows)) return NULL;
+    int solo = 0;
+    if (!PyArg_ParseTuple(args, "O&O!|p", PyUnicode_FSConverter, &root_o, &PyDict_Type, &rows, &solo)) return NULL;
     walk_t w = {0};
+    w.solo = solo;
     w.root = PyBytes_AS_STRING(root_o);
     w.rootlen = strlen(w.root);
     w.slash = w.rootlen > 0 && w.root[w.rootlen - 1] == '/';
@@ -522,7 +524,7 @@ done:
 
 static PyMethodDef methods[] = {
     {"scan", scan, METH_VARARGS, "scan(folder, names, row, solo) -> [None | False | (digest, size, sweep_gen)]"},
-    {"tree", tree, METH_VARARGS, "tree(root, rows) -> {folder: lines} or None (see plumbing/scan.py)"},
+    {"tree", tree, METH_VARARGS, "tree(root, rows, solo=False) -> {folder: lines} or None (see plumbing/scan.py)"},
     {NULL, NULL, 0, NULL},
 };
 
