@@ -5,9 +5,11 @@ file and no manifest read: the sums of the version (computed from its
 entries when it is logged, or when a full check found a folder clean) are
 kept in the stat cache's database under the version commit, which never
 changes, so a row never goes stale. :func:`holds` walks the folder without
-following links and, for each folder that holds anything but folders,
-asks the stat cache (:mod:`scan`) for every file's digest and compares the
-sum. Anything it cannot vouch for (a file the cache does not know, a link,
+following links in one call (:func:`scan.tree`: in C, on a few threads, no
+Python object per file), which gives each folder's lines from the digests
+the stat cache vouches for, and compares each folder's sum. ``artvcs
+status`` and a checkout onto an up-to-date folder both ask it. Anything it
+cannot vouch for (a file the cache does not know, a link,
 a folder too many or too few) makes it answer False, "cannot tell": the
 caller then does the full check. Versions with references have no sums
 (a reference is checked by existing, not by digest).

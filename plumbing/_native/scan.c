@@ -1,4 +1,4 @@
-/* artvcs.plumbing._scan: the per-file loop of "is this folder's file unchanged?" in C.
+/* artvcs.plumbing._scan: the per-file loops of "is this folder's file unchanged?" in C.
  *
  * scan(folder, names, row, solo) looks at each name in folder with one
  * fstatat(AT_SYMLINK_NOFOLLOW) and compares it with that name's record in the
@@ -8,7 +8,12 @@
  *                   record, a stat that differs, racily clean, a stat error,
  *                   or with solo a file with more than one link)
  *   (digest, size, sweep_gen or None)  a regular file the record vouches for
- * plumbing/scan.py has the same function in Python; tests compare the two.
+ *
+ * tree(root, rows, solo=False) walks a whole folder without following links
+ * (up to four threads, the GIL released, no Python object per file) and gives
+ * {folder: "name NUL digest" lines} for plumbing/foldersums.py, or None as soon
+ * as anything is not a folder or a file its row vouches for.
+ * plumbing/scan.py has the same functions in Python; tests compare the two.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
