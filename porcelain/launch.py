@@ -11,6 +11,7 @@ any error (the click command then says it, with its exit code).
 """
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -20,7 +21,11 @@ QUICK_OPTIONS = frozenset({"--json", "--exit-code"})
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point: the quick status where it can answer, else :func:`cli.main`."""
     args = sys.argv[1:] if argv is None else list(argv)
+    collecting = gc.isenabled()
+    gc.disable()  # a short process allocating few cycles: the collector's passes over its imports are waste
     code = quick_status(args)
+    if collecting:
+        gc.enable()  # as it was: any other command may run long
     if code is not None:
         return code
     from artvcs.porcelain.cli import main as cli_main
