@@ -263,7 +263,7 @@ def run_child(op: str, args: dict) -> dict:
 
         store = init_repository(args["repo"]).store
         t, cpu0 = time.perf_counter(), cpu_seconds()
-        chunkstore.place_chunked(store, args["digest"], args["dst"], False, args["dst"] + ".tmp")
+        chunkstore.place_chunked(store, args["digest"], args["dst"], args["dst"] + ".tmp")
         secs = time.perf_counter() - t
     else:
         raise SystemExit(f"unknown operation {op}")

@@ -325,7 +325,7 @@ def _place_chunked(store: ContentStore, f: _File) -> os.stat_result:
     """Reassemble a chunked file at its target (its whole digest checked on the way); an error names
     the entry as well as the chunk."""
     try:
-        return chunkstore.place_chunked(store, f.entry.digest, f.target, f.present, tmp_beside(f.target))
+        return chunkstore.place_chunked(store, f.entry.digest, f.target, tmp_beside(f.target))
     except ArtvcsError as e:
         raise type(e)(f"{f.entry.path!r}: {e}") from None
 

@@ -56,6 +56,29 @@ def max_encoded_size(file_size: int) -> int:
     return 128 + min(file_size, MAX_COUNT) * _ROW_MAX
 
 
+_HEX = b"0123456789abcdef"
+
+
+def canonical_rows(body: str, count: int) -> tuple[list[str], list[int]] | None:
+    """The digests and sizes of ``body`` when it is exactly ``count`` canonical rows
+    ``<64 hex> <size>\\n`` (size 1-9 digits, no leading zero), else None: the fast path of the
+    parsers of lists and pack indexes, checked with whole-string operations in C instead of a
+    match per row (a 1 GiB file has ~27,000 rows); on None the caller walks the rows to name the bad one.
+    """
+    raw = body.encode("ascii")
+    if raw.translate(None, _HEX) != b" \n" * count:  # alternating "<hex> <hex>\n", count lines
+        return None
+    fields = body.split()
+    if len(fields) != 2 * count:  # an empty field: the separators are single, so one went missing
+        return None
+    digests, sizes = fields[0::2], fields[1::2]
+    if count and set(map(len, digests)) != {64}:
+        return None
+    if count and (not "".join(sizes).isdigit() or max(map(len, sizes)) > 9 or min(sizes)[0] == "0"):
+        return None
+    return digests, list(map(int, sizes))
+
+
 def ascii_header(data: bytes, header: "re.Pattern[str]", what: str, form: str) -> tuple[str, "re.Match[str]"]:
     """The text of ``data`` and the match of ``header`` at its start; else a CorruptObjectError
     saying ``what`` must begin with ``form``. Shared by the parsers of stored text formats."""
@@ -84,6 +107,12 @@ def parse(data: bytes, digest: str, size: int | None = None) -> ChunkList:
     body = text[head.end():]
     if len(body) > count * _ROW_MAX or len(body) < count * _ROW_MIN:
         raise CorruptObjectError(f"{what} has {len(body)} bytes of rows for {count} chunks: refused")
+    fast = canonical_rows(body, count)
+    if fast is not None:
+        digests, sizes = fast
+        if max(sizes) <= MAX_CHUNK and sum(sizes) == total and digest not in digests:
+            return ChunkList(digest, total, tuple(zip(digests, sizes)))
+    # not canonical, or out of bounds: walk the rows to name the first bad one
     chunks: list[tuple[str, int]] = []
     pos, added = 0, 0
     for _ in range(count):
