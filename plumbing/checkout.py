@@ -14,8 +14,9 @@ in its own folder, renamed over what is there, so no reader of an existing
 path sees half a file. Nothing is written or deleted outside ``root``
 (symbolic links in it are never followed out, and the repository itself is
 never touched). Every stored file handed over is verified on the way
-(:mod:`placefile`); the verified copies are recorded in the stat cache, so
-the next look at them is a stat each.
+(:mod:`placefile`; new small copies a batch at a time, :mod:`copybatch`);
+the verified copies are recorded in the stat cache, so the next look at
+them is a stat each.
 """
 from __future__ import annotations
 
