@@ -101,7 +101,7 @@ def eligible(f) -> bool:
     """Whether a checkout file goes through the batches: a small stored file with a manifest size,
     and nothing at its target (a replacement is written beside it and renamed: placefile)."""
     size = f.entry.size
-    return not f.present and size is not None and size < MMAP_THRESHOLD
+    return not f.present and type(size) is int and 0 <= size < MMAP_THRESHOLD
 
 
 def _slices(files: list) -> list[list]:
