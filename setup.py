@@ -1,9 +1,10 @@
 """Packaging is declared in setup.cfg; this file adds what setup.cfg cannot say.
 
-- The optional C extensions (plumbing/_native/): the scan (scan.c) and the
-  FastCDC cutter (cdc.c). Where no compiler is, the build warns and artvcs
-  uses plumbing/scan.py's pure-Python loop and pyfastcdc, which give the same
-  results.
+- The optional C extensions (plumbing/_native/): the scan (scan.c), the
+  FastCDC cutter (cdc.c) and a checkout's batched small copies (copybatch.c).
+  Where no compiler is, the build warns and artvcs uses plumbing/scan.py's
+  pure-Python loop, pyfastcdc and a copy per file (plumbing/placefile.py),
+  which give the same results.
 - Editable installs with data files: setuptools' editable wheel means to
   install data files (our man pages under share/man) but asks the distribution
   ``has_data()``, a method that does not exist (it is ``has_data_files``), so
@@ -29,5 +30,6 @@ setup(
     ext_modules=[
         Extension("artvcs.plumbing._scan", ["plumbing/_native/scan.c"], optional=True, extra_compile_args=["-O2"]),
         Extension("artvcs.plumbing._cdc", ["plumbing/_native/cdc.c"], optional=True, extra_compile_args=["-O2"]),
+        Extension("artvcs.plumbing._copybatch", ["plumbing/_native/copybatch.c"], optional=True, extra_compile_args=["-O2"]),
     ],
 )

@@ -314,7 +314,8 @@ def main() -> int:
         # new one, so a deletion of 20,000 files just before a run slows that run by as much as
         # the copy itself costs, whichever program it is. So the load of a shared machine and
         # the file system's state fall on cp and artvcs alike.
-        paired: dict = {"cp": [], True: [], False: []}
+        # The fallback (ARTVCS_NATIVE=0: a file at a time, no C batches) runs in the same turns.
+        paired: dict = {"cp": [], True: [], False: [], "fallback": []}
         made = []
         for i in range(runs):
             made.append(os.path.join(work, f"cp-paired-{i}"))
@@ -323,10 +324,19 @@ def main() -> int:
             t = time.perf_counter()
             subprocess.run(["cp", "-a", small, made[-1]], check=True)
             paired["cp"].append({"seconds": time.perf_counter() - t})
-            for verify in (True, False):
+            for verify in (True, False, "fallback"):
                 made.append(os.path.join(work, f"co-paired-{i}-{verify}"))
                 warm(content)
-                paired[verify].append(child("checkout", proj=proj, dst=made[-1], mode="copy", verify=verify))
+                native = os.environ.get("ARTVCS_NATIVE")
+                if verify == "fallback":
+                    os.environ["ARTVCS_NATIVE"] = "0"
+                try:
+                    paired[verify].append(child("checkout", proj=proj, dst=made[-1], mode="copy", verify=bool(verify)))
+                finally:
+                    if native is None:
+                        os.environ.pop("ARTVCS_NATIVE", None)
+                    else:
+                        os.environ["ARTVCS_NATIVE"] = native
         for d in made:
             rm(d)
         profile("checkout-copy", lambda p: co("copy", True, p))
@@ -334,6 +344,8 @@ def main() -> int:
         row("checkout (copy)", paired[True], small_bytes, "cp -a small, paired", "≤1.0× cp -a",
             f"mode used: {paired[True][-1]['extra'].get('mode')}; round-robin with cp -a")
         row("checkout (copy), --no-verify", paired[False], small_bytes, "cp -a small, paired", "", "the cost of verifying")
+        row("checkout (copy), ARTVCS_NATIVE=0", paired["fallback"], small_bytes, "cp -a small, paired", "",
+            "verified, a file at a time: no C batches")
         # "auto" tries a reflink and falls back to copy; the mode it used is shown.
         for mode, limit, target in (("hardlink", "cp -al small", "≤2× cp -al"), ("auto", "cp -a small", "reflink, else copy")):
             res = measure(runs, lambda i: co(mode))

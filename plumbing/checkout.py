@@ -14,8 +14,9 @@ in its own folder, renamed over what is there, so no reader of an existing
 path sees half a file. Nothing is written or deleted outside ``root``
 (symbolic links in it are never followed out, and the repository itself is
 never touched). Every stored file handed over is verified on the way
-(:mod:`placefile`); the verified copies are recorded in the stat cache, so
-the next look at them is a stat each.
+(:mod:`placefile`; new small copies a batch at a time, :mod:`copybatch`);
+the verified copies are recorded in the stat cache, so the next look at
+them is a stat each.
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ import threading
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 
-from . import chunkstore, foldersums
+from . import chunkstore, copybatch, foldersums
 from .checkplan import (
     FETCH, LOOK, WRITE, LOOK_WORKERS, WORKERS, _File, _check_protected, _file_maker, _folder_states,
     _guard, _index, _inside, _Looker, _missing, _parallel, _plan, _protected, _refuse_losing_untracked, _Sources,
@@ -276,8 +277,18 @@ def _write_batch(store, decide, used, verify, root, batch, chunked) -> tuple[str
         used, st = _first_write(decide, store.root, plain[0], root, verify)
         written.append(st)
     if verify:
-        written += _parallel(lambda f: place(used, f.src, f.target, f.present, f.entry.digest, f.entry.size),
-                             plain[len(written):])
+        def one(f: _File) -> os.stat_result | None:
+            return place(used, f.src, f.target, f.present, f.entry.digest, f.entry.size)
+
+        rest = plain[len(written):]
+        if used == "copy" and copybatch.native():  # small new files: read, hash, write in batches
+            small = [f for f in rest if copybatch.eligible(f)]
+            if small:
+                placed, stats = copybatch.copy_small(small, one)
+                rest = [f for f in rest if not copybatch.eligible(f)]
+                plain = plain[: len(written)] + placed + rest
+                written += stats
+        written += _parallel(one, rest)
     else:
         written += _parallel(lambda f: place(used, f.src, f.target, f.present), plain[len(written):])
     if rebuilt:

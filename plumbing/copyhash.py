@@ -190,8 +190,9 @@ def read_small_verified(src: str, expected: str, size: int, what: str) -> bytes 
 
     One open and one read: no fstat, as the manifest's size bounds the read (a store file that
     disagrees is caught by the hash, or sent back). The caller writes the bytes only once they
-    matched, so a mismatch (CorruptObjectError) leaves nothing anywhere. This is the loop of a
-    checkout of many small files.
+    matched, so a mismatch (CorruptObjectError) leaves nothing anywhere. A checkout of many small
+    files does the same a batch at a time (:mod:`copybatch`) and sends here each file that does
+    not go the plain way, and every file where the C batches are not built.
     """
     sfd = os.open(src, os.O_RDONLY | os.O_CLOEXEC)
     try:

@@ -2,7 +2,9 @@
 
 With the digest that names it, what is handed over is verified on the way:
 a small copy is read whole and hashed before its file is created
-(:func:`copyhash.read_small_verified`), a large one hashed as it is made
+(:func:`copyhash.read_small_verified`; a checkout's new small copies go
+a batch at a time through :mod:`copybatch`, which hands back here every file
+off its plain path), a large one hashed as it is made
 (:func:`copyhash.copy_verified`), and a reflink or link hashes the store
 file it shares first. A mismatch is a CorruptObjectError and leaves nothing
 under the target's name.

@@ -20,6 +20,9 @@ from artvcs.plumbing.errors import CorruptObjectError
 from artvcs.plumbing.hashing import MMAP_THRESHOLD
 from artvcs.plumbing.manifest import Entry
 from artvcs.plumbing.statcache import StatCache
+from test_copybatch import copy_path  # noqa: F401 (a fixture: every test runs batched and per file)
+
+pytestmark = pytest.mark.usefixtures("copy_path")
 
 SMALL = bytes(range(256)) * 40
 LARGE = os.urandom(MMAP_THRESHOLD + 12345)  # above the size where copies are hashed from the copy
@@ -154,3 +157,76 @@ def test_a_store_file_of_another_size_is_refused_and_nothing_is_written(repo, tm
     with pytest.raises(CorruptObjectError, match=digest):
         materialize(repo.store, [Entry("f.bin", digest, len(SMALL))], str(root), mode="copy", statcache=repo.statcache)
     assert leftovers(root) == []
+
+
+@pytest.mark.parametrize("change", ["rotted", "grown"])
+def test_a_store_file_changed_after_planning_is_caught_among_many(repo, tmp_path, monkeypatch, change):
+    """Hundreds of small files (several read and write batches, odd names); one store file is
+    changed after the plan confirmed it stored and before it is read. The checkout fails naming its
+    path and both digests, nothing is under its name, and every file that was written is whole and
+    recorded only under its own digest."""
+    from artvcs.plumbing import checkout
+
+    names = [f"d{i % 5}/{i:03d} {'ünï' if i % 3 else '名前 -x'}.bin" for i in range(700)]
+    datas = {n: os.urandom(1000 + i * 13) for i, n in enumerate(names)}
+    entries = [Entry(n, repo.store.put_bytes(d), len(d)) for n, d in datas.items()]
+    victim = entries[450]
+    real_missing = checkout._missing
+    changed = {}
+
+    def missing_then_change(*args):
+        out = real_missing(*args)
+        if change == "rotted":
+            changed["digest"] = rot(repo, victim.digest, offset=7)
+        else:
+            path = repo.store.path_of(victim.digest)
+            os.chmod(path, 0o644)
+            with open(path, "ab") as f:
+                f.write(b"+")
+            changed["digest"] = blake3.blake3(open(path, "rb").read()).hexdigest()
+        return out
+
+    monkeypatch.setattr(checkout, "_missing", missing_then_change)
+    root = tmp_path / "out"
+    with pytest.raises(CorruptObjectError) as err:
+        materialize(repo.store, entries, str(root), mode="copy", statcache=repo.statcache)
+    msg = str(err.value)
+    assert victim.digest in msg and changed["digest"] in msg and str(root / victim.path) in msg
+    assert not os.path.lexists(root / victim.path)
+    left = leftovers(root)
+    assert not [n for n in left if ".artvcs-tmp-" in n]
+    for rel in left:
+        assert (root / rel).read_bytes() == datas[rel]
+    recs = repo.statcache.load_prefix(str(root))
+    by_path = {e.path: e.digest for e in entries}
+    assert all(r[1] == by_path[os.path.relpath(p, root)] for p, r in recs.items())
+
+
+def test_many_small_files_with_odd_names_are_written_and_recorded(repo, tmp_path, monkeypatch):
+    """Several batches' worth of small files, written into new folders and beside files already
+    there: the same bytes, modes and stat-cache records whichever way they are written."""
+    import time
+
+    from artvcs.plumbing import checkout
+
+    # the records are written with a clock reading well after the files' stamps, so none is racy
+    monkeypatch.setattr(checkout, "fs_clock_ns", lambda folder: (time.time_ns() + 10**10, None))
+    names = [f"f{i % 4}/{i:03d}{' ünï' if i % 2 else '-x'}{' 名前' if i % 7 == 0 else ''}.bin" for i in range(600)]
+    datas = {n: os.urandom(i * 29) for i, n in enumerate(names)}
+    entries = [Entry(n, repo.store.put_bytes(d), len(d)) for n, d in datas.items()]
+    root = tmp_path / "out"
+    (root / "f1").mkdir(parents=True)
+    (root / "f1" / "keep.txt").write_bytes(b"mine")
+    res = materialize(repo.store, entries, str(root), mode="copy", statcache=repo.statcache)
+    assert res.written == 600
+    assert {rel: (root / rel).read_bytes() for rel in leftovers(root)} == {**datas, "f1/keep.txt": b"mine"}
+    mask = os.umask(0)
+    os.umask(mask)
+    assert {stat.S_IMODE(os.lstat(root / n).st_mode) for n in names} == {0o666 & ~mask}
+    recs = repo.statcache.load_prefix(str(root))
+    assert len(recs) == 600
+    for n, e in zip(names, entries):
+        r = recs[str(root / n)]
+        st = os.lstat(root / n)
+        assert r[1] == e.digest and r[0] == (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    assert verify_folder(entries, str(root), repo.statcache) == [("f1/keep.txt", "extra")]

@@ -1,0 +1,238 @@
+/* artvcs.plumbing._copybatch: the system calls of a checkout's small-file copies, a batch at a time.
+ *
+ * A checkout of many small files spends its time in open, read, write and
+ * close, one file at a time; in Python each also costs the interpreter, and
+ * holds the GIL between calls. These two functions run a whole batch (a few
+ * hundred files) in C with the GIL released, so that reading one batch,
+ * hashing another (blake3, in Python) and writing a third overlap on the
+ * cores there are. They decide nothing: every file that does not go the
+ * plain way is handed back for plumbing/placefile.py to do in full (and to
+ * raise the error that says why), so the results are the same as its.
+ *
+ * read_batch(srcs, sizes) -> list: for each store file, one read from its
+ *   start of one byte more than its size (one byte more is how the caller
+ *   sees that the file is larger than the manifest says); None where it could
+ *   not be opened or read.
+ * write_batch(dsts, datas) -> list: for each target, create it (O_CREAT |
+ *   O_EXCL, mode 0666 less the umask: a link or anything else already there
+ *   is an error, never followed), write the bytes, fstat it, close it; the
+ *   file's (st_dev, st_ino, st_size, st_mtime_ns, st_ctime_ns) once written,
+ *   or the errno of the step that failed (the half-written file is removed).
+ * plumbing/copybatch.py has the same loops in Python; tests compare the two.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_ITEM ((Py_ssize_t)1 << 30)
+
+/* Each path of seq as an owned bytes object (os.fsencode's rules: a NUL inside is a ValueError, as
+ * os.open's); NULL with an exception set. */
+static PyObject **encode_paths(PyObject *seq, Py_ssize_t n) {
+    PyObject **out = PyMem_Calloc(n ? n : 1, sizeof(PyObject *));
+    if (!out) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (!PyUnicode_FSConverter(PySequence_Fast_GET_ITEM(seq, i), &out[i])) {
+            for (Py_ssize_t j = 0; j < i; j++) Py_DECREF(out[j]);
+            PyMem_Free(out);
+            return NULL;
+        }
+    }
+    return out;
+}
+
+static void free_paths(PyObject **p, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < n; i++) Py_XDECREF(p[i]);
+    PyMem_Free(p);
+}
+
+static PyObject *read_batch(PyObject *self, PyObject *args) {
+    PyObject *srcs_in, *sizes_in;
+    if (!PyArg_ParseTuple(args, "OO:read_batch", &srcs_in, &sizes_in)) return NULL;
+    PyObject *srcs = PySequence_Fast(srcs_in, "read_batch: srcs must be a sequence");
+    if (!srcs) return NULL;
+    PyObject *sizes = PySequence_Fast(sizes_in, "read_batch: sizes must be a sequence");
+    if (!sizes) {
+        Py_DECREF(srcs);
+        return NULL;
+    }
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(srcs);
+    PyObject *out = NULL, **paths = NULL, **bufs = NULL;
+    Py_ssize_t *got = NULL;
+    if (PySequence_Fast_GET_SIZE(sizes) != n) {
+        PyErr_SetString(PyExc_ValueError, "read_batch: srcs and sizes differ in length");
+        goto done;
+    }
+    paths = encode_paths(srcs, n);
+    if (!paths) goto done;
+    bufs = PyMem_Calloc(n ? n : 1, sizeof(PyObject *));
+    got = PyMem_Calloc(n ? n : 1, sizeof(Py_ssize_t));
+    if (!bufs || !got) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t size = PyLong_AsSsize_t(PySequence_Fast_GET_ITEM(sizes, i));
+        if (size == -1 && PyErr_Occurred()) goto done;
+        if (size < 0 || size >= MAX_ITEM) {
+            PyErr_Format(PyExc_ValueError, "read_batch: size %zd out of range", size);
+            goto done;
+        }
+        bufs[i] = PyBytes_FromStringAndSize(NULL, size + 1);  /* one byte more: a larger file shows */
+        if (!bufs[i]) goto done;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++) {
+        got[i] = -1;
+        int fd;
+        do fd = open(PyBytes_AS_STRING(paths[i]), O_RDONLY | O_CLOEXEC);
+        while (fd < 0 && errno == EINTR);
+        if (fd < 0) continue;
+        /* One read, as placefile's: fewer bytes than the size is the end of the file, or a read
+         * cut short; either way the hash does not match and placefile reads it again in full. */
+        ssize_t k;
+        do k = pread(fd, PyBytes_AS_STRING(bufs[i]), (size_t)PyBytes_GET_SIZE(bufs[i]), 0);
+        while (k < 0 && errno == EINTR);
+        close(fd);
+        got[i] = k;
+    }
+    Py_END_ALLOW_THREADS
+    out = PyList_New(n);
+    if (!out) goto done;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (got[i] < 0) {
+            Py_INCREF(Py_None);
+            PyList_SET_ITEM(out, i, Py_None);
+            continue;
+        }
+        if (got[i] != PyBytes_GET_SIZE(bufs[i]) && _PyBytes_Resize(&bufs[i], got[i]) < 0) {
+            Py_CLEAR(out);
+            goto done;
+        }
+        PyList_SET_ITEM(out, i, bufs[i]);  /* the list takes the reference */
+        bufs[i] = NULL;
+    }
+done:
+    if (bufs)
+        for (Py_ssize_t i = 0; i < n; i++) Py_XDECREF(bufs[i]);
+    PyMem_Free(bufs);
+    PyMem_Free(got);
+    if (paths) free_paths(paths, n);
+    Py_DECREF(srcs);
+    Py_DECREF(sizes);
+    return out;
+}
+
+typedef struct {
+    int err;
+    struct stat st;
+} wrote_t;
+
+/* Create path, write data, fstat; 0, or the errno of the failed step (nothing left under path). */
+static int write_one(const char *path, const char *data, Py_ssize_t len, struct stat *st) {
+    int fd;
+    do fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0) return errno;
+    Py_ssize_t done = 0;
+    int err = 0;
+    while (done < len) {
+        ssize_t k = write(fd, data + done, (size_t)(len - done));
+        if (k < 0 && errno == EINTR) continue;
+        if (k < 0) {
+            err = errno;
+            break;
+        }
+        done += k;
+    }
+    if (!err && fstat(fd, st) != 0) err = errno;
+    if (close(fd) != 0 && !err && errno != EINTR) err = errno;
+    if (err) unlink(path);
+    return err;
+}
+
+static PyObject *write_batch(PyObject *self, PyObject *args) {
+    PyObject *dsts_in, *datas_in;
+    if (!PyArg_ParseTuple(args, "OO:write_batch", &dsts_in, &datas_in)) return NULL;
+    PyObject *dsts = PySequence_Fast(dsts_in, "write_batch: dsts must be a sequence");
+    if (!dsts) return NULL;
+    PyObject *datas = PySequence_Fast(datas_in, "write_batch: datas must be a sequence");
+    if (!datas) {
+        Py_DECREF(dsts);
+        return NULL;
+    }
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(dsts);
+    PyObject *out = NULL, **paths = NULL;
+    wrote_t *res = NULL;
+    if (PySequence_Fast_GET_SIZE(datas) != n) {
+        PyErr_SetString(PyExc_ValueError, "write_batch: dsts and datas differ in length");
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (!PyBytes_Check(PySequence_Fast_GET_ITEM(datas, i))) {
+            PyErr_SetString(PyExc_TypeError, "write_batch: datas must be bytes");
+            goto done;
+        }
+    }
+    paths = encode_paths(dsts, n);
+    if (!paths) goto done;
+    res = PyMem_Calloc(n ? n : 1, sizeof(wrote_t));
+    if (!res) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    /* The bytes objects are immutable and held by the datas sequence (a list or tuple, kept
+     * alive by PySequence_Fast) for the whole call: safe to read without the GIL. */
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *d = PySequence_Fast_GET_ITEM(datas, i);
+        res[i].err = write_one(PyBytes_AS_STRING(paths[i]), PyBytes_AS_STRING(d), PyBytes_GET_SIZE(d), &res[i].st);
+    }
+    Py_END_ALLOW_THREADS
+    out = PyList_New(n);
+    if (!out) goto done;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item;
+        if (res[i].err) {
+            item = PyLong_FromLong(res[i].err);
+        } else {
+            struct stat *s = &res[i].st;
+            item = Py_BuildValue("(KKLLL)", (unsigned long long)s->st_dev, (unsigned long long)s->st_ino,
+                                 (long long)s->st_size,
+                                 (long long)s->st_mtim.tv_sec * 1000000000LL + s->st_mtim.tv_nsec,
+                                 (long long)s->st_ctim.tv_sec * 1000000000LL + s->st_ctim.tv_nsec);
+        }
+        if (!item) {
+            Py_CLEAR(out);
+            goto done;
+        }
+        PyList_SET_ITEM(out, i, item);
+    }
+done:
+    PyMem_Free(res);
+    if (paths) free_paths(paths, n);
+    Py_DECREF(dsts);
+    Py_DECREF(datas);
+    return out;
+}
+
+static PyMethodDef methods[] = {
+    {"read_batch", read_batch, METH_VARARGS,
+     "read_batch(srcs, sizes) -> list: each file's bytes (up to size + 1), or None where it could not be read."},
+    {"write_batch", write_batch, METH_VARARGS,
+     "write_batch(dsts, datas) -> list: create each new file with its bytes; its (dev, ino, size, mtime_ns, "
+     "ctime_ns), or the errno that stopped it (nothing left behind)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_copybatch", NULL, -1, methods};
+
+PyMODINIT_FUNC PyInit__copybatch(void) { return PyModule_Create(&module); }

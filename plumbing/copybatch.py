@@ -1,0 +1,171 @@
+"""A checkout's small copies, verified, a batch at a time: read, hash, write in a pipeline.
+
+Reading a batch of store files and writing a batch of new files run in C
+(``_copybatch``, built from ``_native/copybatch.c``) with the GIL released,
+each on a thread of its own, while this thread hashes the batch between
+them: the three overlap on two cores, and no per-file system call goes
+through the interpreter. The order per file is that of
+:func:`placefile.copy`'s small path: the bytes are read (one byte more than
+the manifest's size, so a larger store file shows), hashed, and only once
+they match is the target created (O_EXCL). Every file that does not go that
+plain way (could not be read, holds other bytes, larger than its manifest
+size, could not be created: something is there now, a folder replaced, no
+permission) is handed to :func:`placefile.place` to do in full, which
+raises the error that says why, or replaces what appeared. Without the C
+module (no compiler, or ``ARTVCS_NATIVE=0``) the checkout keeps placing one
+file at a time (:func:`placefile.place`); :func:`read_batch_python` and
+:func:`write_batch_python` are the C loops in Python, which the tests compare
+with them.
+"""
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import blake3
+
+from .hashing import MMAP_THRESHOLD
+
+try:
+    from ._copybatch import read_batch as _native_read, write_batch as _native_write
+except ImportError:  # built without a compiler: placefile.place does each file instead
+    _native_read = _native_write = None
+
+BATCH_FILES = 256  # files per read or write call
+BATCH_BYTES = 4 << 20  # and at most this many bytes (of manifest size) per call
+AHEAD = 2  # batches read ahead of the hashing, and written behind it: memory stays flat
+
+
+def native() -> bool:
+    """Whether the C batches are there and not turned off (ARTVCS_NATIVE=0)."""
+    return _native_read is not None and os.environ.get("ARTVCS_NATIVE", "1") != "0"
+
+
+class Written:
+    """What the stat cache keeps of a file just written (the fields :func:`statcache.stat_key` reads)."""
+
+    __slots__ = ("st_dev", "st_ino", "st_size", "st_mtime_ns", "st_ctime_ns")
+
+    def __init__(self, key: tuple[int, int, int, int, int]) -> None:
+        self.st_dev, self.st_ino, self.st_size, self.st_mtime_ns, self.st_ctime_ns = key
+
+
+def read_batch_python(srcs: list[str], sizes: list[int]) -> list[bytes | None]:
+    """The loop of ``read_batch`` in C: one read of ``size + 1`` bytes from each file's start;
+    None where it cannot be opened or read."""
+    out: list[bytes | None] = []
+    for src, size in zip(srcs, sizes):
+        try:
+            fd = os.open(src, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            out.append(None)
+            continue
+        try:
+            out.append(os.pread(fd, size + 1, 0))
+        except OSError:
+            out.append(None)
+        finally:
+            os.close(fd)
+    return out
+
+
+def write_batch_python(dsts: list[str], datas: list[bytes]) -> list[tuple | int]:
+    """The loop of ``write_batch`` in C: create each new file (O_EXCL) with its bytes; its
+    ``(dev, ino, size, mtime_ns, ctime_ns)`` once written, or the errno that stopped it (the
+    half-written file removed)."""
+    out: list[tuple | int] = []
+    for dst, data in zip(dsts, datas):
+        try:
+            fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+        except OSError as e:
+            out.append(e.errno)
+            continue
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            st = os.fstat(fd)
+        except OSError as e:
+            os.close(fd)
+            os.unlink(dst)
+            out.append(e.errno)
+            continue
+        os.close(fd)
+        out.append((st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
+    return out
+
+
+def eligible(f) -> bool:
+    """Whether a checkout file goes through the batches: a small stored file with a manifest size,
+    and nothing at its target (a replacement is written beside it and renamed: placefile)."""
+    size = f.entry.size
+    return not f.present and type(size) is int and 0 <= size < MMAP_THRESHOLD
+
+
+def _slices(files: list) -> list[list]:
+    out, part, nbytes = [], [], 0
+    for f in files:
+        part.append(f)
+        nbytes += f.entry.size
+        if len(part) == BATCH_FILES or nbytes >= BATCH_BYTES:
+            out.append(part)
+            part, nbytes = [], 0
+    if part:
+        out.append(part)
+    return out
+
+
+def copy_small(files: list, place_one: Callable) -> tuple[list, list]:
+    """Copy the :func:`eligible` checkout ``files`` (each with ``src``, ``target``, ``entry``),
+    verified; ``(files, their stats)`` in the order written. ``place_one(f)`` places a file the
+    batches hand back (see the module), in this thread; its error stops the copy."""
+    read, write = _native_read, _native_write
+    done_files: list = []
+    done_stats: list = []
+    redo: list = []
+    slices = _slices(files)
+    reads: deque[Future] = deque()
+    writes: deque[tuple[list, Future]] = deque()
+
+    def collect(part: list, fut: Future) -> None:
+        for f, r in zip(part, fut.result()):
+            if type(r) is int:
+                redo.append(f)  # not created: place does it in full (and says why it cannot)
+            else:
+                done_files.append(f)
+                done_stats.append(Written(r))
+
+    with ThreadPoolExecutor(1) as reader, ThreadPoolExecutor(1) as writer:
+        try:
+            nxt = 0
+            for part in slices:
+                while nxt < len(slices) and len(reads) <= AHEAD:
+                    s = slices[nxt]
+                    reads.append(reader.submit(read, [f.src for f in s], [f.entry.size for f in s]))
+                    nxt += 1
+                datas = reads.popleft().result()
+                ok_files, ok_datas = [], []
+                for f, data in zip(part, datas):
+                    e = f.entry
+                    if data is not None and len(data) == e.size and blake3.blake3(data).hexdigest() == e.digest:
+                        ok_files.append(f)
+                        ok_datas.append(data)
+                    else:
+                        done_files.append(f)
+                        done_stats.append(place_one(f))  # verified in full: raises on corruption
+                if ok_files:
+                    writes.append((ok_files, writer.submit(write, [f.target for f in ok_files], ok_datas)))
+                while len(writes) > AHEAD:
+                    collect(*writes.popleft())
+            while writes:
+                collect(*writes.popleft())
+        except BaseException:
+            for fut in reads:
+                fut.cancel()
+            raise
+    for f in redo:
+        done_files.append(f)
+        done_stats.append(place_one(f))
+    return done_files, done_stats

@@ -1,0 +1,174 @@
+"""plumbing.copybatch: the C read and write batches against their Python loops, on the same real files.
+
+The checkout tests (test_checkout.py, test_verified_reads.py) run every
+checkout both through the batches and placing one file at a time
+(ARTVCS_NATIVE=0) with the :func:`copy_path` fixture below.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from artvcs.plumbing import copybatch
+
+NATIVE = {"read": copybatch._native_read, "write": copybatch._native_write}
+PYTHON = {"read": copybatch.read_batch_python, "write": copybatch.write_batch_python}
+needs_c = pytest.mark.skipif(copybatch._native_read is None, reason="the C batches were not built (no compiler)")
+ODD = ["plain.bin", "with space.txt", "new\nline", "ünïcødé-名前", os.fsdecode(b"latin1-\xe9"), "-dash", ".hidden", "x" * 200]
+
+
+@pytest.fixture(params=["batched", "per-file"])
+def copy_path(request, monkeypatch):
+    """Runs a checkout test through the C batches, then placing one file at a time (ARTVCS_NATIVE=0)."""
+    if request.param == "per-file":
+        monkeypatch.setenv("ARTVCS_NATIVE", "0")
+    elif not copybatch.native():
+        pytest.skip("the C batches were not built (no compiler), or ARTVCS_NATIVE=0")
+    return request.param
+
+
+def test_the_extension_was_built():
+    if os.environ.get("ARTVCS_NATIVE") != "0":
+        assert copybatch._native_read is not None, "pip install -e . should have built artvcs.plumbing._copybatch"
+
+
+def sources(tmp_path) -> tuple[list[str], list[int], dict[str, bytes]]:
+    """Store-like files and the sizes a manifest gives them: right, too small, too large, and
+    paths that are no file (missing, a folder, a link to a file, a dangling link)."""
+    src = tmp_path / "src"
+    src.mkdir()
+    paths, sizes, datas = [], [], {}
+    for i, name in enumerate(ODD):
+        data = os.urandom(i * 997)
+        (src / name).write_bytes(data)
+        paths.append(str(src / name))
+        sizes.append(len(data))
+        datas[name] = data
+    (src / "grown").write_bytes(b"a" * 100)
+    (src / "shrunk").write_bytes(b"b" * 10)
+    (src / "folder").mkdir()
+    os.symlink(str(src / "plain.bin"), src / "link")
+    os.symlink(str(src / "nowhere"), src / "dangling")
+    for name, size in [("grown", 99), ("shrunk", 50), ("missing", 5), ("folder", 3), ("link", 0), ("dangling", 1)]:
+        paths.append(str(src / name))
+        sizes.append(size)
+    return paths, sizes, datas
+
+
+@needs_c
+def test_read_batch_gives_what_the_python_loop_gives(tmp_path):
+    paths, sizes, datas = sources(tmp_path)
+    c = NATIVE["read"](paths, sizes)
+    py = PYTHON["read"](paths, sizes)
+    assert c == py
+    by_name = dict(zip((os.path.basename(p) for p in paths), c))
+    for name in ODD:
+        assert by_name[name] == datas[name]
+    assert by_name["grown"] == b"a" * 100, "one byte more than the size shows a larger file"
+    assert by_name["shrunk"] == b"b" * 10
+    assert by_name["missing"] is None and by_name["folder"] is None and by_name["dangling"] is None
+    assert by_name["link"] == datas["plain.bin"][:1]
+
+
+@needs_c
+def test_read_batch_refuses_bad_arguments_like_python():
+    with pytest.raises(ValueError):
+        NATIVE["read"](["a", "b"], [1])
+    with pytest.raises(ValueError):
+        NATIVE["read"](["a"], [-1])
+    with pytest.raises(ValueError):
+        NATIVE["read"](["a\0b"], [1])
+    with pytest.raises(ValueError):
+        PYTHON["read"](["a\0b"], [1])
+    with pytest.raises(TypeError):
+        NATIVE["write"](["a"], ["not bytes"])
+
+
+def targets(root) -> tuple[list[str], list[bytes]]:
+    """New files with odd names, and targets that must not be written: an existing file, a link
+    to a file elsewhere, a dangling link, a folder, a missing folder, a folder replaced by a link."""
+    root.mkdir()
+    (root / "d").mkdir()
+    outside = root.parent / f"{root.name}-outside"
+    outside.mkdir()
+    (outside / "victim").write_bytes(b"keep")
+    (root / "exists").write_bytes(b"old")
+    os.symlink(str(outside / "victim"), root / "link")
+    os.symlink(str(outside / "made-through-link"), root / "dangling")
+    os.symlink(str(outside), root / "linked-folder")
+    dsts, datas = [], []
+    for i, name in enumerate(ODD):
+        dsts.append(str(root / "d" / name))
+        datas.append(os.urandom(i * 1013))
+    for name in ["exists", "link", "dangling", "d", "no-folder/f", "linked-folder/through"]:
+        dsts.append(str(root / name))
+        datas.append(b"new bytes")
+    return dsts, datas
+
+
+def outcome(results) -> list:
+    return [r if type(r) is int else "written" for r in results]
+
+
+@needs_c
+def test_write_batch_does_what_the_python_loop_does(tmp_path):
+    got = {}
+    for kind, impl in (("c", NATIVE), ("py", PYTHON)):
+        root = tmp_path / kind
+        dsts, datas = targets(root)
+        results = impl["write"](dsts, datas)
+        for dst, data, r in zip(dsts, datas, results):
+            if type(r) is not int:
+                st = os.lstat(dst)
+                assert r == (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+                assert open(dst, "rb").read() == data
+                mask = os.umask(0)
+                os.umask(mask)
+                assert st.st_mode & 0o777 == 0o666 & ~mask
+        assert (root / "exists").read_bytes() == b"old"
+        assert (tmp_path / f"{kind}-outside" / "victim").read_bytes() == b"keep", "a link at the target is never written through"
+        assert not (tmp_path / f"{kind}-outside" / "made-through-link").exists()
+        got[kind] = (outcome(results), sorted(os.listdir(root / "d")), sorted(os.listdir(tmp_path / f"{kind}-outside")))
+    assert got["c"] == got["py"]
+    out = got["c"][0]
+    assert out[: len(ODD)] == ["written"] * len(ODD)
+    assert out[len(ODD):] == [errno.EEXIST, errno.EEXIST, errno.EEXIST, errno.EEXIST, errno.ENOENT, "written"], \
+        "a folder replaced by a link is followed by both, as by a path write (checkout's guard decides before)"
+
+
+@pytest.mark.parametrize("impl", ["c", "python"])
+def test_a_write_cut_short_leaves_nothing_and_says_why(tmp_path, impl):
+    """A real failure half-way through a write (the file-size limit stands in for a full disk):
+    the errno comes back and nothing is left under the name; the files before it are whole."""
+    if impl == "c" and copybatch._native_read is None:
+        pytest.skip("the C batches were not built")
+    code = textwrap.dedent(f"""
+        import resource, signal
+        from artvcs.plumbing import copybatch
+        write = copybatch._native_write if {impl!r} == "c" else copybatch.write_batch_python
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (3000, 3000))
+        print(write([{str(tmp_path / 'a')!r}, {str(tmp_path / 'b')!r}], [b"a" * 2000, b"b" * 5000]))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().endswith(f", {errno.EFBIG}]")
+    assert (tmp_path / "a").read_bytes() == b"a" * 2000
+    assert not (tmp_path / "b").exists()
+
+
+@needs_c
+def test_slices_are_bounded_by_count_and_bytes():
+    class F:
+        def __init__(self, size):
+            self.entry = type("E", (), {"size": size})
+
+    files = [F(1000)] * 600 + [F(copybatch.BATCH_BYTES // 2)] * 5
+    parts = copybatch._slices(files)
+    assert sum(map(len, parts)) == len(files)
+    assert all(len(p) <= copybatch.BATCH_FILES for p in parts)
+    assert all(sum(f.entry.size for f in p[:-1]) < copybatch.BATCH_BYTES for p in parts)
