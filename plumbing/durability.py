@@ -9,8 +9,6 @@ that flush finds little left to write.
 """
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import os
 
 _libc = None
@@ -21,6 +19,8 @@ SYNC_FILE_RANGE_WRITE = 2
 def _load_libc():
     global _libc
     if _libc is None:
+        import ctypes.util  # here, not at import: a process that never flushes needs no ctypes
+
         try:
             _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
         except OSError:
@@ -50,6 +50,8 @@ def start_writeback(fd: int, offset: int, nbytes: int) -> None:
         libc = _load_libc()
         fn = getattr(libc, "sync_file_range", None) if libc else None
         if fn is not None:
+            import ctypes
+
             fn.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
             fn.restype = ctypes.c_int
         _sfr = fn or False

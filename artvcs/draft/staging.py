@@ -17,7 +17,6 @@ import sys
 import threading
 import time
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -402,6 +401,8 @@ def stage_dir(repo: Repository, local_path: str, prefix: str | None, policy: str
         # One task per slice, not per file: futures cost more than a small file.
         step = max(16, len(misses) // (WORKERS * 4))
         slices = [misses[i : i + step] for i in range(0, len(misses), step)]
+        from concurrent.futures import ThreadPoolExecutor  # only here: a re-log of a few files needs no pool
+
         with ThreadPoolExecutor(WORKERS) as pool:
             for part in pool.map(lambda sl: [one(m) for m in sl], slices):
                 staged.extend(part)
