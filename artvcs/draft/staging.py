@@ -29,7 +29,7 @@ from artvcs.plumbing.hashing import MMAP_THRESHOLD, hash_file
 from artvcs.plumbing.manifest import Entry
 from artvcs.plumbing.paths import check_entry_paths
 from artvcs.plumbing.repository import DIRNAME, Repository
-from artvcs.plumbing import sweepgen
+from artvcs.plumbing import durability, sweepgen
 from artvcs.plumbing.scan import scan
 from artvcs.plumbing.statcache import StatCache, fs_clock_ns
 from artvcs.plumbing.store import POLICIES, ContentStore
@@ -170,6 +170,7 @@ def _stage_split(repo: Repository, misses: list[tuple[str, str]], one: Callable[
     """
     half = len(misses) // 2
     mine, theirs = misses[:half], misses[half:]
+    durability.wrote_unnamed(repo.gitdir)  # the child's files are not named here: the flush goes whole
     collect = _fork(lambda: _child_stage(repo, theirs, policy, skip_cache, clock, gen))
     try:
         out = [one(m) for m in mine]
