@@ -212,7 +212,11 @@ def make_durable(gitdir: str, paths: tuple[str, ...] = (), folders: tuple[str, .
         whole = gitdir in _unnamed
         _unnamed.discard(gitdir)
     if not enabled():
-        return  # the marker stays: what was named is not durable, so others' flushes stay whole
+        # not durable: the marker stays, so others' flushes stay whole, and so does this
+        # process's next one with fsync on (it no longer lists these files)
+        with _lock:
+            _unnamed.add(gitdir)
+        return
     others = _others(gitdir)
     if whole or others or len(todo) > PENDING_MAX or _dirty_bytes() <= DIRTY_CHEAP:
         sync_filesystem(gitdir)

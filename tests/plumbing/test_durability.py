@@ -93,15 +93,18 @@ def test_a_live_writers_marker_stays(repo_dir, flush_by_file):
         live.wait()
 
 
-def test_without_fsync_the_marker_stays_for_the_life_of_the_process(repo_dir, monkeypatch):
+def test_without_fsync_the_marker_stays_and_the_next_flush_goes_whole(repo_dir, monkeypatch):
     monkeypatch.setenv(durability.ENV, "0")
     gitdir = str(repo_dir / ".artifacts")
     _log(_data(repo_dir))
     assert _markers(gitdir) == [str(os.getpid())]
     monkeypatch.delenv(durability.ENV)
     monkeypatch.setattr(durability, "DIRTY_CHEAP", -1)
-    _log(_data(repo_dir, seed=1))  # fsync on again: this flush makes the earlier files durable too
+    # the files of that log were never flushed: this process's next flush is one syncfs
+    assert durability._key(gitdir) in durability._unnamed
+    _log(_data(repo_dir, seed=1))
     assert _markers(gitdir) == []
+    assert durability._key(gitdir) not in durability._unnamed
 
 
 def test_a_relog_by_a_second_process_reads_back_every_file(repo_dir, run_cli):
