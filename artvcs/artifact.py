@@ -28,9 +28,10 @@ from artvcs.core.context import current_run, find_or_create
 from artvcs.draft import adding
 from artvcs.draft.references import resolve_reference
 from artvcs.errors import ArtifactFinalizedError, ArtifactNotLoggedError, EntryNotFoundError
-from artvcs.logged import editing, lifecycle, lineage, materialize
-from artvcs.logged.files import ArtifactFiles
-from artvcs.logged.materialize import with_remote
+from artvcs.logged import lifecycle
+
+# editing, lineage, materialize and files are imported where used: logging a draft needs
+# none of them, and materialize alone brings in the whole checkout path.
 from artvcs.plumbing import attrs as _attrs
 from artvcs.plumbing import config as _config
 from artvcs.plumbing import links as _links
@@ -456,6 +457,7 @@ class Artifact:
 
     def _media_reader(self):
         """A reader of this logged artifact's entries for decoding media, every byte verified by the store."""
+        from artvcs.logged.materialize import with_remote
         from artvcs.media.base import Reader
 
         entries = self._entry_map()
@@ -558,6 +560,8 @@ class Artifact:
                 with start_run(Artifact, project=project, job_type="auto") as auto:
                     auto.log_artifact(self)
             return
+        from artvcs.logged import editing
+
         editing.save_edits(self)
 
     def wait(self, timeout: int | None = None) -> "Artifact":
@@ -597,11 +601,15 @@ class Artifact:
         path_prefix: str | None = None,
     ) -> str:
         """Write the artifact's files under ``root``, leaving other files there alone."""
+        from artvcs.logged import materialize
+
         return materialize.download(self, root or self._default_root(), allow_missing_references, skip_cache, path_prefix)
 
     @_logged
     def checkout(self, root: str | None = None) -> str:
         """Make ``root`` exactly this artifact: other files in it are deleted."""
+        from artvcs.logged import materialize
+
         root = root or self._default_root()
         materialize.checkout(self, root)
         return os.path.abspath(root)
@@ -609,6 +617,8 @@ class Artifact:
     @_logged
     def verify(self, root: str | None = None) -> None:
         """Raise ValueError unless ``root`` holds exactly this artifact's files, unchanged."""
+        from artvcs.logged import materialize
+
         materialize.verify(self, root or self._default_root())
 
     @_logged
@@ -625,18 +635,24 @@ class Artifact:
     @_logged
     def files(self, names: list[str] | None = None, per_page: int = 50):
         """Iterate over the artifact's files (``File`` objects), ``per_page`` at a time."""
+        from artvcs.logged.files import ArtifactFiles
+
         return ArtifactFiles(self, names, per_page)
 
     # -- lineage ----------------------------------------------------------------------
     @_logged
     def logged_by(self) -> "Run | None":
         """The run that logged this version."""
+        from artvcs.logged import lineage
+
         found = lineage.logged_by(self._context, self._source)
         return None if found is None else Run(*found, Artifact)
 
     @_logged
     def used_by(self) -> list["Run"]:
         """The runs that used this version."""
+        from artvcs.logged import lineage
+
         return [Run(ctx, rec, Artifact) for ctx, rec in lineage.used_by(self._context, self._source)]
 
     @_logged

@@ -47,9 +47,11 @@ class ArtifactManifestEntry:
     @classmethod
     def _of(cls, entry: Entry, local_path: str | None = None, artifact: "Artifact | None" = None) -> "ArtifactManifestEntry":
         """The W&B-shaped view of a stored manifest entry, attached to ``artifact``."""
-        self = cls(entry.path, entry.digest, False, entry.ref, None, entry.size, entry.extra, None)
-        self.local_path = local_path  # as added: no stat, the staged size stands
-        self._artifact = artifact
+        # __init__'s work without its checks and stat (the staged size stands): once per file of a log
+        self = object.__new__(cls)
+        self.path, self.digest, self.ref, self.size = entry.path, entry.digest, entry.ref, entry.size
+        self.extra = dict(entry.extra) if entry.extra else {}
+        self.local_path, self.skip_cache, self._birth, self._artifact = local_path, False, None, artifact
         return self
 
     @property

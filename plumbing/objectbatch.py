@@ -6,8 +6,8 @@ pack (git's pack format, version 2, without deltas) they cost two files. git
 makes the same choice for objects it receives (``transfer.unpackLimit``):
 fewer than PACK_MIN stay loose. The pack is renamed into ``objects/pack/``
 before its index, and git and libgit2 see a pack only through its index, so a
-reader never meets a partial one. Packs are made durable like content files,
-by the one ``syncfs`` before the version ref (:mod:`durability`).
+reader never meets a partial one. Packs and loose objects are named to
+:mod:`durability`, which makes them durable with the content files before the version ref.
 """
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ import zlib
 from collections.abc import Iterable
 
 import pygit2
+
+from . import durability
 
 PACK_MIN = 100
 MAX_BYTES = 32 << 20  # a batch holding this much is written then, so memory stays bounded
@@ -78,11 +80,21 @@ class ObjectBatch:
     def write(self) -> None:
         """Write what was gathered: loose below PACK_MIN objects, else one pack and its index."""
         new, self._new, self._bytes = self._new, {}, 0
+        gitdir = self.repo.path
         if len(new) < PACK_MIN:
             for kind, data in new.values():
-                self.repo.odb.write(kind, data)
+                durability.wrote(gitdir, loose_path(gitdir, self.repo.odb.write(kind, data)))
         elif new:
-            write_pack(os.path.join(self.repo.path, "objects", "pack"), new)
+            pack_dir = os.path.join(gitdir, "objects", "pack")
+            name = os.path.join(pack_dir, f"pack-{write_pack(pack_dir, new)}")
+            durability.wrote(gitdir, name + ".pack")
+            durability.wrote(gitdir, name + ".idx")
+
+
+def loose_path(gitdir: str, oid: pygit2.Oid) -> str:
+    """Where git keeps object ``oid`` when it is loose (whether or not it is there)."""
+    h = str(oid)
+    return os.path.join(gitdir, "objects", h[:2], h[2:])
 
 
 def _header(kind: int, size: int) -> bytes:

@@ -106,10 +106,16 @@ class Records(Mapping):
         self._cache = cache
         self._prefix = prefix
         self._folders: dict[str, tuple[dict[str, int], bytes]] = {}
+        self._rows: dict[str, bytes | None] = {}
         self._all = False
 
     def row(self, folder: str) -> bytes | None:
-        return self._cache.row(folder)
+        # kept: the scan reads a folder's row, then the lookups of its changed files read it again
+        try:
+            return self._rows[folder]
+        except KeyError:
+            blob = self._rows[folder] = self._cache.row(folder)
+            return blob
 
     def _parse(self, folder: str, blob: bytes | None) -> tuple[dict[str, int], bytes]:
         names, fixed = split(blob)

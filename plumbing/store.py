@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Iterator
 from typing import BinaryIO
 
+from . import durability
 from .chunklist import LISTS
 from .errors import CorruptObjectError, ObjectMissingError, UsageError
 from .hashing import MMAP_THRESHOLD, hash_bytes, hash_file, is_digest
@@ -32,6 +33,7 @@ class ContentStore:
 
     def __init__(self, root: str) -> None:
         self.root = root
+        self.gitdir = os.path.dirname(root)  # the repository: where durability's marker goes
 
     # -- layout -----------------------------------------------------------
     def path_of(self, digest: str) -> str:
@@ -91,6 +93,7 @@ class ContentStore:
         final = self._path(digest)
         if not replace and os.path.exists(final):
             self.touch(digest)  # a draft now needs it: restart gc's grace period
+            durability.wrote(self.gitdir, final)
             return digest
         tmp = f"{self.root}/{digest[:FANOUT]}/{TMP_PREFIX}{os.getpid()}-{secrets.token_hex(6)}"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o444)
@@ -106,6 +109,7 @@ class ContentStore:
                 os.close(fd)
             _unlink_quiet(tmp)
             raise
+        durability.wrote(self.gitdir, final)
         return digest
 
     def put_file(self, path: str, policy: str = "mutable", known_digest: str | None = None) -> tuple[str, int]:
@@ -122,6 +126,7 @@ class ContentStore:
             raise UsageError(f"invalid policy {policy!r}: must be 'mutable' or 'immutable'")
         if known_digest and self.has(known_digest):
             self.touch(known_digest)
+            self._found(known_digest)
             return known_digest, os.stat(path).st_size
         st = os.stat(path)
         if st.st_size >= CHUNK_THRESHOLD:
@@ -130,6 +135,8 @@ class ContentStore:
             digest, size = hash_file(path)
             if not self.has(digest):
                 self._link_or_copy(path, digest)
+            else:
+                self._found(digest)
             return digest, size
         if st.st_size < MMAP_THRESHOLD:
             with open(path, "rb") as f:
@@ -137,10 +144,21 @@ class ContentStore:
             return self.put_bytes(data), len(data)
         return self.copy_in(path)
 
+    def _found(self, digest: str) -> None:
+        """Name stored content found already there for the next flush (:mod:`durability`): its
+        writer may have died before making it durable."""
+        whole = self._path(digest)
+        if os.path.exists(whole):
+            durability.wrote(self.gitdir, whole)
+        else:
+            durability.wrote_unnamed(self.gitdir)  # a chunk list and its packs
+
     def put_chunked(self, path: str) -> tuple[str, int]:
         """Store a large file as content-defined chunks and a chunk list; return ``(digest, size)``
         of the bytes read (a private copy of each block: a file changing meanwhile is stored as read)."""
         from . import chunkstore
+
+        durability.wrote_unnamed(self.gitdir)  # packs and a list: flushed whole, as large files are
 
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         try:
@@ -183,6 +201,7 @@ class ContentStore:
         except BaseException:
             _unlink_quiet(tmp)
             raise
+        durability.wrote(self.gitdir, final)
         return digest, size
 
     def link_in(self, path: str, digest: str, data: bytes | memoryview | None = None) -> bool:
@@ -195,8 +214,10 @@ class ContentStore:
         final = self._path(digest)
         try:
             os.link(path, final)
+            durability.wrote(self.gitdir, final)
             return True
         except FileExistsError:
+            durability.wrote(self.gitdir, final)
             return False
         except OSError:
             pass
@@ -211,8 +232,10 @@ class ContentStore:
         # needs no temporary name; only the copy fallback does.
         try:
             os.link(path, self._path(digest))
+            durability.wrote(self.gitdir, self._path(digest))
             return
         except FileExistsError:
+            durability.wrote(self.gitdir, self._path(digest))
             return
         except OSError:
             pass

@@ -15,6 +15,7 @@ killed between the two ref updates only leaves a tip that lags behind.
 from __future__ import annotations
 
 import datetime as _dt
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -22,8 +23,9 @@ from typing import Any
 import pygit2
 
 from . import identity, refs
-from .durability import sync_filesystem
+from . import durability
 from .errors import ArtvcsError, ConflictError, CorruptObjectError, NotFoundError, UsageError
+from .objectbatch import loose_path
 from .records import parse_facts
 from .manifest import canonical_json
 from .refs import CollectionId
@@ -170,16 +172,19 @@ def commit_version(
         number = tip.number + 1 if tip else 0
         body = dict(facts, format=FORMAT, version=number, entity=coll.entity, project=coll.project, name=coll.name)
         tb = repo.TreeBuilder()
-        tb.insert(FACTS, repo.create_blob(canonical_json(body)), pygit2.GIT_FILEMODE_BLOB)
+        facts_oid = repo.create_blob(canonical_json(body))
+        tb.insert(FACTS, facts_oid, pygit2.GIT_FILEMODE_BLOB)
         tb.insert(MANIFEST, manifest_tree, pygit2.GIT_FILEMODE_TREE)
         sig = _signature(body)
         parents = ([tip.commit] if tip else []) + list(extra_parents)
         message = f"{coll.name} v{number}\n\ndigest {body.get('digest', '')}\n"
-        oid = repo.create_commit(None, sig, sig, message, tb.write(), parents)
+        tree = tb.write()
+        oid = repo.create_commit(None, sig, sig, message, tree, parents)
         if sync_path:
-            # Every attempt writes a new commit: flush it before a ref names it.
-            # After the first, little is dirty, so this is cheap.
-            sync_filesystem(sync_path)
+            # Every attempt writes a new commit: flush it (and what the manifest and content
+            # writers named) before a ref names it. After the first, little is left to flush.
+            durability.make_durable(sync_path, tuple(loose_path(repo.path, o) for o in (facts_oid, tree, oid)),
+                                    (os.path.join(repo.path, "objects"),))
         try:
             refs.update(repo, coll.version_ref(number), oid, None, f"version v{number}")
         except ConflictError:

@@ -69,15 +69,17 @@ def add_dir(
                 raise UsageError(
                     f"add_dir: the artifact already has a different {s.entry.path!r}; pass merge=True to replace it"
                 )
-    # _put for each file, unrolled: 20,000 files make this loop count
-    changes, local_paths, deferred = art._changes, art._local_paths, art._deferred
-    for s in staged:
-        e, local = s.entry, s.local_path  # staging gives absolute local paths and stored entries
-        entries[e.path] = ArtifactManifestEntry._of(e, local, art)
-        changes[e.path] = e  # its digest is already held (stage_dir called _hold_now)
-        local_paths[local] = e.path
-        if skip_cache:
-            deferred[e.path] = local
+    # _put for each file, unrolled into dict updates: 20,000 files make this count. Staging gives
+    # absolute local paths and stored entries, whose digests are already held (_hold_now).
+    stored = [s.entry for s in staged]
+    locals_ = [s.local_path for s in staged]
+    paths = [e.path for e in stored]
+    of = ArtifactManifestEntry._of
+    entries.update(zip(paths, [of(e, local, art) for e, local in zip(stored, locals_)]))
+    art._changes.update(zip(paths, stored))
+    art._local_paths.update(zip(locals_, paths))
+    if skip_cache:
+        art._deferred.update(zip(paths, locals_))
     if prefix is None:
         art._whole_dirs.append(os.path.abspath(local_path))
     art._hold()

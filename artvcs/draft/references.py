@@ -27,7 +27,6 @@ import os
 import stat as _stat
 import urllib.parse
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import blake3
@@ -179,6 +178,8 @@ def _file_entries(uri: str, prefix: str | None, checksum: bool, limit: int) -> l
 
     if len(files) < 64:
         return [entry(f) for f in files]
+    from concurrent.futures import ThreadPoolExecutor  # here: a draft without references needs no pool
+
     with ThreadPoolExecutor(WORKERS) as pool:
         return list(pool.map(entry, files))
 
@@ -390,6 +391,8 @@ def _with_versions(fs, kind: str, objects: list) -> list:
     try:
         if not _object_version(kind, fs.info(objects[0][0])):
             return objects  # not versioned: the listing says all there is
+        from concurrent.futures import ThreadPoolExecutor
+
         with ThreadPoolExecutor(WORKERS) as pool:
             return list(zip([n for n, _ in objects], pool.map(lambda item: fs.info(item[0]), objects)))
     except Exception as e:

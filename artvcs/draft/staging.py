@@ -17,7 +17,6 @@ import sys
 import threading
 import time
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -30,7 +29,7 @@ from artvcs.plumbing.hashing import MMAP_THRESHOLD, hash_file
 from artvcs.plumbing.manifest import Entry
 from artvcs.plumbing.paths import check_entry_paths
 from artvcs.plumbing.repository import DIRNAME, Repository
-from artvcs.plumbing import sweepgen
+from artvcs.plumbing import durability, sweepgen
 from artvcs.plumbing.scan import scan
 from artvcs.plumbing.statcache import StatCache, fs_clock_ns
 from artvcs.plumbing.store import POLICIES, ContentStore
@@ -171,6 +170,7 @@ def _stage_split(repo: Repository, misses: list[tuple[str, str]], one: Callable[
     """
     half = len(misses) // 2
     mine, theirs = misses[:half], misses[half:]
+    durability.wrote_unnamed(repo.gitdir)  # the child's files are not named here: the flush goes whole
     collect = _fork(lambda: _child_stage(repo, theirs, policy, skip_cache, clock, gen))
     try:
         out = [one(m) for m in mine]
@@ -270,23 +270,32 @@ def stage_file(repo: Repository, local_path: str, entry_path: str, policy: str, 
     return staged
 
 
-def walk_files(root: str) -> list[tuple[str, str]]:
-    """``(absolute path, path relative to root with /)`` for every file below ``root``.
+def walk_files(root: str, records) -> list[tuple[str, str, tuple | None]]:
+    """``(absolute path, path relative to root with /, cached)`` for every file below ``root``,
+    sorted by relative path; ``cached`` is ``(digest, size, sweep_gen)`` where the stat cache
+    ``records`` vouches for the file, else None. Each folder's files are settled by the
+    stat-cache scan as the folder is listed (one lstat per file, in C where built); a symbolic
+    link to a file is left to hashing (the scan does not follow links).
 
     Symlinks to files are followed (their content is added); symlinked
     folders are not descended into (they could loop or lead outside the
     folder) and are reported in one warning. A ``.artifacts`` folder is never
     added, as git never adds ``.git``: it is a repository, not data.
     """
-    out: list[tuple[str, str]] = []
+    out: list[tuple[str, str, tuple | None]] = []
     skipped: list[str] = []
     stack = [(root, "")]
     while stack:
         folder, rel = stack.pop()
+        here: list[tuple[str, str]] = []
+        names: list[str] = []
         with os.scandir(folder) as it:
             for de in it:
                 child_rel = f"{rel}/{de.name}" if rel else de.name
-                if de.is_dir(follow_symlinks=False):
+                if de.is_file(follow_symlinks=False):  # first: nearly every entry is one
+                    here.append((de.path, child_rel))
+                    names.append(de.name)
+                elif de.is_dir(follow_symlinks=False):
                     if de.name != DIRNAME:
                         stack.append((de.path, child_rel))
                 elif de.is_symlink():
@@ -297,9 +306,10 @@ def walk_files(root: str) -> list[tuple[str, str]]:
                     if _stat.S_ISDIR(target.st_mode):
                         skipped.append(child_rel)
                     elif _stat.S_ISREG(target.st_mode):
-                        out.append((de.path, child_rel))
-                elif de.is_file(follow_symlinks=False):
-                    out.append((de.path, child_rel))
+                        here.append((de.path, child_rel))
+                        names.append(de.name)
+        if here:
+            out += [(p, r, h or None) for (p, r), h in zip(here, scan(folder, names, records.row(folder), False))]
     if skipped:
         warnings.warn(
             f"add_dir: not following {len(skipped)} symbolic link(s) to folders: {', '.join(sorted(skipped)[:5])}",
@@ -307,23 +317,6 @@ def walk_files(root: str) -> list[tuple[str, str]]:
         )
     out.sort(key=lambda t: t[1])
     return out
-
-
-def _cached(files: list[tuple[str, str]], records) -> list[tuple[str, str, tuple | None]]:
-    """``(path, rel, (digest, size, sweep_gen) or None)`` for ``files``, in order: what the stat
-    cache vouches for, settled a folder at a time by the stat-cache scan (one lstat per file, in C
-    where built). A symbolic link to a file is left to hashing (the scan does not follow links)."""
-    groups: dict[str, list[int]] = {}
-    sep = os.sep
-    for i, (path, _) in enumerate(files):
-        groups.setdefault(path.rpartition(sep)[0], []).append(i)
-    hits: list = [None] * len(files)
-    for folder, idx in groups.items():
-        names = [files[i][0].rpartition(sep)[2] for i in idx]
-        for i, r in zip(idx, scan(folder, names, records.row(folder), False)):
-            if r:
-                hits[i] = r
-    return [(p, rel, h) for (p, rel), h in zip(files, hits)]
 
 
 def stage_dir(repo: Repository, local_path: str, prefix: str | None, policy: str, skip_cache: bool,
@@ -342,14 +335,14 @@ def stage_dir(repo: Repository, local_path: str, prefix: str | None, policy: str
     root = os.path.abspath(local_path)
     if not os.path.isdir(root):
         raise MissingFileError(f"add_dir: {local_path!r} is not a directory")
-    files = walk_files(root)
-    # every entry path, in one scan, before anything is hashed or stored (a name git or the OS
-    # gives meaning to, a backslash, a control character: refused with the path and the rule)
-    check_entry_paths([f"{prefix}/{rel}" if prefix else rel for _, rel in files])
     cache_dir = os.path.dirname(repo.statcache.db_path)
     gen = sweepgen.current(cache_dir)  # read before any hit is trusted or seen stored
     trust = gen is not None and hold is not None
     records = repo.statcache.load_prefix(root)
+    files = walk_files(root, records)
+    # every entry path, in one scan, before anything is hashed or stored (a name git or the OS
+    # gives meaning to, a backslash, a control character: refused with the path and the rule)
+    check_entry_paths([f"{prefix}/{rel}" if prefix else rel for _, rel, _ in files])
     clock = fs_clock_ns(cache_dir)
     store_path, list_path = repo.store._path, repo.store.list_path  # whole, or chunked (its list stands for it)
     now_s = time.time()
@@ -359,7 +352,7 @@ def stage_dir(repo: Repository, local_path: str, prefix: str | None, policy: str
     seen: list[tuple[str, str]] = []  # hits looked for and found: their records get gen
     stat = os.stat
     old_s = now_s - REFRESH_AFTER_S
-    for path, rel, hit in _cached(files, records):
+    for path, rel, hit in files:
         entry_path = f"{prefix}/{rel}" if prefix else rel
         if hit:
             known, size, rec_gen = hit
@@ -402,6 +395,8 @@ def stage_dir(repo: Repository, local_path: str, prefix: str | None, policy: str
         # One task per slice, not per file: futures cost more than a small file.
         step = max(16, len(misses) // (WORKERS * 4))
         slices = [misses[i : i + step] for i in range(0, len(misses), step)]
+        from concurrent.futures import ThreadPoolExecutor  # only here: a re-log of a few files needs no pool
+
         with ThreadPoolExecutor(WORKERS) as pool:
             for part in pool.map(lambda sl: [one(m) for m in sl], slices):
                 staged.extend(part)

@@ -17,7 +17,6 @@ from typing import Any
 from artvcs.api import resolve_artifact
 from artvcs.artifact import Artifact
 from artvcs.core.context import Context
-from artvcs.logged import materialize
 from artvcs.plumbing import config, foldersums
 from artvcs.plumbing.errors import ArtvcsError, NotFoundError, UsageError
 from artvcs.plumbing.names import slug
@@ -254,6 +253,8 @@ def sync(context: Context, start: str | None = None, force: bool = False, mode: 
     Every pin is resolved before any path changes; a path whose files are
     not in the store (unlogged work) is refused unless ``force``.
     """
+    from artvcs.logged import materialize  # the checkout path: not loaded for a log
+
     root = git_root(start)
     pinned = pins(root)
     done = []

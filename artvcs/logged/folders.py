@@ -17,7 +17,6 @@ from artvcs.logged.diff import Change
 from artvcs.plumbing import manifest as _manifest
 from artvcs.plumbing import versions as _versions
 from artvcs.plumbing import foldersums, workspaces
-from artvcs.plumbing.checkout import verify_folder
 from artvcs.plumbing.errors import ArtvcsError
 from artvcs.plumbing.hashing import hash_file
 from artvcs.plumbing.manifest import Entry
@@ -47,6 +46,8 @@ def problems(context: Context, entries: list[Entry], root: str, extras: bool = T
     """``(path, problem)`` for each file of ``root`` that differs from ``entries`` (modified,
     missing, extra, not a file, outside root), sorted; without ``extras``, files the version
     does not name are left out (a download leaves other files alone)."""
+    from artvcs.plumbing.checkout import verify_folder  # the checkout path: not loaded for a log
+
     found = verify_folder(entries, root, context.repo.statcache)
     return [p for p in found if extras or p[1] != "extra"]
 

@@ -12,6 +12,7 @@ import os
 import secrets
 from collections.abc import Iterable
 
+from .. import durability
 from ..errors import CorruptObjectError, ObjectMissingError
 from ..hashing import hash_file, is_digest
 from ..store import FANOUT, TMP_PREFIX, ContentStore
@@ -67,6 +68,8 @@ def download(remote: RemoteRepo, store: ContentStore, digests: Iterable[str]) ->
     from . import chunks
 
     todo = sorted({d for d in digests if is_digest(d) and not store.has(d)})
+    if todo:  # not flushed file by file here: the next log of a version flushes the whole file system
+        durability.wrote_unnamed(store.gitdir)
 
     def fetch(d: str) -> int:
         folder = os.path.join(store.root, d[:FANOUT])

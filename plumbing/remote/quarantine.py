@@ -18,6 +18,7 @@ from collections.abc import Iterable
 
 import pygit2
 
+from .. import durability
 from ..drafts import process_alive
 from ..errors import ArtvcsError, CorruptObjectError
 from .content import parallel
@@ -96,6 +97,8 @@ class Quarantine:
     def install(self) -> None:
         """Move the checked packs into ``objects/pack/`` (each under its own checksum, index last)."""
         final_dir = os.path.join(self.gitdir, "objects", "pack")
+        if self.names:  # not flushed here: the next log of a version flushes the whole file system
+            durability.wrote_unnamed(self.gitdir)
         for name in self.names:
             pack = os.path.join(self.packdir, f"pack-{name}.pack")
             idx = os.path.join(self.packdir, f"pack-{name}.idx")

@@ -1,0 +1,127 @@
+"""The flush before a version ref: file by file for what the log named, whole when another
+writer's marker says its files may not be durable (plumbing/durability.py, DURABILITY in
+artvcs-format(5))."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+import artvcs
+from artvcs.plumbing import durability
+from artvcs.plumbing.store import ContentStore
+
+
+def _markers(gitdir: str) -> list[str]:
+    try:
+        return sorted(os.listdir(os.path.join(gitdir, durability.MARKERS)))
+    except FileNotFoundError:
+        return []
+
+
+def _log(folder: str, name: str = "ds") -> "artvcs.Artifact":
+    with artvcs.init(job_type="t") as run:
+        a = artvcs.Artifact(name, "dataset")
+        a.add_dir(folder)
+        run.log_artifact(a)
+    return a
+
+
+def _data(root, n: int = 30, seed: int = 0):
+    folder = root / "data"
+    for i in range(n):
+        (folder / f"d{i % 3}").mkdir(parents=True, exist_ok=True)
+        (folder / f"d{i % 3}" / f"f{i}.bin").write_bytes(os.urandom(100 + i) + bytes([seed]))
+    return str(folder)
+
+
+@pytest.fixture
+def flush_by_file(monkeypatch):
+    """The file-by-file flush whatever the machine's dirty data (else a quiet machine takes syncfs)."""
+    monkeypatch.setattr(durability, "DIRTY_CHEAP", -1)
+    monkeypatch.delenv(durability.ENV, raising=False)
+
+
+def test_a_log_marks_while_it_writes_and_unmarks_once_durable(repo_dir, flush_by_file):
+    gitdir = str(repo_dir / ".artifacts")
+    folder = _data(repo_dir)
+    a = artvcs.Artifact("ds", "dataset")
+    a.add_dir(folder)
+    assert _markers(gitdir) == [str(os.getpid())]  # staged content, not yet durable: marked
+    with artvcs.init(job_type="t") as run:
+        run.log_artifact(a)
+    assert _markers(gitdir) == []
+    assert a.version == "v0" and len(a.manifest.entries) == 30
+
+
+def test_reused_content_is_named_for_the_flush_too(repo, flush_by_file):
+    # another process wrote these bytes and may have died before its flush: the writer that finds
+    # them names them, so its own flush makes them durable
+    store = ContentStore(repo.store.root)
+    digest = store.put_bytes(b"shared bytes")
+    durability.make_durable(repo.gitdir)
+    assert _markers(repo.gitdir) == []
+    assert store.put_bytes(b"shared bytes") == digest
+    assert _markers(repo.gitdir) == [str(os.getpid())]
+    durability.make_durable(repo.gitdir)
+    assert _markers(repo.gitdir) == []
+
+
+def test_a_dead_writers_marker_makes_the_flush_whole_then_goes(repo_dir, flush_by_file):
+    gitdir = str(repo_dir / ".artifacts")
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    os.makedirs(os.path.join(gitdir, durability.MARKERS), exist_ok=True)
+    open(os.path.join(gitdir, durability.MARKERS, str(dead.pid)), "w").close()
+    _log(_data(repo_dir))
+    assert _markers(gitdir) == []  # the syncfs covered what it may have left: its marker is removed
+
+
+def test_a_live_writers_marker_stays(repo_dir, flush_by_file):
+    gitdir = str(repo_dir / ".artifacts")
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        os.makedirs(os.path.join(gitdir, durability.MARKERS), exist_ok=True)
+        open(os.path.join(gitdir, durability.MARKERS, str(live.pid)), "w").close()
+        a = _log(_data(repo_dir))
+        assert a.version == "v0"
+        assert _markers(gitdir) == [str(live.pid)]  # its files may still be dirty: only it removes it
+    finally:
+        live.kill()
+        live.wait()
+
+
+def test_without_fsync_the_marker_stays_and_the_next_flush_goes_whole(repo_dir, monkeypatch):
+    monkeypatch.setenv(durability.ENV, "0")
+    gitdir = str(repo_dir / ".artifacts")
+    _log(_data(repo_dir))
+    assert _markers(gitdir) == [str(os.getpid())]
+    monkeypatch.delenv(durability.ENV)
+    monkeypatch.setattr(durability, "DIRTY_CHEAP", -1)
+    # the files of that log were never flushed: this process's next flush is one syncfs
+    assert durability._key(gitdir) in durability._unnamed
+    _log(_data(repo_dir, seed=1))
+    assert _markers(gitdir) == []
+    assert durability._key(gitdir) not in durability._unnamed
+
+
+def test_a_relog_by_a_second_process_reads_back_every_file(repo_dir, run_cli):
+    # a real re-log in a child process: the manifest pack or loose objects, the commit and the
+    # content named by the first log, the new files by the second; both versions read back whole
+    folder = _data(repo_dir, n=200)
+    env = {"ARTVCS_ENTITY": "me", "ARTVCS_PROJECT": "proj"}
+    subprocess.run(["git", "init", "-q"], cwd=repo_dir, check=True)
+    assert run_cli("track", "--name", "ds", "data", env=env).code == 0
+    with open(os.path.join(folder, "d0", "f0.bin"), "r+b") as f:
+        f.write(b"edited")
+    (repo_dir / "data" / "d1" / "new.bin").write_bytes(b"new file")
+    r = run_cli("track", "--name", "ds", "data", env=env)
+    assert r.code == 0, r.err
+    assert _markers(str(repo_dir / ".artifacts")) == []
+    assert run_cli("fsck", env=env).code == 0
+    out = repo_dir / "out"
+    assert run_cli("checkout", "ds:v1", str(out), env=env).code == 0
+    assert (out / "d0" / "f0.bin").read_bytes() == open(os.path.join(folder, "d0", "f0.bin"), "rb").read()
+    assert (out / "d1" / "new.bin").read_bytes() == b"new file"
