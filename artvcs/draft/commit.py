@@ -3,7 +3,8 @@
 Order matters for crash safety: content is already in the store (staged at
 add time, or stored here for ``skip_cache`` entries), then the manifest
 objects, then one file-system flush, then the version ref (numbered by the
-plumbing), then aliases. A logged digest that equals an existing live
+plumbing), then the conversion to chunks of large files that replace an
+earlier version's (:mod:`large_files`: storage only), then aliases. A logged digest that equals an existing live
 version's creates nothing: that version is returned and the requested
 aliases and ``latest`` move onto it.
 """
@@ -22,6 +23,7 @@ from artvcs.plumbing import versions as _versions
 from artvcs.plumbing.errors import CorruptObjectError, UsageError
 from artvcs.plumbing.refs import CollectionId
 from artvcs.core.validation import check_metadata, ttl_to_record
+from artvcs.draft import large_files
 
 if TYPE_CHECKING:
     from artvcs.artifact import Artifact
@@ -95,6 +97,8 @@ def log(context: "Context", artifact: "Artifact", run_ref: dict[str, Any] | None
     _store_deferred(context, artifact)
 
     newest = _versions.latest(git, coll)
+    based_here = artifact._base_tree is not None and getattr(artifact, "_draft_of", None) == coll
+    previous_tree = artifact._base_tree if based_here else (newest.manifest if newest is not None else None)
     current = artifact._entry_map()
     tree = None
     if artifact._incremental and newest is not None:
@@ -102,7 +106,7 @@ def log(context: "Context", artifact: "Artifact", run_ref: dict[str, Any] | None
             if e.path not in current and artifact._changes.get(e.path, 1) is not None:
                 current[e.path] = _entry_view(e, artifact)
         tree = _manifest.update_manifest(git, newest.manifest, artifact._changes)
-    elif artifact._base_tree is not None and getattr(artifact, "_draft_of", None) == coll:
+    elif based_here:
         tree = _manifest.update_manifest(git, artifact._base_tree, artifact._changes)
     entries = list(current.values())  # entry-shaped already: no conversion per entry
     if tree is None:
@@ -119,6 +123,8 @@ def log(context: "Context", artifact: "Artifact", run_ref: dict[str, Any] | None
             metadata=artifact._metadata, ttl=ttl_to_record(artifact._ttl), tags=list(tags or artifact._tags),
         )
         version = _versions.commit_version(git, coll, tree, facts, sync_path=repo.gitdir)
+        # a large file with an earlier version: both now stored as chunks (only its changes cost)
+        large_files.chunk_replaced(repo, large_files.replaced_pairs(repo, previous_tree, entries))
     # the folder this was logged from holds it now: its status needs no manifest read (quickstatus)
     _foldersums.keep(repo.statcache, str(version.commit), version.facts.get("digest", ""), entries)
     for alias in wanted:

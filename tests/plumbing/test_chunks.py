@@ -30,7 +30,7 @@ def _data(n: int, seed: int = 1) -> bytes:
 def _put(repo, tmp_path, data: bytes, name: str = "big.bin") -> str:
     path = tmp_path / name
     path.write_bytes(data)
-    digest, size = repo.store.put_file(str(path))
+    digest, size = repo.store.put_file(str(path), chunked=True)
     assert digest == blake3.blake3(data).hexdigest() and size == len(data)
     return digest
 
@@ -245,7 +245,7 @@ def test_concurrent_writers_of_overlapping_large_files(repo, tmp_path):
     def write(k: int) -> None:
         try:
             for _ in range(2):
-                got[k] = repo.store.put_file(str(tmp_path / f"v{k}"))[0]
+                got[k] = repo.store.put_file(str(tmp_path / f"v{k}"), chunked=True)[0]
         except BaseException as e:
             errors.append(e)
 
@@ -323,7 +323,7 @@ while True:
     path = os.path.join(sys.argv[3], f"f{i % 3}")
     with open(path, "wb") as f:
         f.write(data)
-    repo.store.put_file(path)
+    repo.store.put_file(path, chunked=True)
     i += 1
 """
 
