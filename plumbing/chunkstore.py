@@ -2,12 +2,12 @@
 
 A file of ``CHUNK_THRESHOLD`` bytes or more is stored whole when it first
 arrives (chunking a file with no earlier version shares nothing and costs
-three times the work) and as its content-defined chunks once a second version
-of it is logged (:func:`convert`, called by the log for the earlier version
-and the new one), pushed or fetched: as its content-defined chunks, each stored once (a chunk shared by two versions, or two files, is
-not written again), appended to chunk packs under ``chunks/`` beside
-``content/`` (:mod:`chunkpacks`: one sequential write, not a file per chunk),
-and a chunk list named by the file's digest at ``chunklists/<xx>/<rest>``.
+three times the work), and once a second version of it is logged
+(:func:`convert`, run by the log on the earlier version and the new one),
+or it is pushed or fetched, as its content-defined chunks, each stored once
+(a chunk shared by two versions, or two files, is not written again),
+appended to chunk packs under ``chunks/`` beside ``content/``
+(:mod:`chunkpacks`: one sequential write, not a file per chunk), and a chunk list named by the file's digest at ``chunklists/<xx>/<rest>``.
 The file's digest stays the blake3 of all its bytes: chunking is invisible
 above the store.
 
