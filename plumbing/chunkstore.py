@@ -40,6 +40,7 @@ from .chunking import Cutter, read_blocks
 from .copyhash import copy_range
 from .chunklist import LISTS, MAX_COUNT, ChunkList, max_encoded_size, parse
 from .chunkpacks import DIRNAME as PACKS, TMP_PREFIX, LocalPacks, PackWriter
+from .durability import sync_filesystem
 from .errors import CorruptObjectError, ObjectMissingError
 from .formatrecord import raise_format
 
@@ -219,9 +220,9 @@ def store_chunked(store: "ContentStore", fd: int, expect: str | None = None) -> 
     return lst.digest, lst.size
 
 
-def convert(store: "ContentStore", digest: str) -> bool:
+def convert(store: "ContentStore", digest: str, min_size: int) -> bool:
     """Store the whole-stored large file ``digest`` as chunks, then remove its whole file; False
-    when there is nothing to convert (absent, already chunked, or below the threshold).
+    when there is nothing to convert (absent, already chunked, or smaller than ``min_size``).
 
     Order, so that ``digest`` is readable at every instant and a crash at any point loses
     nothing: the chunks and their pack index, then the list (only if the bytes hash to
@@ -231,9 +232,6 @@ def convert(store: "ContentStore", digest: str) -> bool:
     next conversion only removes the whole file. Bytes that do not hash to ``digest`` (a
     damaged store file) are left whole and raise CorruptObjectError.
     """
-    from .durability import sync_filesystem
-    from .store import CHUNK_THRESHOLD
-
     whole = store.path_of(digest)
     if not os.path.exists(list_path(store, digest)):
         try:
@@ -241,7 +239,7 @@ def convert(store: "ContentStore", digest: str) -> bool:
         except FileNotFoundError:
             return False
         try:
-            if os.fstat(fd).st_size < CHUNK_THRESHOLD:
+            if os.fstat(fd).st_size < min_size:
                 return False
             store_chunked(store, fd, expect=digest)
         finally:

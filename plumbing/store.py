@@ -161,7 +161,7 @@ class ContentStore:
         (:func:`chunkstore.convert`); False when there was nothing to convert."""
         from . import chunkstore
 
-        return chunkstore.convert(self, digest)
+        return chunkstore.convert(self, digest, CHUNK_THRESHOLD)
 
     def put_stream(self, stream) -> tuple[str, int]:
         """Store the bytes read from ``stream`` (through a temporary file in the store's root, which

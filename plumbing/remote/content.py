@@ -16,7 +16,7 @@ from collections.abc import Iterable
 
 from ..errors import CorruptObjectError, ObjectMissingError
 from ..hashing import hash_file, is_digest
-from ..store import FANOUT, TMP_PREFIX, ContentStore
+from ..store import CHUNK_THRESHOLD, FANOUT, TMP_PREFIX, ContentStore
 from .layout import CONTENT, RemoteRepo, content_key
 from .pool import HEAD_LIMIT, WORKERS, parallel  # noqa: F401 (parallel and WORKERS: also for content's callers)
 
@@ -70,8 +70,6 @@ def upload(remote: RemoteRepo, store: ContentStore, digests: Iterable[str]) -> t
 
 def _large_whole(store: ContentStore, digest: str) -> bool:
     """True if ``digest`` is stored whole here and is large enough to be stored as chunks."""
-    from ..store import CHUNK_THRESHOLD
-
     try:
         return os.stat(store.path_of(digest)).st_size >= CHUNK_THRESHOLD
     except FileNotFoundError:
