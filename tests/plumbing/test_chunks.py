@@ -292,6 +292,28 @@ def test_both_forms_at_once_read_alike_gc_keeps_or_removes_both_and_convert_fini
     repo.store.verify(d)
 
 
+def test_two_conversions_of_one_file_at_once_leave_it_chunked_and_readable(repo, tmp_path):
+    data = _data(6 * MiB, 12)
+    d = _whole(repo, tmp_path, data)
+    got, errors = [], []
+
+    def convert() -> None:
+        try:
+            got.append(repo.store.convert_to_chunks(d))
+        except BaseException as e:  # raised below, in the test's thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=convert) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and True in got
+    assert repo.store.is_chunked(d) and not os.path.exists(repo.store.path_of(d))
+    with repo.store.open(d) as f:
+        assert f.read() == data
+
+
 def test_a_damaged_whole_file_is_not_converted(repo, tmp_path):
     d = _whole(repo, tmp_path, _data(5 * MiB, 8))
     path = repo.store.path_of(d)
