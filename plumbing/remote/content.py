@@ -48,9 +48,12 @@ def upload(remote: RemoteRepo, store: ContentStore, digests: Iterable[str]) -> t
     missing = [d for d in wanted if d not in have]
     # A large file stored whole here is chunked on the way (converted in the local store, then
     # sent as chunks): a remote holds large files as chunks, so a later version sends its changes.
-    large = {d for d in missing if _large_whole(store, d) and store.convert_to_chunks(d)}
-    chunked |= large
-    missing = [d for d in missing if d not in large]
+    for d in missing:
+        if _large_whole(store, d):
+            store.convert_to_chunks(d)
+    late = {d for d in missing if store.is_chunked(d)}  # converted here, or by another process meanwhile
+    chunked |= late
+    missing = [d for d in missing if d not in late]
     absent = [d for d in missing if not store.has(d)]
     if absent:
         raise ObjectMissingError(
