@@ -2,7 +2,9 @@
 
 A large file (``CHUNK_THRESHOLD`` bytes or more) is staged whole, as fast as a
 copy: a file with no earlier version shares no chunks with anything, and
-chunking it would cost three times the work for nothing. When a version is
+chunking it would cost three times the work for nothing. (Staging stores it
+straight as chunks when the stat cache remembers the same local file holding a
+large file before: it is a new version, see staging._earlier_large.) When a version is
 logged whose large file replaces a large file at the same path of the version
 it follows (the version its draft was based on, else the collection's latest),
 both are converted to chunks (:func:`chunkstore.convert`): the earlier one

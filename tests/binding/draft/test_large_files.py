@@ -132,3 +132,25 @@ def test_a_damaged_earlier_file_stays_whole_with_a_warning_and_the_version_is_lo
     d1 = artvcs.Api().artifact("ds:v1").manifest.entries["big.bin"].digest
     assert store.is_chunked(d1)
     store.verify(d1)
+
+
+def test_a_changed_large_file_the_stat_cache_knows_is_staged_straight_as_chunks(project):
+    """The same local file logged before as a large file and changed since: a new version of it, so
+    add_file stores it as chunks at once (no whole copy first); the log converts the earlier one."""
+    (project / "data").mkdir()
+    big = project / "data" / "big.bin"
+    big.write_bytes(random.Random(11).randbytes(6 * MiB))
+    _log(project)
+    store = discover(str(project)).store
+    d0 = artvcs.Api().artifact("ds:v0").manifest.entries["big.bin"].digest
+    assert not store.is_chunked(d0)
+    _edit(big, 4 * MiB, 5000, seed=12)
+    with artvcs.init(job_type="t") as run:
+        a = artvcs.Artifact("ds", type="dataset")
+        d1 = a.add_file(str(big)).digest
+        assert store.is_chunked(d1) and not os.path.exists(store.path_of(d1))  # staged as chunks, before the log
+        assert not store.is_chunked(d0)
+        run.log_artifact(a)
+    assert store.is_chunked(d0) and not os.path.exists(store.path_of(d0))
+    store.verify(d0)
+    store.verify(d1)
