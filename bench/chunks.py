@@ -347,7 +347,9 @@ def speed(work: str, size: int, runs: int, baseline: str | None) -> dict[str, li
         rm(dst)
         os.sync()
         res["cp"] = run_cp(src, dst)
-        for row, op, base, native in [("whole", "whole", None, True), *variants]:
+        writes = [("whole", "whole", None, True), *variants]
+        k = i % len(writes)  # the order rotates each round: no row always follows the same one
+        for row, op, base, native in writes[k:] + writes[:k]:
             repo = os.path.join(work, "store-write")
             rm(repo)
             os.sync()
