@@ -3,10 +3,11 @@
 Order matters for crash safety: content is already in the store (staged at
 add time, or stored here for ``skip_cache`` entries), then the manifest
 objects, then one file-system flush, then the version ref (numbered by the
-plumbing), then the conversion to chunks of large files that replace an
-earlier version's (:mod:`large_files`: storage only), then aliases. A logged digest that equals an existing live
-version's creates nothing: that version is returned and the requested
-aliases and ``latest`` move onto it.
+plumbing), then aliases, then the conversion to chunks of large files that
+replace an earlier version's (:mod:`large_files`: storage only, and last, so a
+crash during it leaves the version and its aliases complete). A logged digest
+that equals an existing live version's creates nothing: that version is
+returned and the requested aliases and ``latest`` move onto it.
 """
 from __future__ import annotations
 
@@ -123,12 +124,12 @@ def log(context: "Context", artifact: "Artifact", run_ref: dict[str, Any] | None
             metadata=artifact._metadata, ttl=ttl_to_record(artifact._ttl), tags=list(tags or artifact._tags),
         )
         version = _versions.commit_version(git, coll, tree, facts, sync_path=repo.gitdir)
-        # a large file with an earlier version: both now stored as chunks (only its changes cost)
-        large_files.chunk_replaced(repo, large_files.replaced_pairs(repo, previous_tree, entries))
     # the folder this was logged from holds it now: its status needs no manifest read (quickstatus)
     _foldersums.keep(repo.statcache, str(version.commit), version.facts.get("digest", ""), entries)
     for alias in wanted:
         _aliases.move_alias(git, coll, alias, version.commit, f"log {coll.name}:v{version.number}")
+    if existing is None:  # a large file with an earlier version: both now stored as chunks (only changes cost)
+        large_files.chunk_replaced(repo, large_files.replaced_pairs(repo, previous_tree, entries))
     artifact._bind(version, version)
     artifact._created = existing is None  # False: equal content, no new version (the CLI says "unchanged")
     artifact._release()  # a version now names the content: gc sees it through refs

@@ -9,9 +9,9 @@ logged whose large file replaces a large file at the same path of the version
 it follows (the version its draft was based on, else the collection's latest),
 both are converted to chunks (:func:`chunkstore.convert`): the earlier one
 first, so the new one's unchanged chunks are found stored and only its changed
-chunks are written. Conversion runs after the version is committed and changes
-only how content is stored, never what: a failure leaves the files whole (a
-warning says why) and the version logged.
+chunks are written. Conversion runs last, after the version and its aliases
+are committed, and changes only how content is stored, never what: a failure
+leaves the files whole (a warning says why) and the version logged.
 """
 from __future__ import annotations
 
