@@ -28,6 +28,7 @@ import stat as _stat
 import threading
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
+from itertools import chain
 
 from . import chunkstore, copybatch, foldersums
 from .checkplan import (
@@ -43,7 +44,7 @@ from .placefile import TMP_PREFIX, place, reflink, tmp_beside, unlink_quiet
 from .progress import report
 from .scan import scan
 from .statcache import Records, StatCache, fs_clock_ns, now_ns
-from .store import ContentStore
+from .store import CHUNK_THRESHOLD, ContentStore
 
 MODES = ("auto", "copy", "hardlink", "reflink", "symlink")
 
@@ -193,6 +194,10 @@ def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, 
     if protect_untracked:
         _refuse_losing_untracked(store, root, records, plan, extras, known_paths)
     writes = [f for f in plan if f.action == WRITE]
+    # Large files are copied in every mode, from their whole store file or their chunks: a link to a
+    # whole one would dangle (a symlink) once a later version converts it to chunks (store.py).
+    chunked |= {e.digest for e in chain((f.entry for f in writes), stored_new)
+                if e.ref is None and (e.size or 0) >= CHUNK_THRESHOLD}
     first = next((f for f in writes if f.entry.digest not in chunked), None)
     if first is None:
         first = next((make(e) for e in stored_new if e.digest not in chunked), None)
@@ -333,9 +338,16 @@ class _Recorder:
 
 
 def _place_chunked(store: ContentStore, f: _File) -> os.stat_result:
-    """Reassemble a chunked file at its target (its whole digest checked on the way); an error names
-    the entry as well as the chunk."""
+    """Copy a large file to its target from its whole store file, else reassemble it from its chunks
+    (a whole file converted to chunks meanwhile is found by its list), its digest checked on the way;
+    an error names the entry as well as the chunk."""
     try:
+        if not store.is_chunked(f.entry.digest):
+            try:
+                return place("copy", f.src, f.target, f.present, f.entry.digest, f.entry.size)
+            except FileNotFoundError:
+                if not store.is_chunked(f.entry.digest):
+                    raise
         return chunkstore.place_chunked(store, f.entry.digest, f.target, tmp_beside(f.target))
     except ArtvcsError as e:
         raise type(e)(f"{f.entry.path!r}: {e}") from None

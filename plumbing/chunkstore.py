@@ -1,10 +1,13 @@
 """Large files in the content store: their chunks in chunk packs, plus a chunk list.
 
-A file of ``CHUNK_THRESHOLD`` bytes or more is stored as its content-defined
-chunks, each stored once (a chunk shared by two versions, or two files, is
-not written again), appended to chunk packs under ``chunks/`` beside
-``content/`` (:mod:`chunkpacks`: one sequential write, not a file per chunk),
-and a chunk list named by the file's digest at ``chunklists/<xx>/<rest>``.
+A file of ``CHUNK_THRESHOLD`` bytes or more is stored whole when it first
+arrives (chunking a file with no earlier version shares nothing and costs
+three times the work), and once a second version of it is logged
+(:func:`convert`, run by the log on the earlier version and the new one),
+or it is pushed or fetched, as its content-defined chunks, each stored once
+(a chunk shared by two versions, or two files, is not written again),
+appended to chunk packs under ``chunks/`` beside ``content/``
+(:mod:`chunkpacks`: one sequential write, not a file per chunk), and a chunk list named by the file's digest at ``chunklists/<xx>/<rest>``.
 The file's digest stays the blake3 of all its bytes: chunking is invisible
 above the store.
 
@@ -37,6 +40,7 @@ from .chunking import Cutter, read_blocks
 from .copyhash import copy_range
 from .chunklist import LISTS, MAX_COUNT, ChunkList, max_encoded_size, parse
 from .chunkpacks import DIRNAME as PACKS, TMP_PREFIX, LocalPacks, PackWriter
+from .durability import sync_filesystem
 from .errors import CorruptObjectError, ObjectMissingError
 from .formatrecord import raise_format
 
@@ -115,9 +119,11 @@ def pack_writer(store: "ContentStore", packs: LocalPacks) -> PackWriter:
     return PackWriter(packs_dir(store), on_install=packs.add)
 
 
-def store_chunked(store: "ContentStore", fd: int) -> tuple[str, int]:
+def store_chunked(store: "ContentStore", fd: int, expect: str | None = None) -> tuple[str, int]:
     """Store the file open at ``fd`` (read from its current offset) as chunks and a chunk list;
     return ``(digest, size)`` of the bytes read. Chunks already stored are not written again.
+    With ``expect``, bytes that do not hash to it get no list: CorruptObjectError (their chunks
+    stay in a pack until gc, named by no list).
 
     A pipeline of threads, each handed whole blocks in file order: this one reads, one cuts (the C
     cutter releases the GIL), one hashes the whole file, one hashes each chunk (blake3 releases the
@@ -201,6 +207,10 @@ def store_chunked(store: "ContentStore", fd: int) -> tuple[str, int]:
                 raise errors[0]
         writer.close()
         lst = ChunkList(whole.hexdigest(), sum(n for _, n in chunks), tuple(chunks))
+        if expect is not None and lst.digest != expect:
+            raise CorruptObjectError(
+                f"content {expect} is corrupt (its bytes hash to {lst.digest}): not converted to chunks; "
+                "restore it from a remote or re-log it")
         put_list(store, lst)
     except BaseException:
         writer.abort()
@@ -208,6 +218,37 @@ def store_chunked(store: "ContentStore", fd: int) -> tuple[str, int]:
     finally:
         packs.close()  # the shared chunk lock held until the list is written (chunkprune)
     return lst.digest, lst.size
+
+
+def convert(store: "ContentStore", digest: str, min_size: int) -> bool:
+    """Store the whole-stored large file ``digest`` as chunks, then remove its whole file; False
+    when there is nothing to convert (absent, already chunked, or smaller than ``min_size``).
+
+    Order, so that ``digest`` is readable at every instant and a crash at any point loses
+    nothing: the chunks and their pack index, then the list (only if the bytes hash to
+    ``digest``), then one flush of the file system (:func:`durability.sync_filesystem`), then
+    the whole file is unlinked. A reader that has it open keeps reading it; one that opens it
+    later finds the list. A crash before the unlink leaves both forms, which read alike; the
+    next conversion only removes the whole file. Bytes that do not hash to ``digest`` (a
+    damaged store file) are left whole and raise CorruptObjectError.
+    """
+    whole = store.path_of(digest)
+    if not os.path.exists(list_path(store, digest)):
+        try:
+            fd = os.open(whole, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return False
+        try:
+            if os.fstat(fd).st_size < min_size:
+                return False
+            store_chunked(store, fd, expect=digest)
+        finally:
+            os.close(fd)
+    elif not os.path.exists(whole):
+        return False
+    sync_filesystem(store.root)  # the packs, their indexes and the list on disk before the whole file goes
+    _unlink_quiet(whole)
+    return True
 
 
 # -- lists ------------------------------------------------------------------------

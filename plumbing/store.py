@@ -3,9 +3,14 @@
 Layout: ``<root>/<first 2 hex>/<remaining 62 hex>``, raw bytes, mode 0444.
 Writers create ``<root>/<xx>/.tmp-*`` files and rename them into place, so a
 reader never sees a partial object; content already present is never written
-again. Durability is batched: see :mod:`durability`. Files of
-``CHUNK_THRESHOLD`` bytes or more are stored as chunks and a chunk list
-(:mod:`chunkstore`); every method here serves both forms alike.
+again. Durability is batched: see :mod:`durability`. A file of
+``CHUNK_THRESHOLD`` bytes or more is stored whole when it first arrives (the
+fast path: one kernel copy and one hash) and as chunks and a chunk list
+(:mod:`chunkstore`) once chunking pays: when a second version of it is logged
+(:func:`chunkstore.convert`), when it is pushed, or when it is fetched. Every
+method here serves both forms alike, and a reader that finds the whole file
+gone finds its chunk list (the list is written, and made durable, before the
+whole file is removed).
 """
 from __future__ import annotations
 
@@ -25,7 +30,7 @@ from .hashing import MMAP_THRESHOLD, hash_bytes, hash_file, is_digest
 FANOUT = 2
 TMP_PREFIX = ".tmp-"
 POLICIES = ("mutable", "immutable")
-CHUNK_THRESHOLD = MMAP_THRESHOLD  # 4 MiB: files this large are stored as chunks (chunking)
+CHUNK_THRESHOLD = MMAP_THRESHOLD  # 4 MiB: files this large may be stored as chunks (chunking)
 
 
 class ContentStore:
@@ -112,7 +117,8 @@ class ContentStore:
         durability.wrote(self.gitdir, final)
         return digest
 
-    def put_file(self, path: str, policy: str = "mutable", known_digest: str | None = None) -> tuple[str, int]:
+    def put_file(self, path: str, policy: str = "mutable", known_digest: str | None = None,
+                 chunked: bool = False) -> tuple[str, int]:
         """Store the file at ``path``; return ``(digest, size)``.
 
         ``mutable`` copies the bytes now, so later edits of the source do not
@@ -120,7 +126,9 @@ class ContentStore:
         file that may still be changing). ``immutable`` hard-links the source
         into the store when it can (the caller promises not to change it) and
         copies otherwise. ``known_digest`` (from the stat cache) skips all
-        work when that content is already stored.
+        work when that content is already stored. A file of ``CHUNK_THRESHOLD``
+        bytes or more is stored whole unless ``chunked`` (the caller knows an
+        earlier version of it, so chunks will be shared).
         """
         if policy not in POLICIES:
             raise UsageError(f"invalid policy {policy!r}: must be 'mutable' or 'immutable'")
@@ -129,7 +137,7 @@ class ContentStore:
             self._found(known_digest)
             return known_digest, os.stat(path).st_size
         st = os.stat(path)
-        if st.st_size >= CHUNK_THRESHOLD:
+        if chunked and st.st_size >= CHUNK_THRESHOLD:
             return self.put_chunked(path)
         if policy == "immutable":
             digest, size = hash_file(path)
@@ -165,6 +173,13 @@ class ContentStore:
             return chunkstore.store_chunked(self, fd)
         finally:
             os.close(fd)
+
+    def convert_to_chunks(self, digest: str) -> bool:
+        """Store the whole-stored large file ``digest`` as chunks and remove its whole file
+        (:func:`chunkstore.convert`); False when there was nothing to convert."""
+        from . import chunkstore
+
+        return chunkstore.convert(self, digest, CHUNK_THRESHOLD)
 
     def put_stream(self, stream) -> tuple[str, int]:
         """Store the bytes read from ``stream`` (through a temporary file in the store's root, which

@@ -132,6 +132,10 @@ def test_chunked_files_are_as_documented(tmp_path):
     (tmp_path / "big").write_bytes(data)
     digest, _ = repo.store.put_file(str(tmp_path / "big"))
     assert digest == blake3.blake3(data).hexdigest()
+    assert "A log stores a large file whole" in text and "only ever goes from whole to chunks" in text
+    assert os.path.isfile(repo.store.path_of(digest))  # a new large file: whole, format still 1
+    assert (tmp_path / ".artifacts" / repository.FORMAT_FILE).read_bytes() == b"artvcs-format 1\n"
+    assert repo.store.convert_to_chunks(digest) and not os.path.exists(repo.store.path_of(digest))
     path = os.path.join(repo.gitdir, store.LISTS, digest[:2], digest[2:])
     body = open(path, "rb").read()
     head, *rows = body.decode("ascii").splitlines()

@@ -3,9 +3,11 @@
 Order matters for crash safety: content is already in the store (staged at
 add time, or stored here for ``skip_cache`` entries), then the manifest
 objects, then one file-system flush, then the version ref (numbered by the
-plumbing), then aliases. A logged digest that equals an existing live
-version's creates nothing: that version is returned and the requested
-aliases and ``latest`` move onto it.
+plumbing), then aliases, then the conversion to chunks of large files that
+replace an earlier version's (:mod:`large_files`: storage only, and last, so a
+crash during it leaves the version and its aliases complete). A logged digest
+that equals an existing live version's creates nothing: that version is
+returned and the requested aliases and ``latest`` move onto it.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from artvcs.plumbing import versions as _versions
 from artvcs.plumbing.errors import CorruptObjectError, UsageError
 from artvcs.plumbing.refs import CollectionId
 from artvcs.core.validation import check_metadata, ttl_to_record
+from artvcs.draft import large_files
 
 if TYPE_CHECKING:
     from artvcs.artifact import Artifact
@@ -95,6 +98,8 @@ def log(context: "Context", artifact: "Artifact", run_ref: dict[str, Any] | None
     _store_deferred(context, artifact)
 
     newest = _versions.latest(git, coll)
+    based_here = artifact._base_tree is not None and getattr(artifact, "_draft_of", None) == coll
+    previous_tree = artifact._base_tree if based_here else (newest.manifest if newest is not None else None)
     current = artifact._entry_map()
     tree = None
     if artifact._incremental and newest is not None:
@@ -102,7 +107,7 @@ def log(context: "Context", artifact: "Artifact", run_ref: dict[str, Any] | None
             if e.path not in current and artifact._changes.get(e.path, 1) is not None:
                 current[e.path] = _entry_view(e, artifact)
         tree = _manifest.update_manifest(git, newest.manifest, artifact._changes)
-    elif artifact._base_tree is not None and getattr(artifact, "_draft_of", None) == coll:
+    elif based_here:
         tree = _manifest.update_manifest(git, artifact._base_tree, artifact._changes)
     entries = list(current.values())  # entry-shaped already: no conversion per entry
     if tree is None:
@@ -123,6 +128,8 @@ def log(context: "Context", artifact: "Artifact", run_ref: dict[str, Any] | None
     _foldersums.keep(repo.statcache, str(version.commit), version.facts.get("digest", ""), entries)
     for alias in wanted:
         _aliases.move_alias(git, coll, alias, version.commit, f"log {coll.name}:v{version.number}")
+    if existing is None:  # a large file with an earlier version: both now stored as chunks (only changes cost)
+        large_files.chunk_replaced(repo, large_files.replaced_pairs(repo, previous_tree, entries))
     artifact._bind(version, version)
     artifact._created = existing is None  # False: equal content, no new version (the CLI says "unchanged")
     artifact._release()  # a version now names the content: gc sees it through refs

@@ -32,7 +32,7 @@ from artvcs.plumbing.repository import DIRNAME, Repository
 from artvcs.plumbing import durability, sweepgen
 from artvcs.plumbing.scan import scan
 from artvcs.plumbing.statcache import StatCache, fs_clock_ns
-from artvcs.plumbing.store import POLICIES, ContentStore
+from artvcs.plumbing.store import CHUNK_THRESHOLD, POLICIES, ContentStore
 
 WORKERS = 8
 POOL_MIN = 1000  # fewer misses than this are staged in this thread
@@ -115,7 +115,7 @@ def _stage_one(repo: Repository, records: dict, path: str, entry_path: str, poli
         if skip_cache:
             digest, size = hash_file(path)
         else:
-            digest, size = store.put_file(path, policy)
+            digest, size = store.put_file(path, policy, chunked=_earlier_large(records, path))
         after = os.stat(path)
     else:
         # The hot path for small files: one read into a reused buffer, one hash, one write or link.
@@ -141,6 +141,14 @@ def _stage_one(repo: Repository, records: dict, path: str, entry_path: str, poli
         # seen stored (just written, or found) after gen was read; skip_cache stores nothing yet
         repo.statcache.record(path, st, digest, clock[0], clock[1], None if skip_cache else gen)
     return Staged(Entry(entry_path, digest, size), path)
+
+
+def _earlier_large(records, path: str) -> bool:
+    """True if the stat cache remembers ``path`` holding a large file before (it changed since): this
+    is a new version of a large file, stored straight as chunks (a new large file is stored whole;
+    the log converts the earlier version, see large_files)."""
+    rec = records.get(path)
+    return rec is not None and rec[0][2] >= CHUNK_THRESHOLD  # rec[0]: (dev, ino, size, mtime, ctime)
 
 
 def _link(store, path: str, data: memoryview) -> tuple[str, bool]:

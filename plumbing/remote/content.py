@@ -4,7 +4,9 @@ Downloads land in a temporary file inside the store's fan-out folder, are
 re-hashed, and are renamed into place only if their blake3 digest is the
 one asked for: content from a remote is untrusted, and a corrupt or hostile
 object never enters the store. Uploads read the store's read-only files.
-Both skip what the other side already has, and report progress.
+Both skip what the other side already has, and report progress. A large file
+stored whole locally is converted to chunks before it is sent (a remote holds
+large files as chunks: artvcs-remote-format(5)).
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from collections.abc import Iterable
 from .. import durability
 from ..errors import CorruptObjectError, ObjectMissingError
 from ..hashing import hash_file, is_digest
-from ..store import FANOUT, TMP_PREFIX, ContentStore
+from ..store import CHUNK_THRESHOLD, FANOUT, TMP_PREFIX, ContentStore
 from .layout import CONTENT, RemoteRepo, content_key
 from .pool import HEAD_LIMIT, WORKERS, parallel  # noqa: F401 (parallel and WORKERS: also for content's callers)
 
@@ -45,6 +47,14 @@ def upload(remote: RemoteRepo, store: ContentStore, digests: Iterable[str]) -> t
     wanted = [d for d in wanted if d not in chunked]
     have = remote_has(remote, wanted)
     missing = [d for d in wanted if d not in have]
+    # A large file stored whole here is chunked on the way (converted in the local store, then
+    # sent as chunks): a remote holds large files as chunks, so a later version sends its changes.
+    for d in missing:
+        if _large_whole(store, d):
+            store.convert_to_chunks(d)
+    late = {d for d in missing if store.is_chunked(d)}  # converted here, or by another process meanwhile
+    chunked |= late
+    missing = [d for d in missing if d not in late]
     absent = [d for d in missing if not store.has(d)]
     if absent:
         raise ObjectMissingError(
@@ -60,6 +70,14 @@ def upload(remote: RemoteRepo, store: ContentStore, digests: Iterable[str]) -> t
     sizes = parallel(send, missing, stage="uploading content")
     n, sent = chunks.upload(remote, store, chunked)
     return len(missing) + n, sum(sizes) + sent
+
+
+def _large_whole(store: ContentStore, digest: str) -> bool:
+    """True if ``digest`` is stored whole here and is large enough to be stored as chunks."""
+    try:
+        return os.stat(store.path_of(digest)).st_size >= CHUNK_THRESHOLD
+    except FileNotFoundError:
+        return False
 
 
 def download(remote: RemoteRepo, store: ContentStore, digests: Iterable[str]) -> tuple[int, int]:

@@ -175,12 +175,12 @@ def test_stores_written_with_and_without_the_extension_share_every_chunk(repo, t
     path = tmp_path / "big.bin"
     path.write_bytes(data)
     monkeypatch.setenv("ARTVCS_NATIVE", "0")
-    d1, _ = repo.store.put_file(str(path))
+    d1, _ = repo.store.put_file(str(path), chunked=True)
     first = chunkstore.read_list(repo.store, d1).chunks
     data[3 << 20:(3 << 20) + 4096] = _random(4096, 42)
     path.write_bytes(data)
     monkeypatch.setenv("ARTVCS_NATIVE", "1")
-    d2, _ = repo.store.put_file(str(path))
+    d2, _ = repo.store.put_file(str(path), chunked=True)
     second = chunkstore.read_list(repo.store, d2).chunks
     assert [n for _, n in second] == pyfastcdc_lengths(bytes(data))
     assert len(set(second) - set(first)) <= 3  # the chunk the change fell in, perhaps its neighbours

@@ -300,7 +300,9 @@ def test_sigkill_during_a_chunked_log_loses_nothing_committed(repo_dir):
             for e in iter_entries(repo.git, v.manifest):
                 repo.store.verify(e.digest)
                 named.add(e.digest)
-        assert set(chunkstore.iter_lists(repo.store)) == named  # what the killed logs left unreferenced went
+        # what the killed logs left unreferenced went (a named file may be whole: the first version, or
+        # one whose log was killed before its conversion to chunks; verified above either way)
+        assert set(chunkstore.iter_lists(repo.store)) <= named
     finally:
         repo.close()
 

@@ -30,7 +30,7 @@ def _data(n: int, seed: int = 1) -> bytes:
 def _put(repo, tmp_path, data: bytes, name: str = "big.bin") -> str:
     path = tmp_path / name
     path.write_bytes(data)
-    digest, size = repo.store.put_file(str(path))
+    digest, size = repo.store.put_file(str(path), chunked=True)
     assert digest == blake3.blake3(data).hexdigest() and size == len(data)
     return digest
 
@@ -233,6 +233,128 @@ def test_gc_keeps_chunks_a_live_list_shares_and_removes_the_rest(repo, tmp_path,
         assert blake3.blake3(f.read()).hexdigest() == d2
 
 
+# -- conversion from whole to chunks --------------------------------------------------------------
+def _whole(repo, tmp_path, data: bytes, name: str = "w.bin") -> str:
+    path = tmp_path / name
+    path.write_bytes(data)
+    digest, _ = repo.store.put_file(str(path))
+    assert os.path.isfile(repo.store.path_of(digest)) and not repo.store.is_chunked(digest)
+    return digest
+
+
+def test_a_large_file_is_stored_whole_and_converted_readable_at_every_step(repo, tmp_path):
+    data = _data(9 * MiB, 4)
+    d = _whole(repo, tmp_path, data)
+    assert open(os.path.join(repo.gitdir, repository.FORMAT_FILE)).read() == "artvcs-format 1\n"
+    held = repo.store.open(d)  # a reader that has the whole file open keeps reading it
+    assert repo.store.convert_to_chunks(d)
+    assert repo.store.is_chunked(d) and not os.path.exists(repo.store.path_of(d))
+    assert open(os.path.join(repo.gitdir, repository.FORMAT_FILE)).read() == "artvcs-format 2\n"
+    assert held.read() == data
+    held.close()
+    assert repo.store.has(d) and repo.store.size(d) == len(data)
+    with repo.store.open(d) as f:  # one that opens it now reads the chunks
+        assert f.read() == data
+    repo.store.verify(d)
+    assert not repo.store.convert_to_chunks(d)  # nothing left to convert
+    small = _whole(repo, tmp_path, _data(CHUNK_THRESHOLD - 1, 5), "s")
+    assert not repo.store.convert_to_chunks(small) and os.path.isfile(repo.store.path_of(small))
+
+
+def test_both_forms_at_once_read_alike_gc_keeps_or_removes_both_and_convert_finishes(repo, tmp_path):
+    data = _data(6 * MiB, 6)
+    d = _whole(repo, tmp_path, data)
+    fd = os.open(repo.store.path_of(d), os.O_RDONLY)
+    try:  # a conversion killed between its list and its unlink
+        chunkstore.store_chunked(repo.store, fd, expect=d)
+    finally:
+        os.close(fd)
+    assert repo.store.is_chunked(d) and os.path.isfile(repo.store.path_of(d))
+    for f in (open(repo.store.path_of(d), "rb"), chunkstore.open_chunked(repo.store, d)):
+        with f:
+            assert f.read() == data
+    repo.store.verify(d)
+    sweep(repo.store, repo.gitdir, {d}, grace_seconds=0)  # live: both forms stay
+    assert os.path.isfile(repo.store.path_of(d)) and repo.store.is_chunked(d)
+    repo.store.verify(d)
+    chunkstore.verify_chunked(repo.store, d)
+    assert repo.store.convert_to_chunks(d)  # only the unlink was left
+    assert not os.path.exists(repo.store.path_of(d))
+    repo.store.verify(d)
+    e = _whole(repo, tmp_path, _data(5 * MiB, 7), "e")
+    fd = os.open(repo.store.path_of(e), os.O_RDONLY)
+    try:
+        chunkstore.store_chunked(repo.store, fd, expect=e)
+    finally:
+        os.close(fd)
+    result = sweep(repo.store, repo.gitdir, {d}, grace_seconds=0)  # dead: both forms go
+    assert e in result.removed and not repo.store.has(e) and not os.path.exists(repo.store.path_of(e))
+    repo.store.verify(d)
+
+
+def test_two_conversions_of_one_file_at_once_leave_it_chunked_and_readable(repo, tmp_path):
+    data = _data(6 * MiB, 12)
+    d = _whole(repo, tmp_path, data)
+    got, errors = [], []
+
+    def convert() -> None:
+        try:
+            got.append(repo.store.convert_to_chunks(d))
+        except BaseException as e:  # raised below, in the test's thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=convert) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and True in got
+    assert repo.store.is_chunked(d) and not os.path.exists(repo.store.path_of(d))
+    with repo.store.open(d) as f:
+        assert f.read() == data
+
+
+def test_a_damaged_whole_file_is_not_converted(repo, tmp_path):
+    d = _whole(repo, tmp_path, _data(5 * MiB, 8))
+    path = repo.store.path_of(d)
+    os.chmod(path, 0o644)
+    with open(path, "r+b") as f:
+        f.seek(1000)
+        f.write(b"rot")
+    with pytest.raises(CorruptObjectError, match=f"content {d} is corrupt .*not converted to chunks"):
+        repo.store.convert_to_chunks(d)
+    assert os.path.isfile(path) and not repo.store.is_chunked(d)  # no list names bytes that are not d
+
+
+def test_checkout_copies_a_whole_large_file_in_every_mode(repo, tmp_path):
+    data = _data(5 * MiB, 10)
+    d = _whole(repo, tmp_path, data)
+    for mode in ("copy", "hardlink", "symlink", "auto"):
+        out = tmp_path / f"out-{mode}"
+        materialize(repo.store, [Entry("big.bin", d, len(data))], str(out), mode=mode)
+        st = os.lstat(out / "big.bin")
+        assert not os.path.islink(out / "big.bin") and st.st_nlink == 1, mode  # never a link: it may be converted
+        assert (out / "big.bin").read_bytes() == data
+    repo.store.convert_to_chunks(d)
+    assert (tmp_path / "out-symlink" / "big.bin").read_bytes() == data
+
+
+def test_a_checkout_that_finds_the_whole_file_converted_meanwhile_reads_its_chunks(repo, tmp_path, monkeypatch):
+    from artvcs.plumbing import checkout
+
+    data = _data(5 * MiB, 11)
+    d = _whole(repo, tmp_path, data)
+    real = checkout.place
+
+    def converted_first(*args, **kw):  # another process converts it between the plan and the copy
+        repo.store.convert_to_chunks(d)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(checkout, "place", converted_first)
+    materialize(repo.store, [Entry("big.bin", d, len(data))], str(tmp_path / "out"), mode="copy")
+    assert (tmp_path / "out" / "big.bin").read_bytes() == data and repo.store.is_chunked(d)
+
+
 # -- concurrency ----------------------------------------------------------------------------------
 def test_concurrent_writers_of_overlapping_large_files(repo, tmp_path):
     base = _data(10 * MiB)
@@ -245,7 +367,7 @@ def test_concurrent_writers_of_overlapping_large_files(repo, tmp_path):
     def write(k: int) -> None:
         try:
             for _ in range(2):
-                got[k] = repo.store.put_file(str(tmp_path / f"v{k}"))[0]
+                got[k] = repo.store.put_file(str(tmp_path / f"v{k}"), chunked=True)[0]
         except BaseException as e:
             errors.append(e)
 
@@ -323,7 +445,7 @@ while True:
     path = os.path.join(sys.argv[3], f"f{i % 3}")
     with open(path, "wb") as f:
         f.write(data)
-    repo.store.put_file(path)
+    repo.store.put_file(path, chunked=True)
     i += 1
 """
 

@@ -62,8 +62,10 @@ def test_large_file_digest_and_verify(repo, tmp_path):
     big.write_bytes(data)
     d, size = repo.store.put_file(str(big))
     assert d == blake3.blake3(data).hexdigest() and size == len(data)
+    repo.store.verify(d)  # stored whole: a new large file
+    assert repo.store.convert_to_chunks(d)
     repo.store.verify(d)
-    first, _ = chunkstore.read_list(repo.store, d).chunks[0]  # a large file is stored as chunks in packs
+    first, _ = chunkstore.read_list(repo.store, d).chunks[0]  # converted: chunks in packs
     packs = chunkstore.local_packs(repo.store)
     loc = packs.where[first]
     packs.close()

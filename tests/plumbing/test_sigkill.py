@@ -189,3 +189,65 @@ def test_sigkill_during_verified_checkout(repo_dir):
 
 def _put(repo: Repository, data: bytes) -> tuple[str, int]:
     return repo.store.put_bytes(data), len(data)
+
+
+# Logs versions of one large file, a 64 KiB region changed each time, through the binding, forever:
+# from the second version on, each log converts the earlier file and the new one to chunks.
+LARGE_WRITER = textwrap.dedent(
+    """
+    import os, random, sys
+    os.chdir(sys.argv[1])
+    import artvcs
+    artvcs.init, artvcs.Artifact
+    rnd = random.Random(int(sys.argv[2]))
+    path = os.path.join("data", "big.bin")
+    size = os.path.getsize(path)
+    print("ready", flush=True)
+    while True:
+        with open(path, "r+b") as f:
+            f.seek(rnd.randrange(size - 65536))
+            f.write(rnd.randbytes(65536))
+        with artvcs.init(job_type="crash") as run:
+            a = artvcs.Artifact("big", "dataset")
+            a.add_file(path, name="big.bin")
+            run.log_artifact(a)
+        print("logged", flush=True)
+    """
+)
+
+
+def test_sigkill_while_large_files_are_converted_to_chunks_loses_nothing(repo_dir):
+    """A log killed at any instant of converting whole large files to chunks leaves every version's
+    file readable and verified (whole, chunked, or both), fsck clean, and nothing lost."""
+    from artvcs.plumbing import chunkstore
+    from artvcs.plumbing.gc import sweep
+    from artvcs.plumbing.hashing import MMAP_THRESHOLD
+
+    rnd = random.Random(13)
+    (repo_dir / "data").mkdir()
+    (repo_dir / "data" / "big.bin").write_bytes(rnd.randbytes(MMAP_THRESHOLD + (2 << 20)))
+    gitdir = str(repo_dir / ".artifacts")
+    coll = CollectionId("me", "proj", "big")
+    seen, pace, digests = 0, None, set()
+    for round_ in range(6):
+        writer = Progress([LARGE_WRITER, str(repo_dir), str(round_)])
+        logged = writer.kill_after(rnd, 2 if pace is None else rnd.randrange(2), pace)
+        pace = pace or writer.step
+        git = subprocess.run(["git", "--git-dir", gitdir, "fsck", "--strict"], capture_output=True, text=True)
+        assert git.returncode == 0, git.stdout + git.stderr
+        repo = Repository(gitdir)
+        assert [p for p in fsck(repo) if p.kind not in ("stale-temp", "lagging-tip")] == []
+        live = versions.iter_versions(repo.git, coll)
+        assert len(live) >= seen + logged, "every version the writer reported is there"
+        seen = len(live)
+        digests = {e.digest for v in live for e in iter_entries(repo.git, v.manifest)}
+        for d in digests:  # whole, chunked or (killed between the list and the unlink) both: it reads
+            repo.store.verify(d)
+        for d in chunkstore.iter_lists(repo.store):  # a list present means its chunks are all there
+            repo.store.verify(d)
+        repo.close()
+    repo = Repository(gitdir)
+    assert seen >= 2 and list(chunkstore.iter_lists(repo.store)), "conversions should have happened"
+    sweep(repo.store, gitdir, digests, grace_seconds=0)  # what the kills left half-written goes; every version stays
+    for d in digests:
+        repo.store.verify(d)

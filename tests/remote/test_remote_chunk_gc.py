@@ -79,6 +79,7 @@ def _setup_race(workspace, spec_file_s3):
     a, _, d1, v0 = _pushed_then_edited(workspace, spec_file_s3, 2)
     d2 = _big(a, v0[1 * MiB:7 * MiB] + _data(64 * 1024, 5), "other.bin")  # reuses chunks of dead packs
     a.log()
+    assert a.repo.store.convert_to_chunks(d2)  # a new file is logged whole: chunked as its push would
     return a, d1, d2
 
 

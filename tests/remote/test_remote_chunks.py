@@ -46,11 +46,16 @@ def test_push_sends_only_missing_chunks_in_few_requests_and_clone_rebuilds(works
     data = _data(12 * MiB, 1)
     d0 = _big(a, data)
     a.log({"small.txt": "small"})
+    store = a.repo.store
+    assert os.path.isfile(store.path_of(d0)) and not store.is_chunked(d0)  # a new large file: logged whole
     first = a.push()
     assert first.bytes >= len(data)
     remote = a.remote()
     assert remote.backend.read(layout.FORMAT_KEY)[0] == b"artvcs-remote 2\n"
+    # chunked on the way: the remote holds its list and chunks, never the whole file, and so does the store now
     assert remote.backend.stat(remote_chunks.list_key(d0)) is not None
+    assert remote.backend.stat(layout.content_key(d0)) is None
+    assert store.is_chunked(d0) and not os.path.exists(store.path_of(d0))
 
     edited = _edit(data, 2)
     d1 = _big(a, edited)
