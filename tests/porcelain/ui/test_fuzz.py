@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from artvcs.porcelain.ui.preview import HEAD, preview
@@ -34,9 +34,16 @@ def http():
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(SEGMENT, SEGMENT, st.sampled_from(["", "/tree", "/history", "/lineage", "/file/a.txt", "/raw/a.txt"]), SEGMENT, SEGMENT, SEGMENT)
+@example("0/", "", "", "", "", "")  # found by hypothesis: Starlette redirects a path ending in "/"
 def test_any_request_is_a_page_or_a_clear_refusal(server, http, ref, path, tail, listing, page, depth):
     r = http.get(f"{server.url}/a/me/proj/{quote(ref, safe='')}{tail}",
                  params={"path": path, "listing": listing, "page": page, "depth": depth, "sort": page})
+    if r.status_code == 307:  # a path ending in "/" (a ref may end in an encoded one): the same path without it
+        sent = r.request.url
+        assert sent.raw_path.split(b"?")[0].endswith((b"/", b"%2F")), (ref, tail, str(sent))
+        assert r.headers["location"].startswith(f"{server.url}/a/me/proj/"), r.headers["location"]
+        assert not r.headers["location"].split("?")[0].endswith("/"), r.headers["location"]
+        return
     assert r.status_code in (200, 400, 404), (ref, tail, path, listing, page, r.status_code, r.text[:200])
 
 
