@@ -84,12 +84,7 @@ def already_holds(store: ContentStore, root: str, statcache: StatCache | None, m
     real = os.path.realpath(root)
     if any(_inside(real, p) or _inside(p, real) for p in _protected(store)):
         return None
-    kept = statcache.sums(commit)
-    sums = foldersums.unpack(kept[1]) if kept is not None and kept[0] == digest else None
-    if sums is None:
-        return None
-    top = os.path.abspath(root)
-    held = foldersums.files_held(top, sums, dict(statcache.rows_below(top)), solo=True)
+    held = foldersums.version_held(statcache, commit, digest, os.path.abspath(root), solo=True)
     return None if held is None else MaterializeResult(mode=mode, up_to_date=held)
 
 
@@ -342,12 +337,11 @@ def _place_chunked(store: ContentStore, f: _File) -> os.stat_result:
     (a whole file converted to chunks meanwhile is found by its list), its digest checked on the way;
     an error names the entry as well as the chunk."""
     try:
-        if not store.is_chunked(f.entry.digest):
-            try:
-                return place("copy", f.src, f.target, f.present, f.entry.digest, f.entry.size)
-            except FileNotFoundError:
-                if not store.is_chunked(f.entry.digest):
-                    raise
+        try:
+            return place("copy", f.src, f.target, f.present, f.entry.digest, f.entry.size)
+        except FileNotFoundError:  # no whole store file (nothing was created): its chunks, if listed
+            if not store.is_chunked(f.entry.digest):
+                raise
         return chunkstore.place_chunked(store, f.entry.digest, f.target, tmp_beside(f.target))
     except ArtvcsError as e:
         raise type(e)(f"{f.entry.path!r}: {e}") from None

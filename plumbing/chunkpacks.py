@@ -193,15 +193,14 @@ class ChunkPlaces(Mapping[str, Location]):
 
     def __init__(self) -> None:
         self._pack: dict[str, str] = {}  # digest -> pack name
-        self._rows: dict[str, tuple[dict[str, int], list[int], list[int]]] = {}  # name -> (row of digest, offsets, sizes)
+        self._rows: dict[str, tuple[dict[str, int], list[int]]] = {}  # name -> (row of digest, running offsets)
 
     def add(self, name: str, rows: list[tuple[str, int]]) -> None:
         digests = list(map(itemgetter(0), rows))
-        sizes = list(map(itemgetter(1), rows))
         row_of = dict(zip(digests, range(len(digests))))
         if len(row_of) != len(digests):  # a chunk twice in the pack: its first row is where it is
             row_of = dict(zip(reversed(digests), range(len(digests) - 1, -1, -1)))
-        self._rows[name] = (row_of, list(accumulate(sizes, initial=0)), sizes)
+        self._rows[name] = (row_of, list(accumulate(map(itemgetter(1), rows), initial=0)))
         fresh = dict.fromkeys(digests, name)
         for d in fresh.keys() & self._pack.keys():  # held by a pack added before: that one stays
             del fresh[d]
@@ -216,14 +215,11 @@ class ChunkPlaces(Mapping[str, Location]):
         """The running offsets of pack ``name``'s rows (one more than it has rows: its size last)."""
         return self._rows[name][1]
 
-    def sizes(self, name: str) -> list[int]:
-        return self._rows[name][2]
-
     def __getitem__(self, digest: str) -> Location:
         name = self._pack[digest]
-        row_of, offsets, sizes = self._rows[name]
+        row_of, offsets = self._rows[name]
         i = row_of[digest]
-        return Location(name, offsets[i], sizes[i])
+        return Location(name, offsets[i], offsets[i + 1] - offsets[i])
 
     def get(self, digest: str, default=None):  # type: ignore[override]
         return self[digest] if digest in self._pack else default

@@ -160,16 +160,16 @@ def store_chunked(store: "ContentStore", fd: int, expect: str | None = None) -> 
         for off, n in cuts:
             d = blake3.blake3(view[off:off + n]).hexdigest()
             chunks.append((d, n))
-            loc = packs.where.get(d)
-            if loc is None and d not in queued:
+            at = packs.where.place(d)
+            if at is None and d not in queued:
                 if not rows:
                     start = off
                 rows.append((d, n))
                 queued.add(d)
                 continue
-            if loc is not None and loc.pack not in reused:  # a gc beside us must see it in use
-                reused.add(loc.pack)
-                touch(packs.path(loc.pack, "idx"))
+            if at is not None and at[0] not in reused:  # a gc beside us must see it in use
+                reused.add(at[0])
+                touch(packs.path(at[0], "idx"))
             if rows:
                 runs.append((view[start:off], rows))
                 rows = []

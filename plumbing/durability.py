@@ -118,6 +118,7 @@ _lock = threading.Lock()
 _pending: dict[str, list[str]] = {}  # gitdir -> files named since its last make_durable
 _unnamed: set[str] = set()  # gitdirs written to in ways not named file by file
 _marked: dict[str, int] = {}  # gitdir -> the pid whose marker this process made there
+_flushing: dict[str, int] = {}  # gitdir -> make_durable calls of this process under way
 _keys: dict[str, str] = {}  # a gitdir as given -> its real path: one repository, one list
 
 
@@ -133,7 +134,11 @@ def _mark(gitdir: str) -> None:
     if _marked.get(gitdir) != os.getpid():
         folder = os.path.join(gitdir, MARKERS)
         os.makedirs(folder, exist_ok=True)
-        os.close(os.open(os.path.join(folder, str(os.getpid())), os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o644))
+        try:
+            os.close(os.open(os.path.join(folder, str(os.getpid())),
+                             os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644))
+        except FileExistsError:  # left by a dead process that had this pid: its files, too, need a whole flush
+            _unnamed.add(gitdir)
         _marked[gitdir] = os.getpid()
 
 
@@ -208,9 +213,33 @@ def make_durable(gitdir: str, paths: tuple[str, ...] = (), folders: tuple[str, .
     file system where that is what the module docstring says. ``ARTVCS_FSYNC=0`` skips it."""
     gitdir = _key(gitdir)
     with _lock:
-        todo = _pending.pop(gitdir, []) + list(paths)
+        todo = list(dict.fromkeys(_pending.pop(gitdir, []) + list(paths)))
         whole = gitdir in _unnamed
         _unnamed.discard(gitdir)
+        _flushing[gitdir] = _flushing.get(gitdir, 0) + 1
+    try:
+        _flush(gitdir, todo, whole, folders)
+    except BaseException:  # not known durable: this process's next flush is whole
+        with _lock:
+            _unnamed.add(gitdir)
+        raise
+    finally:
+        with _lock:
+            _flushing[gitdir] -= 1
+            # the marker goes once nothing this process named is left undurable (another thread may
+            # have named files since the lists above were taken, or be flushing: it stays for them)
+            if not _flushing[gitdir] and not _pending.get(gitdir) and gitdir not in _unnamed \
+                    and _marked.get(gitdir) == os.getpid():
+                del _marked[gitdir]
+                try:
+                    os.unlink(os.path.join(gitdir, MARKERS, str(os.getpid())))
+                except FileNotFoundError:
+                    pass
+
+
+def _flush(gitdir: str, todo: list[str], whole: bool, folders: tuple[str, ...]) -> None:
+    """make_durable's flush of ``todo`` (or of the whole file system, ``whole`` or as the module
+    docstring says)."""
     if not enabled():
         # not durable: the marker stays, so others' flushes stay whole, and so does this
         # process's next one with fsync on (it no longer lists these files)
@@ -227,14 +256,4 @@ def make_durable(gitdir: str, paths: tuple[str, ...] = (), folders: tuple[str, .
                 except FileNotFoundError:
                     pass
     else:
-        todo = list(dict.fromkeys(todo))
         _sync_each(todo, {os.path.dirname(p) for p in todo} | set(folders))
-    with _lock:
-        # the marker goes once nothing this process named is left undurable (another thread may
-        # have named files since the lists above were taken: then it stays for that thread's flush)
-        if not _pending.get(gitdir) and gitdir not in _unnamed and _marked.get(gitdir) == os.getpid():
-            del _marked[gitdir]
-            try:
-                os.unlink(os.path.join(gitdir, MARKERS, str(os.getpid())))
-            except FileNotFoundError:
-                pass

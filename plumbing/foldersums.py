@@ -16,6 +16,7 @@ caller then does the full check. Versions with references have no sums
 """
 from __future__ import annotations
 
+import os
 import struct
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -88,14 +89,48 @@ def holds(root: str, sums: Mapping[str, bytes], rows: dict[str, bytes]) -> bool:
 
 def files_held(root: str, sums: Mapping[str, bytes], rows: dict[str, bytes], solo: bool = False) -> int | None:
     """How many files ``root`` holds when it holds exactly ``sums`` (as :func:`holds`; with ``solo``
-    no file may have another link), else None. One walk of the whole folder (:func:`scan.tree`,
-    in C where built), then a hash per folder."""
+    no file may have another link, and no folder, empty or not, may be there that ``sums`` does not
+    lead to: what a checkout that prunes would leave), else None. One walk of the whole folder
+    (:func:`scan.tree`, in C where built), then a hash per folder."""
     lines = tree(root, rows, solo)
     if lines is None or len(lines) != len(sums):
         return None
     if not all(blake3(text).digest() == sums.get(rel) for rel, text in lines.items()):
         return None
+    if solo and not _only_folders(root, sums):
+        return None
     return sum(text.count(b"\0") for text in lines.values())  # a NUL per line (names may hold newlines)
+
+
+def _only_folders(root: str, rels: Iterable[str]) -> bool:
+    """True when the folders under ``root`` are exactly ``rels`` (relative, '' for root) and their
+    parents, told by each one's link count (2 + its subfolders, as ext4, xfs and tmpfs keep it):
+    :func:`scan.tree` reports folders holding files only, so an empty one is seen here. False at
+    any doubt (a file system that counts otherwise, a folder gone)."""
+    folders = {""}
+    for rel in rels:
+        while rel not in folders:
+            folders.add(rel)
+            rel = rel.rpartition("/")[0]
+    subs = dict.fromkeys(folders, 0)
+    for rel in folders - {""}:
+        subs[rel.rpartition("/")[0]] += 1
+    try:
+        return all(os.stat(os.path.join(root, rel) if rel else root, follow_symlinks=False).st_nlink == 2 + n
+                   for rel, n in subs.items())
+    except OSError:
+        return False
+
+
+def version_held(cache: Any, commit: str, digest: str, root: str, solo: bool = False) -> int | None:
+    """How many files folder ``root`` (absolute) holds when it holds exactly version ``commit``
+    (digest ``digest``) by the sums the stat cache ``cache`` keeps for it (:func:`files_held`);
+    None when it does not, or no sums of that version are kept."""
+    kept = cache.sums(commit)
+    sums = unpack(kept[1]) if kept is not None and kept[0] == digest else None
+    if sums is None:
+        return None
+    return files_held(root, sums, dict(cache.rows_below(root)), solo)
 
 
 def keep(cache: Any, commit: str, digest: str, entries: Iterable[Any]) -> None:

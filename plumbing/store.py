@@ -58,7 +58,7 @@ class ContentStore:
         return os.path.exists(self.path_of(digest)) or os.path.exists(self.list_path(digest))
 
     def is_chunked(self, digest: str) -> bool:
-        """True if ``digest`` is stored as chunks (it has a chunk list), so has no single file."""
+        """True if ``digest`` has a chunk list (a whole file may be there too, while it is converted)."""
         return os.path.exists(self.list_path(digest))
 
     def list_path(self, digest: str) -> str:

@@ -183,7 +183,8 @@ def commit_version(
         if sync_path:
             # Every attempt writes a new commit: flush it (and what the manifest and content
             # writers named) before a ref names it. After the first, little is left to flush.
-            durability.make_durable(sync_path, tuple(loose_path(repo.path, o) for o in (facts_oid, tree, oid)),
+            named = (manifest_tree, facts_oid, tree, oid)  # the manifest's root: an empty one is written apart
+            durability.make_durable(sync_path, tuple(loose_path(repo.path, o) for o in named),
                                     (os.path.join(repo.path, "objects"),))
         try:
             refs.update(repo, coll.version_ref(number), oid, None, f"version v{number}")

@@ -16,6 +16,7 @@ import os
 import sys
 
 QUICK_OPTIONS = frozenset({"--json", "--exit-code"})
+declined = False  # the quick path ran here and could not say: the status command goes straight to the full one
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
 def quick_status(args: list[str]) -> int | None:
     """Print ``artvcs status`` (``args``, the words after ``artvcs``) from files alone and give its
     exit code; None, having printed nothing, when the click CLI must run instead."""
+    global declined
     if not args or args[0] != "status" or not QUICK_OPTIONS.issuperset(args[1:]) \
             or "_ARTVCS_COMPLETE" in os.environ or not _utf8(sys.stdout):
         return None
@@ -44,6 +46,7 @@ def quick_status(args: list[str]) -> int | None:
 
         rows = status.quick([])
         if not rows:  # something to look at, or nothing to show: the command says which
+            declined = rows is None
             return None
         if "--json" in args:
             from artvcs.porcelain.text import json_text

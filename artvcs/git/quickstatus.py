@@ -129,10 +129,7 @@ class _Check:
         if self.refs.peek(f"refs/aliases/{coll}/{encode_component(version)}") is not None \
                 or self.refs.peek(f"refs/versions/{coll}/{version}") != commit:
             raise _CannotSay(name)
-        kept = self.cache.sums(commit)
-        sums = foldersums.unpack(kept[1]) if kept is not None and kept[0] == digest else None
-        root = os.path.abspath(folder)
-        if sums is None or not foldersums.holds(root, sums, dict(self.cache.rows_below(root))):
+        if foldersums.version_held(self.cache, commit, digest, os.path.abspath(folder)) is None:
             raise _CannotSay(folder)
 
     def close(self) -> None:

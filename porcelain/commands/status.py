@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 
 from artvcs.git import status as workspace_status
-from artvcs.porcelain import statustext
+from artvcs.porcelain import launch, statustext
 from artvcs.porcelain.output import emit_json, json_option
 
 
@@ -19,7 +19,7 @@ def status(exit_code: bool, as_json: bool, paths: tuple[str, ...]) -> None:
     pin) and every folder at or below the current one that a checkout, download
     or log recorded. Works outside git too.
     """
-    rows = workspace_status.quick(list(paths))
+    rows = None if launch.declined else workspace_status.quick(list(paths))
     if rows is None:  # something is not up to date, or cannot be told so from files alone
         from artvcs.porcelain.app import context_near
 

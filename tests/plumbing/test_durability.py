@@ -107,6 +107,31 @@ def test_without_fsync_the_marker_stays_and_the_next_flush_goes_whole(repo_dir, 
     assert durability._key(gitdir) not in durability._unnamed
 
 
+def test_a_marker_left_under_this_pid_makes_the_flush_whole(repo, flush_by_file):
+    # a dead process that had this pid left its marker: its files were never flushed, so this
+    # process's flush must not be file by file (and its marker goes only after that whole flush)
+    os.makedirs(os.path.join(repo.gitdir, durability.MARKERS), exist_ok=True)
+    open(os.path.join(repo.gitdir, durability.MARKERS, str(os.getpid())), "w").close()
+    ContentStore(repo.store.root).put_bytes(b"bytes of this process")
+    assert durability._key(repo.gitdir) in durability._unnamed
+    durability.make_durable(repo.gitdir)
+    assert _markers(repo.gitdir) == []
+    assert durability._key(repo.gitdir) not in durability._unnamed
+
+
+def test_a_flush_that_fails_makes_the_next_one_whole(repo, flush_by_file, tmp_path):
+    store = ContentStore(repo.store.root)
+    store.put_bytes(b"first")
+    (tmp_path / "file").write_bytes(b"")
+    durability.wrote(repo.gitdir, str(tmp_path / "file" / "x"))  # cannot be opened: the flush fails
+    with pytest.raises(OSError):
+        durability.make_durable(repo.gitdir)
+    assert _markers(repo.gitdir) == [str(os.getpid())]  # not known durable: the marker stays
+    assert durability._key(repo.gitdir) in durability._unnamed
+    durability.make_durable(repo.gitdir)  # whole, by syncfs
+    assert _markers(repo.gitdir) == []
+
+
 def test_a_relog_by_a_second_process_reads_back_every_file(repo_dir, run_cli):
     # a real re-log in a child process: the manifest pack or loose objects, the commit and the
     # content named by the first log, the new files by the second; both versions read back whole

@@ -120,3 +120,16 @@ def test_a_stat_the_cache_cannot_vouch_for_goes_to_the_full_checkout(version, ch
     assert _held(art, dst) is None
     result = materialize.checkout(art, str(dst), mode="copy")
     assert _snapshot(dst) == want and result.up_to_date == 3
+
+
+@pytest.mark.parametrize("where, top", [("stale", "stale"), ("sub/stale/deeper", "sub/stale")])
+def test_an_empty_folder_the_version_lacks_goes_to_the_full_checkout(version, where, top):
+    """The walk reports only folders holding files: an empty folder the version does not have is
+    seen by the folders' link counts, and the full checkout (which prunes) removes it."""
+    art, dst = version
+    assert _held(art, dst) is not None
+    os.makedirs(dst / where)
+    assert _held(art, dst) is None
+    materialize.checkout(art, str(dst), mode="copy")
+    assert not (dst / top).exists()
+    assert _held(art, dst) is not None

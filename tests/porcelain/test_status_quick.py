@@ -206,3 +206,16 @@ def test_the_console_script_is_the_launcher():
 
     (script,) = [e for e in entry_points(group="console_scripts") if e.name == "artvcs"]
     assert script.value == "artvcs.porcelain.launch:main"
+
+
+def test_a_status_the_launcher_could_not_tell_looks_once(tracked, repo_dir):
+    """After the launcher's quick look declined, the click command goes to the full status without
+    looking again (the walk and the stat-cache reads are not done twice)."""
+    _edit(tracked)
+    count = ("import sys\nfrom artvcs.git import quickstatus\nasked = []\nrows = quickstatus.rows\n"
+             "quickstatus.rows = lambda here: asked.append(here) or rows(here)\n"
+             "from artvcs.porcelain.launch import main\ncode = main(['status'])\n"
+             "print('asked', len(asked), 'code', code, file=sys.stderr)")
+    p = subprocess.run([sys.executable, "-c", count], capture_output=True, text=True, cwd=repo_dir)
+    assert "asked 1 code 0" in p.stderr, p.stderr
+    assert p.stdout == _full(repo_dir, "status")[1]  # the edit is shown, as the full status shows it
