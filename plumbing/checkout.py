@@ -292,7 +292,10 @@ def _write_batch(store, decide, used, verify, root, batch, chunked) -> tuple[str
     else:
         written += _parallel(lambda f: place(used, f.src, f.target, f.present), plain[len(written):])
     if rebuilt:
-        written += _parallel(lambda f: _place_chunked(store, f), rebuilt)
+        # One large file at a time: each copy already keeps two cores busy (the kernel's copy on
+        # one, the hash of what it wrote on the other, copyhash.HashBehind); two at once would
+        # make the copies take turns on a core with hashes and finish no sooner.
+        written += [_place_chunked(store, f) for f in rebuilt]
         plain = plain + rebuilt
     return used, plain, written
 

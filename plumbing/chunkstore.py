@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import mmap
 import os
 import queue
 import secrets
@@ -37,7 +36,7 @@ import blake3
 
 from . import chunking
 from .chunking import Cutter, read_blocks
-from .copyhash import copy_range
+from .copyhash import STEP, HashBehind, copy_range
 from .chunklist import LISTS, MAX_COUNT, ChunkList, max_encoded_size, parse
 from .chunkpacks import DIRNAME as PACKS, TMP_PREFIX, LocalPacks, PackWriter
 from .durability import sync_filesystem
@@ -453,7 +452,6 @@ def _common_run(a: list, i: int, b: list, j: int) -> int:
     return lo
 
 
-STEP = 16 * 1024 * 1024  # copied per call, and hashed behind the copy per span; a multiple of the page size
 
 
 def write_chunked(store: "ContentStore", digest: str, dst_fd: int) -> int:
@@ -461,26 +459,16 @@ def write_chunked(store: "ContentStore", digest: str, dst_fd: int) -> int:
     the written bytes against ``digest`` on the way; return its size.
 
     The kernel copies each run of neighbouring chunks from its pack (copy_file_range where it can,
-    STEP bytes a call) while a thread hashes, from a memory map of ``dst_fd``, what has been
-    written so far: the bytes checked are the bytes the caller gets, and the hash runs beside the
-    copy, one STEP behind. No chunk is hashed on its own: only on a mismatch are the chunks hashed
-    one by one, to name the bad one.
+    STEP bytes a call) while a thread hashes what has been written so far, read back from
+    ``dst_fd`` (copyhash.HashBehind): the bytes checked are the bytes the caller gets, and the hash
+    runs beside the copy, one STEP behind. No chunk is hashed on its own: only on a mismatch are
+    the chunks hashed one by one, to name the bad one.
     """
     lst = read_list(store, digest)
     packs = local_packs(store)
-    # One thread: blake3 on one core (~4 GB/s) keeps up with the kernel's copy (~2.5 GB/s) on
-    # another, where a hash spread over every core would take turns on the copy's core with it.
-    whole = blake3.blake3()
-
-    def hash_span(span: tuple[int, int]) -> None:
-        off, n = span
-        with mmap.mmap(dst_fd, n, offset=off, access=mmap.ACCESS_READ) as m:
-            whole.update(m)
-
-    hasher = _Worker(hash_span, depth=0)  # unbounded: the copy never waits for the hash
-    hasher.start()
     off = hashed = 0
     try:
+        hasher = HashBehind(dst_fd)
         try:
             for pack, start, length, first in _runs(packs, lst):
                 sfd, end = packs.fd(pack), off + length
@@ -491,13 +479,14 @@ def write_chunked(store: "ContentStore", digest: str, dst_fd: int) -> int:
                         _name_short_chunk(packs, lst, first)
                     off += n
                     if off % STEP == 0:
-                        hasher.q.put((hashed, off - hashed))
+                        hasher.put(hashed, off - hashed)
                         hashed = off
-            if off > hashed:
-                hasher.q.put((hashed, off - hashed))
-        finally:
-            hasher.finish()
-        if off != lst.size or whole.hexdigest() != digest:
+            hasher.put(hashed, off - hashed)
+        except BaseException:
+            hasher.stop()
+            raise
+        actual = hasher.finish()
+        if off != lst.size or actual != digest:
             for i in range(len(lst.chunks)):
                 read_chunk(packs, lst, i)  # raises naming the bad chunk
             raise CorruptObjectError(f"content {digest}: the bytes written do not hash to it: refused")

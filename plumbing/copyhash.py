@@ -1,10 +1,11 @@
 """Copying a file and hashing the copy in one pass: into the store, and out of it, verified.
 
-The kernel copies one chunk (``copy_file_range``, no bytes through Python)
-while blake3's threads hash the chunk before it, read back from the page
-cache through a memory map of the *copy*. So the digest is always of the
-bytes stored, never of a source that may still be changing, and the hash
-costs little more than the copy. Writeback of each chunk is started as
+The kernel copies one step (``copy_file_range``, no bytes through Python)
+while a second thread hashes the step before it, read back from the page
+cache through a memory map of the *copy* (:class:`HashBehind`). So the
+digest is always of the bytes stored, never of a source that may still be
+changing, and on two cores the hash costs little more than the copy: the
+copy alone sets the pace. Writeback of each step is started as
 soon as it is copied, so the flush before the version ref overlaps with the
 copy instead of following it. With ``ARTVCS_FSYNC=0`` there is no flush to
 get ahead of, and writeback is left to the kernel, as ``cp`` leaves it.
@@ -14,13 +15,14 @@ get ahead of, and writeback is left to the kernel, as ``cp`` leaves it.
 over (checkout, download, ``get``, ``cat-object``): what is handed over is
 hashed on the way and compared with the digest that names it, so a store
 file that rotted in place is an error, never a silent bad copy. Content
-stored in chunks would be verified chunk by chunk here.
+stored in chunks is reassembled the same way (:func:`chunkstore.write_chunked`).
 """
 from __future__ import annotations
 
 import errno
 import mmap
 import os
+import queue
 import threading
 
 import blake3
@@ -29,46 +31,58 @@ from . import durability
 from .errors import CorruptObjectError
 from .hashing import MMAP_THRESHOLD
 
-CHUNK = 64 * 1024 * 1024  # a multiple of mmap.ALLOCATIONGRANULARITY
+STEP = 16 * 1024 * 1024  # copied per call and hashed behind the copy per span; a multiple of the page size
 READ_CHUNK = 8 * 1024 * 1024
+# A span is mapped with its page-table entries filled in one call: hashing a fresh mapping page by
+# page costs a fault per page, about a third of the hash's own CPU (measured: bench/RESULTS.md).
+_SPAN_FLAGS = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
 
 
-class _Hasher(threading.Thread):
-    """Hashes chunks of the destination, in order, while the caller copies the next."""
+class HashBehind:
+    """Hashes the spans of a file, in order, on one thread of its own, as the caller writes them.
+
+    The caller copies a span (in the kernel), queues it, and copies the next while this thread
+    hashes the one before, read back from the page cache through a memory map of the *written*
+    file: so the digest is of the bytes the file holds (what a reader of it gets), never of a
+    source that might differ from them, and the span is still in the CPU's cache. One thread and
+    one-threaded blake3 (~4 GB/s) keep up with the kernel's copy (~2.5 GB/s) on the other core:
+    blake3's own threads would take turns with the copy on a two-core machine and gain nothing.
+    The queue is unbounded (a span is two integers): the copy never waits for the hash.
+    """
 
     def __init__(self, fd: int) -> None:
-        super().__init__(daemon=True)
         self.fd = fd
-        self.h = blake3.blake3(max_threads=blake3.blake3.AUTO)
-        self._jobs: list[tuple[int, int] | None] = []
-        self._cv = threading.Condition()
+        self.h = blake3.blake3()
         self.error: BaseException | None = None
+        self._q: queue.SimpleQueue[tuple[int, int] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
 
-    def put(self, job: tuple[int, int] | None) -> None:
-        with self._cv:
-            self._jobs.append(job)
-            self._cv.notify()
+    def put(self, off: int, n: int) -> None:
+        """Queue the ``n`` bytes written at ``off`` (spans in file order, back to back)."""
+        if n:
+            self._q.put((off, n))
 
-    def run(self) -> None:
-        while True:
-            with self._cv:
-                while not self._jobs:
-                    self._cv.wait()
-                job = self._jobs.pop(0)
-            if job is None or self.error is not None:
-                if job is None:
-                    return
-                continue
-            off, n = job
-            try:
-                with mmap.mmap(self.fd, n, offset=off, access=mmap.ACCESS_READ) as m:
-                    self.h.update(m)
-            except BaseException as e:  # reported to the caller by finish()
-                self.error = e
+    def _run(self) -> None:
+        while (span := self._q.get()) is not None:
+            if self.error is None:
+                off, n = span
+                try:
+                    with mmap.mmap(self.fd, n, flags=_SPAN_FLAGS, prot=mmap.PROT_READ, offset=off) as m:
+                        self.h.update(m)
+                except BaseException as e:  # raised again in the caller's thread by finish()
+                    self.error = e
+
+    def stop(self) -> None:
+        """Wait for the thread (after an error of the caller's: the spans queued are dropped)."""
+        self.error = self.error or RuntimeError("stopped")
+        self._q.put(None)
+        self._thread.join()
 
     def finish(self) -> str:
-        self.put(None)
-        self.join()
+        """The digest of every span queued (once each is hashed); a hashing error is raised here."""
+        self._q.put(None)
+        self._thread.join()
         if self.error is not None:
             raise self.error
         return self.h.hexdigest()
@@ -76,33 +90,30 @@ class _Hasher(threading.Thread):
 
 def copy_and_hash(src_fd: int, dst_fd: int, writeback: bool = True) -> tuple[str, int]:
     """Copy ``src_fd`` (from its start) into the empty ``dst_fd``; return ``(digest, size)`` of
-    what was written. ``dst_fd`` must be open for reading too (the copy is hashed from it).
-    ``writeback`` starts each chunk's writeback early (for a copy that will be flushed)."""
-    hasher = _Hasher(dst_fd)
-    hasher.start()
+    what was written. ``dst_fd`` must be open for reading too (the copy is hashed from it, see
+    :class:`HashBehind`). ``writeback`` starts each step's writeback early (for a copy that will
+    be flushed)."""
+    hasher = HashBehind(dst_fd)
     off = 0
     ahead = writeback and durability.enabled()
     try:
         while True:
-            n = _copy_chunk(src_fd, dst_fd, off)
-            if n == 0:
-                break
-            if ahead:
+            n = _copy_step(src_fd, dst_fd, off)
+            if ahead and n:
                 durability.start_writeback(dst_fd, off, n)
-            hasher.put((off, n))
+            hasher.put(off, n)
             off += n
-            if n < CHUNK:
+            if n < STEP:
                 break
     except BaseException:
-        hasher.put(None)
-        hasher.join()
+        hasher.stop()
         raise
     return hasher.finish(), off
 
 
-def _copy_chunk(src_fd: int, dst_fd: int, off: int) -> int:
-    """Copy up to CHUNK bytes at ``off``; fewer only at the end of the source."""
-    return copy_range(src_fd, dst_fd, CHUNK, off, off)
+def _copy_step(src_fd: int, dst_fd: int, off: int) -> int:
+    """Copy up to STEP bytes at ``off``; fewer only at the end of the source."""
+    return copy_range(src_fd, dst_fd, STEP, off, off)
 
 
 def copy_range(src_fd: int, dst_fd: int, n: int, src_off: int, dst_off: int, block: int = READ_CHUNK) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import os
+import threading
 
 import blake3
 import pytest
@@ -91,7 +92,7 @@ def test_a_cache_of_one_row_per_file_from_an_earlier_version_is_dropped(tmp_path
 @pytest.mark.parametrize("size", [0, 1, 64 * 1024 - 1, 64 * 1024, 3 * 64 * 1024 + 77])
 @pytest.mark.parametrize("kernel_copy", [True, False])
 def test_copy_and_hash_stores_the_right_digest(repo, tmp_path, monkeypatch, size, kernel_copy):
-    monkeypatch.setattr(copyhash, "CHUNK", 64 * 1024)  # many chunks, and a tail
+    monkeypatch.setattr(copyhash, "STEP", 64 * 1024)  # many steps, and a tail
     if not kernel_copy:
         def no_copy_file_range(*a, **k):
             raise OSError(errno.EXDEV, "cross-device")
@@ -109,10 +110,10 @@ def test_copy_and_hash_stores_the_right_digest(repo, tmp_path, monkeypatch, size
 
 
 def test_a_large_file_changing_during_the_copy_never_poisons_the_store(repo, tmp_path, monkeypatch):
-    monkeypatch.setattr(copyhash, "CHUNK", 64 * 1024)
+    monkeypatch.setattr(copyhash, "STEP", 64 * 1024)
     src = tmp_path / "big.bin"
     src.write_bytes(b"a" * (5 * 64 * 1024))
-    real = copyhash._copy_chunk
+    real = copyhash._copy_step
     calls = []
 
     def copy_then_edit(s, d, off):
@@ -123,16 +124,82 @@ def test_a_large_file_changing_during_the_copy_never_poisons_the_store(repo, tmp
                 f.write(b"b" * (5 * 64 * 1024))
         return n
 
-    monkeypatch.setattr(copyhash, "_copy_chunk", copy_then_edit)
+    monkeypatch.setattr(copyhash, "_copy_step", copy_then_edit)
     digest, size = repo.store.copy_in(str(src))
     repo.store.verify(digest)  # the name is the hash of the stored bytes, whatever the source did
     assert size == 5 * 64 * 1024
 
 
+def test_a_failed_copy_step_stops_the_hash_thread_and_goes_up(tmp_path, monkeypatch):
+    monkeypatch.setattr(copyhash, "STEP", 64 * 1024)
+    src = tmp_path / "big.bin"
+    src.write_bytes(os.urandom(5 * 64 * 1024))
+    real, calls = copyhash._copy_step, []
+
+    def fail_third(s, d, off):
+        calls.append(off)
+        if len(calls) == 3:
+            raise OSError(errno.EIO, "disk gone")
+        return real(s, d, off)
+
+    monkeypatch.setattr(copyhash, "_copy_step", fail_third)
+    before = threading.active_count()
+    sfd = os.open(src, os.O_RDONLY)
+    dfd = os.open(tmp_path / "out.bin", os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with pytest.raises(OSError, match="disk gone"):
+            copyhash.copy_and_hash(sfd, dfd, writeback=False)
+    finally:
+        os.close(sfd)
+        os.close(dfd)
+    assert threading.active_count() == before, "the hash thread was left running"
+
+
+def test_the_hash_of_the_copy_is_of_what_the_copy_holds(tmp_path, monkeypatch):
+    """HashBehind reads the written file back: bytes changed in it after the copy (as a disk or
+    a bug could) change the digest, whatever the source held."""
+    monkeypatch.setattr(copyhash, "STEP", 64 * 1024)
+    payload = os.urandom(4 * 64 * 1024 + 3)
+    src = tmp_path / "big.bin"
+    src.write_bytes(payload)
+    real = copyhash._copy_step
+
+    def copy_then_damage(s, d, off):
+        n = real(s, d, off)
+        if off == 64 * 1024:
+            os.pwrite(d, b"\0" * 10, off)  # the copy of this step differs from the source
+        return n
+
+    monkeypatch.setattr(copyhash, "_copy_step", copy_then_damage)
+    sfd = os.open(src, os.O_RDONLY)
+    dfd = os.open(tmp_path / "out.bin", os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        digest, n = copyhash.copy_and_hash(sfd, dfd, writeback=False)
+    finally:
+        os.close(sfd)
+        os.close(dfd)
+    written = (tmp_path / "out.bin").read_bytes()
+    assert n == len(payload) and written != payload
+    assert digest == blake3.blake3(written).hexdigest() != blake3.blake3(payload).hexdigest()
+
+
+def test_a_copy_not_open_for_reading_is_an_error_not_a_wrong_digest(tmp_path):
+    src = tmp_path / "big.bin"
+    src.write_bytes(os.urandom(3 * 1024 * 1024))
+    sfd = os.open(src, os.O_RDONLY)
+    dfd = os.open(tmp_path / "out.bin", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with pytest.raises(OSError):
+            copyhash.copy_and_hash(sfd, dfd, writeback=False)
+    finally:
+        os.close(sfd)
+        os.close(dfd)
+
+
 def test_a_large_file_logged_through_the_binding_is_stored_whole(tmp_path, monkeypatch):
     import artvcs
 
-    monkeypatch.setattr(copyhash, "CHUNK", 64 * 1024)
+    monkeypatch.setattr(copyhash, "STEP", 64 * 1024)
     monkeypatch.setattr("artvcs.plumbing.hashing.MMAP_THRESHOLD", 100 * 1024)
     monkeypatch.setattr("artvcs.draft.staging.MMAP_THRESHOLD", 100 * 1024)
     monkeypatch.setattr("artvcs.plumbing.store.MMAP_THRESHOLD", 100 * 1024)
