@@ -4,7 +4,7 @@ Usage: python bench/run.py [--quick] [--work DIR] [--runs N] [--only NAME,...] [
 
 Operations (for --only): hash, log, log-immutable, relog, log-large, checkout, checkout-large,
 diff, startup, million, peers (git and DVC on the same data: see peers.py), peers-small (its
-20,000-file part only).
+20,000-file part only), peers-large (its 2 × 1 GiB part only).
 
 It generates its data deterministically under --work (default ./bench-work,
 and nothing is written anywhere else): a small set of many 1-16 KiB files in
@@ -172,7 +172,7 @@ def main() -> int:
         gen_edit(small, edited)
     os.makedirs(big, exist_ok=True)
     bigs = [os.path.join(big, f"blob{i}.bin") for i in range(2)]
-    needs_large = not only or bool(only & {"hash", "log-large", "checkout-large", "peers"})
+    needs_large = not only or bool(only & {"hash", "log-large", "checkout-large", "peers", "peers-large"})
     for i, p in enumerate(bigs):
         if needs_large and (not os.path.exists(p) or os.path.getsize(p) != large):
             gen_large(p, large, seed=10 + i)
@@ -207,7 +207,7 @@ def main() -> int:
         return out
 
     lim = {}
-    if only and not only - {"million", "peers", "peers-small"}:  # these measure their own limits, or none
+    if only and not only - {"million", "peers", "peers-small", "peers-large"}:  # these measure their own limits, or none
         return finish(a, rows, lim, quick, work, runs, small, big, want)
     lim["cp -a small"] = summary(limit_cp("-a", small))
     lim["cp+sync small"] = summary(limit_cp("-a", small, then_sync=True))
@@ -405,11 +405,11 @@ def finish(a, rows, lim, quick, work, runs, small, big, want) -> int:
                 print(f"done {million:,} entries: {k}: {v:.3f}s, peak RSS {s['rss_mib']:.1f} MiB", file=sys.stderr)
         rm(proj)  # its checkout is a million files: deleting them takes minutes, and times nothing
     peers = None
-    if want("peers") or want("peers-small"):
+    parts = tuple(p for p in ("small", "large") if want("peers") or want(f"peers-{p}"))
+    if parts:
         from peers import print_peers, run_peers
 
         exe = os.path.join(os.path.dirname(sys.executable), "artvcs")
-        parts = ("small", "large") if want("peers") else ("small",)
         peers = run_peers(work, runs, small, big, apply_edit, rm, warm, exe, parts)
     print_table(rows, lim, quick)
     if peers:
