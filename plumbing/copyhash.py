@@ -33,9 +33,6 @@ from .hashing import MMAP_THRESHOLD
 
 STEP = 16 * 1024 * 1024  # copied per call and hashed behind the copy per span; a multiple of the page size
 READ_CHUNK = 8 * 1024 * 1024
-# A span is mapped with its page-table entries filled in one call: hashing a fresh mapping page by
-# page costs a fault per page, about a third of the hash's own CPU (measured: bench/RESULTS.md).
-_SPAN_FLAGS = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
 
 
 class HashBehind:
@@ -68,7 +65,7 @@ class HashBehind:
             if self.error is None:
                 off, n = span
                 try:
-                    with mmap.mmap(self.fd, n, flags=_SPAN_FLAGS, prot=mmap.PROT_READ, offset=off) as m:
+                    with mmap.mmap(self.fd, n, offset=off, access=mmap.ACCESS_READ) as m:
                         self.h.update(m)
                 except BaseException as e:  # raised again in the caller's thread by finish()
                     self.error = e

@@ -78,15 +78,18 @@ def test_replacing_an_existing_file_with_rotten_content_keeps_the_old_file(repo,
     assert leftovers(root) == ["f.bin"]
 
 
-def test_no_verify_copies_but_records_nothing_so_verify_says_modified(repo, tmp_path):
-    digest = repo.store.put_bytes(SMALL)
+@pytest.mark.parametrize("data", [SMALL, LARGE], ids=["small", "large"])
+def test_no_verify_copies_but_records_nothing_so_verify_says_modified(repo, tmp_path, data):
+    digest = repo.store.put_bytes(data)
     rot(repo, digest)
     root = tmp_path / "out"
-    entries = [Entry("f.bin", digest, len(SMALL))]
+    entries = [Entry("f.bin", digest, len(data))]
     sc = StatCache(repo.statcache.db_path)
     result = materialize(repo.store, entries, str(root), mode="copy", statcache=sc, verify=False)
     sc.close()
-    assert result.written == 1 and (root / "f.bin").read_bytes() != SMALL
+    assert result.written == 1 and (root / "f.bin").read_bytes() != data
+    with open(repo.store.path_of(digest), "rb") as f:
+        assert (root / "f.bin").read_bytes() == f.read(), "the store's bytes, trusted as they are"
     assert StatCache(repo.statcache.db_path).load_prefix(str(root)) == {}
     assert verify_folder(entries, str(root), repo.statcache) == [("f.bin", "modified")]
 
