@@ -36,7 +36,7 @@ import blake3
 
 from . import chunking
 from .chunking import Cutter, read_blocks
-from .copyhash import STEP, HashBehind, copy_range
+from .copyhash import STEP, HashBehind, copy_range, preallocate
 from .chunklist import LISTS, MAX_COUNT, ChunkList, max_encoded_size, parse
 from .chunkpacks import DIRNAME as PACKS, TMP_PREFIX, LocalPacks, PackWriter
 from .durability import sync_filesystem
@@ -468,6 +468,7 @@ def write_chunked(store: "ContentStore", digest: str, dst_fd: int) -> int:
     packs = local_packs(store)
     off = hashed = 0
     try:
+        preallocate(dst_fd, lst.size)
         hasher = HashBehind(dst_fd)
         try:
             for pack, start, length, first in _runs(packs, lst):

@@ -196,6 +196,23 @@ def test_a_copy_not_open_for_reading_is_an_error_not_a_wrong_digest(tmp_path):
         os.close(dfd)
 
 
+def test_preallocate_reserves_blocks_but_keeps_the_size(tmp_path):
+    """A copy preallocated for more than its source holds ends at the bytes copied: no zeros."""
+    path = tmp_path / "out.bin"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        copyhash.preallocate(fd, 8 * 1024 * 1024)
+        st = os.fstat(fd)
+        assert st.st_size == 0
+        if st.st_blocks == 0:
+            pytest.skip("this file system has no fallocate: nothing to reserve")
+        assert st.st_blocks * 512 >= 8 * 1024 * 1024
+        os.write(fd, b"abc")
+    finally:
+        os.close(fd)
+    assert path.read_bytes() == b"abc"
+
+
 def test_a_large_file_logged_through_the_binding_is_stored_whole(tmp_path, monkeypatch):
     import artvcs
 
