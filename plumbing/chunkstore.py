@@ -452,8 +452,6 @@ def _common_run(a: list, i: int, b: list, j: int) -> int:
     return lo
 
 
-
-
 def write_chunked(store: "ContentStore", digest: str, dst_fd: int) -> int:
     """Write the chunked file ``digest`` into the empty ``dst_fd`` (open for reading too) and check
     the written bytes against ``digest`` on the way; return its size.

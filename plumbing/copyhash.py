@@ -41,10 +41,12 @@ class HashBehind:
     The caller copies a span (in the kernel), queues it, and copies the next while this thread
     hashes the one before, read back from the page cache through a memory map of the *written*
     file: so the digest is of the bytes the file holds (what a reader of it gets), never of a
-    source that might differ from them, and the span is still in the CPU's cache. One thread and
-    one-threaded blake3 (~4 GB/s) keep up with the kernel's copy (~2.5 GB/s) on the other core:
-    blake3's own threads would take turns with the copy on a two-core machine and gain nothing.
-    The queue is unbounded (a span is two integers): the copy never waits for the hash.
+    source that might differ from them (a hash of the source beside the copy would check bytes
+    the kernel reads again on its own, from a page that may be dropped and re-read in between),
+    and the span is likely still in the CPU's last-level cache. One thread and one-threaded
+    blake3 (~4 GB/s) keep up with the kernel's copy (~2.5 GB/s) on the other core: blake3's own
+    threads would take turns with the copy on a two-core machine and gain nothing. The queue is
+    unbounded (a span is two integers): the copy never waits for the hash.
     """
 
     def __init__(self, fd: int) -> None:
