@@ -240,7 +240,9 @@ WRITE_BATCH = 8192  # files written, then recorded in the stat cache, per batch
 def _write_all(store, statcache, mode, verify, root, writes, stored_new, make, total, chunked=frozenset()) -> str:
     """Write ``writes`` and then the entries ``stored_new`` (made into _Files a batch at a time),
     recording each batch's verified copies in the stat cache; the mode used. Chunked files
-    (``chunked`` digests) cannot be linked: they are reassembled, checked on the way, in every mode."""
+    (``chunked`` digests) cannot be linked: they are reassembled, checked on the way, in every mode.
+    New small verified copies go through one :class:`copybatch.Pipeline` for the whole checkout,
+    so that its reads and writes never wait for a batch boundary."""
     used = mode
     done, nbytes = 0, 0
     total_bytes = sum(f.entry.size or 0 for f in writes) + sum(e.size or 0 for e in stored_new)
@@ -254,25 +256,50 @@ def _write_all(store, statcache, mode, verify, root, writes, stored_new, make, t
     # an unverified copy's digest is the manifest's word: not recorded
     recorder = _Recorder(statcache if verify else None)
     undecided = mode in ("auto", "reflink", "hardlink")  # the first file written decides (see _first_write)
+    pipe: copybatch.Pipeline | None = None
     try:
         for batch in batches():
-            used, files, stats = _write_batch(store, mode if undecided else None, used, verify, root, batch, chunked)
-            undecided = undecided and all(f.entry.digest in chunked for f in files)  # no file decided yet
+            used, files, stats, small = _write_batch(store, mode if undecided else None, used, verify, root, batch,
+                                                     chunked, pipe is not None or copybatch.native())
+            undecided = undecided and all(f.entry.digest in chunked for f in chain(files, small))  # none decided yet
+            if small:
+                if pipe is None:
+                    pipe = copybatch.Pipeline(_copy_one)
+                pipe.feed(small)
+            if pipe is not None:
+                more_files, more_stats = pipe.take()
+                files, stats = files + more_files, stats + more_stats
             done += len(batch)
             nbytes += sum(f.entry.size or 0 for f in batch)
             report("writing", done, total, nbytes, total_bytes)
             recorder.record(files, stats)
+        if pipe is not None:
+            recorder.record(*pipe.close())
+    except BaseException:
+        if pipe is not None:
+            pipe.abort()
+            recorder.record(*pipe.take())  # what was written whole before the error is recorded too
+        raise
     finally:
         recorder.join()
     return used
 
 
-def _write_batch(store, decide, used, verify, root, batch, chunked) -> tuple[str, list[_File], list]:
-    """Write one batch by mode ``used``: ``(mode used, files written, their stats)``. With
-    ``decide`` (the mode asked for, not yet tried), the first file decides the mode."""
+def _copy_one(f: _File) -> os.stat_result | None:
+    """A verified copy of one file (what a copy checkout does per file, and for every file the
+    batches hand back)."""
+    return place("copy", f.src, f.target, f.present, f.entry.digest, f.entry.size)
+
+
+def _write_batch(store, decide, used, verify, root, batch, chunked, batched) -> tuple[str, list[_File], list, list[_File]]:
+    """Write one batch by mode ``used``: ``(mode used, files written, their stats, files left for
+    the batched copy)``. With ``decide`` (the mode asked for, not yet tried), the first file
+    decides the mode. With ``batched`` (the C batches are there), a verified copy leaves its new
+    small files (:func:`copybatch.eligible`) to the caller's :class:`copybatch.Pipeline`."""
     rebuilt = [f for f in batch if f.entry.digest in chunked] if chunked else []
     plain = [f for f in batch if f.entry.digest not in chunked] if chunked else batch
     written: list[os.stat_result | None] = []
+    small: list[_File] = []
     if decide and plain:
         used, st = _first_write(decide, store.root, plain[0], root, verify)
         written.append(st)
@@ -280,21 +307,20 @@ def _write_batch(store, decide, used, verify, root, batch, chunked) -> tuple[str
         def one(f: _File) -> os.stat_result | None:
             return place(used, f.src, f.target, f.present, f.entry.digest, f.entry.size)
 
-        rest = plain[len(written):]
-        if used == "copy" and copybatch.native():  # small new files: read, hash, write in batches
-            small = [f for f in rest if copybatch.eligible(f)]
+        done, rest = plain[: len(written)], plain[len(written):]
+        if used == "copy" and batched:  # new small files: read, hash, write in batches
+            eligible = copybatch.eligible
+            small = [f for f in rest if eligible(f)]
             if small:
-                placed, stats = copybatch.copy_small(small, one)
-                rest = [f for f in rest if not copybatch.eligible(f)]
-                plain = plain[: len(written)] + placed + rest
-                written += stats
+                rest = [f for f in rest if not eligible(f)]
+                plain = done + rest
         written += _parallel(one, rest)
     else:
         written += _parallel(lambda f: place(used, f.src, f.target, f.present), plain[len(written):])
     if rebuilt:
         written += _parallel(lambda f: _place_chunked(store, f), rebuilt)
         plain = plain + rebuilt
-    return used, plain, written
+    return used, plain, written, small
 
 
 class _Recorder:
