@@ -235,14 +235,15 @@ def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, 
 
 
 WRITE_BATCH = 8192  # files written, then recorded in the stat cache, per batch
+MAKE_BATCH = 1024  # new folders' entries made into _Files (and handed to the writing) at a time
 
 
 def _write_all(store, statcache, mode, verify, root, writes, stored_new, make, total, chunked=frozenset()) -> str:
-    """Write ``writes`` and then the entries ``stored_new`` (made into _Files a batch at a time),
-    recording each batch's verified copies in the stat cache; the mode used. Chunked files
+    """Write ``writes`` and then the entries ``stored_new`` (made into _Files a few at a time),
+    recording each WRITE_BATCH of verified copies in the stat cache; the mode used. Chunked files
     (``chunked`` digests) cannot be linked: they are reassembled, checked on the way, in every mode.
     New small verified copies go through one :class:`copybatch.Pipeline` for the whole checkout,
-    so that its reads and writes never wait for a batch boundary."""
+    so that its reads and writes never wait for a batch boundary (nor for _Files to be made)."""
     used = mode
     done, nbytes = 0, 0
     total_bytes = sum(f.entry.size or 0 for f in writes) + sum(e.size or 0 for e in stored_new)
@@ -250,35 +251,48 @@ def _write_all(store, statcache, mode, verify, root, writes, stored_new, make, t
     def batches():
         if writes:
             yield writes
-        for i in range(0, len(stored_new), WRITE_BATCH):
-            yield [make(e) for e in stored_new[i : i + WRITE_BATCH]]
+        step = min(WRITE_BATCH, MAKE_BATCH)
+        for i in range(0, len(stored_new), step):
+            yield [make(e) for e in stored_new[i : i + step]]
 
     # an unverified copy's digest is the manifest's word: not recorded
     recorder = _Recorder(statcache if verify else None)
     undecided = mode in ("auto", "reflink", "hardlink")  # the first file written decides (see _first_write)
     pipe: copybatch.Pipeline | None = None
+    done_files: list[_File] = []  # written, not yet handed to the recorder
+    done_stats: list = []
     try:
         for batch in batches():
             used, files, stats, small = _write_batch(store, mode if undecided else None, used, verify, root, batch,
                                                      chunked, pipe is not None or copybatch.native())
             undecided = undecided and all(f.entry.digest in chunked for f in chain(files, small))  # none decided yet
+            done_files += files
+            done_stats += stats
             if small:
                 if pipe is None:
                     pipe = copybatch.Pipeline(_copy_one)
                 pipe.feed(small)
-            if pipe is not None:
-                more_files, more_stats = pipe.take()
-                files, stats = files + more_files, stats + more_stats
+                files, stats = pipe.take()
+                done_files += files
+                done_stats += stats
             done += len(batch)
             nbytes += sum(f.entry.size or 0 for f in batch)
             report("writing", done, total, nbytes, total_bytes)
-            recorder.record(files, stats)
+            if len(done_files) >= WRITE_BATCH:
+                recorder.record(done_files, done_stats)
+                done_files, done_stats = [], []
         if pipe is not None:
-            recorder.record(*pipe.close())
+            files, stats = pipe.close()
+            done_files += files
+            done_stats += stats
+        recorder.record(done_files, done_stats)
     except BaseException:
         if pipe is not None:
             pipe.abort()
-            recorder.record(*pipe.take())  # what was written whole before the error is recorded too
+            files, stats = pipe.take()  # what was written whole before the error is recorded too
+            done_files += files
+            done_stats += stats
+        recorder.record(done_files, done_stats)
         raise
     finally:
         recorder.join()
@@ -411,22 +425,21 @@ def _first_write(mode: str, store_root: str, f: _File, root: str, verify: bool) 
     return mode, st
 
 
-def _record_written(statcache: StatCache, writes: list[_File], stats: list[os.stat_result | None]) -> None:
+def _record_written(statcache: StatCache, writes: list[_File], stats: list) -> None:
     """Record the copies just written, so that the next checkout, status or verify is a stat per file.
 
-    Each stat was taken when its file was complete (after the last write, or
-    after the rename and unchanged since); the clock is read after all of
-    them. The racy rule then trusts a record only while the file's stamps
-    are older than that reading: an edit after it stamps the file anew, so
-    its stat no longer matches. Links are not recorded: a hard link is
-    judged by its inode, a symbolic link by its target.
+    Each stat (an os.stat_result, or the batches' stat key tuple) was taken
+    when its file was complete (after the last write, or after the rename and
+    unchanged since); the clock is read after all of them. The racy rule then
+    trusts a record only while the file's stamps are older than that reading:
+    an edit after it stamps the file anew, so its stat no longer matches.
+    Links are not recorded: a hard link is judged by its inode, a symbolic
+    link by its target.
     """
     if not any(stats):
         return
     now, dev = fs_clock_ns(os.path.dirname(statcache.db_path))
-    for f, st in zip(writes, stats):
-        if st is not None:
-            statcache.record(f.target, st, f.entry.digest, now, dev)
+    statcache.record_written(((f.target, st, f.entry.digest) for f, st in zip(writes, stats) if st is not None), now, dev)
 
 
 def _check_mode_possible(mode: str, store_root: str, src: str, root: str) -> None:

@@ -43,15 +43,6 @@ def native() -> bool:
     return _native_read is not None and os.environ.get("ARTVCS_NATIVE", "1") != "0"
 
 
-class Written:
-    """What the stat cache keeps of a file just written (the fields :func:`statcache.stat_key` reads)."""
-
-    __slots__ = ("st_dev", "st_ino", "st_size", "st_mtime_ns", "st_ctime_ns")
-
-    def __init__(self, key: tuple[int, int, int, int, int]) -> None:
-        self.st_dev, self.st_ino, self.st_size, self.st_mtime_ns, self.st_ctime_ns = key
-
-
 def read_batch_python(srcs: list[str], sizes: list[int]) -> list[bytes | None]:
     """The loop of ``read_batch`` in C: one read of ``size + 1`` bytes from each file's start;
     None where it cannot be opened or read."""
@@ -142,7 +133,8 @@ class Pipeline:
         self._pump(drain=False)
 
     def take(self) -> tuple[list, list]:
-        """The files written since the last call, and their stats (:class:`Written`, or place's)."""
+        """The files written since the last call, and their stats: the batches' ``(dev, ino, size,
+        mtime_ns, ctime_ns)``, or place's os.stat_result."""
         out = self._files, self._stats
         self._files, self._stats = [], []
         return out
@@ -217,5 +209,5 @@ class Pipeline:
                 self._redo.append(f)  # not created: place does it in full (and says why it cannot)
             else:
                 self._files.append(f)
-                self._stats.append(Written(r))
+                self._stats.append(r)
 
