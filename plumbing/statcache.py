@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import struct
+import sys
 import time
 from collections.abc import Iterable, Mapping
 
@@ -270,18 +271,20 @@ class StatCache:
         as :meth:`record` would each; one pass that packs each record as it goes (a checkout of
         many small files would otherwise spend more on its records than on its hashes)."""
         sep, pack, packed = os.sep, FIXED.pack, self._packed
+        enc, errors = sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()  # os.fsencode's
         cdev = NULL if clock_dev is None else clock_dev
         for path, key, digest in rows:
             if type(key) is not tuple:
                 key = stat_key(key)
             dev, ino, size, mtime, ctime = key
-            if not clean(key, hashed_ns, clock_dev):
+            # clean(), inline: the file's stamps strictly older than the clock on its own clock, else by RACY_NS
+            if (mtime if mtime > ctime else ctime) >= (hashed_ns if dev == clock_dev else hashed_ns - RACY_NS + 1):
                 continue
             folder, _, name = path.rpartition(sep)
             parts = packed.get(folder)
             if parts is None:
                 parts = packed[folder] = {}
-            parts[os.fsencode(name)] = pack(dev, ino, size, mtime, ctime, hashed_ns, cdev, NULL, digest.encode())
+            parts[name.encode(enc, errors)] = pack(dev, ino, size, mtime, ctime, hashed_ns, cdev, NULL, digest.encode())
 
     def take_queued(self) -> list[tuple]:
         """The queued records, removed from the queue (a forked helper hands them to its parent)."""
