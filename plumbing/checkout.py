@@ -147,7 +147,7 @@ def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, 
     root_exists = os.path.isdir(root)
     states = _folder_states(root, folders, prune) if root_exists else {"": "absent", **{f: "absent" for f in folders}}
     samples = {folder: es[0].path for folder, es in groups.items()}
-    for folder, sample in samples.items():
+    for folder, sample in samples.items() if root_exists else ():  # (no root: no link in it yet, see below)
         if not _under_replaced(folder, states):
             _guard(root, sample, protected)  # once per folder: refuses a link that leads outside root
     sources = _Sources(store)
@@ -234,7 +234,7 @@ def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, 
     return result
 
 
-WRITE_BATCH = 8192  # files written, then recorded in the stat cache, per batch
+WRITE_BATCH = 2048  # files written, then recorded in the stat cache, per batch (the last batch's record is what the checkout waits for at its end)
 MAKE_BATCH = 1024  # new folders' entries made into _Files (and handed to the writing) at a time
 
 

@@ -187,9 +187,10 @@ class Pipeline:
                 break
             part, fut = reads.popleft()
             ok_files, ok_datas = [], []
+            b3 = blake3.blake3
             for f, data in zip(part, fut.result()):
                 e = f.entry
-                if data is not None and len(data) == e.size and blake3.blake3(data).hexdigest() == e.digest:
+                if data is not None and len(data) == e.size and b3(data).hexdigest() == e.digest:
                     ok_files.append(f)
                     ok_datas.append(data)
                 else:
