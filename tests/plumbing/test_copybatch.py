@@ -105,7 +105,8 @@ def targets(root) -> tuple[list[str], list[bytes]]:
     for i, name in enumerate(ODD):
         dsts.append(str(root / "d" / name))
         datas.append(os.urandom(i * 1013))
-    for name in ["exists", "link", "dangling", "d", "no-folder/f", "linked-folder/through"]:
+    for name in ["exists", "link", "dangling", "d", "no-folder/f", "no-folder/g", "linked-folder/through",
+                 "exists/f", "d/after-others", "d/after-others"]:
         dsts.append(str(root / name))
         datas.append(b"new bytes")
     return dsts, datas
@@ -134,10 +135,12 @@ def test_write_batch_does_what_the_python_loop_does(tmp_path):
         assert (tmp_path / f"{kind}-outside" / "victim").read_bytes() == b"keep", "a link at the target is never written through"
         assert not (tmp_path / f"{kind}-outside" / "made-through-link").exists()
         got[kind] = (outcome(results), sorted(os.listdir(root / "d")), sorted(os.listdir(tmp_path / f"{kind}-outside")))
+        assert (root / "d" / "after-others").read_bytes() == b"new bytes", "a folder's files need not follow one another"
     assert got["c"] == got["py"]
     out = got["c"][0]
     assert out[: len(ODD)] == ["written"] * len(ODD)
-    assert out[len(ODD):] == [errno.EEXIST, errno.EEXIST, errno.EEXIST, errno.EEXIST, errno.ENOENT, "written"], \
+    assert out[len(ODD):] == [errno.EEXIST, errno.EEXIST, errno.EEXIST, errno.EEXIST, errno.ENOENT, errno.ENOENT,
+                              "written", errno.ENOTDIR, "written", errno.EEXIST], \
         "a folder replaced by a link is followed by both, as by a path write (checkout's guard decides before)"
 
 
