@@ -17,7 +17,9 @@
  *   O_EXCL, mode 0666 less the umask: a link or anything else already there
  *   is an error, never followed), write the bytes, fstat it, close it; the
  *   file's (st_dev, st_ino, st_size, st_mtime_ns, st_ctime_ns) once written,
- *   or the errno of the step that failed (the half-written file is removed).
+ *   or the errno of the step that failed (the half-written file is removed). Each folder is
+ *   opened once while its files follow one another, and the files are created in it (openat):
+ *   one path walk per folder, not per file (see folder_t).
  * plumbing/copybatch.py has the same loops in Python; tests compare the two.
  */
 #define PY_SSIZE_T_CLEAN
