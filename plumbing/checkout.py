@@ -147,7 +147,7 @@ def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, 
     root_exists = os.path.isdir(root)
     states = _folder_states(root, folders, prune) if root_exists else {"": "absent", **{f: "absent" for f in folders}}
     samples = {folder: es[0].path for folder, es in groups.items()}
-    for folder, sample in samples.items():
+    for folder, sample in samples.items() if root_exists else ():  # (no root: no link in it yet, see below)
         if not _under_replaced(folder, states):
             _guard(root, sample, protected)  # once per folder: refuses a link that leads outside root
     sources = _Sources(store)
@@ -234,13 +234,16 @@ def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, 
     return result
 
 
-WRITE_BATCH = 8192  # files written, then recorded in the stat cache, per batch
+WRITE_BATCH = 2048  # files written, then recorded in the stat cache, per batch (the last batch's record is what the checkout waits for at its end)
+MAKE_BATCH = 1024  # new folders' entries made into _Files (and handed to the writing) at a time
 
 
 def _write_all(store, statcache, mode, verify, root, writes, stored_new, make, total, chunked=frozenset()) -> str:
-    """Write ``writes`` and then the entries ``stored_new`` (made into _Files a batch at a time),
-    recording each batch's verified copies in the stat cache; the mode used. Chunked files
-    (``chunked`` digests) cannot be linked: they are reassembled, checked on the way, in every mode."""
+    """Write ``writes`` and then the entries ``stored_new`` (made into _Files a few at a time),
+    recording each WRITE_BATCH of verified copies in the stat cache; the mode used. Chunked files
+    (``chunked`` digests) cannot be linked: they are reassembled, checked on the way, in every mode.
+    New small verified copies go through one :class:`copybatch.Pipeline` for the whole checkout,
+    so that its reads and writes never wait for a batch boundary (nor for _Files to be made)."""
     used = mode
     done, nbytes = 0, 0
     total_bytes = sum(f.entry.size or 0 for f in writes) + sum(e.size or 0 for e in stored_new)
@@ -248,31 +251,69 @@ def _write_all(store, statcache, mode, verify, root, writes, stored_new, make, t
     def batches():
         if writes:
             yield writes
-        for i in range(0, len(stored_new), WRITE_BATCH):
-            yield [make(e) for e in stored_new[i : i + WRITE_BATCH]]
+        step = min(WRITE_BATCH, MAKE_BATCH)
+        for i in range(0, len(stored_new), step):
+            yield [make(e) for e in stored_new[i : i + step]]
 
     # an unverified copy's digest is the manifest's word: not recorded
     recorder = _Recorder(statcache if verify else None)
     undecided = mode in ("auto", "reflink", "hardlink")  # the first file written decides (see _first_write)
+    pipe: copybatch.Pipeline | None = None
+    done_files: list[_File] = []  # written, not yet handed to the recorder
+    done_stats: list = []
     try:
         for batch in batches():
-            used, files, stats = _write_batch(store, mode if undecided else None, used, verify, root, batch, chunked)
-            undecided = undecided and all(f.entry.digest in chunked for f in files)  # no file decided yet
+            used, files, stats, small = _write_batch(store, mode if undecided else None, used, verify, root, batch,
+                                                     chunked, pipe is not None or copybatch.native())
+            undecided = undecided and all(f.entry.digest in chunked for f in chain(files, small))  # none decided yet
+            done_files += files
+            done_stats += stats
+            if small:
+                if pipe is None:
+                    pipe = copybatch.Pipeline(_copy_one)
+                pipe.feed(small)
+                files, stats = pipe.take()
+                done_files += files
+                done_stats += stats
             done += len(batch)
             nbytes += sum(f.entry.size or 0 for f in batch)
             report("writing", done, total, nbytes, total_bytes)
-            recorder.record(files, stats)
+            if len(done_files) >= WRITE_BATCH:
+                recorder.record(done_files, done_stats)
+                done_files, done_stats = [], []
+        if pipe is not None:
+            files, stats = pipe.close()
+            done_files += files
+            done_stats += stats
+        recorder.record(done_files, done_stats)
+    except BaseException:
+        if pipe is not None:
+            pipe.abort()
+            files, stats = pipe.take()  # what was written whole before the error is recorded too
+            done_files += files
+            done_stats += stats
+        recorder.record(done_files, done_stats)
+        raise
     finally:
         recorder.join()
     return used
 
 
-def _write_batch(store, decide, used, verify, root, batch, chunked) -> tuple[str, list[_File], list]:
-    """Write one batch by mode ``used``: ``(mode used, files written, their stats)``. With
-    ``decide`` (the mode asked for, not yet tried), the first file decides the mode."""
+def _copy_one(f: _File) -> os.stat_result | None:
+    """A verified copy of one file (what a copy checkout does per file, and for every file the
+    batches hand back)."""
+    return place("copy", f.src, f.target, f.present, f.entry.digest, f.entry.size)
+
+
+def _write_batch(store, decide, used, verify, root, batch, chunked, batched) -> tuple[str, list[_File], list, list[_File]]:
+    """Write one batch by mode ``used``: ``(mode used, files written, their stats, files left for
+    the batched copy)``. With ``decide`` (the mode asked for, not yet tried), the first file
+    decides the mode. With ``batched`` (the C batches are there), a verified copy leaves its new
+    small files (:func:`copybatch.eligible`) to the caller's :class:`copybatch.Pipeline`."""
     rebuilt = [f for f in batch if f.entry.digest in chunked] if chunked else []
     plain = [f for f in batch if f.entry.digest not in chunked] if chunked else batch
     written: list[os.stat_result | None] = []
+    small: list[_File] = []
     if decide and plain:
         used, st = _first_write(decide, store.root, plain[0], root, verify)
         written.append(st)
@@ -280,14 +321,13 @@ def _write_batch(store, decide, used, verify, root, batch, chunked) -> tuple[str
         def one(f: _File) -> os.stat_result | None:
             return place(used, f.src, f.target, f.present, f.entry.digest, f.entry.size)
 
-        rest = plain[len(written):]
-        if used == "copy" and copybatch.native():  # small new files: read, hash, write in batches
-            small = [f for f in rest if copybatch.eligible(f)]
+        done, rest = plain[: len(written)], plain[len(written):]
+        if used == "copy" and batched:  # new small files: read, hash, write in batches
+            eligible = copybatch.eligible
+            small = [f for f in rest if eligible(f)]
             if small:
-                placed, stats = copybatch.copy_small(small, one)
-                rest = [f for f in rest if not copybatch.eligible(f)]
-                plain = plain[: len(written)] + placed + rest
-                written += stats
+                rest = [f for f in rest if not eligible(f)]
+                plain = done + rest
         written += _parallel(one, rest)
     else:
         written += _parallel(lambda f: place(used, f.src, f.target, f.present), plain[len(written):])
@@ -297,7 +337,7 @@ def _write_batch(store, decide, used, verify, root, batch, chunked) -> tuple[str
         # make the copies take turns on a core with hashes and finish no sooner.
         written += [_place_chunked(store, f, verify) for f in rebuilt]
         plain = plain + rebuilt
-    return used, plain, written
+    return used, plain, written, small
 
 
 class _Recorder:
@@ -391,22 +431,21 @@ def _first_write(mode: str, store_root: str, f: _File, root: str, verify: bool) 
     return mode, st
 
 
-def _record_written(statcache: StatCache, writes: list[_File], stats: list[os.stat_result | None]) -> None:
+def _record_written(statcache: StatCache, writes: list[_File], stats: list) -> None:
     """Record the copies just written, so that the next checkout, status or verify is a stat per file.
 
-    Each stat was taken when its file was complete (after the last write, or
-    after the rename and unchanged since); the clock is read after all of
-    them. The racy rule then trusts a record only while the file's stamps
-    are older than that reading: an edit after it stamps the file anew, so
-    its stat no longer matches. Links are not recorded: a hard link is
-    judged by its inode, a symbolic link by its target.
+    Each stat (an os.stat_result, or the batches' stat key tuple) was taken
+    when its file was complete (after the last write, or after the rename and
+    unchanged since); the clock is read after all of them. The racy rule then
+    trusts a record only while the file's stamps are older than that reading:
+    an edit after it stamps the file anew, so its stat no longer matches.
+    Links are not recorded: a hard link is judged by its inode, a symbolic
+    link by its target.
     """
     if not any(stats):
         return
     now, dev = fs_clock_ns(os.path.dirname(statcache.db_path))
-    for f, st in zip(writes, stats):
-        if st is not None:
-            statcache.record(f.target, st, f.entry.digest, now, dev)
+    statcache.record_written(((f.target, st, f.entry.digest) for f, st in zip(writes, stats) if st is not None), now, dev)
 
 
 def _check_mode_possible(mode: str, store_root: str, src: str, root: str) -> None:

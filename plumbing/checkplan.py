@@ -233,13 +233,15 @@ def _plan(groups, states, root, records, mode, make) -> tuple[list[_File], list[
     fresh: list[list[Entry]] = []
     current = 0
     by_cache = mode in ("copy", "auto", "reflink")  # a link is judged by its inode or target instead
-    row = records.row if isinstance(records, Records) else lambda _: None
+    kept = isinstance(records, Records)
+    row = records.row if kept else lambda _: None
     sep = os.sep
     for folder, es in groups.items():
         if states.get(folder, "dir") != "dir":
             fresh.append(es)  # absent, or about to be replaced: nothing is there
             continue
         where = root + sep + folder.replace("/", sep) if folder else root
+        looks = False
         for e, r in zip(es, scan(where, [e.path.rpartition("/")[2] for e in es], row(where), True)):
             if r is None:
                 f = make(e)
@@ -251,6 +253,9 @@ def _plan(groups, states, root, records, mode, make) -> tuple[list[_File], list[
                 f = make(e)
                 f.action = LOOK
                 plan.append(f)
+                looks = True
+        if kept and not looks:
+            records.forget(where)  # only the files looked at read their folder's row again
     return plan, fresh, current
 
 
@@ -314,7 +319,8 @@ class _Sources:
         try:
             self.checked = True
             while self.checked and (part := list(islice(digests, BULK))):
-                self.checked = _HEX_LINES.fullmatch("".join(d + "\n" for d in part)) is not None
+                lines = "\n".join(part) + "\n"  # no string per digest; the length: no digest holds a newline
+                self.checked = len(lines) == 65 * len(part) and _HEX_LINES.fullmatch(lines) is not None
         except TypeError:
             self.checked = False
 

@@ -43,15 +43,6 @@ def native() -> bool:
     return _native_read is not None and os.environ.get("ARTVCS_NATIVE", "1") != "0"
 
 
-class Written:
-    """What the stat cache keeps of a file just written (the fields :func:`statcache.stat_key` reads)."""
-
-    __slots__ = ("st_dev", "st_ino", "st_size", "st_mtime_ns", "st_ctime_ns")
-
-    def __init__(self, key: tuple[int, int, int, int, int]) -> None:
-        self.st_dev, self.st_ino, self.st_size, self.st_mtime_ns, self.st_ctime_ns = key
-
-
 def read_batch_python(srcs: list[str], sizes: list[int]) -> list[bytes | None]:
     """The loop of ``read_batch`` in C: one read of ``size + 1`` bytes from each file's start;
     None where it cannot be opened or read."""
@@ -117,55 +108,107 @@ def _slices(files: list) -> list[list]:
     return out
 
 
-def copy_small(files: list, place_one: Callable) -> tuple[list, list]:
-    """Copy the :func:`eligible` checkout ``files`` (each with ``src``, ``target``, ``entry``),
-    verified; ``(files, their stats)`` in the order written. ``place_one(f)`` places a file the
-    batches hand back (see the module), in this thread; its error stops the copy."""
-    read, write = _native_read, _native_write
-    done_files: list = []
-    done_stats: list = []
-    redo: list = []
-    slices = _slices(files)
-    reads: deque[Future] = deque()
-    writes: deque[tuple[list, Future]] = deque()
+class Pipeline:
+    """The batches of one checkout, kept full across the calls that feed them: :meth:`feed` queues
+    :func:`eligible` checkout files (each with ``src``, ``target``, ``entry``) and runs the
+    pipeline as far as it can without emptying it, :meth:`take` hands over the files written
+    so far with their stats, :meth:`close` finishes the rest. A checkout feeds it a batch of
+    files at a time (its plan is made a batch at a time), so the reader and the writer never
+    wait for a batch boundary. ``place_one(f)`` places a file the batches hand back (see the
+    module), in the caller's thread; its error stops the copy (then :meth:`abort`)."""
 
-    def collect(part: list, fut: Future) -> None:
+    def __init__(self, place_one: Callable) -> None:
+        self._read, self._write, self._place_one = _native_read, _native_write, place_one
+        self._todo: deque[list] = deque()  # slices not yet read
+        self._reads: deque[tuple[list, Future]] = deque()
+        self._writes: deque[tuple[list, Future]] = deque()
+        self._files: list = []
+        self._stats: list = []
+        self._redo: list = []
+        self._reader = ThreadPoolExecutor(1)
+        self._writer = ThreadPoolExecutor(1)
+
+    def feed(self, files: list) -> None:
+        self._todo.extend(_slices(files))
+        self._pump(drain=False)
+
+    def take(self) -> tuple[list, list]:
+        """The files written since the last call, and their stats: the batches' ``(dev, ino, size,
+        mtime_ns, ctime_ns)``, or place's os.stat_result."""
+        out = self._files, self._stats
+        self._files, self._stats = [], []
+        return out
+
+    def close(self) -> tuple[list, list]:
+        """Finish every file fed (the ones handed back last, by ``place_one``); :meth:`take`'s answer."""
+        try:
+            self._pump(drain=True)
+            redo, self._redo = self._redo, []
+            for f in redo:
+                st = self._place_one(f)
+                self._files.append(f)
+                self._stats.append(st)
+        except BaseException:
+            self.abort()
+            raise
+        self._shutdown()
+        return self.take()
+
+    def abort(self) -> None:
+        """Stop: nothing more is read; the writes under way finish (each file whole, or nothing)
+        and what they wrote is kept for :meth:`take`, so that a failure keeps every file it wrote
+        recorded."""
+        for _, fut in self._reads:
+            fut.cancel()
+        self._reads.clear()
+        self._todo.clear()
+        self._redo = []
+        self._reader.shutdown(wait=True)
+        try:
+            while self._writes:
+                self._collect(*self._writes.popleft())
+        except Exception:  # the error under way is the one that counts
+            self._writes.clear()
+        self._redo = []
+        self._shutdown()
+
+    def _shutdown(self) -> None:
+        self._reader.shutdown(wait=True)
+        self._writer.shutdown(wait=True)
+
+    def _pump(self, drain: bool) -> None:
+        # At most AHEAD + 1 slices read ahead of the hashing and AHEAD + 1 written behind it: memory stays flat.
+        reads, writes, todo = self._reads, self._writes, self._todo
+        while True:
+            while todo and len(reads) <= AHEAD:
+                s = todo.popleft()
+                reads.append((s, self._reader.submit(self._read, [f.src for f in s], [f.entry.size for f in s])))
+            if not reads or (not drain and len(reads) <= AHEAD):
+                break
+            part, fut = reads.popleft()
+            ok_files, ok_datas = [], []
+            b3 = blake3.blake3
+            for f, data in zip(part, fut.result()):
+                e = f.entry
+                if data is not None and len(data) == e.size and b3(data).hexdigest() == e.digest:
+                    ok_files.append(f)
+                    ok_datas.append(data)
+                else:
+                    st = self._place_one(f)  # verified in full: raises on corruption
+                    self._files.append(f)
+                    self._stats.append(st)
+            if ok_files:
+                writes.append((ok_files, self._writer.submit(self._write, [f.target for f in ok_files], ok_datas)))
+            while len(writes) > AHEAD:
+                self._collect(*writes.popleft())
+        while drain and writes:
+            self._collect(*writes.popleft())
+
+    def _collect(self, part: list, fut: Future) -> None:
         for f, r in zip(part, fut.result()):
             if type(r) is int:
-                redo.append(f)  # not created: place does it in full (and says why it cannot)
+                self._redo.append(f)  # not created: place does it in full (and says why it cannot)
             else:
-                done_files.append(f)
-                done_stats.append(Written(r))
+                self._files.append(f)
+                self._stats.append(r)
 
-    with ThreadPoolExecutor(1) as reader, ThreadPoolExecutor(1) as writer:
-        try:
-            nxt = 0
-            for part in slices:
-                while nxt < len(slices) and len(reads) <= AHEAD:
-                    s = slices[nxt]
-                    reads.append(reader.submit(read, [f.src for f in s], [f.entry.size for f in s]))
-                    nxt += 1
-                datas = reads.popleft().result()
-                ok_files, ok_datas = [], []
-                for f, data in zip(part, datas):
-                    e = f.entry
-                    if data is not None and len(data) == e.size and blake3.blake3(data).hexdigest() == e.digest:
-                        ok_files.append(f)
-                        ok_datas.append(data)
-                    else:
-                        done_files.append(f)
-                        done_stats.append(place_one(f))  # verified in full: raises on corruption
-                if ok_files:
-                    writes.append((ok_files, writer.submit(write, [f.target for f in ok_files], ok_datas)))
-                while len(writes) > AHEAD:
-                    collect(*writes.popleft())
-            while writes:
-                collect(*writes.popleft())
-        except BaseException:
-            for fut in reads:
-                fut.cancel()
-            raise
-    for f in redo:
-        done_files.append(f)
-        done_stats.append(place_one(f))
-    return done_files, done_stats

@@ -20,8 +20,9 @@ from __future__ import annotations
 import os
 import sqlite3
 import struct
+import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 # Linux stamps files from a coarse clock (one jiffy), so 1 s is ample for the
 # file systems artvcs targets (not FAT, whose mtimes tick every 2 s). Writers
@@ -117,6 +118,11 @@ class Records(Mapping):
             blob = self._rows[folder] = self._cache.row(folder)
             return blob
 
+    def forget(self, folder: str) -> None:
+        """Drop ``folder``'s row kept by :meth:`row` (it is read again if asked for): a checkout
+        of a million files up to date would otherwise hold every folder's row at once."""
+        self._rows.pop(folder, None)
+
     def _parse(self, folder: str, blob: bytes | None) -> tuple[dict[str, int], bytes]:
         names, fixed = split(blob)
         text = b"\0".join(names).decode("utf-8", "surrogateescape")  # os.fsdecode of every name at once
@@ -165,6 +171,7 @@ class StatCache:
         self.db_path = db_path
         self._db: sqlite3.Connection | None = None
         self._pending: list[tuple] = []
+        self._packed: dict[str, dict[bytes, bytes]] = {}  # folder -> {name: fixed part}, from record_written
         self._confirmed: list[tuple[int, list[tuple[str, str]]]] = []
 
     def _conn(self) -> sqlite3.Connection:
@@ -258,6 +265,27 @@ class StatCache:
         if clean(key, hashed_ns, clock_dev):
             self._pending.append((path, *key, digest, hashed_ns, clock_dev, sweep_gen))
 
+    def record_written(self, rows: Iterable[tuple[str, Key | os.stat_result, str]], hashed_ns: int,
+                       clock_dev: int | None) -> None:
+        """Queue, in bulk, a record per ``(path, stat or stat key, digest)`` (a checkout's new copies),
+        as :meth:`record` would each; one pass that packs each record as it goes (a checkout of
+        many small files would otherwise spend more on its records than on its hashes)."""
+        sep, pack, packed = os.sep, FIXED.pack, self._packed
+        enc, errors = sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()  # os.fsencode's
+        cdev = NULL if clock_dev is None else clock_dev
+        for path, key, digest in rows:
+            if type(key) is not tuple:
+                key = stat_key(key)
+            dev, ino, size, mtime, ctime = key
+            # clean(), inline: the file's stamps strictly older than the clock on its own clock, else by RACY_NS
+            if (mtime if mtime > ctime else ctime) >= (hashed_ns if dev == clock_dev else hashed_ns - RACY_NS + 1):
+                continue
+            folder, _, name = path.rpartition(sep)
+            parts = packed.get(folder)
+            if parts is None:
+                parts = packed[folder] = {}
+            parts[name.encode(enc, errors)] = pack(dev, ino, size, mtime, ctime, hashed_ns, cdev, NULL, digest.encode())
+
     def take_queued(self) -> list[tuple]:
         """The queued records, removed from the queue (a forked helper hands them to its parent)."""
         rows, self._pending = self._pending, []
@@ -268,7 +296,7 @@ class StatCache:
         self._pending.extend(rows)
 
     def queued(self) -> int:
-        return len(self._pending)
+        return len(self._pending) + sum(map(len, self._packed.values()))
 
     def confirm(self, seen: list[tuple[str, str]], sweep_gen: int) -> None:
         """Note that each ``(path, digest)``'s content was seen stored after ``sweep_gen`` was read
@@ -280,11 +308,11 @@ class StatCache:
         """Write queued records in one transaction, merging each folder's row with what is there
         (read and written under sqlite's write lock, so concurrent writers lose nothing but
         each other's older records of one path); the cache is advisory, so errors are ignored."""
-        if not self._pending and not self._confirmed:
+        if not self._pending and not self._confirmed and not self._packed:
             return
         rows, self._pending = self._pending, []
         confirmed, self._confirmed = self._confirmed, []
-        by_folder: dict[str, dict[bytes, bytes]] = {}
+        by_folder, self._packed = self._packed, {}
         sep = os.sep
         for r in rows:
             folder, _, name = r[0].rpartition(sep)

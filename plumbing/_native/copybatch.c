@@ -17,13 +17,16 @@
  *   O_EXCL, mode 0666 less the umask: a link or anything else already there
  *   is an error, never followed), write the bytes, fstat it, close it; the
  *   file's (st_dev, st_ino, st_size, st_mtime_ns, st_ctime_ns) once written,
- *   or the errno of the step that failed (the half-written file is removed).
+ *   or the errno of the step that failed (the half-written file is removed). Each folder is
+ *   opened once while its files follow one another, and the files are created in it (openat):
+ *   one path walk per folder, not per file (see folder_t).
  * plumbing/copybatch.py has the same loops in Python; tests compare the two.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -136,10 +139,11 @@ typedef struct {
     struct stat st;
 } wrote_t;
 
-/* Create path, write data, fstat; 0, or the errno of the failed step (nothing left under path). */
-static int write_one(const char *path, const char *data, Py_ssize_t len, struct stat *st) {
+/* Create name in the folder open as dfd (AT_FDCWD: path is whole), write data, fstat; 0, or the
+ * errno of the failed step (nothing left under the name). */
+static int write_one(int dfd, const char *name, const char *data, Py_ssize_t len, struct stat *st) {
     int fd;
-    do fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    do fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     while (fd < 0 && errno == EINTR);
     if (fd < 0) return errno;
     Py_ssize_t done = 0;
@@ -155,8 +159,47 @@ static int write_one(const char *path, const char *data, Py_ssize_t len, struct 
     }
     if (!err && fstat(fd, st) != 0) err = errno;
     if (close(fd) != 0 && !err && errno != EINTR) err = errno;
-    if (err) unlink(path);
+    if (err) unlinkat(dfd, name, 0);
     return err;
+}
+
+/* The folders of a batch, each opened once while its files follow one another (a checkout
+ * writes a folder's files together): one path walk per folder instead of one per file. A
+ * folder is opened as a path open would reach it (a link to a folder is followed, as
+ * before); every file of a folder that cannot be opened gets that open's errno, which is
+ * the errno the file's own open would have given (ENOENT, ENOTDIR, EACCES...). */
+typedef struct {
+    const char *dir;  /* the folder part of the last path (not NUL-ended), and its length */
+    size_t dir_len;
+    int dfd;  /* -1: none open; -2 - errno: the folder could not be opened */
+} folder_t;
+
+static void folder_close(folder_t *f) {
+    if (f->dfd >= 0) close(f->dfd);
+    f->dfd = -1;
+    f->dir = NULL;
+}
+
+static int write_in_folder(folder_t *f, const char *path, const char *data, Py_ssize_t len, struct stat *st) {
+    const char *slash = strrchr(path, '/');
+    if (!slash || slash == path) return write_one(AT_FDCWD, path, data, len, st);
+    size_t dir_len = (size_t)(slash - path);
+    if (!f->dir || f->dir_len != dir_len || memcmp(f->dir, path, dir_len) != 0) {
+        folder_close(f);
+        char *dir = malloc(dir_len + 1);
+        if (!dir) return ENOMEM;
+        memcpy(dir, path, dir_len);
+        dir[dir_len] = 0;
+        int dfd;
+        do dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);  /* O_PATH: a folder one may write but not list */
+        while (dfd < 0 && errno == EINTR);
+        f->dfd = dfd >= 0 ? dfd : -2 - errno;
+        free(dir);
+        f->dir = path;
+        f->dir_len = dir_len;
+    }
+    if (f->dfd < -1) return -2 - f->dfd;
+    return write_one(f->dfd, slash + 1, data, len, st);
 }
 
 static PyObject *write_batch(PyObject *self, PyObject *args) {
@@ -192,10 +235,13 @@ static PyObject *write_batch(PyObject *self, PyObject *args) {
     /* The bytes objects are immutable and held by the datas sequence (a list or tuple, kept
      * alive by PySequence_Fast) for the whole call: safe to read without the GIL. */
     Py_BEGIN_ALLOW_THREADS
+    folder_t folder = {NULL, 0, -1};
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *d = PySequence_Fast_GET_ITEM(datas, i);
-        res[i].err = write_one(PyBytes_AS_STRING(paths[i]), PyBytes_AS_STRING(d), PyBytes_GET_SIZE(d), &res[i].st);
+        res[i].err = write_in_folder(&folder, PyBytes_AS_STRING(paths[i]), PyBytes_AS_STRING(d), PyBytes_GET_SIZE(d),
+                                     &res[i].st);
     }
+    folder_close(&folder);
     Py_END_ALLOW_THREADS
     out = PyList_New(n);
     if (!out) goto done;

@@ -253,6 +253,16 @@ def test_a_digest_cannot_name_a_path(repo, tmp_path):
         materialize(repo.store, [Entry("a", "../../../../etc/passwd", 1)], str(tmp_path / "out"))
 
 
+def test_a_digest_holding_a_newline_is_refused_as_invalid_before_anything_is_written(repo, tmp_path):
+    """Digests are checked in bulk, a slice joined by newlines at a time: a "digest" that is two
+    valid ones around a newline must not pass as two lines."""
+    good = stored(repo, {"ok.txt": b"ok"})[0]
+    two = good.digest + "\n" + good.digest
+    with pytest.raises(UsageError, match="invalid digest"):
+        materialize(repo.store, [good, Entry("b.txt", two, 2)], str(tmp_path / "out"))
+    assert not (tmp_path / "out" / "ok.txt").exists()
+
+
 def test_symlinked_folder_inside_root_never_leads_outside(repo, tmp_path):
     entries = stored(repo, {"link/pwn.txt": b"pwned", "ok.txt": b"ok"})
     outside = tmp_path / "outside"

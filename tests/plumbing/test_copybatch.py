@@ -105,7 +105,8 @@ def targets(root) -> tuple[list[str], list[bytes]]:
     for i, name in enumerate(ODD):
         dsts.append(str(root / "d" / name))
         datas.append(os.urandom(i * 1013))
-    for name in ["exists", "link", "dangling", "d", "no-folder/f", "linked-folder/through"]:
+    for name in ["exists", "link", "dangling", "d", "no-folder/f", "no-folder/g", "linked-folder/through",
+                 "exists/f", "d/after-others", "d/after-others"]:
         dsts.append(str(root / name))
         datas.append(b"new bytes")
     return dsts, datas
@@ -134,10 +135,12 @@ def test_write_batch_does_what_the_python_loop_does(tmp_path):
         assert (tmp_path / f"{kind}-outside" / "victim").read_bytes() == b"keep", "a link at the target is never written through"
         assert not (tmp_path / f"{kind}-outside" / "made-through-link").exists()
         got[kind] = (outcome(results), sorted(os.listdir(root / "d")), sorted(os.listdir(tmp_path / f"{kind}-outside")))
+        assert (root / "d" / "after-others").read_bytes() == b"new bytes", "a folder's files need not follow one another"
     assert got["c"] == got["py"]
     out = got["c"][0]
     assert out[: len(ODD)] == ["written"] * len(ODD)
-    assert out[len(ODD):] == [errno.EEXIST, errno.EEXIST, errno.EEXIST, errno.EEXIST, errno.ENOENT, "written"], \
+    assert out[len(ODD):] == [errno.EEXIST, errno.EEXIST, errno.EEXIST, errno.EEXIST, errno.ENOENT, errno.ENOENT,
+                              "written", errno.ENOTDIR, "written", errno.EEXIST], \
         "a folder replaced by a link is followed by both, as by a path write (checkout's guard decides before)"
 
 
@@ -172,3 +175,79 @@ def test_slices_are_bounded_by_count_and_bytes():
     assert sum(map(len, parts)) == len(files)
     assert all(len(p) <= copybatch.BATCH_FILES for p in parts)
     assert all(sum(f.entry.size for f in p[:-1]) < copybatch.BATCH_BYTES for p in parts)
+
+
+@needs_c
+def test_a_pipeline_fed_batch_by_batch_writes_every_file_and_pairs_each_with_its_own_stat(tmp_path, monkeypatch):
+    """The pipeline is fed a few files at a time (slices of 3 here) and keeps going across feeds;
+    files it cannot create (something appeared at the target) or whose bytes do not match (a
+    rotten store file) go to ``place_one``, which here replaces or refuses them as a checkout
+    does. Every file handed back is paired with its own stat, whichever way it was written."""
+    from artvcs.plumbing import placefile
+    from artvcs.plumbing.errors import CorruptObjectError
+    from artvcs.plumbing.hashing import hash_bytes
+
+    monkeypatch.setattr(copybatch, "BATCH_FILES", 3)
+    src, out = tmp_path / "store", tmp_path / "out"
+    src.mkdir()
+    out.mkdir()
+
+    class E:
+        def __init__(self, digest, size):
+            self.digest, self.size = digest, size
+
+    class F:
+        def __init__(self, name, data):
+            (src / name).write_bytes(data)
+            self.src, self.target, self.present = str(src / name), str(out / name), False
+            self.entry = E(hash_bytes(data), len(data))
+
+    datas = {f"{i:02d}-{n}": os.urandom(100 + 37 * i) for i, n in enumerate(ODD * 2)}
+    files = [F(name, data) for name, data in datas.items()]
+    (out / files[4].target.rsplit("/", 1)[1]).write_bytes(b"appeared after planning")
+    (out / files[9].target.rsplit("/", 1)[1]).write_bytes(b"this one too")
+    placed = []
+
+    def place_one(f):
+        placed.append(f)
+        return placefile.place("copy", f.src, f.target, True, f.entry.digest, f.entry.size)
+
+    pipe = copybatch.Pipeline(place_one)
+    got_files, got_stats = [], []
+    for i in range(0, len(files), 5):
+        pipe.feed(files[i : i + 5])
+        more = pipe.take()
+        got_files += more[0]
+        got_stats += more[1]
+    more = pipe.close()
+    got_files += more[0]
+    got_stats += more[1]
+    assert sorted(f.target for f in got_files) == sorted(f.target for f in files)
+    assert {f.target for f in placed} == {files[4].target, files[9].target}
+    for f, st in zip(got_files, got_stats):
+        now = os.lstat(f.target)
+        key = st if type(st) is tuple else (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        assert key == (now.st_dev, now.st_ino, now.st_size, now.st_mtime_ns, now.st_ctime_ns), f.target
+    assert {os.path.basename(f.target): open(f.target, "rb").read() for f in files} == datas
+
+    # a rotten store file among them: its placing raises; what was written before is handed back
+    out2 = tmp_path / "out2"
+    out2.mkdir()
+    for f in files:
+        f.target = str(out2 / os.path.basename(f.target))
+    with open(files[7].src, "r+b") as fh:
+        fh.write(b"X")
+    pipe = copybatch.Pipeline(lambda f: placefile.place("copy", f.src, f.target, False, f.entry.digest, f.entry.size))
+    with pytest.raises(CorruptObjectError):
+        try:
+            for i in range(0, len(files), 5):
+                pipe.feed(files[i : i + 5])
+            pipe.close()
+        except BaseException:
+            pipe.abort()
+            raise
+    written, stats = pipe.take()
+    assert len(written) == len(stats) and files[7] not in written
+    assert not os.path.exists(files[7].target), "nothing under the rotten file's name"
+    for f, st in zip(written, stats):
+        assert st[1] == os.lstat(f.target).st_ino and open(f.target, "rb").read() == datas[os.path.basename(f.target)]

@@ -63,6 +63,48 @@ def test_a_racy_record_is_not_written_and_a_same_tick_change_is_rehashed(repo, t
     assert StatCache.lookup(cache.load_prefix(str(data)), str(f), os.stat(f)) is None
 
 
+@pytest.mark.parametrize("clock", ["same", "other", "local"])
+def test_records_queued_in_bulk_are_the_records_queued_one_by_one(tmp_path, clock):
+    """A checkout queues its new copies' records in bulk (record_written: stat results or the C
+    batches' stat key tuples, packed by folder in one pass); the rows flushed are byte for byte
+    those of record() per file, racy files left out alike, and merged with what a row held."""
+    from types import SimpleNamespace
+
+    data = tmp_path / "data"
+    names = ["a.bin", "with space", "ünï", os.fsdecode(b"latin1-\xe9"), "racy"]
+    paths_ = [str(data / sub / n) for sub in ("x", "y/z") for n in names]
+    now = 1_700_000_000 * 10**9
+    dev = {"same": 42, "other": 43, "local": None}[clock]
+    # stamps from long ago to "now": the last ones of each folder are racy by one rule or the other
+    ages = [5 * RACY_NS, 2 * RACY_NS, RACY_NS, RACY_NS - 1, 0] * 2
+    stats = [SimpleNamespace(st_dev=42, st_ino=i + 1, st_size=10 * i, st_mtime_ns=now - age - 7, st_ctime_ns=now - age)
+             for i, age in enumerate(ages)]
+    rows = {}
+    for how in ("one by one", "in bulk"):
+        cache = StatCache(str(tmp_path / how / "stat.db"))
+        cache.record(str(data / "x" / "kept-from-before"), stats[0], "e" * 64, now, dev)
+        cache.flush()
+        if how == "one by one":
+            for p, st in zip(paths_, stats):
+                cache.record(p, st, "d" * 64, now, dev)
+        else:
+            keys = [stat_key(st) if i % 2 else st for i, st in enumerate(stats)]  # both forms
+            cache.record_written(zip(paths_, keys, ["d" * 64] * len(paths_)), now, dev)
+        cache.flush()
+        rows[how] = cache.rows_below(str(data))
+        cache.close()
+    assert rows["one by one"] == rows["in bulk"]
+    held = {folder: len(statcache_split(row)[0]) for folder, row in rows["in bulk"]}
+    assert held == {str(data / "x"): 5 if clock == "same" else 4, str(data / "y" / "z"): 4 if clock == "same" else 3}, \
+        "the racy records are left out, and the row held before is merged, not replaced"
+
+
+def statcache_split(row):
+    from artvcs.plumbing.statcache import split
+
+    return split(row)
+
+
 def test_a_cache_of_one_row_per_file_from_an_earlier_version_is_dropped(tmp_path):
     """The cache is advisory: the one-row-per-file table of earlier versions is dropped, not
     converted, and its rows are never used (the files are hashed once more)."""
