@@ -1,7 +1,9 @@
 """The text ``artvcs status`` prints, made without click (the command and the launcher share it)."""
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False  # typing is not imported: it costs an up-to-date status's start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 from artvcs.porcelain.text import table_lines
 
