@@ -97,3 +97,17 @@ def test_the_editable_finder_imports_nothing(installed, tmp_path):
     if editable:
         (finder,) = (prefix / "lib").glob("*/site-packages/__editable___artvcs_*_finder.py")
         assert "import sys\n" in finder.read_text() and "pathlib" not in finder.read_text()
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
+@pytest.mark.parametrize("args", [["status"], ["status", "--json"]])
+def test_an_output_that_cannot_be_written_is_said_as_the_click_command_says_it(up_to_date, args):
+    """This environment's console script (the launcher answers, then ends its process at once) and
+    the click command, both writing to a full device: the same one error line and exit code."""
+    exe = os.path.join(os.path.dirname(sys.executable), "artvcs")
+    shown = []
+    for cmd in ([exe, *args], [sys.executable, "-c", FULL, *args]):
+        with open("/dev/full", "w") as full:
+            p = subprocess.run(cmd, stdout=full, stderr=subprocess.PIPE, text=True, cwd=up_to_date)
+        shown.append((p.returncode, p.stderr))
+    assert shown[0] == shown[1] == (1, "artvcs: error: No space left on device\n")
