@@ -5,7 +5,6 @@ imported lazily so that ``import artvcs`` and the CLI start fast.
 """
 from __future__ import annotations
 
-
 __version__ = "0.1.0"
 
 _EXPORTS = {

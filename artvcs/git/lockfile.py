@@ -9,6 +9,7 @@ that reading them (``artvcs status``) imports neither git nor the binding.
 from __future__ import annotations
 
 import os
+
 from artvcs.plumbing import config
 from artvcs.plumbing.errors import UsageError
 from artvcs.plumbing.paths import normalize_entry_path
