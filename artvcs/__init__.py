@@ -5,9 +5,6 @@ imported lazily so that ``import artvcs`` and the CLI start fast.
 """
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
 __version__ = "0.1.0"
 
 _EXPORTS = {
@@ -38,7 +35,9 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS) + ["run"]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
+    import importlib
+
     if name == "run":  # W&B's ``wandb.run``: the current run or None
         from artvcs.core.context import current_run
 

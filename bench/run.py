@@ -1,6 +1,6 @@
 """artvcs benchmark: every figure beside the machine's own limit, measured in the same run.
 
-Usage: python bench/run.py [--quick] [--work DIR] [--runs N] [--only NAME,...] [--profile DIR]
+Usage: python bench/run.py [--quick] [--work DIR] [--runs N] [--only NAME,...] [--profile DIR] [--artvcs SCRIPT]
 
 Operations (for --only): hash, log, log-immutable, relog, log-large, checkout, checkout-large,
 diff, startup, million, peers (git and DVC on the same data: see peers.py), peers-small (its
@@ -151,6 +151,9 @@ def main() -> int:
     ap.add_argument("--only", default="", help="comma-separated operation names")
     ap.add_argument("--json", dest="json_out", default=None, help="also write the results as JSON here")
     ap.add_argument("--profile", default=None, help="also profile each operation once into this folder")
+    ap.add_argument("--artvcs", default=os.path.join(os.path.dirname(sys.executable), "artvcs"),
+                    help="the artvcs console script the whole-command rows run (startup, peers): by default this "
+                         "venv's (an editable install by README); e.g. a plain 'pip install .' venv's bin/artvcs")
     a = ap.parse_args()
     global PROFILE_DIR
     if a.profile:
@@ -381,7 +384,7 @@ def main() -> int:
         child("log", proj=proj, src=edited, policy="mutable")
         row("diff v0 v1", measure(runs, lambda i: child("diff", proj=proj)), None, None, "", "")
     if want("startup"):
-        exe = os.path.join(os.path.dirname(sys.executable), "artvcs")
+        exe = a.artvcs
         res = [{"seconds": shell([exe, "--version"])} for _ in range(max(runs, 5))]
         row("artvcs --version", res, None, None, "≤0.1 s", "")
     return finish(a, rows, lim, quick, work, runs, small, big, want)
@@ -409,7 +412,8 @@ def finish(a, rows, lim, quick, work, runs, small, big, want) -> int:
     if parts:
         from peers import print_peers, run_peers
 
-        exe = os.path.join(os.path.dirname(sys.executable), "artvcs")
+        exe = a.artvcs
+        print(f"bench: peers run {exe}", file=sys.stderr)
         peers = run_peers(work, runs, small, big, apply_edit, rm, warm, exe, parts)
     print_table(rows, lim, quick)
     if peers:

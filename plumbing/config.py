@@ -10,9 +10,14 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Protocol
 
 from .errors import UsageError
+
+TYPE_CHECKING = False  # typing is not imported: it costs an up-to-date status's start-up
+if TYPE_CHECKING:
+    from typing import Any, Protocol
+else:
+    Protocol = object
 
 HEADER = "# artvcs settings (YAML). See artvcs-format(5) and artvcs(1).\n"
 

@@ -18,12 +18,15 @@ from __future__ import annotations
 
 import os
 import struct
-from collections.abc import Iterable, Mapping
-from typing import Any
 
 from blake3 import blake3
 
 from .scan import tree
+
+TYPE_CHECKING = False  # typing is not imported: it costs an up-to-date status's start-up
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+    from typing import Any
 
 SUM = 32
 MAX_ENTRIES = 250_000  # larger versions get no sums: their status reads the manifest

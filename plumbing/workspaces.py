@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import NamedTuple
+from collections import namedtuple
 
 from blake3 import blake3
 
@@ -32,17 +32,13 @@ class WorkspaceRecordError(ArtvcsError):
     """A workspace record is not one artvcs wrote (damaged or foreign)."""
 
 
-class Workspace(NamedTuple):
-    """A folder and the version it was last made from: how (checkout, download or log), and when.
-    (A named tuple, not a dataclass: ``artvcs status`` reads these, and dataclasses costs its start-up.)"""
+class Workspace(namedtuple("Workspace", "path name version commit digest how at")):
+    """A folder and the version it was last made from: path, name (entity/project/collection),
+    version (vN at the time), commit, digest, how (checkout, download or log), and at (when); all
+    strings. (collections' named tuple, not a dataclass nor typing's NamedTuple: ``artvcs status``
+    reads these, and dataclasses or typing would cost its start-up.)"""
 
-    path: str
-    name: str  # entity/project/collection
-    version: str  # vN at the time
-    commit: str
-    digest: str
-    how: str
-    at: str
+    __slots__ = ()
 
     def to_json(self) -> dict[str, str]:
         return self._asdict()

@@ -1,9 +1,11 @@
 """The text ``artvcs status`` prints, made without click (the command and the launcher share it)."""
 from __future__ import annotations
 
-from typing import Any
-
 from artvcs.porcelain.text import table_lines
+
+TYPE_CHECKING = False  # typing is not imported: it costs an up-to-date status's start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 SHOWN = 10  # changed files listed per folder
 NOTHING = ("nothing to show: no tracked path here, and no checkout, download or log of a folder below "

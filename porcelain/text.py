@@ -6,15 +6,36 @@ click and still prints exactly what the click command would.
 """
 from __future__ import annotations
 
-import json
-import shutil
-from collections.abc import Iterable, Sequence
-from typing import Any
+import os
+import sys
+
+TYPE_CHECKING = False  # typing is not imported: it costs an up-to-date status's start-up
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+    from typing import Any
 
 
 def json_text(data: Any) -> str:
     """The JSON a porcelain command prints (stable keys, sorted, indented); the web view serves the same."""
+    import json  # only --json needs it (start-up of an up-to-date status)
+
     return json.dumps(data, indent=2, sort_keys=True, default=str)
+
+
+def terminal_columns(fallback: int) -> int:
+    """The terminal's width as ``shutil.get_terminal_size`` tells it (COLUMNS when a positive integer,
+    else the terminal of sys.__stdout__, else ``fallback``): shutil's imports (bz2, lzma, fnmatch)
+    would cost an up-to-date status's start-up more than its table."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or fallback
+    except (AttributeError, ValueError, OSError):
+        return fallback
 
 
 def table_lines(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]:
@@ -24,7 +45,7 @@ def table_lines(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[s
     if not rows:
         return []
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    total = shutil.get_terminal_size((120, 24)).columns
+    total = terminal_columns(120)
     lead = sum(widths[:-1]) + 2 * (len(widths) - 1)
     widths[-1] = max(len(headers[-1]), min(widths[-1], total - lead)) if total > lead + 8 else widths[-1]
 

@@ -9,11 +9,14 @@ that reading them (``artvcs status``) imports neither git nor the binding.
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from artvcs.plumbing import config
 from artvcs.plumbing.errors import UsageError
 from artvcs.plumbing.paths import normalize_entry_path
+
+TYPE_CHECKING = False  # typing is not imported: it costs an up-to-date status's start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 DECLARATIONS = "artvcs.yaml"
 LOCK = "artvcs.lock"

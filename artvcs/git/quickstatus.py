@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from typing import Any
 
 from artvcs.git import lockfile
 from artvcs.plumbing import foldersums, workspaces
@@ -25,6 +24,10 @@ from artvcs.plumbing.location import find_gitdir
 from artvcs.plumbing.names import encode_component
 from artvcs.plumbing.refpeek import CannotTell, RefPeek
 from artvcs.plumbing.statcache import StatCache
+
+TYPE_CHECKING = False  # typing is not imported: it costs an up-to-date status's start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 _PIN_FIELDS = ("name", "version", "digest", "commit")
 

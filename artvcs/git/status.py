@@ -10,11 +10,13 @@ and this module imports git and the binding only when the full status runs.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
 
 from artvcs.plumbing.errors import UsageError
 
+TYPE_CHECKING = False  # typing is not imported: it costs an up-to-date status's start-up
 if TYPE_CHECKING:
+    from typing import Any
+
     from artvcs.core.context import Context
 
 CLEAN = "clean"

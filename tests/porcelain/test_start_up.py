@@ -1,0 +1,113 @@
+"""The start-up of the ``artvcs`` console script: what an up-to-date status imports, the installed
+script (plain and editable installs) answering as the click command does, and the editable
+install's finder (setup.py's LeanFinder) importing nothing."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from artvcs.porcelain.text import terminal_columns
+
+# the click command with the quick path taken away: what the full status prints
+FULL = ("import sys\nfrom artvcs.git import status\nstatus.quick = lambda paths: None\n"
+        "from artvcs.porcelain.cli import main\nsys.exit(main(sys.argv[1:]))")
+# what an up-to-date status must not load: each costs its start-up more than it needs
+HEAVY = ("click", "pygit2", "yaml", "typing", "shutil", "dataclasses", "pathlib", "inspect")
+
+
+@pytest.fixture
+def up_to_date(cli, data, repo_dir):
+    """data/ tracked in a git work tree, its files older than the stat cache's racy margin."""
+    subprocess.run(["git", "init", "-q", str(repo_dir)], check=True)
+    time.sleep(0.05)
+    assert cli("track", str(data))[0] == 0
+    return repo_dir
+
+
+def _editable(prefix) -> bool:
+    return any((prefix / "lib").glob("*/site-packages/__editable__*.pth"))
+
+
+def _run(cmd: list[str], cwd, env=None) -> tuple[int, str, str]:
+    p = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, env=env)
+    return p.returncode, p.stdout, p.stderr
+
+
+@pytest.mark.parametrize("args", [["status"], ["status", "--json"]])
+def test_an_up_to_date_status_imports_nothing_heavy(up_to_date, args):
+    code = ("import json, sys\nfrom artvcs.porcelain.launch import main\ncode = main(sys.argv[1:])\n"
+            f"print(json.dumps([code, sorted(m for m in {HEAVY!r} if m in sys.modules)]), file=sys.stderr)")
+    for _ in range(2):  # the second: the lock files' YAML is parsed and kept by the first
+        p = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=up_to_date)
+    assert json.loads(p.stderr.splitlines()[-1]) == [0, []], p.stderr
+    assert p.stdout == _run([sys.executable, "-c", FULL, *args], up_to_date)[1]
+
+
+@pytest.mark.parametrize("columns", [None, "80", "33", "0", "-5", "wide", ""])
+def test_terminal_columns_are_shutils(columns):
+    """The table's width comes from the same place shutil.get_terminal_size takes it (without shutil)."""
+    code = ("import shutil\nfrom artvcs.porcelain.text import terminal_columns\n"
+            "print(terminal_columns(120), shutil.get_terminal_size((120, 24)).columns)")
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    if columns is not None:
+        env["COLUMNS"] = columns
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
+    mine, theirs = out.split()
+    assert mine == theirs and int(mine) == (int(columns) if columns and columns.lstrip("-").isdigit()
+                                            and int(columns) > 0 else 120)
+    assert terminal_columns(7) > 0
+
+
+def test_the_installed_script_answers_as_the_click_command(installed, up_to_date, tmp_path):
+    """The console script pip wrote (plain or editable install) prints an up-to-date status, a changed
+    one and the help exactly as the click command of the same install does."""
+    prefix, src, env = installed
+    artvcs, python = str(prefix / "bin" / "artvcs"), str(prefix / "bin" / "python")
+    where = _run([python, "-c", "import artvcs.porcelain.launch as m; print(m.__file__)"], up_to_date, env)[1]
+    assert where.startswith(str(src) if _editable(prefix) else str(prefix))  # this install's, not the tests'
+    for args in (["status"], ["status", "--json", "--exit-code"], ["--help"], ["status", "--help"]):
+        shown = _run([artvcs, *args], up_to_date, env)
+        assert shown == _run([python, "-c", FULL, *args], up_to_date, env) and shown[0] == 0, shown
+    (up_to_date / "data" / "a.txt").write_text("changed\n")
+    shown = _run([artvcs, "status", "--exit-code"], up_to_date, env)
+    assert shown == _run([python, "-c", FULL, "status", "--exit-code"], up_to_date, env) and shown[0] == 1
+    assert "modified" in shown[1]
+
+
+def test_the_editable_finder_imports_nothing(installed, tmp_path):
+    """setup.py's LeanFinder: an editable install's packages are found in the source folders with
+    nothing imported at start-up beyond what a bare interpreter loads; a plain install has no finder."""
+    prefix, src, env = installed
+    python = str(prefix / "bin" / "python")
+    editable = _editable(prefix)
+    code = ("import sys\nbare = set(sys.modules)\nimport artvcs.plumbing, artvcs.porcelain\n"
+            "print(sorted(m for m in ('pathlib', 're', 'importlib.util', 'urllib.parse', 'typing') if m in bare))\n"
+            "print(artvcs.__file__, artvcs.plumbing.__file__, artvcs.porcelain.__file__)")
+    loaded, files = _run([python, "-c", code], tmp_path, env)[1].splitlines()
+    assert loaded == "[]"
+    top = src if editable else next((prefix / "lib").glob("*/site-packages"))
+    assert files.split() == [str(top / "artvcs" / "__init__.py"),
+                             str(top / ("plumbing" if editable else "artvcs/plumbing") / "__init__.py"),
+                             str(top / ("porcelain" if editable else "artvcs/porcelain") / "__init__.py")]
+    if editable:
+        (finder,) = (prefix / "lib").glob("*/site-packages/__editable___artvcs_*_finder.py")
+        assert "import sys\n" in finder.read_text() and "pathlib" not in finder.read_text()
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
+@pytest.mark.parametrize("args", [["status"], ["status", "--json"]])
+def test_an_output_that_cannot_be_written_is_said_as_the_click_command_says_it(up_to_date, args):
+    """This environment's console script (the launcher answers, then ends its process at once) and
+    the click command, both writing to a full device: the same one error line and exit code."""
+    exe = os.path.join(os.path.dirname(sys.executable), "artvcs")
+    shown = []
+    for cmd in ([exe, *args], [sys.executable, "-c", FULL, *args]):
+        with open("/dev/full", "w") as full:
+            p = subprocess.run(cmd, stdout=full, stderr=subprocess.PIPE, text=True, cwd=up_to_date)
+        shown.append((p.returncode, p.stderr))
+    assert shown[0] == shown[1] == (1, "artvcs: error: No space left on device\n")
