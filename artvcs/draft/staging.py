@@ -300,41 +300,58 @@ def walk_files(root: str, records, settle_gen: int | None = None,
     settled: list[Settled] = []
     skipped: list[str] = []
     bulk = settle_gen is not None and _settled.NATIVE
-    stack = [(root, "")]
-    while stack:
-        folder, rel = stack.pop()
-        here: list[tuple[str, str]] = []
-        names: list[str] = []
-        if bulk:
-            dirs, rest, got = _settled.settle(folder, f"{prefix}/{rel}" if prefix and rel else prefix or rel,
-                                              records.row(folder), settle_gen, CHUNK_THRESHOLD)
-            if got is not None:
-                settled.append(got)
-            stack += [(os.path.join(folder, n), f"{rel}/{n}" if rel else n) for n in dirs if n != DIRNAME]
-            listed = contextlib.nullcontext([_Named(folder, n) for n in rest])
-        else:
-            listed = os.scandir(folder)
-        with listed as it:
-            for de in it:
-                child_rel = f"{rel}/{de.name}" if rel else de.name
-                if de.is_file(follow_symlinks=False):  # first: nearly every entry is one
-                    here.append((de.path, child_rel))
-                    names.append(de.name)
-                elif de.is_dir(follow_symlinks=False):
-                    if de.name != DIRNAME:
-                        stack.append((de.path, child_rel))
-                elif de.is_symlink():
-                    try:
-                        target = os.stat(de.path)
-                    except FileNotFoundError:
-                        raise MissingFileError(f"add_dir: {de.path!r} is a dangling symbolic link") from None
-                    if _stat.S_ISDIR(target.st_mode):
-                        skipped.append(child_rel)
-                    elif _stat.S_ISREG(target.st_mode):
-                        here.append((de.path, child_rel))
-                        names.append(de.name)
-        if here:
-            out += [(p, r, h or None) for (p, r), h in zip(here, scan(folder, names, records.row(folder), False))]
+    pool = None
+    try:
+        frontier = [(root, "")]
+        while frontier:
+            todo, frontier = frontier, []
+            if bulk:
+                # a level of folders at a time, settled on a few threads (the C loop runs without the GIL)
+                records.prefetch()
+                args = [(folder, f"{prefix}/{rel}" if prefix and rel else prefix or rel, records.row(folder))
+                        for folder, rel in todo]
+                if len(args) > 1 and pool is None:
+                    from concurrent.futures import ThreadPoolExecutor
+
+                    pool = ThreadPoolExecutor(SETTLE_THREADS)
+                done = (pool.map if len(args) > 1 else map)(lambda a: _settled.settle(*a, settle_gen, CHUNK_THRESHOLD), args)
+            else:
+                done = [None] * len(todo)
+            for (folder, rel), got in zip(todo, done):
+                here: list[tuple[str, str]] = []
+                names: list[str] = []
+                if got is not None:
+                    dirs, rest, vouched = got
+                    if vouched is not None:
+                        settled.append(vouched)
+                    frontier += [(os.path.join(folder, n), f"{rel}/{n}" if rel else n) for n in dirs if n != DIRNAME]
+                    listed = contextlib.nullcontext([_Named(folder, n) for n in rest])
+                else:
+                    listed = os.scandir(folder)
+                with listed as it:
+                    for de in it:
+                        child_rel = f"{rel}/{de.name}" if rel else de.name
+                        if de.is_file(follow_symlinks=False):  # first: nearly every entry is one
+                            here.append((de.path, child_rel))
+                            names.append(de.name)
+                        elif de.is_dir(follow_symlinks=False):
+                            if de.name != DIRNAME:
+                                frontier.append((de.path, child_rel))
+                        elif de.is_symlink():
+                            try:
+                                target = os.stat(de.path)
+                            except FileNotFoundError:
+                                raise MissingFileError(f"add_dir: {de.path!r} is a dangling symbolic link") from None
+                            if _stat.S_ISDIR(target.st_mode):
+                                skipped.append(child_rel)
+                            elif _stat.S_ISREG(target.st_mode):
+                                here.append((de.path, child_rel))
+                                names.append(de.name)
+                if here:
+                    out += [(p, r, h or None) for (p, r), h in zip(here, scan(folder, names, records.row(folder), False))]
+    finally:
+        if pool is not None:
+            pool.shutdown()
     if skipped:
         warnings.warn(
             f"add_dir: not following {len(skipped)} symbolic link(s) to folders: {', '.join(sorted(skipped)[:5])}",
@@ -342,6 +359,9 @@ def walk_files(root: str, records, settle_gen: int | None = None,
         )
     out.sort(key=lambda t: t[1])
     return out, settled
+
+
+SETTLE_THREADS = 4  # folders settled at once: their lstat calls overlap in the kernel
 
 
 class _Named:

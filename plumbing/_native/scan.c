@@ -580,32 +580,34 @@ static int hex64(const char *d, Py_ssize_t n) {
     return 1;
 }
 
-static int add_name(PyObject *list, const char *name, size_t n) {
-    PyObject *s = PyUnicode_DecodeFSDefaultAndSize(name, (Py_ssize_t)n);
-    if (!s) return -1;
-    int r = PyList_Append(list, s);
-    Py_DECREF(s);
-    return r;
+/* Python str objects, as os.fsdecode gives them, of the NUL-ended names in b, appended to list. */
+static int add_names(PyObject *list, const buf_t *b) {
+    for (size_t at = 0; at < b->len;) {
+        size_t n = strlen(b->p + at);
+        PyObject *s = PyUnicode_DecodeFSDefaultAndSize(b->p + at, (Py_ssize_t)n);
+        if (!s || PyList_Append(list, s) < 0) { Py_XDECREF(s); return -1; }
+        Py_DECREF(s);
+        at += n + 1;
+    }
+    return 0;
 }
 
-static PyObject *settle(PyObject *Py_UNUSED(self), PyObject *args) {
-    PyObject *folder_o;
-    Py_buffer row = {0};
-    long long want_gen, large;
-    if (!PyArg_ParseTuple(args, "O&z*LL", PyUnicode_FSConverter, &folder_o, &row, &want_gen, &large)) return NULL;
-    PyObject *out = NULL, *dirs = PyList_New(0), *rest = PyList_New(0);
+/* The folder's loop, without the GIL (so that callers can settle several folders at once):
+ * 0, or an errno. */
+static int settle_folder(const char *folder, const char *row, Py_ssize_t rowlen, int64_t want_gen, int64_t large,
+                         buf_t *dirs, buf_t *rest, set_t **sets_o, size_t *nset_o) {
     rec_t *recs = NULL;
     Py_ssize_t *table = NULL, mask = 0;
     set_t *sets = NULL;
     size_t nset = 0, cap = 0;
-    DIR *dir = NULL;
-    if (!dirs || !rest) goto done;
-    if (parse(row.buf, row.len, &recs, &table, &mask) < 0) { PyErr_NoMemory(); goto done; }
-    int fd = open(PyBytes_AS_STRING(folder_o), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0 || !(dir = fdopendir(fd))) {
+    int err = 0;
+    if (parse(row, rowlen, &recs, &table, &mask) < 0) return ENOMEM;
+    int fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *dir = fd < 0 ? NULL : fdopendir(fd);
+    if (!dir) {
+        err = errno;
         if (fd >= 0) close(fd);
-        PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, folder_o);
-        goto done;
+        goto out;
     }
     struct dirent *de;
     for (errno = 0; (de = readdir(dir)) != NULL; errno = 0) {
@@ -617,14 +619,14 @@ static PyObject *settle(PyObject *Py_UNUSED(self), PyObject *args) {
         int have = 0;
         if (type == DT_UNKNOWN) {
             if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-                if (add_name(rest, name, nlen) < 0) goto done;
+                if (put(rest, name, nlen + 1)) { err = ENOMEM; break; }
                 continue;
             }
             have = 1;
             type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_LNK;
         }
         if (type == DT_DIR) {
-            if (add_name(dirs, name, nlen) < 0) goto done;
+            if (put(dirs, name, nlen + 1)) { err = ENOMEM; break; }
             continue;
         }
         const char *d = NULL;
@@ -633,26 +635,56 @@ static PyObject *settle(PyObject *Py_UNUSED(self), PyObject *args) {
         if (type == DT_REG && json_plain(name, nlen) && (have || fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0))
             d = vouched(recs, table, mask, name, (Py_ssize_t)nlen, &st, &dlen, &size, &gen);
         if (!d || gen != want_gen || size >= large || !hex64(d, dlen)) {
-            if (add_name(rest, name, nlen) < 0) goto done;
+            if (put(rest, name, nlen + 1)) { err = ENOMEM; break; }
             continue;
         }
         if (nset == cap) {
             cap = cap ? cap * 2 : 64;
             set_t *v = PyMem_RawRealloc(sets, sizeof(set_t) * cap);
-            if (!v) { PyErr_NoMemory(); goto done; }
+            if (!v) { err = ENOMEM; break; }
             sets = v;
         }
-        set_t *s = &sets[nset];
-        if (!(s->name = PyMem_RawMalloc(nlen + 1))) { PyErr_NoMemory(); goto done; }
+        set_t *one = &sets[nset];
+        if (!(one->name = PyMem_RawMalloc(nlen + 1))) { err = ENOMEM; break; }
         nset++;
-        memcpy(s->name, name, nlen + 1);
-        s->len = nlen;
-        memcpy(s->digest, d, 64);
-        s->size = size;
+        memcpy(one->name, name, nlen + 1);
+        one->len = nlen;
+        memcpy(one->digest, d, 64);
+        one->size = size;
     }
-    if (errno) { PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, folder_o); goto done; }
+    if (!err && errno) err = errno;
+    closedir(dir);
     if (nset) qsort(sets, nset, sizeof(set_t), set_cmp);
-    buf_t blob = {0}, names = {0}, digests = {0};
+out:
+    PyMem_RawFree(recs);
+    PyMem_RawFree(table);
+    *sets_o = sets;
+    *nset_o = nset;
+    return err;
+}
+
+static PyObject *settle(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *folder_o;
+    Py_buffer row = {0};
+    long long want_gen, large;
+    if (!PyArg_ParseTuple(args, "O&z*LL", PyUnicode_FSConverter, &folder_o, &row, &want_gen, &large)) return NULL;
+    PyObject *out = NULL, *dirs = NULL, *rest = NULL;
+    buf_t dirb = {0}, restb = {0}, blob = {0}, names = {0}, digests = {0};
+    set_t *sets = NULL;
+    size_t nset = 0;
+    int err;
+    Py_BEGIN_ALLOW_THREADS
+    err = settle_folder(PyBytes_AS_STRING(folder_o), row.buf, row.buf ? row.len : 0, want_gen, large, &dirb, &restb,
+                        &sets, &nset);
+    Py_END_ALLOW_THREADS
+    if (err) {
+        errno = err;
+        if (err == ENOMEM) PyErr_NoMemory();
+        else PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, folder_o);
+        goto done;
+    }
+    if (!(dirs = PyList_New(0)) || !(rest = PyList_New(0)) || add_names(dirs, &dirb) < 0 || add_names(rest, &restb) < 0)
+        goto done;
     long long total = 0;
     int bad = 0;
     for (size_t i = 0; i < nset && !bad; i++) {
@@ -669,15 +701,14 @@ static PyObject *settle(PyObject *Py_UNUSED(self), PyObject *args) {
                             (Py_ssize_t)digests.len);
     else
         PyErr_NoMemory();
+done:
+    PyMem_RawFree(dirb.p);
+    PyMem_RawFree(restb.p);
     PyMem_RawFree(blob.p);
     PyMem_RawFree(names.p);
     PyMem_RawFree(digests.p);
-done:
-    if (dir) closedir(dir);
     for (size_t i = 0; i < nset; i++) PyMem_RawFree(sets[i].name);
     PyMem_RawFree(sets);
-    PyMem_RawFree(recs);
-    PyMem_RawFree(table);
     Py_XDECREF(dirs);
     Py_XDECREF(rest);
     Py_DECREF(folder_o);
