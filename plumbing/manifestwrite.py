@@ -19,7 +19,8 @@ from blake3 import blake3
 
 from . import foldersums
 from .errors import UsageError
-from .manifest import BLOB, LISTING, SHARD_THRESHOLD, TREE, Entry, _row, _write_folder, check_entry, check_folder, empty_tree, escape_name
+from .manifest import (BLOB, LISTING, SHARD_THRESHOLD, TREE, Entry, _row, _write_folder, check_folder, empty_tree,
+                       escape_name, group_folders)
 from .objectbatch import ObjectBatch
 from .settled import Settled, records, render
 
@@ -36,26 +37,6 @@ class Written:
     sums: dict[str, bytes] | None
 
 
-def _group(entries: Iterable[Entry]) -> dict[str, dict[str, Entry]]:
-    """``{folder: {name: entry}}`` with every ancestor folder present (as write_manifest groups)."""
-    folders: dict[str, dict[str, Entry]] = {"": {}}
-    for e in entries:
-        if type(e.path) is not str:
-            check_entry(e)
-        folder, sep, name = e.path.rpartition("/")
-        if sep and not folder:
-            check_entry(e)  # an absolute path: refused
-        bucket = folders.get(folder)
-        if bucket is None:
-            bucket = folders[folder] = {}
-            _ancestors(folders, folder)
-        if name in bucket:
-            check_entry(e)
-            raise UsageError(f"duplicate entry path {e.path!r} in manifest")
-        bucket[name] = e
-    return folders
-
-
 def _ancestors(folders: dict, folder: str) -> None:
     while folder:
         folder = folder.rpartition("/")[0]
@@ -66,7 +47,7 @@ def write(repo: pygit2.Repository, entries: Iterable[Entry], settled: Iterable[S
     """Write the manifest of ``entries`` and the ``settled`` folders (one per folder, names
     checked when they were settled); refused, before anything is written, as write_manifest
     refuses (a duplicate path, a path that is both a file and a folder, a bad entry)."""
-    folders = _group(entries)
+    folders = group_folders(entries)
     bulk: dict[str, Settled] = {}
     for s in settled:
         files = folders.setdefault(s.folder, {})

@@ -44,10 +44,11 @@ class Settled:
     digests: str
 
 
-def settle(local: str, folder: str, row: bytes | None, gen: int, large: int) -> tuple[list[str], list[str], Settled | None]:
-    """``(subfolder names, names to look at one by one, vouched files)`` of folder ``local``."""
-    dirs, rest, records, count, size, names, digests = _settle(local, row, gen, large)
-    return dirs, rest, Settled(local, folder, records, count, size, names, digests) if count else None
+def settle(local: str, folder: str, row: bytes | None, gen: int, large: int) -> tuple[list[str], list[str], list[str], Settled | None]:
+    """``(subfolder names, regular files to stage one by one, other names to look at, vouched
+    files)`` of folder ``local``."""
+    dirs, files, rest, records, count, size, names, digests = _settle(local, row, gen, large)
+    return dirs, files, rest, Settled(local, folder, records, count, size, names, digests) if count else None
 
 
 def check_names(s: Settled) -> None:

@@ -321,10 +321,11 @@ def walk_files(root: str, records, settle_gen: int | None = None,
                 here: list[tuple[str, str]] = []
                 names: list[str] = []
                 if got is not None:
-                    dirs, rest, vouched = got
+                    dirs, names, rest, vouched = got
                     if vouched is not None:
                         settled.append(vouched)
                     frontier += [(os.path.join(folder, n), f"{rel}/{n}" if rel else n) for n in dirs if n != DIRNAME]
+                    here = [(os.path.join(folder, n), f"{rel}/{n}" if rel else n) for n in names]
                     listed = contextlib.nullcontext([_Named(folder, n) for n in rest])
                 else:
                     listed = os.scandir(folder)

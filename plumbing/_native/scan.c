@@ -532,10 +532,10 @@ done:
  * settle(folder, row, gen, large) reads one folder (readdir, one fstatat per regular file) and
  * sorts its names into
  *   dirs    subfolder names (str, as os.fsdecode gives them)
- *   rest    every other name Python must look at: not a regular file (a link, a fifo), no usable
- *           record, a record under another sweep generation than gen, a size of at least
+ *   files   regular files Python must look at: no usable record, a record under another sweep generation than gen, a size of at least
  *           large, a name that is not plain UTF-8 JSON (invalid UTF-8, '"', '\\', a control
  *           character), a digest that is not 64 lowercase hex digits
+ *   rest    names that are neither folders nor regular files (a link, a fifo), for Python to tell
  *   settled the rest, as one bytes object of records sorted by name (u32 name length, the
  *           name, the 64-digit digest, i64 size; native byte order, never stored), with their
  *           count and total size, their names joined by "/" (str) and their digests joined
@@ -595,7 +595,7 @@ static int add_names(PyObject *list, const buf_t *b) {
 /* The folder's loop, without the GIL (so that callers can settle several folders at once):
  * 0, or an errno. */
 static int settle_folder(const char *folder, const char *row, Py_ssize_t rowlen, int64_t want_gen, int64_t large,
-                         buf_t *dirs, buf_t *rest, set_t **sets_o, size_t *nset_o) {
+                         buf_t *dirs, buf_t *files, buf_t *rest, set_t **sets_o, size_t *nset_o) {
     rec_t *recs = NULL;
     Py_ssize_t *table = NULL, mask = 0;
     set_t *sets = NULL;
@@ -635,7 +635,7 @@ static int settle_folder(const char *folder, const char *row, Py_ssize_t rowlen,
         if (type == DT_REG && json_plain(name, nlen) && (have || fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0))
             d = vouched(recs, table, mask, name, (Py_ssize_t)nlen, &st, &dlen, &size, &gen);
         if (!d || gen != want_gen || size >= large || !hex64(d, dlen)) {
-            if (put(rest, name, nlen + 1)) { err = ENOMEM; break; }
+            if (put(type == DT_REG ? files : rest, name, nlen + 1)) { err = ENOMEM; break; }
             continue;
         }
         if (nset == cap) {
@@ -668,14 +668,14 @@ static PyObject *settle(PyObject *Py_UNUSED(self), PyObject *args) {
     Py_buffer row = {0};
     long long want_gen, large;
     if (!PyArg_ParseTuple(args, "O&z*LL", PyUnicode_FSConverter, &folder_o, &row, &want_gen, &large)) return NULL;
-    PyObject *out = NULL, *dirs = NULL, *rest = NULL;
-    buf_t dirb = {0}, restb = {0}, blob = {0}, names = {0}, digests = {0};
+    PyObject *out = NULL, *dirs = NULL, *files = NULL, *rest = NULL;
+    buf_t dirb = {0}, fileb = {0}, restb = {0}, blob = {0}, names = {0}, digests = {0};
     set_t *sets = NULL;
     size_t nset = 0;
     int err;
     Py_BEGIN_ALLOW_THREADS
-    err = settle_folder(PyBytes_AS_STRING(folder_o), row.buf, row.buf ? row.len : 0, want_gen, large, &dirb, &restb,
-                        &sets, &nset);
+    err = settle_folder(PyBytes_AS_STRING(folder_o), row.buf, row.buf ? row.len : 0, want_gen, large, &dirb, &fileb,
+                        &restb, &sets, &nset);
     Py_END_ALLOW_THREADS
     if (err) {
         errno = err;
@@ -683,7 +683,8 @@ static PyObject *settle(PyObject *Py_UNUSED(self), PyObject *args) {
         else PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, folder_o);
         goto done;
     }
-    if (!(dirs = PyList_New(0)) || !(rest = PyList_New(0)) || add_names(dirs, &dirb) < 0 || add_names(rest, &restb) < 0)
+    if (!(dirs = PyList_New(0)) || !(files = PyList_New(0)) || !(rest = PyList_New(0)) || add_names(dirs, &dirb) < 0 ||
+        add_names(files, &fileb) < 0 || add_names(rest, &restb) < 0)
         goto done;
     long long total = 0;
     int bad = 0;
@@ -696,13 +697,14 @@ static PyObject *settle(PyObject *Py_UNUSED(self), PyObject *args) {
         total += sets[i].size;
     }
     if (!bad)
-        out = Py_BuildValue("(OOy#nLs#s#)", dirs, rest, blob.p ? blob.p : "", (Py_ssize_t)blob.len, (Py_ssize_t)nset,
+        out = Py_BuildValue("(OOOy#nLs#s#)", dirs, files, rest, blob.p ? blob.p : "", (Py_ssize_t)blob.len, (Py_ssize_t)nset,
                             total, names.p ? names.p : "", (Py_ssize_t)names.len, digests.p ? digests.p : "",
                             (Py_ssize_t)digests.len);
     else
         PyErr_NoMemory();
 done:
     PyMem_RawFree(dirb.p);
+    PyMem_RawFree(fileb.p);
     PyMem_RawFree(restb.p);
     PyMem_RawFree(blob.p);
     PyMem_RawFree(names.p);
@@ -710,6 +712,7 @@ done:
     for (size_t i = 0; i < nset; i++) PyMem_RawFree(sets[i].name);
     PyMem_RawFree(sets);
     Py_XDECREF(dirs);
+    Py_XDECREF(files);
     Py_XDECREF(rest);
     Py_DECREF(folder_o);
     PyBuffer_Release(&row);
@@ -819,7 +822,7 @@ static PyObject *render(PyObject *Py_UNUSED(self), PyObject *args) {
 static PyMethodDef methods[] = {
     {"scan", scan, METH_VARARGS, "scan(folder, names, row, solo) -> [None | False | (digest, size, sweep_gen)]"},
     {"tree", tree, METH_VARARGS, "tree(root, rows, solo=False) -> {folder: lines} or None (see plumbing/scan.py)"},
-    {"settle", settle, METH_VARARGS, "settle(folder, row, gen, large) -> (dirs, rest, settled, count, size, names, digests)"},
+    {"settle", settle, METH_VARARGS, "settle(folder, row, gen, large) -> (dirs, files, rest, settled, count, size, names, digests)"},
     {"render", render, METH_VARARGS, "render(settled, extras, cuts, prefix) -> (listing, sum lines, digest pieces)"},
     {NULL, NULL, 0, NULL},
 };
