@@ -12,6 +12,7 @@ False and callers stage every file one by one (same results, tests compare).
 from __future__ import annotations
 
 import os
+import re
 import struct
 import sys
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ except ImportError:  # built without a compiler, or an older build: every file g
 # the C names are the on-disk bytes, which os.fsdecode gives back unchanged only on a UTF-8 file system
 NATIVE = (_settle is not None and os.environ.get("ARTVCS_NATIVE", "1") != "0"
           and sys.getfilesystemencoding() == "utf-8")
-_DRIVE_ANY = __import__("re").compile(r"(?:^|/)[A-Za-z]:")
+_DRIVE_ANY = re.compile(r"(?:^|/)[A-Za-z]:")  # a drive letter opening any of the "/"-joined names
 
 
 @dataclass(slots=True)

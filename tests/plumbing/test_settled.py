@@ -3,6 +3,7 @@ what manifest.py and foldersums.py make of the same files; settle takes any stat
 from __future__ import annotations
 
 import os
+import re
 import struct
 
 import pytest
@@ -74,3 +75,19 @@ def test_settle_of_a_folder_that_is_gone_is_an_os_error(tmp_path):
     with pytest.raises(FileNotFoundError):
         settled.settle(str(tmp_path / "gone"), "", None, 0, 1 << 30)
     assert os.path.isdir(tmp_path)
+
+
+@pytest.mark.parametrize("folder, names, bad", [
+    ("", "ok.txt/C:x", "C:x"), ("d", "a/.GIT", "d/.GIT"), ("d", "git~1", "d/git~1"),
+    ("", "ok.txt/.github/.gitignore", None), ("d", "C:x", None),
+])
+def test_check_names_refuses_what_entry_paths_refuse(folder, names, bad):
+    """A vouched name is an entry path component like any other: the same refusal, naming the path."""
+    from artvcs.plumbing.errors import PathEscapeError
+
+    s = Settled("/nowhere", folder, b"", 0, 0, names, "")
+    if bad is None:
+        settled.check_names(s)
+    else:
+        with pytest.raises(PathEscapeError, match=re.escape(repr(bad))):
+            settled.check_names(s)
