@@ -396,11 +396,12 @@ def stage_dir(repo: Repository, local_path: str, prefix: str | None, policy: str
     hashing and writing overlap. A hit whose record saw its content stored
     under the store's current sweep generation (:mod:`sweepgen`) is not looked
     for in the store: nothing has been removed since. ``hold`` is given every
-    digest before that trust is checked once more (the caller lists them
-    where gc reads drafts): if a gc began meanwhile, those hits are looked
-    for after all, and what it removed is stored again. With ``bulk`` those trusted hits come
-    as one :class:`settled.Settled` per folder (no Python object per file); otherwise, and
-    when a gc began meanwhile, every file is a :class:`Staged`.
+    digest (a settled folder's as one string, a digest a line) before that
+    trust is checked once more (the caller lists them where gc reads drafts):
+    if a gc began meanwhile, those hits are looked for after all, and what it
+    removed is stored again. With ``bulk`` those trusted hits come as one
+    :class:`settled.Settled` per folder (no Python object per file); otherwise,
+    and when a gc began meanwhile, every file is a :class:`Staged`.
     """
     root = os.path.abspath(local_path)
     if not os.path.isdir(root):
