@@ -9,6 +9,7 @@ import time
 import pytest
 
 import artvcs
+from artvcs.logged import folders
 from artvcs.plumbing import foldersums, settled
 from artvcs.plumbing import manifest as _manifest
 from artvcs.plumbing.errors import UsageError
@@ -78,6 +79,9 @@ def test_relog_settled_writes_the_version_the_per_file_path_writes(project, monk
     assert {"many/f007.bin", "mix/sub/new.txt", "a.b", "a/y/z.bin", 'q"uote.txt', "link.txt"} <= paths
     assert "many/f100.bin" not in paths
     assert art.get_entry("many/f007.bin").digest == plain.get_entry("many/f007.bin").digest
+    # one folder taken whole: it is remembered as holding the version, as for a draft of entries
+    held = folders.recorded(art._context, str(data))
+    assert held is not None and held.commit == art.commit_hash and held.how == "log"
 
 
 def test_a_settled_draft_reads_and_changes_as_any_draft(project, monkeypatch):
@@ -106,6 +110,7 @@ def test_a_second_add_dir_and_a_named_one_take_the_per_file_path(project, monkey
     assert named._pending and all(s.folder.startswith("under") for s in named._pending[0].settled)
     with artvcs.init(job_type="t") as run:
         run.log_artifact(named)
+    assert folders.recorded(named._context, str(data)).commit != named.commit_hash, "not the folder's own version"
     assert "under/a/y/z.bin" in named.manifest.entries
     entries = [e.to_entry() for e in named.manifest.entries.values()]
     assert _manifest.manifest_digest(entries) == named.digest
