@@ -17,7 +17,7 @@ import struct
 import sys
 from dataclasses import dataclass
 
-from .paths import _DRIVE, _SUSPECT, check_entry_paths
+from .paths import _SUSPECT, check_entry_path, check_entry_paths
 
 try:
     from ._scan import render as _render, settle as _settle
@@ -57,8 +57,8 @@ def check_names(s: Settled) -> None:
     component: the C side already left control characters, backslashes and quotes to Python."""
     if _SUSPECT.search(s.names) or (not s.folder and _DRIVE_ANY.search(s.names)):
         check_entry_paths([f"{s.folder}/{n}" if s.folder else n for n in s.names.split("/")])
-    if s.folder and _DRIVE.match(s.folder):
-        check_entry_paths([s.folder])
+    if s.folder:
+        check_entry_path(s.folder)  # a folder git or the OS gives meaning to (".git"): refused before anything is stored
 
 
 _HEAD = struct.Struct("=I")

@@ -79,7 +79,7 @@ def test_settle_of_a_folder_that_is_gone_is_an_os_error(tmp_path):
 
 @pytest.mark.parametrize("folder, names, bad", [
     ("", "ok.txt/C:x", "C:x"), ("d", "a/.GIT", "d/.GIT"), ("d", "git~1", "d/git~1"),
-    ("", "ok.txt/.github/.gitignore", None), ("d", "C:x", None),
+    ("", "ok.txt/.github/.gitignore", None), ("d", "C:x", None), ("d/.git", "x", "d/.git"), ("C:d", "x", "C:d"),
 ])
 def test_check_names_refuses_what_entry_paths_refuse(folder, names, bad):
     """A vouched name is an entry path component like any other: the same refusal, naming the path."""
