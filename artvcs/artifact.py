@@ -109,6 +109,7 @@ class Artifact:
         self._changes: dict[str, Entry | None] = {}
         self._local_paths: dict[str, str] = {}
         self._whole_dirs: list[str] = []  # folders added as the root (add_dir without name): see logged.folders
+        self._pending: list[adding.PendingDir] = []  # an add_dir not yet made entries: see adding.materialize
         self._created: bool | None = None  # after a log: whether it made a new version (False: equal content)
         self._final = False
         self._context: Context | None = None
@@ -135,6 +136,7 @@ class Artifact:
         self._name = source.collection.name
         self._type = source.facts["type"]
         self._entries = None  # loaded on first use
+        self._pending = []
         self._changes = {}
         self._base_tree = None
         self._final = True
@@ -285,6 +287,8 @@ class Artifact:
         return ArtifactManifest(self._entry_map())
 
     def _entry_map(self) -> dict[str, ArtifactManifestEntry]:
+        if self._pending:
+            adding.materialize(self)
         if self._entries is None:
             repo = self._context.repo.git
             self._entries = {
@@ -292,6 +296,10 @@ class Artifact:
                 for e in _manifest.iter_entries(repo, self._source.manifest)
             }
         return self._entries
+
+    def _entry_count(self) -> int:
+        """How many entries the draft holds, without making a pending add_dir's entries."""
+        return len(self._entry_map()) if not self._pending else sum(p.count() for p in self._pending)
 
     @property
     def digest(self) -> str:
@@ -507,6 +515,7 @@ class Artifact:
 
     def get_added_local_path_name(self, local_path: str) -> str | None:
         """The entry path a local file was added under, or None."""
+        self._entry_map()
         return self._local_paths.get(os.path.abspath(local_path))
 
     @_logged

@@ -23,7 +23,7 @@ from artvcs.core.aliases import check_user_aliases
 from artvcs.core.context import Context, context_for, current_run, find_or_create, set_current_run
 from artvcs.core.resolve import resolve_version
 from artvcs.core.validation import check_metadata
-from artvcs.draft import commit
+from artvcs.draft import adding, commit
 from artvcs.logged import folders, lifecycle
 from artvcs.plumbing import identity
 from artvcs.plumbing import runs as _runs
@@ -178,7 +178,9 @@ class Run:
             self._note("logged", artifact._source)
             return artifact
         artifact.finalize()
-        count = len(artifact._entry_map())  # in memory now; once logged it would be read back from the manifest
+        count = artifact._entry_count()  # in memory now; once logged it would be read back from the manifest
+        root = (adding.pending_root(artifact, count) if artifact._pending
+                else folders.logged_root(artifact._whole_dirs, artifact._local_paths, count))
         try:
             version = commit.log(self.context, artifact, {"entity": self.entity, "project": self.project, "id": self.id}, list(aliases or []), tags)
         except BaseException:
@@ -186,9 +188,8 @@ class Run:
             raise
         lifecycle.expire(self.context, version.collection)
         self._note("logged", version)
-        folder = folders.logged_root(artifact._whole_dirs, artifact._local_paths, count)
-        if folder is not None:
-            folders.remember(self.context, str(version.commit), folder, "log")
+        if root is not None:
+            folders.remember(self.context, str(version.commit), root, "log")
         return artifact
 
     def use_artifact(

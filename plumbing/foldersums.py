@@ -136,11 +136,15 @@ def version_held(cache: Any, commit: str, digest: str, root: str, solo: bool = F
     return files_held(root, sums, dict(cache.rows_below(root)), solo)
 
 
+def keep_sums(cache: Any, commit: str, digest: str, sums: Mapping[str, bytes] | None) -> None:
+    """Keep in the stat cache ``cache`` the folder sums ``sums`` (:func:`sums_of`) of version
+    ``commit`` (digest ``digest``); nothing for None (references), or when kept already."""
+    if sums is not None and cache.sums(commit) is None:
+        cache.keep_sums(commit, digest, pack(sums))
+
+
 def keep(cache: Any, commit: str, digest: str, entries: Iterable[Any]) -> None:
     """Keep in the stat cache ``cache`` the sums of version ``commit`` (digest ``digest``) made of
     ``entries``; nothing for a version with references, or whose sums are kept already."""
-    if cache.sums(commit) is not None:
-        return
-    sums = sums_of(entries)
-    if sums is not None:
-        cache.keep_sums(commit, digest, pack(sums))
+    if cache.sums(commit) is None:
+        keep_sums(cache, commit, digest, sums_of(entries))

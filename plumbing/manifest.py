@@ -194,12 +194,9 @@ def empty_tree(repo: pygit2.Repository) -> pygit2.Oid:
     return repo.TreeBuilder().write()
 
 
-def write_manifest(repo: pygit2.Repository, entries: Iterable[Entry]) -> pygit2.Oid:
-    """Write a manifest tree holding exactly ``entries``; return its oid.
-
-    An entry is anything with Entry's five attributes (the binding passes
-    its own entry objects, so that nothing is converted per entry).
-    """
+def group_folders(entries: Iterable[Entry]) -> dict[str, dict[str, Entry]]:
+    """``{folder: {name: entry}}``, with every ancestor folder present so that a bottom-up pass
+    reaches the root; a duplicate path or an absolute one is refused."""
     folders: dict[str, dict[str, Entry]] = {"": {}}
     for e in entries:
         if type(e.path) is not str:
@@ -210,7 +207,6 @@ def write_manifest(repo: pygit2.Repository, entries: Iterable[Entry]) -> pygit2.
         bucket = folders.get(folder)
         if bucket is None:
             bucket = folders[folder] = {}
-            # make every ancestor exist so the bottom-up pass reaches the root
             parent = folder
             while parent:
                 parent = parent.rpartition("/")[0]
@@ -219,6 +215,16 @@ def write_manifest(repo: pygit2.Repository, entries: Iterable[Entry]) -> pygit2.
             check_entry(e)
             raise UsageError(f"duplicate entry path {e.path!r} in manifest")
         bucket[name] = e
+    return folders
+
+
+def write_manifest(repo: pygit2.Repository, entries: Iterable[Entry]) -> pygit2.Oid:
+    """Write a manifest tree holding exactly ``entries``; return its oid.
+
+    An entry is anything with Entry's five attributes (the binding passes
+    its own entry objects, so that nothing is converted per entry).
+    """
+    folders = group_folders(entries)
     for folder, files in folders.items():
         check_folder(folder, files)
     for folder in folders:  # refuse before writing anything: no stray objects

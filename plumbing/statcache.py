@@ -109,12 +109,15 @@ class Records(Mapping):
         self._folders: dict[str, tuple[dict[str, int], bytes]] = {}
         self._rows: dict[str, bytes | None] = {}
         self._all = False
+        self._fetched = False  # prefetch read every row below the prefix: a folder not among them has none
 
     def row(self, folder: str) -> bytes | None:
         # kept: the scan reads a folder's row, then the lookups of its changed files read it again
         try:
             return self._rows[folder]
         except KeyError:
+            if self._fetched and (folder == self._prefix or folder.startswith(self._prefix + os.sep)):
+                return None
             blob = self._rows[folder] = self._cache.row(folder)
             return blob
 
@@ -122,6 +125,15 @@ class Records(Mapping):
         """Drop ``folder``'s row kept by :meth:`row` (it is read again if asked for): a checkout
         of a million files up to date would otherwise hold every folder's row at once."""
         self._rows.pop(folder, None)
+
+    def prefetch(self) -> None:
+        """Read the rows of every folder below the prefix in one query (a walk of many folders
+        then asks sqlite once, not once per folder)."""
+        if not self._all and not self._fetched:
+            self._fetched = True
+            rows = dict(self._cache.rows_below(self._prefix))
+            for folder, blob in rows.items():
+                self._rows.setdefault(folder, blob)
 
     def _parse(self, folder: str, blob: bytes | None) -> tuple[dict[str, int], bytes]:
         names, fixed = split(blob)

@@ -6,6 +6,7 @@ import contextlib
 import os
 import secrets
 from collections.abc import Generator
+from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
 from artvcs.artifact_manifest import ArtifactManifestEntry
@@ -14,6 +15,7 @@ from artvcs.errors import ArtifactFinalizedError, MissingFileError
 from artvcs.plumbing import manifest as _manifest
 from artvcs.plumbing.errors import UsageError
 from artvcs.plumbing.manifest import Entry
+from artvcs.plumbing.settled import Settled, records
 from artvcs.plumbing.paths import normalize_entry_path
 
 if TYPE_CHECKING:
@@ -60,7 +62,61 @@ def add_dir(
     if not os.path.isdir(local_path):
         raise MissingFileError(f"add_dir: {local_path!r} is not a directory")
     prefix = normalize_entry_path(name) if name else None
-    staged = staging.stage_dir(art._repo(), local_path, prefix, policy, bool(skip_cache), hold=art._hold_now)
+    # a draft holding nothing yet takes the unchanged files of a re-log as settled folders (bytes,
+    # no entry per file), made entries only if someone reads or changes the draft (materialize)
+    bulk = not art._entries and not art._pending and art._base_tree is None and not art._incremental
+    staged, settled = staging.stage_dir(art._repo(), local_path, prefix, policy, bool(skip_cache),
+                                        hold=art._hold_now, bulk=bulk)
+    if settled:
+        art._pending.append(PendingDir(staged, settled))
+        if prefix is None:
+            art._whole_dirs.append(os.path.abspath(local_path))
+        art._hold()
+        return
+    _take(art, staged, merge, skip_cache)
+    if prefix is None:
+        art._whole_dirs.append(os.path.abspath(local_path))
+    art._hold()
+
+
+@dataclass(slots=True)
+class PendingDir:
+    """An ``add_dir`` to an empty draft, kept as staged: its files staged one by one, and its
+    folders whose files the stat cache vouched for (``settled.Settled``)."""
+
+    staged: list[staging.Staged]
+    settled: list[Settled]
+
+    def count(self) -> int:
+        return len(self.staged) + sum(s.count for s in self.settled)
+
+
+def materialize(art: "Artifact") -> None:
+    """Turn the draft's pending ``add_dir`` into entries, as ``add_dir`` makes them, sorted by path."""
+    pending, art._pending = art._pending, []
+    for p in pending:
+        staged = list(p.staged)
+        for s in p.settled:
+            base = f"{s.folder}/" if s.folder else ""
+            staged += [staging.Staged(Entry(base + n, d, size), os.path.join(s.local, n)) for n, d, size in records(s)]
+        staged.sort(key=lambda st: st.entry.path)
+        _take(art, staged, True, False)
+
+
+def pending_root(art: "Artifact", count: int) -> str | None:
+    """The folder a draft with a pending ``add_dir`` was made of, when it was exactly one folder
+    taken whole and nothing else (as logged.folders.logged_root tells of entries), without
+    making its entries."""
+    if len(art._whole_dirs) != 1 or art._local_paths or sum(p.count() for p in art._pending) != count:
+        return None
+    root = art._whole_dirs[0].rstrip(os.sep) + os.sep
+    inside = [s.local_path for p in art._pending for s in p.staged] + [s.local + os.sep for p in art._pending for s in p.settled]
+    return art._whole_dirs[0] if all(p.startswith(root) for p in inside) else None
+
+
+def _take(art: "Artifact", staged: list[staging.Staged], merge: bool, skip_cache: bool | None) -> None:
+    """Put staged files into the draft's entries (refused whole, before any change, when one
+    differs from an entry the draft has and ``merge`` is False)."""
     entries = art._entry_map()
     if not merge and entries:  # check every path first, so a refusal changes nothing
         for s in staged:
@@ -80,9 +136,6 @@ def add_dir(
     art._local_paths.update(zip(locals_, paths))
     if skip_cache:
         art._deferred.update(zip(paths, locals_))
-    if prefix is None:
-        art._whole_dirs.append(os.path.abspath(local_path))
-    art._hold()
 
 
 def remove(art: "Artifact", item) -> None:

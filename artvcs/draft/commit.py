@@ -20,6 +20,7 @@ from artvcs.core.aliases import check_user_aliases
 from artvcs.plumbing import config as _config
 from artvcs.plumbing import foldersums as _foldersums
 from artvcs.plumbing import manifest as _manifest
+from artvcs.plumbing import manifestwrite as _manifestwrite
 from artvcs.plumbing import versions as _versions
 from artvcs.plumbing.errors import CorruptObjectError, UsageError
 from artvcs.plumbing.refs import CollectionId
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
 
 def _store_deferred(context: "Context", artifact: "Artifact") -> None:
     """Store content that ``skip_cache`` left in place, checking it did not change since it was added."""
+    if not artifact._deferred:
+        return
     store = context.repo.store
     entries = artifact._entry_map()
     for path, local in artifact._deferred.items():
@@ -100,6 +103,39 @@ def log(context: "Context", artifact: "Artifact", run_ref: dict[str, Any] | None
     newest = _versions.latest(git, coll)
     based_here = artifact._base_tree is not None and getattr(artifact, "_draft_of", None) == coll
     previous_tree = artifact._base_tree if based_here else (newest.manifest if newest is not None else None)
+    if artifact._pending:  # an add_dir to an empty draft: its settled folders written as bytes
+        entries = [s.entry for p in artifact._pending for s in p.staged]
+        written = _manifestwrite.write(git, entries, [s for p in artifact._pending for s in p.settled])
+        tree, digest, size, count, sums = written.tree, written.digest, written.size, written.count, written.sums
+    else:
+        tree, digest, size, count, entries = _write(git, artifact, newest, based_here)
+        sums = _foldersums.sums_of(entries)
+
+    existing = _same_digest(git, coll, digest)
+    if existing is not None:
+        version = existing
+        _versions.move_latest(git, coll, version)  # as in W&B: the version just logged is the latest
+    else:
+        facts = _versions.version_facts(
+            type_, digest, size, count, run=run_ref, description=artifact._description,
+            metadata=artifact._metadata, ttl=ttl_to_record(artifact._ttl), tags=list(tags or artifact._tags),
+        )
+        version = _versions.commit_version(git, coll, tree, facts, sync_path=repo.gitdir)
+    # the folder this was logged from holds it now: its status needs no manifest read (quickstatus)
+    _foldersums.keep_sums(repo.statcache, str(version.commit), version.facts.get("digest", ""), sums)
+    for alias in wanted:
+        _aliases.move_alias(git, coll, alias, version.commit, f"log {coll.name}:v{version.number}")
+    if existing is None:  # a large file with an earlier version: both now stored as chunks (only changes cost)
+        large_files.chunk_replaced(repo, large_files.replaced_pairs(repo, previous_tree, entries))
+    artifact._bind(version, version)
+    artifact._created = existing is None  # False: equal content, no new version (the CLI says "unchanged")
+    artifact._release()  # a version now names the content: gc sees it through refs
+    return version
+
+
+def _write(git, artifact: "Artifact", newest, based_here: bool) -> tuple[Any, str, int, int, list]:
+    """The manifest of a draft's entries: ``(tree, digest, size, count, entries)``; only the
+    changed folders are written for an incremental draft or one made by ``new_draft``."""
     current = artifact._entry_map()
     tree = None
     if artifact._incremental and newest is not None:
@@ -113,27 +149,7 @@ def log(context: "Context", artifact: "Artifact", run_ref: dict[str, Any] | None
     if tree is None:
         tree = _manifest.write_manifest(git, entries)
     digest, size, count = _manifest.summarize(entries)
-
-    existing = _same_digest(git, coll, digest)
-    if existing is not None:
-        version = existing
-        _versions.move_latest(git, coll, version)  # as in W&B: the version just logged is the latest
-    else:
-        facts = _versions.version_facts(
-            type_, digest, size, count, run=run_ref, description=artifact._description,
-            metadata=artifact._metadata, ttl=ttl_to_record(artifact._ttl), tags=list(tags or artifact._tags),
-        )
-        version = _versions.commit_version(git, coll, tree, facts, sync_path=repo.gitdir)
-    # the folder this was logged from holds it now: its status needs no manifest read (quickstatus)
-    _foldersums.keep(repo.statcache, str(version.commit), version.facts.get("digest", ""), entries)
-    for alias in wanted:
-        _aliases.move_alias(git, coll, alias, version.commit, f"log {coll.name}:v{version.number}")
-    if existing is None:  # a large file with an earlier version: both now stored as chunks (only changes cost)
-        large_files.chunk_replaced(repo, large_files.replaced_pairs(repo, previous_tree, entries))
-    artifact._bind(version, version)
-    artifact._created = existing is None  # False: equal content, no new version (the CLI says "unchanged")
-    artifact._release()  # a version now names the content: gc sees it through refs
-    return version
+    return tree, digest, size, count, entries
 
 
 def _entry_view(e, artifact):

@@ -9,6 +9,7 @@ and linked, which is Python-bound work, they are split with a forked child.
 """
 from __future__ import annotations
 
+import contextlib
 import marshal
 import os
 import signal
@@ -29,8 +30,9 @@ from artvcs.plumbing.hashing import MMAP_THRESHOLD, hash_file
 from artvcs.plumbing.manifest import Entry
 from artvcs.plumbing.paths import check_entry_paths
 from artvcs.plumbing.repository import DIRNAME, Repository
-from artvcs.plumbing import durability, sweepgen
+from artvcs.plumbing import durability, settled as _settled, sweepgen
 from artvcs.plumbing.scan import scan
+from artvcs.plumbing.settled import Settled
 from artvcs.plumbing.statcache import StatCache, fs_clock_ns
 from artvcs.plumbing.store import CHUNK_THRESHOLD, POLICIES, ContentStore
 
@@ -278,12 +280,16 @@ def stage_file(repo: Repository, local_path: str, entry_path: str, policy: str, 
     return staged
 
 
-def walk_files(root: str, records) -> list[tuple[str, str, tuple | None]]:
-    """``(absolute path, path relative to root with /, cached)`` for every file below ``root``,
-    sorted by relative path; ``cached`` is ``(digest, size, sweep_gen)`` where the stat cache
-    ``records`` vouches for the file, else None. Each folder's files are settled by the
-    stat-cache scan as the folder is listed (one lstat per file, in C where built); a symbolic
-    link to a file is left to hashing (the scan does not follow links).
+def walk_files(root: str, records, settle_gen: int | None = None,
+               prefix: str | None = None) -> tuple[list[tuple[str, str, tuple | None]], list[Settled]]:
+    """``(files, settled)``: ``files`` is ``(absolute path, path relative to root with /, cached)``
+    for every file below ``root`` to stage one by one, sorted by relative path; ``cached`` is
+    ``(digest, size, sweep_gen)`` where the stat cache ``records`` vouches for the file, else
+    None. Each folder's files are settled by the stat-cache scan as the folder is listed (one
+    lstat per file, in C where built); a symbolic link to a file is left to hashing (the scan
+    does not follow links). With ``settle_gen`` (the store's sweep generation) and the C scan
+    built, the files the cache vouches for under that generation are not listed one by one:
+    each folder's are one :class:`settled.Settled` (entry paths under ``prefix``).
 
     Symlinks to files are followed (their content is added); symlinked
     folders are not descended into (they could loop or lead outside the
@@ -291,54 +297,111 @@ def walk_files(root: str, records) -> list[tuple[str, str, tuple | None]]:
     added, as git never adds ``.git``: it is a repository, not data.
     """
     out: list[tuple[str, str, tuple | None]] = []
+    settled: list[Settled] = []
     skipped: list[str] = []
-    stack = [(root, "")]
-    while stack:
-        folder, rel = stack.pop()
-        here: list[tuple[str, str]] = []
-        names: list[str] = []
-        with os.scandir(folder) as it:
-            for de in it:
-                child_rel = f"{rel}/{de.name}" if rel else de.name
-                if de.is_file(follow_symlinks=False):  # first: nearly every entry is one
-                    here.append((de.path, child_rel))
-                    names.append(de.name)
-                elif de.is_dir(follow_symlinks=False):
-                    if de.name != DIRNAME:
-                        stack.append((de.path, child_rel))
-                elif de.is_symlink():
-                    try:
-                        target = os.stat(de.path)
-                    except FileNotFoundError:
-                        raise MissingFileError(f"add_dir: {de.path!r} is a dangling symbolic link") from None
-                    if _stat.S_ISDIR(target.st_mode):
-                        skipped.append(child_rel)
-                    elif _stat.S_ISREG(target.st_mode):
-                        here.append((de.path, child_rel))
-                        names.append(de.name)
-        if here:
-            out += [(p, r, h or None) for (p, r), h in zip(here, scan(folder, names, records.row(folder), False))]
+    bulk = settle_gen is not None and _settled.NATIVE
+    pool = None
+    try:
+        frontier = [(root, "")]
+        while frontier:
+            todo, frontier = frontier, []
+            if bulk:
+                # a level of folders at a time, settled on a few threads (the C loop runs without the GIL)
+                records.prefetch()
+                args = [(folder, f"{prefix}/{rel}" if prefix and rel else prefix or rel, records.row(folder))
+                        for folder, rel in todo]
+                if len(args) > 1 and pool is None:
+                    from concurrent.futures import ThreadPoolExecutor
+
+                    pool = ThreadPoolExecutor(SETTLE_THREADS)
+                done = (pool.map if len(args) > 1 else map)(lambda a: _settled.settle(*a, settle_gen, CHUNK_THRESHOLD), args)
+            else:
+                done = [None] * len(todo)
+            for (folder, rel), got in zip(todo, done):
+                here: list[tuple[str, str]] = []
+                names: list[str] = []
+                if got is not None:
+                    dirs, names, rest, vouched = got
+                    if vouched is not None:
+                        settled.append(vouched)
+                    frontier += [(os.path.join(folder, n), f"{rel}/{n}" if rel else n) for n in dirs if n != DIRNAME]
+                    here = [(os.path.join(folder, n), f"{rel}/{n}" if rel else n) for n in names]
+                    listed = contextlib.nullcontext([_Named(folder, n) for n in rest])
+                else:
+                    listed = os.scandir(folder)
+                with listed as it:
+                    for de in it:
+                        child_rel = f"{rel}/{de.name}" if rel else de.name
+                        if de.is_file(follow_symlinks=False):  # first: nearly every entry is one
+                            here.append((de.path, child_rel))
+                            names.append(de.name)
+                        elif de.is_dir(follow_symlinks=False):
+                            if de.name != DIRNAME:
+                                frontier.append((de.path, child_rel))
+                        elif de.is_symlink():
+                            try:
+                                target = os.stat(de.path)
+                            except FileNotFoundError:
+                                raise MissingFileError(f"add_dir: {de.path!r} is a dangling symbolic link") from None
+                            if _stat.S_ISDIR(target.st_mode):
+                                skipped.append(child_rel)
+                            elif _stat.S_ISREG(target.st_mode):
+                                here.append((de.path, child_rel))
+                                names.append(de.name)
+                if here:
+                    out += [(p, r, h or None) for (p, r), h in zip(here, scan(folder, names, records.row(folder), False))]
+    finally:
+        if pool is not None:
+            pool.shutdown()
     if skipped:
         warnings.warn(
             f"add_dir: not following {len(skipped)} symbolic link(s) to folders: {', '.join(sorted(skipped)[:5])}",
             stacklevel=3,
         )
     out.sort(key=lambda t: t[1])
-    return out
+    return out, settled
+
+
+SETTLE_THREADS = 4  # folders settled at once: their lstat calls overlap in the kernel
+
+
+class _Named:
+    """What walk_files asks of an os.DirEntry, for a name the C settle left to Python (one lstat)."""
+
+    __slots__ = ("name", "path", "_mode")
+
+    def __init__(self, folder: str, name: str) -> None:
+        self.name, self.path = name, os.path.join(folder, name)
+        try:
+            self._mode = os.lstat(self.path).st_mode
+        except FileNotFoundError:
+            self._mode = 0  # gone since it was listed: nothing to add
+
+    def is_file(self, follow_symlinks: bool = False) -> bool:
+        return _stat.S_ISREG(self._mode)
+
+    def is_dir(self, follow_symlinks: bool = False) -> bool:
+        return _stat.S_ISDIR(self._mode)
+
+    def is_symlink(self) -> bool:
+        return _stat.S_ISLNK(self._mode)
 
 
 def stage_dir(repo: Repository, local_path: str, prefix: str | None, policy: str, skip_cache: bool,
-              hold: Callable[[list[str]], None] | None = None) -> list[Staged]:
-    """Hash (and store) every file below ``local_path``.
+              hold: Callable[[list[str]], None] | None = None, bulk: bool = False) -> tuple[list[Staged], list[Settled]]:
+    """Hash (and store) every file below ``local_path``: ``(staged files, settled folders)``.
 
     Unchanged files (stat cache hits whose content is stored) cost one stat,
     done in this thread; only the rest go to the thread pool, where reading,
     hashing and writing overlap. A hit whose record saw its content stored
     under the store's current sweep generation (:mod:`sweepgen`) is not looked
     for in the store: nothing has been removed since. ``hold`` is given every
-    digest before that trust is checked once more (the caller lists them
-    where gc reads drafts): if a gc began meanwhile, those hits are looked
-    for after all, and what it removed is stored again.
+    digest (a settled folder's as one string, a digest a line) before that
+    trust is checked once more (the caller lists them where gc reads drafts):
+    if a gc began meanwhile, those hits are looked for after all, and what it
+    removed is stored again. With ``bulk`` those trusted hits come as one
+    :class:`settled.Settled` per folder (no Python object per file); otherwise,
+    and when a gc began meanwhile, every file is a :class:`Staged`.
     """
     root = os.path.abspath(local_path)
     if not os.path.isdir(root):
@@ -347,10 +410,12 @@ def stage_dir(repo: Repository, local_path: str, prefix: str | None, policy: str
     gen = sweepgen.current(cache_dir)  # read before any hit is trusted or seen stored
     trust = gen is not None and hold is not None
     records = repo.statcache.load_prefix(root)
-    files = walk_files(root, records)
+    files, settled = walk_files(root, records, gen if trust and bulk and not skip_cache else None, prefix)
     # every entry path, in one scan, before anything is hashed or stored (a name git or the OS
     # gives meaning to, a backslash, a control character: refused with the path and the rule)
     check_entry_paths([f"{prefix}/{rel}" if prefix else rel for _, rel, _ in files])
+    for s in settled:
+        _settled.check_names(s)
     clock = fs_clock_ns(cache_dir)
     store_path, list_path = repo.store._path, repo.store.list_path  # whole, or chunked (its list stands for it)
     now_s = time.time()
@@ -385,8 +450,8 @@ def stage_dir(repo: Repository, local_path: str, prefix: str | None, policy: str
     def one(item: tuple[str, str]) -> Staged:
         return _stage_one(repo, records, item[0], item[1], policy, skip_cache, clock, gen)
 
-    total = len(files)
-    nbytes = sum(s.entry.size or 0 for s in staged)  # vouched for by the stat cache: done already
+    total = len(files) + sum(s.count for s in settled)
+    nbytes = sum(s.entry.size or 0 for s in staged) + sum(s.size for s in settled)  # vouched for: done already
     report("hashing", len(staged), total, nbytes)
     # Threads pay off where the kernel does the work (creating files for
     # ``mutable``); hashing and linking are mostly Python and GIL-bound, and
@@ -411,7 +476,15 @@ def stage_dir(repo: Repository, local_path: str, prefix: str | None, policy: str
                 nbytes += sum(s.entry.size or 0 for s in part)
                 report("hashing", len(staged), total, nbytes)
     if hold is not None:
-        hold([s.entry.digest for s in staged])
+        hold([s.entry.digest for s in staged] + [s.digests for s in settled])  # a settled folder's: one line each
+    if settled and sweepgen.current(cache_dir) != gen:
+        # a gc began: settled files are trusted hits like any other, looked for one by one below
+        for folder in settled:
+            for name, digest, size in _settled.records(folder):
+                trusted.append(len(staged))
+                path = f"{folder.folder}/{name}" if folder.folder else name
+                staged.append(Staged(Entry(path, digest, size), os.path.join(folder.local, name)))
+        settled = []
     if trusted and sweepgen.current(cache_dir) != gen:
         # A gc began after gen was read, perhaps before the draft list above: look after all.
         now_s = time.time()
@@ -426,6 +499,6 @@ def stage_dir(repo: Repository, local_path: str, prefix: str | None, policy: str
             hold(again)
     elif gen is not None:
         repo.statcache.confirm(seen, gen)
-    report("hashing", total, total, sum(s.entry.size or 0 for s in staged))
+    report("hashing", total, total, sum(s.entry.size or 0 for s in staged) + sum(s.size for s in settled))
     repo.statcache.flush()
-    return staged
+    return staged, settled

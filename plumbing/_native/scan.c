@@ -527,9 +527,303 @@ done:
     return out;
 }
 
+/* -- settle and render: a re-logged folder as "the files the stat cache vouches for", in bytes --
+ *
+ * settle(folder, row, gen, large) reads one folder (readdir, one fstatat per regular file) and
+ * sorts its names into
+ *   dirs    subfolder names (str, as os.fsdecode gives them)
+ *   files   regular files Python must look at: no usable record, a record under another sweep generation than gen, a size of at least
+ *           large, a name that is not plain UTF-8 JSON (invalid UTF-8, '"', '\\', a control
+ *           character), a digest that is not 64 lowercase hex digits
+ *   rest    names that are neither folders nor regular files (a link, a fifo), for Python to tell
+ *   settled the rest, as one bytes object of records sorted by name (u32 name length, the
+ *           name, the 64-digit digest, i64 size; native byte order, never stored), with their
+ *           count and total size, their names joined by "/" (str) and their digests joined
+ *           by "\n" (str)
+ * render(settled, extras, cuts, prefix) merges a folder's settled records with its other files
+ * (extras: (name, digest, row JSON) as UTF-8 bytes, sorted by name) and gives its listing
+ * blob (MANIFEST ENCODING), its folder-sum lines ("name NUL digest" joined by LF) and its
+ * artifact-digest lines ("prefix name NUL digest NUL"), split before each of the sorted
+ * cuts (a subfolder's name and "/") so that the caller can put each subfolder's lines where
+ * the sort by entry path puts them. plumbing/settled.py holds the Python side. */
+
+typedef struct {
+    char *name;
+    size_t len;
+    char digest[64];
+    int64_t size;
+} set_t;
+
+static int set_cmp(const void *a, const void *b) {
+    const set_t *x = a, *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->name, y->name, n);
+    return c ? c : (x->len < y->len ? -1 : x->len > y->len);
+}
+
+/* True when name is strict UTF-8 that canonical JSON writes as itself between quotes. */
+static int json_plain(const char *name, size_t n) {
+    const unsigned char *s = (const unsigned char *)name;
+    for (size_t i = 0; i < n;) {
+        if (s[i] < 0x20 || s[i] == '"' || s[i] == '\\') return 0;
+        size_t k = utf8_at(s + i, n - i);
+        if (!k) return 0;
+        i += k;
+    }
+    return 1;
+}
+
+static int hex64(const char *d, Py_ssize_t n) {
+    if (n != 64) return 0;
+    for (int i = 0; i < 64; i++)
+        if (!((d[i] >= '0' && d[i] <= '9') || (d[i] >= 'a' && d[i] <= 'f'))) return 0;
+    return 1;
+}
+
+/* Python str objects, as os.fsdecode gives them, of the NUL-ended names in b, appended to list. */
+static int add_names(PyObject *list, const buf_t *b) {
+    for (size_t at = 0; at < b->len;) {
+        size_t n = strlen(b->p + at);
+        PyObject *s = PyUnicode_DecodeFSDefaultAndSize(b->p + at, (Py_ssize_t)n);
+        if (!s || PyList_Append(list, s) < 0) { Py_XDECREF(s); return -1; }
+        Py_DECREF(s);
+        at += n + 1;
+    }
+    return 0;
+}
+
+/* The folder's loop, without the GIL (so that callers can settle several folders at once):
+ * 0, or an errno. */
+static int settle_folder(const char *folder, const char *row, Py_ssize_t rowlen, int64_t want_gen, int64_t large,
+                         buf_t *dirs, buf_t *files, buf_t *rest, set_t **sets_o, size_t *nset_o) {
+    rec_t *recs = NULL;
+    Py_ssize_t *table = NULL, mask = 0;
+    set_t *sets = NULL;
+    size_t nset = 0, cap = 0;
+    int err = 0;
+    if (parse(row, rowlen, &recs, &table, &mask) < 0) return ENOMEM;
+    int fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *dir = fd < 0 ? NULL : fdopendir(fd);
+    if (!dir) {
+        err = errno;
+        if (fd >= 0) close(fd);
+        goto out;
+    }
+    struct dirent *de;
+    for (errno = 0; (de = readdir(dir)) != NULL; errno = 0) {
+        const char *name = de->d_name;
+        if (name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0))) continue;
+        size_t nlen = strlen(name);
+        unsigned char type = de->d_type;
+        struct stat st;
+        int have = 0;
+        if (type == DT_UNKNOWN) {
+            if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+                if (put(rest, name, nlen + 1)) { err = ENOMEM; break; }
+                continue;
+            }
+            have = 1;
+            type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_LNK;
+        }
+        if (type == DT_DIR) {
+            if (put(dirs, name, nlen + 1)) { err = ENOMEM; break; }
+            continue;
+        }
+        const char *d = NULL;
+        Py_ssize_t dlen = 0;
+        int64_t size = 0, gen = -1;
+        if (type == DT_REG && json_plain(name, nlen) && (have || fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0))
+            d = vouched(recs, table, mask, name, (Py_ssize_t)nlen, &st, &dlen, &size, &gen);
+        if (!d || gen != want_gen || size >= large || !hex64(d, dlen)) {
+            if (put(type == DT_REG ? files : rest, name, nlen + 1)) { err = ENOMEM; break; }
+            continue;
+        }
+        if (nset == cap) {
+            cap = cap ? cap * 2 : 64;
+            set_t *v = PyMem_RawRealloc(sets, sizeof(set_t) * cap);
+            if (!v) { err = ENOMEM; break; }
+            sets = v;
+        }
+        set_t *one = &sets[nset];
+        if (!(one->name = PyMem_RawMalloc(nlen + 1))) { err = ENOMEM; break; }
+        nset++;
+        memcpy(one->name, name, nlen + 1);
+        one->len = nlen;
+        memcpy(one->digest, d, 64);
+        one->size = size;
+    }
+    if (!err && errno) err = errno;
+    closedir(dir);
+    if (nset) qsort(sets, nset, sizeof(set_t), set_cmp);
+out:
+    PyMem_RawFree(recs);
+    PyMem_RawFree(table);
+    *sets_o = sets;
+    *nset_o = nset;
+    return err;
+}
+
+static PyObject *settle(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *folder_o;
+    Py_buffer row = {0};
+    long long want_gen, large;
+    if (!PyArg_ParseTuple(args, "O&z*LL", PyUnicode_FSConverter, &folder_o, &row, &want_gen, &large)) return NULL;
+    PyObject *out = NULL, *dirs = NULL, *files = NULL, *rest = NULL;
+    buf_t dirb = {0}, fileb = {0}, restb = {0}, blob = {0}, names = {0}, digests = {0};
+    set_t *sets = NULL;
+    size_t nset = 0;
+    int err;
+    Py_BEGIN_ALLOW_THREADS
+    err = settle_folder(PyBytes_AS_STRING(folder_o), row.buf, row.buf ? row.len : 0, want_gen, large, &dirb, &fileb,
+                        &restb, &sets, &nset);
+    Py_END_ALLOW_THREADS
+    if (err) {
+        errno = err;
+        if (err == ENOMEM) PyErr_NoMemory();
+        else PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, folder_o);
+        goto done;
+    }
+    if (!(dirs = PyList_New(0)) || !(files = PyList_New(0)) || !(rest = PyList_New(0)) || add_names(dirs, &dirb) < 0 ||
+        add_names(files, &fileb) < 0 || add_names(rest, &restb) < 0)
+        goto done;
+    long long total = 0;
+    int bad = 0;
+    for (size_t i = 0; i < nset && !bad; i++) {
+        uint32_t n32 = (uint32_t)sets[i].len;
+        bad = put(&blob, (const char *)&n32, 4) || put(&blob, sets[i].name, sets[i].len) ||
+              put(&blob, sets[i].digest, 64) || put(&blob, (const char *)&sets[i].size, 8) ||
+              (i && (put(&names, "/", 1) || put(&digests, "\n", 1))) || put(&names, sets[i].name, sets[i].len) ||
+              put(&digests, sets[i].digest, 64);
+        total += sets[i].size;
+    }
+    if (!bad)
+        out = Py_BuildValue("(OOOy#nLs#s#)", dirs, files, rest, blob.p ? blob.p : "", (Py_ssize_t)blob.len, (Py_ssize_t)nset,
+                            total, names.p ? names.p : "", (Py_ssize_t)names.len, digests.p ? digests.p : "",
+                            (Py_ssize_t)digests.len);
+    else
+        PyErr_NoMemory();
+done:
+    PyMem_RawFree(dirb.p);
+    PyMem_RawFree(fileb.p);
+    PyMem_RawFree(restb.p);
+    PyMem_RawFree(blob.p);
+    PyMem_RawFree(names.p);
+    PyMem_RawFree(digests.p);
+    for (size_t i = 0; i < nset; i++) PyMem_RawFree(sets[i].name);
+    PyMem_RawFree(sets);
+    Py_XDECREF(dirs);
+    Py_XDECREF(files);
+    Py_XDECREF(rest);
+    Py_DECREF(folder_o);
+    PyBuffer_Release(&row);
+    return out;
+}
+
+static int bytes_cmp(const char *a, size_t an, const char *b, size_t bn) {
+    size_t n = an < bn ? an : bn;
+    int c = memcmp(a, b, n);
+    return c ? c : (an < bn ? -1 : an > bn);
+}
+
+static PyObject *render(PyObject *Py_UNUSED(self), PyObject *args) {
+    Py_buffer blob = {0}, prefix = {0};
+    PyObject *extras, *cuts;
+    if (!PyArg_ParseTuple(args, "y*O!O!y*", &blob, &PyList_Type, &extras, &PyList_Type, &cuts, &prefix)) return NULL;
+    PyObject *out = NULL, *pieces = PyList_New(0);
+    buf_t listing = {0}, sums = {0}, lines = {0};
+    const char *p = blob.buf, *end = p + blob.len;
+    Py_ssize_t ne = PyList_GET_SIZE(extras), nc = PyList_GET_SIZE(cuts), ie = 0, ic = 0;
+    int first = 1, fail = !pieces || put(&listing, "[", 1);
+    char num[32];
+    while (!fail) {
+        /* the next file: a settled record or an extra, whichever name sorts first */
+        const char *sname = NULL, *sdig = NULL;
+        size_t slen = 0;
+        int64_t ssize = 0;
+        if (p < end) {
+            uint32_t n32;
+            if (end - p < 4) { PyErr_SetString(PyExc_ValueError, "malformed settled records"); fail = 1; break; }
+            memcpy(&n32, p, 4);
+            if ((size_t)(end - p) < 4 + (size_t)n32 + 72) { PyErr_SetString(PyExc_ValueError, "malformed settled records"); fail = 1; break; }
+            sname = p + 4;
+            slen = n32;
+            sdig = sname + slen;
+            memcpy(&ssize, sdig + 64, 8);
+        }
+        const char *ename = NULL, *edig = NULL, *erow = NULL;
+        Py_ssize_t elen = 0, edlen = 0, erlen = 0;
+        if (ie < ne) {
+            PyObject *t = PyList_GET_ITEM(extras, ie);
+            if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) != 3 || !PyBytes_Check(PyTuple_GET_ITEM(t, 0)) ||
+                !PyBytes_Check(PyTuple_GET_ITEM(t, 1)) || !PyBytes_Check(PyTuple_GET_ITEM(t, 2))) {
+                PyErr_SetString(PyExc_TypeError, "extras must be (name, digest, row) bytes tuples");
+                fail = 1;
+                break;
+            }
+            PyBytes_AsStringAndSize(PyTuple_GET_ITEM(t, 0), (char **)&ename, &elen);
+            PyBytes_AsStringAndSize(PyTuple_GET_ITEM(t, 1), (char **)&edig, &edlen);
+            PyBytes_AsStringAndSize(PyTuple_GET_ITEM(t, 2), (char **)&erow, &erlen);
+        }
+        if (!sname && !ename) break;
+        int take_extra = !sname || (ename && bytes_cmp(ename, (size_t)elen, sname, slen) < 0);
+        const char *name = take_extra ? ename : sname, *dig = take_extra ? edig : sdig;
+        size_t nlen = take_extra ? (size_t)elen : slen, dlen = take_extra ? (size_t)edlen : 64;
+        /* a new piece of digest lines before each cut this name sorts after */
+        while (ic < nc) {
+            PyObject *c = PyList_GET_ITEM(cuts, ic);
+            if (!PyBytes_Check(c)) { PyErr_SetString(PyExc_TypeError, "cuts must be bytes"); fail = 1; break; }
+            if (bytes_cmp(PyBytes_AS_STRING(c), PyBytes_GET_SIZE(c), name, nlen) > 0) break;
+            PyObject *piece = PyBytes_FromStringAndSize(lines.p ? lines.p : "", lines.len);
+            if (!piece || PyList_Append(pieces, piece) < 0) { Py_XDECREF(piece); fail = 1; break; }
+            Py_DECREF(piece);
+            lines.len = 0;
+            ic++;
+        }
+        if (fail) break;
+        if (!first) fail |= put(&listing, ",", 1) || put(&sums, "\n", 1);
+        first = 0;
+        if (take_extra) {
+            fail |= put(&listing, erow, erlen);
+            ie++;
+        } else {
+            int k = snprintf(num, sizeof num, "%lld]", (long long)ssize);
+            fail |= put(&listing, "[\"", 2) || put(&listing, sname, slen) || put(&listing, "\",\"", 3) ||
+                    put(&listing, sdig, 64) || put(&listing, "\",", 2) || put(&listing, num, (size_t)k);
+            p = sdig + 72;
+        }
+        fail |= put(&sums, name, nlen) || put(&sums, "", 1) || put(&sums, dig, dlen);
+        fail |= put(&lines, prefix.buf, prefix.len) || put(&lines, name, nlen) || put(&lines, "", 1) ||
+                put(&lines, dig, dlen) || put(&lines, "", 1);
+        if (fail && !PyErr_Occurred()) PyErr_NoMemory();
+    }
+    if (!fail) fail = put(&listing, "]\n", 2);
+    while (!fail && ic <= nc) { /* the last piece, and an empty one after each cut no name passed */
+        PyObject *piece = PyBytes_FromStringAndSize(lines.p ? lines.p : "", lines.len);
+        if (!piece || PyList_Append(pieces, piece) < 0) { Py_XDECREF(piece); fail = 1; break; }
+        Py_DECREF(piece);
+        lines.len = 0;
+        ic++;
+    }
+    if (!fail)
+        out = Py_BuildValue("(y#y#O)", listing.p, (Py_ssize_t)listing.len, sums.p ? sums.p : "", (Py_ssize_t)sums.len,
+                            pieces);
+    else if (!PyErr_Occurred())
+        PyErr_NoMemory();
+    PyMem_RawFree(listing.p);
+    PyMem_RawFree(sums.p);
+    PyMem_RawFree(lines.p);
+    Py_XDECREF(pieces);
+    PyBuffer_Release(&blob);
+    PyBuffer_Release(&prefix);
+    return out;
+}
+
+
 static PyMethodDef methods[] = {
     {"scan", scan, METH_VARARGS, "scan(folder, names, row, solo) -> [None | False | (digest, size, sweep_gen)]"},
     {"tree", tree, METH_VARARGS, "tree(root, rows, solo=False) -> {folder: lines} or None (see plumbing/scan.py)"},
+    {"settle", settle, METH_VARARGS, "settle(folder, row, gen, large) -> (dirs, files, rest, settled, count, size, names, digests)"},
+    {"render", render, METH_VARARGS, "render(settled, extras, cuts, prefix) -> (listing, sum lines, digest pieces)"},
     {NULL, NULL, 0, NULL},
 };
 
