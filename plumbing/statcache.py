@@ -125,6 +125,7 @@ class Records(Mapping):
         """Drop ``folder``'s row kept by :meth:`row` (it is read again if asked for): a checkout
         of a million files up to date would otherwise hold every folder's row at once."""
         self._rows.pop(folder, None)
+        self._fetched = False  # after a prefetch, a row not kept is no longer known to be absent
 
     def prefetch(self) -> None:
         """Read the rows of every folder below the prefix in one query (a walk of many folders
