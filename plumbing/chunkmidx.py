@@ -116,9 +116,29 @@ class MultiPackIndex:
         return lo, False
 
     def find(self, digest: str) -> tuple[str, int] | None:
-        """``(pack, row)`` of chunk ``digest`` (64 lowercase hex), or None."""
-        i, found = self._search(bytes.fromhex(digest))
-        return self.record(i) if found else None
+        """``(pack, row)`` of chunk ``digest`` (64 lowercase hex), or None.
+
+        On the path of every chunk a chunked write looks up, mostly absent ones: a two-byte fanout
+        leaves a few records to look at, searched for in C (``find`` on the column, a hit counted
+        only at a record boundary), and a binary search only where a bucket is large."""
+        key = bytes.fromhex(digest)
+        b = key[0] << 8 | key[1]
+        fan = self._fanout
+        lo = fan[b - 1] if b else 0
+        hi = fan[b]
+        if hi <= lo:
+            return None
+        if hi > self.count:
+            hi = self.count
+        if hi - lo > 64:
+            i, found = self._search(key)
+            return self.record(i) if found else None
+        base, buf = self._digests, self._buf
+        end = base + hi * DIGEST
+        at = buf.find(key, base + lo * DIGEST, end)
+        while at >= 0 and (at - base) % DIGEST:
+            at = buf.find(key, at + 1, end)
+        return None if at < 0 else self.record((at - base) // DIGEST)
 
     def record(self, i: int) -> tuple[str, int]:
         pack, row = _PLACE.unpack_from(self._buf, self._places + i * _PLACE.size)
