@@ -156,6 +156,7 @@ def fsck(repo: Repository, full: bool = True) -> list[Problem]:
     sizes: dict[str, set[int]] = {}
     for tree in sorted(walk.manifests, key=str):
         walk.problems += [Problem("bad-manifest", str(tree), m) for m in manifest_problems(repo.git, tree, sizes)]
+    index = _check_chunk_index(repo)  # first: a chunked read below rewrites an index it cannot use
     content = _check_content(repo, walk.digests, full)
     damaged = {p.object for p in content}
     content += _check_sizes(repo, {d: s for d, s in sizes.items() if d not in damaged}, walk.digests)
@@ -163,7 +164,7 @@ def fsck(repo: Repository, full: bool = True) -> list[Problem]:
         # Removed or damaged other than by gc: the stat cache must stop vouching that digests
         # are stored, so that logging the files again stores them again.
         sweepgen.renew(os.path.join(repo.gitdir, CACHE))
-    return walk.problems + content + _check_chunk_index(repo) + _stale_files(repo)
+    return walk.problems + content + index + _stale_files(repo)
 
 
 def _check_content(repo: Repository, digests: dict[str, str], full: bool) -> list[Problem]:

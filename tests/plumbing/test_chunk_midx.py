@@ -127,6 +127,8 @@ def test_a_torn_or_damaged_index_is_ignored_and_rebuilt(repo, tmp_path, small_pa
         f.write(raw)
     with pytest.raises(CorruptObjectError, match=r"multi-pack-index .*ignored"):
         chunkmidx.open_index(_folder(repo))
+    (problem,) = fsck(repo)
+    assert problem.kind == "bad-chunk-index" and "ignored; artvcs gc writes it anew" in problem.message
     _readable(repo, d, tmp_path)
     _assert_index_matches_packs(repo).close()
 
