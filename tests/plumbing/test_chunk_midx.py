@@ -250,3 +250,49 @@ def test_the_sample_index_parses_and_finds_what_it_holds():
     midx = chunkmidx.MultiPackIndex(SAMPLE)
     assert midx.count == 61 and len(midx.names) == 4
     assert midx.find(PROBES[0]) == (f"{0:040x}", 0) and midx.find("00" * 32) is None
+
+
+WRITER = """
+import os, random, sys
+import blake3
+from artvcs.plumbing import chunking, chunkpacks
+chunkpacks.PACK_BYTES = chunking.BLOCK = 1 << 20
+chunkpacks.FOLD_AT = 1  # every close that sees a pack outside the index rewrites it: the most contention
+from artvcs.plumbing.repository import Repository
+repo = Repository(sys.argv[1])
+seed = int(sys.argv[2])
+for i in range(3):
+    path = os.path.join(sys.argv[3], f"w{seed}-{i}")
+    with open(path, "wb") as f:
+        f.write(random.Random(seed * 100 + i).randbytes((4 << 20) + i))
+    d, _ = repo.store.put_file(path, chunked=True)
+    with repo.store.open(d) as f:
+        assert blake3.blake3(f.read()).hexdigest() == d
+    print(d, flush=True)
+"""
+
+
+def test_writers_and_readers_at_once_rewrite_the_index_without_losing_a_chunk(repo, tmp_path, small_packs, monkeypatch):
+    """Three processes store chunked files and read them back at once, each rewriting the index whenever
+    a pack is outside it, while this one reads: every file reads back, and the index ends up whole."""
+    import subprocess
+    import sys
+
+    first = _put(repo, tmp_path, _data(5 * MiB, 77), "first")
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, repo.gitdir, str(k), str(tmp_path)],
+                              stdout=subprocess.PIPE, text=True) for k in range(3)]
+    reads = 0
+    while any(p.poll() is None for p in procs):
+        _readable(repo, first, tmp_path)
+        reads += 1
+    written = []
+    for p in procs:
+        out, _ = p.communicate()
+        assert p.returncode == 0
+        written += out.split()
+    assert len(written) == 9 and reads
+    monkeypatch.setattr(chunkpacks, "FOLD_AT", 1)
+    for d in written + [first]:
+        _readable(repo, d, tmp_path)
+    _assert_index_matches_packs(repo).close()
+    assert [p for p in fsck(repo) if p.kind == "bad-chunk-index"] == []
