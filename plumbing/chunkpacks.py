@@ -303,16 +303,16 @@ class IndexedPlaces(ChunkPlaces):
         self._load_all()
 
     def place(self, digest: str) -> tuple[str, int] | None:
-        if digest not in self._pack and self.midx is not None:
+        midx = self.midx  # (another thread may distrust it meanwhile)
+        if digest not in self._pack and midx is not None:
             try:
-                at = self.midx.find(digest)
+                at = midx.find(digest)
             except CorruptObjectError:
                 at = ("", 0)  # a record outside the index's own tables
-            if at is not None:
-                if at[0] not in self._rows:
-                    self._load(at[0])
-                if self._pack.get(digest) != at[0] or self._rows[at[0]][0][digest] != at[1]:
-                    self._distrust()  # the index named a pack or row that does not hold it
+            # ``load`` returns once the pack is wholly added, by this thread or another (readers
+            # look chunks up from several threads: a push's uploads, a fetch's writers)
+            if at is not None and not (self._load(at[0]) and self._rows[at[0]][0].get(digest) == at[1]):
+                self._distrust()  # the index named a pack or row that does not hold it
         return super().place(digest)
 
     def offsets(self, name: str) -> list[int]:
@@ -396,6 +396,7 @@ class LocalPacks(PackIndex):
         self.folder = folder
         self._fds: dict[str, int] = {}
         self._lock = threading.Lock()
+        self._reading = threading.RLock()
         self._flock = _lock_fd(folder) if shared_lock else -1
         self._fold = shared_lock and not every_index
         if self._flock >= 0:
@@ -421,19 +422,25 @@ class LocalPacks(PackIndex):
         return midx
 
     def _read(self, name: str) -> bool:
-        """Read pack ``name``'s index into the places (once); False when it is gone or corrupt."""
-        if name in self.packs.read:
-            return True
-        try:
-            with open(os.path.join(self.folder, f"{name}.idx"), "rb") as f:
-                self.add(name, parse_idx(f.read(MAX_IDX_BYTES + 1), name))
-            return True
-        except FileNotFoundError:
-            pass  # removed by gc since it was listed
-        except CorruptObjectError:
-            pass  # its chunks count as absent; fsck reports the index
-        self.packs.forget(name)
-        return False
+        """Read pack ``name``'s index into the places (once; a thread asking while another reads it
+        waits until it is wholly added); False when it is gone or corrupt."""
+        with self._reading:
+            if name in self.packs.read:
+                return True
+            try:
+                with open(os.path.join(self.folder, f"{name}.idx"), "rb") as f:
+                    self.add(name, parse_idx(f.read(MAX_IDX_BYTES + 1), name))
+                return True
+            except FileNotFoundError:
+                pass  # removed by gc since it was listed
+            except CorruptObjectError:
+                pass  # its chunks count as absent; fsck reports the index
+            self.packs.forget(name)
+            return False
+
+    def add(self, name: str, rows: list[tuple[str, int]]) -> None:
+        with self._reading:  # (a pack writer's thread adds the packs it installs)
+            super().add(name, rows)
 
     def _read_all(self) -> None:
         for name in self.packs:
