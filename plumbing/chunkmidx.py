@@ -36,6 +36,7 @@ from itertools import accumulate
 
 import blake3
 
+from .copyhash import write_all
 from .durability import fsync_dir
 from .errors import CorruptObjectError
 
@@ -251,9 +252,7 @@ def write(folder: str, data: bytes) -> None:
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o444)
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
+            write_all(fd, data)
             os.fsync(fd)
         finally:
             os.close(fd)
