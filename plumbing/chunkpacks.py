@@ -471,7 +471,8 @@ class LocalPacks(PackIndex):
         """Write the multi-pack index anew when it is absent, unsound, or leaves FOLD_AT packs or
         more outside: the sound one's records kept, the other packs' merged in (every pack's
         rows otherwise); True when written. A cache: failing to write it is no error."""
-        outside = [n for n in sorted(self.packs.read) if not (self.midx and n in self.midx.names)]
+        covered = set(self.midx.names) if self.midx else set()
+        outside = [n for n in sorted(self.packs.read) if n not in covered]
         if not (self._missing_midx or self.where.distrusted or len(outside) >= FOLD_AT) or not self.packs:
             return False
         base = self.where.midx
