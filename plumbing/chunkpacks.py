@@ -480,7 +480,7 @@ class LocalPacks(PackIndex):
             self._read_all()
             outside = sorted(self.packs.read)
         try:
-            chunkmidx.write(self.folder, chunkmidx.encode([(n, self.packs.read[n]) for n in outside], base))
+            chunkmidx.write(self.folder, chunkmidx.parts([(n, self.packs.read[n]) for n in outside], base))
         except (OSError, CorruptObjectError):
             return False
         return True

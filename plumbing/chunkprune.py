@@ -111,7 +111,7 @@ def _rebuild_index(folder: str, packs: dict[str, list[tuple[str, int]]]) -> None
     lock; a gc killed before this leaves an index naming removed packs, which readers ignore."""
     try:
         if packs:
-            chunkmidx.write(folder, chunkmidx.encode(sorted(packs.items())))
+            chunkmidx.write(folder, chunkmidx.parts(sorted(packs.items())))
         else:
             chunkmidx.remove(folder)
     except OSError:
