@@ -30,9 +30,11 @@ import secrets
 import struct
 import sys
 from array import array
-from collections import Counter
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator
-from itertools import accumulate
+from functools import partial
+from itertools import repeat
+from operator import itemgetter
 
 import blake3
 
@@ -50,6 +52,7 @@ DIGEST = 32
 SUM = 32
 MAX_PACKS = 1 << 24
 MAX_PACK_ROWS = 1 << 16  # chunkpacks.MAX_PACK_CHUNKS
+_BOUNDS = [i.to_bytes(2, "big") for i in range(1, FANOUT)] + [b"\xff" * (DIGEST + 1)]  # above each fanout bucket
 
 
 def _layout(packs: int, chunks: int) -> tuple[int, int, int, int]:
@@ -198,34 +201,38 @@ def parts(packs: list[tuple[str, list[tuple[str, int]]]], base: MultiPackIndex |
     names = list(base.names) if base else []
     counts = list(base.rows) if base else []
     fresh: dict[bytes, bytes] = {}
+    numbered = []
     for name, rows in packs:
-        number = len(names)
+        numbered.append((len(names), rows))
         names.append(name)
         counts.append(len(rows))
-        for row, (d, _) in enumerate(rows):
-            fresh.setdefault(bytes.fromhex(d), _PLACE.pack(number, row))
+    for number, rows in reversed(numbered):  # whole-list operations in C; later updates win, so the
+        n = len(rows)                        # packs and their rows go in backwards: the first stays
+        fresh.update(zip(map(bytes.fromhex, map(itemgetter(0), reversed(rows))),
+                         map(_PLACE.pack, repeat(number, n), range(n - 1, -1, -1))))
     groups = list(_groups(sorted(fresh), base))  # drops the chunks the base holds
     old = base.count if base else 0
     view = memoryview(base._buf) if base is not None else None
     digests: list = []
     places: list = []
-    done, new = 0, 0
+    added: list[bytes] = []
+    done = 0
     for start, group in groups:  # splice the new records between the base's
         if view is not None and start > done:
             digests.append(view[base._digests + done * DIGEST:base._digests + start * DIGEST])
             places.append(view[base._places + done * _PLACE.size:base._places + start * _PLACE.size])
             done = start
         digests.append(b"".join(group))
-        places.append(b"".join(fresh[k] for k in group))
-        new += len(group)
+        places.append(b"".join(map(fresh.__getitem__, group)))
+        added += group
     if view is not None:
         if done < old:
             digests.append(view[base._digests + done * DIGEST:base._digests + old * DIGEST])
             places.append(view[base._places + done * _PLACE.size:base._places + old * _PLACE.size])
         view.release()  # (the slices hold the map on their own)
-    counter = Counter(k[0] << 8 | k[1] for _, group in groups for k in group)
-    added = accumulate(counter.get(b, 0) for b in range(FANOUT))
-    fanout = array("I", map(int.__add__, base._fanout, added) if base else added)
+    new = len(added)
+    counts_below = map(partial(bisect_left, added), _BOUNDS)  # new records below each next prefix
+    fanout = array("I", map(int.__add__, base._fanout, counts_below) if base else counts_below)
     if sys.byteorder == "big":
         fanout.byteswap()
     try:  # each column joined in C: cheaper than a write and a hash update per splice
