@@ -334,3 +334,36 @@ def test_threads_looking_up_chunks_at_once_never_miss_one(tmp_path):
             t.join()
         assert missed == [] and not local.where.distrusted
         local.close()
+
+
+REWRITER = """
+import sys
+from artvcs.plumbing import chunkpacks
+folder = sys.argv[1]
+print("ready", flush=True)
+while True:  # rewrite the index again and again, from every pack index (a distrusted index's rebuild)
+    packs = chunkpacks.LocalPacks(folder)
+    packs.where._distrust()
+    packs.close()
+"""
+
+
+def test_sigkill_while_the_index_is_written_leaves_the_old_one_or_the_new_one_whole(repo, tmp_path, small_packs):
+    import random
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    d = _put(repo, tmp_path, _data(6 * MiB, 5))
+    folder = _folder(repo)
+    rnd = random.Random(4)
+    for _ in range(6):
+        p = subprocess.Popen([sys.executable, "-c", REWRITER, folder], stdout=subprocess.PIPE, text=True)
+        with p.stdout:
+            assert p.stdout.readline().strip() == "ready"
+        time.sleep(rnd.uniform(0.0, 0.3))
+        p.send_signal(signal.SIGKILL)
+        p.wait(timeout=60)
+        _assert_index_matches_packs(repo).close()  # never torn: a reader finds a whole index
+    _readable(repo, d, tmp_path)  # (a killed writer's .tmp- file is gc's, as any in chunks/)
