@@ -1,7 +1,7 @@
 """artvcs chunking benchmark: what a new version of a large file costs, and what chunking costs.
 
 Usage: python bench/chunks.py [--size BYTES] [--versions N] [--runs N] [--work DIR] [--sweep]
-                              [--speed-only] [--baseline DIR]
+                              [--speed-only] [--baseline DIR] [--pack-index]
 
 Everything is written under --work (default ./bench-work/chunks). Figures are
 printed beside their limits, measured in the same run on the same bytes:
@@ -42,6 +42,8 @@ printed beside their limits, measured in the same run on the same bytes:
 5. With --sweep, the growth of 2 % scattered edits and the store-write speed for
    several average chunk sizes (a smaller file): the figures the default was
    chosen from.
+6. With --pack-index, bench/packindex.py: finding a chunked file's chunks beside 16, 256 and 1600
+   packs, with and without the multi-pack index, beside reading one pack index and ``cp``.
 
 Speed is reported, never asserted: the machine is shared and noisy, ratios travel.
 """
@@ -426,6 +428,7 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--work", default=os.path.join(os.getcwd(), "bench-work", "chunks"))
     ap.add_argument("--sweep", action="store_true")
+    ap.add_argument("--pack-index", action="store_true", help="also section 6 (bench/packindex.py)")
     ap.add_argument("--json", dest="json_out", default=None)
     ap.add_argument("--speed-only", action="store_true", help="skip the versions and the chunk-size distribution")
     ap.add_argument("--baseline", default=None, help="a checkout of another commit with its own .venv, measured beside")
@@ -489,6 +492,12 @@ def main() -> int:
         for r in sw:
             print(f"   target {r['avg'] // 1024:4d} KiB  mean chunk {r['mean_chunk'] / 1024:7.1f} KiB  "
                   f"growth {r['growth_ratio']:5.2f}x  store {r['store_mib_s']:6.0f} MiB/s")
+    if a.pack_index:
+        sys.path.insert(0, os.path.dirname(HERE))
+        import packindex
+
+        report["pack_index"] = packindex.run(os.path.join(work, "packindex-work"), [16, 256, 1600], 64 * MiB, a.runs)
+        packindex.report(report["pack_index"], 64 * MiB, a.runs)
     if a.json_out:
         with open(a.json_out, "w") as f:
             json.dump(report, f, indent=1)

@@ -27,13 +27,14 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import accumulate
 from operator import itemgetter
 
 import blake3
 
+from . import chunkmidx
 from .chunklist import MAX_CHUNK, ascii_header, canonical_rows
 from .durability import fsync_dir
 from .errors import CorruptObjectError
@@ -281,29 +282,169 @@ def exclusive(folder: str, wait_seconds: float) -> Iterator[bool]:
         os.close(fd)  # releases the lock
 
 
+class IndexedPlaces(ChunkPlaces):
+    """ChunkPlaces over a multi-pack index (:mod:`chunkmidx`): the packs added (those it does not
+    cover, and those whose index was read) answer first, then the multi-pack index.
+
+    ``load(name)`` adds pack ``name``'s rows (False when its index is gone or corrupt); a pack is
+    loaded when the multi-pack index first names it for a chunk asked for. Every answer comes from
+    a pack's own index: the multi-pack index only says which to read. A record naming a pack or
+    row that does not hold the chunk makes it ``distrusted``: ``load_all`` then adds every pack,
+    as without one."""
+
+    def __init__(self, midx: chunkmidx.MultiPackIndex | None, load: Callable[[str], bool],
+                 load_all: Callable[[], None]) -> None:
+        super().__init__()
+        self.midx, self._load, self._load_all = midx, load, load_all
+        self.distrusted = False
+
+    def _distrust(self) -> None:
+        self.midx, self.distrusted = None, True
+        self._load_all()
+
+    def place(self, digest: str) -> tuple[str, int] | None:
+        midx = self.midx  # (another thread may distrust it meanwhile)
+        if digest not in self._pack and midx is not None:
+            try:
+                at = midx.find(digest)
+            except CorruptObjectError:
+                at = ("", 0)  # a record outside the index's own tables
+            # ``load`` returns once the pack is wholly added, by this thread or another (readers
+            # look chunks up from several threads: a push's uploads, a fetch's writers)
+            if at is not None and not (self._load(at[0]) and self._rows[at[0]][0].get(digest) == at[1]):
+                self._distrust()  # the index named a pack or row that does not hold it
+        return super().place(digest)
+
+    def offsets(self, name: str) -> list[int]:
+        if name not in self._rows and not self._load(name):
+            raise KeyError(name)
+        return super().offsets(name)
+
+    def get(self, digest: str, default=None):  # type: ignore[override]
+        return default if self.place(digest) is None else super().__getitem__(digest)
+
+    def __getitem__(self, digest: str) -> Location:
+        if self.place(digest) is None:
+            raise KeyError(digest)
+        return super().__getitem__(digest)
+
+    def __contains__(self, digest: object) -> bool:
+        return isinstance(digest, str) and self.place(digest) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._pack
+        if self.midx is not None:
+            yield from (d for d in self.midx if d not in self._pack)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+class _PackRows(Mapping[str, list[tuple[str, int]]]):
+    """``pack -> rows`` of every complete pack, each pack's index read when first asked for."""
+
+    def __init__(self, names: Iterable[str], load: Callable[[str], bool]) -> None:
+        self._names = dict.fromkeys(names)
+        self._load = load
+        self.read: dict[str, list[tuple[str, int]]] = {}
+
+    def __setitem__(self, name: str, rows: list[tuple[str, int]]) -> None:
+        self._names[name] = None
+        self.read[name] = rows
+
+    def __getitem__(self, name: str) -> list[tuple[str, int]]:
+        if name not in self.read and (name not in self._names or not self._load(name)):
+            raise KeyError(name)
+        return self.read[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._names))
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def items(self) -> list[tuple[str, list[tuple[str, int]]]]:  # type: ignore[override]
+        """Every pack whose index reads, with its rows (a pack whose index is gone or corrupt drops out)."""
+        return [(n, self.read[n]) for n in list(self._names) if n in self.read or self._load(n)]
+
+    def forget(self, name: str) -> None:
+        self._names.pop(name, None)
+
+
+FOLD_AT = 8  # packs outside the multi-pack index that make a reader or writer fold them into it
+
+
 class LocalPacks(PackIndex):
-    """The local store's chunk packs, their indexes read once, and open descriptors for reading.
+    """The local store's chunk packs: where each chunk is, and open descriptors for reading.
+
+    Chunks are found through the multi-pack index (:mod:`chunkmidx`) where there is a sound one
+    covering only packs still present; the indexes of the packs it does not cover are read at
+    once, those of the packs it covers only when a caller asks for their rows. On ``close`` an
+    absent or unsound multi-pack index is rebuilt, and one that leaves FOLD_AT packs or more
+    outside has them folded in. ``every_index`` reads every pack's index at once, without the
+    multi-pack index (gc, which goes through them all).
 
     Unless ``shared_lock`` is False (gc itself), it holds ``chunks/lock`` shared from before the
     indexes are read until ``close``: no pack it may read, and no pack a writer decided it need
     not write a chunk to, is removed meanwhile."""
 
-    def __init__(self, folder: str, shared_lock: bool = True) -> None:
+    def __init__(self, folder: str, shared_lock: bool = True, every_index: bool = False) -> None:
         super().__init__()
         self.folder = folder
         self._fds: dict[str, int] = {}
         self._lock = threading.Lock()
+        self._reading = threading.RLock()
         self._flock = _lock_fd(folder) if shared_lock else -1
+        self._fold = shared_lock and not every_index
         if self._flock >= 0:
             fcntl.flock(self._flock, fcntl.LOCK_SH)  # waits only while a gc removes packs
-        for name in self.names():
+        present = sorted(self.names())
+        self.midx = None if every_index else self._open_midx(set(present))
+        covered = set(self.midx.names) if self.midx else set()
+        self.packs = _PackRows(present, self._read)
+        self.where = IndexedPlaces(self.midx, self._read, self._read_all)
+        self._missing_midx = self.midx is None
+        for name in present:
+            if name not in covered:
+                self._read(name)
+
+    def _open_midx(self, present: set[str]) -> chunkmidx.MultiPackIndex | None:
+        try:
+            midx = chunkmidx.open_index(self.folder)
+        except (CorruptObjectError, OSError, ValueError):
+            return None  # rebuilt on close
+        if midx is not None and not set(midx.names) <= present:
+            midx.close()  # it names a pack gc has removed since: read the pack indexes
+            return None
+        return midx
+
+    def _read(self, name: str) -> bool:
+        """Read pack ``name``'s index into the places (once; a thread asking while another reads it
+        waits until it is wholly added); False when it is gone or corrupt."""
+        with self._reading:
+            if name in self.packs.read:
+                return True
             try:
-                with open(os.path.join(folder, f"{name}.idx"), "rb") as f:
+                with open(os.path.join(self.folder, f"{name}.idx"), "rb") as f:
                     self.add(name, parse_idx(f.read(MAX_IDX_BYTES + 1), name))
+                return True
             except FileNotFoundError:
-                continue  # removed by gc since it was listed
+                pass  # removed by gc since it was listed
             except CorruptObjectError:
-                continue  # its chunks count as absent; fsck reports the index
+                pass  # its chunks count as absent; fsck reports the index
+            self.packs.forget(name)
+            return False
+
+    def add(self, name: str, rows: list[tuple[str, int]]) -> None:
+        with self._reading:  # (a pack writer's thread adds the packs it installs)
+            super().add(name, rows)
+
+    def _read_all(self) -> None:
+        for name in self.packs:
+            self._read(name)
 
     def names(self) -> Iterator[str]:
         """Names of complete packs (those with an index)."""
@@ -311,10 +452,9 @@ class LocalPacks(PackIndex):
             entries = os.listdir(self.folder)
         except FileNotFoundError:
             return
-        for n in entries:
-            parts = split_name(n)
-            if parts and parts[1] == "idx":
-                yield parts[0]
+        for n in entries:  # (split_name's test, as string operations: thousands of packs are listed)
+            if len(n) == 44 and n.endswith(".idx") and not n[:40].strip("0123456789abcdef"):
+                yield n[:40]
 
     def path(self, name: str, kind: str = "pack") -> str:
         return os.path.join(self.folder, f"{name}.{kind}")
@@ -327,8 +467,32 @@ class LocalPacks(PackIndex):
                 fd = self._fds[name] = os.open(self.path(name), os.O_RDONLY | os.O_CLOEXEC)
             return fd
 
+    def fold(self) -> bool:
+        """Write the multi-pack index anew when it is absent, unsound, or leaves FOLD_AT packs or
+        more outside: the sound one's records kept, the other packs' merged in (every pack's
+        rows otherwise); True when written. A cache: failing to write it is no error."""
+        covered = set(self.midx.names) if self.midx else set()
+        outside = [n for n in sorted(self.packs.read) if n not in covered]
+        if not (self._missing_midx or self.where.distrusted or len(outside) >= FOLD_AT) or not self.packs:
+            return False
+        base = self.where.midx
+        if base is None:
+            self._read_all()
+            outside = sorted(self.packs.read)
+        try:
+            chunkmidx.write(self.folder, chunkmidx.parts([(n, self.packs.read[n]) for n in outside], base))
+        except (OSError, CorruptObjectError):
+            return False
+        return True
+
     def close(self) -> None:
         with self._lock:
+            if self._fold and self._flock >= 0:
+                self._fold = False
+                self.fold()  # under the shared lock: no pack it names goes meanwhile
+            if self.midx is not None:
+                self.midx.close()
+                self.midx = None
             for fd in self._fds.values():
                 os.close(fd)
             self._fds.clear()

@@ -13,7 +13,8 @@ writer at work is never left without a chunk it counts on:
    read the pack indexes, or decided not to write a chunk because a pack
    had it, is still at work): read the chunk lists written since gc began,
    and remove a pack (index first, then the pack) only if every chunk of it
-   that any list now names is in a pack that stays.
+   that any list now names is in a pack that stays; then write the
+   multi-pack index (:mod:`chunkmidx`) of the packs that stay.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from . import chunkpacks
+from . import chunkmidx, chunkpacks
 from .chunkpacks import TMP_PREFIX, LocalPacks, PackWriter, split_name
 from .durability import fsync_dir
 from .store import _unlink_quiet
@@ -58,7 +59,7 @@ def prepare(store: "ContentStore", live: set[str], grace_seconds: float, dry_run
     from .chunkstore import packs_dir
 
     folder = packs_dir(store)
-    packs = LocalPacks(folder, shared_lock=False)
+    packs = LocalPacks(folder, shared_lock=False, every_index=True)
     out = Prepared(folder)
     try:
         now = time.time()
@@ -105,12 +106,24 @@ def _copy_live(packs: LocalPacks, name: str, rows: list[tuple[str, int, int]], w
     return True
 
 
+def _rebuild_index(folder: str, packs: dict[str, list[tuple[str, int]]]) -> None:
+    """Write the multi-pack index of the packs that stay (none: no index). Under the exclusive
+    lock; a gc killed before this leaves an index naming removed packs, which readers ignore."""
+    try:
+        if packs:
+            chunkmidx.write(folder, chunkmidx.parts(sorted(packs.items())))
+        else:
+            chunkmidx.remove(folder)
+    except OSError:
+        pass  # a cache: the next reader rebuilds it
+
+
 def finish(store: "ContentStore", prep: Prepared, named_now: set[str], grace_seconds: float,
            dry_run: bool) -> tuple[list[str], int]:
     """Remove the packs ``prep`` decided on whose chunks named by a list now (``named_now``) are all in
     packs that stay, then leftovers of killed writers older than the grace period; return
     ``(removed, bytes freed)``. Called under the exclusive ``chunks/lock`` (or for a dry run)."""
-    packs = LocalPacks(prep.folder, shared_lock=False)  # every pack now, those written since included
+    packs = LocalPacks(prep.folder, shared_lock=False, every_index=True)  # every pack now, those written since included
     try:
         going = {p for p in prep.goes if p in packs.packs}
         changed = True
@@ -144,6 +157,8 @@ def finish(store: "ContentStore", prep: Prepared, named_now: set[str], grace_sec
                         _unlink_quiet(os.path.join(prep.folder, n))
         if removed and not dry_run:
             fsync_dir(prep.folder)
+        if not dry_run:
+            _rebuild_index(prep.folder, {p: rows for p, rows in packs.packs.items() if p not in going})
         return removed, freed
     finally:
         packs.close()

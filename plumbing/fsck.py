@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pygit2
 
-from . import chunkstore, namespace, refs, runs, sweepgen, versions
+from . import chunkmidx, chunkpacks, chunkstore, namespace, refs, runs, sweepgen, versions
 from .errors import ArtvcsError, CorruptObjectError, ObjectMissingError
 from .facts import facts_of, mismatch
 from .gc import CACHE
@@ -156,6 +156,7 @@ def fsck(repo: Repository, full: bool = True) -> list[Problem]:
     sizes: dict[str, set[int]] = {}
     for tree in sorted(walk.manifests, key=str):
         walk.problems += [Problem("bad-manifest", str(tree), m) for m in manifest_problems(repo.git, tree, sizes)]
+    index = _check_chunk_index(repo)  # first: a chunked read below rewrites an index it cannot use
     content = _check_content(repo, walk.digests, full)
     damaged = {p.object for p in content}
     content += _check_sizes(repo, {d: s for d, s in sizes.items() if d not in damaged}, walk.digests)
@@ -163,7 +164,7 @@ def fsck(repo: Repository, full: bool = True) -> list[Problem]:
         # Removed or damaged other than by gc: the stat cache must stop vouching that digests
         # are stored, so that logging the files again stores them again.
         sweepgen.renew(os.path.join(repo.gitdir, CACHE))
-    return walk.problems + content + _stale_files(repo)
+    return walk.problems + content + index + _stale_files(repo)
 
 
 def _check_content(repo: Repository, digests: dict[str, str], full: bool) -> list[Problem]:
@@ -228,6 +229,31 @@ def _check_sizes(repo: Repository, sizes: dict[str, set[int]], where: dict[str, 
 def _chunk_detail(store, digest: str, e: Exception) -> str:
     """For a chunked file, which chunk is at fault (the error says)."""
     return f" ({e})" if store.is_chunked(digest) else ""
+
+
+def _check_chunk_index(repo: Repository) -> list[Problem]:
+    """The multi-pack index of the chunk packs, against the pack indexes it caches (a reader never
+    trusts it over them; gc, or a chunked read for a damaged one, writes it anew)."""
+    folder = chunkstore.packs_dir(repo.store)
+    path = os.path.join(folder, chunkmidx.FILENAME)
+    fix = "; artvcs gc writes it anew"
+    try:
+        midx = chunkmidx.open_index(folder)
+    except CorruptObjectError as e:
+        return [Problem("bad-chunk-index", path, f"{e}{fix}")]
+    except OSError as e:
+        return [Problem("bad-chunk-index", path, f"unreadable: {e.strerror or e}{fix}")]
+    if midx is None:
+        return []
+    packs = chunkpacks.LocalPacks(folder, every_index=True)
+    try:
+        wrong = chunkmidx.disagreement(midx, dict(packs.packs.items()))
+    except CorruptObjectError as e:
+        wrong = str(e)
+    finally:
+        packs.close()
+        midx.close()
+    return [] if wrong is None else [Problem("bad-chunk-index", path, f"the multi-pack index {wrong}{fix}")]
 
 
 def _stale_files(repo: Repository) -> list[Problem]:

@@ -698,3 +698,47 @@ def test_chunk_pack_gc_is_as_documented():
     assert f"(REWRITE_DEAD_FRACTION, {chunkpacks.REWRITE_DEAD_FRACTION})" in text
     assert f"waiting up to {chunkprune.LOCK_WAIT_SECONDS:g} s" in text
     assert f"chunks/{chunkpacks.LOCKFILE}" in text
+
+
+def test_the_multi_pack_index_is_as_documented(tmp_path):
+    """A real index read by the layout the spec gives, with struct alone."""
+    import struct
+
+    from artvcs.plumbing import chunkmidx, chunkpacks
+
+    text = " ".join(_section("CHUNKED FILES").split())
+    assert f"when {chunkpacks.FOLD_AT} or more packs present are outside it" in text
+    assert chunkmidx.MAGIC == b"artvcs-midx 1\n\0\0" and '"artvcs-midx 1" LF NUL NUL (16 bytes)' in text
+    assert f"fanout {chunkmidx.FANOUT} x u32" in text and "chunks/multi-pack-index (mode 0444)" in text
+    repo = init_repository(str(tmp_path))
+    data = os.urandom(store.CHUNK_THRESHOLD + 12345)
+    (tmp_path / "big").write_bytes(data)
+    digest, _ = repo.store.put_file(str(tmp_path / "big"), chunked=True)
+    folder = os.path.join(repo.gitdir, chunkpacks.DIRNAME)
+    path = os.path.join(folder, "multi-pack-index")
+    raw = open(path, "rb").read()
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o444
+    assert raw[:16] == b"artvcs-midx 1\n\0\0"
+    packs, chunks = struct.unpack_from("<II", raw, 16)
+    at = 24 + packs * 24
+    names = [raw[24 + i * 24:44 + i * 24].hex() for i in range(packs)]
+    rows_of = [struct.unpack_from("<I", raw, 44 + i * 24)[0] for i in range(packs)]
+    fanout = struct.unpack_from("<65536I", raw, at)
+    digests = [raw[at + 262144 + i * 32:at + 262144 + i * 32 + 32] for i in range(chunks)]
+    places = [struct.unpack_from("<II", raw, at + 262144 + chunks * 32 + i * 8) for i in range(chunks)]
+    end = at + 262144 + chunks * 40
+    assert len(raw) == end + 32 and raw[end:] == blake3.blake3(raw[:end]).digest()
+    assert digests == sorted(set(digests)) and fanout[-1] == chunks
+    assert all(fanout[b] == sum(1 for d in digests if d[0] << 8 | d[1] <= b) for b in (0, 255, 4096, 65535))
+    idx = {n: open(os.path.join(folder, f"{n}.idx"), "rb").read().decode().splitlines()[1:] for n in names}
+    assert sorted(idx) == sorted(n[:-4] for n in os.listdir(folder) if n.endswith(".idx"))
+    assert [len(idx[n]) for n in names] == rows_of
+    for d, (p, r) in zip(digests, places):
+        assert idx[names[p]][r].split()[0] == d.hex()
+    assert {d.hex() for d in digests} == {c for c, _ in _list_rows(repo, digest)}
+
+
+def _list_rows(repo, digest):
+    from artvcs.plumbing import chunkstore
+
+    return chunkstore.read_list(repo.store, digest).chunks

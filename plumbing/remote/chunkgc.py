@@ -7,7 +7,9 @@ GARBAGE COLLECTION):
 
 1. lists of unreachable files older than the grace period are removed;
 2. the live chunks of each pack to be rewritten (:func:`chunkpacks.plan`)
-   are read back, each hashed, and uploaded in new packs, pack then index;
+   are read (from this repository's own packs where it holds them, else
+   back from the remote), each hashed, and uploaded in new packs, pack then
+   index;
 3. the index of every pack that goes is removed (the pack is hidden: no new
    reader or push counts on it);
 4. the lists are listed again: a pack holding a chunk that a list written
@@ -27,6 +29,8 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field
+
+import blake3
 
 from .. import chunkpacks
 from ..chunkpacks import encode_idx, idx_name, parse_idx
@@ -127,13 +131,17 @@ def _rewrite(remote: RemoteRepo, idx, rewrite: dict[str, list[tuple[str, int, in
     damaged: list[str] = []
     rows: list[tuple[str, int]] = []
     tmp = os.path.join(work, f"chunkpack-gc-{os.getpid()}-{secrets.token_hex(6)}")
+    local = _local_packs(gitdir) if rewrite else None
     f = open(tmp, "wb")
     try:
         for p, live_rows in rewrite.items():
             mark, got = f.tell(), []
             try:
                 for run in chunkpacks.runs(live_rows, RANGE_BYTES):
-                    data = chunkpacks.read_run(lambda start, length: remote.backend.read_range(pack_key(p), start, length), run)
+                    data = _read_local(local, run)
+                    if data is None:
+                        data = chunkpacks.read_run(
+                            lambda start, length: remote.backend.read_range(pack_key(p), start, length), run)
                     if data is None:
                         raise CorruptObjectError(f"chunk pack {p}: a live chunk is short or corrupt")
                     f.write(data)
@@ -154,7 +162,37 @@ def _rewrite(remote: RemoteRepo, idx, rewrite: dict[str, list[tuple[str, int, in
     finally:
         f.close()
         _unlink_quiet(tmp)
+        if local is not None:
+            local.close()
     return damaged
+
+
+def _local_packs(gitdir: str) -> chunkpacks.LocalPacks | None:
+    """This repository's chunk packs (held under the shared chunk lock, so a local gc removes none
+    while they are read), or None when it has none."""
+    folder = os.path.join(gitdir, chunkpacks.DIRNAME)
+    return chunkpacks.LocalPacks(folder) if os.path.isdir(folder) else None
+
+
+def _read_local(local: chunkpacks.LocalPacks | None, run: list[tuple[str, int, int]]) -> bytes | None:
+    """The bytes of ``run`` (live chunks of a remote pack) read from the local packs, each chunk hashed
+    against its digest; None unless every chunk is there, of its size, and reads back right (the
+    run is then read from the remote)."""
+    if local is None:
+        return None
+    parts = []
+    for d, _, n in run:
+        loc = local.where.get(d)
+        if loc is None or loc.size != n:
+            return None
+        try:
+            data = os.pread(local.fd(loc.pack), n, loc.offset)
+        except OSError:
+            return None
+        if len(data) != n or blake3.blake3(data).hexdigest() != d:
+            return None
+        parts.append(data)
+    return b"".join(parts)
 
 
 def _send(remote: RemoteRepo, idx, path: str, rows: list[tuple[str, int]]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import blake3
+import pytest
 
 from artvcs.plumbing import chunkpacks, chunkstore
 from artvcs.plumbing.fsck import fsck
@@ -164,3 +165,57 @@ def test_a_pack_left_hidden_by_a_killed_gc_gets_its_index_back(workspace, spec_f
     kept = chunkgc.sweep_remote(other.remote(), other.repo.gitdir, {d}, 0, time.time(), False)
     assert remote.backend.stat(remote_chunks.pack_key(hidden)) is not None
     assert f"{remote_chunks.CHUNKS}{hidden}.pack" not in kept.removed
+
+
+class _CountingReads:
+    """Wraps the backend's ``read_range`` (the real one still answers) to count the bytes it returns."""
+
+    def __init__(self, backend) -> None:
+        self.real, self.bytes = backend.read_range, 0
+        backend.read_range = self
+
+    def __call__(self, key, start, length):
+        data = self.real(key, start, length)
+        self.bytes += len(data)
+        return data
+
+
+@pytest.mark.parametrize("local", ["held", "corrupt", "gone"])
+def test_gc_remote_rewrites_packs_from_the_local_chunks_it_holds(workspace, spec_file_s3, small_packs, local):
+    """The live chunks of a rewritten remote pack come from this repository's packs when it holds them,
+    each hashed (no byte read back from the remote); a local chunk that does not hash right, or
+    none at all, and they are read from the remote as before. Either way a clone rebuilds the file."""
+    import os
+
+    url, opts = spec_file_s3
+    a, _, d1, _ = _pushed_then_edited(workspace, spec_file_s3, 3)
+    remote = a.remote()
+    folder = chunkstore.packs_dir(a.repo.store)
+    packs = [os.path.join(folder, n) for n in os.listdir(folder) if n.endswith(".pack")]
+    if local == "corrupt":  # a byte flipped in every local pack: every run has a chunk that fails its hash
+        for path in packs:
+            os.chmod(path, 0o644)
+            with open(path, "r+b") as f:
+                for off in range(1000, os.path.getsize(path), 8192):
+                    f.seek(off)
+                    byte = f.read(1)
+                    f.seek(off)
+                    f.write(bytes([byte[0] ^ 1]))
+    elif local == "gone":
+        for path in packs:
+            os.unlink(path[:-len(".pack")] + ".idx")
+            os.unlink(path)
+    reads = _CountingReads(remote.backend)
+    result = remote_gc.remote_gc(a.repo, remote, grace_seconds=0)
+    assert result.rewritten_packs > 0
+    print(f"\n{local}: {result.rewritten_packs} remote packs rewritten, {reads.bytes} bytes read from the remote")
+    if local == "held":
+        assert reads.bytes == 0
+    else:
+        assert reads.bytes > 0
+    live = dict(chunkstore.read_list(a.repo.store, d1).chunks)
+    assert set(live) <= _complete_chunks(remote, a.repo.gitdir)
+    b = workspace.clone("b", url, opts)
+    with b.repo.store.open(d1) as f:
+        assert blake3.blake3(f.read()).hexdigest() == d1
+    assert fsck(b.repo, full=True) == []

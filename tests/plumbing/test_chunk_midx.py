@@ -1,0 +1,369 @@
+"""The multi-pack index (chunks/multi-pack-index): written by readers and writers of chunks and by gc,
+read in place, and never trusted over the pack indexes it caches."""
+from __future__ import annotations
+
+import os
+
+import blake3
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from artvcs.plumbing import chunkmidx, chunkpacks, chunkstore
+from artvcs.plumbing.errors import CorruptObjectError
+from artvcs.plumbing.fsck import fsck
+from artvcs.plumbing.gc import sweep
+from test_chunks import _data, _put
+
+MiB = 1 << 20
+
+
+def _folder(repo) -> str:
+    return chunkstore.packs_dir(repo.store)
+
+
+def _pack_rows(repo) -> dict[str, list[tuple[str, int]]]:
+    """Every pack's rows, read from the pack indexes themselves."""
+    packs = chunkpacks.LocalPacks(_folder(repo), shared_lock=False, every_index=True)
+    try:
+        return dict(packs.packs.items())
+    finally:
+        packs.close()
+
+
+def _assert_index_matches_packs(repo) -> chunkmidx.MultiPackIndex:
+    """The index names exactly the packs present, and maps every chunk to a pack row that holds it."""
+    rows = _pack_rows(repo)
+    midx = chunkmidx.open_index(_folder(repo))
+    assert midx is not None and set(midx.names) == set(rows)
+    chunks = {d for r in rows.values() for d, _ in r}
+    assert set(midx) == chunks and midx.count == len(chunks)
+    for d in chunks:
+        pack, row = midx.find(d)
+        assert rows[pack][row][0] == d
+    assert list(midx) == sorted(midx)
+    return midx
+
+
+def _reads(monkeypatch) -> list[str]:
+    """The pack indexes LocalPacks reads from now on (the real reads, recorded)."""
+    seen: list[str] = []
+    real = chunkpacks.LocalPacks._read
+
+    def read(self, name):
+        if name not in self.packs.read:
+            seen.append(name)
+        return real(self, name)
+
+    monkeypatch.setattr(chunkpacks.LocalPacks, "_read", read)
+    return seen
+
+
+def _readable(repo, digest: str, tmp_path) -> None:
+    with repo.store.open(digest) as f:
+        assert blake3.blake3(f.read()).hexdigest() == digest
+    out = tmp_path / "out.bin"
+    with open(out, "w+b") as f:
+        chunkstore.write_chunked(repo.store, digest, f.fileno())
+    assert blake3.blake3(out.read_bytes()).hexdigest() == digest
+    out.unlink()
+
+
+def test_a_chunked_log_writes_an_index_of_every_chunk(repo, tmp_path, small_packs):
+    d = _put(repo, tmp_path, _data(6 * MiB))
+    assert len(_pack_rows(repo)) >= 3
+    midx = _assert_index_matches_packs(repo)
+    assert midx.find("00" * 32) is None and midx.find("ff" * 32) is None
+    midx.close()
+    _readable(repo, d, tmp_path)
+
+
+def test_a_read_through_the_index_reads_only_the_pack_indexes_of_its_file(repo, tmp_path, small_packs, monkeypatch):
+    files = [_put(repo, tmp_path, _data(5 * MiB, seed), f"f{seed}") for seed in range(4)]
+    _assert_index_matches_packs(repo).close()
+    own = {}
+    for d in files:
+        own[d] = {p for p, rows in _pack_rows(repo).items() if {c for c, _ in rows} & set(chunkstore.chunk_digests(repo.store, d))}
+    seen = _reads(monkeypatch)
+    packs = chunkstore.local_packs(repo.store)
+    assert seen == [] and packs.where.midx is not None  # opening read no pack index
+    packs.close()
+    _readable(repo, files[2], tmp_path)
+    assert set(seen) == own[files[2]] and len(own[files[2]]) < len(_pack_rows(repo)) // 2
+
+
+def test_packs_newer_than_the_index_are_read_and_folded_in_at_fold_at(repo, tmp_path, small_packs, monkeypatch):
+    monkeypatch.setattr(chunkpacks, "FOLD_AT", 3)
+    _put(repo, tmp_path, _data(5 * MiB, 1), "a")
+    first = set(_assert_index_matches_packs(repo).names)
+    monkeypatch.setattr(chunkpacks, "PACK_BYTES", 64 * MiB)  # one pack per file from here
+    late = []
+    for seed in range(2, 5):
+        late.append(_put(repo, tmp_path, _data(4 * MiB + seed, seed), f"s{seed}"))
+        midx = chunkmidx.open_index(_folder(repo))
+        outside = set(_pack_rows(repo)) - set(midx.names)
+        assert len(outside) == (seed - 1 if seed < 4 else 0)  # folded once three were outside
+        for d in late:
+            _readable(repo, d, tmp_path)  # the packs outside are found too
+        midx.close()
+    assert set(_assert_index_matches_packs(repo).names) > first
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "empty", "foreign"])
+def test_a_torn_or_damaged_index_is_ignored_and_rebuilt(repo, tmp_path, small_packs, damage):
+    d = _put(repo, tmp_path, _data(4 * MiB))
+    path = os.path.join(_folder(repo), chunkmidx.FILENAME)
+    raw = bytearray(open(path, "rb").read())
+    if damage == "flip":
+        raw[len(raw) // 2] ^= 1
+    elif damage == "truncate":
+        raw = raw[:len(raw) - 7]
+    elif damage == "empty":
+        raw = bytearray()
+    else:
+        raw = bytearray(b"artvcs-chunkpack 1 1\n" + raw[21:])
+    os.chmod(path, 0o644)
+    with open(path, "wb") as f:
+        f.write(raw)
+    with pytest.raises(CorruptObjectError, match=r"multi-pack-index .*ignored"):
+        chunkmidx.open_index(_folder(repo))
+    (problem,) = fsck(repo)
+    assert problem.kind == "bad-chunk-index" and "ignored; artvcs gc writes it anew" in problem.message
+    _readable(repo, d, tmp_path)
+    _assert_index_matches_packs(repo).close()
+
+
+def test_an_index_naming_a_pack_that_is_gone_falls_back_to_the_pack_indexes(repo, tmp_path, small_packs, monkeypatch):
+    d = _put(repo, tmp_path, _data(5 * MiB))
+    rows = _pack_rows(repo)
+    gone = "ab" * 20
+    data = chunkmidx.encode([(gone, [("00" * 32, 5)])] + sorted(rows.items()))
+    chunkmidx.write(_folder(repo), data)
+    seen = _reads(monkeypatch)
+    packs = chunkstore.local_packs(repo.store)
+    assert packs.where.midx is None and set(seen) == set(rows)  # every pack index read, as without one
+    packs.close()
+    assert gone not in _assert_index_matches_packs(repo).names  # rebuilt without it
+    _readable(repo, d, tmp_path)
+
+
+@pytest.mark.parametrize("lie", ["other pack", "other row", "outside its tables", "omits"])
+def test_an_index_that_lies_is_not_trusted_over_the_packs(repo, tmp_path, small_packs, lie):
+    """An index whole and checksummed, but wrong: reads come out right (each pack's own index says
+    where a chunk is), the index is distrusted and rebuilt; fsck names it."""
+    d = _put(repo, tmp_path, _data(5 * MiB))
+    _put(repo, tmp_path, _data(5 * MiB, 9), "other")
+    rows = sorted(_pack_rows(repo).items())
+    lst = chunkstore.read_list(repo.store, d)
+    home = next(p for p, r in rows if any(c == lst.chunks[len(lst.chunks) // 2][0] for c, _ in r))
+    victim = dict(rows)[home][0][0]  # the first row of a pack of the file
+    if lie == "omits":
+        forged = [(p, [(c, n) for c, n in r if c != victim]) for p, r in rows]
+    elif lie == "other pack":  # listed first in a pack that does not hold it
+        other = next(p for p, _ in rows if p != home)
+        forged = [(p, ([(victim, 1)] if p == other else []) + r) for p, r in rows]
+    else:  # listed last in its own pack
+        forged = [(p, r[1:] + r[:1] if p == home else r) for p, r in rows]
+    data = bytearray(chunkmidx.encode(forged))
+    if lie == "outside its tables":  # and its record names a row past its pack's count
+        midx = chunkmidx.MultiPackIndex(bytes(data))
+        at = midx._places + list(midx).index(victim) * chunkmidx._PLACE.size
+        data[at:at + chunkmidx._PLACE.size] = chunkmidx._PLACE.pack(0, 1 << 20)
+        data[-32:] = blake3.blake3(bytes(data[:-32])).digest()
+    chunkmidx.write(_folder(repo), bytes(data))
+    (problem,) = [p for p in fsck(repo) if p.kind == "bad-chunk-index"]
+    assert problem.object.endswith("chunks/multi-pack-index")
+    if lie == "omits":  # a record left out makes a lookup miss (a chunk written again); gc rebuilds it
+        packs = chunkstore.local_packs(repo.store)
+        assert victim not in packs.where
+        packs.close()
+        sweep(repo.store, repo.gitdir, {d}, grace_seconds=0)
+    else:
+        packs = chunkstore.local_packs(repo.store)
+        assert packs.where[victim].pack == home and packs.where.distrusted
+        packs.close()  # rebuilt here
+        chunkmidx.write(_folder(repo), bytes(data))
+        _readable(repo, d, tmp_path)  # a stream and a checkout through the lie come out right
+    _assert_index_matches_packs(repo).close()
+    assert not [p for p in fsck(repo) if p.kind == "bad-chunk-index"]
+    _readable(repo, d, tmp_path)
+
+
+def test_gc_rewrites_packs_then_the_index_of_those_that_stay(repo, tmp_path, small_packs):
+    v1 = _data(6 * MiB, 4)
+    d1 = _put(repo, tmp_path, v1, "v1")
+    v2 = bytearray(v1)
+    for off in range(0, len(v2), 512 * 1024):
+        v2[off:off + 256 * 1024] = _data(256 * 1024, off + 7)
+    d2 = _put(repo, tmp_path, bytes(v2), "v2")
+    os.unlink(repo.store.list_path(d1))
+    before = set(_pack_rows(repo))
+    result = sweep(repo.store, repo.gitdir, {d2}, grace_seconds=0)
+    assert result.rewritten_packs and set(_pack_rows(repo)) != before
+    _assert_index_matches_packs(repo).close()
+    _readable(repo, d2, tmp_path)
+
+
+# -- the parser, fuzzed ---------------------------------------------------------------------------
+def _sample() -> bytes:
+    rows = [(blake3.blake3(bytes([9, j])).hexdigest(), 100 + j) for j in range(20)]
+    return chunkmidx.encode([(f"{i:040x}", [(blake3.blake3(bytes([i, j])).hexdigest(), 100 + j) for j in range(20)])
+                             for i in range(3)] + [("ee" * 20, rows[:1])])
+
+
+SAMPLE = _sample()
+PROBES = [blake3.blake3(bytes([i, j])).hexdigest() for i in range(3) for j in range(0, 20, 3)] + ["00" * 32, "ff" * 32]
+
+
+def _probe(data: bytes) -> None:
+    try:
+        midx = chunkmidx.MultiPackIndex(data)
+    except CorruptObjectError:
+        return
+    for d in PROBES:
+        try:
+            at = midx.find(d)
+        except CorruptObjectError:
+            continue
+        assert at is None or (at[0] in midx.names and 0 <= at[1] < midx.rows[midx.names.index(at[0])])
+    for i in range(min(midx.count, 50)):
+        assert len(midx.digest(i)) == 64
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, len(SAMPLE) - 1), st.binary(min_size=1, max_size=16), st.booleans(), st.integers(0, 64))
+def test_fuzz_a_damaged_index_gives_only_artvcs_errors(at, junk, resum, cut):
+    data = bytearray(SAMPLE[:at] + junk + SAMPLE[at + len(junk):])
+    data = data[:len(data) - cut] if cut < 8 else data
+    if resum and len(data) > 32:  # past the checksum: the fields themselves are fuzzed
+        data[-32:] = blake3.blake3(bytes(data[:-32])).digest()
+    _probe(bytes(data))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=300_000))
+def test_fuzz_arbitrary_bytes_give_only_artvcs_errors(data):
+    _probe(data)
+
+
+def test_the_sample_index_parses_and_finds_what_it_holds():
+    midx = chunkmidx.MultiPackIndex(SAMPLE)
+    assert midx.count == 61 and len(midx.names) == 4
+    assert midx.find(PROBES[0]) == (f"{0:040x}", 0) and midx.find("00" * 32) is None
+
+
+WRITER = """
+import os, random, sys
+import blake3
+from artvcs.plumbing import chunking, chunkpacks
+chunkpacks.PACK_BYTES = chunking.BLOCK = 1 << 20
+chunkpacks.FOLD_AT = 1  # every close that sees a pack outside the index rewrites it: the most contention
+from artvcs.plumbing.repository import Repository
+repo = Repository(sys.argv[1])
+seed = int(sys.argv[2])
+for i in range(3):
+    path = os.path.join(sys.argv[3], f"w{seed}-{i}")
+    with open(path, "wb") as f:
+        f.write(random.Random(seed * 100 + i).randbytes((4 << 20) + i))
+    d, _ = repo.store.put_file(path, chunked=True)
+    with repo.store.open(d) as f:
+        assert blake3.blake3(f.read()).hexdigest() == d
+    print(d, flush=True)
+"""
+
+
+def test_writers_and_readers_at_once_rewrite_the_index_without_losing_a_chunk(repo, tmp_path, small_packs, monkeypatch):
+    """Three processes store chunked files and read them back at once, each rewriting the index whenever
+    a pack is outside it, while this one reads: every file reads back, and the index ends up whole."""
+    import subprocess
+    import sys
+
+    first = _put(repo, tmp_path, _data(5 * MiB, 77), "first")
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, repo.gitdir, str(k), str(tmp_path)],
+                              stdout=subprocess.PIPE, text=True) for k in range(3)]
+    reads = 0
+    while any(p.poll() is None for p in procs):
+        _readable(repo, first, tmp_path)
+        reads += 1
+    written = []
+    for p in procs:
+        out, _ = p.communicate()
+        assert p.returncode == 0
+        written += out.split()
+    assert len(written) == 9 and reads
+    monkeypatch.setattr(chunkpacks, "FOLD_AT", 1)
+    for d in written + [first]:
+        _readable(repo, d, tmp_path)
+    _assert_index_matches_packs(repo).close()
+    assert [p for p in fsck(repo) if p.kind == "bad-chunk-index"] == []
+
+
+def test_threads_looking_up_chunks_at_once_never_miss_one(tmp_path):
+    """Readers look chunks up from several threads (a push's uploads): a thread that finds a pack's
+    index being read by another waits for it whole, instead of missing the chunk (a race this
+    test caught: hundreds of misses in 30 rounds, 17 a round)."""
+    import random
+    import threading
+
+    folder = str(tmp_path / "chunks")
+    os.makedirs(folder)
+    rnd = random.Random(1)
+    packs = {}
+    for _ in range(40):
+        rows = [(rnd.randbytes(32).hex(), 10) for _ in range(500)]
+        data = chunkpacks.encode_idx(rows)
+        name = chunkpacks.idx_name(data)
+        (tmp_path / "chunks" / f"{name}.idx").write_bytes(data)
+        with open(tmp_path / "chunks" / f"{name}.pack", "wb") as f:
+            f.truncate(5000)
+        packs[name] = rows
+    chunkmidx.write(folder, chunkmidx.encode(sorted(packs.items())))
+    digests = [d for rows in packs.values() for d, _ in rows]
+    for _ in range(10):
+        local = chunkpacks.LocalPacks(folder)
+        rnd.shuffle(digests)
+        missed: list[str] = []
+
+        def look(part: list[str]) -> None:
+            missed.extend(d for d in part if local.where.place(d) is None)
+
+        threads = [threading.Thread(target=look, args=(digests[i::8],)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert missed == [] and not local.where.distrusted
+        local.close()
+
+
+REWRITER = """
+import sys
+from artvcs.plumbing import chunkpacks
+folder = sys.argv[1]
+print("ready", flush=True)
+while True:  # rewrite the index again and again, from every pack index (a distrusted index's rebuild)
+    packs = chunkpacks.LocalPacks(folder)
+    packs.where._distrust()
+    packs.close()
+"""
+
+
+def test_sigkill_while_the_index_is_written_leaves_the_old_one_or_the_new_one_whole(repo, tmp_path, small_packs):
+    import random
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    d = _put(repo, tmp_path, _data(6 * MiB, 5))
+    folder = _folder(repo)
+    rnd = random.Random(4)
+    for _ in range(6):
+        p = subprocess.Popen([sys.executable, "-c", REWRITER, folder], stdout=subprocess.PIPE, text=True)
+        with p.stdout:
+            assert p.stdout.readline().strip() == "ready"
+        time.sleep(rnd.uniform(0.0, 0.3))
+        p.send_signal(signal.SIGKILL)
+        p.wait(timeout=60)
+        _assert_index_matches_packs(repo).close()  # never torn: a reader finds a whole index
+    _readable(repo, d, tmp_path)  # (a killed writer's .tmp- file is gc's, as any in chunks/)
