@@ -297,10 +297,17 @@ class IndexedPlaces(ChunkPlaces):
         super().__init__()
         self.midx, self._load, self._load_all = midx, load, load_all
         self.distrusted = False
+        self._distrusting = threading.Lock()
 
     def _distrust(self) -> None:
-        self.midx, self.distrusted = None, True
-        self._load_all()
+        """Read every pack's index, then stop consulting the multi-pack index. In that order: a
+        thread that finds ``midx`` None answers from the packs added, which are then all of them
+        (cleared first, a lookup meanwhile would miss a chunk of a covered pack not yet read)."""
+        with self._distrusting:  # a second thread finding the lie waits for the first's reads
+            if self.distrusted:
+                return
+            self._load_all()
+            self.midx, self.distrusted = None, True
 
     def place(self, digest: str) -> tuple[str, int] | None:
         midx = self.midx  # (another thread may distrust it meanwhile)

@@ -367,3 +367,62 @@ def test_sigkill_while_the_index_is_written_leaves_the_old_one_or_the_new_one_wh
         p.wait(timeout=60)
         _assert_index_matches_packs(repo).close()  # never torn: a reader finds a whole index
     _readable(repo, d, tmp_path)  # (a killed writer's .tmp- file is gc's, as any in chunks/)
+
+
+def _fake_packs(tmp_path, count: int, rows_each: int, seed: int = 1) -> tuple[str, dict[str, list[tuple[str, int]]]]:
+    """``count`` real pack indexes (each over a pack file of the right size) of random chunk digests."""
+    import random
+
+    folder = str(tmp_path / "chunks")
+    os.makedirs(folder, exist_ok=True)
+    rnd = random.Random(seed)
+    packs = {}
+    for _ in range(count):
+        rows = [(rnd.randbytes(32).hex(), 10) for _ in range(rows_each)]
+        data = chunkpacks.encode_idx(rows)
+        name = chunkpacks.idx_name(data)
+        with open(os.path.join(folder, f"{name}.pack"), "wb") as f:
+            f.truncate(10 * rows_each)
+        with open(os.path.join(folder, f"{name}.idx"), "wb") as f:
+            f.write(data)
+        packs[name] = rows
+    return folder, packs
+
+
+def test_threads_looking_up_chunks_while_another_distrusts_the_index_never_miss_one(tmp_path):
+    """One thread finds a lie in the index (and so reads every pack index) while others look chunks up:
+    none of them is told a chunk of a covered pack is absent (the index was once dropped before the
+    pack indexes were read: a push's parallel reads then failed on a chunk that is there)."""
+    import random
+    import threading
+
+    folder, packs = _fake_packs(tmp_path, 60, 500, seed=2)
+    names = sorted(packs)
+    victim = packs[names[0]][0][0]
+    forged = [(n, packs[n][1:] + packs[n][:1] if n == names[0] else packs[n]) for n in names]  # victim's row wrong
+    digests = [d for n in names for d, _ in packs[n] if d != victim]
+    rnd = random.Random(3)
+    for _ in range(10):
+        chunkmidx.write(folder, chunkmidx.encode(forged))
+        local = chunkpacks.LocalPacks(folder)
+        assert local.midx is not None
+        rnd.shuffle(digests)
+        missed: list[str] = []
+        start = threading.Barrier(9)
+
+        def look(part: list[str]) -> None:
+            start.wait()
+            missed.extend(d for d in part if local.where.place(d) is None)
+
+        def lie() -> None:
+            start.wait()
+            assert local.where.place(victim) is not None
+
+        threads = [threading.Thread(target=look, args=(digests[i::8],)) for i in range(8)]
+        threads.append(threading.Thread(target=lie))
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert missed == [] and local.where.distrusted
+        local.close()
