@@ -406,17 +406,22 @@ class LocalPacks(PackIndex):
         self._reading = threading.RLock()
         self._flock = _lock_fd(folder) if shared_lock else -1
         self._fold = shared_lock and not every_index
-        if self._flock >= 0:
-            fcntl.flock(self._flock, fcntl.LOCK_SH)  # waits only while a gc removes packs
-        present = sorted(self.names())
-        self.midx = None if every_index else self._open_midx(set(present))
-        covered = set(self.midx.names) if self.midx else set()
-        self.packs = _PackRows(present, self._read)
-        self.where = IndexedPlaces(self.midx, self._read, self._read_all)
-        self._missing_midx = self.midx is None
-        for name in present:
-            if name not in covered:
-                self._read(name)
+        self.midx = None
+        try:
+            if self._flock >= 0:
+                fcntl.flock(self._flock, fcntl.LOCK_SH)  # waits only while a gc removes packs
+            present = sorted(self.names())
+            self.midx = None if every_index else self._open_midx(set(present))
+            covered = set(self.midx.names) if self.midx else set()
+            self.packs = _PackRows(present, self._read)
+            self.where = IndexedPlaces(self.midx, self._read, self._read_all)
+            self._missing_midx = self.midx is None
+            for name in present:
+                if name not in covered:
+                    self._read(name)
+        except BaseException:  # (a pack index unreadable: the lock is not left held)
+            self._release()
+            raise
 
     def _open_midx(self, present: set[str]) -> chunkmidx.MultiPackIndex | None:
         try:
@@ -493,19 +498,26 @@ class LocalPacks(PackIndex):
         return True
 
     def close(self) -> None:
+        """Fold the multi-pack index (see :meth:`fold`), then release the map, the pack descriptors
+        and the shared lock, even when the fold fails (a Ctrl-C while the index is written)."""
         with self._lock:
-            if self._fold and self._flock >= 0:
-                self._fold = False
-                self.fold()  # under the shared lock: no pack it names goes meanwhile
-            if self.midx is not None:
-                self.midx.close()
-                self.midx = None
-            for fd in self._fds.values():
-                os.close(fd)
-            self._fds.clear()
-            if self._flock >= 0:
-                os.close(self._flock)  # releases the shared lock
-                self._flock = -1
+            try:
+                if self._fold and self._flock >= 0:
+                    self._fold = False
+                    self.fold()  # under the shared lock: no pack it names goes meanwhile
+            finally:
+                self._release()
+
+    def _release(self) -> None:
+        if self.midx is not None:
+            self.midx.close()
+            self.midx = None
+        for fd in self._fds.values():
+            os.close(fd)
+        self._fds.clear()
+        if self._flock >= 0:
+            os.close(self._flock)  # releases the shared lock
+            self._flock = -1
 
 
 

@@ -426,3 +426,38 @@ def test_threads_looking_up_chunks_while_another_distrusts_the_index_never_miss_
             t.join()
         assert missed == [] and local.where.distrusted
         local.close()
+
+
+def _lock_is_free(folder: str) -> bool:
+    with chunkpacks.exclusive(folder, 0) as taken:
+        return taken
+
+
+def test_a_close_whose_fold_fails_still_releases_the_lock_the_map_and_the_packs(tmp_path, monkeypatch):
+    """A Ctrl-C while the multi-pack index is written (any error fold does not catch) leaves no shared
+    lock held (a gc would wait for it until this process ends), no map and no pack open."""
+    folder, packs = _fake_packs(tmp_path, 3, 20)
+    chunkmidx.write(folder, chunkmidx.encode(sorted(packs.items())[:2]))  # the third pack outside
+    local = chunkpacks.LocalPacks(folder)
+    assert local.midx is not None and not _lock_is_free(folder)
+    fd = local.fd(sorted(packs)[0])
+    local.where._distrust()  # so close rewrites the index
+
+    def interrupted(folder, pieces):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(chunkmidx, "write", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        local.close()
+    with pytest.raises(OSError):
+        os.fstat(fd)  # (before the lock file is opened again, which could take its number)
+    assert _lock_is_free(folder) and local.midx is None and local._fds == {}
+
+
+def test_a_pack_index_that_cannot_be_read_leaves_no_lock_held(tmp_path):
+    folder, packs = _fake_packs(tmp_path, 2, 20)
+    bad = "ab" * 20
+    os.mkdir(os.path.join(folder, f"{bad}.idx"))  # opening it is an OSError other than 'not found'
+    with pytest.raises(IsADirectoryError):
+        chunkpacks.LocalPacks(folder)
+    assert _lock_is_free(folder)
