@@ -461,3 +461,16 @@ def test_a_pack_index_that_cannot_be_read_leaves_no_lock_held(tmp_path):
     with pytest.raises(IsADirectoryError):
         chunkpacks.LocalPacks(folder)
     assert _lock_is_free(folder)
+
+
+def test_an_index_whose_fanout_goes_backwards_is_refused_when_opened():
+    """Checksum and counts right, the fanout out of order: refused at once (it used to open, answer
+    lookups, and make every later fold of it fail)."""
+    midx = chunkmidx.MultiPackIndex(SAMPLE)
+    fan = midx._digests - chunkmidx.FANOUT * 4
+    data = bytearray(SAMPLE)
+    data[fan + 4 * 10:fan + 4 * 11] = (midx.count).to_bytes(4, "little")  # entry 10 above entry 11
+    data[-32:] = blake3.blake3(bytes(data[:-32])).digest()
+    with pytest.raises(CorruptObjectError, match="not in order"):
+        chunkmidx.MultiPackIndex(bytes(data))
+
