@@ -52,6 +52,7 @@ DIGEST = 32
 SUM = 32
 MAX_PACKS = 1 << 24
 MAX_PACK_ROWS = 1 << 16  # chunkpacks.MAX_PACK_CHUNKS
+_LOWER_HEX = "0123456789abcdef"
 _BOUNDS = [i.to_bytes(2, "big") for i in range(1, FANOUT)] + [b"\xff" * (DIGEST + 1)]  # above each fanout bucket
 
 
@@ -123,11 +124,14 @@ class MultiPackIndex:
         return lo, False
 
     def find(self, digest: str) -> tuple[str, int] | None:
-        """``(pack, row)`` of chunk ``digest`` (64 lowercase hex), or None.
+        """``(pack, row)`` of chunk ``digest``, or None, also for anything not 64 lowercase hex (no
+        chunk is named so; an uppercase one would find a record its pack's rows do not hold).
 
         On the path of every chunk a chunked write looks up, mostly absent ones: a two-byte fanout
         leaves a few records to look at, searched for in C (``find`` on the column, a hit counted
         only at a record boundary), and a binary search only where a bucket is large."""
+        if len(digest) != 64 or digest.strip(_LOWER_HEX):  # (strip leaves the text from the first non-hex)
+            return None
         key = bytes.fromhex(digest)
         b = key[0] << 8 | key[1]
         fan = self._fanout

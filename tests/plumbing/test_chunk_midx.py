@@ -474,3 +474,20 @@ def test_an_index_whose_fanout_goes_backwards_is_refused_when_opened():
     with pytest.raises(CorruptObjectError, match="not in order"):
         chunkmidx.MultiPackIndex(bytes(data))
 
+
+
+def test_find_answers_absent_for_anything_not_a_lowercase_digest(tmp_path):
+    """Not 64 lowercase hex ('', 'ab', 'zz', uppercase): absent, no IndexError or ValueError, and no
+    distrust of a sound index (an uppercase digest once found a record its pack's rows lacked)."""
+    midx = chunkmidx.MultiPackIndex(SAMPLE)
+    held = PROBES[0]
+    bad = ["", "ab", "zz", "z" * 64, held.upper(), held[:-1] + "G", held + "0", " " + held[1:]]
+    assert midx.find(held) is not None
+    assert [b for b in bad if midx.find(b) is not None] == []
+    folder, packs = _fake_packs(tmp_path, 2, 20)
+    chunkmidx.write(folder, chunkmidx.encode(sorted(packs.items())))
+    local = chunkpacks.LocalPacks(folder)
+    d = next(iter(packs.values()))[0][0]
+    assert [b for b in ["", "ab", "zz", d.upper()] if b in local.where or local.where.get(b)] == []
+    assert d in local.where and not local.where.distrusted and local.where.midx is not None
+    local.close()
