@@ -410,8 +410,12 @@ class LocalPacks(PackIndex):
         try:
             if self._flock >= 0:
                 fcntl.flock(self._flock, fcntl.LOCK_SH)  # waits only while a gc removes packs
+            # the index before the listing: under the shared lock every pack an index names was
+            # installed before the index, so a listing taken after it names them all (taken before,
+            # an index written between the two would be thrown away and rewritten with fewer packs)
+            midx = None if every_index else self._open_midx()
             present = sorted(self.names())
-            self.midx = None if every_index else self._open_midx(set(present))
+            self.midx = self._sound(midx, set(present))
             covered = set(self.midx.names) if self.midx else set()
             self.packs = _PackRows(present, self._read)
             self.where = IndexedPlaces(self.midx, self._read, self._read_all)
@@ -423,11 +427,15 @@ class LocalPacks(PackIndex):
             self._release()
             raise
 
-    def _open_midx(self, present: set[str]) -> chunkmidx.MultiPackIndex | None:
+    def _open_midx(self) -> chunkmidx.MultiPackIndex | None:
         try:
-            midx = chunkmidx.open_index(self.folder)
+            self.midx = chunkmidx.open_index(self.folder)  # (released by _release if the listing fails)
         except (CorruptObjectError, OSError, ValueError):
             return None  # rebuilt on close
+        return self.midx
+
+    @staticmethod
+    def _sound(midx: chunkmidx.MultiPackIndex | None, present: set[str]) -> chunkmidx.MultiPackIndex | None:
         if midx is not None and not set(midx.names) <= present:
             midx.close()  # it names a pack gc has removed since: read the pack indexes
             return None

@@ -491,3 +491,34 @@ def test_find_answers_absent_for_anything_not_a_lowercase_digest(tmp_path):
     assert [b for b in ["", "ab", "zz", d.upper()] if b in local.where or local.where.get(b)] == []
     assert d in local.where and not local.where.distrusted and local.where.midx is not None
     local.close()
+
+
+def test_an_index_written_while_a_reader_lists_the_packs_is_kept_not_rewritten_with_fewer(tmp_path, monkeypatch):
+    """Another process installs a pack and an index covering it just after this reader lists the packs
+    folder: the reader keeps the index it opened (it used to list first, find the newer index naming
+    a pack not listed, throw it away and overwrite it on close with one lacking that pack)."""
+    folder, packs = _fake_packs(tmp_path, 3, 20)
+    chunkmidx.write(folder, chunkmidx.encode(sorted(packs.items())[:2]))
+    real = chunkpacks.LocalPacks.names
+    late: list[str] = []
+
+    def names(self):
+        listed = list(real(self))
+        if not late:  # the other process, between this reader's listing and what follows it
+            writer = chunkpacks.PackWriter(folder)
+            data = b"late chunk"
+            writer.add(blake3.blake3(data).hexdigest(), data)
+            writer.close()
+            (name, rows), = writer.installed
+            late.append(name)
+            chunkmidx.write(folder, chunkmidx.encode(sorted(packs.items()) + [(name, rows)]))
+        return iter(listed)
+
+    monkeypatch.setattr(chunkpacks.LocalPacks, "names", names)
+    local = chunkpacks.LocalPacks(folder)
+    assert local.midx is not None and not local._missing_midx
+    local.close()
+    monkeypatch.setattr(chunkpacks.LocalPacks, "names", real)
+    midx = chunkmidx.open_index(folder)
+    assert late[0] in midx.names and set(packs) <= set(midx.names)
+    midx.close()
