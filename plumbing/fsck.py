@@ -237,22 +237,26 @@ def _check_chunk_index(repo: Repository) -> list[Problem]:
     folder = chunkstore.packs_dir(repo.store)
     path = os.path.join(folder, chunkmidx.FILENAME)
     fix = "; artvcs gc writes it anew"
-    try:
-        midx = chunkmidx.open_index(folder)
-    except CorruptObjectError as e:
-        return [Problem("bad-chunk-index", path, f"{e}{fix}")]
-    except OSError as e:
-        return [Problem("bad-chunk-index", path, f"unreadable: {e.strerror or e}{fix}")]
-    if midx is None:
-        return []
-    packs = chunkpacks.LocalPacks(folder, every_index=True)
-    try:
-        wrong = chunkmidx.disagreement(midx, dict(packs.packs.items()))
-    except CorruptObjectError as e:
-        wrong = str(e)
+    if not os.path.lexists(path):
+        return []  # (no pack index need be read)
+    packs = chunkpacks.LocalPacks(folder, every_index=True)  # the shared lock first: no gc replaces
+    try:                                                    # the index and removes packs between the two
+        try:
+            midx = chunkmidx.open_index(folder)
+        except CorruptObjectError as e:
+            return [Problem("bad-chunk-index", path, f"{e}{fix}")]
+        except OSError as e:
+            return [Problem("bad-chunk-index", path, f"unreadable: {e.strerror or e}{fix}")]
+        if midx is None:
+            return []
+        try:
+            wrong = chunkmidx.disagreement(midx, dict(packs.packs.items()))
+        except CorruptObjectError as e:
+            wrong = str(e)
+        finally:
+            midx.close()
     finally:
         packs.close()
-        midx.close()
     return [] if wrong is None else [Problem("bad-chunk-index", path, f"the multi-pack index {wrong}{fix}")]
 
 

@@ -522,3 +522,50 @@ def test_an_index_written_while_a_reader_lists_the_packs_is_kept_not_rewritten_w
     midx = chunkmidx.open_index(folder)
     assert late[0] in midx.names and set(packs) <= set(midx.names)
     midx.close()
+
+
+GC = """
+import sys
+from artvcs.plumbing.gc import sweep
+from artvcs.plumbing.repository import Repository
+repo = Repository(sys.argv[1])
+print(sweep(repo.store, repo.gitdir, {sys.argv[2]}, grace_seconds=0).rewritten_packs, flush=True)
+"""
+
+
+def test_fsck_beside_a_gc_that_rewrites_packs_reports_no_bad_index(repo, tmp_path, small_packs, monkeypatch):
+    """A gc that removes packs and rewrites the index just as fsck opens the index: fsck holds the chunk
+    lock before it opens it, so it compares one index with the packs it names (it used to open the
+    index first and then read a pack set the gc had changed: a false bad-chunk-index)."""
+    import subprocess
+    import sys
+
+    v1 = _data(6 * MiB, 4)
+    d1 = _put(repo, tmp_path, v1, "v1")
+    v2 = bytearray(v1)
+    for off in range(0, len(v2), 512 * 1024):
+        v2[off:off + 256 * 1024] = _data(256 * 1024, off + 7)
+    d2 = _put(repo, tmp_path, bytes(v2), "v2")
+    os.unlink(repo.store.list_path(d1))
+    before = set(_pack_rows(repo))
+    real = chunkmidx.open_index
+    gc: list = []
+
+    def open_index(folder):
+        midx = real(folder)
+        if not gc and sys._getframe(1).f_code.co_name == "_check_chunk_index":
+            gc.append(subprocess.Popen([sys.executable, "-c", GC, repo.gitdir, d2], stdout=subprocess.PIPE, text=True))
+            try:
+                gc[0].wait(5)  # before the fix it finished here; now it waits for fsck's shared lock
+            except subprocess.TimeoutExpired:
+                pass
+        return midx
+
+    monkeypatch.setattr(chunkmidx, "open_index", open_index)
+    problems = [p for p in fsck(repo) if p.kind == "bad-chunk-index"]
+    out, _ = gc[0].communicate(timeout=120)
+    assert gc[0].returncode == 0 and int(out) > 0 and set(_pack_rows(repo)) != before
+    assert problems == []
+    monkeypatch.setattr(chunkmidx, "open_index", real)
+    _assert_index_matches_packs(repo).close()
+    _readable(repo, d2, tmp_path)
