@@ -322,6 +322,16 @@ class IndexedPlaces(ChunkPlaces):
                 self._distrust()  # the index named a pack or row that does not hold it
         return super().place(digest)
 
+    def look_again(self, digest: str) -> tuple[str, int] | None:
+        """After :meth:`place` missed ``digest``: read every pack's index (once) and look again, so a
+        multi-pack index that leaves a chunk out never makes a read report it missing; one that
+        did is distrusted (rewritten on close). For error paths: it may read every pack index."""
+        if self.midx is not None:
+            self._load_all()
+            if super().place(digest) is not None:
+                self._distrust()
+        return super().place(digest)
+
     def offsets(self, name: str) -> list[int]:
         if name not in self._rows and not self._load(name):
             raise KeyError(name)

@@ -343,7 +343,9 @@ def _locate(packs: LocalPacks, lst: ChunkList, i: int):
     d, n = lst.chunks[i]
     loc = packs.where.get(d)
     if loc is None:
-        raise _missing_chunk(lst, i)
+        if packs.where.look_again(d) is None:  # (the multi-pack index may have left it out)
+            raise _missing_chunk(lst, i)
+        loc = packs.where.get(d)
     if loc.size != n:
         raise _chunk_error(lst, i, f"is {loc.size} bytes in pack {loc.pack}")
     return loc
@@ -424,7 +426,7 @@ def _runs(packs: LocalPacks, lst: ChunkList) -> Iterator[tuple[str, int, int, in
     place, i = packs.where.place, 0
     while i < len(rows):
         at = place(rows[i][0])
-        if at is None:
+        if at is None and (at := packs.where.look_again(rows[i][0])) is None:
             raise _missing_chunk(lst, i)
         pack, row = at
         pack_rows = packs.packs[pack]

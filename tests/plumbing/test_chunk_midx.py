@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from artvcs.plumbing import chunkmidx, chunkpacks, chunkstore
-from artvcs.plumbing.errors import CorruptObjectError
+from artvcs.plumbing.errors import CorruptObjectError, ObjectMissingError
 from artvcs.plumbing.fsck import fsck
 from artvcs.plumbing.gc import sweep
 from test_chunks import _data, _put
@@ -569,3 +569,37 @@ def test_fsck_beside_a_gc_that_rewrites_packs_reports_no_bad_index(repo, tmp_pat
     monkeypatch.setattr(chunkmidx, "open_index", real)
     _assert_index_matches_packs(repo).close()
     _readable(repo, d2, tmp_path)
+
+
+def test_a_read_of_a_chunk_the_index_leaves_out_reads_the_pack_indexes_before_it_reports_it_missing(
+        repo, tmp_path, small_packs):
+    """A checksum-valid index that omits a chunk of a file: a stream, a checkout and a check of the file
+    each find the chunk in its pack's index (read on that error path only) instead of reporting it
+    missing, and the index is rewritten whole; a chunk that is truly absent is still reported."""
+    d = _put(repo, tmp_path, _data(5 * MiB))
+    rows = sorted(_pack_rows(repo).items())
+    lst = chunkstore.read_list(repo.store, d)
+    home = next(p for p, r in rows if any(c == lst.chunks[len(lst.chunks) // 2][0] for c, _ in r))
+    victim = dict(rows)[home][0][0]  # the first row of a pack of the file: looked up before its pack is read
+    forged = chunkmidx.encode([(p, [(c, n) for c, n in r if c != victim]) for p, r in rows])
+    out = tmp_path / "out.bin"
+
+    def stream() -> None:
+        with repo.store.open(d) as f:
+            assert blake3.blake3(f.read()).hexdigest() == d
+
+    def checkout() -> None:
+        with open(out, "w+b") as f:
+            chunkstore.write_chunked(repo.store, d, f.fileno())
+        assert blake3.blake3(out.read_bytes()).hexdigest() == d
+
+    for read in (stream, checkout, lambda: chunkstore.check_chunks(repo.store, d)):
+        chunkmidx.write(_folder(repo), forged)
+        read()
+        _assert_index_matches_packs(repo).close()  # rewritten, with the chunk
+    os.chmod(os.path.join(_folder(repo), f"{home}.idx"), 0o644)
+    with open(os.path.join(_folder(repo), f"{home}.idx"), "r+b") as f:  # its pack index damaged: truly gone
+        f.write(b"x")
+    chunkmidx.write(_folder(repo), forged)
+    with pytest.raises(ObjectMissingError, match=victim[:16]):
+        chunkstore.check_chunks(repo.store, d)
