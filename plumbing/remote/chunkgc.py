@@ -131,11 +131,11 @@ def _rewrite(remote: RemoteRepo, idx, rewrite: dict[str, list[tuple[str, int, in
     damaged: list[str] = []
     rows: list[tuple[str, int]] = []
     tmp = os.path.join(work, f"chunkpack-gc-{os.getpid()}-{secrets.token_hex(6)}")
-    local = _local_packs(gitdir) if rewrite else None
     f = open(tmp, "wb")
     try:
         for p, live_rows in rewrite.items():
             mark, got = f.tell(), []
+            local = _local_packs(gitdir)  # held while this pack's chunks are read, not across uploads
             try:
                 for run in chunkpacks.runs(live_rows, RANGE_BYTES):
                     data = _read_local(local, run)
@@ -151,6 +151,9 @@ def _rewrite(remote: RemoteRepo, idx, rewrite: dict[str, list[tuple[str, int, in
                 f.truncate()
                 damaged.append(p)
                 continue
+            finally:
+                if local is not None:
+                    local.close()  # a local gc waits for the shared lock no longer than one pack's reads
             rows += got
             if f.tell() >= chunkpacks.PACK_BYTES:
                 f.close()
@@ -162,16 +165,18 @@ def _rewrite(remote: RemoteRepo, idx, rewrite: dict[str, list[tuple[str, int, in
     finally:
         f.close()
         _unlink_quiet(tmp)
-        if local is not None:
-            local.close()
     return damaged
 
 
 def _local_packs(gitdir: str) -> chunkpacks.LocalPacks | None:
     """This repository's chunk packs (held under the shared chunk lock, so a local gc removes none
-    while they are read), or None when it has none."""
+    while they are read), or None when it has none or they cannot be read (an OSError: a speed-up
+    only, the chunks are then read from the remote)."""
     folder = os.path.join(gitdir, chunkpacks.DIRNAME)
-    return chunkpacks.LocalPacks(folder) if os.path.isdir(folder) else None
+    try:
+        return chunkpacks.LocalPacks(folder) if os.path.isdir(folder) else None
+    except OSError:
+        return None
 
 
 def _read_local(local: chunkpacks.LocalPacks | None, run: list[tuple[str, int, int]]) -> bytes | None:
@@ -182,10 +187,10 @@ def _read_local(local: chunkpacks.LocalPacks | None, run: list[tuple[str, int, i
         return None
     parts = []
     for d, _, n in run:
-        loc = local.where.get(d)
-        if loc is None or loc.size != n:
-            return None
         try:
+            loc = local.where.get(d)  # (may read a pack's index)
+            if loc is None or loc.size != n:
+                return None
             data = os.pread(local.fd(loc.pack), n, loc.offset)
         except OSError:
             return None

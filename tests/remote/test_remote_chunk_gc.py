@@ -7,7 +7,7 @@ import time
 import blake3
 import pytest
 
-from artvcs.plumbing import chunkpacks, chunkstore
+from artvcs.plumbing import chunkmidx, chunkpacks, chunkstore
 from artvcs.plumbing.fsck import fsck
 from artvcs.plumbing.remote import chunkgc
 from artvcs.plumbing.remote import chunks as remote_chunks
@@ -180,11 +180,14 @@ class _CountingReads:
         return data
 
 
-@pytest.mark.parametrize("local", ["held", "corrupt", "gone"])
+@pytest.mark.parametrize("local", ["held", "corrupt", "gone", "unlisted index unreadable", "indexes unreadable"])
 def test_gc_remote_rewrites_packs_from_the_local_chunks_it_holds(workspace, spec_file_s3, small_packs, local):
     """The live chunks of a rewritten remote pack come from this repository's packs when it holds them,
-    each hashed (no byte read back from the remote); a local chunk that does not hash right, or
-    none at all, and they are read from the remote as before. Either way a clone rebuilds the file."""
+    each hashed (no byte read back from the remote), and the local chunk lock is free while a new
+    pack is uploaded (a local gc need not wait for the uploads); a local chunk that does not hash
+    right, none at all, or local packs that cannot be read (an OSError, not only a missing file: it
+    used to abort gc --remote), and they are read from the remote as before. Either way a clone
+    rebuilds the file."""
     import os
 
     url, opts = spec_file_s3
@@ -205,10 +208,19 @@ def test_gc_remote_rewrites_packs_from_the_local_chunks_it_holds(workspace, spec
         for path in packs:
             os.unlink(path[:-len(".pack")] + ".idx")
             os.unlink(path)
+    elif local == "unlisted index unreadable":  # a pack index outside the multi-pack index is read at once:
+        os.mkdir(os.path.join(folder, "ab" * 20 + ".idx"))  # it opens as a directory (IsADirectoryError)
+    elif local == "indexes unreadable":  # those it lists are read when a chunk is looked up
+        assert chunkmidx.FILENAME in os.listdir(folder)
+        for path in packs:
+            os.unlink(path[:-len(".pack")] + ".idx")
+            os.mkdir(path[:-len(".pack")] + ".idx")
     reads = _CountingReads(remote.backend)
+    uploads = _LockFreeUploads(remote.backend, folder)
     result = remote_gc.remote_gc(a.repo, remote, grace_seconds=0)
     assert result.rewritten_packs > 0
     print(f"\n{local}: {result.rewritten_packs} remote packs rewritten, {reads.bytes} bytes read from the remote")
+    assert uploads.count > 0 and uploads.locked == 0
     if local == "held":
         assert reads.bytes == 0
     else:
@@ -219,3 +231,18 @@ def test_gc_remote_rewrites_packs_from_the_local_chunks_it_holds(workspace, spec
     with b.repo.store.open(d1) as f:
         assert blake3.blake3(f.read()).hexdigest() == d1
     assert fsck(b.repo, full=True) == []
+
+
+class _LockFreeUploads:
+    """Wraps the backend's ``upload`` (the real one still runs) to count the uploads made while the
+    local chunk lock cannot be taken exclusively (someone holds it shared)."""
+
+    def __init__(self, backend, folder: str) -> None:
+        self.real, self.folder, self.count, self.locked = backend.upload, folder, 0, 0
+        backend.upload = self
+
+    def __call__(self, key, path):
+        self.count += 1
+        with chunkpacks.exclusive(self.folder, 0) as taken:
+            self.locked += not taken
+        return self.real(key, path)
