@@ -41,6 +41,7 @@ import blake3
 from .copyhash import write_all
 from .durability import fsync_dir
 from .errors import CorruptObjectError
+from .hashing import is_digest
 
 FILENAME = "multi-pack-index"
 MAGIC = b"artvcs-midx 1\n\0\0"
@@ -51,8 +52,7 @@ FANOUT = 1 << 16
 DIGEST = 32
 SUM = 32
 MAX_PACKS = 1 << 24
-MAX_PACK_ROWS = 1 << 16  # chunkpacks.MAX_PACK_CHUNKS
-_LOWER_HEX = "0123456789abcdef"
+MAX_PACK_ROWS = 1 << 16  # a chunk pack's most rows (chunkpacks.MAX_PACK_CHUNKS: row numbers here count to it)
 _BOUNDS = [i.to_bytes(2, "big") for i in range(1, FANOUT)] + [b"\xff" * (DIGEST + 1)]  # above each fanout bucket
 
 
@@ -130,7 +130,7 @@ class MultiPackIndex:
         On the path of every chunk a chunked write looks up, mostly absent ones: a two-byte fanout
         leaves a few records to look at, searched for in C (``find`` on the column, a hit counted
         only at a record boundary), and a binary search only where a bucket is large."""
-        if len(digest) != 64 or digest.strip(_LOWER_HEX):  # (strip leaves the text from the first non-hex)
+        if not is_digest(digest):
             return None
         key = bytes.fromhex(digest)
         b = key[0] << 8 | key[1]

@@ -43,9 +43,9 @@ DIRNAME = "chunks"  # the local packs, beside content/
 TMP_PREFIX = ".tmp-"
 LOCKFILE = "lock"  # chunks/lock: shared by readers and writers, exclusive while gc removes packs
 PACK_BYTES = 64 * 1024 * 1024  # a pack is closed once it holds this many bytes
-MAX_PACK_CHUNKS = 1 << 16
+MAX_PACK_CHUNKS = chunkmidx.MAX_PACK_ROWS  # one limit: the multi-pack index's row numbers rely on it
 MAX_IDX_BYTES = 64 + MAX_PACK_CHUNKS * (64 + 1 + 9 + 1)
-_NAME = re.compile(r"^([0-9a-f]{40})\.(pack|idx)$")
+_HEX = "0123456789abcdef"
 _HEADER = re.compile(r"artvcs-chunkpack 1 ([1-9][0-9]{0,5})\n")
 _ROW = re.compile(r"([0-9a-f]{64}) ([1-9][0-9]{0,8})\n")
 
@@ -96,9 +96,17 @@ def parse_idx(data: bytes, name: str) -> list[tuple[str, int]]:
 
 
 def split_name(filename: str) -> tuple[str, str] | None:
-    """``(name, "pack" | "idx")`` of a pack file's name, or None for anything else."""
-    m = _NAME.match(filename)
-    return (m.group(1), m.group(2)) if m else None
+    """``(name, "pack" | "idx")`` of a pack file's name (40 lowercase hex, a dot, the kind), or None for
+    anything else. String operations, not a pattern: thousands of packs are listed."""
+    name, _, kind = filename.partition(".")
+    if len(name) == 40 and kind in ("pack", "idx") and not name.strip(_HEX):  # (strip stops at a non-hex)
+        return name, kind
+    return None
+
+
+def folder_of(gitdir: str) -> str:
+    """The folder of the local packs of the repository at ``gitdir``."""
+    return os.path.join(gitdir, DIRNAME)
 
 
 class PackWriter:
@@ -314,8 +322,9 @@ class IndexedPlaces(ChunkPlaces):
         if digest not in self._pack and midx is not None:
             try:
                 at = midx.find(digest)
-            except CorruptObjectError:
-                at = ("", 0)  # a record outside the index's own tables
+            except CorruptObjectError:  # a record outside the index's own tables
+                at = None
+                self._distrust()
             # ``load`` returns once the pack is wholly added, by this thread or another (readers
             # look chunks up from several threads: a push's uploads, a fetch's writers)
             if at is not None and not (self._load(at[0]) and self._rows[at[0]][0].get(digest) == at[1]):
@@ -482,9 +491,10 @@ class LocalPacks(PackIndex):
             entries = os.listdir(self.folder)
         except FileNotFoundError:
             return
-        for n in entries:  # (split_name's test, as string operations: thousands of packs are listed)
-            if len(n) == 44 and n.endswith(".idx") and not n[:40].strip("0123456789abcdef"):
-                yield n[:40]
+        for n in entries:
+            parts = split_name(n)
+            if parts is not None and parts[1] == "idx":
+                yield parts[0]
 
     def path(self, name: str, kind: str = "pack") -> str:
         return os.path.join(self.folder, f"{name}.{kind}")
@@ -496,6 +506,16 @@ class LocalPacks(PackIndex):
             if fd is None:
                 fd = self._fds[name] = os.open(self.path(name), os.O_RDONLY | os.O_CLOEXEC)
             return fd
+
+    def read_checked(self, loc: Location, digest: str) -> tuple[bytes, str]:
+        """The bytes of chunk ``digest`` at ``loc`` (one pread) and what is wrong with them, in words
+        ('' when they are whole and hash to ``digest``); FileNotFoundError when its pack is gone."""
+        data = os.pread(self.fd(loc.pack), loc.size, loc.offset)
+        if len(data) != loc.size:
+            return data, f"is cut short in pack {loc.pack}"
+        if blake3.blake3(data).hexdigest() != digest:
+            return data, f"is corrupt in pack {loc.pack} (its bytes hash to another digest)"
+        return data, ""
 
     def fold(self) -> bool:
         """Write the multi-pack index anew when it is absent, unsound, or leaves FOLD_AT packs or

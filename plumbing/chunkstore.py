@@ -38,7 +38,7 @@ from . import chunking
 from .chunking import Cutter, read_blocks
 from .copyhash import STEP, HashBehind, copy_range, preallocate
 from .chunklist import LISTS, MAX_COUNT, ChunkList, max_encoded_size, parse
-from .chunkpacks import DIRNAME as PACKS, TMP_PREFIX, LocalPacks, PackWriter
+from .chunkpacks import TMP_PREFIX, LocalPacks, PackWriter, folder_of
 from .durability import sync_filesystem
 from .errors import CorruptObjectError, ObjectMissingError
 from .formatrecord import raise_format
@@ -105,7 +105,7 @@ class _Buffers:
 
 
 def packs_dir(store: "ContentStore") -> str:
-    return os.path.join(os.path.dirname(store.root), PACKS)
+    return folder_of(os.path.dirname(store.root))
 
 
 def local_packs(store: "ContentStore") -> LocalPacks:
@@ -353,16 +353,13 @@ def _locate(packs: LocalPacks, lst: ChunkList, i: int):
 
 def read_chunk(packs: LocalPacks, lst: ChunkList, i: int) -> bytes:
     """Chunk ``i`` of ``lst``, checked against its digest and size."""
-    d, n = lst.chunks[i]
     loc = _locate(packs, lst, i)
     try:
-        data = os.pread(packs.fd(loc.pack), n, loc.offset)
+        data, wrong = packs.read_checked(loc, lst.chunks[i][0])
     except FileNotFoundError:
         raise _missing_chunk(lst, i) from None
-    if len(data) != n:
-        raise _chunk_error(lst, i, f"is cut short in pack {loc.pack}")
-    if blake3.blake3(data).hexdigest() != d:
-        raise _chunk_error(lst, i, f"is corrupt in pack {loc.pack} (its bytes hash to another digest)")
+    if wrong:
+        raise _chunk_error(lst, i, wrong)
     return data
 
 

@@ -30,8 +30,6 @@ import os
 import secrets
 from dataclasses import dataclass, field
 
-import blake3
-
 from .. import chunkpacks
 from ..chunkpacks import encode_idx, idx_name, parse_idx
 from ..errors import CorruptObjectError
@@ -124,8 +122,9 @@ def _late_chunks(remote: RemoteRepo, seen: dict) -> set[str]:
 
 
 def _rewrite(remote: RemoteRepo, idx, rewrite: dict[str, list[tuple[str, int, int]]], gitdir: str) -> list[str]:
-    """Upload new packs of the live chunks ``rewrite`` names, each read back by range and hashed;
-    return the packs that could not be read back whole (they stay)."""
+    """Upload new packs of the live chunks ``rewrite`` names, each hashed: read from this repository's
+    packs where it holds them, else back from the remote by range; return the packs whose chunks
+    could not be read whole (they stay)."""
     work = os.path.join(gitdir, "remotes", "tmp")
     os.makedirs(work, exist_ok=True)
     damaged: list[str] = []
@@ -172,7 +171,7 @@ def _local_packs(gitdir: str) -> chunkpacks.LocalPacks | None:
     """This repository's chunk packs (held under the shared chunk lock, so a local gc removes none
     while they are read), or None when it has none or they cannot be read (an OSError: a speed-up
     only, the chunks are then read from the remote)."""
-    folder = os.path.join(gitdir, chunkpacks.DIRNAME)
+    folder = chunkpacks.folder_of(gitdir)
     try:
         return chunkpacks.LocalPacks(folder) if os.path.isdir(folder) else None
     except OSError:
@@ -191,10 +190,10 @@ def _read_local(local: chunkpacks.LocalPacks | None, run: list[tuple[str, int, i
             loc = local.where.get(d)  # (may read a pack's index)
             if loc is None or loc.size != n:
                 return None
-            data = os.pread(local.fd(loc.pack), n, loc.offset)
+            data, wrong = local.read_checked(loc, d)
         except OSError:
             return None
-        if len(data) != n or blake3.blake3(data).hexdigest() != d:
+        if wrong:
             return None
         parts.append(data)
     return b"".join(parts)
