@@ -189,7 +189,9 @@ def test_an_index_that_lies_is_not_trusted_over_the_packs(repo, tmp_path, small_
     _readable(repo, d, tmp_path)
 
 
-def test_gc_rewrites_packs_then_the_index_of_those_that_stay(repo, tmp_path, small_packs):
+def _partly_dead(repo, tmp_path) -> str:
+    """A file stored, then a second version with every other 256 KiB rewritten, and the first one's
+    list removed: gc rewrites the packs they share. The second version's digest."""
     v1 = _data(6 * MiB, 4)
     d1 = _put(repo, tmp_path, v1, "v1")
     v2 = bytearray(v1)
@@ -197,6 +199,11 @@ def test_gc_rewrites_packs_then_the_index_of_those_that_stay(repo, tmp_path, sma
         v2[off:off + 256 * 1024] = _data(256 * 1024, off + 7)
     d2 = _put(repo, tmp_path, bytes(v2), "v2")
     os.unlink(repo.store.list_path(d1))
+    return d2
+
+
+def test_gc_rewrites_packs_then_the_index_of_those_that_stay(repo, tmp_path, small_packs):
+    d2 = _partly_dead(repo, tmp_path)
     before = set(_pack_rows(repo))
     result = sweep(repo.store, repo.gitdir, {d2}, grace_seconds=0)
     assert result.rewritten_packs and set(_pack_rows(repo)) != before
@@ -305,18 +312,8 @@ def test_threads_looking_up_chunks_at_once_never_miss_one(tmp_path):
     import random
     import threading
 
-    folder = str(tmp_path / "chunks")
-    os.makedirs(folder)
+    folder, packs = _fake_packs(tmp_path, 40, 500)
     rnd = random.Random(1)
-    packs = {}
-    for _ in range(40):
-        rows = [(rnd.randbytes(32).hex(), 10) for _ in range(500)]
-        data = chunkpacks.encode_idx(rows)
-        name = chunkpacks.idx_name(data)
-        (tmp_path / "chunks" / f"{name}.idx").write_bytes(data)
-        with open(tmp_path / "chunks" / f"{name}.pack", "wb") as f:
-            f.truncate(5000)
-        packs[name] = rows
     chunkmidx.write(folder, chunkmidx.encode(sorted(packs.items())))
     digests = [d for rows in packs.values() for d, _ in rows]
     for _ in range(10):
@@ -540,13 +537,7 @@ def test_fsck_beside_a_gc_that_rewrites_packs_reports_no_bad_index(repo, tmp_pat
     import subprocess
     import sys
 
-    v1 = _data(6 * MiB, 4)
-    d1 = _put(repo, tmp_path, v1, "v1")
-    v2 = bytearray(v1)
-    for off in range(0, len(v2), 512 * 1024):
-        v2[off:off + 256 * 1024] = _data(256 * 1024, off + 7)
-    d2 = _put(repo, tmp_path, bytes(v2), "v2")
-    os.unlink(repo.store.list_path(d1))
+    d2 = _partly_dead(repo, tmp_path)
     before = set(_pack_rows(repo))
     real = chunkmidx.open_index
     gc: list = []
