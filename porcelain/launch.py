@@ -76,8 +76,9 @@ def quick_status(args: list[str]) -> int | None:
     except OSError as e:  # e.g. a full disk: said as cli.main says it
         if os.environ.get("ARTVCS_DEBUG"):
             raise
-        where = f": {e.filename}" if e.filename else ""
-        print(f"artvcs: error: {e.strerror or e}{where}", file=sys.stderr)
+        from artvcs.porcelain.text import os_error_line
+
+        print(os_error_line(e), file=sys.stderr)
         return 1
     return 1 if "--exit-code" in args and status.differs(rows) else 0
 
