@@ -42,6 +42,7 @@ from .chunkpacks import DIRNAME as PACKS, TMP_PREFIX, LocalPacks, PackWriter
 from .durability import sync_filesystem
 from .errors import CorruptObjectError, ObjectMissingError
 from .formatrecord import raise_format
+from .placefile import stat_renamed, unlink_quiet
 
 if TYPE_CHECKING:
     from .store import ContentStore
@@ -523,11 +524,12 @@ def touch(path: str) -> None:
 
 
 
-def place_chunked(store: "ContentStore", digest: str, target: str, tmp_name: str) -> os.stat_result:
+def place_chunked(store: "ContentStore", digest: str, target: str, tmp_name: str) -> os.stat_result | None:
     """Write the chunked file ``digest`` as ``tmp_name`` (a new file, mode 0666 less the umask),
     checked on the way, and only once its bytes hash to ``digest`` rename it to ``target`` (over
     what is there): a reader sees the old file or the whole new one, and a failed write (a
-    missing or corrupt chunk) or a crash leaves nothing under the target's name. Its stat."""
+    missing or corrupt chunk) or a crash leaves nothing under the target's name. Its stat after
+    the rename (:func:`placefile.stat_renamed`; None if it changed since)."""
     fd = os.open(tmp_name, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
     try:
         try:
@@ -537,9 +539,9 @@ def place_chunked(store: "ContentStore", digest: str, target: str, tmp_name: str
             os.close(fd)
         os.replace(tmp_name, target)
     except BaseException:
-        _unlink_quiet(tmp_name)
+        unlink_quiet(tmp_name)
         raise
-    return st
+    return stat_renamed(target, st)
 
 
 def check_chunks(store: "ContentStore", digest: str) -> None:

@@ -164,9 +164,13 @@ def place(mode: str, src: str, target: str, present: bool = True, digest: str | 
     except BaseException:
         unlink_quiet(tmp)
         raise
-    if st is None:
-        return None
-    # The rename changed the ctime; the stat is the renamed file's only if nothing wrote it since.
+    return None if st is None else stat_renamed(target, st)
+
+
+def stat_renamed(target: str, st: os.stat_result) -> os.stat_result | None:
+    """The stat of the file just renamed to ``target`` whose stat ``st`` was taken before the
+    rename, for the stat cache: the rename changed its ctime (ext4 and others), so ``st`` would
+    never match again; None when the file there is not that one, unwritten since (inode, size, mtime)."""
     try:
         now = os.lstat(target)
     except OSError:

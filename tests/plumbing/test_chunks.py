@@ -7,6 +7,7 @@ import random
 import subprocess
 import sys
 import threading
+import time
 
 import blake3
 import pytest
@@ -497,3 +498,26 @@ def test_fuzz_pack_index_raises_only_corrupt_object(good, cut, junk, rename):
     except CorruptObjectError:
         return
     assert chunkpacks.encode_idx(rows) == mutated  # only a canonical index named by its own hash passes
+
+
+def test_a_rebuilt_chunked_file_is_recorded_by_its_stat_after_the_rename(repo, tmp_path, monkeypatch):
+    """A chunked file is written under a temporary name and renamed (which changes its ctime): its
+    stat-cache record is of the renamed file, so the next checkout takes it as current by its stat,
+    without hashing its chunks' worth of bytes again."""
+    from artvcs.plumbing import checkout, checkplan
+    from artvcs.plumbing.statcache import StatCache
+
+    data = _data(5 * MiB, 12)
+    entries = [Entry("big.bin", _put(repo, tmp_path, data), len(data))]
+    out = tmp_path / "out"
+    real_clock = checkout.fs_clock_ns
+    # the clock read a few ticks after the copy: it is not racy, so it is recorded
+    monkeypatch.setattr(checkout, "fs_clock_ns", lambda d: (time.sleep(0.05), real_clock(d))[1])
+    assert materialize(repo.store, entries, str(out), mode="copy", statcache=repo.statcache).written == 1
+    target = str(out / "big.bin")
+    assert StatCache.lookup(repo.statcache.load_prefix(str(out)), target, os.lstat(target)) == entries[0].digest
+    hashed: list[str] = []
+    real_hash = checkplan.hash_file
+    monkeypatch.setattr(checkplan, "hash_file", lambda p: (hashed.append(p), real_hash(p))[1])
+    again = materialize(repo.store, entries, str(out), mode="copy", statcache=repo.statcache)
+    assert (again.written, again.up_to_date, hashed) == (0, 1, [])
