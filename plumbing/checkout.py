@@ -382,8 +382,8 @@ def _place_chunked(store: ContentStore, f: _File, verify: bool = True) -> os.sta
     as it is (--no-verify trusts the store); chunks are always checked, as they are put together."""
     try:
         try:
-            if not verify:
-                return place("copy", f.src, f.target, f.present)
+            if not verify:  # (the size still puts it under a temporary name first: see place)
+                return place("copy", f.src, f.target, f.present, size=f.entry.size)
             return place("copy", f.src, f.target, f.present, f.entry.digest, f.entry.size)
         except FileNotFoundError:  # no whole store file (nothing was created): its chunks, if listed
             if not store.is_chunked(f.entry.digest):

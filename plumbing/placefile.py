@@ -119,8 +119,8 @@ def place(mode: str, src: str, target: str, present: bool = True, digest: str | 
     With ``digest``, what is handed over is verified (see the module); without,
     it is trusted. Where something is at ``target`` (``present``) the file is
     written under a temporary name and renamed over it, so no reader ever sees
-    half a file there; so is a verified large copy (``size``), so that a crash
-    mid-copy leaves nothing under its final name either. Otherwise a small file
+    half a file there; so is a large copy (``size``, verified or not), so that a
+    crash mid-copy leaves nothing under its final name either. Otherwise a small file
     is written at ``target`` directly (O_EXCL): one directory operation instead
     of two. A link is whole the moment it exists; a small copy killed mid-way
     (a crash: errors remove it) leaves a partial file, which is not in the stat
@@ -128,7 +128,7 @@ def place(mode: str, src: str, target: str, present: bool = True, digest: str | 
     """
     if digest is not None and mode in ("hardlink", "symlink"):
         verify_stored(src, digest, target)
-    if not present and not (digest is not None and size is not None and size >= MMAP_THRESHOLD):
+    if not present and not (size is not None and size >= MMAP_THRESHOLD):
         try:
             if mode == "hardlink":
                 os.link(src, target)

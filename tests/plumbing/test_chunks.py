@@ -521,3 +521,33 @@ def test_a_rebuilt_chunked_file_is_recorded_by_its_stat_after_the_rename(repo, t
     monkeypatch.setattr(checkplan, "hash_file", lambda p: (hashed.append(p), real_hash(p))[1])
     again = materialize(repo.store, entries, str(out), mode="copy", statcache=repo.statcache)
     assert (again.written, again.up_to_date, hashed) == (0, 1, [])
+
+
+def test_a_crash_mid_copy_of_an_unverified_large_file_leaves_nothing_under_its_name(repo, tmp_path):
+    """--no-verify copies a large file under a temporary name and renames it once whole, as a
+    verified copy does: a process killed mid-copy leaves no partial file under the final name."""
+    import signal
+    import textwrap
+
+    data = _data(5 * MiB, 13)
+    d = _whole(repo, tmp_path, data)
+    out = tmp_path / "out"
+    code = textwrap.dedent(f"""
+        import resource, signal
+        from artvcs.plumbing import checkout
+        from artvcs.plumbing.manifest import Entry
+        from artvcs.plumbing.repository import Repository
+
+        repo = Repository({os.path.join(repo.worktree, ".artifacts")!r})
+        # killed by the kernel at the write past 1 MiB (SIGXFSZ, which Python ignores unless told): no clean-up runs
+        signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_FSIZE, ({MiB}, {MiB}))
+        checkout.materialize(repo.store, [Entry("big.bin", {d!r}, {len(data)})], {str(out)!r}, mode="copy", verify=False)
+    """)
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode == -signal.SIGXFSZ, run.stderr
+    left = os.listdir(out)
+    assert "big.bin" not in left and all(n.startswith(".artvcs-tmp-") for n in left), left
+    materialize(repo.store, [Entry("big.bin", d, len(data))], str(out), mode="copy", verify=False)
+    assert (out / "big.bin").read_bytes() == data
