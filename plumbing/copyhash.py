@@ -88,30 +88,24 @@ class HashBehind:
 
 
 FALLOC_FL_KEEP_SIZE = 1
-_fallocate = None
 
 
 def preallocate(fd: int, nbytes: int) -> None:
-    """Reserve the disk blocks of the ``nbytes`` about to be copied into the empty ``fd`` in one
-    call (fallocate(2), the file's size left as it is), for a copy whose size is known.
+    """Reserve the disk blocks of the ``nbytes`` about to be written into the empty ``fd`` in one
+    call (fallocate(2), the file's size left as it is), for a copy whose bytes are really written.
 
     The kernel's copy then writes into blocks already mapped instead of reserving them page by
     page: ~8 % less CPU on the copying thread, which sets the pace (ext4, measured in
-    bench/RESULTS.md). A full disk is found before anything is copied (ENOSPC is raised); where
-    fallocate is missing or refused, nothing is done and the copy allocates as it goes. The raw
-    system call, not posix_fallocate, which would write zeros where the file system lacks it.
+    bench/RESULTS.md). Only for bytes that are written (a chunked file put together from
+    unaligned pack offsets): a whole-file copy_file_range may share the source's blocks
+    (XFS, btrfs), and reserving its full size first could fail with ENOSPC on a nearly full
+    disk where the copy itself would succeed. A full disk is found before anything is copied
+    (ENOSPC is raised); where fallocate is missing or refused, nothing is done and the copy
+    allocates as it goes. The raw system call, not posix_fallocate, which would write zeros
+    where the file system lacks it.
     """
-    global _fallocate
-    if _fallocate is None:
-        libc = durability._load_libc()
-        fn = getattr(libc, "fallocate", None) if libc else None
-        if fn is not None:
-            import ctypes
-
-            fn.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
-            fn.restype = ctypes.c_int
-        _fallocate = fn or False
-    if _fallocate and nbytes > 0 and _fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, nbytes) != 0:
+    fn = durability.libc_function("fallocate64", "int", "int", "int64", "int64")  # off64_t, whatever off_t is
+    if fn is not None and nbytes > 0 and fn(fd, FALLOC_FL_KEEP_SIZE, 0, nbytes) != 0:
         import ctypes
 
         if ctypes.get_errno() == errno.ENOSPC:
@@ -211,8 +205,7 @@ def copy_verified(src_fd: int, dst_fd: int, expected: str, src: str, what: str) 
     after the copy (hashed from the copy itself, beside the kernel's copy; the caller removes it).
     ``dst_fd`` must be open for reading too. ``src`` and ``what`` (the destination) name the error."""
     size = os.fstat(src_fd).st_size
-    if size >= MMAP_THRESHOLD:
-        preallocate(dst_fd, size)
+    if size >= MMAP_THRESHOLD:  # (not preallocated: the kernel's copy may share blocks, see preallocate)
         actual, n = copy_and_hash(src_fd, dst_fd, writeback=False)
         if actual != expected:
             raise corrupt(expected, actual, src, what)
