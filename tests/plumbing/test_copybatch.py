@@ -251,3 +251,34 @@ def test_a_pipeline_fed_batch_by_batch_writes_every_file_and_pairs_each_with_its
     assert not os.path.exists(files[7].target), "nothing under the rotten file's name"
     for f, st in zip(written, stats):
         assert st[1] == os.lstat(f.target).st_ino and open(f.target, "rb").read() == datas[os.path.basename(f.target)]
+
+
+@needs_c
+def test_python_code_run_by_a_path_cannot_change_what_the_batch_writes(tmp_path):
+    """A path's __fspath__ (Python code, run while the paths are encoded) that empties the
+    caller's lists: the batch writes what it was given, read from its own copies of the lists
+    (not from lists shrunk, or bytes freed, under it). In a child: a bad read could crash it."""
+    code = textwrap.dedent(f"""
+        import os
+        from artvcs.plumbing import copybatch
+
+        datas = [os.urandom(3000), os.urandom(5000)]
+        given = list(datas)
+
+        class Path:
+            def __init__(self, p):
+                self.p = p
+
+            def __fspath__(self):
+                dsts.clear()
+                datas[:] = ["not bytes"]  # the bytes given are freed but for the copy kept in `given`
+                return self.p
+
+        dsts = [Path({str(tmp_path / 'a')!r}), Path({str(tmp_path / 'b')!r})]
+        out = copybatch._native_write(dsts, datas)
+        assert [type(r) for r in out] == [tuple, tuple], out
+        assert [open(p, "rb").read() for p in ({str(tmp_path / 'a')!r}, {str(tmp_path / 'b')!r})] == given
+        print("ok")
+    """)
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert (run.returncode, run.stdout.strip()) == (0, "ok"), run.stderr
