@@ -165,6 +165,8 @@ def copy_range(src_fd: int, dst_fd: int, n: int, src_off: int, dst_off: int, blo
         pos = dst_off + done
         while view:
             w = os.pwrite(dst_fd, view, pos)
+            if not w:  # as write_all
+                raise OSError(errno.EIO, f"{os.strerror(errno.EIO)}: a write took none of {len(view)} bytes")
             view, pos = view[w:], pos + w
         done += len(buf)
     return done
@@ -183,10 +185,14 @@ def read_all(fd: int, size: int) -> bytes:
 
 
 def write_all(fd: int, data: bytes) -> None:
-    """Write all of ``data`` to ``fd`` (a write may take only part of it)."""
+    """Write all of ``data`` to ``fd`` (a write may take only part of it; one that takes nothing,
+    and says no error, is EIO: trying again would loop forever)."""
     view = memoryview(data)
     while view:
-        view = view[os.write(fd, view):]
+        n = os.write(fd, view)
+        if not n:
+            raise OSError(errno.EIO, f"{os.strerror(errno.EIO)}: a write took none of {len(view)} bytes")
+        view = view[n:]
 
 
 def corrupt(expected: str, actual: str, src: str, what: str) -> CorruptObjectError:

@@ -158,6 +158,10 @@ static int write_one(int dfd, const char *name, const char *data, Py_ssize_t len
             err = errno;
             break;
         }
+        if (k == 0) {  /* no progress and no errno (a file system that cannot take more): retrying would loop forever */
+            err = EIO;
+            break;
+        }
         done += k;
     }
     if (!err && fstat(fd, st) != 0) err = errno;
