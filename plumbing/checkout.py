@@ -20,6 +20,7 @@ them is a stat each.
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import secrets
@@ -292,10 +293,12 @@ def _write_all(store, statcache, mode, verify, root, writes, stored_new, make, t
             files, stats = pipe.take()  # what was written whole before the error is recorded too
             done_files += files
             done_stats += stats
-        recorder.record(done_files, done_stats)
+        with contextlib.suppress(Exception):  # the error under way is the one that counts (the cache is advisory)
+            recorder.record(done_files, done_stats)
+        with contextlib.suppress(Exception):
+            recorder.join()
         raise
-    finally:
-        recorder.join()
+    recorder.join()
     return used
 
 
@@ -344,7 +347,8 @@ class _Recorder:
     """Records each batch's verified copies in the stat cache and writes them out on a thread of
     its own while the next batch is written (the flush is Python and sqlite, the writing mostly
     system calls that let other threads run). One flush at a time, and no other thread touches
-    the cache meanwhile: :meth:`record` waits for the previous flush before queueing more."""
+    the cache meanwhile: :meth:`record` waits for the previous flush before queueing more. A
+    flush's error stops the recording, not the writing: :meth:`join` raises it at the end."""
 
     def __init__(self, statcache: StatCache | None) -> None:
         self.statcache = statcache
@@ -354,7 +358,9 @@ class _Recorder:
     def record(self, files: list[_File], stats: list[os.stat_result | None]) -> None:
         if self.statcache is None:
             return
-        self.join()
+        self._wait()
+        if self._error is not None:  # the cache failed: nothing more goes to it (join raises the error)
+            return
         _record_written(self.statcache, files, stats)
         self._thread = threading.Thread(target=self._flush, daemon=True)
         self._thread.start()
@@ -365,11 +371,15 @@ class _Recorder:
         except BaseException as e:  # raised by join, in the caller's thread
             self._error = e
 
-    def join(self) -> None:
-        """Wait for the flush under way (its error, if any, is raised here)."""
+    def _wait(self) -> None:
         if self._thread is not None:
             self._thread.join()
             self._thread = None
+
+    def join(self) -> None:
+        """Wait for the flush under way; the first error of any flush is raised here, once the
+        checkout's writing is over (a failed write raises its own error first)."""
+        self._wait()
         if self._error is not None:
             e, self._error = self._error, None
             raise e

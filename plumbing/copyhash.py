@@ -54,6 +54,7 @@ class HashBehind:
         self.h = blake3.blake3()
         self.error: BaseException | None = None
         self._q: queue.SimpleQueue[tuple[int, int] | None] = queue.SimpleQueue()
+        self._done = threading.Event()  # set as the thread ends (what an interrupted join leaves unsure)
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
@@ -63,28 +64,46 @@ class HashBehind:
             self._q.put((off, n))
 
     def _run(self) -> None:
-        while (span := self._q.get()) is not None:
-            if self.error is None:
-                off, n = span
-                try:
-                    with mmap.mmap(self.fd, n, offset=off, access=mmap.ACCESS_READ) as m:
-                        self.h.update(m)
-                except BaseException as e:  # raised again in the caller's thread by finish()
-                    self.error = e
+        try:
+            while (span := self._q.get()) is not None:
+                if self.error is None:
+                    off, n = span
+                    try:
+                        with mmap.mmap(self.fd, n, offset=off, access=mmap.ACCESS_READ) as m:
+                            self.h.update(m)
+                    except BaseException as e:  # raised again in the caller's thread by finish()
+                        self.error = e
+        finally:
+            self._done.set()
 
     def stop(self) -> None:
         """Wait for the thread (after an error of the caller's: the spans queued are dropped)."""
         self.error = self.error or RuntimeError("stopped")
         self._q.put(None)
-        self._thread.join()
+        self._join()
 
     def finish(self) -> str:
         """The digest of every span queued (once each is hashed); a hashing error is raised here."""
         self._q.put(None)
-        self._thread.join()
+        self._join()
         if self.error is not None:
             raise self.error
         return self.h.hexdigest()
+
+    def _join(self) -> None:
+        """Wait for the thread. An interrupt meanwhile (KeyboardInterrupt) is raised only once the
+        thread has stopped (the spans still queued dropped): the caller closes the fd next, and the
+        thread must not map it (or a file that reuses its number) after that."""
+        try:
+            self._thread.join()
+        except BaseException:
+            self.error = self.error or RuntimeError("stopped")
+            while not self._done.is_set():  # (not is_alive(): an interrupted join can leave it False too soon)
+                try:
+                    self._done.wait()
+                except BaseException:  # a second interrupt: the first one goes up, once stopped
+                    pass
+            raise
 
 
 FALLOC_FL_KEEP_SIZE = 1

@@ -642,3 +642,23 @@ def test_a_replaced_file_hashed_while_planning_keeps_the_record_of_its_copy(repo
     hashed.clear()
     again = materialize(repo.store, entries, str(root), mode="copy", statcache=repo.statcache)
     assert (again.written, again.up_to_date, hashed) == (0, len(files), []) and tree(root) == files
+
+
+def test_a_failing_stat_cache_does_not_hide_the_error_that_stopped_the_checkout(repo, tmp_path, monkeypatch):
+    """A checkout stopped by a rotten store file, whose stat cache cannot be written either (its
+    folder is a file): the error that comes out is the rotten file's, not the cache's."""
+    from test_verified_reads import rot
+
+    files = {f"flat/{i:02d}.bin": bytes([i]) * (100 + i) for i in range(10)}
+    entries = stored(repo, files)
+    bad = stored(repo, {"flat/07-rotten.bin": b"r" * 300})[0]
+    rot(repo, bad.digest)
+    monkeypatch.setattr(checkout, "WRITE_BATCH", 3)  # batches recorded (and failing to be) before the rotten one
+    monkeypatch.setattr(checkout, "fs_clock_ns", lambda folder: (time.time_ns() + 10**10, None))  # none racy
+    (tmp_path / "not-a-folder").write_bytes(b"")
+    cache = StatCache(str(tmp_path / "not-a-folder" / "stat.db"))
+    with pytest.raises(OSError):
+        cache.flush() or cache._conn()  # the cache itself fails, as it will in the checkout
+    with pytest.raises(ArtvcsError, match="corrupt"):
+        materialize(repo.store, entries[:7] + [bad] + entries[7:], str(tmp_path / "out"), mode="copy", statcache=cache)
+    assert not (tmp_path / "out" / "flat" / "07-rotten.bin").exists()
