@@ -29,6 +29,7 @@ import stat as _stat
 import threading
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import chain
 
 from . import chunkstore, copybatch, foldersums
@@ -302,10 +303,13 @@ def _write_all(store, statcache, mode, verify, root, writes, stored_new, make, t
     return used
 
 
-def _copy_one(f: _File) -> os.stat_result | None:
-    """A verified copy of one file (what a copy checkout does per file, and for every file the
-    batches hand back)."""
-    return place("copy", f.src, f.target, f.present, f.entry.digest, f.entry.size)
+def _place_verified(mode: str, f: _File) -> os.stat_result | None:
+    """Place one file by ``mode``, verified (what a checkout does per file; ``_copy_one`` for
+    every file the batches hand back)."""
+    return place(mode, f.src, f.target, f.present, f.entry.digest, f.entry.size)
+
+
+_copy_one = partial(_place_verified, "copy")
 
 
 def _write_batch(store, decide, used, verify, root, batch, chunked, batched) -> tuple[str, list[_File], list, list[_File]]:
@@ -321,9 +325,6 @@ def _write_batch(store, decide, used, verify, root, batch, chunked, batched) -> 
         used, st = _first_write(decide, store.root, plain[0], root, verify)
         written.append(st)
     if verify:
-        def one(f: _File) -> os.stat_result | None:
-            return place(used, f.src, f.target, f.present, f.entry.digest, f.entry.size)
-
         done, rest = plain[: len(written)], plain[len(written):]
         if used == "copy" and batched:  # new small files: read, hash, write in batches
             eligible = copybatch.eligible
@@ -331,7 +332,7 @@ def _write_batch(store, decide, used, verify, root, batch, chunked, batched) -> 
             if small:
                 rest = [f for f in rest if not eligible(f)]
                 plain = done + rest
-        written += _parallel(one, rest)
+        written += _parallel(partial(_place_verified, used), rest)
     else:
         written += _parallel(lambda f: place(used, f.src, f.target, f.present), plain[len(written):])
     if rebuilt:
@@ -394,7 +395,7 @@ def _place_chunked(store: ContentStore, f: _File, verify: bool = True) -> os.sta
         try:
             if not verify:  # (the size still puts it under a temporary name first: see place)
                 return place("copy", f.src, f.target, f.present, size=f.entry.size)
-            return place("copy", f.src, f.target, f.present, f.entry.digest, f.entry.size)
+            return _copy_one(f)
         except FileNotFoundError:  # no whole store file (nothing was created): its chunks, if listed
             if not store.is_chunked(f.entry.digest):
                 raise

@@ -23,7 +23,6 @@ wrong bytes.
 """
 from __future__ import annotations
 
-import contextlib
 import io
 import os
 import queue
@@ -247,7 +246,7 @@ def convert(store: "ContentStore", digest: str, min_size: int) -> bool:
     elif not os.path.exists(whole):
         return False
     sync_filesystem(store.root)  # the packs, their indexes and the list on disk before the whole file goes
-    _unlink_quiet(whole)
+    unlink_quiet(whole)
     return True
 
 
@@ -278,7 +277,7 @@ def put_list(store: "ContentStore", lst: ChunkList) -> None:
             os.close(fd)
         os.replace(tmp, final)
     except BaseException:
-        _unlink_quiet(tmp)
+        unlink_quiet(tmp)
         raise
 
 
@@ -474,7 +473,7 @@ def write_chunked(store: "ContentStore", digest: str, dst_fd: int) -> int:
                 sfd, end = packs.fd(pack), off + length
                 while off < end:
                     n = min(STEP - off % STEP, end - off)  # steps end on STEP boundaries of the target
-                    done = _copy_range(sfd, dst_fd, n, start + off - (end - length), off)
+                    done = copy_range(sfd, dst_fd, n, start + off - (end - length), off)
                     if done != n:
                         _name_short_chunk(packs, lst, first)
                     off += n
@@ -500,12 +499,6 @@ def _name_short_chunk(packs: LocalPacks, lst: ChunkList, first: int) -> None:
     for i in range(first, len(lst.chunks)):
         read_chunk(packs, lst, i)
     raise _chunk_error(lst, first, "is cut short in its pack")
-
-
-def _copy_range(sfd: int, dfd: int, n: int, src_off: int, dst_off: int) -> int:
-    """Copy ``n`` bytes of ``sfd`` at ``src_off`` to ``dfd`` at ``dst_off`` (copyhash.copy_range, 8 MiB
-    buffers where the kernel cannot copy); the bytes copied."""
-    return copy_range(sfd, dfd, n, src_off, dst_off, 8 * 1024 * 1024)
 
 
 def chunk_digests(store: "ContentStore", digest: str) -> list[str]:
@@ -562,7 +555,3 @@ def pack_files(store: "ContentStore") -> list[str]:
     except FileNotFoundError:
         return []
 
-
-def _unlink_quiet(path: str) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(path)

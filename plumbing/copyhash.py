@@ -259,7 +259,7 @@ def read_small_verified(src: str, expected: str, size: int, what: str) -> bytes 
         data = os.pread(sfd, size + 1, 0)
         if len(data) > size:
             return None
-        if blake3.blake3(data).hexdigest() != expected:
+        if not holds(data, size, expected):
             data = read_all(sfd, size)  # a short read is not taken for corruption: read to the end
             actual = blake3.blake3(data).hexdigest()
             if actual != expected:
@@ -269,6 +269,12 @@ def read_small_verified(src: str, expected: str, size: int, what: str) -> bytes 
         return data
     finally:
         os.close(sfd)
+
+
+def holds(data: bytes, size: int, digest: str) -> bool:
+    """Whether ``data`` (read whole, with one byte more asked for) is the ``size`` bytes of ``digest``:
+    the check of a small copy, here and in a checkout's batches (:mod:`copybatch`)."""
+    return len(data) == size and blake3.blake3(data).hexdigest() == digest
 
 
 def hash_verified(fd: int, expected: str, src: str, what: str) -> None:

@@ -282,3 +282,13 @@ def test_python_code_run_by_a_path_cannot_change_what_the_batch_writes(tmp_path)
     """)
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert (run.returncode, run.stdout.strip()) == (0, "ok"), run.stderr
+
+
+def test_the_python_loop_given_what_is_not_bytes_leaks_no_fd_and_leaves_no_file(tmp_path):
+    """write_batch_python handed something memoryview refuses: the error goes up, with the file it
+    created removed and its fd closed (the C loop refuses it before creating anything)."""
+    fds = len(os.listdir("/proc/self/fd"))
+    with pytest.raises(TypeError):
+        copybatch.write_batch_python([str(tmp_path / "a"), str(tmp_path / "b")], [b"fine", 12345])
+    assert len(os.listdir("/proc/self/fd")) == fds, "the fd of the refused file was left open"
+    assert os.listdir(tmp_path) == ["a"] and (tmp_path / "a").read_bytes() == b"fine"
