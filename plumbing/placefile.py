@@ -39,9 +39,7 @@ def copy_fd(sfd: int, dfd: int) -> None:
         os.lseek(sfd, off, os.SEEK_SET)
         os.lseek(dfd, off, os.SEEK_SET)
         while buf := os.read(sfd, 1 << 20):
-            view = memoryview(buf)
-            while view:
-                view = view[os.write(dfd, view):]
+            write_all(dfd, buf)
 
 
 def _create(dst: str, fill: Callable[[int], None], access: int = os.O_RDWR) -> os.stat_result:
