@@ -313,7 +313,11 @@ class StatCache:
             packed.setdefault(folder, {})[os.fsencode(name)] = fixed_part((*r[1:6], r[7], r[8], r[9], r[6]))
 
     def take_queued(self) -> list[tuple]:
-        """The queued records, removed from the queue (a forked helper hands them to its parent)."""
+        """The records :meth:`record` queued, removed from the queue (a forked helper hands them to
+        its parent). Rows :meth:`record_written` packed are written by :meth:`flush` only: a cache
+        holding some refuses, rather than hand over part of its queue."""
+        if self._packed:
+            raise RuntimeError("statcache: records packed by record_written are flushed, not handed over")
         rows, self._pending = self._pending, []
         return rows
 
