@@ -64,12 +64,16 @@ class LeanFinder:
         self.plain.__exit__(*exc)
 
     def __call__(self, wheel, files, mapping) -> None:
-        finder, _, packages, namespaces = self.plain.template_vars()
+        try:  # setuptools' private shape: anything unexpected keeps its own finder
+            finder, _, packages, namespaces = self.plain.template_vars()
+            packages = dict(packages)
+        except (TypeError, ValueError, AttributeError):
+            return self.plain(wheel, files, mapping)
         if namespaces or not all(
                 os.path.basename(where) == name.rpartition(".")[2] and os.path.isfile(os.path.join(where, "__init__.py"))
                 for name, where in packages.items()):
             return self.plain(wheel, files, mapping)
-        wheel.writestr(f"{finder}.py", LEAN_FINDER.format(mapping=dict(packages), sep=os.sep).encode())
+        wheel.writestr(f"{finder}.py", LEAN_FINDER.format(mapping=packages, sep=os.sep).encode())
         wheel.writestr(f"__editable__.{self.plain.name}.pth", f"import {finder}; {finder}.install()\n".encode())
         return None
 

@@ -110,6 +110,7 @@ class Artifact:
         self._local_paths: dict[str, str] = {}
         self._whole_dirs: list[str] = []  # folders added as the root (add_dir without name): see logged.folders
         self._pending: list[adding.PendingDir] = []  # an add_dir not yet made entries: see adding.materialize
+        self._logged_dirs: list[adding.PendingDir] = []  # the pending add_dir a log wrote as it was
         self._created: bool | None = None  # after a log: whether it made a new version (False: equal content)
         self._final = False
         self._context: Context | None = None
@@ -136,7 +137,7 @@ class Artifact:
         self._name = source.collection.name
         self._type = source.facts["type"]
         self._entries = None  # loaded on first use
-        self._pending = []
+        self._logged_dirs, self._pending = self._pending, []  # get_added_local_path_name asks them
         self._changes = {}
         self._base_tree = None
         self._final = True
@@ -516,7 +517,9 @@ class Artifact:
     def get_added_local_path_name(self, local_path: str) -> str | None:
         """The entry path a local file was added under, or None."""
         self._entry_map()
-        return self._local_paths.get(os.path.abspath(local_path))
+        path = os.path.abspath(local_path)
+        found = self._local_paths.get(path)
+        return adding.added_path(self._logged_dirs, path) if found is None and self._logged_dirs else found
 
     @_logged
     def get_entry(self, name: str) -> ArtifactManifestEntry:

@@ -20,6 +20,7 @@ them is a stat each.
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import secrets
@@ -28,6 +29,7 @@ import stat as _stat
 import threading
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import chain
 
 from . import chunkstore, copybatch, foldersums
@@ -292,17 +294,22 @@ def _write_all(store, statcache, mode, verify, root, writes, stored_new, make, t
             files, stats = pipe.take()  # what was written whole before the error is recorded too
             done_files += files
             done_stats += stats
-        recorder.record(done_files, done_stats)
+        with contextlib.suppress(Exception):  # the error under way is the one that counts (the cache is advisory)
+            recorder.record(done_files, done_stats)
+        with contextlib.suppress(Exception):
+            recorder.join()
         raise
-    finally:
-        recorder.join()
+    recorder.join()
     return used
 
 
-def _copy_one(f: _File) -> os.stat_result | None:
-    """A verified copy of one file (what a copy checkout does per file, and for every file the
-    batches hand back)."""
-    return place("copy", f.src, f.target, f.present, f.entry.digest, f.entry.size)
+def _place_verified(mode: str, f: _File) -> os.stat_result | None:
+    """Place one file by ``mode``, verified (what a checkout does per file; ``_copy_one`` for
+    every file the batches hand back)."""
+    return place(mode, f.src, f.target, f.present, f.entry.digest, f.entry.size)
+
+
+_copy_one = partial(_place_verified, "copy")
 
 
 def _write_batch(store, decide, used, verify, root, batch, chunked, batched) -> tuple[str, list[_File], list, list[_File]]:
@@ -318,9 +325,6 @@ def _write_batch(store, decide, used, verify, root, batch, chunked, batched) -> 
         used, st = _first_write(decide, store.root, plain[0], root, verify)
         written.append(st)
     if verify:
-        def one(f: _File) -> os.stat_result | None:
-            return place(used, f.src, f.target, f.present, f.entry.digest, f.entry.size)
-
         done, rest = plain[: len(written)], plain[len(written):]
         if used == "copy" and batched:  # new small files: read, hash, write in batches
             eligible = copybatch.eligible
@@ -328,7 +332,7 @@ def _write_batch(store, decide, used, verify, root, batch, chunked, batched) -> 
             if small:
                 rest = [f for f in rest if not eligible(f)]
                 plain = done + rest
-        written += _parallel(one, rest)
+        written += _parallel(partial(_place_verified, used), rest)
     else:
         written += _parallel(lambda f: place(used, f.src, f.target, f.present), plain[len(written):])
     if rebuilt:
@@ -344,7 +348,8 @@ class _Recorder:
     """Records each batch's verified copies in the stat cache and writes them out on a thread of
     its own while the next batch is written (the flush is Python and sqlite, the writing mostly
     system calls that let other threads run). One flush at a time, and no other thread touches
-    the cache meanwhile: :meth:`record` waits for the previous flush before queueing more."""
+    the cache meanwhile: :meth:`record` waits for the previous flush before queueing more. A
+    flush's error stops the recording, not the writing: :meth:`join` raises it at the end."""
 
     def __init__(self, statcache: StatCache | None) -> None:
         self.statcache = statcache
@@ -354,7 +359,9 @@ class _Recorder:
     def record(self, files: list[_File], stats: list[os.stat_result | None]) -> None:
         if self.statcache is None:
             return
-        self.join()
+        self._wait()
+        if self._error is not None:  # the cache failed: nothing more goes to it (join raises the error)
+            return
         _record_written(self.statcache, files, stats)
         self._thread = threading.Thread(target=self._flush, daemon=True)
         self._thread.start()
@@ -365,11 +372,15 @@ class _Recorder:
         except BaseException as e:  # raised by join, in the caller's thread
             self._error = e
 
-    def join(self) -> None:
-        """Wait for the flush under way (its error, if any, is raised here)."""
+    def _wait(self) -> None:
         if self._thread is not None:
             self._thread.join()
             self._thread = None
+
+    def join(self) -> None:
+        """Wait for the flush under way; the first error of any flush is raised here, once the
+        checkout's writing is over (a failed write raises its own error first)."""
+        self._wait()
         if self._error is not None:
             e, self._error = self._error, None
             raise e
@@ -382,9 +393,9 @@ def _place_chunked(store: ContentStore, f: _File, verify: bool = True) -> os.sta
     as it is (--no-verify trusts the store); chunks are always checked, as they are put together."""
     try:
         try:
-            if not verify:
-                return place("copy", f.src, f.target, f.present)
-            return place("copy", f.src, f.target, f.present, f.entry.digest, f.entry.size)
+            if not verify:  # (the size still puts it under a temporary name first: see place)
+                return place("copy", f.src, f.target, f.present, size=f.entry.size)
+            return _copy_one(f)
         except FileNotFoundError:  # no whole store file (nothing was created): its chunks, if listed
             if not store.is_chunked(f.entry.digest):
                 raise

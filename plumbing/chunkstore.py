@@ -23,7 +23,6 @@ wrong bytes.
 """
 from __future__ import annotations
 
-import contextlib
 import io
 import os
 import queue
@@ -42,6 +41,7 @@ from .chunkpacks import TMP_PREFIX, LocalPacks, PackWriter, folder_of
 from .durability import sync_filesystem
 from .errors import CorruptObjectError, ObjectMissingError
 from .formatrecord import raise_format
+from .placefile import stat_renamed, unlink_quiet
 
 if TYPE_CHECKING:
     from .store import ContentStore
@@ -246,7 +246,7 @@ def convert(store: "ContentStore", digest: str, min_size: int) -> bool:
     elif not os.path.exists(whole):
         return False
     sync_filesystem(store.root)  # the packs, their indexes and the list on disk before the whole file goes
-    _unlink_quiet(whole)
+    unlink_quiet(whole)
     return True
 
 
@@ -277,7 +277,7 @@ def put_list(store: "ContentStore", lst: ChunkList) -> None:
             os.close(fd)
         os.replace(tmp, final)
     except BaseException:
-        _unlink_quiet(tmp)
+        unlink_quiet(tmp)
         raise
 
 
@@ -472,7 +472,7 @@ def write_chunked(store: "ContentStore", digest: str, dst_fd: int) -> int:
                 sfd, end = packs.fd(pack), off + length
                 while off < end:
                     n = min(STEP - off % STEP, end - off)  # steps end on STEP boundaries of the target
-                    done = _copy_range(sfd, dst_fd, n, start + off - (end - length), off)
+                    done = copy_range(sfd, dst_fd, n, start + off - (end - length), off)
                     if done != n:
                         _name_short_chunk(packs, lst, first)
                     off += n
@@ -500,12 +500,6 @@ def _name_short_chunk(packs: LocalPacks, lst: ChunkList, first: int) -> None:
     raise _chunk_error(lst, first, "is cut short in its pack")
 
 
-def _copy_range(sfd: int, dfd: int, n: int, src_off: int, dst_off: int) -> int:
-    """Copy ``n`` bytes of ``sfd`` at ``src_off`` to ``dfd`` at ``dst_off`` (copyhash.copy_range, 8 MiB
-    buffers where the kernel cannot copy); the bytes copied."""
-    return copy_range(sfd, dfd, n, src_off, dst_off, 8 * 1024 * 1024)
-
-
 def chunk_digests(store: "ContentStore", digest: str) -> list[str]:
     """The chunk digests of the chunked file ``digest`` (empty when it is stored whole or absent)."""
     try:
@@ -522,11 +516,12 @@ def touch(path: str) -> None:
 
 
 
-def place_chunked(store: "ContentStore", digest: str, target: str, tmp_name: str) -> os.stat_result:
+def place_chunked(store: "ContentStore", digest: str, target: str, tmp_name: str) -> os.stat_result | None:
     """Write the chunked file ``digest`` as ``tmp_name`` (a new file, mode 0666 less the umask),
     checked on the way, and only once its bytes hash to ``digest`` rename it to ``target`` (over
     what is there): a reader sees the old file or the whole new one, and a failed write (a
-    missing or corrupt chunk) or a crash leaves nothing under the target's name. Its stat."""
+    missing or corrupt chunk) or a crash leaves nothing under the target's name. Its stat after
+    the rename (:func:`placefile.stat_renamed`; None if it changed since)."""
     fd = os.open(tmp_name, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
     try:
         try:
@@ -536,9 +531,9 @@ def place_chunked(store: "ContentStore", digest: str, target: str, tmp_name: str
             os.close(fd)
         os.replace(tmp_name, target)
     except BaseException:
-        _unlink_quiet(tmp_name)
+        unlink_quiet(tmp_name)
         raise
-    return st
+    return stat_renamed(target, st)
 
 
 def check_chunks(store: "ContentStore", digest: str) -> None:
@@ -559,7 +554,3 @@ def pack_files(store: "ContentStore") -> list[str]:
     except FileNotFoundError:
         return []
 
-
-def _unlink_quiet(path: str) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(path)

@@ -24,8 +24,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
-import blake3
-
+from .copyhash import holds, write_all
 from .hashing import MMAP_THRESHOLD
 
 try:
@@ -74,16 +73,17 @@ def write_batch_python(dsts: list[str], datas: list[bytes]) -> list[tuple | int]
             out.append(e.errno)
             continue
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
+            write_all(fd, data)
             st = os.fstat(fd)
         except OSError as e:
-            os.close(fd)
             os.unlink(dst)
             out.append(e.errno)
             continue
-        os.close(fd)
+        except BaseException:  # (not bytes, an interrupt): nothing half-written is left either
+            os.unlink(dst)
+            raise
+        finally:
+            os.close(fd)
         out.append((st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
     return out
 
@@ -187,10 +187,9 @@ class Pipeline:
                 break
             part, fut = reads.popleft()
             ok_files, ok_datas = [], []
-            b3 = blake3.blake3
             for f, data in zip(part, fut.result()):
                 e = f.entry
-                if data is not None and len(data) == e.size and b3(data).hexdigest() == e.digest:
+                if data is not None and holds(data, e.size, e.digest):
                     ok_files.append(f)
                     ok_datas.append(data)
                 else:

@@ -54,6 +54,7 @@ class HashBehind:
         self.h = blake3.blake3()
         self.error: BaseException | None = None
         self._q: queue.SimpleQueue[tuple[int, int] | None] = queue.SimpleQueue()
+        self._done = threading.Event()  # set as the thread ends (what an interrupted join leaves unsure)
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
@@ -63,55 +64,67 @@ class HashBehind:
             self._q.put((off, n))
 
     def _run(self) -> None:
-        while (span := self._q.get()) is not None:
-            if self.error is None:
-                off, n = span
-                try:
-                    with mmap.mmap(self.fd, n, offset=off, access=mmap.ACCESS_READ) as m:
-                        self.h.update(m)
-                except BaseException as e:  # raised again in the caller's thread by finish()
-                    self.error = e
+        try:
+            while (span := self._q.get()) is not None:
+                if self.error is None:
+                    off, n = span
+                    try:
+                        with mmap.mmap(self.fd, n, offset=off, access=mmap.ACCESS_READ) as m:
+                            self.h.update(m)
+                    except BaseException as e:  # raised again in the caller's thread by finish()
+                        self.error = e
+        finally:
+            self._done.set()
 
     def stop(self) -> None:
         """Wait for the thread (after an error of the caller's: the spans queued are dropped)."""
         self.error = self.error or RuntimeError("stopped")
         self._q.put(None)
-        self._thread.join()
+        self._join()
 
     def finish(self) -> str:
         """The digest of every span queued (once each is hashed); a hashing error is raised here."""
         self._q.put(None)
-        self._thread.join()
+        self._join()
         if self.error is not None:
             raise self.error
         return self.h.hexdigest()
 
+    def _join(self) -> None:
+        """Wait for the thread. An interrupt meanwhile (KeyboardInterrupt) is raised only once the
+        thread has stopped (the spans still queued dropped): the caller closes the fd next, and the
+        thread must not map it (or a file that reuses its number) after that."""
+        try:
+            self._thread.join()
+        except BaseException:
+            self.error = self.error or RuntimeError("stopped")
+            while not self._done.is_set():  # (not is_alive(): an interrupted join can leave it False too soon)
+                try:
+                    self._done.wait()
+                except BaseException:  # a second interrupt: the first one goes up, once stopped
+                    pass
+            raise
+
 
 FALLOC_FL_KEEP_SIZE = 1
-_fallocate = None
 
 
 def preallocate(fd: int, nbytes: int) -> None:
-    """Reserve the disk blocks of the ``nbytes`` about to be copied into the empty ``fd`` in one
-    call (fallocate(2), the file's size left as it is), for a copy whose size is known.
+    """Reserve the disk blocks of the ``nbytes`` about to be written into the empty ``fd`` in one
+    call (fallocate(2), the file's size left as it is), for a copy whose bytes are really written.
 
     The kernel's copy then writes into blocks already mapped instead of reserving them page by
     page: ~8 % less CPU on the copying thread, which sets the pace (ext4, measured in
-    bench/RESULTS.md). A full disk is found before anything is copied (ENOSPC is raised); where
-    fallocate is missing or refused, nothing is done and the copy allocates as it goes. The raw
-    system call, not posix_fallocate, which would write zeros where the file system lacks it.
+    bench/RESULTS.md). Only for bytes that are written (a chunked file put together from
+    unaligned pack offsets): a whole-file copy_file_range may share the source's blocks
+    (XFS, btrfs), and reserving its full size first could fail with ENOSPC on a nearly full
+    disk where the copy itself would succeed. A full disk is found before anything is copied
+    (ENOSPC is raised); where fallocate is missing or refused, nothing is done and the copy
+    allocates as it goes. The raw system call, not posix_fallocate, which would write zeros
+    where the file system lacks it.
     """
-    global _fallocate
-    if _fallocate is None:
-        libc = durability._load_libc()
-        fn = getattr(libc, "fallocate", None) if libc else None
-        if fn is not None:
-            import ctypes
-
-            fn.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
-            fn.restype = ctypes.c_int
-        _fallocate = fn or False
-    if _fallocate and nbytes > 0 and _fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, nbytes) != 0:
+    fn = durability.libc_function("fallocate64", "int", "int", "int64", "int64")  # off64_t, whatever off_t is
+    if fn is not None and nbytes > 0 and fn(fd, FALLOC_FL_KEEP_SIZE, 0, nbytes) != 0:
         import ctypes
 
         if ctypes.get_errno() == errno.ENOSPC:
@@ -171,6 +184,8 @@ def copy_range(src_fd: int, dst_fd: int, n: int, src_off: int, dst_off: int, blo
         pos = dst_off + done
         while view:
             w = os.pwrite(dst_fd, view, pos)
+            if not w:  # as write_all
+                raise OSError(errno.EIO, f"{os.strerror(errno.EIO)}: a write took none of {len(view)} bytes")
             view, pos = view[w:], pos + w
         done += len(buf)
     return done
@@ -189,10 +204,14 @@ def read_all(fd: int, size: int) -> bytes:
 
 
 def write_all(fd: int, data: bytes) -> None:
-    """Write all of ``data`` to ``fd`` (a write may take only part of it)."""
+    """Write all of ``data`` to ``fd`` (a write may take only part of it; one that takes nothing,
+    and says no error, is EIO: trying again would loop forever)."""
     view = memoryview(data)
     while view:
-        view = view[os.write(fd, view):]
+        n = os.write(fd, view)
+        if not n:
+            raise OSError(errno.EIO, f"{os.strerror(errno.EIO)}: a write took none of {len(view)} bytes")
+        view = view[n:]
 
 
 def corrupt(expected: str, actual: str, src: str, what: str) -> CorruptObjectError:
@@ -211,8 +230,7 @@ def copy_verified(src_fd: int, dst_fd: int, expected: str, src: str, what: str) 
     after the copy (hashed from the copy itself, beside the kernel's copy; the caller removes it).
     ``dst_fd`` must be open for reading too. ``src`` and ``what`` (the destination) name the error."""
     size = os.fstat(src_fd).st_size
-    if size >= MMAP_THRESHOLD:
-        preallocate(dst_fd, size)
+    if size >= MMAP_THRESHOLD:  # (not preallocated: the kernel's copy may share blocks, see preallocate)
         actual, n = copy_and_hash(src_fd, dst_fd, writeback=False)
         if actual != expected:
             raise corrupt(expected, actual, src, what)
@@ -241,7 +259,7 @@ def read_small_verified(src: str, expected: str, size: int, what: str) -> bytes 
         data = os.pread(sfd, size + 1, 0)
         if len(data) > size:
             return None
-        if blake3.blake3(data).hexdigest() != expected:
+        if not holds(data, size, expected):
             data = read_all(sfd, size)  # a short read is not taken for corruption: read to the end
             actual = blake3.blake3(data).hexdigest()
             if actual != expected:
@@ -251,6 +269,12 @@ def read_small_verified(src: str, expected: str, size: int, what: str) -> bytes 
         return data
     finally:
         os.close(sfd)
+
+
+def holds(data: bytes, size: int, digest: str) -> bool:
+    """Whether ``data`` (read whole, with one byte more asked for) is the ``size`` bytes of ``digest``:
+    the check of a small copy, here and in a checkout's batches (:mod:`copybatch`)."""
+    return len(data) == size and blake3.blake3(data).hexdigest() == digest
 
 
 def hash_verified(fd: int, expected: str, src: str, what: str) -> None:

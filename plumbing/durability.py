@@ -31,7 +31,7 @@ import threading
 from .drafts import process_alive
 
 _libc = None
-_sfr = None
+_fns: dict[str, object] = {}
 SYNC_FILE_RANGE_WRITE = 2
 
 
@@ -47,9 +47,21 @@ def _load_libc():
     return _libc
 
 
-def _syncfs_fn():
-    libc = _load_libc()
-    return getattr(libc, "syncfs", None) if libc else None
+def libc_function(name: str, *argtypes: str):
+    """libc's ``name`` (its ``argtypes`` named as ctypes types: "int", "int64", "uint"), returning
+    an int with errno kept, or None where libc or the function is missing; set up once per process.
+    The one place artvcs loads libc functions (ctypes only when first asked for)."""
+    fn = _fns.get(name)
+    if fn is None:
+        libc = _load_libc()
+        fn = getattr(libc, name, None) if libc else None
+        if fn is not None:
+            import ctypes
+
+            fn.argtypes = [{"int": ctypes.c_int, "int64": ctypes.c_int64, "uint": ctypes.c_uint}[t] for t in argtypes]
+            fn.restype = ctypes.c_int
+        fn = _fns[name] = fn or False
+    return fn or None
 
 
 ENV = "ARTVCS_FSYNC"
@@ -64,18 +76,9 @@ def start_writeback(fd: int, offset: int, nbytes: int) -> None:
     """Ask the kernel to start writing ``nbytes`` at ``offset`` of ``fd`` to disk, without waiting
     (sync_file_range(2) SYNC_FILE_RANGE_WRITE). Only a head start for the flush that follows:
     it promises nothing, so where it is missing nothing is done."""
-    global _sfr
-    if _sfr is None:
-        libc = _load_libc()
-        fn = getattr(libc, "sync_file_range", None) if libc else None
-        if fn is not None:
-            import ctypes
-
-            fn.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
-            fn.restype = ctypes.c_int
-        _sfr = fn or False
-    if _sfr:
-        _sfr(fd, offset, nbytes, SYNC_FILE_RANGE_WRITE)
+    fn = libc_function("sync_file_range", "int", "int64", "int64", "uint")  # offsets: off64_t
+    if fn is not None:
+        fn(fd, offset, nbytes, SYNC_FILE_RANGE_WRITE)
 
 
 def sync_filesystem(path: str) -> None:
@@ -86,7 +89,7 @@ def sync_filesystem(path: str) -> None:
     """
     if not enabled():
         return
-    fn = _syncfs_fn()
+    fn = libc_function("syncfs", "int")
     if fn is None:
         os.sync()
         return

@@ -22,7 +22,7 @@ from .errors import UsageError
 from .manifest import (BLOB, LISTING, SHARD_THRESHOLD, TREE, Entry, _row, _write_folder, check_folder, empty_tree,
                        escape_name, group_folders)
 from .objectbatch import ObjectBatch
-from .settled import Settled, records, render
+from .settled import Settled, entries, render
 
 
 @dataclass(slots=True)
@@ -49,7 +49,11 @@ def write(repo: pygit2.Repository, entries: Iterable[Entry], settled: Iterable[S
     refuses (a duplicate path, a path that is both a file and a folder, a bad entry)."""
     folders = group_folders(entries)
     bulk: dict[str, Settled] = {}
+    seen: set[str] = set()
     for s in settled:
+        if s.folder in seen:
+            raise UsageError(f"two settled listings of folder {s.folder!r}: one per folder")
+        seen.add(s.folder)
         files = folders.setdefault(s.folder, {})
         _ancestors(folders, s.folder)
         names = set(s.names.split("/")) if files else ()
@@ -57,8 +61,8 @@ def write(repo: pygit2.Repository, entries: Iterable[Entry], settled: Iterable[S
         if dup is not None:
             raise UsageError(f"duplicate entry path {s.folder + '/' + dup if s.folder else dup!r} in manifest")
         if s.count + len(files) > SHARD_THRESHOLD:  # a sharded folder: its entries the usual way
-            for name, digest, size in records(s):
-                files[name] = Entry(f"{s.folder}/{name}" if s.folder else name, digest, size)
+            for e, _ in entries(s):
+                files[e.path.rpartition("/")[2]] = e
         else:
             bulk[s.folder] = s
     for folder, files in folders.items():

@@ -16,6 +16,23 @@ _DRIVE = re.compile(r"^[A-Za-z]:")
 _CONTROL = re.compile(r"[\x00-\x1f\\]")
 
 
+def _utf8(value: str) -> bool:
+    """Whether ``value`` is Unicode text that UTF-8 can hold: a file name that is not valid UTF-8
+    comes from the OS as lone surrogates (os.fsdecode), which no manifest can store."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _check_utf8(value: str) -> None:
+    if not _utf8(value):
+        raise PathEscapeError(
+            f"invalid entry path {value!r}: file names must be valid UTF-8 (this one holds bytes that are not; rename it)"
+        )
+
+
 def normalize_entry_path(value: object) -> str:
     """Normalise ``value`` (``a//b`` → ``a/b``, ``./x`` → ``x``, ``\\`` → ``/``) or refuse it.
 
@@ -29,6 +46,8 @@ def normalize_entry_path(value: object) -> str:
     raw = value
     if "\x00" in raw:
         raise PathEscapeError(f"invalid entry path {raw!r}: NUL characters are not allowed")
+    if not raw.isascii():
+        _check_utf8(raw)
     if raw.startswith("\\\\") or raw.startswith("//"):
         raise PathEscapeError(f"invalid entry path {raw!r}: UNC paths are not allowed; use a relative path")
     s = raw.replace("\\", "/")
@@ -62,10 +81,12 @@ def check_entry_path(value: str) -> str:
         and not _DRIVE.match(value)
         and not _SUSPECT.search(value)
         and all(part != "." and part != ".." for part in value.split("/"))
+        and (value.isascii() or _utf8(value))
     ):
         return value
     if not isinstance(value, str) or _CONTROL.search(value):
         raise PathEscapeError(f"invalid entry path {value!r}: backslashes and control characters are not allowed")
+    _check_utf8(value)
     if normalize_entry_path(value) != value:
         raise PathEscapeError(f"invalid entry path {value!r}: not in normal form (relative, no '.', '..' or '//')")
     if _DRIVE.match(value):
@@ -184,6 +205,7 @@ def check_entry_paths(values: list[str]) -> None:
         or _ANY_BAD.search(joined)
         or _SUSPECT.search(joined)
         or (values and joined.count("\n") != len(values) - 1)
+        or not (joined.isascii() or _utf8(joined))
     ):
         for v in values:
             check_entry_path(v)

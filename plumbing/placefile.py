@@ -39,9 +39,7 @@ def copy_fd(sfd: int, dfd: int) -> None:
         os.lseek(sfd, off, os.SEEK_SET)
         os.lseek(dfd, off, os.SEEK_SET)
         while buf := os.read(sfd, 1 << 20):
-            view = memoryview(buf)
-            while view:
-                view = view[os.write(dfd, view):]
+            write_all(dfd, buf)
 
 
 def _create(dst: str, fill: Callable[[int], None], access: int = os.O_RDWR) -> os.stat_result:
@@ -119,8 +117,8 @@ def place(mode: str, src: str, target: str, present: bool = True, digest: str | 
     With ``digest``, what is handed over is verified (see the module); without,
     it is trusted. Where something is at ``target`` (``present``) the file is
     written under a temporary name and renamed over it, so no reader ever sees
-    half a file there; so is a verified large copy (``size``), so that a crash
-    mid-copy leaves nothing under its final name either. Otherwise a small file
+    half a file there; so is a large copy (``size``, verified or not), so that a
+    crash mid-copy leaves nothing under its final name either. Otherwise a small file
     is written at ``target`` directly (O_EXCL): one directory operation instead
     of two. A link is whole the moment it exists; a small copy killed mid-way
     (a crash: errors remove it) leaves a partial file, which is not in the stat
@@ -128,7 +126,7 @@ def place(mode: str, src: str, target: str, present: bool = True, digest: str | 
     """
     if digest is not None and mode in ("hardlink", "symlink"):
         verify_stored(src, digest, target)
-    if not present and not (digest is not None and size is not None and size >= MMAP_THRESHOLD):
+    if not present and not (size is not None and size >= MMAP_THRESHOLD):
         try:
             if mode == "hardlink":
                 os.link(src, target)
@@ -164,9 +162,13 @@ def place(mode: str, src: str, target: str, present: bool = True, digest: str | 
     except BaseException:
         unlink_quiet(tmp)
         raise
-    if st is None:
-        return None
-    # The rename changed the ctime; the stat is the renamed file's only if nothing wrote it since.
+    return None if st is None else stat_renamed(target, st)
+
+
+def stat_renamed(target: str, st: os.stat_result) -> os.stat_result | None:
+    """The stat of the file just renamed to ``target`` whose stat ``st`` was taken before the
+    rename, for the stat cache: the rename changed its ctime (ext4 and others), so ``st`` would
+    never match again; None when the file there is not that one, unwritten since (inode, size, mtime)."""
     try:
         now = os.lstat(target)
     except OSError:

@@ -46,8 +46,11 @@ def stat_key(st: os.stat_result) -> Key:
 
 
 def fixed_part(r: tuple) -> bytes:
-    """One record's fixed part from ``(dev, ino, size, mtime, ctime, hashed_ns, clock_dev, sweep_gen, digest)``."""
-    return FIXED.pack(*(NULL if v is None else v for v in r[:8]), r[8].encode())
+    """One record's fixed part from ``(dev, ino, size, mtime, ctime, hashed_ns, clock_dev, sweep_gen, digest)``
+    (``clock_dev`` and ``sweep_gen`` may be None)."""
+    dev, ino, size, mtime, ctime, hashed_ns, clock_dev, sweep_gen, digest = r
+    return FIXED.pack(dev, ino, size, mtime, ctime, hashed_ns, NULL if clock_dev is None else clock_dev,
+                      NULL if sweep_gen is None else sweep_gen, digest.encode())
 
 
 def pack(records: dict[bytes, tuple]) -> bytes:
@@ -283,24 +286,38 @@ class StatCache:
         """Queue, in bulk, a record per ``(path, stat or stat key, digest)`` (a checkout's new copies),
         as :meth:`record` would each; one pass that packs each record as it goes (a checkout of
         many small files would otherwise spend more on its records than on its hashes)."""
-        sep, pack, packed = os.sep, FIXED.pack, self._packed
+        self._fold_pending()  # queued before these rows: older than them
+        sep, packed = os.sep, self._packed
         enc, errors = sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()  # os.fsencode's
-        cdev = NULL if clock_dev is None else clock_dev
+        same_clock, other_clock = stamp_limit(hashed_ns, True), stamp_limit(hashed_ns, False)
         for path, key, digest in rows:
             if type(key) is not tuple:
                 key = stat_key(key)
             dev, ino, size, mtime, ctime = key
-            # clean(), inline: the file's stamps strictly older than the clock on its own clock, else by RACY_NS
-            if (mtime if mtime > ctime else ctime) >= (hashed_ns if dev == clock_dev else hashed_ns - RACY_NS + 1):
-                continue
+            if (mtime if mtime > ctime else ctime) >= (same_clock if dev == clock_dev else other_clock):
+                continue  # not clean(): see stamp_limit
             folder, _, name = path.rpartition(sep)
             parts = packed.get(folder)
             if parts is None:
                 parts = packed[folder] = {}
-            parts[name.encode(enc, errors)] = pack(dev, ino, size, mtime, ctime, hashed_ns, cdev, NULL, digest.encode())
+            parts[name.encode(enc, errors)] = fixed_part((dev, ino, size, mtime, ctime, hashed_ns, clock_dev, None, digest))
+
+    def _fold_pending(self) -> None:
+        """Pack the records queued by :meth:`record` into the rows queued by :meth:`record_written`,
+        over them by name: queued later, so newer (a record of a file queued while a checkout planned,
+        then the record of the copy that replaced it, must leave the copy's)."""
+        rows, self._pending = self._pending, []
+        packed, sep = self._packed, os.sep
+        for r in rows:
+            folder, _, name = r[0].rpartition(sep)
+            packed.setdefault(folder, {})[os.fsencode(name)] = fixed_part((*r[1:6], r[7], r[8], r[9], r[6]))
 
     def take_queued(self) -> list[tuple]:
-        """The queued records, removed from the queue (a forked helper hands them to its parent)."""
+        """The records :meth:`record` queued, removed from the queue (a forked helper hands them to
+        its parent). Rows :meth:`record_written` packed are written by :meth:`flush` only: a cache
+        holding some refuses, rather than hand over part of its queue."""
+        if self._packed:
+            raise RuntimeError("statcache: records packed by record_written are flushed, not handed over")
         rows, self._pending = self._pending, []
         return rows
 
@@ -323,13 +340,10 @@ class StatCache:
         each other's older records of one path); the cache is advisory, so errors are ignored."""
         if not self._pending and not self._confirmed and not self._packed:
             return
-        rows, self._pending = self._pending, []
+        self._fold_pending()  # in queue order: the newest record of a path wins
         confirmed, self._confirmed = self._confirmed, []
         by_folder, self._packed = self._packed, {}
         sep = os.sep
-        for r in rows:
-            folder, _, name = r[0].rpartition(sep)
-            by_folder.setdefault(folder, {})[os.fsencode(name)] = fixed_part((*r[1:6], r[7], r[8], r[9], r[6]))
         confirms: dict[str, list] = {}
         for gen, seen in confirmed:
             for path, digest in seen:
@@ -362,9 +376,14 @@ def clean(key: Key, hashed_ns: int, clock_dev: int | None) -> bool:
     than ``hashed_ns`` suffices; otherwise it must be RACY_NS older.
     """
     stamp = key[3] if key[3] > key[4] else key[4]
-    if clock_dev is not None and clock_dev == key[0]:
-        return stamp < hashed_ns
-    return stamp + RACY_NS <= hashed_ns
+    return stamp < stamp_limit(hashed_ns, clock_dev is not None and clock_dev == key[0])
+
+
+def stamp_limit(hashed_ns: int, same_clock: bool) -> int:
+    """The stamp a clean file's newer of mtime/ctime is below, for hashing begun at ``hashed_ns``
+    (by the file system's own clock: ``same_clock``); the one rule of :func:`clean` and
+    :meth:`StatCache.record_written`."""
+    return hashed_ns if same_clock else hashed_ns - RACY_NS + 1
 
 
 def now_ns() -> int:

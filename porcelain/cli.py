@@ -15,6 +15,7 @@ import click
 
 from artvcs.plumbing.commands import PLUMBING
 from artvcs.porcelain.commands import PORCELAIN
+from artvcs.porcelain.text import os_error_line
 from artvcs.porcelain.vocabulary import SYNONYMS
 
 VERSION = "0.1.0"
@@ -89,8 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as e:  # a file the user named cannot be read or written: say which, and why
         if os.environ.get("ARTVCS_DEBUG"):
             raise
-        where = f": {e.filename}" if e.filename else ""
-        click.echo(f"artvcs: error: {e.strerror or e}{where}", err=True)
+        click.echo(os_error_line(e), err=True)
         return 1
     return code
 

@@ -20,8 +20,14 @@ QUICK_OPTIONS = frozenset({"--json", "--exit-code"})
 declined = False  # the quick path ran here and could not say: the status command goes straight to the full one
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Console-script entry point: the quick status where it can answer, else :func:`cli.main`."""
+def console_main() -> None:
+    """The console script: :func:`main` on ``sys.argv``, a quick answer ending the process at once
+    (an in-process caller of :func:`main` keeps its process)."""
+    sys.exit(main(None, own_process=True))
+
+
+def main(argv: list[str] | None = None, own_process: bool = False) -> int:
+    """The quick status where it can answer, else :func:`cli.main`."""
     args = sys.argv[1:] if argv is None else list(argv)
     collecting = gc.isenabled()
     gc.disable()  # a short process allocating few cycles: the collector's passes over its imports are waste
@@ -29,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     if collecting:
         gc.enable()  # as it was: any other command may run long
     if code is not None:
-        if argv is None:  # the console script's own process: nothing is left to finalize
+        if own_process:  # the console script's own process: nothing is left to finalize
             _exit(code)
         return code
     from artvcs.porcelain.cli import main as cli_main
@@ -70,8 +76,9 @@ def quick_status(args: list[str]) -> int | None:
     except OSError as e:  # e.g. a full disk: said as cli.main says it
         if os.environ.get("ARTVCS_DEBUG"):
             raise
-        where = f": {e.filename}" if e.filename else ""
-        print(f"artvcs: error: {e.strerror or e}{where}", file=sys.stderr)
+        from artvcs.porcelain.text import os_error_line
+
+        print(os_error_line(e), file=sys.stderr)
         return 1
     return 1 if "--exit-code" in args and status.differs(rows) else 0
 

@@ -22,6 +22,12 @@ def json_text(data: Any) -> str:
     return json.dumps(data, indent=2, sort_keys=True, default=str)
 
 
+def os_error_line(e: OSError) -> str:
+    """The one stderr line for an OS error on a file (the CLI's and the launcher's): why, and which."""
+    where = f": {e.filename}" if e.filename else ""
+    return f"artvcs: error: {e.strerror or e}{where}"
+
+
 def terminal_columns(fallback: int) -> int:
     """The terminal's width as ``shutil.get_terminal_size`` tells it (COLUMNS when a positive integer,
     else the terminal of sys.__stdout__, else ``fallback``): shutil's imports (bz2, lzma, fnmatch)

@@ -15,8 +15,9 @@ from artvcs.errors import ArtifactFinalizedError, MissingFileError
 from artvcs.plumbing import manifest as _manifest
 from artvcs.plumbing.errors import UsageError
 from artvcs.plumbing.manifest import Entry
-from artvcs.plumbing.settled import Settled, records
 from artvcs.plumbing.paths import normalize_entry_path
+from artvcs.plumbing.settled import Settled
+from artvcs.plumbing.settled import entries as settled_entries
 
 if TYPE_CHECKING:
     from artvcs.artifact import Artifact
@@ -97,10 +98,23 @@ def materialize(art: "Artifact") -> None:
     for p in pending:
         staged = list(p.staged)
         for s in p.settled:
-            base = f"{s.folder}/" if s.folder else ""
-            staged += [staging.Staged(Entry(base + n, d, size), os.path.join(s.local, n)) for n, d, size in records(s)]
+            staged += [staging.Staged(e, local) for e, local in settled_entries(s)]
         staged.sort(key=lambda st: st.entry.path)
         _take(art, staged, True, False)
+
+
+def added_path(pending: list[PendingDir], local_path: str) -> str | None:
+    """The entry path an ``add_dir`` kept as staged (pending or logged) gave the absolute
+    ``local_path``, or None: ``get_added_local_path_name`` without making every entry."""
+    for p in pending:
+        for s in p.staged:
+            if s.local_path == local_path:
+                return s.entry.path
+        folder, _, name = local_path.rpartition(os.sep)
+        for s in p.settled:
+            if os.path.abspath(s.local) == folder and name in s.names.split("/"):
+                return f"{s.folder}/{name}" if s.folder else name
+    return None
 
 
 def pending_root(art: "Artifact", count: int) -> str | None:

@@ -480,10 +480,9 @@ def stage_dir(repo: Repository, local_path: str, prefix: str | None, policy: str
     if settled and sweepgen.current(cache_dir) != gen:
         # a gc began: settled files are trusted hits like any other, looked for one by one below
         for folder in settled:
-            for name, digest, size in _settled.records(folder):
+            for entry, local in _settled.entries(folder):
                 trusted.append(len(staged))
-                path = f"{folder.folder}/{name}" if folder.folder else name
-                staged.append(Staged(Entry(path, digest, size), os.path.join(folder.local, name)))
+                staged.append(Staged(entry, local))
         settled = []
     if trusted and sweepgen.current(cache_dir) != gen:
         # A gc began after gen was read, perhaps before the draft list above: look after all.

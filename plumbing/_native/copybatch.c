@@ -34,8 +34,9 @@
 
 #define MAX_ITEM ((Py_ssize_t)1 << 30)
 
-/* Each path of seq as an owned bytes object (os.fsencode's rules: a NUL inside is a ValueError, as
- * os.open's); NULL with an exception set. */
+/* Each path of the tuple seq as an owned bytes object (os.fsencode's rules: a NUL inside is a
+ * ValueError, as os.open's); NULL with an exception set. A path's __fspath__ is Python code run
+ * here: seq is a tuple of the function's own, so nothing it does changes what seq holds. */
 static PyObject **encode_paths(PyObject *seq, Py_ssize_t n) {
     PyObject **out = PyMem_Calloc(n ? n : 1, sizeof(PyObject *));
     if (!out) {
@@ -43,7 +44,7 @@ static PyObject **encode_paths(PyObject *seq, Py_ssize_t n) {
         return NULL;
     }
     for (Py_ssize_t i = 0; i < n; i++) {
-        if (!PyUnicode_FSConverter(PySequence_Fast_GET_ITEM(seq, i), &out[i])) {
+        if (!PyUnicode_FSConverter(PyTuple_GET_ITEM(seq, i), &out[i])) {
             for (Py_ssize_t j = 0; j < i; j++) Py_DECREF(out[j]);
             PyMem_Free(out);
             return NULL;
@@ -60,17 +61,19 @@ static void free_paths(PyObject **p, Py_ssize_t n) {
 static PyObject *read_batch(PyObject *self, PyObject *args) {
     PyObject *srcs_in, *sizes_in;
     if (!PyArg_ParseTuple(args, "OO:read_batch", &srcs_in, &sizes_in)) return NULL;
-    PyObject *srcs = PySequence_Fast(srcs_in, "read_batch: srcs must be a sequence");
+    /* tuples of the function's own (a copy of a caller's list): the Python code a path or a size
+     * runs (__fspath__, __index__) cannot change them under the loops below */
+    PyObject *srcs = PySequence_Tuple(srcs_in);
     if (!srcs) return NULL;
-    PyObject *sizes = PySequence_Fast(sizes_in, "read_batch: sizes must be a sequence");
+    PyObject *sizes = PySequence_Tuple(sizes_in);
     if (!sizes) {
         Py_DECREF(srcs);
         return NULL;
     }
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(srcs);
+    Py_ssize_t n = PyTuple_GET_SIZE(srcs);
     PyObject *out = NULL, **paths = NULL, **bufs = NULL;
     Py_ssize_t *got = NULL;
-    if (PySequence_Fast_GET_SIZE(sizes) != n) {
+    if (PyTuple_GET_SIZE(sizes) != n) {
         PyErr_SetString(PyExc_ValueError, "read_batch: srcs and sizes differ in length");
         goto done;
     }
@@ -83,7 +86,7 @@ static PyObject *read_batch(PyObject *self, PyObject *args) {
         goto done;
     }
     for (Py_ssize_t i = 0; i < n; i++) {
-        Py_ssize_t size = PyLong_AsSsize_t(PySequence_Fast_GET_ITEM(sizes, i));
+        Py_ssize_t size = PyLong_AsSsize_t(PyTuple_GET_ITEM(sizes, i));
         if (size == -1 && PyErr_Occurred()) goto done;
         if (size < 0 || size >= MAX_ITEM) {
             PyErr_Format(PyExc_ValueError, "read_batch: size %zd out of range", size);
@@ -155,6 +158,10 @@ static int write_one(int dfd, const char *name, const char *data, Py_ssize_t len
             err = errno;
             break;
         }
+        if (k == 0) {  /* no progress and no errno (a file system that cannot take more): retrying would loop forever */
+            err = EIO;
+            break;
+        }
         done += k;
     }
     if (!err && fstat(fd, st) != 0) err = errno;
@@ -205,42 +212,48 @@ static int write_in_folder(folder_t *f, const char *path, const char *data, Py_s
 static PyObject *write_batch(PyObject *self, PyObject *args) {
     PyObject *dsts_in, *datas_in;
     if (!PyArg_ParseTuple(args, "OO:write_batch", &dsts_in, &datas_in)) return NULL;
-    PyObject *dsts = PySequence_Fast(dsts_in, "write_batch: dsts must be a sequence");
+    /* tuples of the function's own (see read_batch): they hold a reference to each item for the
+     * whole call, and no Python code can replace an item of theirs */
+    PyObject *dsts = PySequence_Tuple(dsts_in);
     if (!dsts) return NULL;
-    PyObject *datas = PySequence_Fast(datas_in, "write_batch: datas must be a sequence");
+    PyObject *datas = PySequence_Tuple(datas_in);
     if (!datas) {
         Py_DECREF(dsts);
         return NULL;
     }
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(dsts);
+    Py_ssize_t n = PyTuple_GET_SIZE(dsts);
     PyObject *out = NULL, **paths = NULL;
     wrote_t *res = NULL;
-    if (PySequence_Fast_GET_SIZE(datas) != n) {
+    const char **bytes = NULL;
+    Py_ssize_t *lens = NULL;
+    if (PyTuple_GET_SIZE(datas) != n) {
         PyErr_SetString(PyExc_ValueError, "write_batch: dsts and datas differ in length");
         goto done;
     }
-    for (Py_ssize_t i = 0; i < n; i++) {
-        if (!PyBytes_Check(PySequence_Fast_GET_ITEM(datas, i))) {
-            PyErr_SetString(PyExc_TypeError, "write_batch: datas must be bytes");
-            goto done;
-        }
-    }
-    paths = encode_paths(dsts, n);
+    paths = encode_paths(dsts, n);  /* may run Python code (__fspath__): before the data are looked at */
     if (!paths) goto done;
     res = PyMem_Calloc(n ? n : 1, sizeof(wrote_t));
-    if (!res) {
+    bytes = PyMem_Calloc(n ? n : 1, sizeof(const char *));
+    lens = PyMem_Calloc(n ? n : 1, sizeof(Py_ssize_t));
+    if (!res || !bytes || !lens) {
         PyErr_NoMemory();
         goto done;
     }
-    /* The bytes objects are immutable and held by the datas sequence (a list or tuple, kept
-     * alive by PySequence_Fast) for the whole call: safe to read without the GIL. */
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *d = PyTuple_GET_ITEM(datas, i);
+        if (!PyBytes_Check(d)) {
+            PyErr_SetString(PyExc_TypeError, "write_batch: datas must be bytes");
+            goto done;
+        }
+        bytes[i] = PyBytes_AS_STRING(d);
+        lens[i] = PyBytes_GET_SIZE(d);
+    }
+    /* The bytes objects are immutable and held by the datas tuple, which is this call's own, for
+     * the whole call: safe to read without the GIL. */
     Py_BEGIN_ALLOW_THREADS
     folder_t folder = {NULL, 0, -1};
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *d = PySequence_Fast_GET_ITEM(datas, i);
-        res[i].err = write_in_folder(&folder, PyBytes_AS_STRING(paths[i]), PyBytes_AS_STRING(d), PyBytes_GET_SIZE(d),
-                                     &res[i].st);
-    }
+    for (Py_ssize_t i = 0; i < n; i++)
+        res[i].err = write_in_folder(&folder, PyBytes_AS_STRING(paths[i]), bytes[i], lens[i], &res[i].st);
     folder_close(&folder);
     Py_END_ALLOW_THREADS
     out = PyList_New(n);
@@ -264,6 +277,8 @@ static PyObject *write_batch(PyObject *self, PyObject *args) {
     }
 done:
     PyMem_Free(res);
+    PyMem_Free(bytes);
+    PyMem_Free(lens);
     if (paths) free_paths(paths, n);
     Py_DECREF(dsts);
     Py_DECREF(datas);

@@ -729,10 +729,13 @@ static PyObject *render(PyObject *Py_UNUSED(self), PyObject *args) {
     Py_buffer blob = {0}, prefix = {0};
     PyObject *extras, *cuts;
     if (!PyArg_ParseTuple(args, "y*O!O!y*", &blob, &PyList_Type, &extras, &PyList_Type, &cuts, &prefix)) return NULL;
-    PyObject *out = NULL, *pieces = PyList_New(0);
+    /* tuples of our own: the names read below stay alive whatever runs while objects are made */
+    extras = PyList_AsTuple(extras);
+    cuts = extras ? PyList_AsTuple(cuts) : NULL;
+    PyObject *out = NULL, *pieces = cuts ? PyList_New(0) : NULL;
     buf_t listing = {0}, sums = {0}, lines = {0};
     const char *p = blob.buf, *end = p + blob.len;
-    Py_ssize_t ne = PyList_GET_SIZE(extras), nc = PyList_GET_SIZE(cuts), ie = 0, ic = 0;
+    Py_ssize_t ne = cuts ? PyTuple_GET_SIZE(extras) : 0, nc = cuts ? PyTuple_GET_SIZE(cuts) : 0, ie = 0, ic = 0;
     int first = 1, fail = !pieces || put(&listing, "[", 1);
     char num[32];
     while (!fail) {
@@ -753,7 +756,7 @@ static PyObject *render(PyObject *Py_UNUSED(self), PyObject *args) {
         const char *ename = NULL, *edig = NULL, *erow = NULL;
         Py_ssize_t elen = 0, edlen = 0, erlen = 0;
         if (ie < ne) {
-            PyObject *t = PyList_GET_ITEM(extras, ie);
+            PyObject *t = PyTuple_GET_ITEM(extras, ie);
             if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) != 3 || !PyBytes_Check(PyTuple_GET_ITEM(t, 0)) ||
                 !PyBytes_Check(PyTuple_GET_ITEM(t, 1)) || !PyBytes_Check(PyTuple_GET_ITEM(t, 2))) {
                 PyErr_SetString(PyExc_TypeError, "extras must be (name, digest, row) bytes tuples");
@@ -770,7 +773,7 @@ static PyObject *render(PyObject *Py_UNUSED(self), PyObject *args) {
         size_t nlen = take_extra ? (size_t)elen : slen, dlen = take_extra ? (size_t)edlen : 64;
         /* a new piece of digest lines before each cut this name sorts after */
         while (ic < nc) {
-            PyObject *c = PyList_GET_ITEM(cuts, ic);
+            PyObject *c = PyTuple_GET_ITEM(cuts, ic);
             if (!PyBytes_Check(c)) { PyErr_SetString(PyExc_TypeError, "cuts must be bytes"); fail = 1; break; }
             if (bytes_cmp(PyBytes_AS_STRING(c), PyBytes_GET_SIZE(c), name, nlen) > 0) break;
             PyObject *piece = PyBytes_FromStringAndSize(lines.p ? lines.p : "", lines.len);
@@ -813,6 +816,8 @@ static PyObject *render(PyObject *Py_UNUSED(self), PyObject *args) {
     PyMem_RawFree(sums.p);
     PyMem_RawFree(lines.p);
     Py_XDECREF(pieces);
+    Py_XDECREF(extras);
+    Py_XDECREF(cuts);
     PyBuffer_Release(&blob);
     PyBuffer_Release(&prefix);
     return out;

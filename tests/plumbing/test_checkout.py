@@ -617,3 +617,48 @@ def test_the_store_is_asked_once_per_fan_out_folder_or_per_file(repo, tmp_path, 
         with pytest.raises(ObjectMissingError, match=gone.digest):
             materialize(repo.store, entries, str(tmp_path / "out"), mode="copy")
         assert not (tmp_path / "out").exists() or tree(tmp_path / "out") == {}
+
+
+def test_a_replaced_file_hashed_while_planning_keeps_the_record_of_its_copy(repo, tmp_path, monkeypatch):
+    """Planning hashes a changed target (and queues its record), then the checkout replaces it and
+    records the copy: the copy's record is the newer one and is what the cache keeps, so the next
+    checkout is a stat, not a hash, of that file."""
+    files = {p: d for p, d in FILES.items() if d}  # each one changed, its size kept (so it is hashed)
+    entries = stored(repo, files)
+    root = tmp_path / "out"
+    materialize(repo.store, stored(repo, {p: b"~" * len(d) for p, d in files.items()}), str(root), mode="copy")
+    time.sleep(1.1)  # the planning's record (local clock, a second's margin) is kept, not left out as racy
+    hashed: list[str] = []
+    real_hash, real_clock = checkplan.hash_file, checkout.fs_clock_ns
+    monkeypatch.setattr(checkplan, "hash_file", lambda p: (hashed.append(p), real_hash(p))[1])
+    # the clock read a few ticks after the copies: none of them is racy, each copy is recorded
+    monkeypatch.setattr(checkout, "fs_clock_ns", lambda d: (time.sleep(0.05), real_clock(d))[1])
+    res = materialize(repo.store, entries, str(root), mode="copy", statcache=repo.statcache)
+    targets = {os.path.join(str(root), e.path): e.digest for e in entries}
+    assert res.written == len(files) and set(hashed) == set(targets), "every changed target was hashed while planning"
+    records = repo.statcache.load_prefix(str(root))
+    assert {t: StatCache.lookup(records, t, os.lstat(t)) for t in targets} == targets, \
+        "a copy's record was replaced by the older record of the file it replaced"
+    hashed.clear()
+    again = materialize(repo.store, entries, str(root), mode="copy", statcache=repo.statcache)
+    assert (again.written, again.up_to_date, hashed) == (0, len(files), []) and tree(root) == files
+
+
+def test_a_failing_stat_cache_does_not_hide_the_error_that_stopped_the_checkout(repo, tmp_path, monkeypatch):
+    """A checkout stopped by a rotten store file, whose stat cache cannot be written either (its
+    folder is a file): the error that comes out is the rotten file's, not the cache's."""
+    from test_verified_reads import rot
+
+    files = {f"flat/{i:02d}.bin": bytes([i]) * (100 + i) for i in range(10)}
+    entries = stored(repo, files)
+    bad = stored(repo, {"flat/07-rotten.bin": b"r" * 300})[0]
+    rot(repo, bad.digest)
+    monkeypatch.setattr(checkout, "WRITE_BATCH", 3)  # batches recorded (and failing to be) before the rotten one
+    monkeypatch.setattr(checkout, "fs_clock_ns", lambda folder: (time.time_ns() + 10**10, None))  # none racy
+    (tmp_path / "not-a-folder").write_bytes(b"")
+    cache = StatCache(str(tmp_path / "not-a-folder" / "stat.db"))
+    with pytest.raises(OSError):
+        cache.flush() or cache._conn()  # the cache itself fails, as it will in the checkout
+    with pytest.raises(ArtvcsError, match="corrupt"):
+        materialize(repo.store, entries[:7] + [bad] + entries[7:], str(tmp_path / "out"), mode="copy", statcache=cache)
+    assert not (tmp_path / "out" / "flat" / "07-rotten.bin").exists()

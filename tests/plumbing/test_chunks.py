@@ -7,6 +7,7 @@ import random
 import subprocess
 import sys
 import threading
+import time
 
 import blake3
 import pytest
@@ -497,3 +498,56 @@ def test_fuzz_pack_index_raises_only_corrupt_object(good, cut, junk, rename):
     except CorruptObjectError:
         return
     assert chunkpacks.encode_idx(rows) == mutated  # only a canonical index named by its own hash passes
+
+
+def test_a_rebuilt_chunked_file_is_recorded_by_its_stat_after_the_rename(repo, tmp_path, monkeypatch):
+    """A chunked file is written under a temporary name and renamed (which changes its ctime): its
+    stat-cache record is of the renamed file, so the next checkout takes it as current by its stat,
+    without hashing its chunks' worth of bytes again."""
+    from artvcs.plumbing import checkout, checkplan
+    from artvcs.plumbing.statcache import StatCache
+
+    data = _data(5 * MiB, 12)
+    entries = [Entry("big.bin", _put(repo, tmp_path, data), len(data))]
+    out = tmp_path / "out"
+    real_clock = checkout.fs_clock_ns
+    # the clock read a few ticks after the copy: it is not racy, so it is recorded
+    monkeypatch.setattr(checkout, "fs_clock_ns", lambda d: (time.sleep(0.05), real_clock(d))[1])
+    assert materialize(repo.store, entries, str(out), mode="copy", statcache=repo.statcache).written == 1
+    target = str(out / "big.bin")
+    assert StatCache.lookup(repo.statcache.load_prefix(str(out)), target, os.lstat(target)) == entries[0].digest
+    hashed: list[str] = []
+    real_hash = checkplan.hash_file
+    monkeypatch.setattr(checkplan, "hash_file", lambda p: (hashed.append(p), real_hash(p))[1])
+    again = materialize(repo.store, entries, str(out), mode="copy", statcache=repo.statcache)
+    assert (again.written, again.up_to_date, hashed) == (0, 1, [])
+
+
+def test_a_crash_mid_copy_of_an_unverified_large_file_leaves_nothing_under_its_name(repo, tmp_path):
+    """--no-verify copies a large file under a temporary name and renames it once whole, as a
+    verified copy does: a process killed mid-copy leaves no partial file under the final name."""
+    import signal
+    import textwrap
+
+    data = _data(5 * MiB, 13)
+    d = _whole(repo, tmp_path, data)
+    out = tmp_path / "out"
+    code = textwrap.dedent(f"""
+        import resource, signal
+        from artvcs.plumbing import checkout
+        from artvcs.plumbing.manifest import Entry
+        from artvcs.plumbing.repository import Repository
+
+        repo = Repository({os.path.join(repo.worktree, ".artifacts")!r})
+        # killed by the kernel at the write past 1 MiB (SIGXFSZ, which Python ignores unless told): no clean-up runs
+        signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_FSIZE, ({MiB}, {MiB}))
+        checkout.materialize(repo.store, [Entry("big.bin", {d!r}, {len(data)})], {str(out)!r}, mode="copy", verify=False)
+    """)
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode == -signal.SIGXFSZ, run.stderr
+    left = os.listdir(out)
+    assert "big.bin" not in left and all(n.startswith(".artvcs-tmp-") for n in left), left
+    materialize(repo.store, [Entry("big.bin", d, len(data))], str(out), mode="copy", verify=False)
+    assert (out / "big.bin").read_bytes() == data

@@ -251,3 +251,44 @@ def test_a_pipeline_fed_batch_by_batch_writes_every_file_and_pairs_each_with_its
     assert not os.path.exists(files[7].target), "nothing under the rotten file's name"
     for f, st in zip(written, stats):
         assert st[1] == os.lstat(f.target).st_ino and open(f.target, "rb").read() == datas[os.path.basename(f.target)]
+
+
+@needs_c
+def test_python_code_run_by_a_path_cannot_change_what_the_batch_writes(tmp_path):
+    """A path's __fspath__ (Python code, run while the paths are encoded) that empties the
+    caller's lists: the batch writes what it was given, read from its own copies of the lists
+    (not from lists shrunk, or bytes freed, under it). In a child: a bad read could crash it."""
+    code = textwrap.dedent(f"""
+        import os
+        from artvcs.plumbing import copybatch
+
+        datas = [os.urandom(3000), os.urandom(5000)]
+        given = list(datas)
+
+        class Path:
+            def __init__(self, p):
+                self.p = p
+
+            def __fspath__(self):
+                dsts.clear()
+                datas[:] = ["not bytes"]  # the bytes given are freed but for the copy kept in `given`
+                return self.p
+
+        dsts = [Path({str(tmp_path / 'a')!r}), Path({str(tmp_path / 'b')!r})]
+        out = copybatch._native_write(dsts, datas)
+        assert [type(r) for r in out] == [tuple, tuple], out
+        assert [open(p, "rb").read() for p in ({str(tmp_path / 'a')!r}, {str(tmp_path / 'b')!r})] == given
+        print("ok")
+    """)
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert (run.returncode, run.stdout.strip()) == (0, "ok"), run.stderr
+
+
+def test_the_python_loop_given_what_is_not_bytes_leaks_no_fd_and_leaves_no_file(tmp_path):
+    """write_batch_python handed something memoryview refuses: the error goes up, with the file it
+    created removed and its fd closed (the C loop refuses it before creating anything)."""
+    fds = len(os.listdir("/proc/self/fd"))
+    with pytest.raises(TypeError):
+        copybatch.write_batch_python([str(tmp_path / "a"), str(tmp_path / "b")], [b"fine", 12345])
+    assert len(os.listdir("/proc/self/fd")) == fds, "the fd of the refused file was left open"
+    assert os.listdir(tmp_path) == ["a"] and (tmp_path / "a").read_bytes() == b"fine"

@@ -620,3 +620,49 @@ def test_the_split_copes_with_sigchld_ignored(tmp_path, monkeypatch):
     assert forks == [1]
     assert {n: e.digest for n, e in a.manifest.entries.items()} == {
         n: blake3.blake3(b).hexdigest() for n, b in payloads.items()}
+
+
+def test_an_interrupt_while_the_hash_finishes_stops_the_hash_thread_first(tmp_path, monkeypatch):
+    """Ctrl-C while the copy waits for its hash to finish: the interrupt goes up only once the hash
+    thread has stopped, so it never maps the copy's fd after the caller closed it."""
+    import signal
+    import time
+    from types import SimpleNamespace
+
+    busy = []  # a span being hashed (its thread's work: it maps the copy's fd)
+
+    class SlowHash:  # the hash falls well behind the copy, so the copy waits in finish()
+        def __init__(self):
+            self.h = blake3.blake3()
+
+        def update(self, data):
+            busy.append(1)
+            time.sleep(0.3)
+            self.h.update(data)
+            busy.pop()
+
+        def hexdigest(self):
+            return self.h.hexdigest()
+
+    monkeypatch.setattr(copyhash, "STEP", 64 * 1024)
+    monkeypatch.setattr(copyhash, "blake3", SimpleNamespace(blake3=SlowHash))
+    src = tmp_path / "big.bin"
+    src.write_bytes(os.urandom(4 * 64 * 1024))
+
+    def interrupt(*_):
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGALRM, interrupt)
+    sfd = os.open(src, os.O_RDONLY)
+    dfd = os.open(tmp_path / "out.bin", os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.2)
+        with pytest.raises(KeyboardInterrupt):
+            copyhash.copy_and_hash(sfd, dfd, writeback=False)
+        hashing = len(busy)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+        os.close(sfd)
+        os.close(dfd)
+    assert hashing == 0, "the hash thread was still hashing when the interrupt reached the caller"

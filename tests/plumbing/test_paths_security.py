@@ -192,3 +192,16 @@ def test_symlink_checkout_refuses_gitmodules_and_kin(repo, tmp_path, name):
     assert not target.exists()
     materialize(repo.store, entries, str(target), mode="copy")  # a regular file is fine
     assert (target / name).read_bytes() == b"[submodule]\n" and not (target / name).is_symlink()
+
+
+@pytest.mark.parametrize("bad", ["a/b\udcff", "\udcc3\udca9t\udce9", "ok/\ud800"])
+def test_a_name_that_is_not_utf8_is_refused_naming_it_by_every_check(bad):
+    """A file name whose bytes are not UTF-8 reaches Python as lone surrogates (os.fsdecode); no
+    manifest can hold it, so every check refuses it with the rule instead of a writer's traceback."""
+    for check in (paths.normalize_entry_path, paths.check_entry_path, lambda v: paths.check_entry_paths(["x", v])):
+        with pytest.raises(PathEscapeError, match="must be valid UTF-8") as e:
+            check(bad)
+        assert repr(bad) in str(e.value)
+    assert paths.check_entry_path("\u00e9t\u00e9/\U0001f600.csv") == "\u00e9t\u00e9/\U0001f600.csv"
+    paths.check_entry_paths(["\u00e9", "plain"])
+

@@ -91,3 +91,17 @@ def test_check_names_refuses_what_entry_paths_refuse(folder, names, bad):
     else:
         with pytest.raises(PathEscapeError, match=re.escape(repr(bad))):
             settled.check_names(s)
+
+
+def test_two_settled_listings_of_one_folder_are_refused_before_anything_is_written(tmp_path):
+    """manifestwrite.write takes one settled listing per folder: a second would silently replace
+    the first, and its files would drop out of the manifest."""
+    import pygit2
+
+    repo = pygit2.init_repository(str(tmp_path / "r.git"), bare=True)
+    one = Settled("/nowhere", "d", _records([("a", "0" * 64, 1)]), 1, 1, "a", "0" * 64)
+    two = Settled("/nowhere", "d", _records([("b", "1" * 64, 2)]), 1, 2, "b", "1" * 64)
+    before = sorted(os.listdir(tmp_path / "r.git" / "objects"))
+    with pytest.raises(manifestwrite.UsageError, match="two settled listings of folder 'd'"):
+        manifestwrite.write(repo, [], [one, two])
+    assert sorted(os.listdir(tmp_path / "r.git" / "objects")) == before

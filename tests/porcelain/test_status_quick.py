@@ -205,7 +205,7 @@ def test_the_console_script_is_the_launcher():
     from importlib.metadata import entry_points
 
     (script,) = [e for e in entry_points(group="console_scripts") if e.name == "artvcs"]
-    assert script.value == "artvcs.porcelain.launch:main"
+    assert script.value == "artvcs.porcelain.launch:console_main"
 
 
 def test_a_status_the_launcher_could_not_tell_looks_once(tracked, repo_dir):
@@ -219,3 +219,15 @@ def test_a_status_the_launcher_could_not_tell_looks_once(tracked, repo_dir):
     p = subprocess.run([sys.executable, "-c", count], capture_output=True, text=True, cwd=repo_dir)
     assert "asked 1 code 0" in p.stderr, p.stderr
     assert p.stdout == _full(repo_dir, "status")[1]  # the edit is shown, as the full status shows it
+
+
+def test_main_called_in_process_keeps_its_process(tracked, repo_dir):
+    """Only the console script's own process is ended at once after a quick answer: a caller of
+    ``main()`` (sys.argv given, no argv) gets the exit code back and goes on."""
+    code = ("import sys\nsys.argv = ['artvcs', 'status']\nfrom artvcs.porcelain.launch import main, quick_status\n"
+            "asked = []\nimport artvcs.porcelain.launch as launch\nq = launch.quick_status\n"
+            "launch.quick_status = lambda a: asked.append(a) or q(a)\n"
+            "code = main()\nprint('after', code, asked, file=sys.stderr)")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=repo_dir)
+    assert "after 0 [['status']]" in p.stderr, p.stderr
+    assert p.stdout == _full(repo_dir, "status")[1]

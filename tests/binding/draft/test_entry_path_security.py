@@ -107,3 +107,16 @@ def test_a_refused_checkout_or_download_creates_no_folder(project, cli, tmp_path
         r = cli(verb, "ds:v0", str(target))
         assert r.code == 1 and "not in the store" in r.err
         assert not (tmp_path / verb).exists(), f"a refused {verb} made folders"
+
+
+def test_a_folder_holding_a_name_that_is_not_utf8_logs_nothing(project):
+    """add_dir refuses the whole folder, naming the file, before any content is stored."""
+    data = project / "data"
+    data.mkdir()
+    (data / "fine.txt").write_bytes(b"fine")
+    with open(os.path.join(os.fsencode(data), b"bad\xff.bin"), "wb") as f:
+        f.write(b"not stored")
+    art = artvcs.Artifact("ds", type="dataset")
+    with pytest.raises(PathEscapeError, match=r"'bad\\udcff.bin': file names must be valid UTF-8"):
+        art.add_dir(str(data))
+    assert not art.manifest.entries

@@ -146,3 +146,17 @@ def test_a_gc_during_the_add_makes_settled_files_looked_for_and_stored_again(pro
     assert not art._pending, "settled folders became files looked for one by one"
     assert repo.store.has(gone)
     assert art.manifest.entries["many/f042.bin"].digest == gone
+
+
+def test_a_logged_settled_draft_still_names_the_local_files_it_was_made_of(project, monkeypatch):
+    """``get_added_local_path_name`` after the log, as W&B's answers it: from the settled folders
+    (unchanged files) and the staged ones (the edit, the new file), without their entries made."""
+    art, data = _relog(project, True, monkeypatch)
+    with artvcs.init(job_type="t") as run:
+        run.log_artifact(art)
+    assert art._logged_dirs and not art._pending
+    assert art.get_added_local_path_name(str(data / "a" / "y" / "z.bin")) == "a/y/z.bin"  # settled
+    assert art.get_added_local_path_name(str(data / "many" / "f007.bin")) == "many/f007.bin"  # edited
+    assert art.get_added_local_path_name(str(data / "mix" / "sub" / "new.txt")) == "mix/sub/new.txt"  # new
+    assert art.get_added_local_path_name(str(data / "many" / "f100.bin")) is None  # removed before the add
+    assert art.get_added_local_path_name(str(project / "elsewhere.txt")) is None
