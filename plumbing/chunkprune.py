@@ -4,7 +4,7 @@ Two steps, so that a crash at any instant loses no live chunk and a reader or
 writer at work is never left without a chunk it counts on:
 
 1. :func:`prepare`, without the lock: decide each pack's fate
-   (:func:`chunkpacks.plan`) and copy the live chunks of every pack to be
+   (:func:`packplan.plan`) and copy the live chunks of every pack to be
    rewritten into new packs, each chunk hashed as it is read; the new packs
    and their indexes are fsynced before anything goes. A killed gc leaves
    new packs that duplicate live chunks; the next gc finds the old packs
@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from . import chunkmidx, chunkpacks
+from . import chunkmidx, chunkpacks, packplan
 from .chunkpacks import TMP_PREFIX, LocalPacks, PackWriter, split_name
 from .durability import fsync_dir
 from .store import _unlink_quiet
@@ -53,7 +53,7 @@ def _age(path: str, now: float) -> float | None:
 
 
 def prepare(store: "ContentStore", live: set[str], grace_seconds: float, dry_run: bool,
-            threshold: float = chunkpacks.REWRITE_DEAD_FRACTION) -> Prepared:
+            threshold: float = packplan.REWRITE_DEAD_FRACTION) -> Prepared:
     """Plan the collection of the packs under ``live``, and (unless ``dry_run``) write the new packs
     of the live chunks of those to be rewritten. Packs younger than the grace period stay whole."""
     from .chunkstore import packs_dir
@@ -69,7 +69,7 @@ def prepare(store: "ContentStore", live: set[str], grace_seconds: float, dry_run
             if any(a is not None and a < grace_seconds for a in ages):  # a writer reuses it, or just wrote it
                 young.add(name)
         out.young = len(young)
-        decided = chunkpacks.plan(packs.packs, live, young, threshold)
+        decided = packplan.plan(packs.packs, live, young, threshold)
         out.goes = {p: decided.dead_bytes[p] for p in decided.drop}
         if dry_run:
             out.goes |= {p: decided.dead_bytes[p] for p in decided.rewrite}
@@ -98,8 +98,8 @@ def _copy_live(packs: LocalPacks, name: str, rows: list[tuple[str, int, int]], w
         fd = packs.fd(name)
     except FileNotFoundError:
         return False
-    for run in chunkpacks.runs(rows, RUN_BYTES):
-        data = chunkpacks.read_run(lambda start, length: os.pread(fd, length, start), run)
+    for run in packplan.runs(rows, RUN_BYTES):
+        data = packplan.read_run(lambda start, length: os.pread(fd, length, start), run)
         if data is None:
             return False
         writer.add_run(data, [(d, n) for d, _, n in run])

@@ -691,11 +691,11 @@ def test_folder_sums_match_the_spec(tmp_path):
 
 
 def test_chunk_pack_gc_is_as_documented():
-    from artvcs.plumbing import chunkpacks, chunkprune
+    from artvcs.plumbing import chunkpacks, chunkprune, packplan
 
     text = " ".join(_section("GC PROTECTION").split())
-    assert chunkpacks.REWRITE_DEAD_FRACTION == 0.25 and "a quarter of its bytes or more" in text
-    assert f"(REWRITE_DEAD_FRACTION, {chunkpacks.REWRITE_DEAD_FRACTION})" in text
+    assert packplan.REWRITE_DEAD_FRACTION == 0.25 and "a quarter of its bytes or more" in text
+    assert f"(REWRITE_DEAD_FRACTION, {packplan.REWRITE_DEAD_FRACTION})" in text
     assert f"waiting up to {chunkprune.LOCK_WAIT_SECONDS:g} s" in text
     assert f"chunks/{chunkpacks.LOCKFILE}" in text
 

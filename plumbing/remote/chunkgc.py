@@ -6,7 +6,7 @@ naming a chunk that no complete pack holds (artvcs-remote-format(5),
 GARBAGE COLLECTION):
 
 1. lists of unreachable files older than the grace period are removed;
-2. the live chunks of each pack to be rewritten (:func:`chunkpacks.plan`)
+2. the live chunks of each pack to be rewritten (:func:`packplan.plan`)
    are read (from this repository's own packs where it holds them, else
    back from the remote), each hashed, and uploaded in new packs, pack then
    index;
@@ -30,7 +30,7 @@ import os
 import secrets
 from dataclasses import dataclass, field
 
-from .. import chunkpacks
+from .. import chunkpacks, packplan
 from ..chunkpacks import encode_idx, idx_name, parse_idx
 from ..errors import CorruptObjectError
 from ..store import _unlink_quiet
@@ -52,7 +52,7 @@ def _digest_of(key: str) -> str:
 
 
 def sweep_remote(remote: RemoteRepo, gitdir: str, keep: set[str], grace_seconds: float, now: float,
-                 dry_run: bool, threshold: float = chunkpacks.REWRITE_DEAD_FRACTION) -> RemoteChunkSweep:
+                 dry_run: bool, threshold: float = packplan.REWRITE_DEAD_FRACTION) -> RemoteChunkSweep:
     """Collect the remote's chunk lists and packs under ``keep`` (the reachable file digests)."""
     lists = {s.key: s for s in remote.backend.list(LISTS)}
     files = {s.key: s for s in remote.backend.list(CHUNKS)}
@@ -77,7 +77,7 @@ def sweep_remote(remote: RemoteRepo, gitdir: str, keep: set[str], grace_seconds:
     idx = index(remote, gitdir).load()
     young = {p for p in idx.packs if not (old(files.get(pack_key(p))) and old(files.get(idx_key(p))))}
     out.kept_young += len(young)
-    decided = chunkpacks.plan(idx.packs, live, young, threshold)
+    decided = packplan.plan(idx.packs, live, young, threshold)
     going = {p: files[pack_key(p)].size + files[idx_key(p)].size for p in decided.drop}
     for p in decided.rewrite:
         going[p] = decided.dead_bytes[p]
@@ -136,10 +136,10 @@ def _rewrite(remote: RemoteRepo, idx, rewrite: dict[str, list[tuple[str, int, in
             mark, got = f.tell(), []
             local = _local_packs(gitdir)  # held while this pack's chunks are read, not across uploads
             try:
-                for run in chunkpacks.runs(live_rows, RANGE_BYTES):
+                for run in packplan.runs(live_rows, RANGE_BYTES):
                     data = _read_local(local, run)
                     if data is None:
-                        data = chunkpacks.read_run(
+                        data = packplan.read_run(
                             lambda start, length: remote.backend.read_range(pack_key(p), start, length), run)
                     if data is None:
                         raise CorruptObjectError(f"chunk pack {p}: a live chunk is short or corrupt")

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from artvcs.plumbing import chunkpacks, chunkprune, chunkstore
+from artvcs.plumbing import chunkpacks, chunkprune, chunkstore, packplan
 from artvcs.plumbing.errors import CorruptObjectError
 from artvcs.plumbing.fsck import fsck
 from artvcs.plumbing.gc import sweep
@@ -72,13 +72,13 @@ def test_gc_rewrites_partly_dead_packs_and_reclaims_their_dead_bytes(repo, tmp_p
     packs = chunkstore.local_packs(repo.store)
     for p, rows in packs.packs.items():
         dead = sum(n for d, n in rows if d not in live)
-        assert dead < chunkpacks.REWRITE_DEAD_FRACTION * sum(n for _, n in rows), p
+        assert dead < packplan.REWRITE_DEAD_FRACTION * sum(n for _, n in rows), p
     assert set(partly) - set(packs.packs)  # some partly dead packs were replaced
     packs.close()
     reclaimed = before - after
     print(f"\npacks {before} -> {after} bytes (live {live_bytes}): reclaimed {reclaimed}, "
           f"dead left {after - live_bytes}")
-    assert after - live_bytes < chunkpacks.REWRITE_DEAD_FRACTION * after
+    assert after - live_bytes < packplan.REWRITE_DEAD_FRACTION * after
     assert reclaimed == result.freed_bytes  # the bytes reported are the bytes the packs lost
     assert [p for p in fsck(repo) if p.kind != "stale-temp"] == []
     again = sweep(repo.store, repo.gitdir, {d2}, grace_seconds=0)
@@ -136,7 +136,7 @@ def test_a_corrupt_live_chunk_keeps_its_pack_and_stays_an_error(repo, tmp_path, 
     d1, d2, _ = _two_versions(repo, tmp_path)
     packs = chunkstore.local_packs(repo.store)
     live = _chunks(repo, d2)
-    plan = chunkpacks.plan(packs.packs, set(live), set())
+    plan = packplan.plan(packs.packs, set(live), set())
     victim, rows = next(iter(plan.rewrite.items()))
     c, off, n = rows[0]
     path = packs.path(victim)
@@ -188,7 +188,7 @@ def test_sigkill_during_gc_loses_no_live_chunk(repo, tmp_path, small_packs):
     for d in kept:
         _readable(repo, d)
     after = _pack_bytes(repo)
-    assert after - sum(live.values()) < chunkpacks.REWRITE_DEAD_FRACTION * after
+    assert after - sum(live.values()) < packplan.REWRITE_DEAD_FRACTION * after
 
 
 # -- the plan -----------------------------------------------------------------------------------------
@@ -202,7 +202,7 @@ _D = [f"{i:02x}" * 32 for i in range(12)]
        st.sets(st.sampled_from(_D)), st.sets(st.integers(0, 5)))
 def test_plan_keeps_every_live_chunk_in_a_pack_that_stays_or_is_copied(packs, live, young_i):
     young = {f"{i:040x}" for i in young_i} & set(packs)
-    got = chunkpacks.plan(packs, live, young)
+    got = packplan.plan(packs, live, young)
     assert not set(got.drop) & set(got.rewrite) and not (set(got.drop) | set(got.rewrite)) & young
     staying = {d for p, rows in packs.items() if p not in got.drop and p not in got.rewrite for d, _ in rows}
     copied = [d for rows in got.rewrite.values() for d, _, _ in rows]
@@ -220,12 +220,12 @@ def test_plan_keeps_every_live_chunk_in_a_pack_that_stays_or_is_copied(packs, li
 def test_plan_drops_an_old_pack_beside_the_new_pack_a_killed_gc_wrote():
     old = [(_D[0], 10), (_D[1], 90), (_D[2], 10)]
     new = [(_D[0], 10), (_D[2], 10)]
-    got = chunkpacks.plan({"a" * 40: old, "b" * 40: new}, {_D[0], _D[2]}, set())
+    got = packplan.plan({"a" * 40: old, "b" * 40: new}, {_D[0], _D[2]}, set())
     assert got.drop == ["a" * 40] and got.rewrite == {}
-    got = chunkpacks.plan({"a" * 40: old}, {_D[0], _D[2]}, set())
+    got = packplan.plan({"a" * 40: old}, {_D[0], _D[2]}, set())
     assert got.rewrite == {"a" * 40: [(_D[0], 0, 10), (_D[2], 100, 10)]} and got.dead_bytes == {"a" * 40: 90}
     mostly_live = [(_D[0], 80), (_D[1], 20)]  # 20 % dead: under the threshold, kept whole
-    assert chunkpacks.plan({"a" * 40: mostly_live}, {_D[0]}, set()) == chunkpacks.PackPlan([], {}, {})
+    assert packplan.plan({"a" * 40: mostly_live}, {_D[0]}, set()) == packplan.PackPlan([], {}, {})
 
 
 # -- SIGKILL during a chunked log -----------------------------------------------------------------

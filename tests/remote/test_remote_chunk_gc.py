@@ -7,7 +7,7 @@ import time
 import blake3
 import pytest
 
-from artvcs.plumbing import chunkmidx, chunkpacks, chunkstore
+from artvcs.plumbing import chunkmidx, chunkpacks, chunkstore, packplan
 from artvcs.plumbing.fsck import fsck
 from artvcs.plumbing.remote import chunkgc
 from artvcs.plumbing.remote import chunks as remote_chunks
@@ -64,7 +64,7 @@ def test_gc_remote_rewrites_partly_dead_packs_and_a_clone_still_rebuilds(workspa
     print(f"\nremote packs {before} -> {after} bytes (live {sum(live.values())}), "
           f"{result.rewritten_packs} rewritten")
     assert result.rewritten_packs == dry.rewritten_packs and d0 in result.removed
-    assert after - sum(live.values()) < chunkpacks.REWRITE_DEAD_FRACTION * after
+    assert after - sum(live.values()) < packplan.REWRITE_DEAD_FRACTION * after
     assert set(live) <= _complete_chunks(remote, a.repo.gitdir)
     b = workspace.clone("b", url, opts)
     with b.repo.store.open(d1) as f:
