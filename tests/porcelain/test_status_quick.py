@@ -212,22 +212,25 @@ def test_a_status_the_launcher_could_not_tell_looks_once(tracked, repo_dir):
     """After the launcher's quick look declined, the click command goes to the full status without
     looking again (the walk and the stat-cache reads are not done twice)."""
     _edit(tracked)
-    count = ("import sys\nfrom artvcs.git import quickstatus\nasked = []\nrows = quickstatus.rows\n"
-             "quickstatus.rows = lambda here: asked.append(here) or rows(here)\n"
-             "from artvcs.porcelain.launch import main\ncode = main(['status'])\n"
-             "print('asked', len(asked), 'code', code, file=sys.stderr)")
-    p = subprocess.run([sys.executable, "-c", count], capture_output=True, text=True, cwd=repo_dir)
-    assert "asked 1 code 0" in p.stderr, p.stderr
-    assert p.stdout == _full(repo_dir, "status")[1]  # the edit is shown, as the full status shows it
+    _counted(repo_dir, "from artvcs.git import quickstatus as watched\nwatched_name = 'rows'\n", "main(['status'])",
+             "asked 1 code 0")  # and the edit is shown, as the full status shows it
 
 
 def test_main_called_in_process_keeps_its_process(tracked, repo_dir):
     """Only the console script's own process is ended at once after a quick answer: a caller of
     ``main()`` (sys.argv given, no argv) gets the exit code back and goes on."""
-    code = ("import sys\nsys.argv = ['artvcs', 'status']\nfrom artvcs.porcelain.launch import main, quick_status\n"
-            "asked = []\nimport artvcs.porcelain.launch as launch\nq = launch.quick_status\n"
-            "launch.quick_status = lambda a: asked.append(a) or q(a)\n"
-            "code = main()\nprint('after', code, asked, file=sys.stderr)")
+    _counted(repo_dir, "sys.argv = ['artvcs', 'status']\nimport artvcs.porcelain.launch as watched\n"
+             "watched_name = 'quick_status'\n", "main()", "asked 1 code 0")
+
+
+def _counted(repo_dir, setup: str, call: str, said: str) -> None:
+    """Run ``call`` of the launcher in a fresh process after ``setup`` names a function to count
+    (``watched``.``watched_name``); its stderr tells the count and the code, its stdout is the
+    full status's."""
+    code = ("import sys\n" + setup + "asked = []\nreal = getattr(watched, watched_name)\n"
+            "setattr(watched, watched_name, lambda *a: asked.append(a) or real(*a))\n"
+            "from artvcs.porcelain.launch import main\ncode = " + call + "\n"
+            "print('asked', len(asked), 'code', code, file=sys.stderr)")
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=repo_dir)
-    assert "after 0 [['status']]" in p.stderr, p.stderr
+    assert said in p.stderr, p.stderr
     assert p.stdout == _full(repo_dir, "status")[1]
