@@ -17,6 +17,7 @@ import struct
 import sys
 from dataclasses import dataclass
 
+from .manifest import Entry
 from .paths import _SUSPECT, check_entry_path, check_entry_paths
 
 try:
@@ -65,11 +66,9 @@ _HEAD = struct.Struct("=I")
 _TAIL = struct.Struct("=64sq")
 
 
-def entries(s: Settled) -> list[tuple["Entry", str]]:
+def entries(s: Settled) -> list[tuple[Entry, str]]:
     """Each vouched file as ``(entry, local path)``, sorted by name: a settled folder made entries
     (for a draft that is read, a gc that began, a folder too large for one listing)."""
-    from .manifest import Entry
-
     base = f"{s.folder}/" if s.folder else ""
     return [(Entry(base + n, d, size), os.path.join(s.local, n)) for n, d, size in records(s)]
 
