@@ -35,7 +35,7 @@ import blake3
 
 from . import chunking
 from .chunking import Cutter, read_blocks
-from .copyhash import STEP, HashBehind, copy_range, preallocate
+from .copyhash import STEP, HashBehind, RangeCopier, preallocate
 from .chunklist import LISTS, MAX_COUNT, ChunkList, max_encoded_size, parse
 from .chunkpacks import TMP_PREFIX, LocalPacks, PackWriter, folder_of
 from .durability import sync_filesystem
@@ -468,17 +468,18 @@ def write_chunked(store: "ContentStore", digest: str, dst_fd: int) -> int:
         preallocate(dst_fd, lst.size)
         hasher = HashBehind(dst_fd)
         try:
-            for pack, start, length, first in _runs(packs, lst):
-                sfd, end = packs.fd(pack), off + length
-                while off < end:
-                    n = min(STEP - off % STEP, end - off)  # steps end on STEP boundaries of the target
-                    done = copy_range(sfd, dst_fd, n, start + off - (end - length), off)
-                    if done != n:
-                        _name_short_chunk(packs, lst, first)
-                    off += n
-                    if off % STEP == 0:
-                        hasher.put(hashed, off - hashed)
-                        hashed = off
+            with RangeCopier() as copier:  # (runs that start mid-page in their pack: see RangeCopier)
+                for pack, start, length, first in _runs(packs, lst):
+                    sfd, end = packs.fd(pack), off + length
+                    while off < end:
+                        n = min(STEP - off % STEP, end - off)  # steps end on STEP boundaries of the target
+                        done = copier.copy(sfd, dst_fd, n, start + off - (end - length), off)
+                        if done != n:
+                            _name_short_chunk(packs, lst, first)
+                        off += n
+                        if off % STEP == 0:
+                            hasher.put(hashed, off - hashed)
+                            hashed = off
             hasher.put(hashed, off - hashed)
         except BaseException:
             hasher.stop()
