@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from itertools import accumulate
 
 import blake3
 import pytest
@@ -131,6 +132,41 @@ def test_a_mismatch_found_at_the_end_names_the_chunk_and_renames_nothing(repo, t
     with pytest.raises(CorruptObjectError, match=f"chunk {len(lst.chunks)} of {len(lst.chunks)} \\({c}"):
         chunkstore.place_chunked(repo.store, d, str(target), tmp)
     assert target.read_bytes() == b"the old version\n" and not os.path.exists(tmp)
+
+
+def test_a_bad_chunk_inside_a_spliced_run_is_named_and_the_rest_checks_out(repo, tmp_path, monkeypatch):
+    """Small packs: runs start mid-page in their pack and go through copyhash.RangeCopier's spliced
+    rounds. A good file comes out whole; a flipped byte deep in such a run names its chunk."""
+    monkeypatch.setattr(chunkpacks, "PACK_BYTES", 1 * MiB)
+    monkeypatch.setattr(chunking, "BLOCK", 1 * MiB)
+    data = _data(6 * MiB, 11)
+    d = _put(repo, tmp_path, data)
+    lst = chunkstore.read_list(repo.store, d)
+    packs = chunkstore.local_packs(repo.store)
+    try:
+        runs, off = [], 0
+        for run in chunkstore._runs(packs, lst):
+            runs.append((run, off))
+            off += run[2]
+        (pack, start, length, first), at = next((r, o) for r, o in runs if (r[1] - o) % 4096 and r[2] > 600 * 1024)
+        ends = list(accumulate(n for _, n in lst.chunks))
+        i = next(k for k in range(first, len(ends)) if ends[k] > at + 500 * 1024)  # past the first aligned round
+        loc = packs.where[lst.chunks[i][0]]
+        path = packs.path(loc.pack)
+    finally:
+        packs.close()
+    good = tmp_path / "good.bin"
+    chunkstore.place_chunked(repo.store, d, str(good), str(tmp_path / ".tmp-good"))
+    assert good.read_bytes() == data
+    os.chmod(path, 0o644)
+    with open(path, "r+b") as f:
+        f.seek(loc.offset + loc.size // 2)
+        b = f.read(1)
+        f.seek(loc.offset + loc.size // 2)
+        f.write(bytes([b[0] ^ 1]))
+    with pytest.raises(CorruptObjectError, match=f"chunk {i + 1} of {len(lst.chunks)} \\({lst.chunks[i][0]}"):
+        chunkstore.place_chunked(repo.store, d, str(tmp_path / "bad.bin"), str(tmp_path / ".tmp-bad"))
+    assert not (tmp_path / "bad.bin").exists() and not (tmp_path / ".tmp-bad").exists()
 
 
 CHECKOUT_LOOP = """
