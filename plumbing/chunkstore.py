@@ -455,7 +455,8 @@ def write_chunked(store: "ContentStore", digest: str, dst_fd: int) -> int:
     """Write the chunked file ``digest`` into the empty ``dst_fd`` (open for reading too) and check
     the written bytes against ``digest`` on the way; return its size.
 
-    The kernel copies each run of neighbouring chunks from its pack (copy_file_range where it can,
+    The kernel copies each run of neighbouring chunks from its pack (copyhash.RangeCopier:
+    copy_file_range, or splice in target-aligned rounds for a run that starts mid-page in its pack;
     STEP bytes a call) while a thread hashes what has been written so far, read back from
     ``dst_fd`` (copyhash.HashBehind): the bytes checked are the bytes the caller gets, and the hash
     runs beside the copy, one STEP behind. No chunk is hashed on its own: only on a mismatch are
