@@ -1,7 +1,7 @@
 """artvcs chunking benchmark: what a new version of a large file costs, and what chunking costs.
 
 Usage: python bench/chunks.py [--size BYTES] [--versions N] [--runs N] [--work DIR] [--sweep]
-                              [--speed-only] [--baseline DIR] [--pack-index]
+                              [--speed-only] [--checkout-only] [--baseline DIR] [--pack-index]
 
 Everything is written under --work (default ./bench-work/chunks). Figures are
 printed beside their limits, measured in the same run on the same bytes:
@@ -33,7 +33,8 @@ printed beside their limits, measured in the same run on the same bytes:
    The chunked write and checkout are also run with ARTVCS_NATIVE=0 (pyfastcdc
    cutting instead of the C cutter), and with --baseline DIR (a checkout of
    another commit with its own .venv) by that commit's code, in the same rounds:
-   a before/after on the same bytes and the same load. --speed-only skips 1 and 2.
+   a before/after on the same bytes and the same load. --speed-only skips 1 and 2;
+   --checkout-only keeps of 3 only blake3, cp and the checkout rows (and skips 4).
 4. gc after deleting every version but the last: what the local store's and
    the remote's chunk packs hold before and after ``artvcs gc --grace 0`` and
    ``artvcs gc --remote --grace 0``, against the live bytes (the last version's
@@ -322,7 +323,7 @@ def run_child(op: str, args: dict) -> dict:
             "cpu": cpu_seconds() - cpu0, **(extra if op == "checkout" else {})}
 
 
-def speed(work: str, size: int, runs: int, baseline: str | None) -> dict[str, list[dict]]:
+def speed(work: str, size: int, runs: int, baseline: str | None, checkout_only: bool = False) -> dict[str, list[dict]]:
     src = os.path.join(work, "speed.bin")
     if not os.path.exists(src) or os.path.getsize(src) != size:
         gen(src, size, seed=7)
@@ -336,14 +337,15 @@ def speed(work: str, size: int, runs: int, baseline: str | None) -> dict[str, li
     shutil.copyfile(src, second)
     scatter_edit(second, 0.02, seed=8)
     # (row, operation, baseline checkout or None, native cutter)
-    variants = [("new", "new", None, True), ("chunked", "chunked", None, True),
-                ("chunked pyfastcdc", "chunked", None, False)]
+    variants = [] if checkout_only else [("new", "new", None, True), ("chunked", "chunked", None, True),
+                                         ("chunked pyfastcdc", "chunked", None, False)]
     checkouts = [("checkout", None)]
     if baseline:
-        variants.append(("chunked baseline", "chunked", baseline, True))
+        if not checkout_only:
+            variants.append(("chunked baseline", "chunked", baseline, True))
         checkouts.append(("checkout baseline", baseline))
-    out: dict[str, list[dict]] = {k: [] for k in ("blake3", "cp", "whole", "second", "second-known",
-                                                  "cp (checkout)")}
+    stores = () if checkout_only else ("whole", "second", "second-known")
+    out: dict[str, list[dict]] = {k: [] for k in ("blake3", "cp", *stores, "cp (checkout)")}
     out.update({v[0]: [] for v in variants})
     out.update({c[0]: [] for c in checkouts})
     for i in range(runs + 1):  # the first round warms the caches and is not counted
@@ -353,23 +355,25 @@ def speed(work: str, size: int, runs: int, baseline: str | None) -> dict[str, li
         rm(dst)
         os.sync()
         res["cp"] = run_cp(src, dst)
-        writes = [("whole", "whole", None, True), *variants]
-        k = i % len(writes)  # the order rotates each round: no row always follows the same one
+        writes = [] if checkout_only else [("whole", "whole", None, True), *variants]
+        k = i % max(len(writes), 1)  # the order rotates each round: no row always follows the same one
+        repo = os.path.join(work, "store-write")
         for row, op, base, native in writes[k:] + writes[:k]:
-            repo = os.path.join(work, "store-write")
             rm(repo)
             os.sync()
             res[row] = child(op, base, native, repo=repo, src=src)
-        rm(repo)
-        os.sync()
-        res["second"] = child("second", repo=repo, first=src, src=second)
-        rm(repo)
-        os.sync()
-        res["second-known"] = child("second-known", repo=repo, first=src, src=second)
+        if not checkout_only:
+            rm(repo)
+            os.sync()
+            res["second"] = child("second", repo=repo, first=src, src=second)
+            rm(repo)
+            os.sync()
+            res["second-known"] = child("second-known", repo=repo, first=src, src=second)
         rm(dst)
         os.sync()
         res["cp (checkout)"] = run_cp(src, dst)
-        for row, base in checkouts:
+        k = i % len(checkouts)  # (rotated too: the baseline does not always run second)
+        for row, base in checkouts[k:] + checkouts[:k]:
             rm(dst)
             os.sync()
             res[row] = child("checkout", base, repo=keep, digest=digest, dst=dst)
@@ -431,6 +435,7 @@ def main() -> int:
     ap.add_argument("--pack-index", action="store_true", help="also section 6 (bench/packindex.py)")
     ap.add_argument("--json", dest="json_out", default=None)
     ap.add_argument("--speed-only", action="store_true", help="skip the versions and the chunk-size distribution")
+    ap.add_argument("--checkout-only", action="store_true", help="only blake3, cp and the chunked checkout rows")
     ap.add_argument("--baseline", default=None, help="a checkout of another commit with its own .venv, measured beside")
     a = ap.parse_args()
     work = os.path.abspath(a.work)
@@ -438,9 +443,10 @@ def main() -> int:
     report: dict = {"size": a.size}
     print(f"artvcs chunking bench: {a.size / MiB:.0f} MiB file, {a.versions} versions, {a.runs} speed runs; data in {work}\n")
 
+    a.speed_only = a.speed_only or a.checkout_only
     if not a.speed_only:
         report_versions(work, a, report)
-    sp = speed(work, a.size, a.runs, a.baseline and os.path.abspath(a.baseline))
+    sp = speed(work, a.size, a.runs, a.baseline and os.path.abspath(a.baseline), a.checkout_only)
     report["speed"] = sp
     med = {k: statistics.median(r["seconds"] for r in v) for k, v in sp.items()}
     cpu = {k: statistics.median(r["cpu"] for r in v) for k, v in sp.items()}
@@ -449,8 +455,9 @@ def main() -> int:
     print(f"3. speed (median of {a.runs}, round-robin; MiB/s, and CPU seconds: user + system, all threads)")
     print(f"   raw blake3 (mmap, threads)         {mibs('blake3'):8.0f}   CPU {cpu['blake3']:5.2f} s")
     print(f"   cp                                 {mibs('cp'):8.0f}   CPU {cpu['cp']:5.2f} s")
-    print(f"   store whole (today's log)          {mibs('whole'):8.0f}   CPU {cpu['whole']:5.2f} s   "
-          f"peak RSS {rss['whole']:.0f} MiB")
+    if "whole" in med:
+        print(f"   store whole (today's log)          {mibs('whole'):8.0f}   CPU {cpu['whole']:5.2f} s   "
+              f"peak RSS {rss['whole']:.0f} MiB")
     for row, label in (("new", "store a new file (new log)"), ("chunked", "store chunked (round 5's log)"),
                        ("chunked pyfastcdc", "  the same, ARTVCS_NATIVE=0"),
                        ("chunked baseline", "  the same, --baseline")):
@@ -458,8 +465,9 @@ def main() -> int:
             target = " (target >= 0.8x)" if row == "new" else ""  # the chunked rows: what a conversion costs
             print(f"   {label:<34} {mibs(row):8.0f}   CPU {cpu[row]:5.2f} s   peak RSS {rss[row]:.0f} MiB   "
                   f"{med['whole'] / med[row]:.2f}x today's speed{target}, by CPU {cpu['whole'] / cpu[row]:.2f}x")
-    for row, label, floor in (("second", "log a second version (convert both)", 2 * cpu["chunked"] + cpu["whole"]),
-                              ("second-known", "  the same, the stat cache knew it", 2 * cpu["chunked"])):
+    for row, label, floor in () if a.checkout_only else (
+            ("second", "log a second version (convert both)", 2 * cpu["chunked"] + cpu["whole"]),
+            ("second-known", "  the same, the stat cache knew it", 2 * cpu["chunked"])):
         # floor: this route's work for version 2, from the same run (two files chunked; one copied whole first)
         print(f"   {label:<35} {mibs(row):7.0f}   CPU {cpu[row]:5.2f} s   peak RSS {rss[row]:.0f} MiB   "
               f"{med[row] / med['chunked']:.2f}x the time of round 5's log of a version (one chunked store), by CPU "

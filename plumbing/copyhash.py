@@ -193,7 +193,13 @@ def copy_range(src_fd: int, dst_fd: int, n: int, src_off: int, dst_off: int, blo
 
 
 PAGE = 4096
-ALIGN = 256 * 1024  # a spliced round starts on the target's ALIGN boundaries and writes whole multiples of it
+# A spliced round starts on a 64 KiB boundary of the target, and each splice into the target writes
+# 64 KiB there: the target's page cache then gets 64 KiB folios, as cp's copy_file_range of an aligned
+# file makes them. Larger writes get larger folios, cheaper on a machine with free memory (256 KiB
+# rounds: ~10 % less CPU) but each needing compaction where free memory is fragmented (a full page
+# cache): measured up to 1.6x the CPU of copy_file_range then (bench/RESULTS.md, r8-chunkcopy).
+ALIGN = 64 * 1024
+WRITE = ALIGN
 PIPE_BYTES = 1024 * 1024  # the largest pipe an unprivileged process gets by default (fs.pipe-max-size)
 _NO_SPLICE = (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EXDEV, errno.EPERM)
 
@@ -209,9 +215,10 @@ class RangeCopier:
     mid-page, and the page cache then builds the target of single pages, each written twice at its
     ends, instead of 64 KiB folios. So those ranges go through a pipe of our own (splice(2): still
     no byte through user space), in rounds that start on the *target's* ALIGN boundaries and write
-    whole multiples of ALIGN: the target gets large folios, as ``cp``'s does, and the source's pages
-    are read across their boundaries, which costs nothing. Where splice or the pipe is refused,
-    every range goes the copy_range way. ``close`` when done (or use it as a context manager).
+    whole multiples of ALIGN (WRITE bytes a splice): the target gets the folios ``cp``'s copy gets,
+    and the source's pages are read across their boundaries, which costs nothing. Where splice or
+    the pipe is refused, every range goes the copy_range way. ``close`` when done (or use it as a
+    context manager).
     """
 
     def __init__(self) -> None:
@@ -262,7 +269,7 @@ class RangeCopier:
                 if not got:
                     return done  # the source ended
                 while got:  # the pipe is drained before the next round: it never holds more than a round
-                    put = os.splice(r, dst_fd, got, offset_dst=dst_off + done)
+                    put = os.splice(r, dst_fd, min(got, WRITE), offset_dst=dst_off + done)
                     if not put:  # (as write_all: trying again would loop forever)
                         raise OSError(errno.EIO, f"{os.strerror(errno.EIO)}: a splice into the target took none of {got} bytes")
                     got -= put
