@@ -210,7 +210,7 @@ class RangeCopier:
     A range whose source and target offsets share their offset within a page is copied as ``cp``
     copies (:func:`copy_range`: copy_file_range). One whose offsets do not (a chunked file's runs:
     a pack starts where the previous one's last chunk ended, so 15 of the 16 runs of a fresh 1 GiB
-    file start mid-page) costs copy_file_range ~25 % more CPU (measured, bench/RESULTS.md): its
+    file start mid-page) costs copy_file_range ~20 % more CPU (measured, bench/RESULTS.md): its
     internal 64 KiB pipe is filled along the *source's* pages, so every write into the target starts
     mid-page, and the page cache then builds the target of single pages, each written twice at its
     ends, instead of 64 KiB folios. So those ranges go through a pipe of our own (splice(2): still

@@ -134,9 +134,11 @@ def test_a_mismatch_found_at_the_end_names_the_chunk_and_renames_nothing(repo, t
     assert target.read_bytes() == b"the old version\n" and not os.path.exists(tmp)
 
 
-def test_a_bad_chunk_inside_a_spliced_run_is_named_and_the_rest_checks_out(repo, tmp_path, monkeypatch):
+@pytest.mark.parametrize("damage", ["flip", "truncate"])
+def test_a_bad_chunk_inside_a_spliced_run_is_named_and_the_rest_checks_out(repo, tmp_path, monkeypatch, damage):
     """Small packs: runs start mid-page in their pack and go through copyhash.RangeCopier's spliced
-    rounds. A good file comes out whole; a flipped byte deep in such a run names its chunk."""
+    rounds. A good file comes out whole; a flipped byte deep in such a run, or its pack cut short
+    there (the splice comes up short), names its chunk."""
     monkeypatch.setattr(chunkpacks, "PACK_BYTES", 1 * MiB)
     monkeypatch.setattr(chunking, "BLOCK", 1 * MiB)
     data = _data(6 * MiB, 11)
@@ -159,12 +161,16 @@ def test_a_bad_chunk_inside_a_spliced_run_is_named_and_the_rest_checks_out(repo,
     chunkstore.place_chunked(repo.store, d, str(good), str(tmp_path / ".tmp-good"))
     assert good.read_bytes() == data
     os.chmod(path, 0o644)
-    with open(path, "r+b") as f:
-        f.seek(loc.offset + loc.size // 2)
-        b = f.read(1)
-        f.seek(loc.offset + loc.size // 2)
-        f.write(bytes([b[0] ^ 1]))
-    with pytest.raises(CorruptObjectError, match=f"chunk {i + 1} of {len(lst.chunks)} \\({lst.chunks[i][0]}"):
+    if damage == "truncate":
+        os.truncate(path, loc.offset + loc.size // 2)
+    else:
+        with open(path, "r+b") as f:
+            f.seek(loc.offset + loc.size // 2)
+            b = f.read(1)
+            f.seek(loc.offset + loc.size // 2)
+            f.write(bytes([b[0] ^ 1]))
+    problem = "is cut short" if damage == "truncate" else "is corrupt"
+    with pytest.raises(CorruptObjectError, match=f"chunk {i + 1} of {len(lst.chunks)} \\({lst.chunks[i][0]}.*{problem}"):
         chunkstore.place_chunked(repo.store, d, str(tmp_path / "bad.bin"), str(tmp_path / ".tmp-bad"))
     assert not (tmp_path / "bad.bin").exists() and not (tmp_path / ".tmp-bad").exists()
 
