@@ -415,9 +415,10 @@ def finish(a, rows, lim, quick, work, runs, small, big, want) -> int:
     if parts:
         from peers import print_peers, run_peers
 
-        exe = a.artvcs
-        print(f"bench: peers run {exe}", file=sys.stderr)
-        peers = run_peers(work, runs, small, big, apply_edit, rm, warm, exe, parts, a.artvcs_before)
+        exe = os.path.abspath(a.artvcs)  # each step runs in its project folder
+        before = os.path.abspath(a.artvcs_before) if a.artvcs_before else None
+        print(f"bench: peers run {exe}" + (f", and before it {before}" if before else ""), file=sys.stderr)
+        peers = run_peers(work, runs, small, big, apply_edit, rm, warm, exe, parts, before)
     print_table(rows, lim, quick)
     if peers:
         print_peers(*peers)

@@ -40,16 +40,18 @@ def main(argv: list[str] | None = None, own_process: bool = False) -> int:
     """The quick status where it can answer, else :func:`cli.main`."""
     args = sys.argv[1:] if argv is None else list(argv)
     collecting = gc.isenabled()
-    gc.disable()  # a short process allocating few cycles: the collector's passes over its imports are waste
-    code = quick_status(args)
-    if collecting:
-        gc.enable()  # as it was: any other command may run long
+    gc.disable()  # the collector's passes over what imports make (objects that live on) are waste
+    try:
+        code = quick_status(args)
+        if code is None:
+            from artvcs.porcelain.cli import main as cli_main  # click and the command table
+    finally:
+        if collecting:
+            gc.enable()  # as it was: any other command may run long (its own import: cli.import_quietly)
     if code is not None:
         if own_process:  # the console script's own process: nothing is left to finalize
             _exit(code)
         return code
-    from artvcs.porcelain.cli import main as cli_main
-
     code = cli_main(argv)
     if own_process and code == 0 and args[:1] and args[0] in ENDS_AT_ONCE and _nothing_left():
         _exit(code)

@@ -114,11 +114,17 @@ def test_an_output_that_cannot_be_written_is_said_as_the_click_command_says_it(u
 
 
 # The console script's own start, with an exit hook that says when the interpreter's teardown ran and,
-# with LEFT_WRITING set, a worker thread still writing a file when the command returns.
+# with LEFT_WRITING set, a thread the command leaves running when it returns (still to write a file).
 CONSOLE = ("import atexit, os, sys, threading, time\n"
            "atexit.register(lambda: print('teardown ran', file=sys.stderr))\n"
            "if 'LEFT_WRITING' in os.environ:\n"
-           "    threading.Thread(target=lambda: (time.sleep(0.3), open('left.txt', 'w').write('written'))).start()\n"
+           "    import artvcs.porcelain.cli as cli\n"
+           "    command = cli.main\n"
+           "    def main(argv):\n"
+           "        code = command(argv)\n"
+           "        threading.Thread(target=lambda: (time.sleep(0.3), open('left.txt', 'w').write('written'))).start()\n"
+           "        return code\n"
+           "    cli.main = main\n"
            "sys.argv[0] = 'artvcs'\nfrom artvcs.porcelain.launch import console_main\nconsole_main()")
 
 
@@ -173,3 +179,16 @@ def test_a_relog_that_failed_or_left_a_thread_running_ends_as_python_ends(cli, d
     p = _console(repo_dir, "log", "--name", "data", "--type", "dataset", "data", LEFT_WRITING="1")
     assert p.returncode == 0 and "teardown ran" in p.stderr, p.stderr
     assert (repo_dir / "left.txt").read_text() == "written"
+
+
+def test_a_command_is_imported_with_the_collector_paused():
+    """Importing a command's module (tens of thousands of long-lived objects) runs no garbage
+    collection, and the collector runs again afterwards, as it was."""
+    code = ("import gc, sys\nimport click\nfrom artvcs.porcelain.cli import cli\n"
+            "runs = []\ngc.callbacks.append(lambda phase, info: phase == 'start' and runs.append(info['generation']))\n"
+            "fresh = 'artvcs.git.tracking' not in sys.modules\n"
+            "cmd = cli.get_command(click.Context(cli), 'track')\n"
+            "print(fresh, cmd.name, 'artvcs.git.tracking' in sys.modules, len(runs), gc.isenabled())\n"
+            "gc.disable()\ncli.get_command(click.Context(cli), 'log')\nprint(gc.isenabled())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["True", "track", "True", "0", "True", "False"], out
