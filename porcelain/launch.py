@@ -11,7 +11,8 @@ any error (the click command then says it, with its exit code). A quick
 answer ends the console script's process at once (:func:`_exit`), and so
 does a command of :data:`ENDS_AT_ONCE` that succeeded: the interpreter's
 teardown (freeing every module, the git database's caches, the stat cache's
-connection) costs a re-log ~30–100 ms and leaves nothing more on disk.
+connection) cost a re-log ~0.1 s under load and writes nothing that is not
+on disk already (the stat cache's sqlite log is folded in by its next writer).
 """
 from __future__ import annotations
 
