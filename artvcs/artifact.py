@@ -26,7 +26,6 @@ from artvcs.artifact_manifest import ArtifactManifest, ArtifactManifestEntry
 from artvcs.collection import ArtifactCollection
 from artvcs.core.context import current_run, find_or_create
 from artvcs.draft import adding
-from artvcs.draft.references import resolve_reference
 from artvcs.errors import ArtifactFinalizedError, ArtifactNotLoggedError, EntryNotFoundError
 from artvcs.logged import lifecycle
 
@@ -436,6 +435,8 @@ class Artifact:
         """Track a file or prefix by URI without storing its bytes (W&B reference semantics)."""
         if isinstance(uri, ArtifactManifestEntry):
             return [self._put(adding.entry_reference(uri, name), None, True, "add_reference")]
+        from artvcs.draft.references import resolve_reference  # here: logging local files never needs it
+
         return [self._put(e, None, True, "add_reference") for e in resolve_reference(uri, name, checksum, max_objects)]
 
     @_draft

@@ -16,6 +16,10 @@ modules have their .pyc files (written at the first import, as on a user's
 machine) before anything is timed. The status step, about 0.1 s, runs
 STATUS_REPEATS times per round, each time followed by its limit (du -sb),
 and the table shows the median of all of them.
+
+With ``before`` (run.py's ``--artvcs-before SCRIPT``), a second artvcs console script, e.g. the
+main branch installed apart, runs every step too, just before this one, in its own project: the
+table then shows both, measured in the same rounds.
 """
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ import sys
 import time
 
 TOOLS = ("artvcs", "git", "dvc")
+BEFORE = "artvcs (before)"  # the optional second artvcs: see the module's docstring
 STATUS_REPEATS = 5  # status and its limit (du -sb) run this many times per round, alternating
 GIT_ID = ["-c", "user.name=bench", "-c", "user.email=bench@localhost", "-c", "gc.auto=0",
           "-c", "maintenance.auto=false", "-c", "core.fsmonitor=false"]
@@ -63,12 +68,13 @@ def _env(work: str) -> dict[str, str]:
 class Peers:
     """One project folder per tool, and the command each tool runs for each step."""
 
-    def __init__(self, work: str, exe: dict[str, str], artvcs: str, rm, warm) -> None:
-        self.work, self.exe, self.artvcs, self.rm, self.warm = work, exe, artvcs, rm, warm
+    def __init__(self, work: str, exe: dict[str, str], artvcs: str, rm, warm, before: str | None = None) -> None:
+        self.work, self.exe, self.rm, self.warm = work, exe, rm, warm
+        self.scripts = {"artvcs": artvcs, BEFORE: before}  # tool -> its console script
         self.env = _env(work)
 
     def proj(self, tool: str, part: str) -> str:
-        return os.path.join(self.work, f"peer-{tool}-{part}")
+        return os.path.join(self.work, f"peer-{'artvcs-before' if tool == BEFORE else tool}-{part}")
 
     def run(self, cwd: str, *cmd: str) -> float:
         os.sync()  # bill no step for the dirty pages of the one before it
@@ -86,25 +92,25 @@ class Peers:
         os.makedirs(proj)
         subprocess.run(["cp", "-a", src, os.path.join(proj, "data")], check=True)
         git = self.exe["git"]
-        if tool in ("git", "artvcs"):
+        if tool == "git" or tool in self.scripts:
             subprocess.run([git, *GIT_ID, "init", "-q"], cwd=proj, check=True, env=self.env)
-        if tool == "artvcs":
-            subprocess.run([self.artvcs, "init"], cwd=proj, check=True, env=self.env, stdout=subprocess.DEVNULL)
+        if tool in self.scripts:
+            subprocess.run([self.scripts[tool], "init"], cwd=proj, check=True, env=self.env, stdout=subprocess.DEVNULL)
         if tool == "dvc":
             subprocess.run([self.exe["dvc"], "init", "--no-scm", "-q"], cwd=proj, check=True, env=self.env)
         return proj
 
     def log(self, tool: str, proj: str) -> float:
-        if tool == "artvcs":
-            return self.run(proj, self.artvcs, "track", "--name", "data", "data")
+        if tool in self.scripts:
+            return self.run(proj, self.scripts[tool], "track", "--name", "data", "data")
         if tool == "git":
             git = self.exe["git"]
             return self.run(proj, git, *GIT_ID, "add", "-A") + self.run(proj, git, *GIT_ID, "commit", "-q", "-m", "data")
         return self.run(proj, self.exe["dvc"], "add", "-q", "data")
 
     def status(self, tool: str, proj: str) -> float:
-        if tool == "artvcs":
-            return self.run(proj, self.artvcs, "status")
+        if tool in self.scripts:
+            return self.run(proj, self.scripts[tool], "status")
         if tool == "git":
             return self.run(proj, self.exe["git"], *GIT_ID, "status", "--porcelain")
         return self.run(proj, self.exe["dvc"], "status", "-q")
@@ -112,20 +118,21 @@ class Peers:
     def checkout(self, tool: str, proj: str) -> float:
         """Delete the workspace's data (untimed), then write it back."""
         self.rm(os.path.join(proj, "data"))
-        if tool == "artvcs":
-            return self.run(proj, self.artvcs, "checkout", "--link", "copy", "data:latest", "data")
+        if tool in self.scripts:
+            return self.run(proj, self.scripts[tool], "checkout", "--link", "copy", "data:latest", "data")
         if tool == "git":
             return self.run(proj, self.exe["git"], *GIT_ID, "checkout", "-q", "-f", "HEAD", "--", ".")
         return self.run(proj, self.exe["dvc"], "checkout", "-q")
 
 
 def run_peers(work: str, runs: int, small: str, big: str, apply_edit, rm, warm, artvcs: str,
-              parts: tuple[str, ...] = ("small", "large")) -> tuple[dict, dict]:
+              parts: tuple[str, ...] = ("small", "large"), before: str | None = None) -> tuple[dict, dict]:
     """``{(step, tool): [seconds per run]}`` for every step of ``parts`` (the 20,000 small files, the
     two large ones), and the limits (cp -a, du, cp) timed in the same rounds; every round runs each
     tool's step in turn, so all share the machine's mood."""
-    peers = Peers(work, ensure_peers(work), artvcs, rm, warm)
-    warm_up(peers, apply_edit)
+    peers = Peers(work, ensure_peers(work), artvcs, rm, warm, before)
+    first = (BEFORE,) if before else ()  # just before this artvcs, in every round
+    warm_up(peers, apply_edit, first + TOOLS)
     times: dict[tuple[str, str], list[float]] = {}
     limits: dict[str, list[float]] = {}
 
@@ -158,7 +165,7 @@ def run_peers(work: str, runs: int, small: str, big: str, apply_edit, rm, warm, 
             for _ in range(STATUS_REPEATS):  # a ~0.1 s step: one sample per round is mostly noise
                 for t in tools:
                     add("status, up to date", t, peers.status(t, projs[t]))
-                limit("du -sb small", ["du", "-s", "-b", os.path.join(projs[tools[0]], "data")])
+                limit("du -sb small", ["du", "-s", "-b", os.path.join(projs["artvcs"], "data")])
         for t in tools:
             add(f"checkout {label} (workspace deleted)", t, peers.checkout(t, projs[t]))
         for t in tools:
@@ -166,9 +173,9 @@ def run_peers(work: str, runs: int, small: str, big: str, apply_edit, rm, warm, 
 
     for i in range(runs):
         if "small" in parts:
-            one_round("small", small, TOOLS, "many small", "cp -a small")
+            one_round("small", small, first + TOOLS, "many small", "cp -a small")
         if "large" in parts:
-            one_round("large", big, ("artvcs", "dvc"), "2 × 1 GiB", "cp large")
+            one_round("large", big, first + ("artvcs", "dvc"), "2 × 1 GiB", "cp large")
     return times, limits
 
 
@@ -211,8 +218,13 @@ def print_peers(times: dict, limits: dict) -> None:
     hdr = f"{'operation':40} {'artvcs':>8} {'git':>8} {'DVC':>8} {'÷git':>6} {'÷DVC':>6} {'limit':>18} {'÷limit':>7}  target"
     print(hdr)
     print("-" * len(hdr))
-    for step, limit_name, target in STEPS:
-        a = med.get((step, "artvcs"))
+    rows = [(step, limit_name, target, "artvcs") for step, limit_name, target in STEPS]
+    if any(tool == BEFORE for _, tool in med):  # each step's before, then its after
+        rows = [r for step, limit_name, target in STEPS
+                for r in ((f"{step} (before)", limit_name, "", BEFORE), (step, limit_name, target, "artvcs"))]
+    for label, limit_name, target, tool in rows:
+        step = label.removesuffix(" (before)")
+        a = med.get((step, tool))
         if a is None:
             continue
         g, d = med.get((step, "git")), med.get((step, "dvc"))
@@ -220,5 +232,5 @@ def print_peers(times: dict, limits: dict) -> None:
         cell = lambda v: f"{v:8.3f}" if v is not None else f"{'—':>8}"
         ratio = lambda v: f"{a / v:5.2f}×" if v else f"{'—':>6}"
         lim_s = f"{limit_name} {lv:.3f}" if lv else ""
-        print(f"{step:40} {cell(a)} {cell(g)} {cell(d)} {ratio(g)} {ratio(d)} {lim_s:>18} "
+        print(f"{label:40} {cell(a)} {cell(g)} {cell(d)} {ratio(g)} {ratio(d)} {lim_s:>18} "
               f"{(f'{a / lv:.2f}×' if lv else ''):>7}  {target}".rstrip())

@@ -154,6 +154,9 @@ def main() -> int:
     ap.add_argument("--artvcs", default=os.path.join(os.path.dirname(sys.executable), "artvcs"),
                     help="the artvcs console script the whole-command rows run (startup, peers): by default this "
                          "venv's (an editable install by README); e.g. a plain 'pip install .' venv's bin/artvcs")
+    ap.add_argument("--artvcs-before", default=None,
+                    help="a second artvcs console script the peers rows also run, in the same rounds, just before "
+                         "--artvcs's (e.g. the main branch installed apart): a before/after in one run")
     a = ap.parse_args()
     global PROFILE_DIR
     if a.profile:
@@ -412,9 +415,10 @@ def finish(a, rows, lim, quick, work, runs, small, big, want) -> int:
     if parts:
         from peers import print_peers, run_peers
 
-        exe = a.artvcs
-        print(f"bench: peers run {exe}", file=sys.stderr)
-        peers = run_peers(work, runs, small, big, apply_edit, rm, warm, exe, parts)
+        exe = os.path.abspath(a.artvcs)  # each step runs in its project folder
+        before = os.path.abspath(a.artvcs_before) if a.artvcs_before else None
+        print(f"bench: peers run {exe}" + (f", and before it {before}" if before else ""), file=sys.stderr)
+        peers = run_peers(work, runs, small, big, apply_edit, rm, warm, exe, parts, before)
     print_table(rows, lim, quick)
     if peers:
         print_peers(*peers)

@@ -7,6 +7,7 @@ code here, and nowhere else; a traceback is shown only with ARTVCS_DEBUG=1.
 """
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import sys
@@ -36,7 +37,7 @@ class LazyGroup(click.Group):
             name = SYNONYMS[name]  # 'artvcs list' is 'artvcs ls'
         if name in self.lazy:
             module, _, attr = self.lazy[name].partition(":")
-            return getattr(importlib.import_module(module), attr)
+            return getattr(import_quietly(module), attr)
         return super().get_command(ctx, name)
 
     def format_commands(self, ctx, formatter):
@@ -50,6 +51,22 @@ class LazyGroup(click.Group):
             if rows:
                 with formatter.section(title):
                     formatter.write_dl(rows)
+
+
+def import_quietly(module: str):
+    """Import ``module`` with the cyclic garbage collector paused: a command's import allocates tens of
+    thousands of objects that live as long as the process (classes, functions, the git binding's
+    enums), and the collector's passes over them while they are made are waste (5-15 ms of a
+    re-log's start). The collector runs again afterwards as it was."""
+    if module in sys.modules:
+        return sys.modules[module]
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return importlib.import_module(module)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 @click.group(cls=LazyGroup, lazy={**PLUMBING, **PORCELAIN}, context_settings={"help_option_names": ["-h", "--help"]})

@@ -8,7 +8,11 @@ prints the same text (:mod:`statustext`). Everything else runs the click CLI
 unchanged: other commands, help, paths, options, a folder not shown up to
 date, no folder to show, an output the terminal's encoding cannot take, or
 any error (the click command then says it, with its exit code). A quick
-answer ends the console script's process at once (:func:`_exit`).
+answer ends the console script's process at once (:func:`_exit`), and so
+does a command of :data:`ENDS_AT_ONCE` that succeeded: the interpreter's
+teardown (freeing every module, the git database's caches, the stat cache's
+connection) cost a re-log ~0.1 s under load and writes nothing that is not
+on disk already (the stat cache's sqlite log is folded in by its next writer).
 """
 from __future__ import annotations
 
@@ -17,12 +21,19 @@ import os
 import sys
 
 QUICK_OPTIONS = frozenset({"--json", "--exit-code"})
+# Commands whose work is on disk, durable and released once they return 0: content flushed and
+# synced before the version's ref moves, the stat cache written in its own transaction, the draft
+# record removed, the run finished, every worker thread joined, output left only in sys.stdout and
+# sys.stderr (flushed by _exit). Add a command here only after checking the same of its whole path;
+# tests/porcelain/test_start_up.py checks these.
+ENDS_AT_ONCE = frozenset({"log", "track"})
 declined = False  # the quick path ran here and could not say: the status command goes straight to the full one
 
 
 def console_main() -> None:
-    """The console script: :func:`main` on ``sys.argv``, a quick answer ending the process at once
-    (an in-process caller of :func:`main` keeps its process)."""
+    """The console script: :func:`main` on ``sys.argv``, a quick answer or a command of
+    :data:`ENDS_AT_ONCE` that succeeded ending the process at once (an in-process caller of
+    :func:`main` keeps its process)."""
     sys.exit(main(None, own_process=True))
 
 
@@ -30,17 +41,29 @@ def main(argv: list[str] | None = None, own_process: bool = False) -> int:
     """The quick status where it can answer, else :func:`cli.main`."""
     args = sys.argv[1:] if argv is None else list(argv)
     collecting = gc.isenabled()
-    gc.disable()  # a short process allocating few cycles: the collector's passes over its imports are waste
-    code = quick_status(args)
-    if collecting:
-        gc.enable()  # as it was: any other command may run long
+    gc.disable()  # the collector's passes over what imports make (objects that live on) are waste
+    try:
+        code = quick_status(args)
+        if code is None:
+            from artvcs.porcelain.cli import main as cli_main  # click and the command table
+    finally:
+        if collecting:
+            gc.enable()  # as it was: any other command may run long (its own import: cli.import_quietly)
     if code is not None:
         if own_process:  # the console script's own process: nothing is left to finalize
             _exit(code)
         return code
-    from artvcs.porcelain.cli import main as cli_main
+    code = cli_main(argv)
+    if own_process and code == 0 and args[:1] and args[0] in ENDS_AT_ONCE and _nothing_left():
+        _exit(code)
+    return code
 
-    return cli_main(argv)
+
+def _nothing_left() -> bool:
+    """True when ending the process now skips no work: no thread but this one runs (a worker still
+    writing would be cut off) and no run is open (the exit hook of :mod:`artvcs.runs` would finish it)."""
+    threading, runs = sys.modules.get("threading"), sys.modules.get("artvcs.core.context")
+    return (threading is None or threading.active_count() == 1) and (runs is None or runs.current_run() is None)
 
 
 def quick_status(args: list[str]) -> int | None:
@@ -85,7 +108,8 @@ def quick_status(args: list[str]) -> int | None:
 
 def _exit(code: int) -> None:
     """End the process now with ``code``, its output flushed: the quick status holds no file,
-    thread or connection open, and tearing down the interpreter's modules would cost it ~5 ms."""
+    thread or connection open, and tearing down the interpreter's modules would cost it ~5 ms
+    (a re-log, which leaves only what the kernel closes, ~30–100 ms)."""
     try:
         sys.stdout.flush()
         sys.stderr.flush()

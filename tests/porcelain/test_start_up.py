@@ -111,3 +111,84 @@ def test_an_output_that_cannot_be_written_is_said_as_the_click_command_says_it(u
             p = subprocess.run(cmd, stdout=full, stderr=subprocess.PIPE, text=True, cwd=up_to_date)
         shown.append((p.returncode, p.stderr))
     assert shown[0] == shown[1] == (1, "artvcs: error: No space left on device\n")
+
+
+# The console script's own start, with an exit hook that says when the interpreter's teardown ran and,
+# with LEFT_WRITING set, a thread the command leaves running when it returns (still to write a file).
+CONSOLE = ("import atexit, os, sys, threading, time\n"
+           "atexit.register(lambda: print('teardown ran', file=sys.stderr))\n"
+           "if 'LEFT_WRITING' in os.environ:\n"
+           "    import artvcs.porcelain.cli as cli\n"
+           "    command = cli.main\n"
+           "    def main(argv):\n"
+           "        code = command(argv)\n"
+           "        threading.Thread(target=lambda: (time.sleep(0.3), open('left.txt', 'w').write('written'))).start()\n"
+           "        return code\n"
+           "    cli.main = main\n"
+           "sys.argv[0] = 'artvcs'\nfrom artvcs.porcelain.launch import console_main\nconsole_main()")
+
+
+def _console(cwd, *args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", CONSOLE, *args], capture_output=True, text=True, cwd=cwd,
+                          env={**os.environ, **env})
+
+
+@pytest.mark.parametrize("command", [["track", "data"], ["log", "--name", "data", "data"]])
+def test_a_relog_ends_its_process_at_once_with_everything_on_disk(cli, data, repo_dir, command):
+    """A re-log that succeeded skips the interpreter's teardown (ENDS_AT_ONCE), and the next process
+    finds all it wrote: its output through a pipe, the version and its pin, the stat cache's record of
+    a new file, no draft record left (gc would keep its content), and its run finished."""
+    import blake3
+
+    from artvcs.plumbing import runs
+    from artvcs.plumbing.repository import discover
+
+    subprocess.run(["git", "init", "-q", str(repo_dir)], check=True)
+    assert cli(*command, "--type", "dataset")[0] == 0 if command[0] == "log" else cli(*command)[0] == 0
+    (data / "a.txt").write_text("alpha, edited\n")
+    (data / "sub" / "new.bin").write_bytes(b"new file\n" * 100)
+    time.sleep(1.1)  # older than the stat cache's racy margin, so that its record is kept
+    p = _console(repo_dir, *command)
+    assert (p.returncode, "teardown ran" in p.stderr) == (0, False), p.stderr
+    assert p.stdout.endswith("\n") and "data:v1" in p.stdout and len(p.stdout.splitlines()) == 1, p.stdout
+    repo = discover()
+    try:
+        from artvcs.plumbing.statcache import StatCache
+
+        new = str(data / "sub" / "new.bin")
+        assert StatCache.lookup(repo.statcache.load_prefix(str(data)), new, os.stat(new)) == \
+            blake3.blake3((data / "sub" / "new.bin").read_bytes()).hexdigest()
+        assert not os.listdir(os.path.join(repo.gitdir, "drafts"))
+        states = [runs.state_of(r) for r in runs.iter_runs(repo.git)]
+        assert states and set(states) == {"finished"}, states
+    finally:
+        repo.close()
+    import artvcs
+
+    art = artvcs.Api().artifact("data:latest")
+    assert art.version == "v1" and "sub/new.bin" in art.manifest.entries
+    if command[0] == "track":
+        assert "version: v1" in (repo_dir / "artvcs.lock").read_text()
+
+
+def test_a_relog_that_failed_or_left_a_thread_running_ends_as_python_ends(cli, data, repo_dir):
+    """Only a success with nothing left running ends at once: a failed re-log, and one whose process
+    still has a thread writing, go through the interpreter's teardown (the thread's file is written)."""
+    p = _console(repo_dir, "log", "--name", "data", "missing-folder")
+    assert p.returncode == 2 and "teardown ran" in p.stderr
+    p = _console(repo_dir, "log", "--name", "data", "--type", "dataset", "data", LEFT_WRITING="1")
+    assert p.returncode == 0 and "teardown ran" in p.stderr, p.stderr
+    assert (repo_dir / "left.txt").read_text() == "written"
+
+
+def test_a_command_is_imported_with_the_collector_paused():
+    """Importing a command's module (tens of thousands of long-lived objects) runs no garbage
+    collection, and the collector runs again afterwards, as it was."""
+    code = ("import gc, sys\nimport click\nfrom artvcs.porcelain.cli import cli\n"
+            "runs = []\ngc.callbacks.append(lambda phase, info: phase == 'start' and runs.append(info['generation']))\n"
+            "fresh = 'artvcs.git.tracking' not in sys.modules\n"
+            "cmd = cli.get_command(click.Context(cli), 'track')\n"
+            "print(fresh, cmd.name, 'artvcs.git.tracking' in sys.modules, len(runs), gc.isenabled())\n"
+            "gc.disable()\ncli.get_command(click.Context(cli), 'log')\nprint(gc.isenabled())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["True", "track", "True", "0", "True", "False"], out
