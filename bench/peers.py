@@ -18,12 +18,13 @@ STATUS_REPEATS times per round, each time followed by its limit (du -sb),
 and the table shows the median of all of them.
 
 The large checkout is timed beside its own ``cp``, in turns (the order rotates
-each round), every one of the three under the same conditions: its
-destination, a 2 GiB copy made earlier, is deleted first (untimed); its source
-is read into the page cache (untimed: cp's source folder, each tool's project
-with its store — the tools' stores are otherwise cold by then on a shared
-machine, the 2 GiB each tool wrote at its log evicted by the other steps, so a
-checkout measured the disk against a ``cp`` from memory); nothing is dirty
+each round), every one of the three under the same conditions: the 2 GiB the
+step before wrote are deleted first (untimed; so each writes into pages just
+freed, and the disk holds one such copy at a time); its source is read into
+the page cache (untimed: cp's source folder, each tool's project with its
+store — the tools' stores are otherwise cold by then on a shared machine, the
+2 GiB each tool wrote at its log evicted by the other steps, so a checkout
+measured the disk against a ``cp`` from memory); nothing is dirty
 (``os.sync()``); then the whole command is timed, and what it leaves dirty is
 not (the next step syncs untimed). The log row's ``cp large`` is taken once
 per round after the logs, as before.
@@ -182,20 +183,28 @@ def run_peers(work: str, runs: int, small: str, big: str, apply_edit, rm, warm, 
     def large_round(i: int) -> None:
         """The 2 × 1 GiB logs, then the checkouts beside their cp in turns (see the module)."""
         tools = ("artvcs", "dvc")
-        projs = {t: peers.setup(t, "large", big) for t in tools}
-        for t in tools:
-            warm(os.path.join(projs[t], "data"))
-            add("log 2 × 1 GiB", t, peers.log(t, projs[t]))
-        limit("cp large", ["cp", "-a", big, cp_dst], lambda: (rm(cp_dst), warm(big)))  # cp_dst kept: see below
-        turns = ["cp", *tools]
-        for who in turns[i % 3:] + turns[: i % 3]:
-            if who == "cp":
-                limit("cp large, paired", ["cp", "-a", big, cp_dst], lambda: (rm(cp_dst), warm(big)))
-            else:
-                add("checkout 2 × 1 GiB (workspace deleted)", who, peers.checkout(who, projs[who], warm_store=True))
-        rm(cp_dst)
-        for t in tools:
-            rm(projs[t])
+        projs = {}
+        last = cp_dst
+        try:
+            for t in tools:
+                projs[t] = peers.setup(t, "large", big)
+                warm(os.path.join(projs[t], "data"))
+                add("log 2 × 1 GiB", t, peers.log(t, projs[t]))
+                rm(os.path.join(projs[t], "data"))  # the checkout writes it back; meanwhile 2 GiB less disk
+            limit("cp large", ["cp", "-a", big, cp_dst], lambda: (rm(cp_dst), warm(big)))
+            outputs = {"cp": cp_dst, **{t: os.path.join(projs[t], "data") for t in tools}}
+            turns = ["cp", *tools]
+            for who in turns[i % 3:] + turns[: i % 3]:
+                rm(last)  # what the step before wrote: every step writes into 2 GiB of pages just freed
+                if who == "cp":
+                    limit("cp large, paired", ["cp", "-a", big, cp_dst], lambda: warm(big))
+                else:
+                    add("checkout 2 × 1 GiB (workspace deleted)", who, peers.checkout(who, projs[who], warm_store=True))
+                last = outputs[who]
+        finally:  # (also after a failure: 4–8 GiB of a shared disk)
+            rm(last)
+            for t in projs:
+                rm(projs[t])
 
     for i in range(runs):
         if "small" in parts:
