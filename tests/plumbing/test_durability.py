@@ -150,3 +150,93 @@ def test_a_relog_by_a_second_process_reads_back_every_file(repo_dir, run_cli):
     assert run_cli("checkout", "ds:v1", str(out), env=env).code == 0
     assert (out / "d0" / "f0.bin").read_bytes() == open(os.path.join(folder, "d0", "f0.bin"), "rb").read()
     assert (out / "d1" / "new.bin").read_bytes() == b"new file"
+
+
+@pytest.fixture
+def flushed(monkeypatch):
+    """The real paths this process's fdatasync and fsync calls flushed (the calls go through)."""
+    seen: list[str] = []
+    for name in ("fdatasync", "fsync"):
+        real = getattr(os, name)
+
+        def spy(fd, real=real):
+            seen.append(os.path.realpath(f"/proc/self/fd/{fd}"))
+            return real(fd)
+
+        monkeypatch.setattr(os, name, spy)
+    return seen
+
+
+def _store_path(store: ContentStore, digest: str) -> str:
+    return os.path.realpath(store.path_of(digest))
+
+
+def test_flush_ahead_starts_the_flush_and_make_durable_waits_for_it(repo, flush_by_file, flushed):
+    store = ContentStore(repo.store.root)
+    digests = [store.put_bytes(os.urandom(50) + bytes([i])) for i in range(5)]
+    durability.flush_ahead(repo.gitdir)
+    assert durability._pending.get(durability._key(repo.gitdir)) == []  # handed to the flush under way
+    for job in durability._ahead[durability._key(repo.gitdir)]:
+        job._thread.join()
+    # flushed before any version is ready: each file, and the folders they were renamed into
+    assert {_store_path(store, d) for d in digests} <= set(flushed)
+    assert {os.path.dirname(_store_path(store, d)) for d in digests} <= set(flushed)
+    assert _markers(repo.gitdir) == [str(os.getpid())]  # not known durable until make_durable waited
+    durability.make_durable(repo.gitdir)
+    assert _markers(repo.gitdir) == []
+    assert durability._key(repo.gitdir) not in durability._ahead
+
+
+def test_an_error_of_the_flush_ahead_is_raised_before_the_ref(repo, flush_by_file, tmp_path):
+    (tmp_path / "file").write_bytes(b"")
+    ContentStore(repo.store.root).put_bytes(b"first")
+    durability.wrote(repo.gitdir, str(tmp_path / "file" / "x"))  # cannot be opened: that flush fails
+    durability.flush_ahead(repo.gitdir)
+    with pytest.raises(OSError):
+        durability.make_durable(repo.gitdir)
+    assert _markers(repo.gitdir) == [str(os.getpid())]  # not known durable: the marker stays
+    assert durability._key(repo.gitdir) in durability._unnamed  # and the next flush is whole
+    durability.make_durable(repo.gitdir)
+    assert _markers(repo.gitdir) == []
+
+
+def test_no_flush_ahead_where_make_durable_would_not_go_file_by_file(repo, flush_by_file, monkeypatch):
+    key = durability._key(repo.gitdir)
+    store = ContentStore(repo.store.root)
+    monkeypatch.setenv(durability.ENV, "0")
+    store.put_bytes(b"a")
+    durability.flush_ahead(repo.gitdir)
+    assert key not in durability._ahead and durability._pending[key]
+    monkeypatch.delenv(durability.ENV)
+    monkeypatch.setattr(durability, "PENDING_MAX", 2)
+    store.put_bytes(b"b")
+    store.put_bytes(b"c")
+    durability.flush_ahead(repo.gitdir)  # 3 files: beyond PENDING_MAX, one syncfs will do
+    assert key not in durability._ahead and len(durability._pending[key]) == 3
+    durability.make_durable(repo.gitdir)
+    durability.wrote_unnamed(repo.gitdir)
+    store.put_bytes(b"d")
+    durability.flush_ahead(repo.gitdir)  # something not named file by file: the flush goes whole anyway
+    assert key not in durability._ahead
+    durability.make_durable(repo.gitdir)
+    assert _markers(repo.gitdir) == []
+
+
+def test_a_relog_flushes_its_new_content_while_it_stages(repo_dir, flush_by_file, flushed):
+    folder = _data(repo_dir, n=60)
+    _log(folder)
+    with open(os.path.join(folder, "d0", "f0.bin"), "r+b") as f:
+        f.write(b"edited")
+    (repo_dir / "data" / "d1" / "new.bin").write_bytes(b"a new file")
+    flushed.clear()
+    a = artvcs.Artifact("ds", "dataset")
+    a.add_dir(folder)
+    key = durability._key(str(repo_dir / ".artifacts"))
+    for job in durability._ahead.get(key, []):
+        job._thread.join()
+    store = ContentStore(str(repo_dir / ".artifacts" / "content"))
+    changed = {e.digest for e in a.manifest.entries.values() if e.path in ("d0/f0.bin", "d1/new.bin")}
+    assert len(changed) == 2 and {_store_path(store, d) for d in changed} <= set(flushed)  # before the log
+    with artvcs.init(job_type="t") as run:
+        run.log_artifact(a)
+    assert a.version == "v1" and _markers(str(repo_dir / ".artifacts")) == []
