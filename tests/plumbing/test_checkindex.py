@@ -12,7 +12,6 @@ from artvcs.plumbing import checkindex
 from artvcs.plumbing.checkout import materialize, verify_folder
 from artvcs.plumbing.errors import ArtvcsError, ObjectMissingError, UsageError
 from artvcs.plumbing.manifest import Entry
-from artvcs.plumbing.repository import init_repository
 from artvcs.plumbing.statcache import StatCache
 
 DIGEST = "ab" * 32
@@ -65,13 +64,6 @@ def test_plain_streamed_folders_are_packed_and_listed_ones_are_not():
     assert [e.path for e in apart["p"]] == ["p/a", "p/b"] and isinstance(apart["p"], checkindex.Loose)
     with pytest.raises(UsageError, match="'p/a' appears twice"):
         checkindex.index(iter([Entry("p/a", DIGEST, 1), Entry("q/a", DIGEST, 1), Entry("p/a", DIGEST, 2)]))
-
-
-@pytest.fixture
-def repo(tmp_path):
-    r = init_repository(str(tmp_path / "proj"))
-    yield r
-    r.close()
 
 
 def put(repo, files: dict[str, bytes]) -> list[Entry]:
