@@ -239,16 +239,23 @@ class Fresh:
             yield from batch
 
     def slices(self, step: int) -> Iterator[list[Entry]]:
-        """The entries, ``step`` at a time (a folder's last slice may be shorter)."""
+        """The entries, ``step`` at a time across folders (the last slice may be shorter)."""
+        out: list[Entry] = []
         for g in self.groups:
             if isinstance(g, Packed):
                 names, n = g.name_list(), len(g)
                 for i in range(0, n, step):
-                    yield list(g.entries(i, min(i + step, n), names))
+                    out += g.entries(i, min(i + step, n), names)
+                    if len(out) >= step:
+                        yield out[:step]
+                        out = out[step:]
             else:
-                items = g.stored_items()
-                for i in range(0, len(items), step):
-                    yield items[i : i + step]
+                out += g.stored_items()
+            while len(out) >= step:
+                yield out[:step]
+                out = out[step:]
+        if out:
+            yield out
 
     def nbytes(self) -> int:
         return sum(g.nbytes() for g in self.groups)
