@@ -34,6 +34,7 @@ from functools import partial
 from itertools import chain
 
 from . import chunkstore, copybatch, foldersums
+from .checkindex import Fresh, Packed, all_paths
 from .checkplan import (
     FETCH, LOOK, WRITE, LOOK_WORKERS, WORKERS, _File, _check_protected, _file_maker, _folder_states,
     _guard, _index, _inside, _Looker, _missing, _parallel, _plan, _protected, _refuse_losing_untracked, _Sources,
@@ -137,43 +138,44 @@ def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, 
                  protect_untracked, known_paths, verify) -> MaterializeResult:
     if os.path.exists(root) and not os.path.isdir(root):
         raise UsageError(f"{root!r} is not a folder: cannot write the artifact's files into it")
-    by_path, folders, groups = _index(entries)
+    folders, groups = _index(entries)  # packed a folder at a time: no Entry per file is held (checkindex)
     if mode == "symlink":
-        refuse_git_symlinks(by_path)
+        refuse_git_symlinks(all_paths(groups))
     protected = _protected(store)
-    _check_protected(root, protected, by_path, folders)
-    has_refs = any(e.ref is not None for es in groups.values() for e in es)
+    _check_protected(root, protected, groups, folders)
+    has_refs = any(g.has_refs for g in groups.values())
     if has_refs and fetch_reference is None and not allow_missing_references:
         raise UsageError("the manifest has reference entries but no way to fetch them was given")
 
     # -- plan: look, hash where needed, decide; change nothing --------------------
     root_exists = os.path.isdir(root)
     states = _folder_states(root, folders, prune) if root_exists else {"": "absent", **{f: "absent" for f in folders}}
-    samples = {folder: es[0].path for folder, es in groups.items()}
+    samples = {folder: g.first_path for folder, g in groups.items()}
     for folder, sample in samples.items() if root_exists else ():  # (no root: no link in it yet, see below)
         if not _under_replaced(folder, states):
             _guard(root, sample, protected)  # once per folder: refuses a link that leads outside root
     sources = _Sources(store)
-    sources.check_all(e for es in groups.values() for e in es)
+    loose = [e for g in groups.values() if not isinstance(g, Packed) for e in g]  # packed digests are checked
+    sources.check_all(loose)
     if not sources.checked:
-        for e in (e for es in groups.values() for e in es):
+        for e in loose:
             sources(e)  # the error for the first bad digest (a hostile manifest must not name a path with it)
+    del loose
     make = _file_maker(root, sources, has_refs)
     extras: list[str] = []
     stale_dirs: list[str] = []
     if prune and root_exists:
-        extras, dirs = _walk(root, protected, by_path)
+        extras, dirs = _walk(root, protected, groups)
         stale_dirs = [d for d in dirs if d not in folders]
     # records only matter for files that are there (a new folder has none)
     records = statcache.load_prefix(root) if statcache is not None and root_exists else {}
-    # Folders not there yet get all their files written: no _File for them until they are
-    # (a million-entry checkout holds one batch of them at a time). The files of folders that
-    # are there are settled by the stat-cache scan where it can; the rest are looked at.
-    plan, fresh, current = _plan(groups, states, root, records, mode, make)
-    del by_path  # planning was its last use: a million-entry checkout writes without its 32 MiB
+    # Folders with nothing of theirs there get all their files written: no _File for them until
+    # they are (a million-entry checkout holds one batch of them at a time, its entries packed).
+    # The files of folders that are there are settled by the stat-cache scan where it can; the
+    # rest are looked at.
+    plan, stored_new, current = _plan(groups, states, root, records, mode, make)
     _parallel(_Looker(store, records, statcache, mode, protect_untracked, states),
               [f for f in plan if f.action == LOOK], LOOK_WORKERS)
-    stored_new = [e for es in fresh for e in es if e.ref is None]
     missing = _missing(sources.root, [f.entry for f in plan if f.action == WRITE], stored_new)
     chunked = {e.digest for e in missing if store.is_chunked(e.digest)}  # large files: no single store file
     missing = [e for e in missing if e.digest not in chunked]
@@ -194,8 +196,8 @@ def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, 
     writes = [f for f in plan if f.action == WRITE]
     # Large files are copied in every mode, from their whole store file or their chunks: a link to a
     # whole one would dangle (a symlink) once a later version converts it to chunks (store.py).
-    chunked |= {e.digest for e in chain((f.entry for f in writes), stored_new)
-                if e.ref is None and (e.size or 0) >= CHUNK_THRESHOLD}
+    chunked |= {f.entry.digest for f in writes if f.entry.ref is None and (f.entry.size or 0) >= CHUNK_THRESHOLD}
+    chunked |= stored_new.large(CHUNK_THRESHOLD)
     first = next((f for f in writes if f.entry.digest not in chunked), None)
     if first is None:
         first = next((make(e) for e in stored_new if e.digest not in chunked), None)
@@ -213,7 +215,8 @@ def _materialize(store, entries, root, mode, prune, statcache, fetch_reference, 
     for folder in sorted(folders, key=lambda s: s.count("/")):
         if states.get(folder) != "dir":
             _make_folder(os.path.join(root, folder), prune)
-    fetches = [f for f in plan if f.action == FETCH] + [make(e) for es in fresh for e in es if e.ref is not None]
+    fetches = [f for f in plan if f.action == FETCH] + [make(e) for g in stored_new.groups if g.has_refs
+                                                        for e in g if e.ref is not None]
     if first is not None or fetches:
         for sample in samples.values():
             _guard(root, sample, protected)  # again, now that the folders exist: the last word before any write
@@ -241,7 +244,7 @@ WRITE_BATCH = 2048  # files written, then recorded in the stat cache, per batch 
 MAKE_BATCH = 1024  # new folders' entries made into _Files (and handed to the writing) at a time
 
 
-def _write_all(store, statcache, mode, verify, root, writes, stored_new, make, total, chunked=frozenset()) -> str:
+def _write_all(store, statcache, mode, verify, root, writes, stored_new: Fresh, make, total, chunked=frozenset()) -> str:
     """Write ``writes`` and then the entries ``stored_new`` (made into _Files a few at a time),
     recording each WRITE_BATCH of verified copies in the stat cache; the mode used. Chunked files
     (``chunked`` digests) cannot be linked: they are reassembled, checked on the way, in every mode.
@@ -249,14 +252,13 @@ def _write_all(store, statcache, mode, verify, root, writes, stored_new, make, t
     so that its reads and writes never wait for a batch boundary (nor for _Files to be made)."""
     used = mode
     done, nbytes = 0, 0
-    total_bytes = sum(f.entry.size or 0 for f in writes) + sum(e.size or 0 for e in stored_new)
+    total_bytes = sum(f.entry.size or 0 for f in writes) + stored_new.nbytes()
 
     def batches():
         if writes:
             yield writes
-        step = min(WRITE_BATCH, MAKE_BATCH)
-        for i in range(0, len(stored_new), step):
-            yield [make(e) for e in stored_new[i : i + step]]
+        for part in stored_new.slices(min(WRITE_BATCH, MAKE_BATCH)):
+            yield [make(e) for e in part]
 
     # an unverified copy's digest is the manifest's word: not recorded
     recorder = _Recorder(statcache if verify else None)
@@ -543,11 +545,11 @@ def verify_folder(entries: Iterable[Entry], root: str, statcache: StatCache | No
     (W&B does not), but must exist.
     """
     root = os.path.abspath(root)
-    by_path, folders, groups = _index(entries)
+    folders, groups = _index(entries)
     escaped: set[str] = set()
-    for folder, sample in {p.rpartition("/")[0]: p for p in by_path}.items():
+    for folder, group in groups.items():
         try:
-            safe_join(root, sample)
+            safe_join(root, group.first_path)
         except PathEscapeError:
             escaped.add(folder)
     records = statcache.load_prefix(root) if statcache is not None else {}
@@ -584,14 +586,17 @@ def verify_folder(entries: Iterable[Entry], root: str, statcache: StatCache | No
             problems += [(e.path, "outside root") for e in group]
             continue
         where = os.path.join(root, folder) if folder else root
-        for e, r in zip(group, scan(where, [e.path.rpartition("/")[2] for e in group], row(where), False)):
+        found = scan(where, group.name_list(), row(where), False)
+        if not group.has_refs and "".join([r[0] if r else "\n" for r in found]) == group.hexes():
+            continue  # every file is vouched for as it should be: no Entry is made
+        for e, r in zip(group, found):
             if r is None:
                 problems.append((e.path, "missing"))
             elif r is False or e.ref is not None or r[0] != e.digest:
                 items.append((e.path, e))
     problems += [p for p in _parallel(check, items, LOOK_WORKERS) if p is not None]
     if os.path.isdir(root):
-        files, _ = _walk(root, [], by_path)
+        files, _ = _walk(root, [], groups)
         problems += [(p, "extra") for p in files if p not in folders]
     if statcache is not None:
         statcache.flush()

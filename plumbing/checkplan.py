@@ -15,15 +15,16 @@ import os
 import re
 import stat as _stat
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from itertools import chain, islice
+from itertools import islice
 from dataclasses import dataclass
 
+from .checkindex import Fresh, Group, Packed, holds_file, index
 from .errors import PathEscapeError, UsageError
 from .hashing import hash_file, is_digest
 from .manifest import Entry
-from .paths import check_entry_path, check_entry_paths, safe_join
+from .paths import safe_join
 from .progress import report
 from .placefile import TMP_PREFIX
 from .repository import FORMAT_FILE
@@ -87,41 +88,9 @@ class _File:
     in_way: bool = False  # a folder stands where the file goes
 
 
-def _index(entries: Iterable[Entry]) -> tuple[set[str], set[str], dict[str, list[Entry]]]:
-    """Every entry path, every folder path, and the entries of each folder (in order), refusing
-    bad, duplicate or clashing paths. (A set of the paths, not a dict to the entries: at a million
-    entries that is 10 MiB less, and the entries are in the folders' lists anyway.)"""
-    by_path: set[str] = set()
-    folders: set[str] = set()
-    groups: dict[str, list[Entry]] = {}
-    last, group = None, None
-    pending: list[str] = []  # paths are checked in bulk, a slice at a time, in the manifest's order
-    for e in entries:
-        if type(e.path) is not str:
-            check_entry_path(e.path)
-        if e.path in by_path:
-            check_entry_path(e.path)
-            raise UsageError(f"entry path {e.path!r} appears twice in the manifest")
-        by_path.add(e.path)
-        pending.append(e.path)
-        if len(pending) == BULK:
-            check_entry_paths(pending)
-            pending = []
-        folder = e.path.rpartition("/")[0]
-        if folder != last:  # manifests list a folder's entries together: one lookup per folder
-            group = groups.get(folder)
-            if group is None:
-                group = groups[folder] = []
-            last = folder
-            while folder and folder not in folders:
-                folders.add(folder)
-                folder = folder.rpartition("/")[0]
-        group.append(e)
-    check_entry_paths(pending)  # every path checked before anything uses one
-    for f in folders:
-        if f in by_path:
-            raise UsageError(f"entry path {f!r} is both a file and a folder in the manifest")
-    return by_path, folders, groups
+def _index(entries: Iterable[Entry]) -> tuple[set[str], dict[str, Group]]:
+    """Every folder path and each folder's entries (:func:`checkindex.index`: packed where plain)."""
+    return index(entries)
 
 
 def _protected(store: ContentStore) -> list[str]:
@@ -137,7 +106,7 @@ def _inside(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
-def _check_protected(root: str, protected: list[str], by_path: Collection[str], folders: set) -> None:
+def _check_protected(root: str, protected: list[str], groups: dict[str, Group], folders: set) -> None:
     real_root = os.path.realpath(root)
     for p in protected:
         if _inside(real_root, p):
@@ -147,7 +116,7 @@ def _check_protected(root: str, protected: list[str], by_path: Collection[str], 
         rel = os.path.relpath(p, real_root).replace(os.sep, "/")
         probe = rel
         while probe:
-            if probe in by_path or (probe == rel and probe in folders):
+            if holds_file(groups, probe) or (probe == rel and probe in folders):
                 raise PathEscapeError(f"entry path {probe!r} would overwrite the artvcs repository {p!r}")
             probe = probe.rpartition("/")[0]
 
@@ -182,9 +151,10 @@ def _folder_states(root: str, folders: set[str], prune: bool) -> dict[str, str]:
     return states
 
 
-def _walk(root: str, protected: list[str], known: Collection[str] = ()) -> tuple[list[str], list[str]]:
-    """``(non-folders, folders)`` under root as entry-style paths, leaving out the non-folders in
-    ``known`` (so a large up-to-date folder costs no list of its files); links are not followed."""
+def _walk(root: str, protected: list[str], known: dict[str, Group] | None = None) -> tuple[list[str], list[str]]:
+    """``(non-folders, folders)`` under root as entry-style paths, leaving out the files of
+    ``known`` (each folder's names are looked at as the walk reaches it, so a large up-to-date
+    folder costs no list of its files, nor a set of every path); links are not followed."""
     skip = set()
     for p in protected:
         try:
@@ -201,6 +171,8 @@ def _walk(root: str, protected: list[str], known: Collection[str] = ()) -> tuple
             it = os.scandir(os.path.join(root, rel) if rel else root)
         except (FileNotFoundError, NotADirectoryError):
             continue
+        group = known.get(rel) if known else None
+        names = set(group.name_list()) if group is not None else ()
         with it:
             for d in it:
                 sub = f"{rel}/{d.name}" if rel else d.name
@@ -211,7 +183,7 @@ def _walk(root: str, protected: list[str], known: Collection[str] = ()) -> tuple
                             continue
                     dirs.append(sub)
                     stack.append(sub)
-                elif sub not in known:
+                elif d.name not in names:
                     files.append(sub)
     return files, dirs
 
@@ -225,51 +197,61 @@ def _file_maker(root: str, sources: "_Sources", has_refs: bool) -> Callable[[Ent
     return lambda e: _File(root + sep + (e.path if sep == "/" else e.path.replace("/", sep)), e, sources(e))
 
 
-def _plan(groups, states, root, records, mode, make) -> tuple[list[_File], list[list[Entry]], int]:
+def _plan(groups, states, root, records, mode, make) -> tuple[list[_File], Fresh, int]:
     """``(plan, fresh, current)``: the files of existing folders that are not settled as current
-    (action WRITE or FETCH when nothing is there, LOOK when something is), the entries of folders
-    not there yet, and how many files the stat-cache scan settled as current."""
+    (action WRITE or FETCH when nothing is there, LOOK when something is), the stored entries of
+    folders with nothing of theirs there yet (made into _Files only as they are written), and how
+    many files the stat-cache scan settled as current."""
     plan: list[_File] = []
-    fresh: list[list[Entry]] = []
+    fresh: list[Group] = []
     current = 0
     by_cache = mode in ("copy", "auto", "reflink")  # a link is judged by its inode or target instead
     kept = isinstance(records, Records)
     row = records.row if kept else lambda _: None
     sep = os.sep
-    for folder, es in groups.items():
+    for folder, group in groups.items():
         if states.get(folder, "dir") != "dir":
-            fresh.append(es)  # absent, or about to be replaced: nothing is there
+            fresh.append(group)  # absent, or about to be replaced: nothing is there
             continue
         where = root + sep + folder.replace("/", sep) if folder else root
+        found = scan(where, group.name_list(), row(where), True)
         looks = False
-        for e, r in zip(es, scan(where, [e.path.rpartition("/")[2] for e in es], row(where), True)):
-            if r is None:
-                f = make(e)
-                f.action = WRITE if e.ref is None else FETCH
-                plan.append(f)
-            elif r is not False and by_cache and e.ref is None and r[0] == e.digest:
-                current += 1
-            else:
-                f = make(e)
-                f.action = LOOK
-                plan.append(f)
-                looks = True
+        if by_cache and not group.has_refs and "".join([r[0] if r else "\n" for r in found]) == group.hexes():
+            current += len(found)  # every file is current (an up-to-date folder): no Entry is made
+        elif found.count(None) == len(found):
+            fresh.append(group)  # none of its files is there
+        else:
+            for e, r in zip(group, found):
+                if r is None:
+                    f = make(e)
+                    f.action = WRITE if e.ref is None else FETCH
+                    plan.append(f)
+                elif r is not False and by_cache and e.ref is None and r[0] == e.digest:
+                    current += 1
+                else:
+                    f = make(e)
+                    f.action = LOOK
+                    plan.append(f)
+                    looks = True
         if kept and not looks:
             records.forget(where)  # only the files looked at read their folder's row again
-    return plan, fresh, current
+    return plan, Fresh(fresh), current
 
 
-def _missing(store_root: str, *lists: list[Entry]) -> list[Entry]:
-    """The stored entries of ``lists`` (digests already checked) whose content is not in the
-    store, in order.
+def _missing(store_root: str, writes: list[Entry], fresh: Fresh) -> list[Entry]:
+    """The stored entries of ``writes`` and ``fresh`` (digests already checked) whose content is
+    not in the store, in order.
 
     A fan-out folder holding many of the digests is listed once (one
     getdents for dozens of stats); one holding few of them, in a store much
     larger than the artifact, is asked about each file. No path is built per
-    entry (a million-entry checkout would hold them all).
+    entry, and the fresh folders' digests are read a folder at a time (a
+    million-entry checkout would hold them all).
     """
     fan = FANOUT
-    wanted = Counter(e.digest[:fan] for e in chain(*lists))  # fan-out folder → files wanted from it
+    wanted = Counter(e.digest[:fan] for e in writes)  # fan-out folder → files wanted from it
+    for _, digests in fresh.digests():
+        wanted.update(d[:fan] for d in digests)
     listed: dict[str, set[str] | None] = {}  # its names, or None: ask per file
     for part, count in wanted.items():
         folder = os.path.join(store_root, part)
@@ -279,12 +261,17 @@ def _missing(store_root: str, *lists: list[Entry]) -> list[Entry]:
             listed[part] = set()
             continue
         listed[part] = set(os.listdir(folder)) if count * LIST_PER_STAT * DIRENT_BYTES >= size else None
-    missing = []
-    for e in chain(*lists):
-        d = e.digest
+
+    def absent(d: str) -> bool:
         names = listed[d[:fan]]
-        if (d[fan:] not in names) if names is not None else not os.path.exists(os.path.join(store_root, d[:fan], d[fan:])):
-            missing.append(e)
+        return (d[fan:] not in names) if names is not None else not os.path.exists(os.path.join(store_root, d[:fan], d[fan:]))
+
+    missing = [e for e in writes if absent(e.digest)]
+    for group, digests in fresh.digests():
+        gone = {i for i, d in enumerate(digests) if absent(d)}
+        if gone:
+            stored = group if isinstance(group, Packed) else group.stored_items()
+            missing += [e for i, e in enumerate(stored) if i in gone]
     return missing
 
 
