@@ -28,19 +28,20 @@ import shutil
 import stat as _stat
 import threading
 from collections.abc import Callable, Collection, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import chain
 
 from . import chunkstore, copybatch, foldersums
+from .copyhash import check_stop
 from .checkindex import Fresh, Packed, all_paths
 from .checkplan import (
     FETCH, LOOK, WRITE, LOOK_WORKERS, WORKERS, _File, _check_protected, _file_maker, _folder_states,
     _guard, _index, _inside, _Looker, _missing, _parallel, _plan, _protected, _refuse_losing_untracked, _Sources,
     _under_replaced, _walk,
 )
-from .errors import ArtvcsError, ObjectMissingError, PathEscapeError, UsageError
+from .errors import ArtvcsError, ObjectMissingError, PathEscapeError, StoppedError, UsageError
 from .hashing import hash_file
 from .manifest import Entry
 from .paths import refuse_git_symlinks, safe_join
@@ -306,10 +307,10 @@ def _write_all(store, statcache, mode, verify, root, writes, stored_new: Fresh, 
     return used
 
 
-def _place_verified(mode: str, f: _File) -> os.stat_result | None:
+def _place_verified(mode: str, f: _File, stop: threading.Event | None = None) -> os.stat_result | None:
     """Place one file by ``mode``, verified (what a checkout does per file; ``_copy_one`` for
-    every file the batches hand back)."""
-    return place(mode, f.src, f.target, f.present, f.entry.digest, f.entry.size)
+    every file the batches hand back); ``stop`` ends a large copy early (see placefile.place)."""
+    return place(mode, f.src, f.target, f.present, f.entry.digest, f.entry.size, stop)
 
 
 _copy_one = partial(_place_verified, "copy")
@@ -395,35 +396,59 @@ LARGE_WORKERS = min(2, os.cpu_count() or 1)
 
 def _place_large(store: ContentStore, files: list[_File], verify: bool) -> list[os.stat_result | None]:
     """Place the large (or chunked) ``files``, LARGE_WORKERS at a time, largest first; their
-    stats in the order of ``files``. The first error stops the files not yet started; those under
-    way finish (each whole under its name, or nothing) before it is raised."""
+    stats in the order of ``files``. The first error to happen is raised: once a copy fails (or the
+    caller is interrupted) no further file starts, and those under way stop at their next step
+    and remove their temporary files (nothing partial under a final name), before it goes up."""
     if len(files) < 2 or LARGE_WORKERS < 2:
         return [_place_chunked(store, f, verify) for f in files]
     order = sorted(range(len(files)), key=lambda i: -(files[i].entry.size or 0))
-    with ThreadPoolExecutor(LARGE_WORKERS) as pool:
-        futures = {i: pool.submit(_place_chunked, store, files[i], verify) for i in order}
-        try:
-            return [futures[i].result() for i in range(len(files))]
-        except BaseException:
-            for fut in futures.values():
-                fut.cancel()
-            raise
+    stop = threading.Event()
+    first: list[BaseException] = []  # the first failure by completion, set in the failing thread
+    lock = threading.Lock()
+
+    def failed(fut: Future) -> None:  # runs in the worker as its future fails, before it takes the next file
+        if not fut.cancelled() and (e := fut.exception()) is not None and not isinstance(e, StoppedError):
+            with lock:
+                if not first:
+                    first.append(e)
+            stop.set()
+
+    pool = ThreadPoolExecutor(LARGE_WORKERS)
+    futures: dict[int, Future] = {}
+    try:
+        for i in order:
+            futures[i] = pool.submit(_place_chunked, store, files[i], verify, stop)
+            futures[i].add_done_callback(failed)
+        wait(futures.values(), return_when=FIRST_EXCEPTION)
+    finally:  # all done, or one failed, or an interrupt: whatever is not done stops (none starts)
+        stop.set()
+        for fut in futures.values():
+            fut.cancel()
+        pool.shutdown(wait=True)  # within a step: each removes its temporary file; every callback has run
+    if first:
+        raise first[0]
+    return [futures[i].result() for i in range(len(files))]
 
 
-def _place_chunked(store: ContentStore, f: _File, verify: bool = True) -> os.stat_result | None:
+def _place_chunked(store: ContentStore, f: _File, verify: bool = True,
+                   stop: threading.Event | None = None) -> os.stat_result | None:
     """Copy a large file to its target from its whole store file, else reassemble it from its chunks
     (a whole file converted to chunks meanwhile is found by its list), its digest checked on the way;
     an error names the entry as well as the chunk. Without ``verify`` a whole store file is copied
-    as it is (--no-verify trusts the store); chunks are always checked, as they are put together."""
+    as it is (--no-verify trusts the store); chunks are always checked, as they are put together.
+    Once ``stop`` is set the file is not started, or its copy ends at the next step (StoppedError)."""
+    check_stop(stop)  # (another file failed while this one waited its turn)
     try:
         try:
             if not verify:  # (the size still puts it under a temporary name first: see place)
-                return place("copy", f.src, f.target, f.present, size=f.entry.size)
-            return _copy_one(f)
+                return place("copy", f.src, f.target, f.present, size=f.entry.size, stop=stop)
+            return _copy_one(f, stop)
         except FileNotFoundError:  # no whole store file (nothing was created): its chunks, if listed
             if not store.is_chunked(f.entry.digest):
                 raise
-        return chunkstore.place_chunked(store, f.entry.digest, f.target, tmp_beside(f.target))
+        return chunkstore.place_chunked(store, f.entry.digest, f.target, tmp_beside(f.target), stop)
+    except StoppedError:
+        raise
     except ArtvcsError as e:
         raise type(e)(f"{f.entry.path!r}: {e}") from None
 

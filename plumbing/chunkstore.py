@@ -35,7 +35,7 @@ import blake3
 
 from . import chunking
 from .chunking import Cutter, read_blocks
-from .copyhash import STEP, HashBehind, RangeCopier, preallocate
+from .copyhash import STEP, HashBehind, RangeCopier, check_stop, preallocate
 from .chunklist import LISTS, MAX_COUNT, ChunkList, max_encoded_size, parse
 from .chunkpacks import TMP_PREFIX, LocalPacks, PackWriter, folder_of
 from .durability import sync_filesystem
@@ -451,7 +451,7 @@ def _common_run(a: list, i: int, b: list, j: int) -> int:
     return lo
 
 
-def write_chunked(store: "ContentStore", digest: str, dst_fd: int) -> int:
+def write_chunked(store: "ContentStore", digest: str, dst_fd: int, stop: threading.Event | None = None) -> int:
     """Write the chunked file ``digest`` into the empty ``dst_fd`` (open for reading too) and check
     the written bytes against ``digest`` on the way; return its size.
 
@@ -460,7 +460,8 @@ def write_chunked(store: "ContentStore", digest: str, dst_fd: int) -> int:
     STEP bytes a call) while a thread hashes what has been written so far, read back from
     ``dst_fd`` (copyhash.HashBehind): the bytes checked are the bytes the caller gets, and the hash
     runs beside the copy, one STEP behind. No chunk is hashed on its own: only on a mismatch are
-    the chunks hashed one by one, to name the bad one.
+    the chunks hashed one by one, to name the bad one. Once ``stop`` is set the copy ends at the
+    next step (StoppedError, see :func:`copyhash.check_stop`).
     """
     lst = read_list(store, digest)
     packs = local_packs(store)
@@ -473,6 +474,7 @@ def write_chunked(store: "ContentStore", digest: str, dst_fd: int) -> int:
                 for pack, start, length, first in _runs(packs, lst):
                     sfd, end = packs.fd(pack), off + length
                     while off < end:
+                        check_stop(stop)
                         n = min(STEP - off % STEP, end - off)  # steps end on STEP boundaries of the target
                         done = copier.copy(sfd, dst_fd, n, start + off - (end - length), off)
                         if done != n:
@@ -518,16 +520,18 @@ def touch(path: str) -> None:
 
 
 
-def place_chunked(store: "ContentStore", digest: str, target: str, tmp_name: str) -> os.stat_result | None:
+def place_chunked(store: "ContentStore", digest: str, target: str, tmp_name: str,
+                  stop: threading.Event | None = None) -> os.stat_result | None:
     """Write the chunked file ``digest`` as ``tmp_name`` (a new file, mode 0666 less the umask),
     checked on the way, and only once its bytes hash to ``digest`` rename it to ``target`` (over
     what is there): a reader sees the old file or the whole new one, and a failed write (a
     missing or corrupt chunk) or a crash leaves nothing under the target's name. Its stat after
-    the rename (:func:`placefile.stat_renamed`; None if it changed since)."""
+    the rename (:func:`placefile.stat_renamed`; None if it changed since). ``stop``: see
+    :func:`write_chunked` (a stopped write leaves nothing either)."""
     fd = os.open(tmp_name, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
     try:
         try:
-            write_chunked(store, digest, fd)
+            write_chunked(store, digest, fd, stop)
             st = os.fstat(fd)
         finally:
             os.close(fd)

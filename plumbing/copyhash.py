@@ -29,11 +29,19 @@ import threading
 import blake3
 
 from . import durability
-from .errors import CorruptObjectError
+from .errors import CorruptObjectError, StoppedError
 from .hashing import MMAP_THRESHOLD
 
 STEP = 16 * 1024 * 1024  # copied per call and hashed behind the copy per span; a multiple of the page size
 READ_CHUNK = 8 * 1024 * 1024
+
+
+def check_stop(stop: threading.Event | None) -> None:
+    """Raise StoppedError once ``stop`` is set: checked by a long copy at each STEP boundary, so
+    that copies running beside one that failed (or under an interrupted command) end within a step
+    and remove their partial files, instead of copying gigabytes nobody will keep."""
+    if stop is not None and stop.is_set():
+        raise StoppedError("stopped before the end: another copy failed, or the command was interrupted")
 
 
 class HashBehind:
@@ -132,16 +140,18 @@ def preallocate(fd: int, nbytes: int) -> None:
             raise OSError(errno.ENOSPC, f"{os.strerror(errno.ENOSPC)}: no room for the {nbytes} bytes to copy")
 
 
-def copy_and_hash(src_fd: int, dst_fd: int, writeback: bool = True) -> tuple[str, int]:
+def copy_and_hash(src_fd: int, dst_fd: int, writeback: bool = True,
+                  stop: threading.Event | None = None) -> tuple[str, int]:
     """Copy ``src_fd`` (from its start) into the empty ``dst_fd``; return ``(digest, size)`` of
     what was written. ``dst_fd`` must be open for reading too (the copy is hashed from it, see
     :class:`HashBehind`). ``writeback`` starts each step's writeback early (for a copy that will
-    be flushed)."""
+    be flushed). Once ``stop`` is set the copy ends at the next step (StoppedError)."""
     hasher = HashBehind(dst_fd)
     off = 0
     ahead = writeback and durability.enabled()
     try:
         while True:
+            check_stop(stop)
             n = _copy_step(src_fd, dst_fd, off)
             if ahead and n:
                 durability.start_writeback(dst_fd, off, n)
@@ -314,15 +324,17 @@ def corrupt(expected: str, actual: str, src: str, what: str) -> CorruptObjectErr
     )
 
 
-def copy_verified(src_fd: int, dst_fd: int, expected: str, src: str, what: str) -> int:
+def copy_verified(src_fd: int, dst_fd: int, expected: str, src: str, what: str,
+                  stop: threading.Event | None = None) -> int:
     """Copy the stored object open at ``src_fd`` into the empty ``dst_fd``, hashing it on the
     way; return its size. A digest other than ``expected`` raises CorruptObjectError: for a small
     object before anything is written (it is read whole, hashed, then written), for a large one
     after the copy (hashed from the copy itself, beside the kernel's copy; the caller removes it).
-    ``dst_fd`` must be open for reading too. ``src`` and ``what`` (the destination) name the error."""
+    ``dst_fd`` must be open for reading too. ``src`` and ``what`` (the destination) name the error;
+    ``stop`` ends a large copy early (see :func:`copy_and_hash`)."""
     size = os.fstat(src_fd).st_size
     if size >= MMAP_THRESHOLD:  # (not preallocated: the kernel's copy may share blocks, see preallocate)
-        actual, n = copy_and_hash(src_fd, dst_fd, writeback=False)
+        actual, n = copy_and_hash(src_fd, dst_fd, writeback=False, stop=stop)
         if actual != expected:
             raise corrupt(expected, actual, src, what)
         return n

@@ -47,3 +47,8 @@ class ConflictError(ArtvcsError):
 
 class PathEscapeError(UsageError):
     """An entry path would write outside the folder it belongs to."""
+
+
+class StoppedError(ArtvcsError):
+    """A copy stopped early, at a step boundary, because another file's copy failed or the
+    command was interrupted; its partial file is removed, and the other error is the one raised."""

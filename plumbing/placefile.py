@@ -15,21 +15,25 @@ import errno
 import fcntl
 import os
 import secrets
+import threading
 from collections.abc import Callable
 
-from .copyhash import copy_verified, hash_verified, read_small_verified, write_all
+from .copyhash import STEP, check_stop, copy_verified, hash_verified, read_small_verified, write_all
 from .hashing import MMAP_THRESHOLD
 
 FICLONE = 0x40049409  # _IOW(0x94, 9, int): share the source's extents (btrfs, XFS, bcachefs)
 TMP_PREFIX = ".artvcs-tmp-"
 
 
-def copy_fd(sfd: int, dfd: int) -> None:
-    """Copy all of ``sfd`` into ``dfd``: in the kernel where it can, else by reads and writes."""
+def copy_fd(sfd: int, dfd: int, stop: threading.Event | None = None) -> None:
+    """Copy all of ``sfd`` into ``dfd``: in the kernel where it can, else by reads and writes.
+    With ``stop``, STEP bytes a call, checked before each (see :func:`copyhash.check_stop`)."""
     n, off = os.fstat(sfd).st_size, 0
+    most = n if stop is None else STEP
     try:
         while off < n:
-            done = os.copy_file_range(sfd, dfd, n - off)
+            check_stop(stop)
+            done = os.copy_file_range(sfd, dfd, min(most, n - off))
             if not done:
                 break
             off += done
@@ -39,7 +43,10 @@ def copy_fd(sfd: int, dfd: int) -> None:
         os.lseek(sfd, off, os.SEEK_SET)
         os.lseek(dfd, off, os.SEEK_SET)
         while buf := os.read(sfd, 1 << 20):
+            if off % STEP < len(buf):  # (each STEP boundary crossed)
+                check_stop(stop)
             write_all(dfd, buf)
+            off += len(buf)
 
 
 def _create(dst: str, fill: Callable[[int], None], access: int = os.O_RDWR) -> os.stat_result:
@@ -67,17 +74,17 @@ def _write_new(fill: Callable[[int, int], None], src: str, dst: str) -> os.stat_
 
 
 def copy(src: str, dst: str, digest: str | None = None, what: str | None = None,
-         size: int | None = None) -> os.stat_result:
+         size: int | None = None, stop: threading.Event | None = None) -> os.stat_result:
     """Copy store file ``src`` to the new file ``dst``; verified against ``digest`` when given.
     A small file whose ``size`` the manifest gives is read whole and hashed first
-    (:func:`copyhash.read_small_verified`)."""
+    (:func:`copyhash.read_small_verified`). ``stop`` ends a large copy at a step boundary."""
     if digest is None:
-        return _write_new(copy_fd, src, dst)
+        return _write_new(lambda s, d: copy_fd(s, d, stop), src, dst)
     if size is not None and size < MMAP_THRESHOLD:
         data = read_small_verified(src, digest, size, repr(what or dst))
         if data is not None:  # verified: only now is dst created
             return _create(dst, lambda dfd: write_all(dfd, data), os.O_WRONLY)
-    return _write_new(lambda s, d: copy_verified(s, d, digest, src, repr(what or dst)), src, dst)
+    return _write_new(lambda s, d: copy_verified(s, d, digest, src, repr(what or dst), stop), src, dst)
 
 
 def reflink(src: str, dst: str, digest: str | None = None, what: str | None = None) -> os.stat_result:
@@ -111,7 +118,7 @@ def unlink_quiet(path: str) -> None:
 
 
 def place(mode: str, src: str, target: str, present: bool = True, digest: str | None = None,
-          size: int | None = None) -> os.stat_result | None:
+          size: int | None = None, stop: threading.Event | None = None) -> os.stat_result | None:
     """Put store file ``src`` at ``target`` by ``mode``; for a copy or reflink, its stat once written.
 
     With ``digest``, what is handed over is verified (see the module); without,
@@ -123,6 +130,7 @@ def place(mode: str, src: str, target: str, present: bool = True, digest: str | 
     of two. A link is whole the moment it exists; a small copy killed mid-way
     (a crash: errors remove it) leaves a partial file, which is not in the stat
     cache, so the next checkout, status or verify hashes it and finds it modified.
+    ``stop`` ends a copy early (StoppedError, its temporary file removed).
     """
     if digest is not None and mode in ("hardlink", "symlink"):
         verify_stored(src, digest, target)
@@ -136,7 +144,7 @@ def place(mode: str, src: str, target: str, present: bool = True, digest: str | 
                 return None
             if mode == "reflink":
                 return reflink(src, target, digest)
-            return copy(src, target, digest, size=size)
+            return copy(src, target, digest, size=size, stop=stop)
         except FileExistsError:
             pass  # something appeared meanwhile: replace it below
         except OSError as e:
@@ -151,13 +159,13 @@ def place(mode: str, src: str, target: str, present: bool = True, digest: str | 
             except OSError as e:
                 if e.errno != errno.EMLINK:  # this inode has all the links it can have: copy it
                     raise
-                st = copy(src, tmp, digest, target, size)
+                st = copy(src, tmp, digest, target, size, stop)
         elif mode == "symlink":
             os.symlink(src, tmp)
         elif mode == "reflink":
             st = reflink(src, tmp, digest, target)
         else:
-            st = copy(src, tmp, digest, target, size)
+            st = copy(src, tmp, digest, target, size, stop)
         os.replace(tmp, target)
     except BaseException:
         unlink_quiet(tmp)
