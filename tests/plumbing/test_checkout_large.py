@@ -17,6 +17,7 @@ from artvcs.plumbing.errors import CorruptObjectError, StoppedError
 from artvcs.plumbing.manifest import Entry
 from artvcs.plumbing.statcache import StatCache
 from artvcs.plumbing.store import CHUNK_THRESHOLD
+from test_chunk_reads import rot_last_chunk
 from test_verified_reads import leftovers, rot
 
 SIZES = (CHUNK_THRESHOLD + 1, CHUNK_THRESHOLD + 3 * 65536 + 7, CHUNK_THRESHOLD + 2 * 65536)  # all told apart by size
@@ -76,23 +77,6 @@ def test_a_rotten_large_file_among_others_fails_naming_it_and_leaves_no_part_of_
     assert all(r[1] != bad_entry.digest for r in recs.values())
 
 
-def _rot_last_chunk(repo, digest: str) -> None:
-    """Flip the last byte of the last chunk of the chunked file ``digest`` in its pack (found bad
-    only once the whole file was copied)."""
-    lst = chunkstore.read_list(repo.store, digest)
-    c, n = lst.chunks[-1]
-    packs = chunkstore.local_packs(repo.store)
-    loc = packs.where[c]
-    path = packs.path(loc.pack)
-    packs.close()
-    os.chmod(path, 0o644)
-    with open(path, "r+b") as f:
-        f.seek(loc.offset + n - 1)
-        last = f.read(1)
-        f.seek(loc.offset + n - 1)
-        f.write(bytes([last[0] ^ 0x80]))
-
-
 def test_the_first_failure_stops_every_file_not_started_and_is_the_one_raised(repo, tmp_path, monkeypatch):
     """Eight large files, largest first, two at a time: the largest (index 0, rotten too) is held at
     its start until the second (a chunked file with a rotten chunk) has failed. No further file may
@@ -105,7 +89,7 @@ def test_the_first_failure_stops_every_file_not_started_and_is_the_one_raised(re
         if i == 1:
             (tmp_path / "src").write_bytes(data)
             digest, _ = repo.store.put_file(str(tmp_path / "src"), chunked=True)
-            _rot_last_chunk(repo, digest)
+            rot_last_chunk(repo, digest)
         else:
             digest = repo.store.put_bytes(data)
         entries.append(Entry(f"big{i}.bin", digest, len(data)))

@@ -111,11 +111,10 @@ def test_a_chunk_of_another_size_in_its_pack_is_named_and_nothing_is_written(rep
     assert os.listdir(out) == []
 
 
-def test_a_mismatch_found_at_the_end_names_the_chunk_and_renames_nothing(repo, tmp_path):
-    data = _data(6 * MiB)
-    d = _put(repo, tmp_path, data)
-    lst = chunkstore.read_list(repo.store, d)
-    c, n = lst.chunks[-1]  # the last chunk: found bad only once everything else was copied
+def rot_last_chunk(repo, digest: str) -> str:
+    """Flip the last byte of the last chunk of the chunked file ``digest`` in its pack (found bad
+    only once everything else was copied); that chunk's digest."""
+    c, n = chunkstore.read_list(repo.store, digest).chunks[-1]
     packs = chunkstore.local_packs(repo.store)
     loc = packs.where[c]
     pack = packs.path(loc.pack)
@@ -126,6 +125,14 @@ def test_a_mismatch_found_at_the_end_names_the_chunk_and_renames_nothing(repo, t
         last = f.read(1)
         f.seek(loc.offset + n - 1)
         f.write(bytes([last[0] ^ 0x80]))
+    return c
+
+
+def test_a_mismatch_found_at_the_end_names_the_chunk_and_renames_nothing(repo, tmp_path):
+    data = _data(6 * MiB)
+    d = _put(repo, tmp_path, data)
+    lst = chunkstore.read_list(repo.store, d)
+    c = rot_last_chunk(repo, d)
     target = tmp_path / "big.bin"
     target.write_bytes(b"the old version\n")
     tmp = str(tmp_path / ".artvcs-tmp-x")
