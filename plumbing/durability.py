@@ -19,7 +19,9 @@ flush one ``syncfs``, as do a write that is not named file by file (a large
 file's chunks, a forked helper's files: :func:`wrote_unnamed`), more than
 PENDING_MAX files (a first log of 20,000: one call beats 20,000), and a
 machine with little dirty data (then syncfs flushes about what we wrote, in
-one call). Either way everything the version names is on disk before its ref. Large files
+one call). Either way everything the version names is on disk before its ref, also when
+another thread's flush took the files this one named: it waits for that flush,
+and flushes the whole file system if that one failed. Large files
 start their own writeback while they are being copied (``start_writeback``),
 so that flush finds little left to write.
 """
@@ -122,6 +124,13 @@ _pending: dict[str, list[str]] = {}  # gitdir -> files named since its last make
 _unnamed: set[str] = set()  # gitdirs written to in ways not named file by file
 _marked: dict[str, int] = {}  # gitdir -> the pid whose marker this process made there
 _flushing: dict[str, int] = {}  # gitdir -> make_durable calls of this process under way
+# A make_durable may take (and flush) files another thread named: that thread's own make_durable
+# then finds nothing to flush, and must wait for the flushes under way when it started before it
+# says its files are durable. Each call holds a ticket while it flushes; a failed one is kept.
+_changed = threading.Condition(_lock)
+_tickets: dict[str, set[int]] = {}  # gitdir -> tickets of the flushes under way
+_failed: dict[str, set[int]] = {}  # gitdir -> tickets whose flush raised, kept while any is under way
+_next_ticket = [0]
 _keys: dict[str, str] = {}  # a gitdir as given -> its real path: one repository, one list
 
 
@@ -220,14 +229,31 @@ def make_durable(gitdir: str, paths: tuple[str, ...] = (), folders: tuple[str, .
         whole = gitdir in _unnamed
         _unnamed.discard(gitdir)
         _flushing[gitdir] = _flushing.get(gitdir, 0) + 1
+        ticket = _next_ticket[0] = _next_ticket[0] + 1
+        under_way = set(_tickets.setdefault(gitdir, set()))  # they may hold files we named
+        _tickets[gitdir].add(ticket)
+    ok = False
     try:
         _flush(gitdir, todo, whole, folders)
+        with _lock:
+            while under_way & _tickets[gitdir]:
+                _changed.wait()
+            redo = bool(under_way & _failed.get(gitdir, set()))
+        if redo:  # a flush that may have taken files we named failed: flush them all ourselves
+            _flush(gitdir, [], True, folders)
+        ok = True
     except BaseException:  # not known durable: this process's next flush is whole
         with _lock:
             _unnamed.add(gitdir)
         raise
     finally:
         with _lock:
+            _tickets[gitdir].discard(ticket)
+            if not ok:
+                _failed.setdefault(gitdir, set()).add(ticket)
+            if not _tickets[gitdir]:  # no one is left waiting on a failed ticket
+                _failed.pop(gitdir, None)
+            _changed.notify_all()
             _flushing[gitdir] -= 1
             # the marker goes once nothing this process named is left undurable (another thread may
             # have named files since the lists above were taken, or be flushing: it stays for them)

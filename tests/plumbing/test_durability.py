@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -130,6 +131,66 @@ def test_a_flush_that_fails_makes_the_next_one_whole(repo, flush_by_file, tmp_pa
     assert durability._key(repo.gitdir) in durability._unnamed
     durability.make_durable(repo.gitdir)  # whole, by syncfs
     assert _markers(repo.gitdir) == []
+
+
+def _held_fdatasync(monkeypatch):
+    """os.fdatasync as it is, but each call waits for the returned event: a flush held mid-way."""
+    real, go, started = os.fdatasync, threading.Event(), threading.Event()
+
+    def held(fd):
+        started.set()
+        assert go.wait(10)
+        return real(fd)
+
+    monkeypatch.setattr(os, "fdatasync", held)
+    return go, started
+
+
+def test_a_flush_that_took_another_threads_files_is_waited_for(repo, flush_by_file, monkeypatch):
+    # thread A's make_durable takes the files thread B named; B's own make_durable finds nothing to
+    # flush, and must still not return (and let B's ref move) before A has made them durable
+    store = ContentStore(repo.store.root)
+    go, started = _held_fdatasync(monkeypatch)
+    store.put_bytes(b"named by B")
+    a = threading.Thread(target=durability.make_durable, args=(repo.gitdir,))
+    a.start()
+    assert started.wait(10)  # A holds B's file, mid-flush
+    b_done = threading.Event()
+    b = threading.Thread(target=lambda: (durability.make_durable(repo.gitdir), b_done.set()))
+    b.start()
+    assert not b_done.wait(0.5)  # B waits for A's flush
+    go.set()
+    a.join(10)
+    b.join(10)
+    assert b_done.is_set() and _markers(repo.gitdir) == []
+
+
+def test_when_the_flush_that_took_its_files_fails_a_thread_flushes_everything(repo, flush_by_file, monkeypatch, tmp_path):
+    store = ContentStore(repo.store.root)
+    go, started = _held_fdatasync(monkeypatch)
+    store.put_bytes(b"named by B")
+    (tmp_path / "file").write_bytes(b"")
+    durability.wrote(repo.gitdir, str(tmp_path / "file" / "x"))  # A's flush of it fails
+    errors, synced = [], []
+    real_sync = durability.sync_filesystem
+    monkeypatch.setattr(durability, "sync_filesystem", lambda path: (synced.append(path), real_sync(path)))
+
+    def a_flush():
+        try:
+            durability.make_durable(repo.gitdir)
+        except OSError as e:
+            errors.append(e)
+
+    a = threading.Thread(target=a_flush)
+    a.start()
+    assert started.wait(10)
+    b = threading.Thread(target=durability.make_durable, args=(repo.gitdir,))
+    b.start()
+    go.set()
+    a.join(10)
+    b.join(10)
+    assert len(errors) == 1  # A's own error is A's
+    assert synced  # B did not trust A's failed flush: it flushed the whole file system
 
 
 def test_a_relog_by_a_second_process_reads_back_every_file(repo_dir, run_cli):
