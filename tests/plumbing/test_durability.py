@@ -133,6 +133,18 @@ def test_a_flush_that_fails_makes_the_next_one_whole(repo, flush_by_file, tmp_pa
     assert _markers(repo.gitdir) == []
 
 
+def test_a_relog_that_makes_no_new_version_leaves_no_marker(repo_dir, flush_by_file):
+    # a touched file is hashed and its content named again; the version is the one before, and
+    # what was named is flushed before latest moves (a marker left would make others' flushes whole)
+    gitdir = str(repo_dir / ".artifacts")
+    folder = _data(repo_dir)
+    assert _log(folder).version == "v0"
+    touched = os.path.join(folder, "d0", "f0.bin")
+    os.utime(touched, (os.stat(touched).st_atime, os.stat(touched).st_mtime + 5))
+    assert _log(folder).version == "v0"
+    assert _markers(gitdir) == []
+
+
 def _held_fdatasync(monkeypatch):
     """os.fdatasync as it is, but each call waits for the returned event: a flush held mid-way."""
     real, go, started = os.fdatasync, threading.Event(), threading.Event()
