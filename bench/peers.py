@@ -208,8 +208,9 @@ def run_peers(work: str, runs: int, small: str, big: str, apply_edit, rm, warm, 
                 else:
                     add("checkout 2 × 1 GiB (workspace deleted)", who, peers.checkout(who, projs[who], warm_store=True))
                 last = outputs[who]
-        finally:  # (also after a failure: 4–8 GiB of a shared disk)
+        finally:  # (also after a failure: 4–8 GiB of a shared disk; a failed cp leaves cp_dst)
             rm(last)
+            rm(cp_dst)
             for t in projs:
                 rm(projs[t])
 

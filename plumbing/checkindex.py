@@ -3,10 +3,10 @@
 A million-entry checkout must know every entry before it writes one (every
 refusal comes first), but holding a million :class:`Entry` objects costs
 about 300 bytes each (the object, its path, its digest string). A folder of
-plain stored entries is held instead as :class:`Packed`: its names (one
+plain stored entries (no reference, no extra) is held instead as :class:`Packed`: its names (one
 string), its digests (32 bytes each) and its sizes (an array), about 50
 bytes an entry; an Entry is made again only for a file that is written or
-looked at. A folder with a reference, a size or digest that is not plain,
+looked at. A folder with a reference or an extra, a size or digest that is not plain,
 or whose entries come apart in the stream keeps its Entry objects
 (:class:`Loose`). :func:`index` also refuses what a manifest must not hold:
 a bad path, a path twice, a path that is both a file and a folder; each
@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import re
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import chain, islice
 from operator import attrgetter
 
 from .errors import UsageError
@@ -28,8 +29,8 @@ _PATH, _DIGEST, _SIZE, _REF = attrgetter("path"), attrgetter("digest"), attrgett
 
 
 class Packed:
-    """A folder's plain stored entries (no reference, a lowercase hex digest, a size ≥ 0), in order:
-    names joined by newlines (a checked entry path holds none), digests as bytes, sizes."""
+    """A folder's plain stored entries (no reference, no extra, a lowercase hex digest, a size ≥ 0),
+    in order: names joined by newlines (a checked entry path holds none), digests as bytes, sizes."""
 
     __slots__ = ("folder", "names", "digests", "sizes")
     has_refs = False
@@ -86,6 +87,12 @@ class Loose:
         self.folder, self.items = folder, items
         self.has_refs = any(e.ref is not None for e in items)
 
+    def extend(self, more: list[Entry]) -> None:
+        """``more`` added at the end, in place (a folder that comes back in the stream: copying
+        it each time would cost the square of its size when folders interleave)."""
+        self.items.extend(more)
+        self.has_refs = self.has_refs or any(e.ref is not None for e in more)
+
     def __len__(self) -> int:
         return len(self.items)
 
@@ -99,9 +106,6 @@ class Loose:
 
     def name_list(self) -> list[str]:
         return [e.path.rpartition("/")[2] for e in self.items]
-
-    def hexes(self) -> str:
-        return "".join(map(_DIGEST, self.items))
 
     def __iter__(self) -> Iterator[Entry]:
         return iter(self.items)
@@ -124,7 +128,7 @@ Group = Packed | Loose
 
 def _pack(folder: str, run: list[Entry], paths: list[str]) -> Group:
     """``run`` (one folder's entries, paths checked) packed, or kept loose when not plain."""
-    if any(map(_REF, run)):
+    if any(map(_REF, run)) or any(e.extra for e in run):  # Packed holds neither
         return Loose(folder, run)
     digests = list(map(_DIGEST, run))
     try:
@@ -173,7 +177,9 @@ def index(entries: Iterable[Entry]) -> tuple[set[str], dict[str, Group]]:
             group = groups[last] = _pack(last, run, paths) if pack else Loose(last, run)
             _refuse_twice(group)
         else:  # the folder came back: its entries are kept as objects, checked once all are in
-            groups[last] = Loose(last, [*before, *run])
+            if isinstance(before, Packed):  # made into objects once, then only added to
+                before = groups[last] = Loose(last, list(before))
+            before.extend(run)
             merged.add(last)
 
     for e in entries:
@@ -209,6 +215,18 @@ def index(entries: Iterable[Entry]) -> tuple[set[str], dict[str, Group]]:
     return folders, groups
 
 
+def vouched(group: Group, found: Sequence) -> bool:
+    """Whether the stat-cache records ``found`` (a folder's scan: a record, or None or False, per
+    entry in order) hold every entry's own digest: compared digest by digest, for a manifest's
+    digest may be of any length ("" and X+Y must not pass for X and Y)."""
+    if group.has_refs:
+        return False
+    got = [r[0] if r else "" for r in found]
+    if isinstance(group, Packed):  # 64 digits each: joined, they compare one by one if the records' are too (faster)
+        return set(map(len, got)) == {64} and "".join(got) == group.hexes()
+    return got == group.digest_list()
+
+
 def holds_file(groups: dict[str, Group], path: str) -> bool:
     """Whether ``path`` is a file entry of ``groups`` (for a few lookups: no set is kept)."""
     folder, _, name = path.rpartition("/")
@@ -239,21 +257,23 @@ class Fresh:
             yield from batch
 
     def slices(self, step: int) -> Iterator[list[Entry]]:
-        """The entries, ``step`` at a time across folders (the last slice may be shorter)."""
+        """The entries, ``step`` at a time across folders (the last slice may be shorter). Each
+        entry is taken from its folder once, as its slice fills (never more than a slice is held,
+        and a big folder is not copied again for each slice it yields)."""
         out: list[Entry] = []
         for g in self.groups:
+            source: Iterator[Entry]
             if isinstance(g, Packed):
                 names, n = g.name_list(), len(g)
-                for i in range(0, n, step):
-                    out += g.entries(i, min(i + step, n), names)
-                    if len(out) >= step:
-                        yield out[:step]
-                        out = out[step:]
+                source = chain.from_iterable(g.entries(i, min(i + step, n), names) for i in range(0, n, step))
             else:
-                out += g.stored_items()
-            while len(out) >= step:
-                yield out[:step]
-                out = out[step:]
+                source = (e for e in g.items if e.ref is None) if g.has_refs else iter(g.items)
+            while True:
+                out.extend(islice(source, step - len(out)))
+                if len(out) < step:
+                    break  # this folder is done: the next one fills the rest
+                yield out
+                out = []
         if out:
             yield out
 

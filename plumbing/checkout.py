@@ -34,13 +34,13 @@ from functools import partial
 from itertools import chain
 
 from . import chunkstore, copybatch, foldersums
-from .copyhash import check_stop
-from .checkindex import Fresh, Packed, all_paths
+from .checkindex import Fresh, Packed, all_paths, vouched
 from .checkplan import (
     FETCH, LOOK, WRITE, LOOK_WORKERS, WORKERS, _File, _check_protected, _file_maker, _folder_states,
     _guard, _index, _inside, _Looker, _missing, _parallel, _plan, _protected, _refuse_losing_untracked, _Sources,
     _under_replaced, _walk,
 )
+from .copyhash import check_stop
 from .errors import ArtvcsError, ObjectMissingError, PathEscapeError, StoppedError, UsageError
 from .hashing import hash_file
 from .manifest import Entry
@@ -612,7 +612,7 @@ def verify_folder(entries: Iterable[Entry], root: str, statcache: StatCache | No
             continue
         where = os.path.join(root, folder) if folder else root
         found = scan(where, group.name_list(), row(where), False)
-        if not group.has_refs and "".join([r[0] if r else "\n" for r in found]) == group.hexes():
+        if vouched(group, found):
             continue  # every file is vouched for as it should be: no Entry is made
         for e, r in zip(group, found):
             if r is None:

@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from itertools import islice
 from dataclasses import dataclass
 
-from .checkindex import Fresh, Group, Packed, holds_file, index
+from .checkindex import Fresh, Group, Packed, holds_file, index, vouched
 from .errors import PathEscapeError, UsageError
 from .hashing import hash_file, is_digest
 from .manifest import Entry
@@ -216,7 +216,7 @@ def _plan(groups, states, root, records, mode, make) -> tuple[list[_File], Fresh
         where = root + sep + folder.replace("/", sep) if folder else root
         found = scan(where, group.name_list(), row(where), True)
         looks = False
-        if by_cache and not group.has_refs and "".join([r[0] if r else "\n" for r in found]) == group.hexes():
+        if by_cache and vouched(group, found):
             current += len(found)  # every file is current (an up-to-date folder): no Entry is made
         elif found.count(None) == len(found):
             fresh.append(group)  # none of its files is there

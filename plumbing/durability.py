@@ -19,9 +19,9 @@ flush one ``syncfs``, as do a write that is not named file by file (a large
 file's chunks, a forked helper's files: :func:`wrote_unnamed`), more than
 PENDING_MAX files (a first log of 20,000: one call beats 20,000), and a
 machine with little dirty data (then syncfs flushes about what we wrote, in
-one call). Either way everything the version names is on disk before its ref. A re-log's few
-new files get a head start (:func:`flush_ahead`: their flush runs on threads while the manifest
-is written; make_durable waits for it). Large files
+one call). Either way everything the version names is on disk before its ref, also when
+another thread's flush took the files this one named: it waits for that flush,
+and flushes the whole file system if that one failed. Large files
 start their own writeback while they are being copied (``start_writeback``),
 so that flush finds little left to write.
 """
@@ -124,9 +124,14 @@ _pending: dict[str, list[str]] = {}  # gitdir -> files named since its last make
 _unnamed: set[str] = set()  # gitdirs written to in ways not named file by file
 _marked: dict[str, int] = {}  # gitdir -> the pid whose marker this process made there
 _flushing: dict[str, int] = {}  # gitdir -> make_durable calls of this process under way
+# A make_durable may take (and flush) files another thread named: that thread's own make_durable
+# then finds nothing to flush, and must wait for the flushes under way when it started before it
+# says its files are durable. Each call holds a ticket while it flushes; a failed one is kept.
+_changed = threading.Condition(_lock)
+_tickets: dict[str, set[int]] = {}  # gitdir -> tickets of the flushes under way
+_failed: dict[str, set[int]] = {}  # gitdir -> tickets whose flush raised, kept while any is under way
+_next_ticket = [0]
 _keys: dict[str, str] = {}  # a gitdir as given -> its real path: one repository, one list
-_ahead: dict[str, list["_Ahead"]] = {}  # gitdir -> flushes started by flush_ahead, not yet waited for
-_ahead_count: dict[str, int] = {}  # gitdir -> files handed to those flushes since its last make_durable
 
 
 def _key(gitdir: str) -> str:
@@ -214,63 +219,6 @@ def _sync_each(paths: list[str], folders: set[str]) -> None:
         list(pool.map(one, items))
 
 
-class _Ahead:
-    """A flush of named files (and the folders they were renamed into) on a thread of its own,
-    started before the version is ready; :func:`make_durable` waits for it and raises its error."""
-
-    def __init__(self, paths: list[str]) -> None:
-        self.error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(paths,), name="artvcs-flush", daemon=True)
-        self._thread.start()
-
-    def _run(self, paths: list[str]) -> None:
-        try:
-            _sync_each(paths, {os.path.dirname(p) for p in paths})
-        except BaseException as e:  # raised by make_durable, in the thread that waits
-            self.error = e
-
-    def wait(self) -> None:
-        self._thread.join()
-        if self.error is not None:
-            raise self.error
-
-
-def flush_ahead(gitdir: str) -> None:
-    """Start flushing, in the background, the files named for ``gitdir`` so far (a re-log's new
-    content, as soon as it is stored), so that :func:`make_durable` finds them durable or on
-    their way while the manifest is written. Only a head start: the ref still waits in
-    make_durable for every flush started here, and the flush make_durable would choose (one
-    syncfs, see the module docstring) is unchanged. Nothing is started where make_durable will
-    not go file by file anyway: with ``ARTVCS_FSYNC=0``, after a write not named file by file,
-    or beyond PENDING_MAX files."""
-    if not enabled():
-        return
-    gitdir = _key(gitdir)
-    with _lock:
-        todo = _pending.get(gitdir)
-        if not todo or gitdir in _unnamed or _ahead_count.get(gitdir, 0) + len(todo) > PENDING_MAX:
-            return
-        _pending[gitdir] = []
-        _ahead_count[gitdir] = _ahead_count.get(gitdir, 0) + len(todo)
-        _ahead.setdefault(gitdir, []).append(_Ahead(todo))
-
-
-def _wait_ahead(gitdir: str) -> None:
-    """Wait for every flush flush_ahead started for ``gitdir``; the first error is raised once all
-    have ended (the files of a flush that failed are not known durable)."""
-    with _lock:
-        jobs = _ahead.pop(gitdir, [])
-        _ahead_count.pop(gitdir, None)
-    error = None
-    for job in jobs:
-        try:
-            job.wait()
-        except BaseException as e:
-            error = error or e
-    if error is not None:
-        raise error
-
-
 def make_durable(gitdir: str, paths: tuple[str, ...] = (), folders: tuple[str, ...] = ()) -> None:
     """Before a ref names them: make durable the files named by :func:`wrote` for ``gitdir``
     and ``paths`` (the folders they were renamed into, and ``folders``, too), or flush the whole
@@ -281,19 +229,35 @@ def make_durable(gitdir: str, paths: tuple[str, ...] = (), folders: tuple[str, .
         whole = gitdir in _unnamed
         _unnamed.discard(gitdir)
         _flushing[gitdir] = _flushing.get(gitdir, 0) + 1
+        ticket = _next_ticket[0] = _next_ticket[0] + 1
+        under_way = set(_tickets.setdefault(gitdir, set()))  # they may hold files we named
+        _tickets[gitdir].add(ticket)
+    ok = False
     try:
-        _wait_ahead(gitdir)
         _flush(gitdir, todo, whole, folders)
+        with _lock:
+            while under_way & _tickets[gitdir]:
+                _changed.wait()
+            redo = bool(under_way & _failed.get(gitdir, set()))
+        if redo:  # a flush that may have taken files we named failed: flush them all ourselves
+            _flush(gitdir, [], True, folders)
+        ok = True
     except BaseException:  # not known durable: this process's next flush is whole
         with _lock:
             _unnamed.add(gitdir)
         raise
     finally:
         with _lock:
+            _tickets[gitdir].discard(ticket)
+            if not ok:
+                _failed.setdefault(gitdir, set()).add(ticket)
+            if not _tickets[gitdir]:  # no one is left waiting on a failed ticket
+                _failed.pop(gitdir, None)
+            _changed.notify_all()
             _flushing[gitdir] -= 1
             # the marker goes once nothing this process named is left undurable (another thread may
             # have named files since the lists above were taken, or be flushing: it stays for them)
-            if not _flushing[gitdir] and not _pending.get(gitdir) and not _ahead.get(gitdir) and gitdir not in _unnamed \
+            if not _flushing[gitdir] and not _pending.get(gitdir) and gitdir not in _unnamed \
                     and _marked.get(gitdir) == os.getpid():
                 del _marked[gitdir]
                 try:

@@ -61,8 +61,11 @@ def main(argv: list[str] | None = None, own_process: bool = False) -> int:
 
 def _nothing_left() -> bool:
     """True when ending the process now skips no work: no thread but this one runs (a worker still
-    writing would be cut off) and no run is open (the exit hook of :mod:`artvcs.runs` would finish it)."""
+    writing would be cut off) and no run is open (the exit hook of :mod:`artvcs.runs` would finish it), and no profiler or tracer
+    waits for the exit to write what it gathered."""
     threading, runs = sys.modules.get("threading"), sys.modules.get("artvcs.core.context")
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        return False  # a profiler or coverage tool writes its results at exit
     return (threading is None or threading.active_count() == 1) and (runs is None or runs.current_run() is None)
 
 

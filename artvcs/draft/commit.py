@@ -18,6 +18,7 @@ from artvcs.artifact_manifest import ArtifactManifestEntry
 from artvcs.core import aliases as _aliases
 from artvcs.core.aliases import check_user_aliases
 from artvcs.plumbing import config as _config
+from artvcs.plumbing import durability as _durability
 from artvcs.plumbing import foldersums as _foldersums
 from artvcs.plumbing import manifest as _manifest
 from artvcs.plumbing import manifestwrite as _manifestwrite
@@ -114,6 +115,9 @@ def log(context: "Context", artifact: "Artifact", run_ref: dict[str, Any] | None
     existing = _same_digest(git, coll, digest)
     if existing is not None:
         version = existing
+        # what staging named is durable before a ref moves, even with no new version (and this
+        # process's marker goes, so others' flushes need not be whole)
+        _durability.make_durable(repo.gitdir)
         _versions.move_latest(git, coll, version)  # as in W&B: the version just logged is the latest
     else:
         facts = _versions.version_facts(

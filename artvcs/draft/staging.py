@@ -459,11 +459,8 @@ def stage_dir(repo: Repository, local_path: str, prefix: str | None, policy: str
     if len(misses) >= FORK_MIN and (policy == "immutable" or skip_cache) and _can_fork():
         staged.extend(_stage_split(repo, misses, one, policy, skip_cache, clock, gen))
     elif len(misses) < POOL_MIN or policy == "immutable" or skip_cache:
-        ahead = len(misses) <= durability.PENDING_MAX  # a few files: flushed one by one before the ref
         for i in range(0, len(misses), REPORT_EVERY):
             part = [one(m) for m in misses[i : i + REPORT_EVERY]]
-            if ahead:  # their flush starts now, while the rest is staged and the manifest written
-                durability.flush_ahead(repo.gitdir)
             staged.extend(part)
             nbytes += sum(s.entry.size or 0 for s in part)
             report("hashing", len(staged), total, nbytes)

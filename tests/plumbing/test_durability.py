@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -132,6 +133,78 @@ def test_a_flush_that_fails_makes_the_next_one_whole(repo, flush_by_file, tmp_pa
     assert _markers(repo.gitdir) == []
 
 
+def test_a_relog_that_makes_no_new_version_leaves_no_marker(repo_dir, flush_by_file):
+    # a touched file is hashed and its content named again; the version is the one before, and
+    # what was named is flushed before latest moves (a marker left would make others' flushes whole)
+    gitdir = str(repo_dir / ".artifacts")
+    folder = _data(repo_dir)
+    assert _log(folder).version == "v0"
+    touched = os.path.join(folder, "d0", "f0.bin")
+    os.utime(touched, (os.stat(touched).st_atime, os.stat(touched).st_mtime + 5))
+    assert _log(folder).version == "v0"
+    assert _markers(gitdir) == []
+
+
+def _held_fdatasync(monkeypatch):
+    """os.fdatasync as it is, but each call waits for the returned event: a flush held mid-way."""
+    real, go, started = os.fdatasync, threading.Event(), threading.Event()
+
+    def held(fd):
+        started.set()
+        assert go.wait(10)
+        return real(fd)
+
+    monkeypatch.setattr(os, "fdatasync", held)
+    return go, started
+
+
+def test_a_flush_that_took_another_threads_files_is_waited_for(repo, flush_by_file, monkeypatch):
+    # thread A's make_durable takes the files thread B named; B's own make_durable finds nothing to
+    # flush, and must still not return (and let B's ref move) before A has made them durable
+    store = ContentStore(repo.store.root)
+    go, started = _held_fdatasync(monkeypatch)
+    store.put_bytes(b"named by B")
+    a = threading.Thread(target=durability.make_durable, args=(repo.gitdir,))
+    a.start()
+    assert started.wait(10)  # A holds B's file, mid-flush
+    b_done = threading.Event()
+    b = threading.Thread(target=lambda: (durability.make_durable(repo.gitdir), b_done.set()))
+    b.start()
+    assert not b_done.wait(0.5)  # B waits for A's flush
+    go.set()
+    a.join(10)
+    b.join(10)
+    assert b_done.is_set() and _markers(repo.gitdir) == []
+
+
+def test_when_the_flush_that_took_its_files_fails_a_thread_flushes_everything(repo, flush_by_file, monkeypatch, tmp_path):
+    store = ContentStore(repo.store.root)
+    go, started = _held_fdatasync(monkeypatch)
+    store.put_bytes(b"named by B")
+    (tmp_path / "file").write_bytes(b"")
+    durability.wrote(repo.gitdir, str(tmp_path / "file" / "x"))  # A's flush of it fails
+    errors, synced = [], []
+    real_sync = durability.sync_filesystem
+    monkeypatch.setattr(durability, "sync_filesystem", lambda path: (synced.append(path), real_sync(path)))
+
+    def a_flush():
+        try:
+            durability.make_durable(repo.gitdir)
+        except OSError as e:
+            errors.append(e)
+
+    a = threading.Thread(target=a_flush)
+    a.start()
+    assert started.wait(10)
+    b = threading.Thread(target=durability.make_durable, args=(repo.gitdir,))
+    b.start()
+    go.set()
+    a.join(10)
+    b.join(10)
+    assert len(errors) == 1  # A's own error is A's
+    assert synced  # B did not trust A's failed flush: it flushed the whole file system
+
+
 def test_a_relog_by_a_second_process_reads_back_every_file(repo_dir, run_cli):
     # a real re-log in a child process: the manifest pack or loose objects, the commit and the
     # content named by the first log, the new files by the second; both versions read back whole
@@ -150,93 +223,3 @@ def test_a_relog_by_a_second_process_reads_back_every_file(repo_dir, run_cli):
     assert run_cli("checkout", "ds:v1", str(out), env=env).code == 0
     assert (out / "d0" / "f0.bin").read_bytes() == open(os.path.join(folder, "d0", "f0.bin"), "rb").read()
     assert (out / "d1" / "new.bin").read_bytes() == b"new file"
-
-
-@pytest.fixture
-def flushed(monkeypatch):
-    """The real paths this process's fdatasync and fsync calls flushed (the calls go through)."""
-    seen: list[str] = []
-    for name in ("fdatasync", "fsync"):
-        real = getattr(os, name)
-
-        def spy(fd, real=real):
-            seen.append(os.path.realpath(f"/proc/self/fd/{fd}"))
-            return real(fd)
-
-        monkeypatch.setattr(os, name, spy)
-    return seen
-
-
-def _store_path(store: ContentStore, digest: str) -> str:
-    return os.path.realpath(store.path_of(digest))
-
-
-def test_flush_ahead_starts_the_flush_and_make_durable_waits_for_it(repo, flush_by_file, flushed):
-    store = ContentStore(repo.store.root)
-    digests = [store.put_bytes(os.urandom(50) + bytes([i])) for i in range(5)]
-    durability.flush_ahead(repo.gitdir)
-    assert durability._pending.get(durability._key(repo.gitdir)) == []  # handed to the flush under way
-    for job in durability._ahead[durability._key(repo.gitdir)]:
-        job._thread.join()
-    # flushed before any version is ready: each file, and the folders they were renamed into
-    assert {_store_path(store, d) for d in digests} <= set(flushed)
-    assert {os.path.dirname(_store_path(store, d)) for d in digests} <= set(flushed)
-    assert _markers(repo.gitdir) == [str(os.getpid())]  # not known durable until make_durable waited
-    durability.make_durable(repo.gitdir)
-    assert _markers(repo.gitdir) == []
-    assert durability._key(repo.gitdir) not in durability._ahead
-
-
-def test_an_error_of_the_flush_ahead_is_raised_before_the_ref(repo, flush_by_file, tmp_path):
-    (tmp_path / "file").write_bytes(b"")
-    ContentStore(repo.store.root).put_bytes(b"first")
-    durability.wrote(repo.gitdir, str(tmp_path / "file" / "x"))  # cannot be opened: that flush fails
-    durability.flush_ahead(repo.gitdir)
-    with pytest.raises(OSError):
-        durability.make_durable(repo.gitdir)
-    assert _markers(repo.gitdir) == [str(os.getpid())]  # not known durable: the marker stays
-    assert durability._key(repo.gitdir) in durability._unnamed  # and the next flush is whole
-    durability.make_durable(repo.gitdir)
-    assert _markers(repo.gitdir) == []
-
-
-def test_no_flush_ahead_where_make_durable_would_not_go_file_by_file(repo, flush_by_file, monkeypatch):
-    key = durability._key(repo.gitdir)
-    store = ContentStore(repo.store.root)
-    monkeypatch.setenv(durability.ENV, "0")
-    store.put_bytes(b"a")
-    durability.flush_ahead(repo.gitdir)
-    assert key not in durability._ahead and durability._pending[key]
-    monkeypatch.delenv(durability.ENV)
-    monkeypatch.setattr(durability, "PENDING_MAX", 2)
-    store.put_bytes(b"b")
-    store.put_bytes(b"c")
-    durability.flush_ahead(repo.gitdir)  # 3 files: beyond PENDING_MAX, one syncfs will do
-    assert key not in durability._ahead and len(durability._pending[key]) == 3
-    durability.make_durable(repo.gitdir)
-    durability.wrote_unnamed(repo.gitdir)
-    store.put_bytes(b"d")
-    durability.flush_ahead(repo.gitdir)  # something not named file by file: the flush goes whole anyway
-    assert key not in durability._ahead
-    durability.make_durable(repo.gitdir)
-    assert _markers(repo.gitdir) == []
-
-
-def test_a_relog_flushes_its_new_content_while_it_stages(repo_dir, flush_by_file, flushed):
-    folder = _data(repo_dir, n=60)
-    _log(folder)
-    with open(os.path.join(folder, "d0", "f0.bin"), "r+b") as f:
-        f.write(b"edited")
-    (repo_dir / "data" / "d1" / "new.bin").write_bytes(b"a new file")
-    flushed.clear()
-    a = artvcs.Artifact("ds", "dataset")
-    a.add_dir(folder)
-    key = durability._key(str(repo_dir / ".artifacts"))
-    for job in durability._ahead.get(key, []):
-        job._thread.join()
-    store = ContentStore(str(repo_dir / ".artifacts" / "content"))
-    changed = {e.digest for e in a.manifest.entries.values() if e.path in ("d0/f0.bin", "d1/new.bin")}
-    assert len(changed) == 2 and {_store_path(store, d) for d in changed} <= set(flushed)  # before the log
-    with artvcs.init(job_type="t") as run:
-        run.log_artifact(a)
-    assert a.version == "v1" and _markers(str(repo_dir / ".artifacts")) == []

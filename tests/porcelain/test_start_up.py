@@ -125,6 +125,8 @@ CONSOLE = ("import atexit, os, sys, threading, time\n"
            "        threading.Thread(target=lambda: (time.sleep(0.3), open('left.txt', 'w').write('written'))).start()\n"
            "        return code\n"
            "    cli.main = main\n"
+           "if 'PROFILED' in os.environ:\n"
+           "    sys.setprofile(lambda *a: None)\n"
            "sys.argv[0] = 'artvcs'\nfrom artvcs.porcelain.launch import console_main\nconsole_main()")
 
 
@@ -173,12 +175,17 @@ def test_a_relog_ends_its_process_at_once_with_everything_on_disk(cli, data, rep
 
 def test_a_relog_that_failed_or_left_a_thread_running_ends_as_python_ends(cli, data, repo_dir):
     """Only a success with nothing left running ends at once: a failed re-log, and one whose process
-    still has a thread writing, go through the interpreter's teardown (the thread's file is written)."""
+    still has a thread writing or a profiler set, go through the interpreter's teardown (the thread's
+    file is written)."""
     p = _console(repo_dir, "log", "--name", "data", "missing-folder")
     assert p.returncode == 2 and "teardown ran" in p.stderr
     p = _console(repo_dir, "log", "--name", "data", "--type", "dataset", "data", LEFT_WRITING="1")
     assert p.returncode == 0 and "teardown ran" in p.stderr, p.stderr
     assert (repo_dir / "left.txt").read_text() == "written"
+    # under a profiler (python -m cProfile -o ..., coverage) the exit writes what it gathered
+    (data / "a.txt").write_text("edited again\n")
+    p = _console(repo_dir, "log", "--name", "data", "--type", "dataset", "data", PROFILED="1")
+    assert p.returncode == 0 and "teardown ran" in p.stderr, p.stderr
 
 
 def test_a_command_is_imported_with_the_collector_paused():
