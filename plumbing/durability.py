@@ -27,6 +27,7 @@ so that flush finds little left to write.
 """
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 
@@ -130,7 +131,7 @@ _flushing: dict[str, int] = {}  # gitdir -> make_durable calls of this process u
 _changed = threading.Condition(_lock)
 _tickets: dict[str, set[int]] = {}  # gitdir -> tickets of the flushes under way
 _failed: dict[str, set[int]] = {}  # gitdir -> tickets whose flush raised, kept while any is under way
-_next_ticket = [0]
+_ticket_numbers = itertools.count(1)
 _keys: dict[str, str] = {}  # a gitdir as given -> its real path: one repository, one list
 
 
@@ -229,7 +230,7 @@ def make_durable(gitdir: str, paths: tuple[str, ...] = (), folders: tuple[str, .
         whole = gitdir in _unnamed
         _unnamed.discard(gitdir)
         _flushing[gitdir] = _flushing.get(gitdir, 0) + 1
-        ticket = _next_ticket[0] = _next_ticket[0] + 1
+        ticket = next(_ticket_numbers)
         under_way = set(_tickets.setdefault(gitdir, set()))  # they may hold files we named
         _tickets[gitdir].add(ticket)
     ok = False
