@@ -28,7 +28,7 @@ from artvcs.logged import folders, lifecycle
 from artvcs.plumbing import identity
 from artvcs.plumbing import runs as _runs
 from artvcs.plumbing import versions as _versions
-from artvcs.plumbing.errors import UsageError
+from artvcs.plumbing.errors import ArtvcsError, UsageError
 from artvcs.plumbing.identity import Author
 from artvcs.plumbing.names import check_name
 
@@ -236,6 +236,34 @@ class Run:
         self._live = False
         if current_run() is self:
             set_current_run(None)
+
+    def discard(self) -> None:
+        """End a run that a command started for itself after that command failed: the run's ref goes
+        when it recorded no version (a failed command leaves nothing, as a failed ``git commit``
+        does); otherwise (or when the newest version of a collection names it: the command failed after the
+        version was made) it is finished as failed, since that version names it."""
+        if not self._live:
+            return
+        git = self.context.repo.git
+        if not self._names_a_tip() and _runs.discard_run(git, self.entity, self.project, self.id):
+            self._live = False
+            if current_run() is self:
+                set_current_run(None)
+            return
+        self.finish(exit_code=1)
+
+    def _names_a_tip(self) -> bool:
+        """True if the newest version of a collection of this run's project was logged by this run
+        (or that cannot be told: then the run is kept)."""
+        git = self.context.repo.git
+        try:
+            for coll in _versions.iter_collections(git, self.entity, self.project):
+                tip = _versions.collection_tip(git, coll)
+                if tip is not None and (tip.facts.get("run") or {}).get("id") == self.id:
+                    return True
+        except ArtvcsError:
+            return True
+        return False
 
     def __enter__(self) -> "Run":
         return self

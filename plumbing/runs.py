@@ -123,6 +123,28 @@ def write_run(
     raise ConflictError(f"could not update run {entity}/{project}/{run_id}")
 
 
+def discard_run(repo: pygit2.Repository, entity: str, project: str, run_id: str) -> bool:
+    """Delete the run's ref if its record names no version it logged or used; True if it went.
+
+    For a run that a command started for itself and that failed before it
+    recorded anything (``artvcs track`` of bad input): a failed command changes
+    nothing. A run that did record a version stays, since that version's facts
+    name it. Compare-and-swap: a concurrent update of the record keeps it.
+    """
+    name = refs.run_ref(entity, project, run_id)
+    tip = refs.read(repo, name)
+    if tip is None:
+        return False
+    record = record_at(repo, tip, name)
+    if record.get("logged") or record.get("used"):
+        return False
+    try:
+        refs.update(repo, name, None, tip, "discard")
+    except ConflictError:
+        return False
+    return True
+
+
 def iter_runs(repo: pygit2.Repository, entity: str | None = None, project: str | None = None) -> Iterator[dict[str, Any]]:
     """Every run record, optionally of one entity/project."""
     for name, target in refs.iter_refs(repo, "refs/runs/"):

@@ -126,8 +126,13 @@ def track(context: Context, path: str, name: str | None, type_: str | None, alia
         art.add_dir(os.path.join(root, rel))
     else:
         art.add_file(os.path.join(root, rel))
-    with init(job_type="track", entity=context.entity, project=context.project, dir=context.repo.worktree) as run:
+    run = init(job_type="track", entity=context.entity, project=context.project, dir=context.repo.worktree)
+    try:
         run.log_artifact(art, aliases=aliases)
+    except BaseException:
+        run.discard()  # a failed track leaves no run behind (nor anything else)
+        raise
+    run.finish()
     decl[rel] = {"name": name, "type": type_}
     _save(os.path.join(root, DECLARATIONS), _DECL_HEADER, "tracked", decl)
     pin = Pin(rel, f"{art.entity}/{art.project}/{art._source.collection.name}", art.version, art.digest, art.commit_hash)

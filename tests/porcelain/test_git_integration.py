@@ -269,3 +269,47 @@ def test_a_refused_checkout_is_put_right_with_one_command(gitrepo):
     assert files(data) == {"x.csv": "1,2\n3,4\n"}
     assert artvcs("status", "--exit-code").returncode == 0
     assert artvcs("checkout").stdout == "data/ -> me/proj/mnist:v1: up to date\n"
+
+
+def _refs(prefix: str) -> list[str]:
+    out = subprocess.run(["git", "--git-dir", ".artifacts", "for-each-ref", "--format=%(refname)", prefix],
+                         capture_output=True, text=True, check=True).stdout
+    return out.split()
+
+
+def test_a_failed_track_leaves_no_run_behind(gitrepo):
+    """A track refused half-way (its run started, its log failed) changes nothing: no run ref, no
+    version, no pin; the next good track makes exactly one run, finished."""
+    data = gitrepo / "data"
+    data.mkdir()
+    (data / "x.csv").write_text("1,2\n")
+    artvcs("init", "--entity", "me", "--project", "proj")
+    bad = artvcs("track", "data", "--alias", "v3", check=False)
+    assert bad.returncode != 0 and "'v3'" in bad.stderr
+    assert _refs("refs/runs/") == [] and _refs("refs/versions/") == []
+    assert not (gitrepo / "artvcs.lock").exists()
+    artvcs("track", "data")
+    (run,) = _refs("refs/runs/")
+    record = json.loads(subprocess.run(["git", "--git-dir", ".artifacts", "show", f"{run}:run.json"],
+                                       capture_output=True, text=True, check=True).stdout)
+    assert record["state"] == "finished" and record["job_type"] == "track" and len(record["logged"]) == 1
+
+
+def test_a_track_that_fails_after_its_version_keeps_its_run_failed(gitrepo):
+    """When the version was made before the failure, the run it names stays, finished as failed
+    (as W&B keeps a crashed run): the version's facts must not name a run that is gone."""
+    data = gitrepo / "data"
+    data.mkdir()
+    (data / "x.csv").write_text("1,2\n")
+    artvcs("init", "--entity", "me", "--project", "proj")
+    # the version is committed, then moving the alias fails: its ref path is taken by a file
+    aliases = gitrepo / ".artifacts" / "refs" / "aliases" / "me" / "proj" / "data"
+    aliases.parent.mkdir(parents=True)
+    aliases.write_text("not a folder\n")
+    bad = artvcs("track", "data", "--alias", "best", check=False)
+    assert bad.returncode != 0
+    assert _refs("refs/versions/") == ["refs/versions/me/proj/data/v0"]
+    (run,) = _refs("refs/runs/")
+    record = json.loads(subprocess.run(["git", "--git-dir", ".artifacts", "show", f"{run}:run.json"],
+                                       capture_output=True, text=True, check=True).stdout)
+    assert record["state"] == "failed"
