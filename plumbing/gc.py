@@ -78,6 +78,20 @@ def reachable_digests(repo: pygit2.Repository, manifests: Iterable[pygit2.Oid], 
     return out
 
 
+def prune_sums(cache, repo: pygit2.Repository, pins: Iterable[str] = ()) -> int:
+    """Forget the folder sums the stat cache ``cache`` keeps for versions that no version, alias or
+    link ref and no pin names any more (deleted, expired); return how many went.
+
+    The kept commits are read before the refs, so the sums of a version logged meanwhile (its ref
+    is made before its sums are kept) are never among those dropped.
+    """
+    kept = cache.sums_commits()
+    if not kept:
+        return 0
+    live = {str(v.commit) for _, v in version_refs(repo)} | {str(p) for p in pins}
+    return cache.drop_sums(kept - live)
+
+
 @dataclass
 class Sweep:
     """What a sweep removed (or, dry, would remove) and what it kept for being young."""

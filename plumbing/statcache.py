@@ -235,6 +235,32 @@ class StatCache:
         except sqlite3.Error:
             pass
 
+    def sums_commits(self) -> set[str]:
+        """The versions whose folder sums are kept (empty if the cache cannot be read)."""
+        try:
+            return {r[0] for r in self._conn().execute("SELECT commit_id FROM version_sums")}
+        except sqlite3.Error:
+            return set()
+
+    def drop_sums(self, commits: set[str]) -> int:
+        """Forget the folder sums of ``commits``, in one transaction (a crash keeps all or none);
+        return how many rows went (0 when the cache cannot be written: it is advisory)."""
+        if not commits:
+            return 0
+        db = self._conn()
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                n = sum(db.execute("DELETE FROM version_sums WHERE commit_id = ?", (c,)).rowcount
+                        for c in sorted(commits))
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+            return n
+        except sqlite3.Error:
+            return 0
+
     def parsed(self, digest: str) -> str | None:
         """The JSON kept for a YAML file whose bytes have blake3 ``digest`` (:func:`config.parse`), or None."""
         try:

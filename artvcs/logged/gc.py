@@ -36,6 +36,7 @@ class GcResult:
     repacked: int = 0
     rewritten_packs: int = 0  # partly dead chunk packs replaced by a pack of their live chunks
     kept_busy: int = 0  # chunk lists and packs left for the next gc while others read or wrote chunks
+    pruned_sums: int = 0  # stat-cache folder sums of versions no ref or pin names any more
 
 
 def _expired(context: Context, dry_run: bool) -> tuple[list[str], set[str]]:
@@ -76,9 +77,11 @@ def gc(context: Context, pins: Iterable[str], dry_run: bool = False, grace_secon
     by the lock files of the enclosing git repository (``artvcs.git.tracking.pinned_commits``).
     A dry run changes nothing and counts what expiry would free.
     """
+    pins = list(pins)  # read twice: for the content kept and the folder sums kept
     expired, dead = _expired(context, dry_run)
     keep = reachable_digests(context, pins, dead if dry_run else set())
     swept = _gc.sweep(context.repo.store, context.repo.gitdir, keep, grace_seconds, dry_run)
+    pruned = 0 if dry_run else _gc.prune_sums(context.repo.statcache, context.repo.git, pins)
     repacked = repack.repack(context.repo.gitdir, dry_run=dry_run)
     return GcResult(expired, swept.removed, swept.freed_bytes, swept.kept_young, len(keep), swept.leftovers, repacked,
-                    swept.rewritten_packs, swept.kept_busy)
+                    swept.rewritten_packs, swept.kept_busy, pruned)

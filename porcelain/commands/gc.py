@@ -35,7 +35,8 @@ def gc(dry_run: bool, grace_hours: float, as_json: bool, remote_name: str | None
         emit_json({"dry_run": dry_run, "expired": result.expired, "removed": len(result.removed),
                    "freed_bytes": result.freed_bytes, "kept_young": result.kept_young, "reachable": result.reachable,
                    "leftovers": result.leftovers, "repacked": result.repacked,
-                   "rewritten_chunk_packs": result.rewritten_packs, "kept_busy": result.kept_busy})
+                   "rewritten_chunk_packs": result.rewritten_packs, "kept_busy": result.kept_busy,
+                   "pruned_sums": result.pruned_sums})
         return
     verb = "would remove" if dry_run else "removed"
     for name in result.expired:

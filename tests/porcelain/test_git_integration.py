@@ -313,3 +313,44 @@ def test_a_track_that_fails_after_its_version_keeps_its_run_failed(gitrepo):
     record = json.loads(subprocess.run(["git", "--git-dir", ".artifacts", "show", f"{run}:run.json"],
                                        capture_output=True, text=True, check=True).stdout)
     assert record["state"] == "failed"
+
+
+def _sums_kept(gitrepo) -> set[str]:
+    import sqlite3
+
+    db = sqlite3.connect(gitrepo / ".artifacts" / "cache" / "stat.db")
+    try:
+        return {r[0] for r in db.execute("SELECT commit_id FROM version_sums")}
+    finally:
+        db.close()
+
+
+def test_gc_forgets_the_folder_sums_of_deleted_versions(gitrepo):
+    """Each track keeps its version's folder sums in the stat cache; once a version is deleted and
+    no pin names it, gc drops its row (a dry run keeps it), and keeps those of live or pinned ones."""
+    data = gitrepo / "data"
+    data.mkdir()
+    (data / "x.csv").write_text("1,2\n")
+    artvcs("init", "--entity", "me", "--project", "proj")
+    artvcs("track", "data")
+    git("add", "artvcs.yaml", "artvcs.lock", ".gitignore")
+    git("commit", "-qm", "data v0")  # v0 pinned on main
+    v0 = _refs_values("refs/versions/me/proj/data/v0")
+    (data / "x.csv").write_text("1,2\n3,4\n")
+    artvcs("track", "data")  # v1 pinned in the work tree
+    v1 = _refs_values("refs/versions/me/proj/data/v1")
+    (data / "x.csv").write_text("5\n")
+    artvcs("track", "data")  # v2: the work tree's pin now
+    v2 = _refs_values("refs/versions/me/proj/data/v2")
+    assert _sums_kept(gitrepo) == {v0, v1, v2}
+    artvcs("delete", "me/proj/data:v1")
+    artvcs("gc", "--dry-run")
+    assert _sums_kept(gitrepo) == {v0, v1, v2}
+    artvcs("gc")
+    assert _sums_kept(gitrepo) == {v0, v2}  # v0: deleted nowhere, and pinned on main
+    assert "clean" in artvcs("status").stdout  # the work tree's version is still told from its sums
+
+
+def _refs_values(name: str) -> str:
+    return subprocess.run(["git", "--git-dir", ".artifacts", "rev-parse", name],
+                          capture_output=True, text=True, check=True).stdout.strip()
