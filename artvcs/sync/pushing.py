@@ -22,7 +22,9 @@ from artvcs.sync import rebase
 from artvcs.plumbing import refs, versions
 from artvcs.plumbing.errors import ArtvcsError
 from artvcs.plumbing.manifest import diff_manifests, iter_entries
-from artvcs.plumbing.remote import content, packs
+from artvcs.plumbing.gc import reachable_digests
+from artvcs.plumbing.remote import chunks, content, inflight, packs, steps
+from artvcs.plumbing.remote.layout import CONTENT
 from artvcs.plumbing.remote.errors import RemoteConflictError
 from artvcs.plumbing.remote.layout import RemoteRepo
 from artvcs.plumbing.remote.state import RemoteState
@@ -117,6 +119,17 @@ def push(repo: Repository, remote: RemoteRepo, selection: Selection = Selection(
     remote.check_format(create=True)
     state = RemoteState(repo.gitdir, remote.name)
     result = PushResult()
+    marker: list[inflight.Pushing] = []
+    try:
+        return _attempts(repo, remote, selection, state, result, marker)
+    finally:
+        for m in marker:
+            m.end()
+
+
+def _attempts(repo: Repository, remote: RemoteRepo, selection: Selection, state: RemoteState, result: PushResult,
+              marker: list[inflight.Pushing]) -> PushResult:
+    git = repo.git
     for attempt in range(MAX_ATTEMPTS):
         refs.backoff(attempt * 3)
         result.attempts = attempt + 1
@@ -128,6 +141,8 @@ def push(repo: Repository, remote: RemoteRepo, selection: Selection = Selection(
             return result
         if attempt == 0:  # something to send: record what clones will take as their default (first push wins)
             remote.offer_namespace(repo.recorded_namespace()[0])
+            # before it looks at the remote's content: a gc beside it sees it (inflight.py)
+            marker.append(inflight.Pushing(remote))
         tips = [pygit2.Oid(hex=new) for _, new, _ in updates if new is not None]
         known = [pygit2.Oid(hex=o) for o in view.refs.values()]
         oids = packs.new_objects(git, tips, known)
@@ -143,11 +158,36 @@ def push(repo: Repository, remote: RemoteRepo, selection: Selection = Selection(
             result.pack_bytes += sent
         if name:
             state.add_packs({name})
+        marker[0].settle(lambda: _resend_gone(repo, remote, updates))
+        steps.step("push-publish")
         if _write_refs(remote, state, view, updates, result):
             return result
     raise RemoteConflictError(
         f"push to {remote.name} kept losing to concurrent writers ({MAX_ATTEMPTS} attempts): try again in a moment"
     )
+
+
+def _resend_gone(repo: Repository, remote: RemoteRepo, updates) -> None:
+    """Send again the content that the versions and aliases about to be written name and the remote
+    no longer holds (a gc removed it while this push ran): one listing each of content/ and
+    chunklists/, not a request per file."""
+    git = repo.git
+    manifests = set()
+    for name, new, _ in updates:
+        if new is None or name.split("/")[1] not in ("versions", "aliases"):
+            continue
+        try:
+            manifests.add(versions.read_version(git, new).manifest)
+        except ArtvcsError:
+            continue
+    needed = reachable_digests(git, manifests, stored_only=True)
+    if not needed:
+        return
+    there = {s.key[len(CONTENT):].replace("/", "") for s in remote.list_content()}
+    there |= {s.key[len(chunks.LISTS):].replace("/", "") for s in remote.backend.list(chunks.LISTS)}
+    gone = needed - there
+    if gone:
+        content.upload(remote, repo.store, gone)
 
 
 def _write_refs(remote: RemoteRepo, state: RemoteState, view: View, updates, result: PushResult) -> bool:

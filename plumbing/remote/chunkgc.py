@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .. import chunkpacks, packplan
@@ -45,6 +46,7 @@ class RemoteChunkSweep:
     kept_young: int = 0
     rewritten_packs: int = 0
     restored: list[str] = field(default_factory=list)  # hidden packs given their index back (a push beside gc)
+    out_of_time: bool = False  # stopped removing: its time budget was spent (inflight.GC_BUDGET)
 
 
 def _digest_of(key: str) -> str:
@@ -52,8 +54,17 @@ def _digest_of(key: str) -> str:
 
 
 def sweep_remote(remote: RemoteRepo, gitdir: str, keep: set[str], grace_seconds: float, now: float,
-                 dry_run: bool, threshold: float = packplan.REWRITE_DEAD_FRACTION) -> RemoteChunkSweep:
-    """Collect the remote's chunk lists and packs under ``keep`` (the reachable file digests)."""
+                 dry_run: bool, threshold: float = packplan.REWRITE_DEAD_FRACTION,
+                 may_remove: Callable[[], bool] = lambda: True) -> RemoteChunkSweep:
+    """Collect the remote's chunk lists and packs under ``keep`` (the reachable file digests); once
+    ``may_remove()`` says False, remove nothing more (a hidden pack gets its index back)."""
+
+    def allowed() -> bool:
+        if dry_run or may_remove():
+            return True
+        out.out_of_time = True
+        return False
+
     lists = {s.key: s for s in remote.backend.list(LISTS)}
     files = {s.key: s for s in remote.backend.list(CHUNKS)}
     out = RemoteChunkSweep()
@@ -64,7 +75,7 @@ def sweep_remote(remote: RemoteRepo, gitdir: str, keep: set[str], grace_seconds:
 
     for key, st in lists.items():
         d = _digest_of(key)
-        if d in keep or not old(st):
+        if d in keep or not old(st) or not allowed():
             out.kept_young += d not in keep
             lst = read_remote_list(remote, d)
             if lst is not None:
@@ -84,6 +95,8 @@ def sweep_remote(remote: RemoteRepo, gitdir: str, keep: set[str], grace_seconds:
     if not dry_run:
         for p in _rewrite(remote, idx, decided.rewrite, gitdir):  # a live chunk does not read back: it stays
             going.pop(p)
+        if not allowed():
+            going.clear()  # nothing hidden: every pack stays (a rewritten one's chunks are then in two)
     out.rewritten_packs = len([p for p in decided.rewrite if p in going])
     staying = index(remote, gitdir)  # the packs complete once this gc is done
     if dry_run:
@@ -96,7 +109,7 @@ def sweep_remote(remote: RemoteRepo, gitdir: str, keep: set[str], grace_seconds:
         late = _late_chunks(remote, lists)
         staying.load()
         for p in sorted(going):
-            if any(c in late and c not in staying.where for c, _ in idx.packs[p]):
+            if not allowed() or any(c in late and c not in staying.where for c, _ in idx.packs[p]):
                 remote.backend.write(idx_key(p), encode_idx(idx.packs[p]))  # a push counted on it
                 staying.add(p, idx.packs[p])
                 out.restored.append(p)
@@ -106,7 +119,7 @@ def sweep_remote(remote: RemoteRepo, gitdir: str, keep: set[str], grace_seconds:
     for p in sorted(going):
         out.removed.append(f"{CHUNKS}{p}")
         out.freed_bytes += going[p]
-    _orphans(remote, files, live, staying, old, dry_run, out)
+    _orphans(remote, files, live, staying, old, dry_run, out, allowed)
     return out
 
 
@@ -208,7 +221,7 @@ def _send(remote: RemoteRepo, idx, path: str, rows: list[tuple[str, int]]) -> No
 
 
 def _orphans(remote: RemoteRepo, files: dict, live: set[str], staying, old, dry_run: bool,
-             out: RemoteChunkSweep) -> None:
+             out: RemoteChunkSweep, allowed: Callable[[], bool]) -> None:
     """Packs left without an index: put one back from the cache when a list names a chunk no complete
     pack holds, else remove them once older than the grace period."""
     orphans = [k for k in files if k.endswith(".pack") and idx_key(k[len(CHUNKS):-len(".pack")]) not in files]
@@ -225,7 +238,7 @@ def _orphans(remote: RemoteRepo, files: dict, live: set[str], staying, old, dry_
                 out.restored.append(name)
                 missing -= {c for c, _ in rows}
             continue  # never remove a pack that may hold a chunk a list names
-        if old(files[key]):
+        if old(files[key]) and allowed():
             out.removed.append(key)
             out.freed_bytes += files[key].size
             if not dry_run:

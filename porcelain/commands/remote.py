@@ -75,6 +75,7 @@ def list_(as_json: bool) -> None:
 def gc_remote(name: str | None, dry_run: bool, grace_hours: float, as_json: bool) -> None:
     """``artvcs gc --remote [NAME]``: delete remote content nothing reaches (called by the gc command)."""
     from artvcs.sync.remote_gc import remote_gc
+    from artvcs.plumbing.remote import inflight
     from artvcs.git.tracking import pinned_commits
     from artvcs.porcelain.output import human_size
 
@@ -84,7 +85,12 @@ def gc_remote(name: str | None, dry_run: bool, grace_hours: float, as_json: bool
     if as_json:
         emit_json({"remote": remote_repo.name, "dry_run": dry_run, "removed": len(result.removed),
                    "freed_bytes": result.freed_bytes, "kept_young": result.kept_young, "reachable": result.reachable,
-                   "rewritten_chunk_packs": result.rewritten_packs})
+                   "rewritten_chunk_packs": result.rewritten_packs, "busy_pushes": result.busy_pushes,
+                   "out_of_time": result.out_of_time})
+        return
+    if result.busy_pushes:
+        click.echo(f"{remote_repo.name}: removed nothing: {result.busy_pushes} push(es) under way; "
+                   "run 'artvcs gc --remote' again once they end")
         return
     verb = "would remove" if dry_run else "removed"
     click.echo(f"{remote_repo.name}: {verb} {len(result.removed)} objects ({human_size(result.freed_bytes)}); "
@@ -92,3 +98,6 @@ def gc_remote(name: str | None, dry_run: bool, grace_hours: float, as_json: bool
     if result.rewritten_packs:
         click.echo(f"{remote_repo.name}: {'would rewrite' if dry_run else 'rewrote'} {result.rewritten_packs} "
                    "partly dead chunk packs")
+    if result.out_of_time:
+        click.echo(f"{remote_repo.name}: stopped removing after {inflight.GC_BUDGET / 60:g} minutes (pushes may be "
+                   "waiting for it); run 'artvcs gc --remote' again for the rest")
