@@ -9,7 +9,10 @@ name that the remote does not hold. Version refs are created with
 ``If-None-Match`` (a number is never given twice); every other ref moves by
 compare-and-swap on the tag it was read with. A lost condition starts the
 attempt again; anything sent before stays valid, so an interrupted push
-leaves the remote consistent and a re-run finishes it.
+leaves the remote consistent and a re-run finishes it. A push that sends
+anything announces itself first (:mod:`artvcs.plumbing.remote.inflight`): a
+``gc --remote`` beside it then removes nothing, or, if the gc was first, the
+push waits for it and sends again what it removed before any ref names it.
 """
 from __future__ import annotations
 
@@ -84,9 +87,15 @@ def plan(git: pygit2.Repository, local: dict[str, str], view: View, refused: dic
     return sorted(out, key=key)
 
 
-def content_to_send(git: pygit2.Repository, commits: list[pygit2.Oid]) -> set[str]:
-    """Stored digests named by the new version commits and not by their parents' manifests."""
+def content_to_send(git: pygit2.Repository, commits: list[pygit2.Oid], published: set[str] | None = None) -> set[str]:
+    """Stored digests named by the new version commits and not by their parents' manifests.
+
+    With ``published`` (the commits the remote's version and alias refs name), a parent counts only
+    if it is one of those or one of ``commits``: the content of a version deleted from the remote
+    may be gone from it (gc --remote), so a child of such a version sends all it names (less what
+    the remote holds, which the upload asks)."""
     out: set[str] = set()
+    sent = {str(c) for c in commits}
     for oid in commits:
         try:
             v = versions.read_version(git, oid)
@@ -94,6 +103,8 @@ def content_to_send(git: pygit2.Repository, commits: list[pygit2.Oid]) -> set[st
             continue  # attribute or run commits name no content
         parents = []
         for p in git[oid].parent_ids:
+            if published is not None and str(p) not in published and str(p) not in sent:
+                continue
             try:
                 parents.append(versions.read_version(git, p).manifest)
             except ArtvcsError:
@@ -147,7 +158,8 @@ def _attempts(repo: Repository, remote: RemoteRepo, selection: Selection, state:
         known = [pygit2.Oid(hex=o) for o in view.refs.values()]
         oids = packs.new_objects(git, tips, known)
         commits = [o for o in oids if git[o].type == pygit2.GIT_OBJECT_COMMIT]
-        n, size = content.upload(remote, repo.store, content_to_send(git, commits))
+        published = {o for n, o in view.refs.items() if n.split("/")[1] in ("versions", "aliases")}
+        n, size = content.upload(remote, repo.store, content_to_send(git, commits, published))
         result.objects += n
         result.bytes += size
         work = os.path.join(repo.gitdir, "remotes", "tmp")

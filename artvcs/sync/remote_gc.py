@@ -9,6 +9,9 @@ Packs (git objects) are never removed, as git objects are not locally.
 Chunked files: the chunk lists of unreachable files go, then the chunk packs
 none of whose chunks a remaining list names, and partly dead packs are
 rewritten with their live chunks (:mod:`artvcs.plumbing.remote.chunkgc`).
+Nothing is removed while a push is under way, and a push that started after
+this gc waits for it and checks what it counts on
+(:mod:`artvcs.plumbing.remote.inflight`).
 """
 from __future__ import annotations
 

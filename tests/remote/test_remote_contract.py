@@ -190,7 +190,7 @@ def test_manifest_escaping_its_folder_is_refused_at_fetch(workspace, remote_spec
     from artvcs.sync import pushing
 
     real = pushing.content_to_send
-    pushing.content_to_send = lambda git, commits: {digest}  # a hostile client skips the checks
+    pushing.content_to_send = lambda git, commits, published=None: {digest}  # a hostile client skips the checks
     try:
         evil.push()
     finally:

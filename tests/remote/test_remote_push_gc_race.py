@@ -182,3 +182,23 @@ def test_the_schedules_cover_every_pair_in_both_orders():
     for p in PUSH_MAIN:
         for g in GC:
             assert any(s.index(p) < s.index(g) for s in SCHEDULES) and any(s.index(g) < s.index(p) for s in SCHEDULES)
+
+
+def test_a_version_whose_parent_was_deleted_and_collected_sends_what_it_names(workspace, spec_file_s3):
+    """Not a race: v0 is pushed, deleted from the remote, and its content collected; v1 (its child,
+    with the same files and one more) must send them all, not only what differs from v0."""
+    from artvcs.sync.remote_gc import remote_gc
+
+    url, opts = spec_file_s3
+    a = workspace.project("a", url, opts)
+    a.log({"x.txt": "kept by v1\n", "y.txt": "also\n"})
+    a.push()
+    artvcs.Api(dir=a.folder).artifact("me/proj/mnist:v0").delete(delete_aliases=True)
+    a.push()
+    assert len(remote_gc(a.repo, a.remote(), grace_seconds=0).removed) == 2
+    v1 = a.log({"z.txt": "new\n"})
+    assert v1.number == 1 and a.repo.git[v1.commit].parent_ids  # v0 is its parent
+    a.push()
+    check = workspace.clone("check", url, opts)
+    got = artvcs.Api(dir=check.folder).artifact("me/proj/mnist:v1").download(root=os.path.join(check.folder, "out"))
+    assert sorted(os.listdir(got)) == ["x.txt", "y.txt", "z.txt"]
