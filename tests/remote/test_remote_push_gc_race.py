@@ -21,6 +21,7 @@ import pytest
 
 import artvcs
 from artvcs.plumbing.remote.steps import ENV
+from remote_helpers import random_bytes, write_big
 
 BIN = os.path.dirname(sys.executable)
 PUSH = ["push-mark", "push-check", "push-settle", "push-wait", "push-recheck", "push-publish", "push-unmark"]
@@ -123,9 +124,14 @@ def run(schedule: tuple[str, ...], push: Held, gc: Held) -> list[str]:
     return happened
 
 
-def _scene(workspace, url, opts):
+BIG = random_bytes(5 * 1024 * 1024, 7)  # stored as chunks on the remote (a chunk list and a chunk pack)
+
+
+def _scene(workspace, url, opts, big: bool = False):
     """Remote with a deleted version whose file the next version re-uses; the pusher and the collector."""
     a = workspace.project("a", url, opts)
+    if big:
+        write_big(a, BIG)
     a.log({"x.txt": "shared between a deleted version and the next\n", "old.txt": "only in the old\n"}, name="old")
     a.push()
     artvcs.Api(dir=a.folder).artifact("me/proj/old:v0").delete(delete_aliases=True)
@@ -140,10 +146,13 @@ def _scene(workspace, url, opts):
 SCHEDULES = schedules()
 
 
-def _check(workspace, url, opts, tag: str) -> None:
+def _check(workspace, url, opts, tag: str, big: bool = False) -> None:
     check = workspace.clone(f"check-{tag}", url, opts)  # pulls and verifies every byte of every version
     api = artvcs.Api(dir=check.folder)
     got = api.artifact("me/proj/new:v0").download(root=os.path.join(check.folder, "out"))
+    if big:
+        with open(os.path.join(got, "big.bin"), "rb") as f:
+            assert f.read() == BIG
     assert open(os.path.join(got, "x.txt")).read() == "shared between a deleted version and the next\n"
     assert open(os.path.join(got, "z.txt")).read() == "new in this version\n"
 
@@ -155,9 +164,13 @@ def test_push_beside_remote_gc_on_a_folder(workspace, tmp_path, schedule):
     push = Held(["push"], a.folder, str(tmp_path / "steps-push"))
     gc = Held(["gc", "--remote", "--grace", "0"], admin.folder, str(tmp_path / "steps-gc"))
     happened = run(schedule, push, gc)
-    push.finish(), gc.finish()
+    push.finish()
+    said = gc.finish()
     _check(workspace, url, {}, "1")
     assert "push-unmark" in happened and "gc-unmark" in happened
+    if happened.index("push-mark") < happened.index("gc-check") < happened.index("push-unmark"):
+        assert "removed nothing: 1 push(es) under way" in said  # the gc saw the push's marker
+    assert not os.listdir(tmp_path / "remote" / "inflight")  # both markers gone
 
 
 # On SeaweedFS: the schedules in which the gc reads the refs before the push publishes (the ones
@@ -176,6 +189,18 @@ def test_push_beside_remote_gc_on_seaweedfs(workspace, tmp_path, request, schedu
     run(schedule, push, gc)
     push.finish(), gc.finish()
     _check(workspace, url, opts, "1")
+
+
+@pytest.mark.parametrize("schedule", S3_SCHEDULES, ids=[f"s{i}" for i in range(len(S3_SCHEDULES))])
+def test_push_beside_remote_gc_with_a_chunked_file(workspace, tmp_path, schedule):
+    """The file re-used is large: on the remote a chunk list and a chunk pack, both dead until the push."""
+    url = f"file://{tmp_path / 'remote'}"
+    a, admin = _scene(workspace, url, {}, big=True)
+    push = Held(["push"], a.folder, str(tmp_path / "steps-push"))
+    gc = Held(["gc", "--remote", "--grace", "0"], admin.folder, str(tmp_path / "steps-gc"))
+    run(schedule, push, gc)
+    push.finish(), gc.finish()
+    _check(workspace, url, {}, "1", big=True)
 
 
 def test_the_schedules_cover_every_pair_in_both_orders():
@@ -202,3 +227,23 @@ def test_a_version_whose_parent_was_deleted_and_collected_sends_what_it_names(wo
     check = workspace.clone("check", url, opts)
     got = artvcs.Api(dir=check.folder).artifact("me/proj/mnist:v1").download(root=os.path.join(check.folder, "out"))
     assert sorted(os.listdir(got)) == ["x.txt", "y.txt", "z.txt"]
+
+
+def test_a_push_marker_keeps_gc_from_removing_until_it_is_stale(workspace, tmp_path):
+    """A push marker younger than an hour (a push under way) makes gc remove nothing and say so; one
+    older (a killed push's) is ignored."""
+    from artvcs.plumbing.remote import inflight
+    from artvcs.sync.remote_gc import remote_gc
+
+    url = f"file://{tmp_path / 'remote'}"
+    a, admin = _scene(workspace, url, {})
+    marker = tmp_path / "remote" / "inflight" / "push-0123456789abcdef01234567"
+    marker.parent.mkdir(exist_ok=True)  # earlier pushes made it (and left it empty)
+    marker.write_text("1\n")
+    result = remote_gc(admin.repo, admin.remote(), grace_seconds=0)
+    assert result.busy_pushes == 1 and result.removed == []
+    assert os.listdir(marker.parent) == [marker.name]  # its own marker is gone again
+    old = time.time() - inflight.STALE_SECONDS - 60
+    os.utime(marker, (old, old))
+    result = remote_gc(admin.repo, admin.remote(), grace_seconds=0)
+    assert result.busy_pushes == 0 and len(result.removed) == 2  # x.txt and old.txt of the deleted version
