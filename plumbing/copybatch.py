@@ -1,4 +1,4 @@
-"""A checkout's small copies, verified, a batch at a time: read, hash, write in a pipeline.
+"""A checkout's small copies and hard links, verified, a batch at a time: read, hash, write (or link) in a pipeline.
 
 Reading a batch of store files and writing a batch of new files run in C
 (``_copybatch``, built from ``_native/copybatch.c``) with the GIL released,
@@ -16,6 +16,12 @@ module (no compiler, or ``ARTVCS_NATIVE=0``) the checkout keeps placing one
 file at a time (:func:`placefile.place`); :func:`read_batch_python` and
 :func:`write_batch_python` are the C loops in Python, which the tests compare
 with them.
+
+A hardlink checkout goes the same way with ``link=True``: the store file's
+bytes are read and hashed exactly as for a copy, and only a file that matches
+is linked (``link_batch``, :func:`link_batch_python`); every other goes to
+:func:`placefile.place`, which verifies it again and raises the error naming
+it, no link made.
 """
 from __future__ import annotations
 
@@ -28,9 +34,9 @@ from .copyhash import holds, write_all
 from .hashing import MMAP_THRESHOLD
 
 try:
-    from ._copybatch import read_batch as _native_read, write_batch as _native_write
+    from ._copybatch import link_batch as _native_link, read_batch as _native_read, write_batch as _native_write
 except ImportError:  # built without a compiler: placefile.place does each file instead
-    _native_read = _native_write = None
+    _native_read = _native_write = _native_link = None
 
 BATCH_FILES = 256  # files per read or write call
 BATCH_BYTES = 4 << 20  # and at most this many bytes (of manifest size) per call
@@ -88,6 +94,20 @@ def write_batch_python(dsts: list[str], datas: list[bytes]) -> list[tuple | int]
     return out
 
 
+def link_batch_python(srcs: list[str], dsts: list[str]) -> list[int | None]:
+    """The loop of ``link_batch`` in C: hard-link each store file at its new target (a link already
+    at the target is EEXIST, never followed); None once linked, or the errno that stopped it."""
+    out: list[int | None] = []
+    for src, dst in zip(srcs, dsts):
+        try:
+            os.link(src, dst, follow_symlinks=False)
+        except OSError as e:
+            out.append(e.errno)
+            continue
+        out.append(None)
+    return out
+
+
 def eligible(f) -> bool:
     """Whether a checkout file goes through the batches: a small stored file with a manifest size,
     and nothing at its target (a replacement is written beside it and renamed: placefile)."""
@@ -115,10 +135,13 @@ class Pipeline:
     so far with their stats, :meth:`close` finishes the rest. A checkout feeds it a batch of
     files at a time (its plan is made a batch at a time), so the reader and the writer never
     wait for a batch boundary. ``place_one(f)`` places a file the batches hand back (see the
-    module), in the caller's thread; its error stops the copy (then :meth:`abort`)."""
+    module), in the caller's thread; its error stops the copy (then :meth:`abort`). With ``link``
+    each verified file is hard-linked to its store file instead of written (its stat is None:
+    links are not recorded)."""
 
-    def __init__(self, place_one: Callable) -> None:
+    def __init__(self, place_one: Callable, link: bool = False) -> None:
         self._read, self._write, self._place_one = _native_read, _native_write, place_one
+        self._link = _native_link if link else None
         self._todo: deque[list] = deque()  # slices not yet read
         self._reads: deque[tuple[list, Future]] = deque()
         self._writes: deque[tuple[list, Future]] = deque()
@@ -134,7 +157,7 @@ class Pipeline:
 
     def take(self) -> tuple[list, list]:
         """The files written since the last call, and their stats: the batches' ``(dev, ino, size,
-        mtime_ns, ctime_ns)``, or place's os.stat_result."""
+        mtime_ns, ctime_ns)``, or place's os.stat_result (None for a link)."""
         out = self._files, self._stats
         self._files, self._stats = [], []
         return out
@@ -196,7 +219,9 @@ class Pipeline:
                     st = self._place_one(f)  # verified in full: raises on corruption
                     self._files.append(f)
                     self._stats.append(st)
-            if ok_files:
+            if ok_files and self._link is not None:  # (the bytes are not needed: the store file itself goes there)
+                writes.append((ok_files, self._writer.submit(self._link, [f.src for f in ok_files], [f.target for f in ok_files])))
+            elif ok_files:
                 writes.append((ok_files, self._writer.submit(self._write, [f.target for f in ok_files], ok_datas)))
             while len(writes) > AHEAD:
                 self._collect(*writes.popleft())
