@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from itertools import chain
 
-from . import chunkstore, copybatch, foldersums
+from . import copybatch, foldersums
 from .checkindex import Fresh, Packed, all_paths, vouched
 from .checkplan import (
     FETCH, LOOK, WRITE, LOOK_WORKERS, WORKERS, _File, _check_protected, _file_maker, _folder_states,
@@ -405,6 +405,8 @@ def _place_chunked(store: ContentStore, f: _File, verify: bool = True,
         except FileNotFoundError:  # no whole store file (nothing was created): its chunks, if listed
             if not store.is_chunked(f.entry.digest):
                 raise
+        from . import chunkstore  # here: a checkout of whole store files never loads the chunk packs' modules
+
         return chunkstore.place_chunked(store, f.entry.digest, f.target, tmp_beside(f.target), stop)
     except StoppedError:
         raise
