@@ -266,18 +266,20 @@ def _write_all(store, statcache, mode, verify, root, writes, stored_new: Fresh, 
     recorder = Recorder(statcache if verify else None)
     undecided = mode in ("auto", "reflink", "hardlink")  # the first file written decides (see _first_write)
     pipe: copybatch.Pipeline | None = None
+    # (only an explicit hardlink links: auto decides between reflink and copy)
+    linker = copybatch.Linker(partial(_place_verified, "hardlink")) if mode == "hardlink" and verify and copybatch.native() else None
     done_files: list[_File] = []  # written, not yet handed to the recorder
     done_stats: list = []
     try:
         for batch in batches():
             used, files, stats, small = _write_batch(store, mode if undecided else None, used, verify, root, batch,
-                                                     chunked, pipe is not None or copybatch.native())
+                                                     chunked, pipe is not None or copybatch.native(), linker)
             undecided = undecided and all(f.entry.digest in chunked for f in chain(files, small))  # none decided yet
             done_files += files
             done_stats += stats
             if small:
-                if pipe is None:  # (the mode is decided by now: small files are batched only then)
-                    pipe = copybatch.Pipeline(partial(_place_verified, used), link=used == "hardlink")
+                if pipe is None:
+                    pipe = copybatch.Pipeline(_copy_one)
                 pipe.feed(small)
                 files, stats = pipe.take()
                 done_files += files
@@ -304,6 +306,9 @@ def _write_all(store, statcache, mode, verify, root, writes, stored_new: Fresh, 
         with contextlib.suppress(Exception):
             recorder.join()
         raise
+    finally:
+        if linker is not None:
+            linker.close()  # (its threads are idle between batches: each batch's link waits for its slices)
     recorder.join()
     return used
 
@@ -317,11 +322,13 @@ def _place_verified(mode: str, f: _File, stop: threading.Event | None = None) ->
 _copy_one = partial(_place_verified, "copy")
 
 
-def _write_batch(store, decide, used, verify, root, batch, chunked, batched) -> tuple[str, list[_File], list, list[_File]]:
+def _write_batch(store, decide, used, verify, root, batch, chunked, batched,
+                 linker: copybatch.Linker | None = None) -> tuple[str, list[_File], list, list[_File]]:
     """Write one batch by mode ``used``: ``(mode used, files written, their stats, files left for
     the batched copy)``. With ``decide`` (the mode asked for, not yet tried), the first file
-    decides the mode. With ``batched`` (the C batches are there), a verified copy or hard link leaves its new
-    small files (:func:`copybatch.eligible`) to the caller's :class:`copybatch.Pipeline`."""
+    decides the mode. With ``batched`` (the C batches are there), a verified copy leaves its new
+    small files (:func:`copybatch.eligible`) to the caller's :class:`copybatch.Pipeline`, and a
+    verified hard link links them a batch at a time through ``linker`` (:class:`copybatch.Linker`)."""
     rebuilt = [f for f in batch if f.entry.digest in chunked] if chunked else []
     plain = [f for f in batch if f.entry.digest not in chunked] if chunked else batch
     written: list[os.stat_result | None] = []
@@ -331,13 +338,21 @@ def _write_batch(store, decide, used, verify, root, batch, chunked, batched) -> 
         written.append(st)
     if verify:
         done, rest = plain[: len(written)], plain[len(written):]
-        if used in ("copy", "hardlink") and batched:  # new small files: read, hash, write (or link) in batches
+        if used == "copy" and batched:  # new small files: read, hash, write in batches
             eligible = copybatch.eligible
             small = [f for f in rest if eligible(f)]
             if small:
                 rest = [f for f in rest if not eligible(f)]
                 plain = done + rest
+        elif used == "hardlink" and linker is not None:  # new small files: read, hash, link in batches, a slice per thread
+            eligible = copybatch.eligible
+            linked = [f for f in rest if eligible(f)]
+            if linked:
+                rest = [f for f in rest if not eligible(f)]
+                plain = done + rest + linked
+                linker.link(linked)
         written += _parallel(partial(_place_verified, used), rest)
+        written += [None] * (len(plain) - len(written))  # (the linked files: a link is not recorded)
     else:
         written += _parallel(lambda f: place(used, f.src, f.target, f.present), plain[len(written):])
     if rebuilt:

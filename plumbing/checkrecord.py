@@ -26,7 +26,7 @@ class Recorder:
         self._error: BaseException | None = None
 
     def record(self, files: list[_File], stats: list[os.stat_result | None]) -> None:
-        if self.statcache is None:
+        if self.statcache is None or not any(stats):  # (links: nothing to record, no thread to start)
             return
         self._wait()
         if self._error is not None:  # the cache failed: nothing more goes to it (join raises the error)

@@ -1,4 +1,4 @@
-"""A checkout's small copies and hard links, verified, a batch at a time: read, hash, write (or link) in a pipeline.
+"""A checkout's small copies and hard links, verified, a batch at a time: read, hash, write (or link).
 
 Reading a batch of store files and writing a batch of new files run in C
 (``_copybatch``, built from ``_native/copybatch.c``) with the GIL released,
@@ -17,9 +17,10 @@ file at a time (:func:`placefile.place`); :func:`read_batch_python` and
 :func:`write_batch_python` are the C loops in Python, which the tests compare
 with them.
 
-A hardlink checkout goes the same way with ``link=True``: the store file's
-bytes are read and hashed exactly as for a copy, and only a file that matches
-is linked (``link_batch``, :func:`link_batch_python`); every other goes to
+A hardlink checkout's new small files go the same way, a slice per thread
+(:class:`Linker`): each slice's store files are read in C, hashed, and
+only the ones that hold their digest are linked (``link_batch``, in C;
+:func:`link_batch_python` is its loop); every other is handed to
 :func:`placefile.place`, which verifies it again and raises the error naming
 it, no link made.
 """
@@ -41,6 +42,7 @@ except ImportError:  # built without a compiler: placefile.place does each file 
 BATCH_FILES = 256  # files per read or write call
 BATCH_BYTES = 4 << 20  # and at most this many bytes (of manifest size) per call
 AHEAD = 2  # batches read ahead of the hashing, and written behind it: memory stays flat
+LINKERS = min(2, os.cpu_count() or 1)  # threads of link_verified, each a slice at a time
 
 
 def native() -> bool:
@@ -128,6 +130,48 @@ def _slices(files: list) -> list[list]:
     return out
 
 
+class Linker:
+    """A hardlink checkout's new small files, linked verified a batch at a time (:meth:`link`), on
+    LINKERS threads kept for the whole checkout (:meth:`close` ends them). Each thread takes a
+    slice, reads its store files (C, without the GIL), hashes them, and links (C) the ones that
+    hold their digest; no thread hands work to another, so a busy machine that runs one late
+    delays only its own slice. ``place_one(f)`` places every file not linked so (bytes that do
+    not match, a store file that cannot be read, something at the target) in the caller's thread
+    once the slices are done: it links it, replaces what is there, or raises the error naming it
+    (a rotten store file: no link is made)."""
+
+    def __init__(self, place_one: Callable) -> None:
+        self._read, self._link, self._place_one = _native_read, _native_link, place_one
+        self._pool = ThreadPoolExecutor(LINKERS) if LINKERS > 1 else None
+
+    def link(self, files: list) -> None:
+        """Link every one of the :func:`eligible` checkout ``files`` (each with ``src``, ``target``,
+        ``entry``), or raise the first error ``place_one`` raises."""
+        parts = _slices(files)
+        if self._pool is None or len(parts) < 2:
+            redo = [f for part in parts for f in self._slice(part)]
+        else:  # (an error of a slice goes up once every slice is done)
+            redo = [f for r in self._pool.map(self._slice, parts) for f in r]
+        for f in redo:
+            self._place_one(f)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+
+    def _slice(self, part: list) -> list:
+        """Link the files of ``part`` that verify; the others, to be placed in full."""
+        datas = self._read([f.src for f in part], [f.entry.size for f in part])
+        good, redo = [], []
+        for f, data in zip(part, datas):
+            e = f.entry
+            (good if data is not None and holds(data, e.size, e.digest) else redo).append(f)
+        if good:
+            done = self._link([f.src for f in good], [f.target for f in good])
+            redo += [f for f, r in zip(good, done) if r is not None]
+        return redo
+
+
 class Pipeline:
     """The batches of one checkout, kept full across the calls that feed them: :meth:`feed` queues
     :func:`eligible` checkout files (each with ``src``, ``target``, ``entry``) and runs the
@@ -135,13 +179,10 @@ class Pipeline:
     so far with their stats, :meth:`close` finishes the rest. A checkout feeds it a batch of
     files at a time (its plan is made a batch at a time), so the reader and the writer never
     wait for a batch boundary. ``place_one(f)`` places a file the batches hand back (see the
-    module), in the caller's thread; its error stops the copy (then :meth:`abort`). With ``link``
-    each verified file is hard-linked to its store file instead of written (its stat is None:
-    links are not recorded)."""
+    module), in the caller's thread; its error stops the copy (then :meth:`abort`)."""
 
-    def __init__(self, place_one: Callable, link: bool = False) -> None:
+    def __init__(self, place_one: Callable) -> None:
         self._read, self._write, self._place_one = _native_read, _native_write, place_one
-        self._link = _native_link if link else None
         self._todo: deque[list] = deque()  # slices not yet read
         self._reads: deque[tuple[list, Future]] = deque()
         self._writes: deque[tuple[list, Future]] = deque()
@@ -157,7 +198,7 @@ class Pipeline:
 
     def take(self) -> tuple[list, list]:
         """The files written since the last call, and their stats: the batches' ``(dev, ino, size,
-        mtime_ns, ctime_ns)``, or place's os.stat_result (None for a link)."""
+        mtime_ns, ctime_ns)``, or place's os.stat_result."""
         out = self._files, self._stats
         self._files, self._stats = [], []
         return out
@@ -219,9 +260,7 @@ class Pipeline:
                     st = self._place_one(f)  # verified in full: raises on corruption
                     self._files.append(f)
                     self._stats.append(st)
-            if ok_files and self._link is not None:  # (the bytes are not needed: the store file itself goes there)
-                writes.append((ok_files, self._writer.submit(self._link, [f.src for f in ok_files], [f.target for f in ok_files])))
-            elif ok_files:
+            if ok_files:
                 writes.append((ok_files, self._writer.submit(self._write, [f.target for f in ok_files], ok_datas)))
             while len(writes) > AHEAD:
                 self._collect(*writes.popleft())
