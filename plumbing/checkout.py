@@ -267,7 +267,8 @@ def _write_all(store, statcache, mode, verify, root, writes, stored_new: Fresh, 
     undecided = mode in ("auto", "reflink", "hardlink")  # the first file written decides (see _first_write)
     pipe: copybatch.Pipeline | None = None
     # (only an explicit hardlink links: auto decides between reflink and copy)
-    linker = copybatch.Linker(partial(_place_verified, "hardlink")) if mode == "hardlink" and verify and copybatch.native() else None
+    linker = (copybatch.Linker(partial(_place_verified, "hardlink"))
+              if mode == "hardlink" and verify and copybatch.native() else None)
     done_files: list[_File] = []  # written, not yet handed to the recorder
     done_stats: list = []
     try:
@@ -344,7 +345,7 @@ def _write_batch(store, decide, used, verify, root, batch, chunked, batched,
             if small:
                 rest = [f for f in rest if not eligible(f)]
                 plain = done + rest
-        elif used == "hardlink" and linker is not None:  # new small files: read, hash, link in batches, a slice per thread
+        elif used == "hardlink" and linker is not None:  # new small files: read, hash, link a slice per thread
             eligible = copybatch.eligible
             linked = [f for f in rest if eligible(f)]
             if linked:
