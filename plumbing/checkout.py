@@ -40,6 +40,7 @@ from .checkplan import (
     _guard, _index, _inside, _Looker, _missing, _parallel, _plan, _protected, _refuse_losing_untracked, _Sources,
     _under_replaced, _walk,
 )
+from .checkrecord import Recorder
 from .copyhash import check_stop
 from .errors import ArtvcsError, ObjectMissingError, PathEscapeError, StoppedError, UsageError
 from .hashing import hash_file
@@ -48,7 +49,6 @@ from .paths import refuse_git_symlinks, safe_join
 from .placefile import TMP_PREFIX, place, reflink, tmp_beside, unlink_quiet
 from .progress import report
 from .scan import scan
-from .checkrecord import Recorder
 from .statcache import Records, StatCache, now_ns
 from .store import CHUNK_THRESHOLD, ContentStore
 
