@@ -15,7 +15,7 @@ path sees half a file. Nothing is written or deleted outside ``root``
 (symbolic links in it are never followed out, and the repository itself is
 never touched). Every stored file handed over is verified on the way
 (:mod:`placefile`; new small copies a batch at a time, :mod:`copybatch`);
-the verified copies are recorded in the stat cache, so the next look at
+the verified copies are recorded in the stat cache (:mod:`checkrecord`), so the next look at
 them is a stat each.
 """
 from __future__ import annotations
@@ -33,13 +33,14 @@ from dataclasses import dataclass, field
 from functools import partial
 from itertools import chain
 
-from . import chunkstore, copybatch, foldersums
+from . import copybatch, foldersums
 from .checkindex import Fresh, Packed, all_paths, vouched
 from .checkplan import (
     FETCH, LOOK, WRITE, LOOK_WORKERS, WORKERS, _File, _check_protected, _file_maker, _folder_states,
     _guard, _index, _inside, _Looker, _missing, _parallel, _plan, _protected, _refuse_losing_untracked, _Sources,
     _under_replaced, _walk,
 )
+from .checkrecord import Recorder
 from .copyhash import check_stop
 from .errors import ArtvcsError, ObjectMissingError, PathEscapeError, StoppedError, UsageError
 from .hashing import hash_file
@@ -48,7 +49,7 @@ from .paths import refuse_git_symlinks, safe_join
 from .placefile import TMP_PREFIX, place, reflink, tmp_beside, unlink_quiet
 from .progress import report
 from .scan import scan
-from .statcache import Records, StatCache, fs_clock_ns, now_ns
+from .statcache import Records, StatCache, now_ns
 from .store import CHUNK_THRESHOLD, ContentStore
 
 MODES = ("auto", "copy", "hardlink", "reflink", "symlink")
@@ -262,15 +263,18 @@ def _write_all(store, statcache, mode, verify, root, writes, stored_new: Fresh, 
             yield [make(e) for e in part]
 
     # an unverified copy's digest is the manifest's word: not recorded
-    recorder = _Recorder(statcache if verify else None)
+    recorder = Recorder(statcache if verify else None)
     undecided = mode in ("auto", "reflink", "hardlink")  # the first file written decides (see _first_write)
     pipe: copybatch.Pipeline | None = None
+    # (only an explicit hardlink links: auto decides between reflink and copy)
+    linker = (copybatch.Linker(partial(_place_verified, "hardlink"))
+              if mode == "hardlink" and verify and copybatch.native() else None)
     done_files: list[_File] = []  # written, not yet handed to the recorder
     done_stats: list = []
     try:
         for batch in batches():
             used, files, stats, small = _write_batch(store, mode if undecided else None, used, verify, root, batch,
-                                                     chunked, pipe is not None or copybatch.native())
+                                                     chunked, pipe is not None or copybatch.native(), linker)
             undecided = undecided and all(f.entry.digest in chunked for f in chain(files, small))  # none decided yet
             done_files += files
             done_stats += stats
@@ -303,6 +307,9 @@ def _write_all(store, statcache, mode, verify, root, writes, stored_new: Fresh, 
         with contextlib.suppress(Exception):
             recorder.join()
         raise
+    finally:
+        if linker is not None:
+            linker.close()  # (its threads are idle between batches: each batch's link waits for its slices)
     recorder.join()
     return used
 
@@ -316,11 +323,13 @@ def _place_verified(mode: str, f: _File, stop: threading.Event | None = None) ->
 _copy_one = partial(_place_verified, "copy")
 
 
-def _write_batch(store, decide, used, verify, root, batch, chunked, batched) -> tuple[str, list[_File], list, list[_File]]:
+def _write_batch(store, decide, used, verify, root, batch, chunked, batched,
+                 linker: copybatch.Linker | None = None) -> tuple[str, list[_File], list, list[_File]]:
     """Write one batch by mode ``used``: ``(mode used, files written, their stats, files left for
     the batched copy)``. With ``decide`` (the mode asked for, not yet tried), the first file
     decides the mode. With ``batched`` (the C batches are there), a verified copy leaves its new
-    small files (:func:`copybatch.eligible`) to the caller's :class:`copybatch.Pipeline`."""
+    small files (:func:`copybatch.eligible`) to the caller's :class:`copybatch.Pipeline`, and a
+    verified hard link links them a batch at a time through ``linker`` (:class:`copybatch.Linker`)."""
     rebuilt = [f for f in batch if f.entry.digest in chunked] if chunked else []
     plain = [f for f in batch if f.entry.digest not in chunked] if chunked else batch
     written: list[os.stat_result | None] = []
@@ -336,55 +345,21 @@ def _write_batch(store, decide, used, verify, root, batch, chunked, batched) -> 
             if small:
                 rest = [f for f in rest if not eligible(f)]
                 plain = done + rest
+        elif used == "hardlink" and linker is not None:  # new small files: read, hash, link a slice per thread
+            eligible = copybatch.eligible
+            linked = [f for f in rest if eligible(f)]
+            if linked:
+                rest = [f for f in rest if not eligible(f)]
+                plain = done + rest + linked
+                linker.link(linked)
         written += _parallel(partial(_place_verified, used), rest)
+        written += [None] * (len(plain) - len(written))  # (the linked files: a link is not recorded)
     else:
         written += _parallel(lambda f: place(used, f.src, f.target, f.present), plain[len(written):])
     if rebuilt:
         written += _place_large(store, rebuilt, verify)
         plain = plain + rebuilt
     return used, plain, written, small
-
-
-class _Recorder:
-    """Records each batch's verified copies in the stat cache and writes them out on a thread of
-    its own while the next batch is written (the flush is Python and sqlite, the writing mostly
-    system calls that let other threads run). One flush at a time, and no other thread touches
-    the cache meanwhile: :meth:`record` waits for the previous flush before queueing more. A
-    flush's error stops the recording, not the writing: :meth:`join` raises it at the end."""
-
-    def __init__(self, statcache: StatCache | None) -> None:
-        self.statcache = statcache
-        self._thread: threading.Thread | None = None
-        self._error: BaseException | None = None
-
-    def record(self, files: list[_File], stats: list[os.stat_result | None]) -> None:
-        if self.statcache is None:
-            return
-        self._wait()
-        if self._error is not None:  # the cache failed: nothing more goes to it (join raises the error)
-            return
-        _record_written(self.statcache, files, stats)
-        self._thread = threading.Thread(target=self._flush, daemon=True)
-        self._thread.start()
-
-    def _flush(self) -> None:
-        try:
-            self.statcache.flush()
-        except BaseException as e:  # raised by join, in the caller's thread
-            self._error = e
-
-    def _wait(self) -> None:
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-
-    def join(self) -> None:
-        """Wait for the flush under way; the first error of any flush is raised here, once the
-        checkout's writing is over (a failed write raises its own error first)."""
-        self._wait()
-        if self._error is not None:
-            e, self._error = self._error, None
-            raise e
 
 
 # Large files copied at once. The kernel's copy of one file does not go faster on two threads
@@ -446,6 +421,8 @@ def _place_chunked(store: ContentStore, f: _File, verify: bool = True,
         except FileNotFoundError:  # no whole store file (nothing was created): its chunks, if listed
             if not store.is_chunked(f.entry.digest):
                 raise
+        from . import chunkstore  # here: a checkout of whole store files never loads the chunk packs' modules
+
         return chunkstore.place_chunked(store, f.entry.digest, f.target, tmp_beside(f.target), stop)
     except StoppedError:
         raise
@@ -489,23 +466,6 @@ def _first_write(mode: str, store_root: str, f: _File, root: str, verify: bool) 
             ) from None
         raise
     return mode, st
-
-
-def _record_written(statcache: StatCache, writes: list[_File], stats: list) -> None:
-    """Record the copies just written, so that the next checkout, status or verify is a stat per file.
-
-    Each stat (an os.stat_result, or the batches' stat key tuple) was taken
-    when its file was complete (after the last write, or after the rename and
-    unchanged since); the clock is read after all of them. The racy rule then
-    trusts a record only while the file's stamps are older than that reading:
-    an edit after it stamps the file anew, so its stat no longer matches.
-    Links are not recorded: a hard link is judged by its inode, a symbolic
-    link by its target.
-    """
-    if not any(stats):
-        return
-    now, dev = fs_clock_ns(os.path.dirname(statcache.db_path))
-    statcache.record_written(((f.target, st, f.entry.digest) for f, st in zip(writes, stats) if st is not None), now, dev)
 
 
 def _check_mode_possible(mode: str, store_root: str, src: str, root: str) -> None:

@@ -1,4 +1,4 @@
-"""A checkout's small copies, verified, a batch at a time: read, hash, write in a pipeline.
+"""A checkout's small copies and hard links, verified, a batch at a time: read, hash, write (or link).
 
 Reading a batch of store files and writing a batch of new files run in C
 (``_copybatch``, built from ``_native/copybatch.c``) with the GIL released,
@@ -16,6 +16,13 @@ module (no compiler, or ``ARTVCS_NATIVE=0``) the checkout keeps placing one
 file at a time (:func:`placefile.place`); :func:`read_batch_python` and
 :func:`write_batch_python` are the C loops in Python, which the tests compare
 with them.
+
+A hardlink checkout's new small files go the same way, a slice per thread
+(:class:`Linker`): each slice's store files are read in C, hashed, and
+only the ones that hold their digest are linked (``link_batch``, in C;
+:func:`link_batch_python` is its loop); every other is handed to
+:func:`placefile.place`, which verifies it again and raises the error naming
+it, no link made.
 """
 from __future__ import annotations
 
@@ -28,13 +35,14 @@ from .copyhash import holds, write_all
 from .hashing import MMAP_THRESHOLD
 
 try:
-    from ._copybatch import read_batch as _native_read, write_batch as _native_write
+    from ._copybatch import link_batch as _native_link, read_batch as _native_read, write_batch as _native_write
 except ImportError:  # built without a compiler: placefile.place does each file instead
-    _native_read = _native_write = None
+    _native_read = _native_write = _native_link = None
 
 BATCH_FILES = 256  # files per read or write call
 BATCH_BYTES = 4 << 20  # and at most this many bytes (of manifest size) per call
 AHEAD = 2  # batches read ahead of the hashing, and written behind it: memory stays flat
+LINKERS = min(2, os.cpu_count() or 1)  # threads of link_verified, each a slice at a time
 
 
 def native() -> bool:
@@ -88,6 +96,20 @@ def write_batch_python(dsts: list[str], datas: list[bytes]) -> list[tuple | int]
     return out
 
 
+def link_batch_python(srcs: list[str], dsts: list[str]) -> list[int | None]:
+    """The loop of ``link_batch`` in C: hard-link each store file at its new target (a link already
+    at the target is EEXIST, never followed); None once linked, or the errno that stopped it."""
+    out: list[int | None] = []
+    for src, dst in zip(srcs, dsts):
+        try:
+            os.link(src, dst, follow_symlinks=False)
+        except OSError as e:
+            out.append(e.errno)
+            continue
+        out.append(None)
+    return out
+
+
 def eligible(f) -> bool:
     """Whether a checkout file goes through the batches: a small stored file with a manifest size,
     and nothing at its target (a replacement is written beside it and renamed: placefile)."""
@@ -106,6 +128,48 @@ def _slices(files: list) -> list[list]:
     if part:
         out.append(part)
     return out
+
+
+class Linker:
+    """A hardlink checkout's new small files, linked verified a batch at a time (:meth:`link`), on
+    LINKERS threads kept for the whole checkout (:meth:`close` ends them). Each thread takes a
+    slice, reads its store files (C, without the GIL), hashes them, and links (C) the ones that
+    hold their digest; no thread hands work to another, so a busy machine that runs one late
+    delays only its own slice. ``place_one(f)`` places every file not linked so (bytes that do
+    not match, a store file that cannot be read, something at the target) in the caller's thread
+    once the slices are done: it links it, replaces what is there, or raises the error naming it
+    (a rotten store file: no link is made)."""
+
+    def __init__(self, place_one: Callable) -> None:
+        self._read, self._link, self._place_one = _native_read, _native_link, place_one
+        self._pool = ThreadPoolExecutor(LINKERS) if LINKERS > 1 else None
+
+    def link(self, files: list) -> None:
+        """Link every one of the :func:`eligible` checkout ``files`` (each with ``src``, ``target``,
+        ``entry``), or raise the first error ``place_one`` raises."""
+        parts = _slices(files)
+        if self._pool is None or len(parts) < 2:
+            redo = [f for part in parts for f in self._slice(part)]
+        else:  # (an error of a slice goes up once every slice is done)
+            redo = [f for r in self._pool.map(self._slice, parts) for f in r]
+        for f in redo:
+            self._place_one(f)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+
+    def _slice(self, part: list) -> list:
+        """Link the files of ``part`` that verify; the others, to be placed in full."""
+        datas = self._read([f.src for f in part], [f.entry.size for f in part])
+        good, redo = [], []
+        for f, data in zip(part, datas):
+            e = f.entry
+            (good if data is not None and holds(data, e.size, e.digest) else redo).append(f)
+        if good:
+            done = self._link([f.src for f in good], [f.target for f in good])
+            redo += [f for f, r in zip(good, done) if r is not None]
+        return redo
 
 
 class Pipeline:

@@ -25,8 +25,12 @@ QUICK_OPTIONS = frozenset({"--json", "--exit-code"})
 # synced before the version's ref moves, the stat cache written in its own transaction, the draft
 # record removed, the run finished, every worker thread joined, output left only in sys.stdout and
 # sys.stderr (flushed by _exit). Add a command here only after checking the same of its whole path;
-# tests/porcelain/test_start_up.py checks these.
-ENDS_AT_ONCE = frozenset({"log", "track"})
+# tests/porcelain/test_start_up.py checks these. A checkout writes the user's folder (as cp does,
+# never synced: it is not committed data), records its copies in the stat cache in its own
+# transaction, renames the workspace record into place, and joins its copy threads before it
+# returns; its teardown was the stat cache's close (a checkpoint: two fdatasyncs, each waiting
+# behind the writeback of the GiB just copied) and freeing the interpreter.
+ENDS_AT_ONCE = frozenset({"log", "track", "checkout"})
 declined = False  # the quick path ran here and could not say: the status command goes straight to the full one
 
 

@@ -20,6 +20,10 @@
  *   or the errno of the step that failed (the half-written file is removed). Each folder is
  *   opened once while its files follow one another, and the files are created in it (openat):
  *   one path walk per folder, not per file (see folder_t).
+ * link_batch(srcs, dsts) -> list: for each target, a hard link to its store file (never
+ *   following a link at the target: one there is EEXIST), the same folder-at-a-time way;
+ *   None once linked, or the errno of the link that failed. The caller has hashed the store
+ *   file's bytes first (read_batch): a hardlink checkout is verified as a copy is.
  * plumbing/copybatch.py has the same loops in Python; tests compare the two.
  */
 #define PY_SSIZE_T_CLEAN
@@ -187,26 +191,51 @@ static void folder_close(folder_t *f) {
     f->dir = NULL;
 }
 
-static int write_in_folder(folder_t *f, const char *path, const char *data, Py_ssize_t len, struct stat *st) {
+/* Link src (a whole path) as name in the folder open as dfd; 0, or link's errno. */
+static int link_one(int dfd, const char *src, const char *name) {
+    int r;
+    do r = linkat(AT_FDCWD, src, dfd, name, 0);  /* flags 0: src itself if it is a link, never what it leads to */
+    while (r != 0 && errno == EINTR);
+    return r == 0 ? 0 : errno;
+}
+
+/* Open (or keep) the folder of path in f; the name's start within path, or NULL with *err set. */
+static const char *name_in_folder(folder_t *f, const char *path, int *dfd, int *err) {
     const char *slash = strrchr(path, '/');
-    if (!slash || slash == path) return write_one(AT_FDCWD, path, data, len, st);
+    if (!slash || slash == path) {
+        *dfd = AT_FDCWD;
+        return path;
+    }
     size_t dir_len = (size_t)(slash - path);
     if (!f->dir || f->dir_len != dir_len || memcmp(f->dir, path, dir_len) != 0) {
         folder_close(f);
         char *dir = malloc(dir_len + 1);
-        if (!dir) return ENOMEM;
+        if (!dir) {
+            *err = ENOMEM;
+            return NULL;
+        }
         memcpy(dir, path, dir_len);
         dir[dir_len] = 0;
-        int dfd;
-        do dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);  /* O_PATH: a folder one may write but not list */
-        while (dfd < 0 && errno == EINTR);
-        f->dfd = dfd >= 0 ? dfd : -2 - errno;
+        int fd;
+        do fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);  /* O_PATH: a folder one may write but not list */
+        while (fd < 0 && errno == EINTR);
+        f->dfd = fd >= 0 ? fd : -2 - errno;
         free(dir);
         f->dir = path;
         f->dir_len = dir_len;
     }
-    if (f->dfd < -1) return -2 - f->dfd;
-    return write_one(f->dfd, slash + 1, data, len, st);
+    if (f->dfd < -1) {
+        *err = -2 - f->dfd;
+        return NULL;
+    }
+    *dfd = f->dfd;
+    return slash + 1;
+}
+
+static int write_in_folder(folder_t *f, const char *path, const char *data, Py_ssize_t len, struct stat *st) {
+    int dfd, err = 0;
+    const char *name = name_in_folder(f, path, &dfd, &err);
+    return name ? write_one(dfd, name, data, len, st) : err;
 }
 
 static PyObject *write_batch(PyObject *self, PyObject *args) {
@@ -285,12 +314,68 @@ done:
     return out;
 }
 
+static PyObject *link_batch(PyObject *self, PyObject *args) {
+    PyObject *srcs_in, *dsts_in;
+    if (!PyArg_ParseTuple(args, "OO:link_batch", &srcs_in, &dsts_in)) return NULL;
+    PyObject *srcs = PySequence_Tuple(srcs_in);  /* the function's own tuples: see read_batch */
+    if (!srcs) return NULL;
+    PyObject *dsts = PySequence_Tuple(dsts_in);
+    if (!dsts) {
+        Py_DECREF(srcs);
+        return NULL;
+    }
+    Py_ssize_t n = PyTuple_GET_SIZE(srcs);
+    PyObject *out = NULL, **from = NULL, **to = NULL;
+    int *errs = NULL;
+    if (PyTuple_GET_SIZE(dsts) != n) {
+        PyErr_SetString(PyExc_ValueError, "link_batch: srcs and dsts differ in length");
+        goto done;
+    }
+    from = encode_paths(srcs, n);
+    if (!from) goto done;
+    to = encode_paths(dsts, n);
+    if (!to) goto done;
+    errs = PyMem_Calloc(n ? n : 1, sizeof(int));
+    if (!errs) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    folder_t folder = {NULL, 0, -1};
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int dfd, err = 0;
+        const char *name = name_in_folder(&folder, PyBytes_AS_STRING(to[i]), &dfd, &err);
+        errs[i] = name ? link_one(dfd, PyBytes_AS_STRING(from[i]), name) : err;
+    }
+    folder_close(&folder);
+    Py_END_ALLOW_THREADS
+    out = PyList_New(n);
+    if (!out) goto done;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = errs[i] ? PyLong_FromLong(errs[i]) : Py_NewRef(Py_None);
+        if (!item) {
+            Py_CLEAR(out);
+            goto done;
+        }
+        PyList_SET_ITEM(out, i, item);
+    }
+done:
+    PyMem_Free(errs);
+    if (from) free_paths(from, n);
+    if (to) free_paths(to, n);
+    Py_DECREF(srcs);
+    Py_DECREF(dsts);
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"read_batch", read_batch, METH_VARARGS,
      "read_batch(srcs, sizes) -> list: each file's bytes (up to size + 1), or None where it could not be read."},
     {"write_batch", write_batch, METH_VARARGS,
      "write_batch(dsts, datas) -> list: create each new file with its bytes; its (dev, ino, size, mtime_ns, "
      "ctime_ns), or the errno that stopped it (nothing left behind)."},
+    {"link_batch", link_batch, METH_VARARGS,
+     "link_batch(srcs, dsts) -> list: hard-link each store file at its new target; None, or link's errno."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from artvcs.plumbing import checkout, checkplan, copybatch, placefile
+from artvcs.plumbing import checkout, checkplan, checkrecord, copybatch, placefile
 from artvcs.plumbing.checkout import materialize, verify_folder
 from artvcs.plumbing.errors import ArtvcsError, ObjectMissingError, PathEscapeError, UsageError
 from artvcs.plumbing.hashing import hash_bytes
@@ -542,7 +542,7 @@ def test_each_batch_is_recorded_while_the_next_is_written_and_a_failure_keeps_wh
     entries = stored(repo, files)
     monkeypatch.setattr(checkout, "WRITE_BATCH", 3)
     # the records are written with a clock reading well after the files' stamps, so none is racy
-    monkeypatch.setattr(checkout, "fs_clock_ns", lambda folder: (time.time_ns() + 10**10, None))
+    monkeypatch.setattr(checkrecord, "fs_clock_ns", lambda folder: (time.time_ns() + 10**10, None))
     root = tmp_path / "out"
     res = materialize(repo.store, entries, str(root), mode="copy", statcache=repo.statcache)
     assert res.written == 10 and tree(root) == files
@@ -629,10 +629,10 @@ def test_a_replaced_file_hashed_while_planning_keeps_the_record_of_its_copy(repo
     materialize(repo.store, stored(repo, {p: b"~" * len(d) for p, d in files.items()}), str(root), mode="copy")
     time.sleep(1.1)  # the planning's record (local clock, a second's margin) is kept, not left out as racy
     hashed: list[str] = []
-    real_hash, real_clock = checkplan.hash_file, checkout.fs_clock_ns
+    real_hash, real_clock = checkplan.hash_file, checkrecord.fs_clock_ns
     monkeypatch.setattr(checkplan, "hash_file", lambda p: (hashed.append(p), real_hash(p))[1])
     # the clock read a few ticks after the copies: none of them is racy, each copy is recorded
-    monkeypatch.setattr(checkout, "fs_clock_ns", lambda d: (time.sleep(0.05), real_clock(d))[1])
+    monkeypatch.setattr(checkrecord, "fs_clock_ns", lambda d: (time.sleep(0.05), real_clock(d))[1])
     res = materialize(repo.store, entries, str(root), mode="copy", statcache=repo.statcache)
     targets = {os.path.join(str(root), e.path): e.digest for e in entries}
     assert res.written == len(files) and set(hashed) == set(targets), "every changed target was hashed while planning"
@@ -654,7 +654,7 @@ def test_a_failing_stat_cache_does_not_hide_the_error_that_stopped_the_checkout(
     bad = stored(repo, {"flat/07-rotten.bin": b"r" * 300})[0]
     rot(repo, bad.digest)
     monkeypatch.setattr(checkout, "WRITE_BATCH", 3)  # batches recorded (and failing to be) before the rotten one
-    monkeypatch.setattr(checkout, "fs_clock_ns", lambda folder: (time.time_ns() + 10**10, None))  # none racy
+    monkeypatch.setattr(checkrecord, "fs_clock_ns", lambda folder: (time.time_ns() + 10**10, None))  # none racy
     (tmp_path / "not-a-folder").write_bytes(b"")
     cache = StatCache(str(tmp_path / "not-a-folder" / "stat.db"))
     with pytest.raises(OSError):

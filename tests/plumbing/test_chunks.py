@@ -504,15 +504,15 @@ def test_a_rebuilt_chunked_file_is_recorded_by_its_stat_after_the_rename(repo, t
     """A chunked file is written under a temporary name and renamed (which changes its ctime): its
     stat-cache record is of the renamed file, so the next checkout takes it as current by its stat,
     without hashing its chunks' worth of bytes again."""
-    from artvcs.plumbing import checkout, checkplan
+    from artvcs.plumbing import checkplan, checkrecord
     from artvcs.plumbing.statcache import StatCache
 
     data = _data(5 * MiB, 12)
     entries = [Entry("big.bin", _put(repo, tmp_path, data), len(data))]
     out = tmp_path / "out"
-    real_clock = checkout.fs_clock_ns
+    real_clock = checkrecord.fs_clock_ns
     # the clock read a few ticks after the copy: it is not racy, so it is recorded
-    monkeypatch.setattr(checkout, "fs_clock_ns", lambda d: (time.sleep(0.05), real_clock(d))[1])
+    monkeypatch.setattr(checkrecord, "fs_clock_ns", lambda d: (time.sleep(0.05), real_clock(d))[1])
     assert materialize(repo.store, entries, str(out), mode="copy", statcache=repo.statcache).written == 1
     target = str(out / "big.bin")
     assert StatCache.lookup(repo.statcache.load_prefix(str(out)), target, os.lstat(target)) == entries[0].digest

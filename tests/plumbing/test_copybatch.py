@@ -292,3 +292,124 @@ def test_the_python_loop_given_what_is_not_bytes_leaks_no_fd_and_leaves_no_file(
         copybatch.write_batch_python([str(tmp_path / "a"), str(tmp_path / "b")], [b"fine", 12345])
     assert len(os.listdir("/proc/self/fd")) == fds, "the fd of the refused file was left open"
     assert os.listdir(tmp_path) == ["a"] and (tmp_path / "a").read_bytes() == b"fine"
+
+
+def link_cases(tmp_path, kind: str) -> tuple[list[str], list[str]]:
+    """Store files with odd names linked into new targets, and what must not be linked: a target
+    that exists, a link at the target (to a file elsewhere, dangling), a folder, a missing folder,
+    a missing store file, and a store path that is a symbolic link (linked as the link itself)."""
+    src, root = tmp_path / f"{kind}-store", tmp_path / kind
+    src.mkdir()
+    root.mkdir()
+    (root / "d").mkdir()
+    outside = tmp_path / f"{kind}-outside"
+    outside.mkdir()
+    (outside / "victim").write_bytes(b"keep")
+    (root / "exists").write_bytes(b"old")
+    os.symlink(str(outside / "victim"), root / "link")
+    os.symlink(str(outside / "made-through-link"), root / "dangling")
+    srcs, dsts = [], []
+    for i, name in enumerate(ODD):
+        (src / name).write_bytes(os.urandom(i * 101))
+        srcs.append(str(src / name))
+        dsts.append(str(root / "d" / name))
+    os.symlink(str(src / "plain.bin"), src / "a-link")
+    for s, d in [("plain.bin", "exists"), ("plain.bin", "link"), ("plain.bin", "dangling"), ("plain.bin", "d"),
+                 ("plain.bin", "no-folder/f"), ("missing", "d/from-missing"), ("a-link", "d/the-link"),
+                 ("plain.bin", "d/again")]:
+        srcs.append(str(src / s))
+        dsts.append(str(root / d))
+    return srcs, dsts
+
+
+@needs_c
+def test_link_batch_does_what_the_python_loop_does(tmp_path):
+    got = {}
+    for kind, link in (("c", copybatch._native_link), ("py", copybatch.link_batch_python)):
+        srcs, dsts = link_cases(tmp_path, kind)
+        results = link(srcs, dsts)
+        for s, d, r in zip(srcs, dsts, results):
+            if r is None:
+                a, b = os.lstat(s), os.lstat(d)
+                assert (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino), d
+        assert (tmp_path / kind / "exists").read_bytes() == b"old"
+        assert (tmp_path / f"{kind}-outside" / "victim").read_bytes() == b"keep"
+        assert sorted(os.listdir(tmp_path / f"{kind}-outside")) == ["victim"], "a link at the target is never followed"
+        assert os.path.islink(tmp_path / kind / "d" / "the-link"), "a store path that is a link is linked as itself"
+        got[kind] = (results, sorted(os.listdir(tmp_path / kind / "d")))
+    assert got["c"] == got["py"]
+    assert got["c"][0] == [None] * len(ODD) + [errno.EEXIST, errno.EEXIST, errno.EEXIST, errno.EEXIST, errno.ENOENT,
+                                               errno.ENOENT, None, None]
+
+
+@needs_c
+def test_link_batch_refuses_bad_arguments():
+    with pytest.raises(ValueError):
+        copybatch._native_link(["a", "b"], ["c"])
+    with pytest.raises(ValueError):
+        copybatch._native_link(["a\0b"], ["c"])
+    with pytest.raises(TypeError):
+        copybatch._native_link(["a"], [3])
+
+
+@needs_c
+@pytest.mark.parametrize("linkers", [1, 2])
+def test_a_linker_links_verified_files_and_hands_over_the_rest(tmp_path, monkeypatch, linkers):
+    """Each store file that hashes to its digest is hard-linked; one that appeared at its target goes
+    to ``place_one`` (which replaces it), and a store file rotted in place is never linked: its
+    ``place_one`` raises the error naming it, and no link is under its name."""
+    from artvcs.plumbing import placefile
+    from artvcs.plumbing.errors import CorruptObjectError
+    from artvcs.plumbing.hashing import hash_bytes
+
+    monkeypatch.setattr(copybatch, "BATCH_FILES", 3)
+    monkeypatch.setattr(copybatch, "LINKERS", linkers)
+    src, out = tmp_path / "store", tmp_path / "out"
+    src.mkdir()
+    out.mkdir()
+
+    class E:
+        def __init__(self, digest, size):
+            self.digest, self.size = digest, size
+
+    class F:
+        def __init__(self, name, data):
+            (src / name).write_bytes(data)
+            self.src, self.target, self.present = str(src / name), str(out / name), False
+            self.entry = E(hash_bytes(data), len(data))
+
+    files = [F(f"{i:02d}-{n}", os.urandom(50 + 31 * i)) for i, n in enumerate(ODD * 2)]
+    (out / os.path.basename(files[5].target)).write_bytes(b"appeared after planning")
+    placed = []
+
+    def place_one(f):
+        placed.append(f)
+        return placefile.place("hardlink", f.src, f.target, True, f.entry.digest, f.entry.size)
+
+    linker = copybatch.Linker(place_one)
+    try:
+        for i in range(0, len(files), 7):  # a batch at a time, as a checkout hands them over
+            linker.link(files[i : i + 7])
+    finally:
+        linker.close()
+    assert placed == [files[5]]
+    for f in files:
+        assert os.lstat(f.target).st_ino == os.lstat(f.src).st_ino, f.target
+
+    out2 = tmp_path / "out2"
+    out2.mkdir()
+    for f in files:
+        f.target = str(out2 / os.path.basename(f.target))
+    with open(files[7].src, "r+b") as fh:
+        fh.write(b"X")
+    linker = copybatch.Linker(lambda f: placefile.place("hardlink", f.src, f.target, False, f.entry.digest, f.entry.size))
+    with pytest.raises(CorruptObjectError) as err:
+        try:
+            linker.link(files)
+        finally:
+            linker.close()
+    assert files[7].target in str(err.value)
+    assert not os.path.lexists(files[7].target), "no link to the rotten file"
+    for f in files:
+        if f is not files[7]:
+            assert os.lstat(f.target).st_ino == os.lstat(f.src).st_ino, "every good file is linked"

@@ -66,6 +66,29 @@ def test_checkout_of_a_rotten_store_file_fails_and_writes_nothing(repo, tmp_path
     assert all(r[1] != digest for r in recs.values()), "nothing is recorded under the manifest's digest"
 
 
+def test_hardlink_checkout_of_many_odd_names_links_each_verified_file_and_never_a_rotten_one(repo, tmp_path):
+    """Enough files for the batches (C, or per file with ARTVCS_NATIVE=0), odd names among them: every
+    good file is its store file's inode; one rotted in place among them fails the checkout naming
+    it, and no link is under its name."""
+    odd = ["plain.bin", "with space.txt", "ünïcødé-名前", "-dash", ".hidden", "quote'\"#%", "x" * 200]  # (entry paths hold no control characters)
+    files = {f"d{i % 3}/{i:03d}-{n}": os.urandom(64 + 13 * i) for i, n in enumerate(odd * 45)}
+    entries = [Entry(p, repo.store.put_bytes(d), len(d)) for p, d in files.items()]
+    root = tmp_path / "out"
+    res = materialize(repo.store, entries, str(root), mode="hardlink", statcache=repo.statcache)
+    assert (res.mode, res.written) == ("hardlink", len(files))
+    for e in entries:
+        assert os.stat(root / e.path).st_ino == os.stat(repo.store.path_of(e.digest)).st_ino, e.path
+        assert (root / e.path).read_bytes() == files[e.path]
+    victim = entries[len(entries) // 2]
+    bad = rot(repo, victim.digest)
+    root2 = tmp_path / "out2"
+    with pytest.raises(CorruptObjectError) as err:
+        materialize(repo.store, entries, str(root2), mode="hardlink", statcache=repo.statcache)
+    assert str(root2 / victim.path) in str(err.value) and bad in str(err.value)
+    assert not os.path.lexists(root2 / victim.path), "no link to the rotten store file"
+    assert not [n for n in leftovers(root2) if ".artvcs-tmp-" in n]
+
+
 def test_replacing_an_existing_file_with_rotten_content_keeps_the_old_file(repo, tmp_path):
     digest = repo.store.put_bytes(SMALL)
     rot(repo, digest)
@@ -210,10 +233,10 @@ def test_many_small_files_with_odd_names_are_written_and_recorded(repo, tmp_path
     there: the same bytes, modes and stat-cache records whichever way they are written."""
     import time
 
-    from artvcs.plumbing import checkout
+    from artvcs.plumbing import checkrecord
 
     # the records are written with a clock reading well after the files' stamps, so none is racy
-    monkeypatch.setattr(checkout, "fs_clock_ns", lambda folder: (time.time_ns() + 10**10, None))
+    monkeypatch.setattr(checkrecord, "fs_clock_ns", lambda folder: (time.time_ns() + 10**10, None))
     names = [f"f{i % 4}/{i:03d}{' ünï' if i % 2 else '-x'}{' 名前' if i % 7 == 0 else ''}.bin" for i in range(600)]
     datas = {n: os.urandom(i * 29) for i, n in enumerate(names)}
     entries = [Entry(n, repo.store.put_bytes(d), len(d)) for n, d in datas.items()]

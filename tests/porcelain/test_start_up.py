@@ -173,6 +173,42 @@ def test_a_relog_ends_its_process_at_once_with_everything_on_disk(cli, data, rep
         assert "version: v1" in (repo_dir / "artvcs.lock").read_text()
 
 
+def test_a_checkout_ends_its_process_at_once_with_everything_on_disk(cli, data, repo_dir):
+    """A checkout that succeeded skips the interpreter's teardown (ENDS_AT_ONCE), and the next process
+    finds all it wrote: the files, their stat-cache records (the next status and checkout are a stat
+    each), the workspace record that names the version, and its output through a pipe; a failed one
+    (a version that does not exist) goes through the teardown and changes nothing."""
+    import shutil
+
+    import blake3
+
+    from artvcs.plumbing.repository import discover
+    from artvcs.plumbing.statcache import StatCache
+
+    subprocess.run(["git", "init", "-q", str(repo_dir)], check=True)
+    assert cli("log", "--name", "data", "--type", "dataset", str(data))[0] == 0
+    files = {p: (data / p).read_bytes() for p in ("a.txt", "sub/b.txt")}
+    shutil.rmtree(data)
+    p = _console(repo_dir, "checkout", "--link", "copy", "data:latest", "data")
+    assert (p.returncode, "teardown ran" in p.stderr) == (0, False), p.stderr
+    assert p.stdout.endswith("\n") and "2 written" in p.stdout and len(p.stdout.splitlines()) == 1, p.stdout
+    assert {q: (data / q).read_bytes() for q in files} == files
+    repo = discover()
+    try:
+        records = repo.statcache.load_prefix(str(data))
+        for q, content in files.items():
+            path = str(data / q)
+            assert records[path][1] == blake3.blake3(content).hexdigest(), "the copy's record is there"
+        assert os.listdir(os.path.join(repo.gitdir, "workspaces")), "the workspace record names the version"
+    finally:
+        repo.close()
+    status = _console(repo_dir, "status", "--json", "data")
+    assert status.returncode == 0 and "data" in status.stdout, status.stderr
+    p = _console(repo_dir, "checkout", "--link", "copy", "nothing:latest", "data")
+    assert p.returncode != 0 and "teardown ran" in p.stderr
+    assert {q: (data / q).read_bytes() for q in files} == files
+
+
 def test_a_relog_that_failed_or_left_a_thread_running_ends_as_python_ends(cli, data, repo_dir):
     """Only a success with nothing left running ends at once: a failed re-log, and one whose process
     still has a thread writing or a profiler set, go through the interpreter's teardown (the thread's
