@@ -106,20 +106,27 @@ def overlay(base: bytes | None, recent: bytes | None) -> bytes | None:
     if not under:
         return recent
     size = FIXED.size
-    out_names: list[bytes] = []
-    out_fixed: list[bytes] = []
-    i = 0  # the next record of base not yet placed
+    tail = base[COUNT.size + len(under) * size :]  # the base's names, each ended by a NUL
+    parts: list[bytes] = []  # fixed parts, in order
+    text: list[bytes] = []  # names, in the same order
+    i = at = replaced = 0  # the next record of base not yet placed, and where its name starts in tail
     for j, name in enumerate(names):
         k = bisect_left(under, name, i)
-        if k > i:
-            out_names += under[i:k]
-            out_fixed.append(below[i * size : k * size])
-        out_names.append(name)
-        out_fixed.append(fixed[j * size : (j + 1) * size])
-        i = k + 1 if k < len(under) and under[k] == name else k
-    out_names += under[i:]
-    out_fixed.append(below[i * size :])
-    return COUNT.pack(len(out_names)) + b"".join(out_fixed) + b"".join(n + b"\0" for n in out_names)
+        if k > i:  # base's records before this name, moved as two slices
+            n = sum(map(len, under[i:k])) + k - i
+            parts.append(below[i * size : k * size])
+            text.append(tail[at : at + n])
+            at += n
+        parts.append(fixed[j * size : (j + 1) * size])
+        text.append(name + b"\0")
+        if k < len(under) and under[k] == name:  # replaced
+            at += len(name) + 1
+            k += 1
+            replaced += 1
+        i = k
+    parts.append(below[i * size :])
+    text.append(tail[at:])
+    return COUNT.pack(len(under) + len(names) - replaced) + b"".join(parts) + b"".join(text)
 
 
 def unpack(blob: bytes | None) -> dict[bytes, tuple]:
@@ -279,8 +286,10 @@ class StatCache:
         if recent:
             out = dict(rows)
             for path, blob in recent:
-                out[path] = overlay(out.get(path), blob)
-            rows = [(path, blob) for path, blob in out.items() if blob is not None]
+                row = overlay(out.get(path), blob)
+                if row is not None:
+                    out[path] = row
+            rows = list(out.items())
         return rows
 
     def sums(self, commit: str) -> tuple[str, bytes] | None:
