@@ -53,6 +53,9 @@ NULL = -1
 # at most about that share of records over the row.
 FOLD_MIN = 16
 FOLD_SHARE = 8
+# A flush that wrote this many bytes of rows (a first log, a checkout) folds sqlite's log into the
+# database at once; smaller ones leave it to sqlite's automatic checkpoint (at 1000 pages).
+CHECKPOINT_BYTES = 1 << 20
 
 
 def stat_key(st: os.stat_result) -> Key:
@@ -425,6 +428,7 @@ class StatCache:
             for path, digest in seen:
                 folder, _, name = path.rpartition(sep)
                 confirms.setdefault(folder, []).append((os.fsencode(name), digest, int(gen)))
+        written = 0
         try:
             db = self._conn()
             db.execute("BEGIN IMMEDIATE")
@@ -438,18 +442,33 @@ class StatCache:
                     n = count(recent)
                     if n <= FOLD_MIN or n * FIXED.size * FOLD_SHARE <= (got[0] if got else 0):
                         db.execute("INSERT OR REPLACE INTO recent (path, records) VALUES (?, ?)", (folder, recent))
+                        written += len(recent)
                         continue
                     row = overlay(self._raw(folder)[0], recent)
                 else:
                     row = merge(overlay(*self._raw(folder)), new, sure)
                 db.execute("INSERT OR REPLACE INTO folder (path, records) VALUES (?, ?)", (folder, row))
                 db.execute("DELETE FROM recent WHERE path = ?", (folder,))
+                written += len(row)
             db.execute("COMMIT")
+            if written >= CHECKPOINT_BYTES:
+                self._checkpoint(db)
         except sqlite3.Error:
             try:
                 self._conn().execute("ROLLBACK")
             except sqlite3.Error:
                 pass
+
+    @staticmethod
+    def _checkpoint(db: sqlite3.Connection) -> None:
+        """Fold the sqlite log into the database and empty it, if no reader is in the way (no
+        wait). A writer that ends with os._exit never closes its connection, so the log outlives
+        it, and the next process to open the cache reads every page of it to rebuild its index."""
+        db.execute("PRAGMA busy_timeout = 0")
+        try:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        finally:
+            db.execute("PRAGMA busy_timeout = 30000")
 
     def close(self) -> None:
         self.flush()

@@ -174,3 +174,37 @@ def test_a_recent_row_whose_names_are_out_of_order_lays_nothing():
     unsorted = statcache.COUNT.pack(2) + fixed[FIXED.size:] + fixed[:FIXED.size] + b"d\0b\0"
     assert overlay(base, unsorted) == base
     assert sorted(unpack(overlay(base, good))) == [b"a", b"b", b"c"]
+
+
+def test_a_large_flush_empties_the_sqlite_log_and_a_small_one_leaves_it(tmp_path, monkeypatch):
+    """A process ending with os._exit never closes the cache, so whatever log a flush leaves is read
+    whole by the next process that opens it: a first log's megabytes are folded in at once."""
+    monkeypatch.setattr(statcache, "CHECKPOINT_BYTES", 100_000)  # 1,200 files, not 8,000
+    db_path = str(tmp_path / "c" / "stat.db")
+    wal = db_path + "-wal"
+    paths = [p for d in range(12) for p in _files(tmp_path / f"d{d}", 100)]
+    cache = StatCache(db_path)
+    _record(cache, paths, "1" * 64)
+    assert sum(map(len, (cache.row(str(tmp_path / f"d{d}")) for d in range(12)))) >= statcache.CHECKPOINT_BYTES
+    assert os.path.getsize(wal) == 0, "the first log's rows are in the database, the log empty"
+    _record(cache, paths[:3], "2" * 64)
+    assert os.path.getsize(wal) > 0, "a few records stay in the log (sqlite folds it at 1000 pages)"
+    cache.close()
+
+
+def test_a_reader_in_the_way_leaves_the_log_and_loses_nothing(tmp_path, monkeypatch):
+    monkeypatch.setattr(statcache, "CHECKPOINT_BYTES", 100_000)
+    db_path = str(tmp_path / "c" / "stat.db")
+    paths = [p for d in range(12) for p in _files(tmp_path / f"d{d}", 100)]
+    cache = StatCache(db_path)
+    _record(cache, paths[:1], "1" * 64)
+    reader = sqlite3.connect(db_path, isolation_level=None)
+    reader.execute("BEGIN")
+    assert reader.execute("SELECT count(*) FROM recent").fetchone() == (1,)  # holds a snapshot
+    _record(cache, paths, "2" * 64)
+    assert os.path.getsize(db_path + "-wal") > 0, "not emptied under a reader"
+    recs = StatCache(db_path).load_prefix(str(tmp_path))
+    assert all(StatCache.lookup(recs, p, os.stat(p)) == "2" * 64 for p in paths)
+    reader.execute("COMMIT")
+    reader.close()
+    cache.close()
