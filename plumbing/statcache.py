@@ -432,24 +432,27 @@ class StatCache:
         try:
             db = self._conn()
             db.execute("BEGIN IMMEDIATE")
-            for folder in by_folder.keys() | confirms.keys():
+            folders = list(by_folder.keys() | confirms.keys())
+            # the folder rows' lengths, not their bytes: sqlite reads no overflow page for length()
+            old_recent, lengths = self._many(db, "records", "recent", folders), self._many(db, "length(records)", "folder", folders)
+            recents: list[tuple[str, bytes]] = []
+            for folder in folders:
                 new, sure = by_folder.get(folder, {}), confirms.get(folder, [])
                 if not sure:
-                    got = db.execute("SELECT records FROM recent WHERE path = ?", (folder,)).fetchone()
-                    recent = merge(got[0] if got else None, new, [])
-                    # the folder row's length, not its bytes: sqlite reads no overflow page for it
-                    got = db.execute("SELECT length(records) FROM folder WHERE path = ?", (folder,)).fetchone()
+                    recent = merge(old_recent.get(folder), new, [])
                     n = count(recent)
-                    if n <= FOLD_MIN or n * FIXED.size * FOLD_SHARE <= (got[0] if got else 0):
-                        db.execute("INSERT OR REPLACE INTO recent (path, records) VALUES (?, ?)", (folder, recent))
+                    if n <= FOLD_MIN or n * FIXED.size * FOLD_SHARE <= lengths.get(folder, 0):
+                        recents.append((folder, recent))
                         written += len(recent)
                         continue
-                    row = overlay(self._raw(folder)[0], recent)
+                    row = overlay(self._raw(folder)[0] if folder in lengths else None, recent)
                 else:
                     row = merge(overlay(*self._raw(folder)), new, sure)
                 db.execute("INSERT OR REPLACE INTO folder (path, records) VALUES (?, ?)", (folder, row))
-                db.execute("DELETE FROM recent WHERE path = ?", (folder,))
+                if folder in old_recent:
+                    db.execute("DELETE FROM recent WHERE path = ?", (folder,))
                 written += len(row)
+            db.executemany("INSERT OR REPLACE INTO recent (path, records) VALUES (?, ?)", recents)
             db.execute("COMMIT")
             if written >= CHECKPOINT_BYTES:
                 self._checkpoint(db)
@@ -458,6 +461,16 @@ class StatCache:
                 self._conn().execute("ROLLBACK")
             except sqlite3.Error:
                 pass
+
+    @staticmethod
+    def _many(db: sqlite3.Connection, what: str, table: str, folders: list[str]) -> dict[str, object]:
+        """``{folder: what}`` of the rows of ``table`` for ``folders`` that have one, a few
+        hundred folders a query."""
+        out: dict[str, object] = {}
+        for i in range(0, len(folders), 500):  # below sqlite's limit of bound parameters
+            part = folders[i : i + 500]
+            out.update(db.execute(f"SELECT path, {what} FROM {table} WHERE path IN ({','.join('?' * len(part))})", part))
+        return out
 
     @staticmethod
     def _checkpoint(db: sqlite3.Connection) -> None:
