@@ -284,8 +284,15 @@ class StatCache:
         folder = folder.rstrip(os.sep)
         args = (folder, folder + os.sep, folder + chr(ord(os.sep) + 1))
         db = self._conn()
-        rows = db.execute("SELECT path, records FROM folder WHERE path = ? OR (path >= ? AND path < ?)", args).fetchall()
-        recent = db.execute("SELECT path, records FROM recent WHERE path = ? OR (path >= ? AND path < ?)", args).fetchall()
+        own = not db.in_transaction  # both tables from one snapshot (a writer may fold between two reads)
+        if own:
+            db.execute("BEGIN")
+        try:
+            rows = db.execute("SELECT path, records FROM folder WHERE path = ? OR (path >= ? AND path < ?)", args).fetchall()
+            recent = db.execute("SELECT path, records FROM recent WHERE path = ? OR (path >= ? AND path < ?)", args).fetchall()
+        finally:
+            if own:
+                db.execute("COMMIT")
         if recent:
             out = dict(rows)
             for path, blob in recent:
