@@ -14,6 +14,13 @@ other clock (the local one, or another file system's) keeps a 1 s margin.
 A record also remembers the store's sweep generation (``sweep_gen``, see
 :mod:`sweepgen`) under which its digest was last seen stored, so that a
 writer can trust the content is still there without looking.
+
+A folder's records are one row of table ``folder``; the records written since
+that row was last rewritten are a row of table ``recent`` laid over it, so a
+re-log that changed a few files of a folder rewrites a few records, not the
+folder (the row is folded in once ``recent`` holds :data:`FOLD_SHARE` of it).
+Every record is a true statement about one stat of one file, so which of two
+records of a name is read changes only whether a file is hashed again.
 """
 from __future__ import annotations
 
@@ -22,6 +29,7 @@ import sqlite3
 import struct
 import sys
 import time
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping
 
 # Linux stamps files from a coarse clock (one jiffy), so 1 s is ample for the
@@ -39,6 +47,15 @@ Record = tuple[Key, str, int, "int | None", "int | None"]
 FIXED = struct.Struct("<8q64s")
 COUNT = struct.Struct("<I")
 NULL = -1
+# A folder's ``recent`` row is folded into its ``folder`` row once it holds more than FOLD_MIN
+# records whose fixed parts are more than 1/FOLD_SHARE of the folder row's length: a re-log of a
+# few changed files then writes a few records (a page or so of the sqlite log), and a read lays
+# at most about that share of records over the row.
+FOLD_MIN = 16
+FOLD_SHARE = 8
+# A flush that wrote this many bytes of rows (a first log, a checkout) folds sqlite's log into the
+# database at once; smaller ones leave it to sqlite's automatic checkpoint (at 1000 pages).
+CHECKPOINT_BYTES = 1 << 20
 
 
 def stat_key(st: os.stat_result) -> Key:
@@ -74,6 +91,45 @@ def split(blob: bytes | None) -> tuple[list[bytes], bytes]:
         return [], b""
     names.pop()
     return names, blob[COUNT.size:end]
+
+
+def count(blob: bytes | None) -> int:
+    """The record count a row says it holds (0 for a row too short to say)."""
+    return COUNT.unpack_from(blob)[0] if blob and len(blob) >= COUNT.size else 0
+
+
+def overlay(base: bytes | None, recent: bytes | None) -> bytes | None:
+    """The row ``base`` with the records of row ``recent`` laid over it (by name: ``recent``'s
+    win); the names of both stay sorted. A ``recent`` that does not parse, or whose names are not
+    strictly increasing, lays nothing."""
+    names, fixed = split(recent)
+    if not names or any(a >= b for a, b in zip(names, names[1:])):
+        return base
+    under, below = split(base)
+    if not under:
+        return recent
+    size = FIXED.size
+    tail = base[COUNT.size + len(under) * size :]  # the base's names, each ended by a NUL
+    parts: list[bytes] = []  # fixed parts, in order
+    text: list[bytes] = []  # names, in the same order
+    i = at = replaced = 0  # the next record of base not yet placed, and where its name starts in tail
+    for j, name in enumerate(names):
+        k = bisect_left(under, name, i)
+        if k > i:  # base's records before this name, moved as two slices
+            n = sum(map(len, under[i:k])) + k - i
+            parts.append(below[i * size : k * size])
+            text.append(tail[at : at + n])
+            at += n
+        parts.append(fixed[j * size : (j + 1) * size])
+        text.append(name + b"\0")
+        if k < len(under) and under[k] == name:  # replaced
+            at += len(name) + 1
+            k += 1
+            replaced += 1
+        i = k
+    parts.append(below[i * size :])
+    text.append(tail[at:])
+    return COUNT.pack(len(under) + len(names) - replaced) + b"".join(parts) + b"".join(text)
 
 
 def unpack(blob: bytes | None) -> dict[bytes, tuple]:
@@ -181,7 +237,8 @@ class Records(Mapping):
 
 
 class StatCache:
-    """sqlite-backed map of absolute path → (stat key, digest, hashed_at_ns), one row per folder."""
+    """sqlite-backed map of absolute path → (stat key, digest, hashed_at_ns), one row per folder
+    (and one of its recent records, laid over it: see the module)."""
 
     def __init__(self, db_path: str) -> None:
         self.db_path = db_path
@@ -197,6 +254,7 @@ class StatCache:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("CREATE TABLE IF NOT EXISTS folder (path TEXT PRIMARY KEY, records BLOB NOT NULL) WITHOUT ROWID")
+            db.execute("CREATE TABLE IF NOT EXISTS recent (path TEXT PRIMARY KEY, records BLOB NOT NULL) WITHOUT ROWID")
             db.execute("CREATE TABLE IF NOT EXISTS version_sums (commit_id TEXT PRIMARY KEY, digest TEXT NOT NULL, "
                        "sums BLOB NOT NULL) WITHOUT ROWID")
             db.execute("CREATE TABLE IF NOT EXISTS parsed (digest TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID")
@@ -206,17 +264,43 @@ class StatCache:
         return self._db
 
     def row(self, folder: str) -> bytes | None:
-        """The raw row of ``folder`` (absolute, no trailing separator), or None."""
-        r = self._conn().execute("SELECT records FROM folder WHERE path = ?", (folder,)).fetchone()
-        return r[0] if r else None
+        """The row of ``folder`` (absolute, no trailing separator), its recent records laid over it, or None."""
+        return overlay(*self._raw(folder))
+
+    def _raw(self, folder: str) -> tuple[bytes | None, bytes | None]:
+        """``folder``'s rows in tables ``folder`` and ``recent`` (None where it has none)."""
+        base = recent = None
+        for table, blob in self._conn().execute(
+                "SELECT 0, records FROM folder WHERE path = ? UNION ALL SELECT 1, records FROM recent WHERE path = ?",
+                (folder, folder)):
+            if table:
+                recent = blob
+            else:
+                base = blob
+        return base, recent
 
     def rows_below(self, folder: str) -> list[tuple[str, bytes]]:
-        """``(folder, row)`` for ``folder`` and every folder below it."""
+        """``(folder, row)`` for ``folder`` and every folder below it (recent records laid over)."""
         folder = folder.rstrip(os.sep)
-        return self._conn().execute(
-            "SELECT path, records FROM folder WHERE path = ? OR (path >= ? AND path < ?)",
-            (folder, folder + os.sep, folder + chr(ord(os.sep) + 1)),
-        ).fetchall()
+        args = (folder, folder + os.sep, folder + chr(ord(os.sep) + 1))
+        db = self._conn()
+        own = not db.in_transaction  # both tables from one snapshot (a writer may fold between two reads)
+        if own:
+            db.execute("BEGIN")
+        try:
+            rows = db.execute("SELECT path, records FROM folder WHERE path = ? OR (path >= ? AND path < ?)", args).fetchall()
+            recent = db.execute("SELECT path, records FROM recent WHERE path = ? OR (path >= ? AND path < ?)", args).fetchall()
+        finally:
+            if own:
+                db.execute("COMMIT")
+        if recent:
+            out = dict(rows)
+            for path, blob in recent:
+                row = overlay(out.get(path), blob)
+                if row is not None:
+                    out[path] = row
+            rows = list(out.items())
+        return rows
 
     def sums(self, commit: str) -> tuple[str, bytes] | None:
         """``(digest, sums)`` kept for version ``commit`` (:mod:`foldersums`), or None."""
@@ -361,9 +445,11 @@ class StatCache:
             self._confirmed.append((sweep_gen, seen))
 
     def flush(self) -> None:
-        """Write queued records in one transaction, merging each folder's row with what is there
-        (read and written under sqlite's write lock, so concurrent writers lose nothing but
-        each other's older records of one path); the cache is advisory, so errors are ignored."""
+        """Write queued records in one transaction, merging each folder's recent row with what is
+        there (read and written under sqlite's write lock, so concurrent writers lose nothing but
+        each other's older records of one path) and folding it into the folder's row once it holds
+        enough (see :data:`FOLD_SHARE`; a folder with sweep generations to set is folded at once);
+        the cache is advisory, so errors are ignored."""
         if not self._pending and not self._confirmed and not self._packed:
             return
         self._fold_pending()  # in queue order: the newest record of a path wins
@@ -375,18 +461,60 @@ class StatCache:
             for path, digest in seen:
                 folder, _, name = path.rpartition(sep)
                 confirms.setdefault(folder, []).append((os.fsencode(name), digest, int(gen)))
+        written = 0
         try:
             db = self._conn()
             db.execute("BEGIN IMMEDIATE")
-            for folder in by_folder.keys() | confirms.keys():
-                row = merge(self.row(folder), by_folder.get(folder, {}), confirms.get(folder, []))
+            folders = list(by_folder.keys() | confirms.keys())
+            # the folder rows' lengths, not their bytes: sqlite reads no overflow page for length()
+            old_recent, lengths = self._many(db, "records", "recent", folders), self._many(db, "length(records)", "folder", folders)
+            recents: list[tuple[str, bytes]] = []
+            for folder in folders:
+                new, sure = by_folder.get(folder, {}), confirms.get(folder, [])
+                if not sure:
+                    recent = merge(old_recent.get(folder), new, [])
+                    n = count(recent)
+                    if n <= FOLD_MIN or n * FIXED.size * FOLD_SHARE <= lengths.get(folder, 0):
+                        recents.append((folder, recent))
+                        written += len(recent)
+                        continue
+                    row = overlay(self._raw(folder)[0] if folder in lengths else None, recent)
+                else:
+                    row = merge(overlay(*self._raw(folder)), new, sure)
                 db.execute("INSERT OR REPLACE INTO folder (path, records) VALUES (?, ?)", (folder, row))
+                if folder in old_recent:
+                    db.execute("DELETE FROM recent WHERE path = ?", (folder,))
+                written += len(row)
+            db.executemany("INSERT OR REPLACE INTO recent (path, records) VALUES (?, ?)", recents)
             db.execute("COMMIT")
+            if written >= CHECKPOINT_BYTES:
+                self._checkpoint(db)
         except sqlite3.Error:
             try:
                 self._conn().execute("ROLLBACK")
             except sqlite3.Error:
                 pass
+
+    @staticmethod
+    def _many(db: sqlite3.Connection, what: str, table: str, folders: list[str]) -> dict[str, object]:
+        """``{folder: what}`` of the rows of ``table`` for ``folders`` that have one, a few
+        hundred folders a query."""
+        out: dict[str, object] = {}
+        for i in range(0, len(folders), 500):  # below sqlite's limit of bound parameters
+            part = folders[i : i + 500]
+            out.update(db.execute(f"SELECT path, {what} FROM {table} WHERE path IN ({','.join('?' * len(part))})", part))
+        return out
+
+    @staticmethod
+    def _checkpoint(db: sqlite3.Connection) -> None:
+        """Fold the sqlite log into the database and empty it, if no reader is in the way (no
+        wait). A writer that ends with os._exit never closes its connection, so the log outlives
+        it, and the next process to open the cache reads every page of it to rebuild its index."""
+        db.execute("PRAGMA busy_timeout = 0")
+        try:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        finally:
+            db.execute("PRAGMA busy_timeout = 30000")
 
     def close(self) -> None:
         self.flush()

@@ -350,13 +350,21 @@ def test_stat_cache_schema(tmp_path):
     columns = [r[1] for r in db.execute("PRAGMA table_info(folder)")]
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     created = db.execute("SELECT sql FROM sqlite_master WHERE name = 'folder'").fetchone()[0]
-    path, row = db.execute("SELECT path, records FROM folder").fetchone()
+    # one record is a folder's recent row; the folder row comes when the recent row is folded in
+    path, row = db.execute("SELECT path, records FROM recent").fetchone()
+    assert db.execute("SELECT count(*) FROM folder").fetchone()[0] == 0
+    recent_columns = [r[1] for r in db.execute("PRAGMA table_info(recent)")]
+    recent_created = db.execute("SELECT sql FROM sqlite_master WHERE name = 'recent'").fetchone()[0]
     db.close()
-    schema = _example_block("STAT CACHE", "CREATE TABLE folder")
     block = _section("STAT CACHE")
-    schema = block[block.index(schema):block.index(")", block.index(schema) + 20) + 1]
-    assert re.findall(r"(\w+) (?:TEXT|BLOB)", schema) == columns
-    assert created.endswith("WITHOUT ROWID") and ") WITHOUT ROWID" in block
+    for table, cols, sql in (("folder", columns, created), ("recent", recent_columns, recent_created)):
+        schema = _example_block("STAT CACHE", f"CREATE TABLE {table}")
+        schema = block[block.index(schema):block.index(")", block.index(schema) + 20) + 1]
+        assert re.findall(r"(\w+) (?:TEXT|BLOB)", schema) == cols == ["path", "records"]
+        assert sql.endswith("WITHOUT ROWID")
+    assert ") WITHOUT ROWID" in block
+    text = " ".join(block.split())
+    assert f"more than {statcache.FOLD_MIN} records and their fixed parts are more than an eighth" in text and statcache.FOLD_SHARE == 8
     # the row as the spec lays it out: count, fixed parts of 128 bytes, NUL-ended names
     st = os.stat(f)
     text = " ".join(block.split())

@@ -97,12 +97,16 @@ def _read_small(path: str, size: int, then=None) -> tuple[memoryview, os.stat_re
 
 
 def _stage_one(repo: Repository, records: dict, path: str, entry_path: str, policy: str, skip_cache: bool,
-               clock: tuple[int, int | None], gen: int | None = None, small_only: bool = False) -> Staged | None:
-    """Stage one file; with ``small_only``, None for a file large enough to be hashed by threads."""
+               clock: tuple[int, int | None], gen: int | None = None, small_only: bool = False,
+               asked: bool = False) -> Staged | None:
+    """Stage one file; with ``small_only``, None for a file large enough to be hashed by threads.
+    ``asked``: the folder's scan already compared this regular file with its record and found
+    none to use (or its content gone), so the record is not looked up again (a folder's records
+    would be parsed for it); only a large file's is read (:func:`_earlier_large`)."""
     st = os.stat(path)
     if small_only and st.st_size >= MMAP_THRESHOLD:
         return None
-    known = StatCache.lookup(records, path, st)
+    known = None if asked else StatCache.lookup(records, path, st)
     store = repo.store
     if known is not None and (os.path.exists(store._path(known)) or os.path.exists(store.list_path(known))):
         return Staged(Entry(entry_path, known, st.st_size), path)
@@ -281,11 +285,12 @@ def stage_file(repo: Repository, local_path: str, entry_path: str, policy: str, 
 
 
 def walk_files(root: str, records, settle_gen: int | None = None,
-               prefix: str | None = None) -> tuple[list[tuple[str, str, tuple | None]], list[Settled]]:
+               prefix: str | None = None) -> tuple[list[tuple[str, str, tuple | bool | None]], list[Settled]]:
     """``(files, settled)``: ``files`` is ``(absolute path, path relative to root with /, cached)``
     for every file below ``root`` to stage one by one, sorted by relative path; ``cached`` is
-    ``(digest, size, sweep_gen)`` where the stat cache ``records`` vouches for the file, else
-    None. Each folder's files are settled by the stat-cache scan as the folder is listed (one
+    ``(digest, size, sweep_gen)`` where the stat cache ``records`` vouches for the file, False
+    for a regular file it was asked about and does not vouch for, None for a symbolic link to a
+    file (the scan does not follow it, so its record was not asked). Each folder's files are settled by the stat-cache scan as the folder is listed (one
     lstat per file, in C where built); a symbolic link to a file is left to hashing (the scan
     does not follow links). With ``settle_gen`` (the store's sweep generation) and the C scan
     built, the files the cache vouches for under that generation are not listed one by one:
@@ -296,9 +301,10 @@ def walk_files(root: str, records, settle_gen: int | None = None,
     folder) and are reported in one warning. A ``.artifacts`` folder is never
     added, as git never adds ``.git``: it is a repository, not data.
     """
-    out: list[tuple[str, str, tuple | None]] = []
+    out: list[tuple[str, str, tuple | bool | None]] = []
     settled: list[Settled] = []
     skipped: list[str] = []
+    links: set[str] = set()  # symbolic links to files
     bulk = settle_gen is not None and _settled.NATIVE
     pool = None
     try:
@@ -348,8 +354,10 @@ def walk_files(root: str, records, settle_gen: int | None = None,
                             elif _stat.S_ISREG(target.st_mode):
                                 here.append((de.path, child_rel))
                                 names.append(de.name)
+                                links.add(de.path)
                 if here:
-                    out += [(p, r, h or None) for (p, r), h in zip(here, scan(folder, names, records.row(folder), False))]
+                    out += [(p, r, h or (None if p in links else False))
+                            for (p, r), h in zip(here, scan(folder, names, records.row(folder), False))]
     finally:
         if pool is not None:
             pool.shutdown()
@@ -421,6 +429,7 @@ def stage_dir(repo: Repository, local_path: str, prefix: str | None, policy: str
     now_s = time.time()
     staged: list[Staged] = []
     misses: list[tuple[str, str]] = []
+    unasked: set[str] = set()  # misses the scan did not compare with their record (links to files)
     trusted: list[int] = []  # indexes in staged of hits not looked for in the store
     seen: list[tuple[str, str]] = []  # hits looked for and found: their records get gen
     stat = os.stat
@@ -445,10 +454,12 @@ def stage_dir(repo: Repository, local_path: str, prefix: str | None, policy: str
                     staged.append(Staged(Entry(entry_path, known, size), path))
                     seen.append((path, known))
                     continue
+        elif hit is None:
+            unasked.add(path)
         misses.append((path, entry_path))
 
     def one(item: tuple[str, str]) -> Staged:
-        return _stage_one(repo, records, item[0], item[1], policy, skip_cache, clock, gen)
+        return _stage_one(repo, records, item[0], item[1], policy, skip_cache, clock, gen, asked=item[0] not in unasked)
 
     total = len(files) + sum(s.count for s in settled)
     nbytes = sum(s.entry.size or 0 for s in staged) + sum(s.size for s in settled)  # vouched for: done already

@@ -160,3 +160,31 @@ def test_a_logged_settled_draft_still_names_the_local_files_it_was_made_of(proje
     assert art.get_added_local_path_name(str(data / "mix" / "sub" / "new.txt")) == "mix/sub/new.txt"  # new
     assert art.get_added_local_path_name(str(data / "many" / "f100.bin")) is None  # removed before the add
     assert art.get_added_local_path_name(str(project / "elsewhere.txt")) is None
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_a_link_to_a_file_is_still_served_by_its_record_and_changed_files_are_hashed(project, monkeypatch, native):
+    """A changed regular file is hashed without its record looked up again (the folder's scan did
+    that); a symbolic link to a file, which the scan does not follow, is still looked up, so an
+    unchanged one is not hashed again: its record stays the one written before."""
+    from blake3 import blake3
+
+    from artvcs.plumbing import statcache
+    from artvcs.plumbing.repository import discover
+
+    art, data = _relog(project, native, monkeypatch)
+    with artvcs.init(job_type="t") as run:
+        run.log_artifact(art)
+    got = {e.path: e.digest for e in art.manifest.entries.values()}
+    for rel in ("many/f007.bin", "mix/sub/new.txt", "link.txt", "top.txt"):
+        with open(os.path.join(str(data), *rel.split("/")), "rb") as f:
+            assert got[rel] == blake3(f.read()).hexdigest(), rel
+    assert "many/f100.bin" not in got
+    db = discover(str(project)).statcache.db_path
+    link = os.path.join(str(data), "link.txt")
+    before = statcache.StatCache(db).load_prefix(str(data)).get(link)
+    assert before is not None, "the logs recorded the link's file"
+    again = artvcs.Artifact("ds", type="dataset")
+    again.add_dir(str(data))
+    assert statcache.StatCache(db).load_prefix(str(data)).get(link) == before, "not hashed again"
+    assert again.manifest.entries["link.txt"].digest == got["link.txt"]
