@@ -46,7 +46,8 @@ PACK_BYTES = 64 * 1024 * 1024  # a pack is closed once it holds this many bytes
 MAX_PACK_CHUNKS = chunkmidx.MAX_PACK_ROWS  # one limit: the multi-pack index's row numbers rely on it
 MAX_IDX_BYTES = 64 + MAX_PACK_CHUNKS * (64 + 1 + 9 + 1)
 PAGE = 4096  # the page phase a writer keeps: a run's offset in its pack and in its file agree mod PAGE
-FILL_MIN_RUN = 64 * 1024  # a shorter run is not worth a filler (its copy is a few pages either way)
+FILL_MIN_RUN = 256 * 1024  # a shorter run is not worth a filler: measured, a 2 % scattered edit of 1 GiB
+# got 314 fillers (0.6 MB, +1.4 % growth) at 64 KiB and 9 (18 KB) at 256 KiB; a new file's runs are whole blocks
 _HEX = "0123456789abcdef"
 _HEADER = re.compile(r"artvcs-chunkpack 1 ([1-9][0-9]{0,5})\n")
 _ROW = re.compile(r"([0-9a-f]{64}) ([1-9][0-9]{0,8})\n")
