@@ -28,12 +28,16 @@ printed beside their limits, measured in the same run on the same bytes:
    against two chunked stores plus a whole one (this route's floor); and the
    same when the stat cache knew the file (the new file stored straight as
    chunks: floor two chunked stores); a chunked
-   checkout (rebuilt and verified) against ``cp`` (<= 1.2x).
+   checkout (rebuilt and verified) against ``cp`` (<= 1.2x). Every timed ``cp`` and checkout
+   starts from the same state (:func:`settle`: os.sync, the dirty and write-back pages of /proc/meminfo
+   waited down to 16 MiB, the source read into the page cache), and their order rotates each round:
+   the write-back of the log rows before them no longer lands on whichever runs first.
    Both store writes run with ARTVCS_FSYNC=0 (durability left to the OS, as cp).
    The chunked write and checkout are also run with ARTVCS_NATIVE=0 (pyfastcdc
    cutting instead of the C cutter), and with --baseline DIR (a checkout of
    another commit with its own .venv) by that commit's code, in the same rounds:
-   a before/after on the same bytes and the same load. --speed-only skips 1 and 2;
+   a before/after on the same bytes and the same load (its checkout reads packs its
+   own code wrote). --speed-only skips 1 and 2;
    --checkout-only keeps of 3 only blake3, cp and the checkout rows (and skips 4).
 4. gc after deleting every version but the last: what the local store's and
    the remote's chunk packs hold before and after ``artvcs gc --grace 0`` and
@@ -323,6 +327,50 @@ def run_child(op: str, args: dict) -> dict:
             "cpu": cpu_seconds() - cpu0, **(extra if op == "checkout" else {})}
 
 
+def meminfo_dirty() -> int:
+    """Bytes waiting to be written back (Dirty + Writeback of /proc/meminfo)."""
+    out = 0
+    with open("/proc/meminfo") as f:
+        for line in f:
+            key, _, rest = line.partition(":")
+            if key in ("Dirty", "Writeback"):
+                out += int(rest.split()[0]) * 1024
+    return out
+
+
+def warm(paths: list[str]) -> None:
+    """Read ``paths`` to the end (into nothing): a timed copy's source comes from the page cache."""
+    buf = bytearray(8 * MiB)
+    for path in paths:
+        with open(path, "rb", buffering=0) as f:
+            while f.readinto(buf):
+                pass
+
+
+def settle(sources: list[str], dirty_limit: int = 16 * MiB, wait_seconds: float = 20.0) -> dict:
+    """The same preparation before every timed copy (cp and checkout alike): flush (os.sync), wait
+    until at most ``dirty_limit`` bytes are dirty or under write-back (an earlier row's write-back
+    competes with a copy for the disk and the CPU), and read the copy's source into the page cache.
+    Returns what it found, for the report."""
+    os.sync()
+    deadline = time.monotonic() + wait_seconds
+    while (dirty := meminfo_dirty()) > dirty_limit and time.monotonic() < deadline:
+        time.sleep(0.05)
+    warm(sources)
+    return {"dirty_after_wait": dirty}
+
+
+def store_sources(repo: str) -> list[str]:
+    """The files a chunked checkout from the store at ``repo`` reads: its chunk packs and indexes,
+    the multi-pack index and the chunk lists."""
+    gitdir = os.path.join(repo, ".artifacts")
+    out = []
+    for sub in ("chunks", "chunklists"):
+        for root, _, files in os.walk(os.path.join(gitdir, sub)):
+            out += [os.path.join(root, f) for f in files if f != "lock"]
+    return sorted(out)
+
+
 def speed(work: str, size: int, runs: int, baseline: str | None, checkout_only: bool = False) -> dict[str, list[dict]]:
     src = os.path.join(work, "speed.bin")
     if not os.path.exists(src) or os.path.getsize(src) != size:
@@ -333,27 +381,34 @@ def speed(work: str, size: int, runs: int, baseline: str | None, checkout_only: 
     from artvcs.plumbing.repository import init_repository
 
     digest, _ = init_repository(keep).store.put_chunked(src)
+    stores = {None: keep}  # each checkout reads packs its own code wrote (the baseline's may lay them out otherwise)
+    if baseline:
+        keep_base = os.path.join(work, "speed-store-baseline")
+        rm(keep_base)
+        init_repository(keep_base)
+        child("chunked", baseline, repo=keep_base, src=src)
+        stores[baseline] = keep_base
     second = os.path.join(work, "speed-v2.bin")  # version 2: 2 % changed in scattered 64 KiB regions
     shutil.copyfile(src, second)
     scatter_edit(second, 0.02, seed=8)
     # (row, operation, baseline checkout or None, native cutter)
     variants = [] if checkout_only else [("new", "new", None, True), ("chunked", "chunked", None, True),
                                          ("chunked pyfastcdc", "chunked", None, False)]
-    checkouts = [("checkout", None)]
+    checkouts = [("cp (checkout)", None), ("checkout", None)]
     if baseline:
         if not checkout_only:
             variants.append(("chunked baseline", "chunked", baseline, True))
         checkouts.append(("checkout baseline", baseline))
-    stores = () if checkout_only else ("whole", "second", "second-known")
-    out: dict[str, list[dict]] = {k: [] for k in ("blake3", "cp", *stores, "cp (checkout)")}
+    writes_rows = () if checkout_only else ("whole", "second", "second-known")
+    out: dict[str, list[dict]] = {k: [] for k in ("blake3", "cp", *writes_rows)}
     out.update({v[0]: [] for v in variants})
     out.update({c[0]: [] for c in checkouts})
+    dst = os.path.join(work, "cp-target")
     for i in range(runs + 1):  # the first round warms the caches and is not counted
         res: dict[str, dict] = {}
         res["blake3"] = child("blake3", src=src)
-        dst = os.path.join(work, "cp-target")
         rm(dst)
-        os.sync()
+        settle([src])
         res["cp"] = run_cp(src, dst)
         writes = [] if checkout_only else [("whole", "whole", None, True), *variants]
         k = i % max(len(writes), 1)  # the order rotates each round: no row always follows the same one
@@ -369,20 +424,26 @@ def speed(work: str, size: int, runs: int, baseline: str | None, checkout_only: 
             rm(repo)
             os.sync()
             res["second-known"] = child("second-known", repo=repo, first=src, src=second)
-        rm(dst)
-        os.sync()
-        res["cp (checkout)"] = run_cp(src, dst)
-        k = i % len(checkouts)  # (rotated too: the baseline does not always run second)
+            rm(repo)
+        # cp and the checkouts: each after the same settle() (flushed, write-back drained, source
+        # warm), in an order that rotates each round, so none always follows the log rows' write-back
+        k = i % len(checkouts)
         for row, base in checkouts[k:] + checkouts[:k]:
             rm(dst)
-            os.sync()
-            res[row] = child("checkout", base, repo=keep, digest=digest, dst=dst)
+            if row == "cp (checkout)":
+                prep = settle([src])
+                res[row] = {**run_cp(src, dst), **prep}
+            else:
+                prep = settle(store_sources(stores[base]))
+                res[row] = {**child("checkout", base, repo=stores[base], digest=digest, dst=dst), **prep}
         if i:
             for k, v in res.items():
                 out[k].append(v)
     rm(os.path.join(work, "store-write"))
-    rm(os.path.join(work, "cp-target"))
+    rm(dst)
     rm(second)
+    if baseline:
+        rm(stores[baseline])
     return out
 
 
@@ -480,6 +541,17 @@ def main() -> int:
                   f"{med[row] / med['cp (checkout)']:.2f}x cp (target <= 1.2x), by CPU "
                   f"{cpu[row] / cpu['cp (checkout)']:.2f}x" + (f"; the copying thread's CPU {own:.2f} s, "
                   f"{own / cpu['cp (checkout)']:.2f}x cp's (the hash runs beside it)" if own else ""))
+    cps = [r["seconds"] for r in sp["cp (checkout)"]]
+    print(f"   cp beside the checkouts (settled) {mibs('cp (checkout)'):8.0f}   per run (s): "
+          + " ".join(f"{x:.3f}" for x in cps))
+    for row in ("checkout", "checkout baseline"):
+        if row in sp:
+            ratios = sorted(r["seconds"] / c for r, c in zip(sp[row], cps))
+            print(f"   {row:<34} per run (s): " + " ".join(f"{r['seconds']:.3f}" for r in sp[row])
+                  + f"; ÷ the round's cp: median {statistics.median(ratios):.2f}x, {ratios[0]:.2f}–{ratios[-1]:.2f}")
+    worst = max((r.get("dirty_after_wait", 0) for k in sp for r in sp[k]), default=0)
+    print(f"   (before each cp and checkout: os.sync, Dirty+Writeback waited down to <= 16 MiB (worst left "
+          f"{worst / MiB:.1f} MiB), the source read into the page cache; their order rotates each round)")
     print()
 
     if not a.speed_only:
@@ -509,7 +581,7 @@ def main() -> int:
     if a.json_out:
         with open(a.json_out, "w") as f:
             json.dump(report, f, indent=1)
-    for leftover in ("proj", "remote", "speed-store", "sweep.bin", "gc-kept.bin"):
+    for leftover in ("proj", "remote", "speed-store", "speed-store-baseline", "sweep.bin", "gc-kept.bin"):
         rm(os.path.join(work, leftover))
     return 0
 

@@ -78,9 +78,10 @@ def prepare(store: "ContentStore", live: set[str], grace_seconds: float, dry_run
         writer = PackWriter(folder, durable=True)
         try:
             for name, rows in decided.rewrite.items():
+                filled = writer.filled
                 if not _copy_live(packs, name, rows, writer):
                     continue  # a live chunk does not read back: the pack stays, for fsck to name
-                out.goes[name] = decided.dead_bytes[name]
+                out.goes[name] = decided.dead_bytes[name] - (writer.filled - filled)  # net of the fillers added
                 out.rewritten += 1
             writer.close()
         except BaseException:
@@ -102,7 +103,7 @@ def _copy_live(packs: LocalPacks, name: str, rows: list[tuple[str, int, int]], w
         data = packplan.read_run(lambda start, length: os.pread(fd, length, start), run)
         if data is None:
             return False
-        writer.add_run(data, [(d, n) for d, _, n in run])
+        writer.add_run(data, [(d, n) for d, _, n in run], run[0][1])  # keeps its page phase
     return True
 
 

@@ -135,6 +135,7 @@ def store_chunked(store: "ContentStore", fd: int, expect: str | None = None) -> 
     writer = pack_writer(store, packs)
     reused: set[str] = set()
     queued: set[str] = set()  # new chunks handed to the writer (never twice)
+    filepos = [0]  # the file offset where the next block's first chunk starts (find_new's own)
     cutter = Cutter()
     buffers = _Buffers()
 
@@ -154,8 +155,9 @@ def store_chunked(store: "ContentStore", fd: int, expect: str | None = None) -> 
 
     def find_new(block: tuple[bytearray, memoryview, list[tuple[int, int]], int]) -> None:
         buf, view, cuts, end = block
-        runs: list[tuple[memoryview, list[tuple[str, int]]]] = []
+        runs: list[tuple[memoryview, list[tuple[str, int]], int]] = []
         start, rows = 0, []  # the run of neighbouring new chunks being gathered
+        base = filepos[0] - cuts[0][0]  # the file offset of view[0]
         for off, n in cuts:
             d = blake3.blake3(view[off:off + n]).hexdigest()
             chunks.append((d, n))
@@ -170,19 +172,20 @@ def store_chunked(store: "ContentStore", fd: int, expect: str | None = None) -> 
                 reused.add(at[0])
                 touch(packs.path(at[0], "idx"))
             if rows:
-                runs.append((view[start:off], rows))
+                runs.append((view[start:off], rows, base + start))
                 rows = []
         if rows:
-            runs.append((view[start:end], rows))
+            runs.append((view[start:end], rows, base + start))
+        filepos[0] = base + end
         if runs:
             write_new.q.put((buf, runs))
         else:
             buffers.done(buf)
 
-    def write_runs(block: tuple[bytearray, list[tuple[memoryview, list[tuple[str, int]]]]]) -> None:
+    def write_runs(block: tuple[bytearray, list[tuple[memoryview, list[tuple[str, int]], int]]]) -> None:
         buf, runs = block
-        for data, rows in runs:
-            writer.add_run(data, rows)
+        for data, rows, at in runs:
+            writer.add_run(data, rows, at)  # (in the file's page phase: see PackWriter.add_run)
         buffers.done(buf)
 
     cutting, hash_whole, hash_chunks, write_new = stages = [  # two blocks queued per stage: ~10 in use

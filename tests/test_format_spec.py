@@ -127,6 +127,8 @@ def test_chunked_files_are_as_documented(tmp_path):
     assert f"min(size, {chunklist.MAX_COUNT})" in text and f"csize <= {chunklist.MAX_CHUNK}" in text
     assert f"private {chunking.BLOCK >> 20} MiB blocks" in text
     assert f"count <= {chunkpacks.MAX_PACK_CHUNKS}" in text and f"holds {chunkpacks.PACK_BYTES >> 20} MiB" in text
+    assert (f"a run of {chunkpacks.FILL_MIN_RUN} bytes or more" in text
+            and f"within a {chunkpacks.PAGE}-byte page" in text and f"1 to {chunkpacks.PAGE - 1} zero bytes" in text)
     repo = init_repository(str(tmp_path))
     data = os.urandom(store.CHUNK_THRESHOLD)
     (tmp_path / "big").write_bytes(data)

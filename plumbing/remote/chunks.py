@@ -250,13 +250,14 @@ def download(remote: RemoteRepo, store: ContentStore, digests: Iterable[str]) ->
                     need[c] = (lst, i)
         fetched = 0
         if need:
+            starts = {id(lst): lst.offsets() for lst in lists}  # each chunk's file offset: runs keep their phase
             writer = chunkstore.pack_writer(store, local)
             try:
                 for attempt in (1, 2):  # a remote gc may move chunks to a new pack meanwhile: look again once
                     idx = index(remote, os.path.dirname(store.root)).load()
                     ranges = _ranges(remote, idx, {c: w for c, w in need.items() if not writer.has(c)})
                     try:
-                        fetched += sum(parallel(lambda r: _fetch_range(remote, writer, r, need), ranges,
+                        fetched += sum(parallel(lambda r: _fetch_range(remote, writer, r, need, starts), ranges,
                                                 stage="downloading chunks"))
                         break
                     except _PackGone:
@@ -310,7 +311,7 @@ class _PackGone(ObjectMissingError):
 
 
 def _fetch_range(remote: RemoteRepo, writer, r: tuple[str, int, list[tuple[str, int]]],
-                 need: dict[str, tuple[ChunkList, int]]) -> int:
+                 need: dict[str, tuple[ChunkList, int]], starts: dict[int, list[int]]) -> int:
     pack, start, run = r
     total = sum(n for _, n in run)
 
@@ -327,16 +328,32 @@ def _fetch_range(remote: RemoteRepo, writer, r: tuple[str, int, list[tuple[str, 
         raise CorruptObjectError(f"remote {remote.name}: {which(run[0][0])}: chunk pack {pack} is shorter than "
                                  "its index says: refused")
     view, off = memoryview(data), 0
-    for c, n in run:
-        piece = view[off:off + n]
-        if blake3.blake3(piece).hexdigest() != c:
+    for k, (c, n) in enumerate(run):
+        if blake3.blake3(view[off:off + n]).hexdigest() != c:
+            _keep(writer, view[:off], run[:k], need, starts)  # the chunks checked so far: a rerun resumes
             raise CorruptObjectError(
                 f"remote {remote.name} served corrupt chunk {c} (pack {pack}, offset {start + off}) of "
                 f"{which(c)}: refused; repair the remote from a clone that has it (artvcs push)"
             )
-        writer.add(c, piece)
         off += n
+    _keep(writer, view, run, need, starts)
     return total
+
+
+def _keep(writer, data: memoryview, run: list[tuple[str, int]], need: dict[str, tuple[ChunkList, int]],
+          starts: dict[int, list[int]]) -> None:
+    """Append the checked chunks ``run`` (bytes ``data``) to the local pack: in one write at their file's
+    page phase (PackWriter.add_run) when they are neighbours in one file too, else one by one."""
+    if not run:
+        return
+    lst, first = need[run[0][0]]
+    if all(need[c][0] is lst and need[c][1] == first + k for k, (c, _) in enumerate(run)):
+        writer.add_run(data, run, starts[id(lst)][first])
+        return
+    off = 0
+    for c, n in run:
+        writer.add(c, data[off:off + n])
+        off += n
 
 
 def _check_whole(remote: RemoteRepo, local, lst: ChunkList) -> None:

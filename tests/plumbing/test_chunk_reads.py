@@ -148,6 +148,7 @@ def test_a_bad_chunk_inside_a_spliced_run_is_named_and_the_rest_checks_out(repo,
     there (the splice comes up short), names its chunk."""
     monkeypatch.setattr(chunkpacks, "PACK_BYTES", 1 * MiB)
     monkeypatch.setattr(chunking, "BLOCK", 1 * MiB)
+    monkeypatch.setattr(chunkpacks, "FILL_MIN_RUN", 1 << 40)  # no fillers: packs as written before them
     data = _data(6 * MiB, 11)
     d = _put(repo, tmp_path, data)
     lst = chunkstore.read_list(repo.store, d)
