@@ -137,7 +137,8 @@ def op_diff(proj: str) -> dict:
 def op_million(proj: str, n: int) -> dict:
     """Build, list, update and diff an n-entry manifest (1,000 files per folder); its tree id is
     kept for :func:`op_million_checkout`, which runs in a fresh process so that its peak memory
-    is the checkout's own."""
+    is the checkout's own. The tree is also committed as version ``data:v0`` (as a log would,
+    untimed) for :func:`op_million_cli` and :func:`op_million_download`."""
     repo = _project(proj)
     from artvcs.plumbing import manifest
     from artvcs.plumbing.manifest import Entry
@@ -158,6 +159,7 @@ def op_million(proj: str, n: int) -> dict:
     digest_all = manifest.manifest_digest(manifest.iter_entries(repo.git, new))
     t5 = time.perf_counter()
     assert count == n and len(changed) == 1 and digest_all
+    _commit_version(repo, tree, n, sum(len(contents[i // 1000]) for i in range(n)))
     return {
         "seconds": t5 - t0,
         "extra": {"build": t1 - t0, "list": t2 - t1, "update 1 entry": t3 - t2, "diff": t4 - t3, "digest": t5 - t4,
@@ -186,6 +188,51 @@ def op_million_checkout(proj: str, tree: str, n: int) -> dict:
     t2 = time.perf_counter()
     assert first.written == n and again.up_to_date == n, (first, again)
     return {"seconds": t2 - t0, "extra": {"check out (copy)": t1 - t0, "check out again": t2 - t1}}
+
+
+def _commit_version(repo, tree, n: int, size: int) -> None:
+    from artvcs.plumbing import manifest, versions
+    from artvcs.plumbing.refs import CollectionId
+
+    digest = manifest.manifest_digest(manifest.iter_entries(repo.git, tree))
+    versions.commit_version(repo.git, CollectionId("bench", "bench", "data"), tree,
+                            versions.version_facts("dataset", digest, size, n))
+
+
+def op_million_cli(proj: str, n: int) -> dict:
+    """``artvcs checkout --link copy data:latest`` of the n-entry version (:func:`op_million`)
+    into a new folder, then again onto it (up to date): whole commands, each its own process,
+    whose peak RSS (the child's ru_maxrss, as /usr/bin/time -v reports it) is this row's."""
+    import subprocess
+
+    _project(proj)
+    exe = os.path.join(os.path.dirname(sys.executable), "artvcs")
+    dst = os.path.join(proj, "cli")
+    out: dict = {}
+    peaks = []
+    for what, expect in (("artvcs checkout (copy)", f"{n} written"), ("artvcs checkout again", f"{n} up to date")):
+        t = time.perf_counter()
+        done = subprocess.run([exe, "checkout", "--link", "copy", "data:latest", dst], capture_output=True, text=True)
+        out[what] = time.perf_counter() - t
+        if done.returncode != 0 or expect not in done.stdout:
+            raise RuntimeError(f"{what}: {done.stdout}{done.stderr[-2000:]}")
+        peaks.append(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)  # the largest child's so far
+    out["peak MiB, first"], out["peak MiB, again"] = round(peaks[0] / 1024, 1), round(peaks[1] / 1024, 1)
+    return {"seconds": sum(v for k, v in out.items() if "MiB" not in k), "extra": out}
+
+
+def op_million_download(proj: str, n: int) -> dict:
+    """``Artifact.download()`` of the n-entry version into a new folder, in this fresh process:
+    its peak RSS is the download's (with the interpreter and artvcs loaded)."""
+    _project(proj)
+    import artvcs
+
+    dst = os.path.join(proj, "download")
+    t = time.perf_counter()
+    artvcs.Api().artifact("data:latest").download(dst)
+    seconds = time.perf_counter() - t
+    assert sum(len(fs) for _, _, fs in os.walk(dst)) == n
+    return {"seconds": seconds, "extra": {"Artifact.download()": seconds}}
 
 
 def profiled(fn, args: dict, where: str) -> dict:

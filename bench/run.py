@@ -403,11 +403,15 @@ def finish(a, rows, lim, quick, work, runs, small, big, want) -> int:
         built = child("million", proj=proj, n=million)
         tree = built["extra"].pop("tree")
         co = child("million_checkout", proj=proj, tree=tree, n=million)  # a fresh process: its own peak
-        for r in (built, co):
+        # the user's paths: the whole command (the RSS its own process's peak) and the binding's download
+        cli = child("million_cli", proj=proj, n=million)
+        cli["rss_kib"] = 1024 * max(cli["extra"].pop("peak MiB, first"), cli["extra"].pop("peak MiB, again"))
+        dl = child("million_download", proj=proj, n=million)
+        for r in (built, co, cli, dl):
             s = summary([r])
             for k, v in r["extra"].items():
                 rows.append((f"{million:,} entries: {k}", {**s, "median": v, "min": v, "max": v}, None, None, None, None,
-                             "works; linear", "RSS: this process's peak" if r is co else ""))
+                             "works; linear", "" if r is built else "RSS: the checking process's peak"))
                 print(f"done {million:,} entries: {k}: {v:.3f}s, peak RSS {s['rss_mib']:.1f} MiB", file=sys.stderr)
         rm(proj)  # its checkout is a million files: deleting them takes minutes, and times nothing
     peers = None

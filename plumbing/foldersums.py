@@ -25,7 +25,7 @@ from .scan import tree
 
 TYPE_CHECKING = False  # typing is not imported: it costs an up-to-date status's start-up
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Iterable, Iterator, Mapping
     from typing import Any
 
 SUM = 32
@@ -148,3 +148,37 @@ def keep(cache: Any, commit: str, digest: str, entries: Iterable[Any]) -> None:
     ``entries``; nothing for a version with references, or whose sums are kept already."""
     if cache.sums(commit) is None:
         keep_sums(cache, commit, digest, sums_of(entries))
+
+
+class SumsAlong:
+    """Entries passed through unchanged, gathering the lines of :func:`sums_of` as they pass, so a
+    streamed checkout keeps its version's sums without reading the manifest again. Each iteration
+    starts afresh; :meth:`sums` is None unless one ran to the end."""
+
+    def __init__(self, entries: Iterable[Any]) -> None:
+        self._entries = entries
+        self._groups: dict[str, list[str]] | None = None
+        self._done = False
+
+    def __iter__(self) -> Iterator[Any]:
+        self._done = False
+        groups: dict[str, list[str]] | None = {}
+        self._groups = groups
+        for n, e in enumerate(self._entries):
+            if groups is not None:
+                if e.ref is not None or n == MAX_ENTRIES:  # no sums (as sums_of): the lines are dropped
+                    groups = self._groups = None
+                else:
+                    folder, _, name = e.path.rpartition("/")
+                    lines = groups.get(folder)
+                    if lines is None:
+                        lines = groups[folder] = []
+                    lines.append(f"{name}\0{e.digest}")
+            yield e
+        self._done = True
+
+    def sums(self) -> dict[str, bytes] | None:
+        """The sums of the entries of the last full iteration (:func:`sums_of`'s answer), or None."""
+        if not self._done or self._groups is None:
+            return None
+        return {folder: _sum_lines(lines) for folder, lines in self._groups.items()}

@@ -66,3 +66,27 @@ def test_no_sums_for_references_or_too_many_entries(monkeypatch):
     assert foldersums.sums_of(entries + [Entry("r", "f" * 64, 1, "s3://bucket/r", {})]) is None
     monkeypatch.setattr(foldersums, "MAX_ENTRIES", 3)  # their lines are held at once: memory stays bounded
     assert foldersums.sums_of(entries) is None and foldersums.sums_of(entries[:3]) is not None
+
+
+def _entries(n: int, ref_at: int | None = None) -> list[Entry]:
+    # folders interleaved, and a folder coming back after others
+    return [Entry(f"{'ab'[i % 2]}/{i // 7}/f{i}" if i % 3 else f"top{i}", f"{i:064x}", i,
+                  "file:///x" if i == ref_at else None) for i in range(n)]
+
+
+def test_sums_along_the_stream_are_those_of_the_entries(monkeypatch):
+    monkeypatch.setattr(foldersums, "MAX_ENTRIES", 40)
+    for n in (0, 1, 39, 40):
+        along = foldersums.SumsAlong(iter(_entries(n)) if n == 1 else _entries(n))
+        assert along.sums() is None, "nothing passed yet"
+        assert list(along) == _entries(n)
+        assert along.sums() == foldersums.sums_of(_entries(n)) is not None
+    along = foldersums.SumsAlong(_entries(39))
+    assert list(along) == list(along) and along.sums() == foldersums.sums_of(_entries(39)), "each pass starts afresh"
+    for too_many in (foldersums.SumsAlong(_entries(41)), foldersums.SumsAlong(_entries(20, ref_at=7))):
+        assert len(list(too_many)) in (41, 20) and too_many.sums() is None  # as sums_of: no sums
+    assert foldersums.sums_of(_entries(41)) is None and foldersums.sums_of(_entries(20, ref_at=7)) is None
+    half = foldersums.SumsAlong(_entries(30))
+    it = iter(half)
+    next(it), next(it)
+    assert half.sums() is None, "a pass that stopped early gives no sums"
