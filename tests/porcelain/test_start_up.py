@@ -188,6 +188,56 @@ def test_a_relog_that_failed_or_left_a_thread_running_ends_as_python_ends(cli, d
     assert p.returncode == 0 and "teardown ran" in p.stderr, p.stderr
 
 
+def test_a_checkout_ends_its_process_at_once_with_everything_on_disk(cli, data, repo_dir):
+    """A checkout that succeeded skips the interpreter's teardown (ENDS_AT_ONCE), and the next process
+    finds all it wrote: its output through a pipe, every file whole, the folder's workspace record, and
+    the folder known to hold the version (a second checkout writes nothing)."""
+    from artvcs.plumbing.repository import discover
+    from artvcs.plumbing.workspaces import lookup
+
+    assert cli("log", "--name", "data", "--type", "dataset", "data")[0] == 0
+    p = _console(repo_dir, "checkout", "--link", "copy", "data:latest", "out")
+    assert (p.returncode, "teardown ran" in p.stderr) == (0, False), p.stderr
+    assert p.stdout.endswith("\n") and len(p.stdout.splitlines()) == 1 and " written" in p.stdout, p.stdout
+    files = sorted(os.path.relpath(os.path.join(r, f), data) for r, _, fs in os.walk(data) for f in fs)
+    assert files and files == sorted(os.path.relpath(os.path.join(r, f), repo_dir / "out")
+                                     for r, _, fs in os.walk(repo_dir / "out") for f in fs)
+    assert all((data / f).read_bytes() == (repo_dir / "out" / f).read_bytes() for f in files)
+    repo = discover()
+    try:
+        recorded = lookup(repo.gitdir, str(repo_dir / "out"))
+        assert recorded is not None and recorded.version == "v0" and recorded.how == "checkout"
+    finally:
+        repo.close()
+    p = _console(repo_dir, "checkout", "--json", "data:latest", "out")
+    assert p.returncode == 0 and json.loads(p.stdout)["written"] == 0, p.stdout + p.stderr
+
+
+def test_a_checkout_that_failed_ends_as_python_ends(cli, data, repo_dir):
+    """A checkout that refused (an unknown version) goes through the interpreter's teardown."""
+    assert cli("log", "--name", "data", "--type", "dataset", "data")[0] == 0
+    p = _console(repo_dir, "checkout", "data:v7", "out")
+    assert p.returncode != 0 and "teardown ran" in p.stderr and not (repo_dir / "out").exists(), p.stderr
+
+
+def test_commands_that_parse_no_typed_value_import_no_yaml(cli, data, repo_dir):
+    """yaml (~10 ms of a start) is imported by the porcelain only to read a value or file typed by the
+    user: a checkout, a listing and the help load it not (no settings file exists here)."""
+    assert cli("log", "--name", "data", "--type", "dataset", "data")[0] == 0
+    code = ("import json, sys\nfrom artvcs.porcelain.launch import main\ncode = main(sys.argv[1:])\n"
+            "print(json.dumps([code, 'yaml' in sys.modules]), file=sys.stderr)")
+    for args in (["checkout", "--link", "copy", "data:latest", "out"], ["ls"], ["--help"], ["meta", "--help"]):
+        p = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=repo_dir)
+        assert json.loads(p.stderr.splitlines()[-1]) == [0, False], (args, p.stderr)
+    # a typed value is still read as YAML: 3 is a number, yes stays text, a date stays text
+    assert cli("meta", "set", "data:latest", "n", "3")[0] == 0
+    assert cli("meta", "set", "data:latest", "ok", "yes")[0] == 0
+    assert cli("meta", "set", "data:latest", "day", "2024-01-01")[0] == 0
+    import artvcs
+
+    assert artvcs.Api().artifact("data:latest").metadata == {"n": 3, "ok": "yes", "day": "2024-01-01"}
+
+
 def test_a_command_is_imported_with_the_collector_paused():
     """Importing a command's module (tens of thousands of long-lived objects) runs no garbage
     collection, and the collector runs again afterwards, as it was."""
