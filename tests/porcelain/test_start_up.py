@@ -48,6 +48,18 @@ def test_an_up_to_date_status_imports_nothing_heavy(up_to_date, args):
     assert p.stdout == _run([sys.executable, "-c", FULL, *args], up_to_date)[1]
 
 
+def test_the_version_is_said_without_loading_click(tmp_path):
+    """``artvcs --version`` prints click's version line from the launcher, importing nothing heavy;
+    with anything more the click command answers (and says what is wrong)."""
+    code = ("import json, sys\nfrom artvcs.porcelain.launch import main\ncode = main(sys.argv[1:])\n"
+            f"print(json.dumps([code, sorted(m for m in {HEAVY!r} if m in sys.modules)]), file=sys.stderr)")
+    p = subprocess.run([sys.executable, "-c", code, "--version"], capture_output=True, text=True, cwd=tmp_path)
+    assert json.loads(p.stderr.splitlines()[-1]) == [0, []], p.stderr
+    assert p.stdout == _run([sys.executable, "-c", FULL, "--version"], tmp_path)[1] == "artvcs, version 0.1.0\n"
+    p = subprocess.run([sys.executable, "-c", code, "--version", "--bogus"], capture_output=True, text=True, cwd=tmp_path)
+    assert json.loads(p.stderr.splitlines()[-1])[0] == 2 and "--bogus" in p.stderr, p.stderr
+
+
 @pytest.mark.parametrize("columns", [None, "80", "33", "0", "-5", "wide", ""])
 def test_terminal_columns_are_shutils(columns):
     """The table's width comes from the same place shutil.get_terminal_size takes it (without shutil)."""
@@ -70,7 +82,7 @@ def test_the_installed_script_answers_as_the_click_command(installed, up_to_date
     artvcs, python = str(prefix / "bin" / "artvcs"), str(prefix / "bin" / "python")
     where = _run([python, "-c", "import artvcs.porcelain.launch as m; print(m.__file__)"], up_to_date, env)[1]
     assert where.startswith(str(src) if _editable(prefix) else str(prefix))  # this install's, not the tests'
-    for args in (["status"], ["status", "--json", "--exit-code"], ["--help"], ["status", "--help"]):
+    for args in (["status"], ["status", "--json", "--exit-code"], ["--help"], ["status", "--help"], ["--version"]):
         shown = _run([artvcs, *args], up_to_date, env)
         assert shown == _run([python, "-c", FULL, *args], up_to_date, env) and shown[0] == 0, shown
     (up_to_date / "data" / "a.txt").write_text("changed\n")
@@ -100,7 +112,7 @@ def test_the_editable_finder_imports_nothing(installed, tmp_path):
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
-@pytest.mark.parametrize("args", [["status"], ["status", "--json"]])
+@pytest.mark.parametrize("args", [["status"], ["status", "--json"], ["--version"]])
 def test_an_output_that_cannot_be_written_is_said_as_the_click_command_says_it(up_to_date, args):
     """This environment's console script (the launcher answers, then ends its process at once) and
     the click command, both writing to a full device: the same one error line and exit code."""
