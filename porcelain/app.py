@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import functools
 import os
 import re
 
 import click
-import yaml
 
 import artvcs
 from artvcs.artifact import Artifact
@@ -85,24 +85,30 @@ def ref_argument(name: str = "ref", **kw):
     return click.argument(name, shell_complete=complete_ref, **kw)
 
 
-class _ShellYaml(yaml.SafeLoader):
-    """YAML as people type it at a shell: no timestamps (``2024-01-01`` stays text, since metadata
-    is JSON) and only ``true``/``false`` as booleans (``yes``, ``no``, ``on``, ``off`` stay text)."""
+@functools.cache
+def _shell_yaml():
+    """The loader for YAML as people type it at a shell: no timestamps (``2024-01-01`` stays text,
+    since metadata is JSON) and only ``true``/``false`` as booleans (``yes``, ``no``, ``on``, ``off``
+    stay text). Made on first use: yaml costs every command's start ~10 ms, and most never parse a value."""
+    import yaml
 
+    class ShellYaml(yaml.SafeLoader):
+        yaml_implicit_resolvers = {
+            first: [(tag, rx) for tag, rx in rules if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool")]
+            for first, rules in yaml.SafeLoader.yaml_implicit_resolvers.items()
+        }
 
-_ShellYaml.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in rules if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool")]
-    for first, rules in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_ShellYaml.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+    ShellYaml.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+    return yaml, ShellYaml
 
 
 def parse_value(text: str, what: str) -> Any:
     """A value typed at the shell, read as YAML: ``3``, ``0.5``, ``true``, ``[a, b]``, ``{k: v}``, else text."""
     if text == "":
         return ""
+    yaml, loader = _shell_yaml()
     try:
-        return yaml.load(text, Loader=_ShellYaml)
+        return yaml.load(text, Loader=loader)
     except yaml.YAMLError as e:
         first = str(e).splitlines()[0]
         raise UsageError(f"{what} {text!r} is not valid YAML ({first}): quote it as a string, e.g. '\"{text}\"'") from None
@@ -110,9 +116,10 @@ def parse_value(text: str, what: str) -> Any:
 
 def load_yaml_mapping(path: str, what: str) -> dict[str, Any]:
     """A YAML file that must hold a mapping (``--metadata-file``)."""
+    yaml, loader = _shell_yaml()
     try:
         with open(path, encoding="utf-8") as f:
-            loaded = yaml.load(f, Loader=_ShellYaml)
+            loaded = yaml.load(f, Loader=loader)
     except yaml.YAMLError as e:
         raise UsageError(f"{what} {path!r} is not valid YAML: {' '.join(str(e).split())}") from None
     except OSError as e:

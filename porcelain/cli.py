@@ -16,10 +16,9 @@ import click
 
 from artvcs.plumbing.commands import PLUMBING
 from artvcs.porcelain.commands import PORCELAIN
+from artvcs.porcelain.launch import VERSION
 from artvcs.porcelain.text import os_error_line
 from artvcs.porcelain.vocabulary import SYNONYMS
-
-VERSION = "0.1.0"
 
 
 class LazyGroup(click.Group):

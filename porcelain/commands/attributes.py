@@ -5,7 +5,6 @@ import datetime as dt
 import re
 
 import click
-import yaml
 
 from artvcs.errors import UsageError
 from artvcs.porcelain.app import artifact, complete_meta_key, parse_value, ref_argument
@@ -46,11 +45,15 @@ def get(as_json: bool, ref: str, key: str | None) -> None:
     if as_json:
         emit_json(value)
     else:
+        import yaml  # here, not at the top: `artvcs --help` imports this module (yaml ~10 ms)
+
         click.echo(yaml.safe_dump(value, sort_keys=True, default_flow_style=False).rstrip() if isinstance(value, (dict, list)) else str(value))
 
 
 def _show_value(value) -> str:
     """A metadata value as YAML would write it inline (``[a, b]``, ``true``), never a Python repr."""
+    import yaml
+
     return yaml.safe_dump(value, default_flow_style=True, width=1 << 16).removesuffix("\n...\n").strip()
 
 

@@ -48,6 +48,18 @@ def test_an_up_to_date_status_imports_nothing_heavy(up_to_date, args):
     assert p.stdout == _run([sys.executable, "-c", FULL, *args], up_to_date)[1]
 
 
+def test_the_version_is_said_without_loading_click(tmp_path):
+    """``artvcs --version`` prints click's version line from the launcher, importing nothing heavy;
+    with anything more the click command answers (and says what is wrong)."""
+    code = ("import json, sys\nfrom artvcs.porcelain.launch import main\ncode = main(sys.argv[1:])\n"
+            f"print(json.dumps([code, sorted(m for m in {HEAVY!r} if m in sys.modules)]), file=sys.stderr)")
+    p = subprocess.run([sys.executable, "-c", code, "--version"], capture_output=True, text=True, cwd=tmp_path)
+    assert json.loads(p.stderr.splitlines()[-1]) == [0, []], p.stderr
+    assert p.stdout == _run([sys.executable, "-c", FULL, "--version"], tmp_path)[1] == "artvcs, version 0.1.0\n"
+    p = subprocess.run([sys.executable, "-c", code, "--version", "--bogus"], capture_output=True, text=True, cwd=tmp_path)
+    assert json.loads(p.stderr.splitlines()[-1])[0] == 2 and "--bogus" in p.stderr, p.stderr
+
+
 @pytest.mark.parametrize("columns", [None, "80", "33", "0", "-5", "wide", ""])
 def test_terminal_columns_are_shutils(columns):
     """The table's width comes from the same place shutil.get_terminal_size takes it (without shutil)."""
@@ -70,7 +82,7 @@ def test_the_installed_script_answers_as_the_click_command(installed, up_to_date
     artvcs, python = str(prefix / "bin" / "artvcs"), str(prefix / "bin" / "python")
     where = _run([python, "-c", "import artvcs.porcelain.launch as m; print(m.__file__)"], up_to_date, env)[1]
     assert where.startswith(str(src) if _editable(prefix) else str(prefix))  # this install's, not the tests'
-    for args in (["status"], ["status", "--json", "--exit-code"], ["--help"], ["status", "--help"]):
+    for args in (["status"], ["status", "--json", "--exit-code"], ["--help"], ["status", "--help"], ["--version"]):
         shown = _run([artvcs, *args], up_to_date, env)
         assert shown == _run([python, "-c", FULL, *args], up_to_date, env) and shown[0] == 0, shown
     (up_to_date / "data" / "a.txt").write_text("changed\n")
@@ -100,7 +112,7 @@ def test_the_editable_finder_imports_nothing(installed, tmp_path):
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
-@pytest.mark.parametrize("args", [["status"], ["status", "--json"]])
+@pytest.mark.parametrize("args", [["status"], ["status", "--json"], ["--version"]])
 def test_an_output_that_cannot_be_written_is_said_as_the_click_command_says_it(up_to_date, args):
     """This environment's console script (the launcher answers, then ends its process at once) and
     the click command, both writing to a full device: the same one error line and exit code."""
@@ -222,6 +234,56 @@ def test_a_relog_that_failed_or_left_a_thread_running_ends_as_python_ends(cli, d
     (data / "a.txt").write_text("edited again\n")
     p = _console(repo_dir, "log", "--name", "data", "--type", "dataset", "data", PROFILED="1")
     assert p.returncode == 0 and "teardown ran" in p.stderr, p.stderr
+
+
+def test_a_checkout_into_a_new_folder_ends_at_once_and_the_next_checkout_writes_nothing(cli, data, repo_dir):
+    """A checkout that succeeded skips the interpreter's teardown (ENDS_AT_ONCE), and the next process
+    finds all it wrote: its output through a pipe, every file whole, the folder's workspace record, and
+    the folder known to hold the version (a second checkout writes nothing)."""
+    from artvcs.plumbing.repository import discover
+    from artvcs.plumbing.workspaces import lookup
+
+    assert cli("log", "--name", "data", "--type", "dataset", "data")[0] == 0
+    p = _console(repo_dir, "checkout", "--link", "copy", "data:latest", "out")
+    assert (p.returncode, "teardown ran" in p.stderr) == (0, False), p.stderr
+    assert p.stdout.endswith("\n") and len(p.stdout.splitlines()) == 1 and " written" in p.stdout, p.stdout
+    files = sorted(os.path.relpath(os.path.join(r, f), data) for r, _, fs in os.walk(data) for f in fs)
+    assert files and files == sorted(os.path.relpath(os.path.join(r, f), repo_dir / "out")
+                                     for r, _, fs in os.walk(repo_dir / "out") for f in fs)
+    assert all((data / f).read_bytes() == (repo_dir / "out" / f).read_bytes() for f in files)
+    repo = discover()
+    try:
+        recorded = lookup(repo.gitdir, str(repo_dir / "out"))
+        assert recorded is not None and recorded.version == "v0" and recorded.how == "checkout"
+    finally:
+        repo.close()
+    p = _console(repo_dir, "checkout", "--json", "data:latest", "out")
+    assert p.returncode == 0 and json.loads(p.stdout)["written"] == 0, p.stdout + p.stderr
+
+
+def test_a_checkout_that_failed_ends_as_python_ends(cli, data, repo_dir):
+    """A checkout that refused (an unknown version) goes through the interpreter's teardown."""
+    assert cli("log", "--name", "data", "--type", "dataset", "data")[0] == 0
+    p = _console(repo_dir, "checkout", "data:v7", "out")
+    assert p.returncode != 0 and "teardown ran" in p.stderr and not (repo_dir / "out").exists(), p.stderr
+
+
+def test_commands_that_parse_no_typed_value_import_no_yaml(cli, data, repo_dir):
+    """yaml (~10 ms of a start) is imported by the porcelain only to read a value or file typed by the
+    user: a checkout, a listing and the help load it not (no settings file exists here)."""
+    assert cli("log", "--name", "data", "--type", "dataset", "data")[0] == 0
+    code = ("import json, sys\nfrom artvcs.porcelain.launch import main\ncode = main(sys.argv[1:])\n"
+            "print(json.dumps([code, 'yaml' in sys.modules]), file=sys.stderr)")
+    for args in (["checkout", "--link", "copy", "data:latest", "out"], ["ls"], ["--help"], ["meta", "--help"]):
+        p = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=repo_dir)
+        assert json.loads(p.stderr.splitlines()[-1]) == [0, False], (args, p.stderr)
+    # a typed value is still read as YAML: 3 is a number, yes stays text, a date stays text
+    assert cli("meta", "set", "data:latest", "n", "3")[0] == 0
+    assert cli("meta", "set", "data:latest", "ok", "yes")[0] == 0
+    assert cli("meta", "set", "data:latest", "day", "2024-01-01")[0] == 0
+    import artvcs
+
+    assert artvcs.Api().artifact("data:latest").metadata == {"n": 3, "ok": "yes", "day": "2024-01-01"}
 
 
 def test_a_command_is_imported_with_the_collector_paused():

@@ -186,7 +186,7 @@ def test_the_launcher_prints_what_the_full_status_prints(cli, tracked, repo_dir,
         assert [r["state"] for r in json.loads(out)] == ["clean", "not pinned", "clean"]
 
 
-@pytest.mark.parametrize("args", [["status", "--help"], ["status", "--bogus"], ["status", "data"], ["--version"], [],
+@pytest.mark.parametrize("args", [["status", "--help"], ["status", "--bogus"], ["status", "data"], ["--version", "-h"], [],
                                   ["status", "--json", "extra"]])
 def test_the_launcher_leaves_everything_else_to_click(tracked, repo_dir, args):
     code, out, err, facts = _launch(repo_dir, *args)
