@@ -62,6 +62,10 @@ def main(argv: list[str] | None = None, own_process: bool = False) -> int:
         if own_process:  # the console script's own process: nothing is left to finalize
             _exit(code)
         return code
+    if own_process:
+        from artvcs.porcelain import cli
+
+        cli.freeze_imports = True
     code = cli_main(argv)
     if own_process and code == 0 and args[:1] and args[0] in ENDS_AT_ONCE and _nothing_left():
         _exit(code)

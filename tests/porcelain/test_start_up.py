@@ -297,3 +297,16 @@ def test_a_command_is_imported_with_the_collector_paused():
             "gc.disable()\ncli.get_command(click.Context(cli), 'log')\nprint(gc.isenabled())")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["True", "track", "True", "0", "True", "False"], out
+
+
+def test_the_console_scripts_process_freezes_what_a_command_import_made(cli, data, repo_dir):
+    """In the console script's own process a command's import ends with gc.freeze (the command's
+    collections then skip the long-lived import objects); an in-process caller's objects stay in
+    the collector's sight."""
+    assert cli("log", "--name", "data", "--type", "dataset", "data")[0] == 0
+    code = ("import gc, sys\nfrom artvcs.porcelain.launch import main\n"
+            "code = main(['ls'], own_process=sys.argv[1] == 'own')\n"
+            "print(code, gc.get_freeze_count() > 0, gc.isenabled(), file=sys.stderr)")
+    for how, frozen in (("own", "True"), ("caller", "False")):
+        p = subprocess.run([sys.executable, "-c", code, how], capture_output=True, text=True, cwd=repo_dir)
+        assert p.stderr.split()[-3:] == ["0", frozen, "True"], (how, p.stderr)
