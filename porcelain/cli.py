@@ -16,7 +16,7 @@ import click
 
 from artvcs.plumbing.commands import PLUMBING
 from artvcs.porcelain.commands import PORCELAIN
-from artvcs.porcelain.launch import VERSION
+from artvcs.porcelain.version import VERSION
 from artvcs.porcelain.text import os_error_line
 from artvcs.porcelain.vocabulary import SYNONYMS
 

@@ -21,7 +21,8 @@ import gc
 import os
 import sys
 
-VERSION = "0.1.0"  # the package's version (setup.cfg), as `artvcs --version` prints it
+from artvcs.porcelain.version import VERSION
+
 QUICK_OPTIONS = frozenset({"--json", "--exit-code"})
 # Commands whose work is on disk, durable and released once they return 0: content flushed and
 # synced before the version's ref moves, the stat cache written in its own transaction, the draft
