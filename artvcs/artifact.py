@@ -245,6 +245,12 @@ class Artifact:
         return self._type or "unspecified"
 
     @property
+    def incremental(self) -> bool:
+        """Whether logging this draft keeps the collection's latest files it does not change (W&B's
+        ``Artifact.incremental``)."""
+        return self._incremental
+
+    @property
     def use_as(self) -> str | None:
         return self._use_as
 
@@ -602,8 +608,11 @@ class Artifact:
         lifecycle.delete_version(self._context, self._version, True)
 
     # -- files on disk ---------------------------------------------------------------
-    def _default_root(self) -> str:
-        return os.path.join(".", "artifacts", self.name)
+    def _default_root(self, include_version: bool = True) -> str:
+        """``./artifacts/<source name>`` as in W&B (``checkout`` leaves the version out, so the
+        same folder is checked out to each version in turn)."""
+        name = self.source_name if include_version else self.source_name.split(":")[0]
+        return os.path.join(".", "artifacts", name)
 
     @_logged
     def download(
@@ -623,7 +632,7 @@ class Artifact:
         """Make ``root`` exactly this artifact: other files in it are deleted."""
         from artvcs.logged import materialize
 
-        root = root or self._default_root()
+        root = root or self._default_root(include_version=False)
         materialize.checkout(self, root)
         return os.path.abspath(root)
 

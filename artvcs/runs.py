@@ -161,10 +161,16 @@ class Run:
         if isinstance(artifact_or_path, (str, os.PathLike)):
             path = os.fspath(artifact_or_path)
             artifact = self._artifact_class(name or f"run-{self.id}-{os.path.basename(os.path.abspath(path))}", type or "unspecified")
-            if os.path.isdir(path):
-                artifact.add_dir(path)
-            else:
+            # as W&B's Run._prepare_artifact (wandb/sdk/wandb_run.py at v0.17.9): a file, a folder,
+            # or else anything with a scheme is a reference
+            if os.path.isfile(path):
                 artifact.add_file(path)
+            elif os.path.isdir(path):
+                artifact.add_dir(path)
+            elif "://" in path:
+                artifact.add_reference(path)
+            else:
+                raise UsageError(f"path must be a file, directory or external reference like s3://bucket/path: {path!r} is none")
         else:
             artifact = artifact_or_path
             if type is not None and artifact._type is not None and artifact._type != type:
@@ -256,9 +262,13 @@ def start(
     name: str | None = None,
     config: dict[str, Any] | None = None,
     dir: str | None = None,
+    id: str | None = None,
     **_ignored: Any,
 ) -> Run:
-    """Start a run in the repository found from ``dir`` (or the current folder); create one if none exists."""
+    """Start a run in the repository found from ``dir`` (or the current folder); create one if none exists.
+    ``id`` names the run as W&B's ``wandb.init(id=...)`` does; it must not be in use in the project."""
+    if id is not None:
+        check_name(id, "run id")  # before anything changes
     if (previous := current_run()) is not None:
         previous.finish()
     repo = find_or_create(dir, entity=entity, project=project)
@@ -266,7 +276,7 @@ def start(
     if job_type is not None:
         check_name(job_type, "job_type")
     cfg = check_metadata(dict(config or {}))
-    run_id = "".join(secrets.choice(_ALPHABET) for _ in range(8))
+    run_id = id if id is not None else "".join(secrets.choice(_ALPHABET) for _ in range(8))
     record = {
         "id": run_id,
         "name": name or run_id,
@@ -282,7 +292,13 @@ def start(
         "used": [],
         "logged": [],
     }
-    _runs.write_run(repo.git, ctx.entity, ctx.project, run_id, lambda old: record, "start")
+    def create(old: dict[str, Any] | None) -> dict[str, Any]:
+        if old is not None:  # only a chosen id can be taken: a compare-and-swap makes the check race-free
+            raise UsageError(f"run id {run_id!r} is already used in {ctx.entity}/{ctx.project}: choose another id "
+                             "(artvcs does not resume runs)")
+        return record
+
+    _runs.write_run(repo.git, ctx.entity, ctx.project, run_id, create, "start")
     run = Run(ctx, record, artifact_class, live=True)
     set_current_run(run)
     _finish_at_exit()
