@@ -274,3 +274,175 @@ def test_path_prefix_is_a_plain_string_prefix(project, tmp_path):
     assert got("p/") == ["p/one.txt"]
     assert got("p") == ["p-two.txt", "p/one.txt"]
     assert got("p-") == ["p-two.txt"]
+
+
+# -- found by running W&B's own artifact tests (v0.17.9) against artvcs ------------------------
+def test_log_artifact_aliases_may_name_latest(project, files):
+    """W&B accepts ``latest`` among log_artifact's aliases (it is added anyway): tests/system_tests/
+    test_artifacts/test_wandb_artifacts_full.py::test_artifact_error_for_invalid_aliases."""
+    with artvcs.init() as run:
+        a = artvcs.Artifact("ds", type="dataset")
+        a.add_dir(str(files))
+        run.log_artifact(a, aliases=["latest", "boom_test-q"])
+    assert a.aliases == ["latest", "boom_test-q"]
+    with artvcs.init() as run:
+        b = artvcs.Artifact("ds", type="dataset")
+        b.add_file(str(files / "a.txt"))
+        run.log_artifact(b, aliases=["latest"])
+    assert artvcs.Api().artifact("ds:latest").version == "v1"
+
+
+@pytest.mark.parametrize("aliases", [["latest", "workflow:boom"], ["workflow/boom/test"]])
+def test_log_artifact_alias_with_slash_or_colon_is_refused_before_logging(project, files, aliases):
+    """W&B: ValueError for '/' or ':' in an alias, and nothing is logged (same test as above)."""
+    with artvcs.init() as run:
+        a = artvcs.Artifact("ds", type="dataset")
+        a.add_dir(str(files))
+        with pytest.raises(ValueError, match="may not contain '/', ':'"):
+            run.log_artifact(a, aliases=aliases)
+        assert artvcs.Api().artifact_exists("ds") is False
+        run.log_artifact(a, aliases=["latest", "ok"])  # the refused draft is still loggable
+    assert artvcs.Api().artifact("ds:ok").version == "v0"
+
+
+def test_logging_a_name_under_another_type_says_what_wandb_says(project, files):
+    """W&B's ValueError text, word for word: tests/system_tests/test_artifacts/test_misc.py::
+    test_artifact_creation_with_diff_type."""
+    with artvcs.init() as run:
+        a = artvcs.Artifact("a1", type="artifact_type_1")
+        a.add_dir(str(files))
+        run.log_artifact(a)
+    with artvcs.init() as run:
+        b = artvcs.Artifact("a1", type="artifact_type_2")
+        b.add_file(str(files / "a.txt"))
+        with pytest.raises(ValueError) as e:
+            run.log_artifact(b)
+    assert str(e.value) == "Artifact a1 already exists with type 'artifact_type_1'; cannot create another with type 'artifact_type_2'"
+    assert [v.version for v in artvcs.Api().artifacts("artifact_type_1", "a1")] == ["v0"]
+
+
+def test_log_artifact_of_a_uri_logs_a_reference(project, files):
+    """W&B's Run._prepare_artifact (wandb/sdk/wandb_run.py): a file, a folder, else a URI is a reference
+    (tests/system_tests/test_artifacts/test_wandb_artifacts_full.py::test_log_reference_directly)."""
+    with artvcs.init() as run:
+        art = run.log_artifact(files.resolve().as_uri())
+    assert art.name == f"run-{run.id}-data:v0" and art.type == "unspecified"
+    entries = art.manifest.entries
+    assert sorted(entries) == ["a.txt", "b.txt", "sub/c.bin"]
+    assert entries["a.txt"].ref == (files / "a.txt").resolve().as_uri()
+
+
+def test_log_artifact_of_a_missing_path_is_refused(project):
+    with artvcs.init() as run:
+        with pytest.raises(ValueError, match="path must be a file, directory or external reference") as e:
+            run.log_artifact("no/such/thing")
+        assert "'no/such/thing'" in str(e.value), "the message names the value"
+    assert not artvcs.Api().artifact_exists(f"run-{run.id}-thing"), "nothing was logged"
+
+
+def test_new_file_that_cannot_be_encoded_says_so_on_stderr(project, capsys):
+    """W&B's Artifact.new_file prints 'ERROR Failed to open the provided file' and re-raises
+    (tests/system_tests/test_artifacts/test_wandb_artifacts.py::test_add_new_file_encode_error)."""
+    art = artvcs.Artifact("my-arty", type="dataset")
+    with pytest.raises(UnicodeEncodeError):
+        with art.new_file("wave.txt", mode="w", encoding="ascii") as f:
+            f.write("∂²u/∂t²=c²·∂²u/∂x²")
+    assert "ERROR Failed to open the provided file" in capsys.readouterr().err
+    assert len(art.manifest) == 0, "nothing was added"
+
+
+def test_default_roots_as_wandb(project, files):
+    """W&B's _default_root: ./artifacts/<source name>; checkout() leaves the version out
+    (wandb/sdk/artifacts/artifact.py; test_artifact_public_api.py::test_artifact_checkout)."""
+    with artvcs.init() as run:
+        a = artvcs.Artifact("mnist", type="dataset")
+        a.add_dir(str(files))
+        run.log_artifact(a)
+    art = artvcs.Api().artifact("mnist:v0")
+    os.makedirs(os.path.join("artifacts", "mnist"))
+    with open(os.path.join("artifacts", "mnist", "bogus"), "w") as f:
+        f.write("x")
+    assert art.checkout() == os.path.abspath(os.path.join("artifacts", "mnist"))
+    assert sorted(os.listdir(os.path.join("artifacts", "mnist"))) == ["a.txt", "b.txt", "sub"]
+    assert art.download() == os.path.abspath(os.path.join("artifacts", "mnist:v0"))
+    art.link("portfolio")
+    linked = artvcs.Api().artifact("portfolio:v0")
+    assert linked.download() == os.path.abspath(os.path.join("artifacts", "mnist:v0")), "the source name, not the portfolio's"
+
+
+def test_init_id_names_the_run(project, files):
+    """``wandb.init(id="first_run")`` then ``Api().run("project/first_run")``
+    (tests/system_tests/test_artifacts/test_artifact_public_api.py::sample_data)."""
+    with artvcs.init(project="proj", id="first_run") as run:
+        a = artvcs.Artifact("mnist", type="dataset")
+        a.add_dir(str(files))
+        run.log_artifact(a)
+    assert run.id == "first_run"
+    found = artvcs.Api().run("proj/first_run")
+    assert [x.name for x in found.logged_artifacts()] == ["mnist:v0"]
+    with pytest.raises(ValueError, match="run id 'first_run' is already used"):
+        artvcs.init(project="proj", id="first_run")
+    assert artvcs.Api().run("proj/first_run").logged_artifacts()[0].name == "mnist:v0", "the old run is intact"
+    with pytest.raises(ValueError, match="invalid run id 'a/b'"):
+        artvcs.init(project="proj", id="a/b")
+
+
+def test_missing_artifact_and_aliased_delete_are_comm_errors(project, files):
+    """User code catches ``wandb.errors.CommError`` around ``Api().artifact`` and ``delete``
+    (test_artifact_public_api.py::test_artifact_delete, test_wandb_artifacts_full.py::test_retrieve_missing_artifact)."""
+    with artvcs.init() as run:
+        a = artvcs.Artifact("mnist", type="dataset")
+        a.add_dir(str(files))
+        run.log_artifact(a, aliases=["my_alias"])
+    api = artvcs.Api()
+    with pytest.raises(artvcs.errors.CommError) as e:
+        api.artifact("mnist:v7")
+    assert isinstance(e.value, KeyError), "and still the KeyError it was"
+    art = api.artifact("mnist:v0")
+    with pytest.raises(artvcs.errors.CommError) as e2:
+        art.delete()
+    assert isinstance(e2.value, ValueError)
+    assert api.artifact_exists("mnist:v0")
+    art.delete(delete_aliases=True)
+    assert not api.artifact_exists("mnist:v0"), "a deleted version exists no more (its record can still be read)"
+    assert api.artifact("mnist:v0").state == "DELETED"
+    assert issubclass(artvcs.errors.WaitTimeoutError, artvcs.errors.ArtvcsError)
+
+
+def test_deleting_a_link_leaves_the_source(project, files):
+    """test_artifact_public_api.py::test_artifact_delete_on_linked_artifact."""
+    with artvcs.init() as run:
+        a = artvcs.Artifact("mnist", type="dataset")
+        a.add_dir(str(files))
+        run.log_artifact(a)
+    api = artvcs.Api()
+    src = api.artifact("mnist:v0")
+    src.link("portfolio_name")
+    linked_path = f"{src.entity}/{src.project}/portfolio_name:v0"
+    api.artifact(linked_path).delete()
+    assert api.artifact_exists(src.qualified_name) is True
+    assert api.artifact_exists(linked_path) is False
+
+
+def test_files_can_be_indexed_as_wandb_paginators(project, files):
+    """``artifact.files()[0]`` (wandb/apis/paginator.py; test_wandb_artifacts_api.py::test_fetching_artifact_files)."""
+    with artvcs.init() as run:
+        a = artvcs.Artifact("ds", type="dataset")
+        a.add_dir(str(files))
+        run.log_artifact(a)
+    fs = artvcs.Api().artifact("ds:v0").files(per_page=2)
+    assert fs[0].name == "a.txt" and fs[-1].name == "sub/c.bin"
+    assert [f.name for f in fs[1:]] == ["b.txt", "sub/c.bin"]
+    with pytest.raises(IndexError):
+        fs[3]
+
+
+def test_incremental_and_artifact_versions(project, files):
+    assert artvcs.Artifact("a", type="dataset", incremental=True).incremental is True
+    assert artvcs.Artifact("a", type="dataset").incremental is False
+    with artvcs.init() as run:
+        a = artvcs.Artifact("ds", type="dataset")
+        a.add_dir(str(files))
+        run.log_artifact(a)
+    with pytest.warns(DeprecationWarning):
+        assert [v.name for v in artvcs.Api().artifact_versions("dataset", "ds")] == ["ds:v0"]
