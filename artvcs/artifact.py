@@ -472,16 +472,20 @@ class Artifact:
         self._hold()
 
     def _media_reader(self):
-        """A reader of this logged artifact's entries for decoding media, every byte verified by the store."""
+        """A reader of this artifact's entries for decoding media, every byte verified by the store.
+        A draft reads what it has stored so far (W&B's ``Table.from_json(doc, draft)`` works too)."""
         from artvcs.logged.materialize import with_remote
         from artvcs.media.base import Reader
 
         entries = self._entry_map()
-        store = self._context.repo.store
+        repo = self._context.repo if self._context is not None else self._repo()
+        store = repo.store
 
         def read(path: str) -> bytes:
             e = entries[path]
-            return with_remote(self._context.repo, [e], lambda: store.read(e.digest, f"entry {path!r}"))
+            if self._version is None:  # a draft: its content is in this repository's store, or nowhere yet
+                return store.read(e.digest, f"entry {path!r}")
+            return with_remote(repo, [e], lambda: store.read(e.digest, f"entry {path!r}"))
 
         return Reader(frozenset(entries), read)
 

@@ -446,3 +446,17 @@ def test_incremental_and_artifact_versions(project, files):
         run.log_artifact(a)
     with pytest.warns(DeprecationWarning):
         assert [v.name for v in artvcs.Api().artifact_versions("dataset", "ds")] == ["ds:v0"]
+
+
+def test_table_from_json_with_a_draft(project):
+    """W&B's ``Table.from_json(doc, draft)`` reads a draft's parts (test_wandb_artifacts.py::
+    test_artifact_table_deserialize_timestamp_column passes a fresh draft)."""
+    img = artvcs.Image(np.arange(18, dtype=np.uint8).reshape(2, 3, 3))
+    table = artvcs.Table(columns=["id", "img"], data=[[1, img]])
+    draft = artvcs.Artifact("t", type="dataset")
+    doc = table.to_json(draft)
+    back = artvcs.Table.from_json(doc, draft)
+    assert back == table and back.data[0][0] == 1
+    plain = artvcs.Table.from_json({"_type": "table", "columns": ["n"], "data": [[1.5], [None]]},
+                                   artvcs.Artifact("u", type="dataset"))
+    assert plain.data == [[1.5], [None]]
