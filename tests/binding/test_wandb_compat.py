@@ -460,3 +460,17 @@ def test_table_from_json_with_a_draft(project):
     plain = artvcs.Table.from_json({"_type": "table", "columns": ["n"], "data": [[1.5], [None]]},
                                    artvcs.Artifact("u", type="dataset"))
     assert plain.data == [[1.5], [None]]
+
+
+def test_logging_an_unchanged_new_draft_gives_the_same_version(project, files):
+    """W&B: logging content equal to the latest makes no new version (the reference's ``digest``);
+    an unchanged ``new_draft()`` crashed with a bare KeyError (test_wandb_artifacts_api.py::
+    test_log_with_wrong_type_entity_project logs one)."""
+    with artvcs.init() as run:
+        a = artvcs.Artifact("ds", type="dataset")
+        a.add_dir(str(files))
+        run.log_artifact(a)
+    draft = artvcs.Api().artifact("ds:v0").new_draft()
+    with artvcs.init() as run:
+        run.log_artifact(draft)
+    assert draft.version == "v0" and [v.version for v in artvcs.Api().artifacts("dataset", "ds")] == ["v0"]
