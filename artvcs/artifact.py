@@ -24,7 +24,7 @@ from typing import IO, TYPE_CHECKING, Any
 from artvcs.core import aliases as _aliases
 from artvcs.artifact_manifest import ArtifactManifest, ArtifactManifestEntry
 from artvcs.collection import ArtifactCollection
-from artvcs.core.context import current_run, find_or_create
+from artvcs.core.context import context_for, current_run, find_or_create
 from artvcs.draft import adding
 from artvcs.errors import ArtifactFinalizedError, ArtifactNotLoggedError, EntryNotFoundError
 from artvcs.logged import lifecycle
@@ -601,8 +601,16 @@ class Artifact:
 
     @_logged
     def link(self, target_path: str, aliases: list[str] | None = None) -> None:
-        """Add this version to a portfolio (``portfolio``, ``project/portfolio`` or ``entity/project/portfolio``)."""
-        lifecycle.link(self._context, self._source, target_path, aliases or [])
+        """Add this version to a portfolio (``portfolio``, ``project/portfolio`` or ``entity/project/portfolio``).
+
+        As W&B's: what the target leaves out is the current run's entity/project, or without a
+        run the source version's (not the project the artifact was retrieved through)."""
+        run = current_run()
+        if run is not None and run.context.repo.gitdir == self._context.repo.gitdir:
+            run.link_artifact(self, target_path, aliases)
+            return
+        src = self._source.collection
+        lifecycle.link(context_for(self._context.repo, src.entity, src.project), self._source, target_path, aliases or [])
 
     @_logged
     def unlink(self) -> None:

@@ -224,7 +224,8 @@ class Run:
         self._check_live("link_artifact")
         if artifact.is_draft():
             self.log_artifact(artifact)
-        artifact.link(target_path, aliases)
+        # a target without entity/project is in this run's, as in W&B's Run.link_artifact
+        lifecycle.link(self.context, artifact._source, target_path, aliases or [])
 
     def finish(self, exit_code: int | None = None, quiet: bool | None = None) -> None:
         """Mark the run finished; further logging needs a new run."""

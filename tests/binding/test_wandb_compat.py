@@ -474,3 +474,21 @@ def test_logging_an_unchanged_new_draft_gives_the_same_version(project, files):
     with artvcs.init() as run:
         run.log_artifact(draft)
     assert draft.version == "v0" and [v.version for v in artvcs.Api().artifacts("dataset", "ds")] == ["v0"]
+
+
+def test_link_target_defaults_to_the_run_or_the_source_project(project, files):
+    """W&B's Run.link_artifact fills a bare portfolio name with the run's entity/project, and
+    Artifact.link without a run with the source's (wandb/sdk/artifacts/artifact.py link;
+    tests/system_tests/test_artifacts/conftest.py::linked_artifact)."""
+    with artvcs.init(project="other") as run:
+        a = artvcs.Artifact("ds", type="dataset")
+        a.add_dir(str(files))
+        run.log_artifact(a)
+    api = artvcs.Api()  # its default project is 'proj'
+    api.artifact("other/ds:v0").link("pf")
+    assert api.artifact_exists("me/other/pf:v0") and not api.artifact_exists("me/proj/pf:v0")
+    with artvcs.init(project="third") as run:
+        run.link_artifact(api.artifact("other/ds:v0"), "pf2")
+        api.artifact("other/ds:v0").link("pf3")  # inside a run: the run's project, as W&B
+    assert api.artifact("me/third/pf2:v0").source_qualified_name == "me/other/ds:v0"
+    assert api.artifact_exists("me/third/pf3:v0")
