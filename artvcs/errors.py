@@ -45,6 +45,9 @@ class ArtifactFinalizedError(ArtvcsError, AttributeError):
         self.name = attr
 
 
+Error = ArtvcsError  # W&B's ``wandb.Error``: the base of every error it raises
+
+
 class CommError(ArtvcsError):
     """W&B's ``wandb.errors.CommError``: what W&B's server refuses or cannot find (a missing
     artifact, deleting a version that still has aliases). User code catches it by this name;

@@ -492,3 +492,14 @@ def test_link_target_defaults_to_the_run_or_the_source_project(project, files):
         api.artifact("other/ds:v0").link("pf3")  # inside a run: the run's project, as W&B
     assert api.artifact("me/third/pf2:v0").source_qualified_name == "me/other/ds:v0"
     assert api.artifact_exists("me/third/pf3:v0")
+
+
+def test_wandb_error_names_at_top_level(project):
+    """``wandb.Error``, ``wandb.CommError``, ``wandb.UsageError`` (wandb/__init__.py at v0.17.9;
+    test_artifact_public_api.py::test_artifact_manual_error catches ``wandb.CommError``)."""
+    assert artvcs.Error is artvcs.errors.ArtvcsError
+    assert issubclass(artvcs.CommError, artvcs.Error) and issubclass(artvcs.UsageError, artvcs.Error)
+    with pytest.raises(artvcs.CommError):
+        artvcs.Api().artifact("nothing:v0")
+    with pytest.raises(artvcs.UsageError):
+        artvcs.Artifact("bad/name", type="dataset")
