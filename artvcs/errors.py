@@ -58,9 +58,9 @@ class ArtifactNotFoundError(NotFoundError, CommError):
     """No artifact version answers the name asked for (a KeyError, and W&B's CommError)."""
 
 
-class AliasedVersionError(UsageError, CommError):
-    """A version that still has aliases cannot be deleted without ``delete_aliases=True``
-    (a ValueError, and W&B's CommError)."""
+class RefusedError(UsageError, CommError):
+    """What W&B's server refuses (deleting a version that still has aliases, logging a draft
+    through a finished run): a ValueError here, and W&B's CommError."""
 
 
 class WaitTimeoutError(ArtvcsError):

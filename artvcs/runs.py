@@ -24,6 +24,7 @@ from artvcs.core.context import Context, context_for, current_run, find_or_creat
 from artvcs.core.resolve import resolve_version
 from artvcs.core.validation import check_metadata
 from artvcs.draft import adding, commit
+from artvcs.errors import RefusedError
 from artvcs.logged import folders, lifecycle
 from artvcs.plumbing import identity
 from artvcs.plumbing import runs as _runs
@@ -141,6 +142,25 @@ class Run:
 
         self._update(change, f"{key} {version.collection.name}:v{version.number}")
 
+    def _declare(self, what: str, key: str, artifact: Any, aliases: list[str] | None, use_as: str | None = None) -> "Artifact":
+        """W&B's public-API ``Run.log_artifact``/``use_artifact`` (wandb/apis/public/runs.py at v0.17.9):
+        record a logged artifact as this finished run's output or input. Anything else is refused
+        before anything changes, with W&B's CommError."""
+        if not isinstance(artifact, self._artifact_class):
+            raise RefusedError(f"{what} on finished run {self.path} takes an artifact from Api().artifact(), not {artifact!r:.60}")
+        if artifact.is_draft():
+            raise RefusedError(f"{what} on finished run {self.path}: {artifact.name!r} is a draft; only logged artifacts "
+                               "can be declared (log it with a running run)")
+        src = artifact._source
+        if key == "logged" and (src.collection.entity, src.collection.project) != (self.entity, self.project):
+            raise RefusedError(f"log_artifact: a run can't log an artifact to a different project ({artifact.source_qualified_name} "
+                               f"is not in {self.entity}/{self.project})")
+        wanted = check_user_aliases(list(aliases or [])) if key == "logged" else []
+        for a in wanted:
+            _aliases.move_alias(self.context.repo.git, src.collection, a, src.commit, f"log (run {self.id})")
+        self._note(key, src, {"use_as": use_as} if use_as else None)
+        return artifact
+
     def _check_live(self, what: str) -> None:
         if not self._live:
             raise UsageError(f"run {self.path} is finished: '{what}' needs a running run; start one with artvcs.init()")
@@ -154,8 +174,10 @@ class Run:
         aliases: list[str] | None = None,
         tags: list[str] | None = None,
     ) -> "Artifact":
-        """Log a draft (or a file/folder path) as a new version; return the artifact."""
-        self._check_live("log_artifact")
+        """Log a draft (or a file/folder path) as a new version; return the artifact. On a finished run
+        (from ``Api().run``) only declare a logged artifact its output, as W&B's public API does."""
+        if not self._live:
+            return self._declare("log_artifact", "logged", artifact_or_path, aliases)
         if isinstance(aliases, str):
             aliases = [aliases]
         if isinstance(artifact_or_path, (str, os.PathLike)):
@@ -205,8 +227,10 @@ class Run:
         aliases: list[str] | None = None,
         use_as: str | None = None,
     ) -> "Artifact":
-        """Declare that this run reads an artifact; return it (a draft is logged first)."""
-        self._check_live("use_artifact")
+        """Declare that this run reads an artifact; return it (a draft is logged first; a finished run
+        takes only logged artifacts, as W&B's public API)."""
+        if not self._live:
+            return self._declare("use_artifact", "used", artifact_or_name, aliases, use_as)
         if isinstance(artifact_or_name, self._artifact_class):
             artifact = artifact_or_name
             if artifact.is_draft():

@@ -503,3 +503,31 @@ def test_wandb_error_names_at_top_level(project):
         artvcs.Api().artifact("nothing:v0")
     with pytest.raises(artvcs.UsageError):
         artvcs.Artifact("bad/name", type="dataset")
+
+
+def test_finished_run_declares_logged_artifacts(project, files):
+    """W&B's public-API Run.use_artifact/log_artifact on a finished run (wandb/apis/public/runs.py;
+    test_artifact_public_api.py::test_artifact_manual_use, test_artifact_manual_error,
+    test_wandb_artifacts_api.py::test_run_log_artifact)."""
+    with artvcs.init(id="first_run") as run:
+        a = artvcs.Artifact("mnist", type="dataset")
+        a.add_dir(str(files))
+        run.log_artifact(a)
+    with artvcs.init(id="second_run"):
+        pass
+    api = artvcs.Api()
+    second = api.run("proj/second_run")
+    art = api.artifact("mnist:v0", type="dataset")
+    assert second.use_artifact(art) is art
+    assert [x.name for x in api.run("proj/second_run").used_artifacts()] == ["mnist:v0"]
+    second.log_artifact(art, aliases=["declared"])
+    assert [x.name for x in api.run("proj/second_run").logged_artifacts()] == ["mnist:v0"]
+    assert "declared" in api.artifact("mnist:v0").aliases
+    first = api.run("proj/first_run")
+    draft = artvcs.Artifact("test", type="dataset")
+    for call in (lambda: first.log_artifact(draft), lambda: first.use_artifact(draft),
+                 lambda: first.use_artifact("mnist:v0"), lambda: first.log_artifact("mnist:v0")):
+        with pytest.raises(artvcs.CommError) as e:
+            call()
+        assert isinstance(e.value, ValueError) and "finished run" in str(e.value)
+    assert not api.artifact_exists("test") and api.run("proj/first_run").used_artifacts() == []
