@@ -531,3 +531,23 @@ def test_finished_run_declares_logged_artifacts(project, files):
             call()
         assert isinstance(e.value, ValueError) and "finished run" in str(e.value)
     assert not api.artifact_exists("test") and api.run("proj/first_run").used_artifacts() == []
+
+
+def test_collection_delete(project, files):
+    """W&B's ArtifactCollection.delete (test_wandb_artifacts_api.py::test_delete_collection): a
+    portfolio's deletion leaves its source; a collection's removes every version and alias."""
+    with artvcs.init() as run:
+        for text in ("one", "two"):
+            a = artvcs.Artifact("test-artifact", "test-type")
+            with a.new_file("test.txt") as f:
+                f.write(text)
+            run.log_artifact(a, aliases=["mine"])
+        run.link_artifact(a, "test-portfolio")
+    api = artvcs.Api()
+    api.artifact_type("test-type").collection("test-portfolio").delete()
+    with pytest.raises(artvcs.CommError):
+        api.artifact("test-portfolio:latest", type="test-type")
+    assert api.artifact("test-artifact:latest", type="test-type").version == "v1"
+    api.artifact_type("test-type").collection("test-artifact").delete()
+    for name in ("test-artifact:v0", "test-artifact:v1", "test-artifact:mine"):
+        assert not api.artifact_exists(name)
