@@ -616,7 +616,9 @@ class Artifact:
     def unlink(self) -> None:
         """Remove this portfolio membership; ValueError if this artifact is not a link."""
         if self._version.kind != "link":
-            raise UsageError(f"{self.name} is not linked: unlink() applies to an artifact retrieved from a portfolio")
+            # W&B's words (wandb/sdk/artifacts/artifact.py unlink at v0.17.9)
+            raise UsageError(f"Artifact {self.qualified_name!r} is not a linked artifact and cannot be unlinked.  "
+                             "To delete it, use 'Artifact.delete' instead.")
         lifecycle.delete_version(self._context, self._version, True)
 
     # -- files on disk ---------------------------------------------------------------

@@ -551,3 +551,16 @@ def test_collection_delete(project, files):
     api.artifact_type("test-type").collection("test-artifact").delete()
     for name in ("test-artifact:v0", "test-artifact:v1", "test-artifact:mine"):
         assert not api.artifact_exists(name)
+
+
+def test_unlink_of_a_version_that_is_not_a_link_says_what_wandb_says(project, files):
+    """W&B's ValueError text (wandb/sdk/artifacts/artifact.py unlink; test_wandb_artifacts_full.py::test_unlink_artifact)."""
+    with artvcs.init() as run:
+        a = artvcs.Artifact("ds", type="dataset")
+        a.add_dir(str(files))
+        run.log_artifact(a)
+    art = artvcs.Api().artifact("ds:v0")
+    with pytest.raises(ValueError, match=r"use 'Artifact.delete' instead") as e:
+        art.unlink()
+    assert "'me/proj/ds:v0' is not a linked artifact" in str(e.value)
+    assert artvcs.Api().artifact_exists("ds:v0")
