@@ -17,6 +17,9 @@ _EXPORTS = {
     "finish": "artvcs.session",
     "ArtifactTTL": "artvcs.core.validation",
     "errors": None,
+    "Error": "artvcs.errors",  # W&B's wandb.Error, wandb.CommError and wandb.UsageError
+    "CommError": "artvcs.errors",
+    "UsageError": "artvcs.errors",
     "data_types": None,
     "Table": "artvcs.media",
     "Image": "artvcs.media",

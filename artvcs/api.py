@@ -1,6 +1,7 @@
 """``artvcs.Api``: reading and editing what is logged, outside a run (W&B's public API)."""
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from artvcs.artifact import Artifact
@@ -77,15 +78,22 @@ class Api:
         return resolve_artifact(self._context, name, type)
 
     def artifact_exists(self, name: str, type: str | None = None) -> bool:
+        """Whether ``name`` answers a live version: a deleted one's record can still be read
+        with :meth:`artifact` (state ``DELETED``), but it exists no more, as in W&B."""
         try:
-            self.artifact(name, type)
+            found = self.artifact(name, type)
         except (NotFoundError, UsageError):
             return False
-        return True
+        return found.state != "DELETED"
 
     def artifacts(self, type_name: str, name: str, per_page: int = 50) -> list[Artifact]:
         """Every live version of collection ``name`` of type ``type_name``, oldest first."""
         return self.artifact_collection(type_name, name).artifacts(per_page)
+
+    def artifact_versions(self, type_name: str, name: str, per_page: int = 50) -> list[Artifact]:
+        """Deprecated (as in W&B 0.17.9, which keeps it): use :meth:`artifacts`."""
+        warnings.warn("Api.artifact_versions is deprecated; use Api.artifacts", DeprecationWarning, stacklevel=2)
+        return self.artifacts(type_name, name, per_page)
 
     def artifact_collection(self, type_name: str, name: str) -> ArtifactCollection:
         """The collection ``[[entity/]project/]name``, which must hold type ``type_name``."""

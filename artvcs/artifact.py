@@ -24,7 +24,7 @@ from typing import IO, TYPE_CHECKING, Any
 from artvcs.core import aliases as _aliases
 from artvcs.artifact_manifest import ArtifactManifest, ArtifactManifestEntry
 from artvcs.collection import ArtifactCollection
-from artvcs.core.context import current_run, find_or_create
+from artvcs.core.context import context_for, current_run, find_or_create
 from artvcs.draft import adding
 from artvcs.errors import ArtifactFinalizedError, ArtifactNotLoggedError, EntryNotFoundError
 from artvcs.logged import lifecycle
@@ -243,6 +243,12 @@ class Artifact:
     @property
     def type(self) -> str:
         return self._type or "unspecified"
+
+    @property
+    def incremental(self) -> bool:
+        """Whether logging this draft keeps the collection's latest files it does not change (W&B's
+        ``Artifact.incremental``)."""
+        return self._incremental
 
     @property
     def use_as(self) -> str | None:
@@ -466,16 +472,20 @@ class Artifact:
         self._hold()
 
     def _media_reader(self):
-        """A reader of this logged artifact's entries for decoding media, every byte verified by the store."""
+        """A reader of this artifact's entries for decoding media, every byte verified by the store.
+        A draft reads what it has stored so far (W&B's ``Table.from_json(doc, draft)`` works too)."""
         from artvcs.logged.materialize import with_remote
         from artvcs.media.base import Reader
 
         entries = self._entry_map()
-        store = self._context.repo.store
+        repo = self._context.repo if self._context is not None else self._repo()
+        store = repo.store
 
         def read(path: str) -> bytes:
             e = entries[path]
-            return with_remote(self._context.repo, [e], lambda: store.read(e.digest, f"entry {path!r}"))
+            if self._version is None:  # a draft: its content is in this repository's store, or nowhere yet
+                return store.read(e.digest, f"entry {path!r}")
+            return with_remote(repo, [e], lambda: store.read(e.digest, f"entry {path!r}"))
 
         return Reader(frozenset(entries), read)
 
@@ -591,19 +601,32 @@ class Artifact:
 
     @_logged
     def link(self, target_path: str, aliases: list[str] | None = None) -> None:
-        """Add this version to a portfolio (``portfolio``, ``project/portfolio`` or ``entity/project/portfolio``)."""
-        lifecycle.link(self._context, self._source, target_path, aliases or [])
+        """Add this version to a portfolio (``portfolio``, ``project/portfolio`` or ``entity/project/portfolio``).
+
+        As W&B's: what the target leaves out is the current run's entity/project, or without a
+        run the source version's (not the project the artifact was retrieved through)."""
+        run = current_run()
+        if run is not None and run.context.repo.gitdir == self._context.repo.gitdir:
+            run.link_artifact(self, target_path, aliases)
+            return
+        src = self._source.collection
+        lifecycle.link(context_for(self._context.repo, src.entity, src.project), self._source, target_path, aliases or [])
 
     @_logged
     def unlink(self) -> None:
         """Remove this portfolio membership; ValueError if this artifact is not a link."""
         if self._version.kind != "link":
-            raise UsageError(f"{self.name} is not linked: unlink() applies to an artifact retrieved from a portfolio")
+            # W&B's words (wandb/sdk/artifacts/artifact.py unlink at v0.17.9)
+            raise UsageError(f"Artifact {self.qualified_name!r} is not a linked artifact and cannot be unlinked.  "
+                             "To delete it, use 'Artifact.delete' instead.")
         lifecycle.delete_version(self._context, self._version, True)
 
     # -- files on disk ---------------------------------------------------------------
-    def _default_root(self) -> str:
-        return os.path.join(".", "artifacts", self.name)
+    def _default_root(self, include_version: bool = True) -> str:
+        """``./artifacts/<source name>`` as in W&B (``checkout`` leaves the version out, so the
+        same folder is checked out to each version in turn)."""
+        name = self.source_name if include_version else self.source_name.split(":")[0]
+        return os.path.join(".", "artifacts", name)
 
     @_logged
     def download(
@@ -623,7 +646,7 @@ class Artifact:
         """Make ``root`` exactly this artifact: other files in it are deleted."""
         from artvcs.logged import materialize
 
-        root = root or self._default_root()
+        root = root or self._default_root(include_version=False)
         materialize.checkout(self, root)
         return os.path.abspath(root)
 

@@ -54,6 +54,15 @@ class ArtifactCollection:
         """Every live version, oldest first."""
         return [self._artifact_class._from_version(self._context, v) for v in _versions.iter_versions(self._context.repo.git, self._coll)]
 
+    def delete(self) -> None:
+        """Delete every live version with its aliases (W&B's ``ArtifactCollection.delete``); for a
+        portfolio only its links go, never the versions they point to. Each version's deletion is
+        whole on its own, so a crash midway leaves the rest live, to delete again."""
+        from artvcs.logged import lifecycle  # the layer that deletes; imported on use
+
+        for v in _versions.iter_versions(self._context.repo.git, self._coll):
+            lifecycle.delete_version(self._context, v, True)
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, ArtifactCollection) and other._coll == self._coll
 

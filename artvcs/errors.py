@@ -45,6 +45,29 @@ class ArtifactFinalizedError(ArtvcsError, AttributeError):
         self.name = attr
 
 
+Error = ArtvcsError  # W&B's ``wandb.Error``: the base of every error it raises
+
+
+class CommError(ArtvcsError):
+    """W&B's ``wandb.errors.CommError``: what W&B's server refuses or cannot find (a missing
+    artifact, deleting a version that still has aliases). User code catches it by this name;
+    the errors raised for those cases here are also CommErrors."""
+
+
+class ArtifactNotFoundError(NotFoundError, CommError):
+    """No artifact version answers the name asked for (a KeyError, and W&B's CommError)."""
+
+
+class RefusedError(UsageError, CommError):
+    """What W&B's server refuses (deleting a version that still has aliases, logging a draft
+    through a finished run): a ValueError here, and W&B's CommError."""
+
+
+class WaitTimeoutError(ArtvcsError):
+    """W&B's ``wandb.sdk.artifacts.exceptions.WaitTimeoutError``: ``Artifact.wait`` ran out of time.
+    Logging is synchronous here, so artvcs never raises it; it exists so that code catching it runs."""
+
+
 class MetadataError(UsageError, TypeError):
     """Metadata that is not a dict, or holds a value with no JSON form (W&B raises TypeError)."""
 

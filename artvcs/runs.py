@@ -24,6 +24,7 @@ from artvcs.core.context import Context, context_for, current_run, find_or_creat
 from artvcs.core.resolve import resolve_version
 from artvcs.core.validation import check_metadata
 from artvcs.draft import adding, commit
+from artvcs.errors import RefusedError
 from artvcs.logged import folders, lifecycle
 from artvcs.plumbing import identity
 from artvcs.plumbing import runs as _runs
@@ -141,6 +142,25 @@ class Run:
 
         self._update(change, f"{key} {version.collection.name}:v{version.number}")
 
+    def _declare(self, what: str, key: str, artifact: Any, aliases: list[str] | None, use_as: str | None = None) -> "Artifact":
+        """W&B's public-API ``Run.log_artifact``/``use_artifact`` (wandb/apis/public/runs.py at v0.17.9):
+        record a logged artifact as this finished run's output or input. Anything else is refused
+        before anything changes, with W&B's CommError."""
+        if not isinstance(artifact, self._artifact_class):
+            raise RefusedError(f"{what} on finished run {self.path} takes an artifact from Api().artifact(), not {artifact!r:.60}")
+        if artifact.is_draft():
+            raise RefusedError(f"{what} on finished run {self.path}: {artifact.name!r} is a draft; only logged artifacts "
+                               "can be declared (log it with a running run)")
+        src = artifact._source
+        if key == "logged" and (src.collection.entity, src.collection.project) != (self.entity, self.project):
+            raise RefusedError(f"log_artifact: a run can't log an artifact to a different project ({artifact.source_qualified_name} "
+                               f"is not in {self.entity}/{self.project})")
+        wanted = check_user_aliases(list(aliases or [])) if key == "logged" else []
+        for a in wanted:
+            _aliases.move_alias(self.context.repo.git, src.collection, a, src.commit, f"log (run {self.id})")
+        self._note(key, src, {"use_as": use_as} if use_as else None)
+        return artifact
+
     def _check_live(self, what: str) -> None:
         if not self._live:
             raise UsageError(f"run {self.path} is finished: '{what}' needs a running run; start one with artvcs.init()")
@@ -154,17 +174,25 @@ class Run:
         aliases: list[str] | None = None,
         tags: list[str] | None = None,
     ) -> "Artifact":
-        """Log a draft (or a file/folder path) as a new version; return the artifact."""
-        self._check_live("log_artifact")
+        """Log a draft (or a file/folder path) as a new version; return the artifact. On a finished run
+        (from ``Api().run``) only declare a logged artifact its output, as W&B's public API does."""
+        if not self._live:
+            return self._declare("log_artifact", "logged", artifact_or_path, aliases)
         if isinstance(aliases, str):
             aliases = [aliases]
         if isinstance(artifact_or_path, (str, os.PathLike)):
             path = os.fspath(artifact_or_path)
             artifact = self._artifact_class(name or f"run-{self.id}-{os.path.basename(os.path.abspath(path))}", type or "unspecified")
-            if os.path.isdir(path):
-                artifact.add_dir(path)
-            else:
+            # as W&B's Run._prepare_artifact (wandb/sdk/wandb_run.py at v0.17.9): a file, a folder,
+            # or else anything with a scheme is a reference
+            if os.path.isfile(path):
                 artifact.add_file(path)
+            elif os.path.isdir(path):
+                artifact.add_dir(path)
+            elif "://" in path:
+                artifact.add_reference(path)
+            else:
+                raise UsageError(f"path must be a file, directory or external reference like s3://bucket/path: {path!r} is none")
         else:
             artifact = artifact_or_path
             if type is not None and artifact._type is not None and artifact._type != type:
@@ -199,8 +227,10 @@ class Run:
         aliases: list[str] | None = None,
         use_as: str | None = None,
     ) -> "Artifact":
-        """Declare that this run reads an artifact; return it (a draft is logged first)."""
-        self._check_live("use_artifact")
+        """Declare that this run reads an artifact; return it (a draft is logged first; a finished run
+        takes only logged artifacts, as W&B's public API)."""
+        if not self._live:
+            return self._declare("use_artifact", "used", artifact_or_name, aliases, use_as)
         if isinstance(artifact_or_name, self._artifact_class):
             artifact = artifact_or_name
             if artifact.is_draft():
@@ -218,7 +248,8 @@ class Run:
         self._check_live("link_artifact")
         if artifact.is_draft():
             self.log_artifact(artifact)
-        artifact.link(target_path, aliases)
+        # a target without entity/project is in this run's, as in W&B's Run.link_artifact
+        lifecycle.link(self.context, artifact._source, target_path, aliases or [])
 
     def finish(self, exit_code: int | None = None, quiet: bool | None = None) -> None:
         """Mark the run finished; further logging needs a new run."""
@@ -284,9 +315,13 @@ def start(
     name: str | None = None,
     config: dict[str, Any] | None = None,
     dir: str | None = None,
+    id: str | None = None,
     **_ignored: Any,
 ) -> Run:
-    """Start a run in the repository found from ``dir`` (or the current folder); create one if none exists."""
+    """Start a run in the repository found from ``dir`` (or the current folder); create one if none exists.
+    ``id`` names the run as W&B's ``wandb.init(id=...)`` does; it must not be in use in the project."""
+    if id is not None:
+        check_name(id, "run id")  # before anything changes
     if (previous := current_run()) is not None:
         previous.finish()
     repo = find_or_create(dir, entity=entity, project=project)
@@ -294,7 +329,7 @@ def start(
     if job_type is not None:
         check_name(job_type, "job_type")
     cfg = check_metadata(dict(config or {}))
-    run_id = "".join(secrets.choice(_ALPHABET) for _ in range(8))
+    run_id = id if id is not None else "".join(secrets.choice(_ALPHABET) for _ in range(8))
     record = {
         "id": run_id,
         "name": name or run_id,
@@ -310,7 +345,13 @@ def start(
         "used": [],
         "logged": [],
     }
-    _runs.write_run(repo.git, ctx.entity, ctx.project, run_id, lambda old: record, "start")
+    def create(old: dict[str, Any] | None) -> dict[str, Any]:
+        if old is not None:  # only a chosen id can be taken: a compare-and-swap makes the check race-free
+            raise UsageError(f"run id {run_id!r} is already used in {ctx.entity}/{ctx.project}: choose another id "
+                             "(artvcs does not resume runs)")
+        return record
+
+    _runs.write_run(repo.git, ctx.entity, ctx.project, run_id, create, "start")
     run = Run(ctx, record, artifact_class, live=True)
     set_current_run(run)
     _finish_at_exit()

@@ -19,10 +19,12 @@ def init(
     name: str | None = None,
     config: dict[str, Any] | None = None,
     dir: str | None = None,
+    id: str | None = None,
     **_ignored: Any,
 ) -> Run:
-    """Start a run in the repository found from ``dir`` (or the current folder); create one if none exists."""
-    return _runs.start(Artifact, project, entity, job_type, name, config, dir)
+    """Start a run in the repository found from ``dir`` (or the current folder); create one if none exists.
+    ``id`` names the run (W&B's ``wandb.init(id=...)``); it must not be in use in the project."""
+    return _runs.start(Artifact, project, entity, job_type, name, config, dir, id=id)
 
 
 def _require_run() -> Run:

@@ -257,6 +257,8 @@ def update_manifest(repo: pygit2.Repository, base: pygit2.Oid | None, changes: M
     read top-down and written bottom-up, without recursion, so no depth of
     folders exhausts the stack.
     """
+    if not changes:  # nothing to apply (an unchanged new_draft): the base as it is
+        return base if base is not None else empty_tree(repo)
     by_folder: dict[str, dict[str, Entry | None]] = {}
     for path, e in changes.items():
         if e is not None:

@@ -11,10 +11,11 @@ from __future__ import annotations
 import re
 
 from artvcs.core.context import Context
+from artvcs.errors import ArtifactNotFoundError
 from artvcs.plumbing import refs
 from artvcs.plumbing import revparse as _revparse
 from artvcs.plumbing import versions as _versions
-from artvcs.plumbing.errors import UsageError
+from artvcs.plumbing.errors import NotFoundError, UsageError
 from artvcs.plumbing.refs import CollectionId
 
 _HEX = re.compile(r"[0-9a-f]{6,64}")
@@ -29,7 +30,12 @@ def resolve_version(context: Context, spec: str) -> _versions.Version:
     coll, selector = _revparse.split_spec(spec, context.entity, context.project)
     if "/" not in spec.partition(":")[0]:
         coll = _locate_short(context, coll)
-    return _revparse.resolve_in(context.repo.git, coll, selector or "latest", spec)
+    try:
+        return _revparse.resolve_in(context.repo.git, coll, selector or "latest", spec)
+    except NotFoundError as e:
+        if isinstance(e, ArtifactNotFoundError):
+            raise
+        raise ArtifactNotFoundError(str(e)) from None  # also W&B's CommError, which user code catches
 
 
 def collection_for(context: Context, name: str) -> CollectionId:

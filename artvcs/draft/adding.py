@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import sys
 from collections.abc import Generator
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
@@ -184,8 +185,15 @@ def new_file(art: "Artifact", name: str, mode: str = "w", encoding: str | None =
     if "b" not in mode and encoding is None:
         encoding = "utf-8"
     try:
-        with open(local, mode, encoding=encoding) as f:
-            yield f
+        try:
+            with open(local, mode, encoding=encoding) as f:
+                yield f
+        except UnicodeEncodeError as e:
+            # W&B's words (wandb/sdk/artifacts/artifact.py new_file at v0.17.9): the text the
+            # block wrote cannot be encoded in ``encoding``; nothing is added
+            print(f"artvcs: ERROR Failed to open the provided file (UnicodeEncodeError: {e}). "
+                  "Please provide the proper encoding.", file=sys.stderr)
+            raise
         digest, size = repo.store.put_file(local, "mutable")
         art._put(Entry(path, digest, size), None, False, "new_file")
         art._hold()

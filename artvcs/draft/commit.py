@@ -78,9 +78,9 @@ def check_loggable(context: "Context | None", name: str, type_: str | None, alia
     tip = _versions.collection_tip(context.repo.git, coll)
     type_ = type_ or (tip.facts["type"] if tip else "unspecified")
     if tip is not None and tip.facts.get("type") != type_:
+        # W&B's words exactly (a ValueError; its tests/system_tests/test_artifacts/test_misc.py at v0.17.9)
         raise UsageError(
-            f"artifact {name!r} already exists with type {tip.facts.get('type')!r}, not {type_!r}: "
-            "log it with the same type or choose another name"
+            f"Artifact {name} already exists with type {tip.facts.get('type')!r}; cannot create another with type {type_!r}"
         )
     if tip is not None and tip.kind == "link":
         raise UsageError(f"{coll} is a portfolio: artifacts are linked into it (artifact.link), not logged")
@@ -93,7 +93,9 @@ def log(context: "Context", artifact: "Artifact", run_ref: dict[str, Any] | None
     applies the collection's retention: ``lifecycle.expire``)."""
     repo = context.repo
     git = repo.git
-    wanted = list(dict.fromkeys(list(artifact._aliases) + list(aliases)))
+    # ``latest`` is tolerated as in W&B (it moves onto the logged version anyway); the loop that
+    # moves the requested aliases runs after the version is committed, so it must not see it
+    wanted = [a for a in dict.fromkeys(list(artifact._aliases) + list(aliases)) if a != _aliases.LATEST]
     artifact._metadata = check_metadata(artifact._metadata)  # it may have been changed in place since it was set
     coll, tip, type_ = check_loggable(context, artifact._name, artifact._type, wanted)
     artifact._type = type_

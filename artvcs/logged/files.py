@@ -66,5 +66,12 @@ class ArtifactFiles:
     def __len__(self) -> int:
         return len(self._paths)
 
+    def __getitem__(self, index: int | slice) -> "File | list[File]":
+        """``files()[i]`` or a slice, as W&B's paginators allow (wandb/apis/paginator.py at v0.17.9)."""
+        entries = self._artifact._entry_map()
+        if isinstance(index, slice):
+            return [File(self._artifact, entries[p]) for p in self._paths[index]]
+        return File(self._artifact, entries[self._paths[index]])
+
     def __repr__(self) -> str:
         return f"<ArtifactFiles {self._artifact.name} ({len(self)} files)>"

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from artvcs.core import aliases as _aliases
 from artvcs.core.aliases import check_user_aliases
+from artvcs.errors import RefusedError
 from artvcs.plumbing import attrs as _attrs
 from artvcs.plumbing import config as _config
 from artvcs.plumbing import links as _links
@@ -31,7 +32,7 @@ def delete_version(context: "Context", version: _versions.Version, delete_aliase
         raise UsageError(f"{coll}:v{version.number} is already deleted")
     names = _aliases.aliases_of(git, version)
     if names and not delete_aliases and version.kind != "link":
-        raise UsageError(
+        raise RefusedError(  # a ValueError, and W&B's CommError
             f"{coll.name}:v{version.number} has aliases {', '.join(names)}: "
             "remove them first or pass delete_aliases=True"
         )

@@ -274,3 +274,293 @@ def test_path_prefix_is_a_plain_string_prefix(project, tmp_path):
     assert got("p/") == ["p/one.txt"]
     assert got("p") == ["p-two.txt", "p/one.txt"]
     assert got("p-") == ["p-two.txt"]
+
+
+# -- found by running W&B's own artifact tests (v0.17.9) against artvcs ------------------------
+def test_log_artifact_aliases_may_name_latest(project, files):
+    """W&B accepts ``latest`` among log_artifact's aliases (it is added anyway): tests/system_tests/
+    test_artifacts/test_wandb_artifacts_full.py::test_artifact_error_for_invalid_aliases."""
+    with artvcs.init() as run:
+        a = artvcs.Artifact("ds", type="dataset")
+        a.add_dir(str(files))
+        run.log_artifact(a, aliases=["latest", "boom_test-q"])
+    assert a.aliases == ["latest", "boom_test-q"]
+    with artvcs.init() as run:
+        b = artvcs.Artifact("ds", type="dataset")
+        b.add_file(str(files / "a.txt"))
+        run.log_artifact(b, aliases=["latest"])
+    assert artvcs.Api().artifact("ds:latest").version == "v1"
+
+
+@pytest.mark.parametrize("aliases", [["latest", "workflow:boom"], ["workflow/boom/test"]])
+def test_log_artifact_alias_with_slash_or_colon_is_refused_before_logging(project, files, aliases):
+    """W&B: ValueError for '/' or ':' in an alias, and nothing is logged (same test as above)."""
+    with artvcs.init() as run:
+        a = artvcs.Artifact("ds", type="dataset")
+        a.add_dir(str(files))
+        with pytest.raises(ValueError, match="may not contain '/', ':'"):
+            run.log_artifact(a, aliases=aliases)
+        assert artvcs.Api().artifact_exists("ds") is False
+        run.log_artifact(a, aliases=["latest", "ok"])  # the refused draft is still loggable
+    assert artvcs.Api().artifact("ds:ok").version == "v0"
+
+
+def test_logging_a_name_under_another_type_says_what_wandb_says(project, files):
+    """W&B's ValueError text, word for word: tests/system_tests/test_artifacts/test_misc.py::
+    test_artifact_creation_with_diff_type."""
+    with artvcs.init() as run:
+        a = artvcs.Artifact("a1", type="artifact_type_1")
+        a.add_dir(str(files))
+        run.log_artifact(a)
+    with artvcs.init() as run:
+        b = artvcs.Artifact("a1", type="artifact_type_2")
+        b.add_file(str(files / "a.txt"))
+        with pytest.raises(ValueError) as e:
+            run.log_artifact(b)
+    assert str(e.value) == "Artifact a1 already exists with type 'artifact_type_1'; cannot create another with type 'artifact_type_2'"
+    assert [v.version for v in artvcs.Api().artifacts("artifact_type_1", "a1")] == ["v0"]
+
+
+def test_log_artifact_of_a_uri_logs_a_reference(project, files):
+    """W&B's Run._prepare_artifact (wandb/sdk/wandb_run.py): a file, a folder, else a URI is a reference
+    (tests/system_tests/test_artifacts/test_wandb_artifacts_full.py::test_log_reference_directly)."""
+    with artvcs.init() as run:
+        art = run.log_artifact(files.resolve().as_uri())
+    assert art.name == f"run-{run.id}-data:v0" and art.type == "unspecified"
+    entries = art.manifest.entries
+    assert sorted(entries) == ["a.txt", "b.txt", "sub/c.bin"]
+    assert entries["a.txt"].ref == (files / "a.txt").resolve().as_uri()
+
+
+def test_log_artifact_of_a_missing_path_is_refused(project):
+    with artvcs.init() as run:
+        with pytest.raises(ValueError, match="path must be a file, directory or external reference") as e:
+            run.log_artifact("no/such/thing")
+        assert "'no/such/thing'" in str(e.value), "the message names the value"
+    assert not artvcs.Api().artifact_exists(f"run-{run.id}-thing"), "nothing was logged"
+
+
+def test_new_file_that_cannot_be_encoded_says_so_on_stderr(project, capsys):
+    """W&B's Artifact.new_file prints 'ERROR Failed to open the provided file' and re-raises
+    (tests/system_tests/test_artifacts/test_wandb_artifacts.py::test_add_new_file_encode_error)."""
+    art = artvcs.Artifact("my-arty", type="dataset")
+    with pytest.raises(UnicodeEncodeError):
+        with art.new_file("wave.txt", mode="w", encoding="ascii") as f:
+            f.write("∂²u/∂t²=c²·∂²u/∂x²")
+    assert "ERROR Failed to open the provided file" in capsys.readouterr().err
+    assert len(art.manifest) == 0, "nothing was added"
+
+
+def test_default_roots_as_wandb(project, files):
+    """W&B's _default_root: ./artifacts/<source name>; checkout() leaves the version out
+    (wandb/sdk/artifacts/artifact.py; test_artifact_public_api.py::test_artifact_checkout)."""
+    with artvcs.init() as run:
+        a = artvcs.Artifact("mnist", type="dataset")
+        a.add_dir(str(files))
+        run.log_artifact(a)
+    art = artvcs.Api().artifact("mnist:v0")
+    os.makedirs(os.path.join("artifacts", "mnist"))
+    with open(os.path.join("artifacts", "mnist", "bogus"), "w") as f:
+        f.write("x")
+    assert art.checkout() == os.path.abspath(os.path.join("artifacts", "mnist"))
+    assert sorted(os.listdir(os.path.join("artifacts", "mnist"))) == ["a.txt", "b.txt", "sub"]
+    assert art.download() == os.path.abspath(os.path.join("artifacts", "mnist:v0"))
+    art.link("portfolio")
+    linked = artvcs.Api().artifact("portfolio:v0")
+    assert linked.download() == os.path.abspath(os.path.join("artifacts", "mnist:v0")), "the source name, not the portfolio's"
+
+
+def test_init_id_names_the_run(project, files):
+    """``wandb.init(id="first_run")`` then ``Api().run("project/first_run")``
+    (tests/system_tests/test_artifacts/test_artifact_public_api.py::sample_data)."""
+    with artvcs.init(project="proj", id="first_run") as run:
+        a = artvcs.Artifact("mnist", type="dataset")
+        a.add_dir(str(files))
+        run.log_artifact(a)
+    assert run.id == "first_run"
+    found = artvcs.Api().run("proj/first_run")
+    assert [x.name for x in found.logged_artifacts()] == ["mnist:v0"]
+    with pytest.raises(ValueError, match="run id 'first_run' is already used"):
+        artvcs.init(project="proj", id="first_run")
+    assert artvcs.Api().run("proj/first_run").logged_artifacts()[0].name == "mnist:v0", "the old run is intact"
+    with pytest.raises(ValueError, match="invalid run id 'a/b'"):
+        artvcs.init(project="proj", id="a/b")
+
+
+def test_missing_artifact_and_aliased_delete_are_comm_errors(project, files):
+    """User code catches ``wandb.errors.CommError`` around ``Api().artifact`` and ``delete``
+    (test_artifact_public_api.py::test_artifact_delete, test_wandb_artifacts_full.py::test_retrieve_missing_artifact)."""
+    with artvcs.init() as run:
+        a = artvcs.Artifact("mnist", type="dataset")
+        a.add_dir(str(files))
+        run.log_artifact(a, aliases=["my_alias"])
+    api = artvcs.Api()
+    with pytest.raises(artvcs.errors.CommError) as e:
+        api.artifact("mnist:v7")
+    assert isinstance(e.value, KeyError), "and still the KeyError it was"
+    art = api.artifact("mnist:v0")
+    with pytest.raises(artvcs.errors.CommError) as e2:
+        art.delete()
+    assert isinstance(e2.value, ValueError)
+    assert api.artifact_exists("mnist:v0")
+    art.delete(delete_aliases=True)
+    assert not api.artifact_exists("mnist:v0"), "a deleted version exists no more (its record can still be read)"
+    assert api.artifact("mnist:v0").state == "DELETED"
+    assert issubclass(artvcs.errors.WaitTimeoutError, artvcs.errors.ArtvcsError)
+
+
+def test_deleting_a_link_leaves_the_source(project, files):
+    """test_artifact_public_api.py::test_artifact_delete_on_linked_artifact."""
+    with artvcs.init() as run:
+        a = artvcs.Artifact("mnist", type="dataset")
+        a.add_dir(str(files))
+        run.log_artifact(a)
+    api = artvcs.Api()
+    src = api.artifact("mnist:v0")
+    src.link("portfolio_name")
+    linked_path = f"{src.entity}/{src.project}/portfolio_name:v0"
+    api.artifact(linked_path).delete()
+    assert api.artifact_exists(src.qualified_name) is True
+    assert api.artifact_exists(linked_path) is False
+
+
+def test_files_can_be_indexed_as_wandb_paginators(project, files):
+    """``artifact.files()[0]`` (wandb/apis/paginator.py; test_wandb_artifacts_api.py::test_fetching_artifact_files)."""
+    with artvcs.init() as run:
+        a = artvcs.Artifact("ds", type="dataset")
+        a.add_dir(str(files))
+        run.log_artifact(a)
+    fs = artvcs.Api().artifact("ds:v0").files(per_page=2)
+    assert fs[0].name == "a.txt" and fs[-1].name == "sub/c.bin"
+    assert [f.name for f in fs[1:]] == ["b.txt", "sub/c.bin"]
+    with pytest.raises(IndexError):
+        fs[3]
+
+
+def test_incremental_and_artifact_versions(project, files):
+    assert artvcs.Artifact("a", type="dataset", incremental=True).incremental is True
+    assert artvcs.Artifact("a", type="dataset").incremental is False
+    with artvcs.init() as run:
+        a = artvcs.Artifact("ds", type="dataset")
+        a.add_dir(str(files))
+        run.log_artifact(a)
+    with pytest.warns(DeprecationWarning):
+        assert [v.name for v in artvcs.Api().artifact_versions("dataset", "ds")] == ["ds:v0"]
+
+
+def test_table_from_json_with_a_draft(project):
+    """W&B's ``Table.from_json(doc, draft)`` reads a draft's parts (test_wandb_artifacts.py::
+    test_artifact_table_deserialize_timestamp_column passes a fresh draft)."""
+    img = artvcs.Image(np.arange(18, dtype=np.uint8).reshape(2, 3, 3))
+    table = artvcs.Table(columns=["id", "img"], data=[[1, img]])
+    draft = artvcs.Artifact("t", type="dataset")
+    doc = table.to_json(draft)
+    back = artvcs.Table.from_json(doc, draft)
+    assert back == table and back.data[0][0] == 1
+    plain = artvcs.Table.from_json({"_type": "table", "columns": ["n"], "data": [[1.5], [None]]},
+                                   artvcs.Artifact("u", type="dataset"))
+    assert plain.data == [[1.5], [None]]
+
+
+def test_logging_an_unchanged_new_draft_gives_the_same_version(project, files):
+    """W&B: logging content equal to the latest makes no new version (the reference's ``digest``);
+    an unchanged ``new_draft()`` crashed with a bare KeyError (test_wandb_artifacts_api.py::
+    test_log_with_wrong_type_entity_project logs one)."""
+    with artvcs.init() as run:
+        a = artvcs.Artifact("ds", type="dataset")
+        a.add_dir(str(files))
+        run.log_artifact(a)
+    draft = artvcs.Api().artifact("ds:v0").new_draft()
+    with artvcs.init() as run:
+        run.log_artifact(draft)
+    assert draft.version == "v0" and [v.version for v in artvcs.Api().artifacts("dataset", "ds")] == ["v0"]
+
+
+def test_link_target_defaults_to_the_run_or_the_source_project(project, files):
+    """W&B's Run.link_artifact fills a bare portfolio name with the run's entity/project, and
+    Artifact.link without a run with the source's (wandb/sdk/artifacts/artifact.py link;
+    tests/system_tests/test_artifacts/conftest.py::linked_artifact)."""
+    with artvcs.init(project="other") as run:
+        a = artvcs.Artifact("ds", type="dataset")
+        a.add_dir(str(files))
+        run.log_artifact(a)
+    api = artvcs.Api()  # its default project is 'proj'
+    api.artifact("other/ds:v0").link("pf")
+    assert api.artifact_exists("me/other/pf:v0") and not api.artifact_exists("me/proj/pf:v0")
+    with artvcs.init(project="third") as run:
+        run.link_artifact(api.artifact("other/ds:v0"), "pf2")
+        api.artifact("other/ds:v0").link("pf3")  # inside a run: the run's project, as W&B
+    assert api.artifact("me/third/pf2:v0").source_qualified_name == "me/other/ds:v0"
+    assert api.artifact_exists("me/third/pf3:v0")
+
+
+def test_wandb_error_names_at_top_level(project):
+    """``wandb.Error``, ``wandb.CommError``, ``wandb.UsageError`` (wandb/__init__.py at v0.17.9;
+    test_artifact_public_api.py::test_artifact_manual_error catches ``wandb.CommError``)."""
+    assert artvcs.Error is artvcs.errors.ArtvcsError
+    assert issubclass(artvcs.CommError, artvcs.Error) and issubclass(artvcs.UsageError, artvcs.Error)
+    with pytest.raises(artvcs.CommError):
+        artvcs.Api().artifact("nothing:v0")
+    with pytest.raises(artvcs.UsageError):
+        artvcs.Artifact("bad/name", type="dataset")
+
+
+def test_finished_run_declares_logged_artifacts(project, files):
+    """W&B's public-API Run.use_artifact/log_artifact on a finished run (wandb/apis/public/runs.py;
+    test_artifact_public_api.py::test_artifact_manual_use, test_artifact_manual_error,
+    test_wandb_artifacts_api.py::test_run_log_artifact)."""
+    with artvcs.init(id="first_run") as run:
+        a = artvcs.Artifact("mnist", type="dataset")
+        a.add_dir(str(files))
+        run.log_artifact(a)
+    with artvcs.init(id="second_run"):
+        pass
+    api = artvcs.Api()
+    second = api.run("proj/second_run")
+    art = api.artifact("mnist:v0", type="dataset")
+    assert second.use_artifact(art) is art
+    assert [x.name for x in api.run("proj/second_run").used_artifacts()] == ["mnist:v0"]
+    second.log_artifact(art, aliases=["declared"])
+    assert [x.name for x in api.run("proj/second_run").logged_artifacts()] == ["mnist:v0"]
+    assert "declared" in api.artifact("mnist:v0").aliases
+    first = api.run("proj/first_run")
+    draft = artvcs.Artifact("test", type="dataset")
+    for call in (lambda: first.log_artifact(draft), lambda: first.use_artifact(draft),
+                 lambda: first.use_artifact("mnist:v0"), lambda: first.log_artifact("mnist:v0")):
+        with pytest.raises(artvcs.CommError) as e:
+            call()
+        assert isinstance(e.value, ValueError) and "finished run" in str(e.value)
+    assert not api.artifact_exists("test") and api.run("proj/first_run").used_artifacts() == []
+
+
+def test_collection_delete(project, files):
+    """W&B's ArtifactCollection.delete (test_wandb_artifacts_api.py::test_delete_collection): a
+    portfolio's deletion leaves its source; a collection's removes every version and alias."""
+    with artvcs.init() as run:
+        for text in ("one", "two"):
+            a = artvcs.Artifact("test-artifact", "test-type")
+            with a.new_file("test.txt") as f:
+                f.write(text)
+            run.log_artifact(a, aliases=["mine"])
+        run.link_artifact(a, "test-portfolio")
+    api = artvcs.Api()
+    api.artifact_type("test-type").collection("test-portfolio").delete()
+    with pytest.raises(artvcs.CommError):
+        api.artifact("test-portfolio:latest", type="test-type")
+    assert api.artifact("test-artifact:latest", type="test-type").version == "v1"
+    api.artifact_type("test-type").collection("test-artifact").delete()
+    for name in ("test-artifact:v0", "test-artifact:v1", "test-artifact:mine"):
+        assert not api.artifact_exists(name)
+
+
+def test_unlink_of_a_version_that_is_not_a_link_says_what_wandb_says(project, files):
+    """W&B's ValueError text (wandb/sdk/artifacts/artifact.py unlink; test_wandb_artifacts_full.py::test_unlink_artifact)."""
+    with artvcs.init() as run:
+        a = artvcs.Artifact("ds", type="dataset")
+        a.add_dir(str(files))
+        run.log_artifact(a)
+    art = artvcs.Api().artifact("ds:v0")
+    with pytest.raises(ValueError, match=r"use 'Artifact.delete' instead") as e:
+        art.unlink()
+    assert "'me/proj/ds:v0' is not a linked artifact" in str(e.value)
+    assert artvcs.Api().artifact_exists("ds:v0")

@@ -165,6 +165,13 @@ def test_structural_sharing_and_update(repo):
     assert set(diff) == {"d07/f010", "d03/f001", "new/x"}
 
 
+def test_update_with_no_changes_is_the_base(repo):
+    """An unchanged new_draft logs through update_manifest with no changes (a bare KeyError before)."""
+    tree = manifest.write_manifest(repo.git, [Entry("a/b", "a" * 64, 1)])
+    assert manifest.update_manifest(repo.git, tree, {}) == tree
+    assert manifest.update_manifest(repo.git, None, {}) == manifest.write_manifest(repo.git, [])
+
+
 def test_big_folders_are_sharded(repo):
     entries = [Entry(f"flat/f{i:05d}", f"{i:064x}", i) for i in range(5000)]
     tree = manifest.write_manifest(repo.git, entries)
