@@ -101,7 +101,7 @@ def test_links_and_model_registry(project):
     reg.aliases.append("champion")
     reg.save()
     assert "champion" in api.artifact("model-registry/Digits:v0").aliases
-    with pytest.raises(ValueError, match="not linked"):
+    with pytest.raises(ValueError, match="is not a linked artifact and cannot be unlinked"):
         src.unlink()
     reg.unlink()
     assert not api.artifact_exists("model-registry/Digits:prod")
