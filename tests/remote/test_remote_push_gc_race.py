@@ -24,9 +24,10 @@ from artvcs.plumbing.remote.steps import ENV
 from remote_helpers import random_bytes, write_big
 
 BIN = os.path.dirname(sys.executable)
-PUSH = ["push-mark", "push-check", "push-settle", "push-wait", "push-recheck", "push-publish", "push-unmark"]
+PUSH = ["push-view", "push-mark", "push-check", "push-settle", "push-wait", "push-recheck", "push-publish", "push-unmark"]
 GC = ["gc-mark", "gc-check", "gc-list", "gc-remove", "gc-unmark"]
-PUSH_MAIN = [s for s in PUSH if s not in ("push-wait", "push-recheck")]  # the others happen only after a gc was seen
+# push-view happens twice (refs read before and after the marker); wait and recheck only after a gc was seen
+PUSH_MAIN = [s for s in PUSH if s not in ("push-view", "push-wait", "push-recheck")]
 
 
 def schedules() -> list[tuple[str, ...]]:
@@ -101,7 +102,7 @@ def run(schedule: tuple[str, ...], push: Held, gc: Held) -> list[str]:
                 who.release()
                 drain(gc, "gc")
                 continue
-            if at == "push-recheck" and want != at:  # a step no schedule names: it follows the wait
+            if at in ("push-recheck", "push-view") and want != at:  # a step no schedule names
                 happened.append(at)
                 who.release()
                 continue
@@ -251,3 +252,31 @@ def test_a_push_marker_keeps_gc_from_removing_until_it_is_stale(workspace, tmp_p
     os.utime(marker, (old, old))
     result = remote_gc(admin.repo, admin.remote(), grace_seconds=0)
     assert result.busy_pushes == 0 and len(result.removed) == 2  # x.txt and old.txt of the deleted version
+
+
+def test_a_gc_wholly_between_the_push_reading_refs_and_writing_its_marker(workspace, tmp_path):
+    """A's push reads the refs (v0 published) and is held before its marker; B deletes v0, pushes and
+    collects x.txt. The push must not take v0 as published: v1 sends x.txt again."""
+    from artvcs.sync.remote_gc import remote_gc
+
+    url = f"file://{tmp_path / 'remote'}"
+    a = workspace.project("a", url, {})
+    a.log({"x.txt": "in v0 and v1\n"})
+    a.push()
+    b = workspace.clone("b", url, {})
+    a.log({"z.txt": "new in v1\n"})
+    push = Held(["push"], a.folder, str(tmp_path / "steps-push"))
+    while (at := push.next()) != "push-mark":  # the refs are read; no marker yet
+        assert at is not None, push.proc.stderr.read()
+        push.release()
+    artvcs.Api(dir=b.folder).artifact("me/proj/mnist:v0").delete(delete_aliases=True)
+    b.push()
+    time.sleep(0.01)  # x.txt is older than a gc with no grace period looks for
+    assert len(remote_gc(b.repo, b.remote(), grace_seconds=0).removed) >= 1  # x.txt is gone
+    while push.next() is not None:
+        push.release()
+    push.finish()
+    check = workspace.clone("check", url, {})  # pulls and verifies every byte
+    got = artvcs.Api(dir=check.folder).artifact("me/proj/mnist:v1").download(root=os.path.join(check.folder, "out"))
+    assert open(os.path.join(got, "x.txt")).read() == "in v0 and v1\n"
+    assert open(os.path.join(got, "z.txt")).read() == "new in v1\n"
