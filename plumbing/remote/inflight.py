@@ -5,11 +5,13 @@ while ago); a gc removes content no ref names. Each writes a marker before it
 looks for the other's, and removes it after its last step (artvcs-remote-format(5),
 GARBAGE COLLECTION):
 
-- push: writes ``inflight/push-<token>``, lists ``inflight/gc-*``, looks at
-  the remote and uploads; if it saw a gc (or its own marker got old), it waits
-  until no gc marker is left, lists ``content/`` and ``chunklists/`` and sends
-  again whatever its new versions name that is gone; then it writes refs and
-  removes its marker;
+- push: writes ``inflight/push-<token>``, lists ``inflight/gc-*``, reads the
+  refs (again: a gc wholly before the marker is seen by neither side), looks
+  at the remote and uploads; if it saw a gc (or its own marker got old, here
+  or on the store), it waits until no gc marker is left, lists ``content/``
+  and ``chunklists/`` and sends again whatever its new versions name that is
+  gone, until a pass needs no recheck; then it writes refs and removes its
+  marker;
 - gc: writes ``inflight/gc-<token>``, lists ``inflight/push-*`` and removes
   nothing if it finds one; else it reads the refs and removes, but nothing
   once :data:`GC_BUDGET` seconds have passed since its marker was written.
