@@ -135,7 +135,7 @@ def push(repo: Repository, remote: RemoteRepo, selection: Selection = Selection(
         return _attempts(repo, remote, selection, state, result, marker)
     finally:
         for m in marker:
-            m.end()
+            m.end()  # a failure only warns (inflight._Marker.end)
 
 
 def _attempts(repo: Repository, remote: RemoteRepo, selection: Selection, state: RemoteState, result: PushResult,
@@ -144,16 +144,18 @@ def _attempts(repo: Repository, remote: RemoteRepo, selection: Selection, state:
     for attempt in range(MAX_ATTEMPTS):
         refs.backoff(attempt * 3)
         result.attempts = attempt + 1
-        view = read_view(repo, remote, selection)
-        step = integrate(repo, remote, view, selection, push=True)
-        _merge(result.integration, step)
-        updates = plan(git, _local_refs(git, selection), view, step.refused)
+        view, updates = _look(repo, remote, selection, result)
         if not updates:
             return result
-        if attempt == 0:  # something to send: record what clones will take as their default (first push wins)
+        if not marker:  # something to send: record what clones will take as their default (first push wins)
             remote.offer_namespace(repo.recorded_namespace()[0])
             # before it looks at the remote's content: a gc beside it sees it (inflight.py)
             marker.append(inflight.Pushing(remote))
+            # the refs were read before the marker: a gc that ran wholly in between is seen by neither
+            # side, so what counts as published (and what to send) comes from refs read after it
+            view, updates = _look(repo, remote, selection, result)
+            if not updates:
+                return result
         tips = [pygit2.Oid(hex=new) for _, new, _ in updates if new is not None]
         known = [pygit2.Oid(hex=o) for o in view.refs.values()]
         oids = packs.new_objects(git, tips, known)
@@ -177,6 +179,15 @@ def _attempts(repo: Repository, remote: RemoteRepo, selection: Selection, state:
     raise RemoteConflictError(
         f"push to {remote.name} kept losing to concurrent writers ({MAX_ATTEMPTS} attempts): try again in a moment"
     )
+
+
+def _look(repo: Repository, remote: RemoteRepo, selection: Selection, result: PushResult):
+    """Read the remote's refs, reconcile, and plan: the view and the ref updates."""
+    steps.step("push-view")
+    view = read_view(repo, remote, selection)
+    step = integrate(repo, remote, view, selection, push=True)
+    _merge(result.integration, step)
+    return view, plan(repo.git, _local_refs(repo.git, selection), view, step.refused)
 
 
 def _resend_gone(repo: Repository, remote: RemoteRepo, updates) -> None:
