@@ -502,3 +502,19 @@ def test_a_linker_returns_the_stat_of_a_copy_made_for_emlink(tmp_path):
     st = os.lstat(out / "full")
     assert stats[1] is not None and (stats[1].st_ino, stats[1].st_size) == (st.st_ino, st.st_size)
     assert st.st_ino != os.lstat(src / "full").st_ino and (out / "full").read_bytes() == b"linked to the limit"
+
+
+@needs_c
+def test_a_build_without_link_batch_keeps_the_read_and_write_batches(tmp_path):
+    """A stale build of _copybatch from before link_batch: only the Linker falls back (a hardlink
+    checkout then places one file at a time), the copy batches stay on."""
+    code = textwrap.dedent("""
+        import artvcs.plumbing._copybatch as built
+        del built.link_batch  # the module as a build from before link_batch has it
+        from artvcs.plumbing import copybatch
+        print(copybatch.native(), copybatch.native_link(), copybatch._native_read is built.read_batch)
+    """)
+    env = {k: v for k, v in os.environ.items() if k != "ARTVCS_NATIVE"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["True", "False", "True"]
