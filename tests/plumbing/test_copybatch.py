@@ -518,3 +518,29 @@ def test_a_build_without_link_batch_keeps_the_read_and_write_batches(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["True", "False", "True"]
+
+
+@pytest.mark.parametrize("mode", ["hardlink", "symlink"])
+def test_place_refuses_a_store_file_that_is_a_link_and_makes_nothing(tmp_path, mode):
+    """placefile.place (where the Linker hands what it does not link) verifies a store file before
+    linking to it; a store file that is a symbolic link to the right bytes is refused, naming it,
+    since a link to it would hand over the symlink, not the bytes hashed."""
+    import blake3
+
+    from artvcs.plumbing import placefile
+    from artvcs.plumbing.errors import CorruptObjectError
+
+    data = b"the right bytes"
+    (tmp_path / "real").write_bytes(data)
+    os.symlink(str(tmp_path / "real"), tmp_path / "tampered")
+    digest = blake3.blake3(data).hexdigest()
+    for present in (False, True):
+        target = tmp_path / f"out-{present}"
+        if present:
+            target.write_bytes(b"old")
+        with pytest.raises(CorruptObjectError, match="symbolic link in the store") as e:
+            placefile.place(mode, str(tmp_path / "tampered"), str(target), present=present, digest=digest)
+        assert digest in str(e.value)
+        assert (target.read_bytes() == b"old") if present else not os.path.lexists(target)
+    placefile.place(mode, str(tmp_path / "real"), str(tmp_path / "fine"), present=False, digest=digest)
+    assert (tmp_path / "fine").read_bytes() == data
