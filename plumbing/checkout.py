@@ -268,7 +268,7 @@ def _write_all(store, statcache, mode, verify, root, writes, stored_new: Fresh, 
     pipe: copybatch.Pipeline | None = None
     # (only an explicit hardlink links: auto decides between reflink and copy)
     linker = (copybatch.Linker(partial(_place_verified, "hardlink"))
-              if mode == "hardlink" and verify and copybatch.native() else None)
+              if mode == "hardlink" and verify and copybatch.native_link() else None)
     done_files: list[_File] = []  # written, not yet handed to the recorder
     done_stats: list = []
     try:
@@ -334,6 +334,7 @@ def _write_batch(store, decide, used, verify, root, batch, chunked, batched,
     plain = [f for f in batch if f.entry.digest not in chunked] if chunked else batch
     written: list[os.stat_result | None] = []
     small: list[_File] = []
+    linked_stats: list[os.stat_result | None] = []
     if decide and plain:
         used, st = _first_write(decide, store.root, plain[0], root, verify)
         written.append(st)
@@ -351,9 +352,9 @@ def _write_batch(store, decide, used, verify, root, batch, chunked, batched,
             if linked:
                 rest = [f for f in rest if not eligible(f)]
                 plain = done + rest + linked
-                linker.link(linked)
+                linked_stats = linker.link(linked)  # None for a link (not recorded), a stat for a copy (EMLINK)
         written += _parallel(partial(_place_verified, used), rest)
-        written += [None] * (len(plain) - len(written))  # (the linked files: a link is not recorded)
+        written += linked_stats
     else:
         written += _parallel(lambda f: place(used, f.src, f.target, f.present), plain[len(written):])
     if rebuilt:

@@ -26,7 +26,9 @@ it, no link made.
 """
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -35,9 +37,13 @@ from .copyhash import holds, write_all
 from .hashing import MMAP_THRESHOLD
 
 try:
-    from ._copybatch import link_batch as _native_link, read_batch as _native_read, write_batch as _native_write
+    from . import _copybatch
 except ImportError:  # built without a compiler: placefile.place does each file instead
-    _native_read = _native_write = _native_link = None
+    _copybatch = None
+_native_read = getattr(_copybatch, "read_batch", None)
+_native_write = getattr(_copybatch, "write_batch", None)
+# apart: a stale build from before link_batch turns off the Linker alone, not every batch
+_native_link = getattr(_copybatch, "link_batch", None)
 
 BATCH_FILES = 256  # files per read or write call
 BATCH_BYTES = 4 << 20  # and at most this many bytes (of manifest size) per call
@@ -46,8 +52,13 @@ LINKERS = min(2, os.cpu_count() or 1)  # threads of link_verified, each a slice 
 
 
 def native() -> bool:
-    """Whether the C batches are there and not turned off (ARTVCS_NATIVE=0)."""
-    return _native_read is not None and os.environ.get("ARTVCS_NATIVE", "1") != "0"
+    """Whether the C read and write batches are there and not turned off (ARTVCS_NATIVE=0)."""
+    return _native_read is not None and _native_write is not None and os.environ.get("ARTVCS_NATIVE", "1") != "0"
+
+
+def native_link() -> bool:
+    """Whether the C link batch (:class:`Linker`) is there too, and not turned off."""
+    return native() and _native_link is not None
 
 
 def read_batch_python(srcs: list[str], sizes: list[int]) -> list[bytes | None]:
@@ -98,10 +109,15 @@ def write_batch_python(dsts: list[str], datas: list[bytes]) -> list[tuple | int]
 
 def link_batch_python(srcs: list[str], dsts: list[str]) -> list[int | None]:
     """The loop of ``link_batch`` in C: hard-link each store file at its new target (a link already
-    at the target is EEXIST, never followed); None once linked, or the errno that stopped it."""
+    at the target is EEXIST, never followed); None once linked, or the errno that stopped it. A
+    store file that is not a regular file (a symbolic link: its target was what the read hashed)
+    is EPERM, not linked."""
     out: list[int | None] = []
     for src, dst in zip(srcs, dsts):
         try:
+            if not stat.S_ISREG(os.lstat(src).st_mode):
+                out.append(errno.EPERM)
+                continue
             os.link(src, dst, follow_symlinks=False)
         except OSError as e:
             out.append(e.errno)
@@ -141,19 +157,21 @@ class Linker:
     (a rotten store file: no link is made)."""
 
     def __init__(self, place_one: Callable) -> None:
-        self._read, self._link, self._place_one = _native_read, _native_link, place_one
+        self._read, self._link, self._place_one = _native_read, _native_link, place_one  # (native_link())
         self._pool = ThreadPoolExecutor(LINKERS) if LINKERS > 1 else None
 
-    def link(self, files: list) -> None:
+    def link(self, files: list) -> list:
         """Link every one of the :func:`eligible` checkout ``files`` (each with ``src``, ``target``,
-        ``entry``), or raise the first error ``place_one`` raises."""
+        ``entry``), or raise the first error ``place_one`` raises; the stats, in the order of
+        ``files``: None for a link, ``place_one``'s answer for a file it placed (a copy made where
+        the store file had all the links it can have, EMLINK, has one: the stat cache records it)."""
         parts = _slices(files)
         if self._pool is None or len(parts) < 2:
             redo = [f for part in parts for f in self._slice(part)]
         else:  # (an error of a slice goes up once every slice is done)
             redo = [f for r in self._pool.map(self._slice, parts) for f in r]
-        for f in redo:
-            self._place_one(f)
+        placed = {id(f): self._place_one(f) for f in redo}
+        return [placed.get(id(f)) for f in files]
 
     def close(self) -> None:
         if self._pool is not None:

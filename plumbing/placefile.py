@@ -15,10 +15,12 @@ import errno
 import fcntl
 import os
 import secrets
+import stat
 import threading
 from collections.abc import Callable
 
 from .copyhash import STEP, check_stop, copy_verified, hash_verified, read_small_verified, write_all
+from .errors import CorruptObjectError
 from .hashing import MMAP_THRESHOLD
 
 FICLONE = 0x40049409  # _IOW(0x94, 9, int): share the source's extents (btrfs, XFS, bcachefs)
@@ -98,9 +100,18 @@ def reflink(src: str, dst: str, digest: str | None = None, what: str | None = No
 
 
 def verify_stored(src: str, digest: str, what: str) -> None:
-    """Hash store file ``src`` (about to be linked to): CorruptObjectError unless it is ``digest``."""
-    fd = os.open(src, os.O_RDONLY | os.O_CLOEXEC)
+    """Hash store file ``src`` (about to be linked to): CorruptObjectError unless it is ``digest``
+    and a regular file of its own (a link would hand over a symlink, not the bytes hashed)."""
     try:
+        fd = os.open(src, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+    except OSError as e:
+        if e.errno != errno.ELOOP:
+            raise
+        raise CorruptObjectError(f"stored content {digest} for {what!r} is a symbolic link in the store, "
+                                 f"not a file: refused ({src})") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise CorruptObjectError(f"stored content {digest} for {what!r} is not a regular file in the store: refused ({src})")
         hash_verified(fd, digest, src, repr(what))
     finally:
         os.close(fd)

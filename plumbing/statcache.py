@@ -24,6 +24,7 @@ records of a name is read changes only whether a file is hashed again.
 """
 from __future__ import annotations
 
+import operator
 import os
 import sqlite3
 import struct
@@ -31,6 +32,7 @@ import sys
 import time
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping
+from itertools import islice
 
 # Linux stamps files from a coarse clock (one jiffy), so 1 s is ample for the
 # file systems artvcs targets (not FAT, whose mtimes tick every 2 s). Writers
@@ -81,7 +83,9 @@ def _join(parts: dict[bytes, bytes]) -> bytes:
 
 
 def split(blob: bytes | None) -> tuple[list[bytes], bytes]:
-    """``(names, fixed parts)`` of a row; a malformed row (the cache is advisory) is an empty folder."""
+    """``(names, fixed parts)`` of a row; a malformed row (the cache is advisory) is an empty folder.
+    A row whose names are not strictly increasing is malformed too: a repeated name would leave
+    which of its records is read to each reader (scan.c's table takes the first, a dict the last)."""
     if not blob or len(blob) < COUNT.size:
         return [], b""
     (n,) = COUNT.unpack_from(blob)
@@ -90,6 +94,8 @@ def split(blob: bytes | None) -> tuple[list[bytes], bytes]:
     if len(blob) < end or len(names) != n + 1 or names[-1]:
         return [], b""
     names.pop()
+    if not all(map(operator.lt, names, islice(names, 1, None))):
+        return [], b""
     return names, blob[COUNT.size:end]
 
 
@@ -100,10 +106,10 @@ def count(blob: bytes | None) -> int:
 
 def overlay(base: bytes | None, recent: bytes | None) -> bytes | None:
     """The row ``base`` with the records of row ``recent`` laid over it (by name: ``recent``'s
-    win); the names of both stay sorted. A ``recent`` that does not parse, or whose names are not
-    strictly increasing, lays nothing."""
+    win); the names of both stay sorted. A ``recent`` that does not parse (:func:`split`: names
+    not strictly increasing included) lays nothing; such a ``base`` is empty."""
     names, fixed = split(recent)
-    if not names or any(a >= b for a, b in zip(names, names[1:])):
+    if not names:
         return base
     under, below = split(base)
     if not under:
@@ -283,16 +289,16 @@ class StatCache:
         """``(folder, row)`` for ``folder`` and every folder below it (recent records laid over)."""
         folder = folder.rstrip(os.sep)
         args = (folder, folder + os.sep, folder + chr(ord(os.sep) + 1))
-        db = self._conn()
-        own = not db.in_transaction  # both tables from one snapshot (a writer may fold between two reads)
-        if own:
-            db.execute("BEGIN")
-        try:
-            rows = db.execute("SELECT path, records FROM folder WHERE path = ? OR (path >= ? AND path < ?)", args).fetchall()
-            recent = db.execute("SELECT path, records FROM recent WHERE path = ? OR (path >= ? AND path < ?)", args).fetchall()
-        finally:
-            if own:
-                db.execute("COMMIT")
+        # both tables in one statement, so from one snapshot (a writer may fold between two reads),
+        # without a transaction of its own: the connection is shared by threads, and a BEGIN here
+        # would land inside (or end) a Recorder thread's BEGIN IMMEDIATE in flush
+        rows: list[tuple[str, bytes]] = []
+        recent: list[tuple[str, bytes]] = []
+        for table, path, blob in self._conn().execute(
+                "SELECT 0, path, records FROM folder WHERE path = ? OR (path >= ? AND path < ?)"
+                " UNION ALL SELECT 1, path, records FROM recent WHERE path = ? OR (path >= ? AND path < ?)",
+                args + args):
+            (recent if table else rows).append((path, blob))
         if recent:
             out = dict(rows)
             for path, blob in recent:

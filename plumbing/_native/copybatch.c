@@ -191,8 +191,13 @@ static void folder_close(folder_t *f) {
     f->dir = NULL;
 }
 
-/* Link src (a whole path) as name in the folder open as dfd; 0, or link's errno. */
+/* Link src (a whole path) as name in the folder open as dfd; 0, or link's errno. A src that is not a
+ * regular file (a symbolic link put in the store: the read followed it, so what was hashed is not what
+ * would be linked) is EPERM, never linked: placefile.place does it in full, verifying what it links. */
 static int link_one(int dfd, const char *src, const char *name) {
+    struct stat st;
+    if (lstat(src, &st) != 0) return errno;
+    if (!S_ISREG(st.st_mode)) return EPERM;
     int r;
     do r = linkat(AT_FDCWD, src, dfd, name, 0);  /* flags 0: src itself if it is a link, never what it leads to */
     while (r != 0 && errno == EINTR);

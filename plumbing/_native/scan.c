@@ -71,6 +71,13 @@ static Py_ssize_t parse(const char *buf, Py_ssize_t size, rec_t **recs, Py_ssize
         r[i].len = nul - start;
         r[i].fixed = u + 4 + i * FIXED;
         pos += r[i].len + 1;
+        /* names strictly increasing (as Python compares bytes), or the row is malformed: a repeated
+         * name would leave which record is read to the reader (this table takes the first) */
+        if (i > 0) {
+            Py_ssize_t m = r[i - 1].len < r[i].len ? r[i - 1].len : r[i].len;
+            int c = memcmp(r[i - 1].name, r[i].name, m);
+            if (c > 0 || (c == 0 && r[i - 1].len >= r[i].len)) { PyMem_RawFree(r); return 0; }
+        }
     }
     if (pos != size) { PyMem_RawFree(r); return 0; }
     Py_ssize_t cap = 8;

@@ -662,3 +662,33 @@ def test_a_failing_stat_cache_does_not_hide_the_error_that_stopped_the_checkout(
     with pytest.raises(ArtvcsError, match="corrupt"):
         materialize(repo.store, entries[:7] + [bad] + entries[7:], str(tmp_path / "out"), mode="copy", statcache=cache)
     assert not (tmp_path / "out" / "flat" / "07-rotten.bin").exists()
+
+
+def test_a_hardlink_checkout_records_the_copies_made_for_emlink(repo, tmp_path):
+    """Where the store file has all the links its file system allows (EMLINK), a hardlink checkout
+    makes a verified copy; the copy's stat goes into the stat cache like any copy's (a link's does
+    not), batched (copybatch.Linker) as placing one file at a time."""
+    from test_copybatch import exhaust_links
+
+    data = b"one store file, many entries"
+    entries = [Entry(f"f{i:02d}", repo.store.put_bytes(data), len(data)) for i in range(12)]
+    store_file = repo.store.path_of(entries[0].digest)
+    exhaust_links(store_file, tmp_path / "side", 4)  # the first few entries are links, the rest copies
+    root = tmp_path / "out"
+    res = materialize(repo.store, entries, str(root), mode="hardlink", statcache=repo.statcache)
+    assert res.written == len(entries) and res.mode == "hardlink"
+    records = repo.statcache.load_prefix(str(root))
+    ino = os.lstat(store_file).st_ino
+    copies = 0
+    for e in entries:
+        target = os.path.join(str(root), e.path)
+        st = os.lstat(target)
+        assert open(target, "rb").read() == data
+        got = records.get(target)
+        if st.st_ino == ino:
+            assert got is None, "a link is not recorded"
+        else:
+            copies += 1
+            assert got is not None, f"the copy {e.path} made for EMLINK is not in the stat cache"
+            assert got[0] == (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns) and got[1] == e.digest
+    assert copies == len(entries) - 4

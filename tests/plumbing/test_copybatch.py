@@ -297,7 +297,8 @@ def test_the_python_loop_given_what_is_not_bytes_leaks_no_fd_and_leaves_no_file(
 def link_cases(tmp_path, kind: str) -> tuple[list[str], list[str]]:
     """Store files with odd names linked into new targets, and what must not be linked: a target
     that exists, a link at the target (to a file elsewhere, dangling), a folder, a missing folder,
-    a missing store file, and a store path that is a symbolic link (linked as the link itself)."""
+    a missing store file, and store paths that are no regular file: a symbolic link (to a store file,
+    dangling) and a folder (refused, EPERM: the read followed the link, so its target was hashed)."""
     src, root = tmp_path / f"{kind}-store", tmp_path / kind
     src.mkdir()
     root.mkdir()
@@ -314,9 +315,11 @@ def link_cases(tmp_path, kind: str) -> tuple[list[str], list[str]]:
         srcs.append(str(src / name))
         dsts.append(str(root / "d" / name))
     os.symlink(str(src / "plain.bin"), src / "a-link")
+    os.symlink(str(src / "nowhere"), src / "a-dangling-link")
+    (src / "a-folder").mkdir()
     for s, d in [("plain.bin", "exists"), ("plain.bin", "link"), ("plain.bin", "dangling"), ("plain.bin", "d"),
                  ("plain.bin", "no-folder/f"), ("missing", "d/from-missing"), ("a-link", "d/the-link"),
-                 ("plain.bin", "d/again")]:
+                 ("a-dangling-link", "d/the-dangling-link"), ("a-folder", "d/the-folder"), ("plain.bin", "d/again")]:
         srcs.append(str(src / s))
         dsts.append(str(root / d))
     return srcs, dsts
@@ -335,11 +338,12 @@ def test_link_batch_does_what_the_python_loop_does(tmp_path):
         assert (tmp_path / kind / "exists").read_bytes() == b"old"
         assert (tmp_path / f"{kind}-outside" / "victim").read_bytes() == b"keep"
         assert sorted(os.listdir(tmp_path / f"{kind}-outside")) == ["victim"], "a link at the target is never followed"
-        assert os.path.islink(tmp_path / kind / "d" / "the-link"), "a store path that is a link is linked as itself"
+        for name in ("the-link", "the-dangling-link", "the-folder"):
+            assert not os.path.lexists(tmp_path / kind / "d" / name), "a store path that is no regular file is not linked"
         got[kind] = (results, sorted(os.listdir(tmp_path / kind / "d")))
     assert got["c"] == got["py"]
     assert got["c"][0] == [None] * len(ODD) + [errno.EEXIST, errno.EEXIST, errno.EEXIST, errno.EEXIST, errno.ENOENT,
-                                               errno.ENOENT, None, None]
+                                               errno.ENOENT, errno.EPERM, errno.EPERM, errno.EPERM, None]
 
 
 @needs_c
@@ -413,3 +417,130 @@ def test_a_linker_links_verified_files_and_hands_over_the_rest(tmp_path, monkeyp
     for f in files:
         if f is not files[7]:
             assert os.lstat(f.target).st_ino == os.lstat(f.src).st_ino, "every good file is linked"
+
+
+def exhaust_links(path: str, side, leave: int) -> None:
+    """Hard-link ``path`` into folder ``side`` until its file system says EMLINK (ext4: 65000
+    links), then drop ``leave`` of them, so ``leave`` more links can be made; skip where no
+    such limit is met."""
+    side.mkdir()
+    made = []
+    for i in range(70000):
+        try:
+            os.link(path, side / str(i))
+        except OSError as e:
+            if e.errno != errno.EMLINK:
+                raise
+            break
+        made.append(side / str(i))
+    else:
+        pytest.skip("this file system gives no EMLINK within 70000 links")
+    for p in made[len(made) - leave:]:
+        os.unlink(p)
+
+
+class _Entry:
+    def __init__(self, digest, size):
+        self.digest, self.size = digest, size
+
+
+class _File:
+    def __init__(self, src, target, data):
+        from artvcs.plumbing.hashing import hash_bytes
+
+        self.src, self.target, self.present = str(src), str(target), False
+        self.entry = _Entry(hash_bytes(data), len(data))
+
+
+@needs_c
+@pytest.mark.parametrize("impl", ["c", "python"])
+def test_a_linker_hands_a_store_link_to_place_one_and_links_nothing_of_it(tmp_path, monkeypatch, impl):
+    """A store file that is a symbolic link to the right bytes: the read followed it, so the
+    batch must not link the link itself (what was hashed is not what would be linked); it is
+    handed to place_one, like every file the batch does not link."""
+    if impl == "python":
+        monkeypatch.setattr(copybatch, "_native_link", copybatch.link_batch_python)
+    src, out = tmp_path / "store", tmp_path / "out"
+    src.mkdir()
+    out.mkdir()
+    data = b"the right bytes"
+    (src / "real").write_bytes(data)
+    os.symlink(str(src / "real"), src / "tampered")
+    (src / "plain").write_bytes(b"plain")
+    files = [_File(src / "plain", out / "plain", b"plain"), _File(src / "tampered", out / "tampered", data)]
+    placed = []
+    linker = copybatch.Linker(lambda f: placed.append(f) or "placed")
+    try:
+        assert linker.link(files) == [None, "placed"]
+    finally:
+        linker.close()
+    assert placed == [files[1]], "the store link went to place_one"
+    assert not os.path.lexists(out / "tampered"), "the batch linked nothing of it"
+    assert os.lstat(out / "plain").st_ino == os.lstat(src / "plain").st_ino
+
+
+@needs_c
+def test_a_linker_returns_the_stat_of_a_copy_made_for_emlink(tmp_path):
+    """A store file with all the links its file system allows is copied (verified) by place_one:
+    the Linker hands back that copy's stat, for the stat cache; a link's is None."""
+    from artvcs.plumbing import placefile
+
+    src, out = tmp_path / "store", tmp_path / "out"
+    src.mkdir()
+    out.mkdir()
+    (src / "full").write_bytes(b"linked to the limit")
+    (src / "free").write_bytes(b"free")
+    exhaust_links(str(src / "full"), tmp_path / "side", 0)
+    files = [_File(src / "free", out / "free", b"free"), _File(src / "full", out / "full", b"linked to the limit")]
+    linker = copybatch.Linker(lambda f: placefile.place("hardlink", f.src, f.target, False, f.entry.digest,
+                                                        f.entry.size))
+    try:
+        stats = linker.link(files)
+    finally:
+        linker.close()
+    assert stats[0] is None and os.lstat(out / "free").st_ino == os.lstat(src / "free").st_ino
+    st = os.lstat(out / "full")
+    assert stats[1] is not None and (stats[1].st_ino, stats[1].st_size) == (st.st_ino, st.st_size)
+    assert st.st_ino != os.lstat(src / "full").st_ino and (out / "full").read_bytes() == b"linked to the limit"
+
+
+@needs_c
+def test_a_build_without_link_batch_keeps_the_read_and_write_batches(tmp_path):
+    """A stale build of _copybatch from before link_batch: only the Linker falls back (a hardlink
+    checkout then places one file at a time), the copy batches stay on."""
+    code = textwrap.dedent("""
+        import artvcs.plumbing._copybatch as built
+        del built.link_batch  # the module as a build from before link_batch has it
+        from artvcs.plumbing import copybatch
+        print(copybatch.native(), copybatch.native_link(), copybatch._native_read is built.read_batch)
+    """)
+    env = {k: v for k, v in os.environ.items() if k != "ARTVCS_NATIVE"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["True", "False", "True"]
+
+
+@pytest.mark.parametrize("mode", ["hardlink", "symlink"])
+def test_place_refuses_a_store_file_that_is_a_link_and_makes_nothing(tmp_path, mode):
+    """placefile.place (where the Linker hands what it does not link) verifies a store file before
+    linking to it; a store file that is a symbolic link to the right bytes is refused, naming it,
+    since a link to it would hand over the symlink, not the bytes hashed."""
+    import blake3
+
+    from artvcs.plumbing import placefile
+    from artvcs.plumbing.errors import CorruptObjectError
+
+    data = b"the right bytes"
+    (tmp_path / "real").write_bytes(data)
+    os.symlink(str(tmp_path / "real"), tmp_path / "tampered")
+    digest = blake3.blake3(data).hexdigest()
+    for present in (False, True):
+        target = tmp_path / f"out-{present}"
+        if present:
+            target.write_bytes(b"old")
+        with pytest.raises(CorruptObjectError, match="symbolic link in the store") as e:
+            placefile.place(mode, str(tmp_path / "tampered"), str(target), present=present, digest=digest)
+        assert digest in str(e.value)
+        assert (target.read_bytes() == b"old") if present else not os.path.lexists(target)
+    placefile.place(mode, str(tmp_path / "real"), str(tmp_path / "fine"), present=False, digest=digest)
+    assert (tmp_path / "fine").read_bytes() == data

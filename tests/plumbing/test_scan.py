@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from artvcs.plumbing import scan as scanmod
-from artvcs.plumbing.statcache import RACY_NS, StatCache, pack, unpack
+from artvcs.plumbing.statcache import COUNT, FIXED, RACY_NS, StatCache, pack, split, unpack
 
 native = scanmod._native
 
@@ -133,3 +133,30 @@ def test_damaged_rows_give_the_same_answer_and_never_crash(tmp_path_factory, dat
 def test_rows_round_trip(records):
     assert unpack(pack(records)) == {k: (*v[:6], None if v[6] == -1 else v[6], None if v[7] == -1 else v[7], v[8])
                                      for k, v in records.items()}
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["a", "b", "c", "d"]), st.integers(0, 2)), min_size=1, max_size=8))
+def test_rows_with_names_out_of_order_are_empty_in_both_loops(tmp_path_factory, order):
+    """A row whose names repeat or are out of order (records that each vouch for a real file, some
+    of a repeated name with another digest) vouches for nothing, in C as in Python: neither
+    takes its first or last record of a name."""
+    d = tmp_path_factory.mktemp("order")
+    cache = StatCache(str(tmp_path_factory.mktemp("cache") / "stat.db"))
+    names = ["a", "b", "c", "d"]
+    for n in names:
+        (d / n).write_bytes(n.encode() * 3)
+    record_all(cache, d, names)
+    got, fixed = split(cache.row(str(d)))
+    assert got == [n.encode() for n in names]
+    size = FIXED.size
+    parts = [fixed[names.index(n) * size : names.index(n) * size + 64] + f"{k:064x}".encode() for n, k in order]
+    row = COUNT.pack(len(order)) + b"".join(parts) + b"".join(n.encode() + b"\0" for n, _ in order)
+    increasing = all(a[0] < b[0] for a, b in zip(order, order[1:]))
+    answer = both(d, names, row, False)
+    if increasing:  # a good row: each name's one record vouches, with its own digest
+        given_digest = {n: f"{k:064x}" for n, k in order}
+        assert [a and a[0] for a in answer] == [given_digest.get(n, False) for n in names]
+    else:
+        assert answer == [False] * len(names), "a row out of order is empty"
+        assert unpack(row) == {}

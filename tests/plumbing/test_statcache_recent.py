@@ -208,3 +208,68 @@ def test_a_reader_in_the_way_leaves_the_log_and_loses_nothing(tmp_path, monkeypa
     reader.execute("COMMIT")
     reader.close()
     cache.close()
+
+
+def test_a_base_row_whose_names_are_out_of_order_is_empty():
+    """A base row with a repeated (or unsorted) name is read as empty, as a recent one is: else which
+    record of the name is read would depend on the reader (scan.c's table takes the first)."""
+    names, fixed = split(pack({b"b": _fixed(3), b"d": _fixed(4)}))
+    unsorted = statcache.COUNT.pack(2) + fixed[FIXED.size:] + fixed[:FIXED.size] + b"d\0b\0"
+    repeated = statcache.COUNT.pack(2) + fixed + b"b\0b\0"
+    good = pack({b"c": _fixed(5)})
+    for bad in (unsorted, repeated):
+        assert split(bad) == ([], b"") and unpack(bad) == {}
+        assert overlay(bad, good) == good, "the recent row over an empty base is the row"
+
+
+def test_rows_below_reads_both_tables_without_a_transaction_of_its_own(tmp_path):
+    """The connection is shared by threads (a Recorder flushes on its own): a BEGIN/COMMIT of
+    rows_below's would land inside, or end, a flush's BEGIN IMMEDIATE."""
+    db_path = str(tmp_path / "c" / "stat.db")
+    paths = _files(tmp_path / "d", 40) + _files(tmp_path / "d" / "sub", 3)
+    cache = StatCache(db_path)
+    _record(cache, paths, "1" * 64)
+    _record(cache, paths[:2] + paths[-1:], "2" * 64)  # a few: into recent rows
+    assert _tables(db_path, str(tmp_path / "d"))[1] is not None
+    said: list[str] = []
+    cache._conn().set_trace_callback(said.append)
+    try:
+        rows = dict(cache.rows_below(str(tmp_path / "d")))
+    finally:
+        cache._conn().set_trace_callback(None)
+    assert said and not [s for s in said if s.split()[0].upper() in ("BEGIN", "COMMIT", "ROLLBACK", "END")], said
+    assert rows == {f: cache.row(f) for f in (str(tmp_path / "d"), str(tmp_path / "d" / "sub"))}
+    assert unpack(rows[str(tmp_path / "d")])[os.path.basename(paths[0]).encode()][-1] == "2" * 64
+
+
+def test_rows_below_beside_a_flushing_thread_on_the_same_connection(tmp_path):
+    """One thread flushes (BEGIN IMMEDIATE) while another reads rows_below, on the one shared
+    connection, many times over: neither breaks the other's work, and nothing recorded is lost."""
+    import threading
+
+    paths = _files(tmp_path / "d", 30)
+    cache = StatCache(str(tmp_path / "c" / "stat.db"))
+    _record(cache, paths, "0" * 64)
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def reader():
+        try:
+            while not done.is_set():
+                cache.rows_below(str(tmp_path / "d"))
+        except BaseException as e:
+            errors.append(e)
+
+    t = threading.Thread(target=reader)
+    t.start()
+    try:
+        for i in range(1, 150):
+            _record(cache, paths[i % 30 : i % 30 + 2], f"{i:064x}")
+    except BaseException as e:
+        errors.append(e)
+    finally:
+        done.set()
+        t.join()
+    assert not errors, errors
+    got = unpack(cache.row(str(tmp_path / "d")))
+    assert got[os.path.basename(paths[29]).encode()][-1] == f"{149:064x}"
