@@ -42,7 +42,20 @@ def console_main() -> None:
     """The console script: :func:`main` on ``sys.argv``, a quick answer or a command of
     :data:`ENDS_AT_ONCE` that succeeded ending the process at once (an in-process caller of
     :func:`main` keeps its process)."""
+    if serverclient_wanted():  # an opt-in fork server (artvcs server start) may run it, started already
+        from artvcs.porcelain import serverclient
+
+        code = serverclient.run(sys.argv)
+        if code is not None:
+            os._exit(code)
     sys.exit(main(None, own_process=True))
+
+
+def serverclient_wanted() -> bool:
+    """Ask a fork server first: not with ARTVCS_SERVER=0, nor for ``artvcs server ...`` itself, nor for
+    ``--version`` (said here faster than a fork)."""
+    args = sys.argv[1:2]
+    return os.environ.get("ARTVCS_SERVER") != "0" and args != ["server"] and sys.argv[1:] != ["--version"]
 
 
 def main(argv: list[str] | None = None, own_process: bool = False) -> int:

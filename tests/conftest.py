@@ -13,6 +13,9 @@ import pytest
 from hypothesis import settings
 
 BIN = os.path.dirname(sys.executable)
+# A developer's running fork server (artvcs server start) must not serve the suite's commands: tests of
+# the server (tests/porcelain/test_server.py) start their own, each under a tag of its own, and say 1.
+os.environ["ARTVCS_SERVER"] = "0"
 
 # Hypothesis profiles. "ci" (the default) runs each fuzz test with the example count its @settings
 # names, chosen per parser; "deep" (pytest --deep, or --hypothesis-profile=deep) runs DEEP times as

@@ -34,4 +34,5 @@ PORCELAIN: dict[str, str] = {
     "import": _M + "interop:import_",
     "help": _M + "help:help_",
     "ui": "artvcs.porcelain.ui.command:ui",
+    "server": _M + "server:server",
 }

@@ -1,0 +1,112 @@
+"""The fork server's child: become the client's process, run the console script's entry, exit.
+
+Forked from the server (:mod:`serverd`), which holds every module imported and nothing else open,
+the child takes the client's descriptors as its stdin, stdout and stderr, its folder, umask,
+environment and argv, resets the signal handlers a fresh interpreter has, and runs
+:func:`launch.main` as the ``artvcs`` script does. It then ends as the interpreter would:
+an exit code from SystemExit, a traceback and 1 for another exception, killed by SIGINT after an
+uncaught KeyboardInterrupt; non-daemon threads joined and exit hooks run before it goes.
+"""
+from __future__ import annotations
+
+import atexit
+import io
+import os
+import signal
+import sys
+import threading
+
+from artvcs.porcelain import serverwire as wire
+
+
+def run(request: wire.Request, fds: list[int], close: list[int]) -> None:
+    """Run ``request`` in this (just forked) process on ``fds`` (the client's 0, 1, 2), having closed
+    the server's descriptors ``close``; never returns."""
+    try:
+        signal.set_wakeup_fd(-1)
+        for signum in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+            signal.signal(signum, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # as a fresh interpreter has it
+        for fd in close:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        for target, fd in enumerate(fds):
+            os.dup2(fd, target)
+        for fd in set(fds) - {0, 1, 2}:
+            os.close(fd)
+        _stdio()
+        os.umask(request.umask)
+        os.environb.clear()
+        os.environb.update(request.env)
+        sys.argv = [os.fsdecode(a) for a in request.argv]
+        os.chdir(request.cwd)
+    except BaseException as e:  # e.g. the client's folder was removed since it asked
+        try:
+            os.write(2, f"artvcs: error: the artvcs server could not start the command: {e}\n".encode())
+        finally:
+            os._exit(1)
+    os._exit(_main())
+
+
+def _stdio() -> None:
+    """New sys.stdin, stdout and stderr over descriptors 0, 1, 2, buffered as the interpreter buffers
+    them (stdout line-buffered on a terminal, stderr always); the server's were over /dev/null."""
+    def wrap(fd: int, old, line: bool):
+        raw = io.FileIO(fd, "r" if fd == 0 else "w", closefd=False)
+        buffered = io.BufferedReader(raw) if fd == 0 else io.BufferedWriter(raw)
+        return io.TextIOWrapper(buffered, encoding=old.encoding, errors=old.errors, newline="\n",
+                                line_buffering=line, write_through=old.write_through)
+
+    sys.stdin = sys.__stdin__ = wrap(0, sys.__stdin__, False)
+    sys.stdout = sys.__stdout__ = wrap(1, sys.__stdout__, os.isatty(1))
+    sys.stderr = sys.__stderr__ = wrap(2, sys.__stderr__, True)
+
+
+def _main() -> int:
+    """The console script's entry, ended as the interpreter ends it: the exit code to leave with."""
+    from artvcs.porcelain import launch
+
+    try:
+        sys.exit(launch.main(None, own_process=True))  # console_main, less its asking a server
+    except SystemExit as e:
+        code = _exit_code(e)
+    except KeyboardInterrupt:
+        sys.excepthook(*sys.exc_info())
+        _finish()
+        signal.signal(signal.SIGINT, signal.SIG_DFL)  # as the interpreter ends after an uncaught one
+        os.kill(os.getpid(), signal.SIGINT)
+        code = 130
+    except BaseException:
+        sys.excepthook(*sys.exc_info())
+        code = 1
+    return _finish(code)
+
+
+def _exit_code(e: SystemExit) -> int:
+    if e.code is None:
+        return 0
+    if isinstance(e.code, int):
+        return e.code & 0xFF
+    try:
+        print(e.code, file=sys.stderr)
+    except Exception:
+        pass
+    return 1
+
+
+def _finish(code: int = 1) -> int:
+    """What the interpreter does at exit that matters to a command: non-daemon threads joined, exit
+    hooks run, stdout and stderr flushed (a failed flush makes the code 1, as for the interpreter)."""
+    try:
+        threading._shutdown()  # the interpreter's own wait for non-daemon threads
+    except Exception:
+        pass
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            code = code or 1
+    return code

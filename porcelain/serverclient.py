@@ -1,0 +1,89 @@
+"""The client side of the fork server: hand this ``artvcs`` process's command to a running server.
+
+Called by the console script (:mod:`launch`) before click, pygit2 or yaml load. Where no server of
+this user and installation listens (a connect to an abstract name nobody holds fails at once) or the
+server refuses (its environment or umask differ, its modules changed on disk), :func:`run` returns
+None and the command runs in this process exactly as without a server. Otherwise the server's child
+runs the command on this process's stdin, stdout and stderr (passed as descriptors), this process
+forwards the signals a user sends a command (SIGINT, SIGTERM, SIGHUP, SIGQUIT) and ends as the child
+ended: its exit code, or killed by the same signal.
+"""
+from __future__ import annotations
+
+import _socket  # not socket: its enums and selectors cost a command's start more than the whole exchange
+import os
+import struct
+import sys
+
+from artvcs.porcelain import serverwire as wire
+
+FORWARDED = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT")
+
+
+def peer_uid(sock: _socket.socket) -> int:
+    """The uid of the process at the other end of a connected unix socket (SO_PEERCRED)."""
+    pid, uid, gid = struct.unpack("3i", sock.getsockopt(_socket.SOL_SOCKET, _socket.SO_PEERCRED, 12))
+    return uid
+
+
+def run(argv: list[str]) -> int | None:
+    """Run ``argv`` (``sys.argv``) in a server's child: its exit code, or None (nothing ran) when
+    no server of ours answers or it refuses. Killed by a signal, the child's signal ends this process too."""
+    try:
+        sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_SEQPACKET | _socket.SOCK_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        try:
+            sock.connect(wire.socket_name())
+            if peer_uid(sock) != os.getuid():  # another user holds the name: never hand it our descriptors
+                return None
+            umask = os.umask(0o22)
+            os.umask(umask)
+            payload = wire.encode_request(wire.fingerprint(), os.getcwdb(), umask, [os.fsencode(a) for a in argv],
+                                          dict(os.environb))
+            sock.sendmsg([payload], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, struct.pack("3i", 0, 1, 2))])
+            kind, value = _reply(sock)
+        except (OSError, wire.WireError):  # nobody listens, a descriptor is closed, the server went away...
+            return None
+        if kind != wire.PID:  # refused: the command runs here
+            return None
+        return _await(sock, value)
+    finally:
+        sock.close()
+
+
+def _reply(sock: _socket.socket) -> tuple[bytes, int | bytes]:
+    data = sock.recv(65536)
+    if not data:
+        raise ConnectionResetError("the server closed the connection")
+    return wire.decode_reply(data)
+
+
+def _await(sock: _socket.socket, pid: int) -> int:
+    """Forward signals to the child ``pid`` (through the server, which has not reaped it yet) until its
+    wait status comes; end as it ended."""
+    import signal
+
+    def forward(signum, frame):
+        try:
+            sock.send(wire.encode_signal(signum))
+        except OSError:
+            pass
+
+    for name in FORWARDED:
+        signal.signal(getattr(signal, name), forward)
+    try:
+        kind, status = _reply(sock)
+        while kind != wire.EXIT:
+            kind, status = _reply(sock)
+    except (OSError, wire.WireError) as e:
+        print(f"artvcs: error: the artvcs server went away while its process {pid} ran this command ({e})",
+              file=sys.stderr)
+        return 1
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        signal.signal(sig, signal.SIG_DFL)
+        os.kill(os.getpid(), sig)
+        return 128 + sig  # a signal that does not end a process by default
+    return os.waitstatus_to_exitcode(status)
