@@ -18,15 +18,18 @@ import threading
 
 from artvcs.porcelain import serverwire as wire
 
+RESET = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGCHLD)  # the server's handlers
+
 
 def run(request: wire.Request, fds: list[int], close: list[int]) -> None:
     """Run ``request`` in this (just forked) process on ``fds`` (the client's 0, 1, 2), having closed
     the server's descriptors ``close``; never returns."""
     try:
         signal.set_wakeup_fd(-1)
-        for signum in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+        for signum in RESET:
             signal.signal(signum, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)  # as a fresh interpreter has it
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, RESET)  # blocked by the server across the fork
         for fd in close:
             try:
                 os.close(fd)

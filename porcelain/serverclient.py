@@ -42,15 +42,46 @@ def run(argv: list[str]) -> int | None:
             os.umask(umask)
             payload = wire.encode_request(wire.fingerprint(), os.getcwdb(), umask, [os.fsencode(a) for a in argv],
                                           dict(os.environb))
+        except OSError:  # nobody listens, the folder is gone...
+            return None
+        forwarder = _Forwarder(sock)  # from before the request: a signal sent meanwhile is not lost
+        try:
             sock.sendmsg([payload], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, struct.pack("3i", 0, 1, 2))])
             kind, value = _reply(sock)
-        except (OSError, wire.WireError):  # nobody listens, a descriptor is closed, the server went away...
-            return None
-        if kind != wire.PID:  # refused: the command runs here
+        except (OSError, wire.WireError):  # a descriptor is closed, the server went away...
+            kind = None
+        if kind != wire.PID:  # refused: the command runs here, with the signals it was sent meanwhile
+            forwarder.restore()
             return None
         return _await(sock, value)
     finally:
         sock.close()
+
+
+class _Forwarder:
+    """Handlers of :data:`FORWARDED` that send each signal to the server for the child (the server
+    reads them once the child runs); :meth:`restore` puts the old handlers back and raises here what came."""
+
+    def __init__(self, sock: _socket.socket) -> None:
+        import signal
+
+        self.sock, self.signal, self.caught, self.old = sock, signal, [], {}
+        for name in FORWARDED:
+            signum = getattr(signal, name)
+            self.old[signum] = signal.signal(signum, self.forward)
+
+    def forward(self, signum, frame) -> None:
+        self.caught.append(signum)
+        try:
+            self.sock.send(wire.encode_signal(signum))
+        except OSError:
+            pass
+
+    def restore(self) -> None:
+        for signum, handler in self.old.items():
+            self.signal.signal(signum, handler)
+        for signum in self.caught:
+            self.signal.raise_signal(signum)
 
 
 def _reply(sock: _socket.socket) -> tuple[bytes, int | bytes]:
@@ -61,18 +92,10 @@ def _reply(sock: _socket.socket) -> tuple[bytes, int | bytes]:
 
 
 def _await(sock: _socket.socket, pid: int) -> int:
-    """Forward signals to the child ``pid`` (through the server, which has not reaped it yet) until its
-    wait status comes; end as it ended."""
+    """Wait for the wait status of the child ``pid`` (signals go on being forwarded, through the server,
+    which has not reaped it yet); end as it ended."""
     import signal
 
-    def forward(signum, frame):
-        try:
-            sock.send(wire.encode_signal(signum))
-        except OSError:
-            pass
-
-    for name in FORWARDED:
-        signal.signal(getattr(signal, name), forward)
     try:
         kind, status = _reply(sock)
         while kind != wire.EXIT:

@@ -25,8 +25,8 @@ import sys
 import threading
 import time
 
+from artvcs.porcelain import serverchild
 from artvcs.porcelain import serverwire as wire
-from artvcs.porcelain.serverclient import peer_uid
 
 FD_SPACE = socket.CMSG_SPACE(16 * 4)  # room for more descriptors than a client sends: extra ones are closed, not leaked
 
@@ -218,11 +218,15 @@ class Server:
     def fork(self, conn: socket.socket, req: wire.Request, fds: list[int]) -> None:
         close = {k.fileobj.fileno() for k in self.sel.get_map().values()} | {c.fileno() for c in self.children.values()}
         close = sorted(close | {self.wake_w.fileno(), self.sel.fileno()})
-        pid = os.fork()
-        if pid == 0:
-            from artvcs.porcelain import serverchild
-
-            serverchild.run(req, fds, close)
+        # blocked across the fork: the child unblocks them once its own handlers are set, so a signal
+        # forwarded at once never runs the server's handler in the child
+        signal.pthread_sigmask(signal.SIG_BLOCK, serverchild.RESET)
+        try:
+            pid = os.fork()
+            if pid == 0:
+                serverchild.run(req, fds, close)
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, serverchild.RESET)
         self.served += 1
         self.children[pid] = conn
         self.sel.modify(conn, selectors.EVENT_READ, ("running", pid))
