@@ -21,6 +21,11 @@ With ``before`` (run.py's ``--artvcs-before SCRIPT``), a second artvcs console s
 main branch installed apart, runs every step too, just before this one, in its own project: the
 table then shows both, measured in the same rounds.
 
+With ``served`` (run.py's ``--server``), the same artvcs script runs every step a second time, just
+after the default one, in its own project, served by a fork server (``artvcs server start``, started
+for the run under a tag of its own and stopped after): the "(server)" rows. The default rows always
+run with ARTVCS_SERVER=0, in their own process, whatever server a user may run.
+
 The large checkout is timed beside its own ``cp``, in turns (the order rotates
 each round), every one of the three under the same conditions: the 2 GiB the
 step before wrote are deleted first (untimed; so each writes into pages just
@@ -44,6 +49,7 @@ import time
 
 TOOLS = ("artvcs", "git", "dvc")
 BEFORE = "artvcs (before)"  # the optional second artvcs: see the module's docstring
+SERVED = "artvcs (server)"  # the same artvcs, its commands served by a fork server
 STATUS_REPEATS = 5  # status and its limit (du -sb) run this many times per round, alternating
 GIT_ID = ["-c", "user.name=bench", "-c", "user.email=bench@localhost", "-c", "gc.auto=0",
           "-c", "maintenance.auto=false", "-c", "core.fsmonitor=false"]
@@ -80,18 +86,29 @@ def _env(work: str) -> dict[str, str]:
 class Peers:
     """One project folder per tool, and the command each tool runs for each step."""
 
-    def __init__(self, work: str, exe: dict[str, str], artvcs: str, rm, warm, before: str | None = None) -> None:
+    def __init__(self, work: str, exe: dict[str, str], artvcs: str, rm, warm, before: str | None = None,
+                 served: bool = False) -> None:
         self.work, self.exe, self.rm, self.warm = work, exe, rm, warm
         self.scripts = {"artvcs": artvcs, BEFORE: before}  # tool -> its console script
-        self.env = _env(work)
+        self.env = {**_env(work), "ARTVCS_SERVER": "0"}
+        self.envs = {}  # tool -> its own environment, where not self.env
+        if served:
+            self.scripts[SERVED] = artvcs
+            self.envs[SERVED] = {**self.env, "ARTVCS_SERVER": "1", "ARTVCS_SERVER_TAG": f"bench{os.getpid()}"}
 
     def proj(self, tool: str, part: str) -> str:
-        return os.path.join(self.work, f"peer-{'artvcs-before' if tool == BEFORE else tool}-{part}")
+        return os.path.join(self.work, f"peer-{tool.replace(' (', '-').rstrip(')')}-{part}")
 
-    def run(self, cwd: str, *cmd: str) -> float:
+    def server(self, verb: str) -> None:
+        """``artvcs server start`` or ``stop`` for the SERVED rows, in their environment."""
+        subprocess.run([self.scripts[SERVED], "server", verb, *(["--idle", "3h"] if verb == "start" else [])],
+                       env=self.envs[SERVED], check=True, stdout=subprocess.DEVNULL)
+
+    def run(self, cwd: str, *cmd: str, tool: str = "") -> float:
         os.sync()  # bill no step for the dirty pages of the one before it
+        env = self.envs.get(tool, self.env)
         t = time.perf_counter()
-        p = subprocess.run(list(cmd), cwd=cwd, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        p = subprocess.run(list(cmd), cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         took = time.perf_counter() - t
         if p.returncode != 0:
             raise RuntimeError(f"{' '.join(cmd)} in {cwd} failed:\n{p.stderr[-2000:]}")
@@ -107,14 +124,15 @@ class Peers:
         if tool == "git" or tool in self.scripts:
             subprocess.run([git, *GIT_ID, "init", "-q"], cwd=proj, check=True, env=self.env)
         if tool in self.scripts:
-            subprocess.run([self.scripts[tool], "init"], cwd=proj, check=True, env=self.env, stdout=subprocess.DEVNULL)
+            subprocess.run([self.scripts[tool], "init"], cwd=proj, check=True, env=self.envs.get(tool, self.env),
+                           stdout=subprocess.DEVNULL)
         if tool == "dvc":
             subprocess.run([self.exe["dvc"], "init", "--no-scm", "-q"], cwd=proj, check=True, env=self.env)
         return proj
 
     def log(self, tool: str, proj: str) -> float:
         if tool in self.scripts:
-            return self.run(proj, self.scripts[tool], "track", "--name", "data", "data")
+            return self.run(proj, self.scripts[tool], "track", "--name", "data", "data", tool=tool)
         if tool == "git":
             git = self.exe["git"]
             return self.run(proj, git, *GIT_ID, "add", "-A") + self.run(proj, git, *GIT_ID, "commit", "-q", "-m", "data")
@@ -122,7 +140,7 @@ class Peers:
 
     def status(self, tool: str, proj: str) -> float:
         if tool in self.scripts:
-            return self.run(proj, self.scripts[tool], "status")
+            return self.run(proj, self.scripts[tool], "status", tool=tool)
         if tool == "git":
             return self.run(proj, self.exe["git"], *GIT_ID, "status", "--porcelain")
         return self.run(proj, self.exe["dvc"], "status", "-q")
@@ -134,20 +152,32 @@ class Peers:
         if warm_store:
             self.warm(proj)  # (what is left of it: the store, the tool's metadata)
         if tool in self.scripts:
-            return self.run(proj, self.scripts[tool], "checkout", "--link", "copy", "data:latest", "data")
+            return self.run(proj, self.scripts[tool], "checkout", "--link", "copy", "data:latest", "data", tool=tool)
         if tool == "git":
             return self.run(proj, self.exe["git"], *GIT_ID, "checkout", "-q", "-f", "HEAD", "--", ".")
         return self.run(proj, self.exe["dvc"], "checkout", "-q")
 
 
 def run_peers(work: str, runs: int, small: str, big: str, apply_edit, rm, warm, artvcs: str,
-              parts: tuple[str, ...] = ("small", "large"), before: str | None = None) -> tuple[dict, dict]:
+              parts: tuple[str, ...] = ("small", "large"), before: str | None = None,
+              served: bool = False) -> tuple[dict, dict]:
     """``{(step, tool): [seconds per run]}`` for every step of ``parts`` (the 20,000 small files, the
     two large ones), and the limits (cp -a, du, cp) timed in the same rounds; every round runs each
     tool's step in turn, so all share the machine's mood."""
-    peers = Peers(work, ensure_peers(work), artvcs, rm, warm, before)
+    peers = Peers(work, ensure_peers(work), artvcs, rm, warm, before, served)
+    if served:
+        peers.server("start")
+    try:
+        return _rounds(peers, work, runs, small, big, apply_edit, rm, warm, parts, before, served)
+    finally:
+        if served:
+            peers.server("stop")
+
+
+def _rounds(peers, work, runs, small, big, apply_edit, rm, warm, parts, before, served) -> tuple[dict, dict]:
     first = (BEFORE,) if before else ()  # just before this artvcs, in every round
-    warm_up(peers, apply_edit, first + TOOLS)
+    mine = first + ("artvcs",) + ((SERVED,) if served else ())  # the artvcs rows, one after the other
+    warm_up(peers, apply_edit, mine + TOOLS[1:])
     times: dict[tuple[str, str], list[float]] = {}
     limits: dict[str, list[float]] = {}
 
@@ -189,7 +219,7 @@ def run_peers(work: str, runs: int, small: str, big: str, apply_edit, rm, warm, 
 
     def large_round(i: int) -> None:
         """The 2 × 1 GiB logs, then the checkouts beside their cp in turns (see the module)."""
-        tools = first + ("artvcs", "dvc")
+        tools = mine + ("dvc",)
         projs = {}
         last = cp_dst
         try:
@@ -216,7 +246,7 @@ def run_peers(work: str, runs: int, small: str, big: str, apply_edit, rm, warm, 
 
     for i in range(runs):
         if "small" in parts:
-            one_round("small", small, first + TOOLS, "many small", "cp -a small")
+            one_round("small", small, mine + TOOLS[1:], "many small", "cp -a small")
         if "large" in parts:
             large_round(i)
     return times, limits
@@ -261,12 +291,10 @@ def print_peers(times: dict, limits: dict) -> None:
     hdr = f"{'operation':40} {'artvcs':>8} {'git':>8} {'DVC':>8} {'÷git':>6} {'÷DVC':>6} {'limit':>18} {'÷limit':>7}  target"
     print(hdr)
     print("-" * len(hdr))
-    rows = [(step, limit_name, target, "artvcs") for step, limit_name, target in STEPS]
-    if any(tool == BEFORE for _, tool in med):  # each step's before, then its after
-        rows = [r for step, limit_name, target in STEPS
-                for r in ((f"{step} (before)", limit_name, "", BEFORE), (step, limit_name, target, "artvcs"))]
-    for label, limit_name, target, tool in rows:
-        step = label.removesuffix(" (before)")
+    variants = [t for t in (BEFORE, "artvcs", SERVED) if any(tool == t for _, tool in med)]
+    rows = [(step + ("" if t == "artvcs" else t[len("artvcs"):]), step, limit_name, target if t == "artvcs" else "", t)
+            for step, limit_name, target in STEPS for t in variants]  # each step's before, then its own, then served
+    for label, step, limit_name, target, tool in rows:
         a = med.get((step, tool))
         if a is None:
             continue

@@ -154,6 +154,8 @@ def main() -> int:
     ap.add_argument("--artvcs", default=os.path.join(os.path.dirname(sys.executable), "artvcs"),
                     help="the artvcs console script the whole-command rows run (startup, peers): by default this "
                          "venv's (an editable install by README); e.g. a plain 'pip install .' venv's bin/artvcs")
+    ap.add_argument("--server", action="store_true",
+                    help="the peers rows also run served by a fork server (artvcs server start): the (server) rows")
     ap.add_argument("--artvcs-before", default=None,
                     help="a second artvcs console script the peers rows also run, in the same rounds, just before "
                          "--artvcs's (e.g. the main branch installed apart): a before/after in one run")
@@ -422,7 +424,7 @@ def finish(a, rows, lim, quick, work, runs, small, big, want) -> int:
         exe = os.path.abspath(a.artvcs)  # each step runs in its project folder
         before = os.path.abspath(a.artvcs_before) if a.artvcs_before else None
         print(f"bench: peers run {exe}" + (f", and before it {before}" if before else ""), file=sys.stderr)
-        peers = run_peers(work, runs, small, big, apply_edit, rm, warm, exe, parts, before)
+        peers = run_peers(work, runs, small, big, apply_edit, rm, warm, exe, parts, before, a.server)
     print_table(rows, lim, quick)
     if peers:
         print_peers(*peers)

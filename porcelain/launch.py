@@ -42,24 +42,23 @@ def console_main() -> None:
     """The console script: :func:`main` on ``sys.argv``, a quick answer or a command of
     :data:`ENDS_AT_ONCE` that succeeded ending the process at once (an in-process caller of
     :func:`main` keeps its process)."""
-    if serverclient_wanted():  # an opt-in fork server (artvcs server start) may run it, started already
-        from artvcs.porcelain import serverclient
-
-        code = serverclient.run(sys.argv)
-        if code is not None:
-            os._exit(code)
-    sys.exit(main(None, own_process=True))
+    sys.exit(main(None, own_process=True, serve=True))
 
 
-def serverclient_wanted() -> bool:
-    """Ask a fork server first: not with ARTVCS_SERVER=0, nor for ``artvcs server ...`` itself, nor for
-    ``--version`` (said here faster than a fork)."""
-    args = sys.argv[1:2]
-    return os.environ.get("ARTVCS_SERVER") != "0" and args != ["server"] and sys.argv[1:] != ["--version"]
+def served(args: list[str]) -> int | None:
+    """The exit code of the command run by an opt-in fork server (``artvcs server start``), or None:
+    not with ARTVCS_SERVER=0, nor for ``artvcs server ...`` itself, nor when no server serves it."""
+    if os.environ.get("ARTVCS_SERVER") == "0" or args[:1] == ["server"]:
+        return None
+    from artvcs.porcelain import serverclient
+
+    return serverclient.run(sys.argv)
 
 
-def main(argv: list[str] | None = None, own_process: bool = False) -> int:
-    """The quick status where it can answer, else :func:`cli.main`."""
+def main(argv: list[str] | None = None, own_process: bool = False, serve: bool = False) -> int:
+    """The quick status where it can answer, else (with ``serve``) a fork server's child where one
+    serves, else :func:`cli.main`. The quick answers come first: faster than a fork server's, which
+    pays the same interpreter start and a fork besides."""
     args = sys.argv[1:] if argv is None else list(argv)
     collecting = gc.isenabled()
     gc.disable()  # the collector's passes over what imports make (objects that live on) are waste
@@ -67,6 +66,8 @@ def main(argv: list[str] | None = None, own_process: bool = False) -> int:
         code = quick_version(args)
         if code is None:
             code = quick_status(args)
+        if code is None and serve:
+            code = served(args)
         if code is None:
             from artvcs.porcelain.cli import main as cli_main  # click and the command table
     finally:

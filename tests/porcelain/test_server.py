@@ -107,12 +107,14 @@ def test_commands_answer_as_in_their_own_process(server, folders):
         b = run(args, server, cwd=served)
         assert a[0] == b[0] and a[1].replace(b"/own", b"/served") == b[1], (args, a, b)
         assert FIGURES.sub(b"", a[2]).replace(b"/own", b"/served") == FIGURES.sub(b"", b[2]), (args, a, b)
-    assert state(server)["served"] == served_before + len(steps)
-    same = (["status"], ["ls"], ["ls", "--json"], ["versions", "data"], ["show", "data:v0", "--json"], ["log", "nowhere"],
+    quick = sum(args[0] == "status" for args in steps)  # an up-to-date status is answered before asking
+    assert served_before + len(steps) - quick <= state(server)["served"] <= served_before + len(steps)
+    served_before = state(server)["served"]
+    same = (["ls"], ["ls", "--json"], ["versions", "data"], ["show", "data:v0", "--json"], ["log", "nowhere"],
             ["show", "x:v1"])
     for args in same:  # in one folder, whose versions' times and ids are the same for both
         assert run(args, plain, cwd=served) == run(args, server, cwd=served), args
-    assert state(server)["served"] == served_before + len(steps) + len(same)
+    assert state(server)["served"] == served_before + len(same)
 
 
 def test_stdin_is_piped_through(server, tmp_path):
@@ -258,8 +260,9 @@ def test_the_server_does_not_answer_another_user(server, tmp_path):
     name = wire.socket_name(0, server["ARTVCS_SERVER_TAG"])
     request = wire.encode_request("x", b"/", 0o22, [b"artvcs", b"--help"], {})
     client = ("import socket, sys\ns = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)\n"
-              f"s.connect({name!r})\ns.send({request!r})\n"
-              "try:\n    print(len(s.recv(1 << 16)))\nexcept ConnectionResetError:\n    print(0)\n")
+              f"s.connect({name!r})\n"
+              f"try:\n    s.send({request!r})\n    print(len(s.recv(1 << 16)))\n"
+              "except (BrokenPipeError, ConnectionResetError):\n    print(0)\n")  # closed before or after the send
     p = subprocess.run([*NOBODY, sys.executable, "-c", client], capture_output=True, text=True, cwd="/")
     assert p.stdout == "0\n", p.stderr  # closed without a word
     assert state(server)["refused"] == 0 and state(server)["served"] == 0
