@@ -57,7 +57,10 @@ def parse(data: bytes, where: str, parsed: ParsedCache | None = None) -> dict[st
     from blake3 import blake3
 
     key = blake3(data).hexdigest()
-    kept = parsed.parsed(key)
+    try:
+        kept = parsed.parsed(key)
+    except OSError:  # e.g. a read-only repository without its cache folder: parse it
+        kept = parsed = None
     if kept is not None:
         try:
             value = json.loads(kept)
@@ -71,8 +74,8 @@ def parse(data: bytes, where: str, parsed: ParsedCache | None = None) -> dict[st
         same = json.loads(text) == value
     except (TypeError, ValueError):
         same = False
-    if same:
-        parsed.keep_parsed(key, text)
+    if same and parsed is not None:
+        _keep(parsed, key, text)
     return value
 
 
@@ -112,15 +115,36 @@ def section(data: dict[str, Any], key: str, where: str) -> dict[str, Any]:
     return value
 
 
-def save(config_path: str, data: dict[str, Any], header: str = HEADER) -> None:
-    """Write a YAML file atomically (temp file + rename), keys sorted, after a comment header."""
-    import yaml
+def save(config_path: str, data: dict[str, Any], header: str = HEADER, parsed: ParsedCache | None = None) -> None:
+    """Write a YAML file atomically (temp file + rename), keys sorted, after a comment header.
 
+    A mapping of plain names (the lock file's shape) is written by :mod:`plainyaml`, the same text
+    without importing PyYAML; with ``parsed``, what it holds is then kept for its bytes, so that
+    the next reader (:func:`parse`) needs no YAML parser either."""
+    from . import plainyaml
+
+    plain = body = plainyaml.dump(data)
+    if body is None:
+        import yaml
+
+        body = yaml.safe_dump(data, sort_keys=True, default_flow_style=False)
+    raw = (header + body).encode("utf-8")
     tmp = f"{config_path}.tmp-{os.getpid()}-{id(data):x}"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(header)
-        yaml.safe_dump(data, f, sort_keys=True, default_flow_style=False)
+    with open(tmp, "wb") as f:
+        f.write(raw)
     os.replace(tmp, config_path)
+    if parsed is not None and plain is not None:  # known to read back as ``data``
+        from blake3 import blake3
+
+        _keep(parsed, blake3(raw).hexdigest(), json.dumps(data, allow_nan=False, sort_keys=True))
+
+
+def _keep(parsed: ParsedCache, key: str, text: str) -> None:
+    """Keep a parse; a cache that cannot be written (its folder read-only) keeps nothing."""
+    try:
+        parsed.keep_parsed(key, text)
+    except OSError:
+        pass
 
 
 def project_ttl(config_path: str, project: str) -> float | None:

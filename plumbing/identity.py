@@ -7,7 +7,6 @@ person), else the OS user at this host.
 """
 from __future__ import annotations
 
-import getpass
 import os
 import socket
 from dataclasses import dataclass
@@ -50,6 +49,8 @@ def git_user() -> tuple[str | None, str | None]:
 
 
 def os_user() -> str | None:
+    import getpass  # only without a name from git or the environment (termios: start-up time)
+
     try:
         return getpass.getuser()
     except Exception:  # no login name (containers without a passwd entry)
@@ -59,7 +60,10 @@ def os_user() -> str | None:
 def current() -> Author:
     """The person this process acts for."""
     git_name, git_email = git_user()
-    user = os_user() or "unknown"
-    name = _clean(os.environ.get(ENV_NAME) or git_name or user) or "unknown"
-    email = _clean(os.environ.get(ENV_EMAIL) or git_email or f"{user}@{socket.gethostname() or 'localhost'}")
+    name, email = os.environ.get(ENV_NAME) or git_name, os.environ.get(ENV_EMAIL) or git_email
+    if not (name and email):  # the login name only where needed (getpass: start-up time)
+        user = os_user() or "unknown"
+        name = name or user
+        email = email or f"{user}@{socket.gethostname() or 'localhost'}"
+    name, email = _clean(name) or "unknown", _clean(email)
     return Author(name, email or "unknown")

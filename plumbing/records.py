@@ -44,10 +44,25 @@ def _time(doc: dict, key: str, what: str, optional: bool = False) -> str | None:
         try:
             if not _TIME.match(value):
                 raise ValueError
-            _dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ")
+            real_time(value)
         except ValueError:
             raise CorruptObjectError(f"{what}: field {key!r} is {short(value)}, not a time like 2026-11-02T09:15:30.123456Z") from None
     return value
+
+
+def real_time(value: str) -> None:
+    """ValueError unless ``value``, of :data:`_TIME`'s shape, is a real moment (:func:`time_of`)."""
+    time_of(value)
+
+
+def time_of(value: str) -> _dt.datetime:
+    """``datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ")`` (naive, UTC by artvcs's convention),
+    the same value or ValueError, without loading _strptime where the text is the stored shape
+    (calendar, locale and a regex built on first use: a few ms of every command reading a version)."""
+    if len(value) != 27 or not value.isascii() or not _TIME.match(value):  # other digits, other shapes: strptime's rules
+        return _dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ")
+    return _dt.datetime(int(value[0:4]), int(value[5:7]), int(value[8:10]), int(value[11:13]), int(value[14:16]),
+                        int(value[17:19]), int(value[20:26]))
 
 
 def check_attrs(attrs: Any, what: str) -> dict[str, Any]:

@@ -18,7 +18,6 @@ import io
 import os
 import secrets
 import shutil
-import tempfile
 from collections.abc import Iterator
 from typing import BinaryIO
 
@@ -184,6 +183,8 @@ class ContentStore:
     def put_stream(self, stream) -> tuple[str, int]:
         """Store the bytes read from ``stream`` (through a temporary file in the store's root, which
         gc removes should this writer die); return ``(digest, size)`` of what was stored."""
+        import tempfile  # only here: a command's start need not load it
+
         fd, tmp = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{os.getpid()}-", dir=self.root)
         try:
             with os.fdopen(fd, "wb") as out:

@@ -26,7 +26,7 @@ from . import identity, refs
 from . import durability
 from .errors import ArtvcsError, ConflictError, CorruptObjectError, NotFoundError, UsageError
 from .objectbatch import loose_path
-from .records import parse_facts
+from .records import parse_facts, time_of
 from .manifest import canonical_json
 from .refs import CollectionId
 
@@ -42,7 +42,7 @@ def utcnow() -> str:
 
 
 def parse_time(value: str) -> _dt.datetime:
-    return _dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=_dt.timezone.utc)
+    return time_of(value).replace(tzinfo=_dt.timezone.utc)
 
 
 @dataclass(frozen=True, slots=True)

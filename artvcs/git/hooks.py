@@ -14,7 +14,6 @@ git whatever PATH holds.
 from __future__ import annotations
 
 import os
-import shlex
 import sys
 
 from artvcs.plumbing.errors import ArtvcsError, UsageError
@@ -50,6 +49,8 @@ def _script(hook: str) -> str:
     A failing saved pre-* hook stops git at once, as it would have alone; a
     failing post-* hook does not stop ours from bringing the workspace along.
     """
+    import shlex
+
     python = shlex.quote(sys.executable)
     orig = f'"$here/{hook}{ORIG}"'
     lines = ["#!/bin/sh", f"{MARK}; 'artvcs hooks uninstall' removes it.", f"# A hook that was here is kept as {hook}{ORIG} and runs first.",

@@ -52,8 +52,8 @@ def git_root(start: str | None = None) -> str:
     return os.path.realpath(_git(start).workdir)
 
 
-def _save(path: str, header: str, key: str, value: dict[str, Any]) -> None:
-    config.save(path, {key: value}, header)
+def _save(path: str, header: str, key: str, value: dict[str, Any], parsed: config.ParsedCache | None = None) -> None:
+    config.save(path, {key: value}, header, parsed)
 
 
 def rel_path(root: str, path: str) -> str:
@@ -113,8 +113,9 @@ def track(context: Context, path: str, name: str | None, type_: str | None, alia
         raise UsageError(f"{path!r} does not exist: track an existing folder or file")
     root = git_root(os.path.dirname(os.path.realpath(path)))
     rel = rel_path(root, path)
-    decl = declarations(root)
-    all_pins = pins(root)
+    parsed = context.repo.statcache  # the files' parses kept by content: a re-log imports no YAML parser
+    decl = declarations(root, parsed)
+    all_pins = pins(root, parsed)
     clash = _overlap(rel, set(decl) | set(all_pins))
     if clash:
         raise UsageError(f"{rel!r} overlaps the tracked path {clash!r}: track folders that do not contain each other")
@@ -134,10 +135,10 @@ def track(context: Context, path: str, name: str | None, type_: str | None, alia
         raise
     run.finish()
     decl[rel] = {"name": name, "type": type_}
-    _save(os.path.join(root, DECLARATIONS), _DECL_HEADER, "tracked", decl)
+    _save(os.path.join(root, DECLARATIONS), _DECL_HEADER, "tracked", decl, parsed)
     pin = Pin(rel, f"{art.entity}/{art.project}/{art._source.collection.name}", art.version, art.digest, art.commit_hash)
     all_pins[rel] = {k: v for k, v in pin.to_json().items() if k != "path"}
-    _save(os.path.join(root, LOCK), _LOCK_HEADER, "pins", all_pins)
+    _save(os.path.join(root, LOCK), _LOCK_HEADER, "pins", all_pins, parsed)
     _ignore(root, rel)
     store = os.path.realpath(context.repo.gitdir)
     if store.startswith(root + os.sep):  # the artifact repository itself is no business of git's
@@ -235,8 +236,9 @@ def status(context: Context, start: str | None = None) -> list[dict[str, Any]]:
     """
     root = git_root(start)
     out = []
-    decl = declarations(root)
-    all_pins = pins(root)
+    parsed = context.repo.statcache  # the files' parses kept by content (config.parse)
+    decl = declarations(root, parsed)
+    all_pins = pins(root, parsed)
     for rel in sorted(set(decl) | set(all_pins)):
         pin = all_pins.get(rel)
         row: dict[str, Any] = {"path": rel, "pin": f"{pin.get('name')}:{pin.get('version')}" if isinstance(pin, dict) else None,
@@ -261,7 +263,7 @@ def sync(context: Context, start: str | None = None, force: bool = False, mode: 
     from artvcs.logged import materialize  # the checkout path: not loaded for a log
 
     root = git_root(start)
-    pinned = pins(root)
+    pinned = pins(root, context.repo.statcache)  # kept by the track that wrote it: no YAML parser
     done = []
     for rel, art in zip(sorted(pinned), check_pins(context, pinned)):
         target = os.path.join(root, rel)

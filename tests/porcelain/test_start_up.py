@@ -310,3 +310,45 @@ def test_the_console_scripts_process_freezes_what_a_command_import_made(cli, dat
     for how, frozen in (("own", "True"), ("caller", "False")):
         p = subprocess.run([sys.executable, "-c", code, how], capture_output=True, text=True, cwd=repo_dir)
         assert p.stderr.split()[-3:] == ["0", frozen, "True"], (how, p.stderr)
+
+
+def _imported(cwd, *args: str) -> tuple[subprocess.CompletedProcess, set[str]]:
+    """This environment's console script run as a user runs it (``artvcs ARGS``), under ``python -X
+    importtime``: its result and every module its process imported."""
+    exe = os.path.join(os.path.dirname(sys.executable), "artvcs")
+    p = subprocess.run([sys.executable, "-X", "importtime", exe, *args], capture_output=True, text=True, cwd=cwd)
+    modules = {line.rpartition("|")[2].strip() for line in p.stderr.splitlines() if line.startswith("import time:")}
+    return p, modules
+
+
+# what a re-log, the status after it and a checkout no longer load: the YAML parser (the lock file is
+# written by plainyaml, its parse kept), strptime's module (records.time_of), the login name's getpass
+# (git names the author here), tempfile (only a stream put)
+NOT_FOR_A_RELOG = ("yaml", "_strptime", "getpass", "tempfile")
+
+
+def test_a_relog_the_status_after_it_and_a_checkout_load_no_yaml(cli, data, repo_dir):
+    """The console script's re-log of an edited folder (``artvcs track``) parses and writes the lock
+    file without PyYAML, and the status after it (the quick path) and a checkout of the version read
+    it without PyYAML too: each is checked on the modules its real process imported, and on what it did."""
+    subprocess.run(["git", "init", "-q", str(repo_dir)], check=True)
+    subprocess.run(["git", "config", "user.name", "Ann"], check=True, cwd=repo_dir)
+    subprocess.run(["git", "config", "user.email", "ann@example.com"], check=True, cwd=repo_dir)
+    assert cli("track", "data")[0] == 0
+    (data / "a.txt").write_text("alpha, edited\n")
+    time.sleep(1.1)  # older than the stat cache's racy margin: the status after the re-log is quick
+    p, modules = _imported(repo_dir, "track", "data")
+    assert p.returncode == 0 and "data:v1" in p.stdout, p.stderr
+    assert {"pygit2", "click"} <= modules and not modules & set(NOT_FOR_A_RELOG), sorted(modules & set(NOT_FOR_A_RELOG))
+    import yaml
+
+    lock = yaml.safe_load((repo_dir / "artvcs.lock").read_text())
+    assert lock["pins"]["data/"]["version"] == "v1" and yaml.safe_load((repo_dir / "artvcs.yaml").read_text()) == \
+        {"tracked": {"data/": {"name": "data", "type": "dataset"}}}
+    p, modules = _imported(repo_dir, "status")
+    assert p.returncode == 0 and p.stdout == _run([sys.executable, "-c", FULL, "status"], repo_dir)[1], p.stderr
+    assert "clean" in p.stdout and not modules & {"yaml", "click", "pygit2"}, sorted(modules & {"yaml", "click", "pygit2"})
+    p, modules = _imported(repo_dir, "checkout", "--link", "copy", "data:latest", "out")
+    assert p.returncode == 0 and "written" in p.stdout, p.stderr
+    assert (repo_dir / "out" / "a.txt").read_text() == "alpha, edited\n"
+    assert not modules & set(NOT_FOR_A_RELOG), sorted(modules & set(NOT_FOR_A_RELOG))
