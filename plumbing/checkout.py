@@ -310,7 +310,7 @@ def _write_all(store, statcache, mode, verify, root, writes, stored_new: Fresh, 
     finally:
         if linker is not None:
             linker.close()  # (its threads are idle between batches: each batch's link waits for its slices)
-    recorder.join()
+    recorder.finish()
     return used
 
 

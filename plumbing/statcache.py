@@ -398,10 +398,12 @@ class StatCache:
             self._pending.append((path, *key, digest, hashed_ns, clock_dev, sweep_gen))
 
     def record_written(self, rows: Iterable[tuple[str, Key | os.stat_result, str]], hashed_ns: int,
-                       clock_dev: int | None) -> None:
+                       clock_dev: int | None) -> list[tuple[str, Key, str]]:
         """Queue, in bulk, a record per ``(path, stat or stat key, digest)`` (a checkout's new copies),
         as :meth:`record` would each; one pass that packs each record as it goes (a checkout of
-        many small files would otherwise spend more on its records than on its hashes)."""
+        many small files would otherwise spend more on its records than on its hashes). Returns
+        the ``(path, stat key, digest)`` left out as racily clean (stamped in the clock's tick)."""
+        racy: list[tuple[str, Key, str]] = []
         self._fold_pending()  # queued before these rows: older than them
         sep, packed = os.sep, self._packed
         enc, errors = sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()  # os.fsencode's
@@ -411,12 +413,14 @@ class StatCache:
                 key = stat_key(key)
             dev, ino, size, mtime, ctime = key
             if (mtime if mtime > ctime else ctime) >= (same_clock if dev == clock_dev else other_clock):
-                continue  # not clean(): see stamp_limit
+                racy.append((path, key, digest))  # not clean(): see stamp_limit
+                continue
             folder, _, name = path.rpartition(sep)
             parts = packed.get(folder)
             if parts is None:
                 parts = packed[folder] = {}
             parts[name.encode(enc, errors)] = fixed_part((dev, ino, size, mtime, ctime, hashed_ns, clock_dev, None, digest))
+        return racy
 
     def _fold_pending(self) -> None:
         """Pack the records queued by :meth:`record` into the rows queued by :meth:`record_written`,

@@ -752,3 +752,13 @@ def _list_rows(repo, digest):
     from artvcs.plumbing import chunkstore
 
     return chunkstore.read_list(repo.store, digest).chunks
+
+
+def test_racy_recheck_limits_match_the_code():
+    """CHECKOUT states how long a checkout waits for the clock and how many bytes of racily clean
+    copies it hashes again: the code's numbers."""
+    from artvcs.plumbing import checkrecord
+
+    text = " ".join(_section("CHECKOUT").split())
+    assert f"at most {int(checkrecord.RACY_WAIT_S * 1000)} ms" in text
+    assert f"at most {checkrecord.RECHECK_BYTES >> 20} MiB of such copies" in text
