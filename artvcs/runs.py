@@ -32,6 +32,8 @@ from artvcs.plumbing import versions as _versions
 from artvcs.plumbing.errors import ArtvcsError, UsageError
 from artvcs.plumbing.identity import Author
 from artvcs.plumbing.names import check_name
+from artvcs import run_resume
+from artvcs.run_models import ModelMethods
 
 if TYPE_CHECKING:
     from artvcs.artifact import Artifact
@@ -39,8 +41,9 @@ if TYPE_CHECKING:
 _ALPHABET = string.ascii_lowercase + string.digits
 
 
-class Run:
-    """A process that uses and logs artifacts (W&B's ``wandb.Run``)."""
+class Run(ModelMethods):
+    """A process that uses and logs artifacts (W&B's ``wandb.Run``; its model shortcuts are in
+    :class:`artvcs.run_models.ModelMethods`)."""
 
     def __init__(self, context: Context, record: dict[str, Any], artifact_class: "type[Artifact]", live: bool = False) -> None:
         self.context = context
@@ -316,10 +319,14 @@ def start(
     config: dict[str, Any] | None = None,
     dir: str | None = None,
     id: str | None = None,
+    resume: bool | str | None = None,
     **_ignored: Any,
 ) -> Run:
     """Start a run in the repository found from ``dir`` (or the current folder); create one if none exists.
-    ``id`` names the run as W&B's ``wandb.init(id=...)`` does; it must not be in use in the project."""
+    ``id`` names the run as W&B's ``wandb.init(id=...)`` does; without ``resume`` it must not be in use in
+    the project. ``resume`` ("allow", "must", "never", "auto"/True) resumes a run as W&B does
+    (see :mod:`artvcs.run_resume`)."""
+    mode, id = run_resume.normalize(resume, id)
     if id is not None:
         check_name(id, "run id")  # before anything changes
     if (previous := current_run()) is not None:
@@ -329,7 +336,10 @@ def start(
     if job_type is not None:
         check_name(job_type, "job_type")
     cfg = check_metadata(dict(config or {}))
+    if mode == "auto" and id is None:
+        id = run_resume.auto_candidate(repo.git, ctx.entity, ctx.project)
     run_id = id if id is not None else "".join(secrets.choice(_ALPHABET) for _ in range(8))
+    process = _runs.this_process()  # host, pid, pid_start: to tell a crashed run later
     record = {
         "id": run_id,
         "name": name or run_id,
@@ -338,7 +348,8 @@ def start(
         "job_type": job_type,
         "config": cfg,
         "git": hostgit.describe(repo.worktree),
-        **_runs.this_process(),  # host, pid, pid_start: to tell a crashed run later
+        **process,
+        **({"resume": "auto"} if mode == "auto" else {}),
         "user": {"name": (who := identity.current()).name, "email": who.email},
         "started_at": _versions.utcnow(),
         "finished_at": None,
@@ -346,12 +357,13 @@ def start(
         "logged": [],
     }
     def create(old: dict[str, Any] | None) -> dict[str, Any]:
-        if old is not None:  # only a chosen id can be taken: a compare-and-swap makes the check race-free
-            raise UsageError(f"run id {run_id!r} is already used in {ctx.entity}/{ctx.project}: choose another id "
-                             "(artvcs does not resume runs)")
-        return record
+        # only a chosen id can be taken: checked inside the compare-and-swap, so it is race-free
+        run_resume.check(mode, old, f"{ctx.entity}/{ctx.project}", run_id)
+        if old is None:
+            return record
+        return run_resume.reopen(old, name, job_type, cfg, process, record["git"])
 
-    _runs.write_run(repo.git, ctx.entity, ctx.project, run_id, create, "start")
+    record = _runs.write_run(repo.git, ctx.entity, ctx.project, run_id, create, "start")
     run = Run(ctx, record, artifact_class, live=True)
     set_current_run(run)
     _finish_at_exit()

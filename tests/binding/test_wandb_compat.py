@@ -564,3 +564,150 @@ def test_unlink_of_a_version_that_is_not_a_link_says_what_wandb_says(project, fi
         art.unlink()
     assert "'me/proj/ds:v0' is not a linked artifact" in str(e.value)
     assert artvcs.Api().artifact_exists("ds:v0")
+
+
+# -- models on a run (wandb/sdk/wandb_run.py at v0.17.9: log_model, use_model, link_model) -----
+def test_log_model_then_use_model_returns_the_one_file(project):
+    """log_model logs type 'model'; use_model downloads to ./artifacts/<name:version> and returns the
+    file when there is one (test_model_workflows.py::test_log_model)."""
+    (project / "boom.txt").write_text("testing")
+    with artvcs.init() as run:
+        assert run.log_model(str(project / "boom.txt"), "test-model") is None
+    assert artvcs.Api().artifact("test-model:v0").type == "model"
+    with artvcs.init() as run:
+        path = run.use_model("test-model:v0")
+        assert path == os.path.abspath(os.path.join("artifacts", "test-model:v0", "boom.txt"))
+        assert open(path).read() == "testing"
+        assert [a.name for a in run.used_artifacts()] == ["test-model:v0"]
+
+
+def test_log_model_default_name_and_folder(project, files):
+    """Without a name the model is run-<run id>-<basename>; a folder of several files gives the folder."""
+    with artvcs.init() as run:
+        run.log_model(str(files), aliases=["best"])
+        name = f"run-{run.id}-data"
+        assert artvcs.Api().artifact(f"{name}:best").type == "model"
+        assert run.use_model(f"{name}:v0") == os.path.abspath(os.path.join("artifacts", f"{name}:v0"))
+
+
+def test_use_model_and_link_model_refuse_a_type_without_model(project):
+    """W&B asserts that the type contains 'model' (test_use_model_error_artifact_type,
+    test_link_model_error_artifact_type); nothing is linked."""
+    (project / "boom.txt").write_text("testing")
+    with artvcs.init() as run:
+        run.log_artifact(str(project / "boom.txt"), name="test_model", type="dataset")
+        with pytest.raises(AssertionError, match="substring 'model'"):
+            run.use_model("test_model:v0")
+        with pytest.raises(AssertionError, match="substring 'model'"):
+            run.link_model(str(project / "boom.txt"), "test_portfolio", "test_model")
+    assert not artvcs.Api().artifact_exists("model-registry/test_portfolio:v0")
+
+
+def test_link_model_links_into_the_model_registry(project):
+    """link_model logs the model and links it to <entity>/model-registry/<registered name>; aliases go
+    on the link; the registered name may not carry entity or project (test_link_model)."""
+    (project / "boom.txt").write_text("testing")
+    with artvcs.init() as run:
+        run.link_model(str(project / "boom.txt"), "test_portfolio", "test_model", aliases=["prod"])
+        with pytest.raises(AssertionError, match="Do not append the entity or project"):
+            run.link_model(str(project / "boom.txt"), "me/proj/test_portfolio", "test_model")
+    linked = artvcs.Api().artifact("model-registry/test_portfolio:prod")
+    assert linked.source_name == "test_model:v0" and linked.type == "model"
+    with artvcs.init() as run:
+        path = run.use_model("model-registry/test_portfolio:v0")
+        assert path == os.path.abspath(os.path.join("artifacts", "test_model:v0", "boom.txt")), "the source's name"
+
+
+def test_link_model_keeps_the_type_of_an_existing_model(project):
+    """An existing 'name' of a *model* type is logged again under that type."""
+    (project / "w.bin").write_text("one")
+    with artvcs.init() as run:
+        run.log_artifact(str(project / "w.bin"), name="net", type="keras-model")
+        (project / "w.bin").write_text("two")
+        run.link_model(str(project / "w.bin"), "reg", "net")
+    assert artvcs.Api().artifact("net:v1").type == "keras-model"
+    assert artvcs.Api().artifact("model-registry/reg:v0").source_name == "net:v1"
+
+
+def test_model_methods_on_a_finished_run_are_refused(project):
+    (project / "boom.txt").write_text("testing")
+    run = artvcs.init()
+    run.finish()
+    for call in (lambda: run.log_model(str(project / "boom.txt")), lambda: run.use_model("x:v0"),
+                 lambda: run.link_model(str(project / "boom.txt"), "reg")):
+        with pytest.raises(ValueError, match="is finished"):
+            call()
+
+
+# -- resuming a run (wandb/sdk/wandb_settings.py _apply_init, internal/sender.py at v0.17.9) --------
+def test_resume_allow_reopens_the_run_and_keeps_its_lineage(project, files):
+    with artvcs.init(id="r1", config={"lr": 1}) as run:
+        a = artvcs.Artifact("ds", type="dataset")
+        a.add_dir(str(files))
+        run.log_artifact(a)
+    with artvcs.init(id="r1", resume="allow", config={"bs": 2}) as again:
+        assert again.state == "running" and again.finished_at is None
+        assert again.config == {"lr": 1, "bs": 2}, "new keys update the old config"
+        assert [x.name for x in again.logged_artifacts()] == ["ds:v0"], "what it logged before stays"
+        again.use_artifact("ds:v0")
+    found = artvcs.Api().run("proj/r1")
+    assert found.state == "finished"
+    assert [x.name for x in found.used_artifacts()] == ["ds:v0"]
+    assert found._record["resumed_at"] >= found.started_at
+
+
+def test_resume_allow_and_auto_with_an_unused_id_start_it(project):
+    for mode in ("allow", "auto", True):
+        with artvcs.init(id=f"new{str(mode).lower()}", resume=mode) as run:
+            assert run.state == "running"
+    assert artvcs.Api().run("proj/newallow").state == "finished"
+
+
+def test_resume_must_and_never_refuse_with_wandb_texts(project):
+    with pytest.raises(artvcs.UsageError, match="The value 'must' is not a valid option for resuming a run \\(nope\\)"):
+        artvcs.init(id="nope", resume="must")
+    with pytest.raises(KeyError):
+        artvcs.Api().run("proj/nope")
+    artvcs.init(id="taken").finish()
+    with pytest.raises(artvcs.UsageError, match="The value 'never' is not a valid option for resuming a run \\(taken\\)"):
+        artvcs.init(id="taken", resume="never")
+    assert artvcs.init(id="fresh", resume="never").id == "fresh"
+    artvcs.finish()
+    assert artvcs.init(id="taken", resume="must").id == "taken"
+
+
+def test_resume_with_another_string_is_a_run_id_to_allow(project):
+    """W&B: ``resume="<id>"`` without ``id`` resumes that run with "allow"."""
+    artvcs.init(id="old1").finish()
+    with artvcs.init(resume="old1") as run:
+        assert run.id == "old1" and "resumed_at" in run._record
+    with pytest.raises(ValueError, match="resume=3"):
+        artvcs.init(resume=3)
+
+
+def test_resume_refuses_a_run_still_running(project):
+    run = artvcs.init(id="live")
+    from artvcs.runs import start  # a second start while the first is open: the same process
+    from artvcs.plumbing import runs as plumbing_runs
+    record = plumbing_runs.read_run(run.context.repo.git, "me", "proj", "live")
+    assert plumbing_runs.state_of(record) == "running"
+    run._live = False  # as if it were another process's: init would otherwise finish it first
+    from artvcs.core.context import set_current_run
+    set_current_run(None)
+    with pytest.raises(ValueError, match="is still running"):
+        start(artvcs.Artifact, id="live", resume="allow")
+
+
+def test_resume_auto_picks_this_machines_newest_failed_auto_run(project):
+    """W&B keeps an "auto" run's id until it finishes with exit code 0; the next "auto" init resumes it."""
+    with pytest.raises(RuntimeError):
+        with artvcs.init(resume="auto") as first:
+            raise RuntimeError("boom")
+    assert first.state == "failed"
+    with artvcs.init(resume=True) as again:
+        assert again.id == first.id
+    with artvcs.init(resume="auto") as third:
+        assert third.id != first.id, "the resumed run finished cleanly: a new run"
+    with artvcs.init() as plain:
+        pass
+    assert plain.id not in (first.id, third.id)
