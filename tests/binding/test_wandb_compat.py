@@ -711,3 +711,56 @@ def test_resume_auto_picks_this_machines_newest_failed_auto_run(project):
     with artvcs.init() as plain:
         pass
     assert plain.id not in (first.id, third.id)
+
+
+# -- an object already in a logged artifact is a reference in another (wandb/sdk/artifacts/artifact.py add) --
+def test_object_added_to_a_logged_artifact_is_a_reference_in_the_next(project):
+    """test_wandb_artifacts_full.py::test_local_references: the same Table added to a second draft after
+    the first is logged gives an entry with a ref; in the first it had none."""
+    with artvcs.init() as run:
+        t1 = artvcs.Table(columns=["a"], data=[[1], [2]])
+        first = artvcs.Artifact("first", "dataset")
+        first.add(t1, "t1")
+        assert first.manifest.entries["t1.table.json"].ref is None
+        again = artvcs.Artifact("draft-too", "dataset")
+        assert again.add(t1, "t0").ref is None, "a draft's entry is not referred to"
+        run.log_artifact(first)
+        second = artvcs.Artifact("second", "dataset")
+        entry = second.add(t1, "t2")
+        assert entry.ref is not None and entry.ref.endswith("first:v0/t1.table.json")
+        assert entry.digest == first.manifest.entries["t1.table.json"].digest
+        run.log_artifact(second)
+    got = artvcs.Api().artifact("second:v0").get("t2")
+    assert got.get_column("a") == [1, 2]
+
+
+def test_object_read_from_a_logged_artifact_is_a_reference_with_its_parts(project):
+    """W&B: an object from ``artifact.get`` added elsewhere refers to the entry it was read from; its
+    parts (an image's pixels) are in the new artifact too, so it reads back there."""
+    img = artvcs.Image(np.arange(48, dtype=np.uint8).reshape(4, 4, 3))
+    with artvcs.init() as run:
+        src = artvcs.Artifact("images", "dataset")
+        src.add(img, "i")
+        run.log_artifact(src)
+    with artvcs.init() as run:
+        got = run.use_artifact("images:latest").get("i")
+        dst = artvcs.Artifact("more-images", "dataset")
+        entry = dst.add(got, "j")
+        assert entry.ref.endswith("images:v0/i.image-file.json")
+        assert any(p.startswith("media/images/") and e.ref is None for p, e in dst.manifest.entries.items())
+        run.log_artifact(dst)
+    back = artvcs.Api().artifact("more-images:v0").get("j")
+    assert np.array_equal(np.asarray(back.image), np.asarray(img.image))
+
+
+def test_an_object_changed_since_it_was_read_is_stored_anew(project):
+    with artvcs.init() as run:
+        src = artvcs.Artifact("tables", "dataset")
+        src.add(artvcs.Table(columns=["a"], data=[[1]]), "t")
+        run.log_artifact(src)
+        table = run.use_artifact("tables:latest").get("t")
+        table.add_data(2)
+        dst = artvcs.Artifact("tables2", "dataset")
+        assert dst.add(table, "t").ref is None
+        run.log_artifact(dst)
+    assert artvcs.Api().artifact("tables2:v0").get("t").get_column("a") == [1, 2]
