@@ -32,7 +32,7 @@ from artvcs.plumbing import versions as _versions
 from artvcs.plumbing.errors import ArtvcsError, UsageError
 from artvcs.plumbing.identity import Author
 from artvcs.plumbing.names import check_name
-from artvcs import run_resume
+from artvcs import run_config, run_resume
 from artvcs.run_models import ModelMethods
 
 if TYPE_CHECKING:
@@ -49,6 +49,7 @@ class Run(ModelMethods):
         self.context = context
         self._record = record
         self._live = live
+        self._config: run_config.Config | None = None  # made on first use of ``config`` while live
         # Artifact is the layer above: it is passed in so that this module never imports it.
         self._artifact_class = artifact_class
 
@@ -75,7 +76,30 @@ class Run(ModelMethods):
 
     @property
     def config(self) -> dict[str, Any]:
-        return self._record.get("config") or {}
+        """The run's configuration; while the run runs, W&B's ``Config`` (:mod:`artvcs.run_config`):
+        set keys as items or attributes, artifacts in it are used by the run."""
+        if not self._live:
+            return self._record.get("config") or {}
+        if self._config is None:
+            self._config = run_config.Config(self._record.get("config") or {},
+                                             lambda v: isinstance(v, self._artifact_class),
+                                             self._use_from_config, self._write_config)
+        return self._config
+
+    def _use_from_config(self, key: str, value: Any) -> "Artifact":
+        """W&B's ``Run._config_artifact_callback``: use the artifact a config value stands for as ``key``."""
+        if run_config.is_artifact_dict(value):
+            value = value.get("id")
+        elif run_config.is_artifact_string(value):
+            value = run_config.artifact_spec(value)
+        return self.use_artifact(value, use_as=key)
+
+    def _write_config(self, recorded: dict[str, Any]) -> None:
+        def change(rec: dict) -> dict:
+            rec["config"] = {**(rec.get("config") or {}), **recorded}
+            return rec
+
+        self._update(change, "config")
 
     @property
     def path(self) -> str:
@@ -335,7 +359,11 @@ def start(
     ctx = context_for(repo, entity, project)
     if job_type is not None:
         check_name(job_type, "job_type")
-    cfg = check_metadata(dict(config or {}))
+    given = dict(config or {})
+    artifacts = {k: v for k, v in given.items() if _artifact_in_config(artifact_class, v)}
+    probe = run_config.Config({}, lambda v: isinstance(v, artifact_class), None, None)  # type: ignore[arg-type]
+    probe._refuse_nested(given, False)  # before anything is written, as W&B's init does
+    cfg = check_metadata({k: v for k, v in given.items() if k not in artifacts})
     if mode == "auto" and id is None:
         id = run_resume.auto_candidate(repo.git, ctx.entity, ctx.project)
     run_id = id if id is not None else "".join(secrets.choice(_ALPHABET) for _ in range(8))
@@ -367,7 +395,13 @@ def start(
     run = Run(ctx, record, artifact_class, live=True)
     set_current_run(run)
     _finish_at_exit()
+    if artifacts:
+        run.config.update(artifacts, allow_val_change=True)
     return run
+
+
+def _artifact_in_config(artifact_class: type, value: Any) -> bool:
+    return isinstance(value, artifact_class) or run_config.is_artifact_string(value) or run_config.is_artifact_dict(value)
 
 
 _uncaught: list[BaseException] = []  # an exception that ended the program (W&B: the run failed)

@@ -764,3 +764,65 @@ def test_an_object_changed_since_it_was_read_is_stored_anew(project):
         assert dst.add(table, "t").ref is None
         run.log_artifact(dst)
     assert artvcs.Api().artifact("tables2:v0").get("t").get_column("a") == [1, 2]
+
+
+# -- run.config (wandb/sdk/wandb_config.py, wandb_run.py _config_artifact_callback at v0.17.9) ----------
+def _logged_dataset(files) -> "artvcs.Artifact":
+    with artvcs.init() as run:
+        a = artvcs.Artifact("boom-data", type="dataset")
+        a.add_dir(str(files))
+        run.log_artifact(a)
+    return artvcs.Api().artifact("boom-data:v0")
+
+
+def _as_recorded(artifact, key):
+    return {"_type": "artifactVersion", "_version": "v0", "id": artifact.id, "version": "v0",
+            "sequenceName": "boom-data", "usedAs": key}
+
+
+def test_config_items_and_attributes_are_recorded(project):
+    with artvcs.init(config={"lr": 0.1}) as run:
+        run.config.bs = 32
+        run.config["--epochs"] = 3  # W&B strips leading dashes
+        run.config.update({"opt": "sgd"})
+        assert run.config.lr == 0.1 and run.config["bs"] == 32 and run.config.epochs == 3
+        with pytest.raises(AttributeError):
+            run.config.missing
+        with pytest.raises(ValueError, match='Attempted to change value of key "bs" from 32 to 64'):
+            run.config.bs = 64
+        run.config.update({"bs": 64}, allow_val_change=True)
+    assert artvcs.Api().run(f"proj/{run.id}").config == {"lr": 0.1, "bs": 64, "epochs": 3, "opt": "sgd"}
+
+
+@pytest.mark.parametrize("how", ["object", "name", "id", "dict", "init-name", "init-id"])
+def test_an_artifact_in_the_config_is_used_as_its_key(project, files, how):
+    """test_wandb_run_artifacts.py::test_artifacts_in_config, test_artifact_string_*: an Artifact, a
+    wandb-artifact:// name or _id string or W&B's artifactVersion dict is used by the run as the key;
+    the config holds the artifact, the finished run's record W&B's dict."""
+    art = _logged_dataset(files)
+    value = {"object": art, "name": "wandb-artifact://me/proj/boom-data:v0", "id": f"wandb-artifact://_id/{art.id}",
+             "dict": _as_recorded(art, "x"), "init-name": "wandb-artifact://me/proj/boom-data:v0",
+             "init-id": f"wandb-artifact://https://api.example/_id/{art.id}"}[how]
+    with artvcs.init(config={"dataset": value} if how.startswith("init") else None) as run:
+        if not how.startswith("init"):
+            run.config.dataset = value
+        assert isinstance(run.config.dataset, artvcs.Artifact) and run.config.dataset.id == art.id
+    found = artvcs.Api().run(f"proj/{run.id}")
+    assert found.config["dataset"] == _as_recorded(art, "dataset")
+    assert [a.name for a in found.used_artifacts()] == ["boom-data:v0"]
+    assert found._record["used"][0]["use_as"] == "dataset"
+
+
+def test_a_nested_artifact_in_the_config_is_refused(project, files):
+    art = _logged_dataset(files)
+    with artvcs.init() as run:
+        for call in (lambda: setattr(run.config, "nested", {"nested": art}),
+                     lambda: setattr(run.config, "deep", {"one": {"two": art}}),
+                     lambda: run.config.update({"one": {"two": "wandb-artifact://me/proj/boom-data:v0"}})):
+            with pytest.raises(ValueError, match="^Instances of wandb.Artifact can only be top level keys in wandb.config$"):
+                call()
+        assert dict(run.config) == {}
+    with pytest.raises(ValueError, match="only be top level keys"):
+        artvcs.init(id="never", config={"one": {"two": art}})
+    with pytest.raises(KeyError):
+        artvcs.Api().run("proj/never")
