@@ -826,3 +826,14 @@ def test_a_nested_artifact_in_the_config_is_refused(project, files):
         artvcs.init(id="never", config={"one": {"two": art}})
     with pytest.raises(KeyError):
         artvcs.Api().run("proj/never")
+
+
+def test_artifact_type_names_its_entity(project, files):
+    """test_wandb_artifacts_api.py::test_delete_collection builds names from ``ArtifactType.entity``."""
+    with artvcs.init(project="test") as run:
+        a = artvcs.Artifact("ds", type="test-type")
+        a.add_dir(str(files))
+        run.log_artifact(a)
+    t = artvcs.Api().artifact_type("test-type", project="test")
+    assert (t.entity, t.project, t.name) == ("me", "test", "test-type")
+    assert artvcs.Api().artifact(f"{t.entity}/test/ds:latest", type="test-type").version == "v0"
