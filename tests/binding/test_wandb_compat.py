@@ -837,3 +837,19 @@ def test_artifact_type_names_its_entity(project, files):
     t = artvcs.Api().artifact_type("test-type", project="test")
     assert (t.entity, t.project, t.name) == ("me", "test", "test-type")
     assert artvcs.Api().artifact(f"{t.entity}/test/ds:latest", type="test-type").version == "v0"
+
+
+def test_missing_project_says_so_as_wandb(project, files):
+    """W&B's Artifact._from_name: "project 'bar' not found under entity 'foo'", a CommError
+    (test_wandb_artifacts_full.py::test_retrieve_missing_artifact)."""
+    with artvcs.init() as run:
+        a = artvcs.Artifact("ds", type="dataset")
+        a.add_dir(str(files))
+        run.log_artifact(a)
+    api = artvcs.Api()
+    for name, who in (("foo/bar/ds:v0", "foo"), ("me/bar/ds:v0", "me")):
+        with pytest.raises(artvcs.CommError, match=f"project 'bar' not found under entity '{who}'"):
+            api.artifact(name)
+    with pytest.raises(artvcs.CommError) as e:
+        api.artifact("me/proj/baz:v0")
+    assert "not found under entity" not in str(e.value), "the project exists: only the artifact is missing"
