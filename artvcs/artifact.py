@@ -639,9 +639,11 @@ class Artifact:
     # -- files on disk ---------------------------------------------------------------
     def _default_root(self, include_version: bool = True) -> str:
         """``./artifacts/<source name>`` as in W&B (``checkout`` leaves the version out, so the
-        same folder is checked out to each version in turn)."""
+        same folder is checked out to each version in turn); ``ARTVCS_ARTIFACT_DIR`` (or W&B's
+        ``WANDB_ARTIFACT_DIR``) names another folder than ``./artifacts``."""
         name = self.source_name if include_version else self.source_name.split(":")[0]
-        return os.path.join(".", "artifacts", name)
+        base = os.environ.get("ARTVCS_ARTIFACT_DIR") or os.environ.get("WANDB_ARTIFACT_DIR") or os.path.join(".", "artifacts")
+        return os.path.join(base, name)
 
     @_logged
     def download(

@@ -853,3 +853,19 @@ def test_missing_project_says_so_as_wandb(project, files):
     with pytest.raises(artvcs.CommError) as e:
         api.artifact("me/proj/baz:v0")
     assert "not found under entity" not in str(e.value), "the project exists: only the artifact is missing"
+
+
+@pytest.mark.parametrize("var", ["ARTVCS_ARTIFACT_DIR", "WANDB_ARTIFACT_DIR"])
+def test_artifact_dir_variable_moves_the_default_roots(project, files, monkeypatch, var):
+    """W&B's WANDB_ARTIFACT_DIR (test_wandb_artifacts_full.py::test_artifact_download_root)."""
+    with artvcs.init() as run:
+        a = artvcs.Artifact("ds", type="dataset")
+        a.add_dir(str(files))
+        run.log_artifact(a)
+    where = project / "an-unusual-path"
+    monkeypatch.setenv(var, str(where))
+    art = artvcs.Api().artifact("ds:v0")
+    assert art.download() == str(where / "ds:v0")
+    assert art.checkout() == str(where / "ds")
+    assert sorted(os.listdir(where / "ds:v0")) == ["a.txt", "b.txt", "sub"]
+    assert not os.path.exists(project / "artifacts")
