@@ -34,6 +34,7 @@ class ArtifactType:
 
     def __init__(self, context: Context, project: str, type_name: str) -> None:
         self._context = context
+        self.entity = context.entity  # W&B's ArtifactType.entity
         self.project = project
         self.type = self.name = type_name
 

@@ -28,6 +28,7 @@ from artvcs.core.context import context_for, current_run, find_or_create
 from artvcs.draft import adding
 from artvcs.errors import ArtifactFinalizedError, ArtifactNotLoggedError, EntryNotFoundError
 from artvcs.logged import lifecycle
+from artvcs import media_source
 
 # editing, lineage, materialize and files are imported where used: logging a draft needs
 # none of them, and materialize alone brings in the whole checkout path.
@@ -451,8 +452,18 @@ class Artifact:
         from artvcs import media  # imported on first use: its 20 modules are not needed to start
 
         path = normalize_entry_path(name)
-        self._add_media_parts(media.encode(obj, path))
-        return self._entry_map()[media.json_path(obj, path)]
+        parts = media.encode(obj, path)
+        json_path = media.json_path(obj, path)
+        source = None if self._final else media_source.logged_entry(obj, parts[json_path], self)
+        if source is not None:
+            # already in a logged artifact: a reference to that entry, as W&B makes (its parts,
+            # content-addressed, are stored here as well so the object reads back from this artifact)
+            self._add_media_parts({p: data for p, data in parts.items() if p != json_path})
+            self.add_reference(source, json_path)
+        else:
+            self._add_media_parts(parts)
+        media_source.remember(obj, self, json_path)
+        return self._entry_map()[json_path]
 
     def _add_media_parts(self, parts: dict[str, bytes]) -> None:
         """Store a media object's entries (path -> bytes) in this draft. A finalized artifact takes
@@ -553,7 +564,11 @@ class Artifact:
 
         reader = self._media_reader()
         path = codec.find(normalize_entry_path(name), reader.entries)
-        return None if path is None else reader.object(path)
+        if path is None:
+            return None
+        obj = reader.object(path)
+        media_source.remember(obj, self, path)
+        return obj
 
     def __getitem__(self, name: str):
         return self.get(name)
@@ -624,9 +639,11 @@ class Artifact:
     # -- files on disk ---------------------------------------------------------------
     def _default_root(self, include_version: bool = True) -> str:
         """``./artifacts/<source name>`` as in W&B (``checkout`` leaves the version out, so the
-        same folder is checked out to each version in turn)."""
+        same folder is checked out to each version in turn); ``ARTVCS_ARTIFACT_DIR`` (or W&B's
+        ``WANDB_ARTIFACT_DIR``) names another folder than ``./artifacts``."""
         name = self.source_name if include_version else self.source_name.split(":")[0]
-        return os.path.join(".", "artifacts", name)
+        base = os.environ.get("ARTVCS_ARTIFACT_DIR") or os.environ.get("WANDB_ARTIFACT_DIR") or os.path.join(".", "artifacts")
+        return os.path.join(base, name)
 
     @_logged
     def download(

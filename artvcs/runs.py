@@ -32,6 +32,8 @@ from artvcs.plumbing import versions as _versions
 from artvcs.plumbing.errors import ArtvcsError, UsageError
 from artvcs.plumbing.identity import Author
 from artvcs.plumbing.names import check_name
+from artvcs import run_config, run_resume
+from artvcs.run_models import ModelMethods
 
 if TYPE_CHECKING:
     from artvcs.artifact import Artifact
@@ -39,13 +41,15 @@ if TYPE_CHECKING:
 _ALPHABET = string.ascii_lowercase + string.digits
 
 
-class Run:
-    """A process that uses and logs artifacts (W&B's ``wandb.Run``)."""
+class Run(ModelMethods):
+    """A process that uses and logs artifacts (W&B's ``wandb.Run``; its model shortcuts are in
+    :class:`artvcs.run_models.ModelMethods`)."""
 
     def __init__(self, context: Context, record: dict[str, Any], artifact_class: "type[Artifact]", live: bool = False) -> None:
         self.context = context
         self._record = record
         self._live = live
+        self._config: run_config.Config | None = None  # made on first use of ``config`` while live
         # Artifact is the layer above: it is passed in so that this module never imports it.
         self._artifact_class = artifact_class
 
@@ -72,7 +76,30 @@ class Run:
 
     @property
     def config(self) -> dict[str, Any]:
-        return self._record.get("config") or {}
+        """The run's configuration; while the run runs, W&B's ``Config`` (:mod:`artvcs.run_config`):
+        set keys as items or attributes, artifacts in it are used by the run."""
+        if not self._live:
+            return self._record.get("config") or {}
+        if self._config is None:
+            self._config = run_config.Config(self._record.get("config") or {},
+                                             lambda v: isinstance(v, self._artifact_class),
+                                             self._use_from_config, self._write_config)
+        return self._config
+
+    def _use_from_config(self, key: str, value: Any) -> "Artifact":
+        """W&B's ``Run._config_artifact_callback``: use the artifact a config value stands for as ``key``."""
+        if run_config.is_artifact_dict(value):
+            value = value.get("id")
+        elif run_config.is_artifact_string(value):
+            value = run_config.artifact_spec(value)
+        return self.use_artifact(value, use_as=key)
+
+    def _write_config(self, recorded: dict[str, Any]) -> None:
+        def change(rec: dict) -> dict:
+            rec["config"] = {**(rec.get("config") or {}), **recorded}
+            return rec
+
+        self._update(change, "config")
 
     @property
     def path(self) -> str:
@@ -316,10 +343,14 @@ def start(
     config: dict[str, Any] | None = None,
     dir: str | None = None,
     id: str | None = None,
+    resume: bool | str | None = None,
     **_ignored: Any,
 ) -> Run:
     """Start a run in the repository found from ``dir`` (or the current folder); create one if none exists.
-    ``id`` names the run as W&B's ``wandb.init(id=...)`` does; it must not be in use in the project."""
+    ``id`` names the run as W&B's ``wandb.init(id=...)`` does; without ``resume`` it must not be in use in
+    the project. ``resume`` ("allow", "must", "never", "auto"/True) resumes a run as W&B does
+    (see :mod:`artvcs.run_resume`)."""
+    mode, id = run_resume.normalize(resume, id)
     if id is not None:
         check_name(id, "run id")  # before anything changes
     if (previous := current_run()) is not None:
@@ -328,8 +359,15 @@ def start(
     ctx = context_for(repo, entity, project)
     if job_type is not None:
         check_name(job_type, "job_type")
-    cfg = check_metadata(dict(config or {}))
+    given = dict(config or {})
+    artifacts = {k: v for k, v in given.items() if _artifact_in_config(artifact_class, v)}
+    probe = run_config.Config({}, lambda v: isinstance(v, artifact_class), None, None)  # type: ignore[arg-type]
+    probe._refuse_nested(given, False)  # before anything is written, as W&B's init does
+    cfg = check_metadata({k: v for k, v in given.items() if k not in artifacts})
+    if mode == "auto" and id is None:
+        id = run_resume.auto_candidate(repo.git, ctx.entity, ctx.project)
     run_id = id if id is not None else "".join(secrets.choice(_ALPHABET) for _ in range(8))
+    process = _runs.this_process()  # host, pid, pid_start: to tell a crashed run later
     record = {
         "id": run_id,
         "name": name or run_id,
@@ -338,7 +376,8 @@ def start(
         "job_type": job_type,
         "config": cfg,
         "git": hostgit.describe(repo.worktree),
-        **_runs.this_process(),  # host, pid, pid_start: to tell a crashed run later
+        **process,
+        **({"resume": "auto"} if mode == "auto" else {}),
         "user": {"name": (who := identity.current()).name, "email": who.email},
         "started_at": _versions.utcnow(),
         "finished_at": None,
@@ -346,16 +385,23 @@ def start(
         "logged": [],
     }
     def create(old: dict[str, Any] | None) -> dict[str, Any]:
-        if old is not None:  # only a chosen id can be taken: a compare-and-swap makes the check race-free
-            raise UsageError(f"run id {run_id!r} is already used in {ctx.entity}/{ctx.project}: choose another id "
-                             "(artvcs does not resume runs)")
-        return record
+        # only a chosen id can be taken: checked inside the compare-and-swap, so it is race-free
+        run_resume.check(mode, old, f"{ctx.entity}/{ctx.project}", run_id)
+        if old is None:
+            return record
+        return run_resume.reopen(old, name, job_type, cfg, process, record["git"])
 
-    _runs.write_run(repo.git, ctx.entity, ctx.project, run_id, create, "start")
+    record = _runs.write_run(repo.git, ctx.entity, ctx.project, run_id, create, "start")
     run = Run(ctx, record, artifact_class, live=True)
     set_current_run(run)
     _finish_at_exit()
+    if artifacts:
+        run.config.update(artifacts, allow_val_change=True)
     return run
+
+
+def _artifact_in_config(artifact_class: type, value: Any) -> bool:
+    return isinstance(value, artifact_class) or run_config.is_artifact_string(value) or run_config.is_artifact_dict(value)
 
 
 _uncaught: list[BaseException] = []  # an exception that ended the program (W&B: the run failed)

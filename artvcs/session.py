@@ -20,11 +20,13 @@ def init(
     config: dict[str, Any] | None = None,
     dir: str | None = None,
     id: str | None = None,
+    resume: bool | str | None = None,
     **_ignored: Any,
 ) -> Run:
     """Start a run in the repository found from ``dir`` (or the current folder); create one if none exists.
-    ``id`` names the run (W&B's ``wandb.init(id=...)``); it must not be in use in the project."""
-    return _runs.start(Artifact, project, entity, job_type, name, config, dir, id=id)
+    ``id`` names the run (W&B's ``wandb.init(id=...)``); it must not be in use in the project unless
+    ``resume`` says to resume it: "allow", "must", "never" or "auto" (True), as in W&B."""
+    return _runs.start(Artifact, project, entity, job_type, name, config, dir, id=id, resume=resume)
 
 
 def _require_run() -> Run:

@@ -14,6 +14,7 @@ from artvcs.core.context import Context
 from artvcs.errors import ArtifactNotFoundError
 from artvcs.plumbing import refs
 from artvcs.plumbing import revparse as _revparse
+from artvcs.plumbing import runs as _runs
 from artvcs.plumbing import versions as _versions
 from artvcs.plumbing.errors import NotFoundError, UsageError
 from artvcs.plumbing.refs import CollectionId
@@ -33,9 +34,18 @@ def resolve_version(context: Context, spec: str) -> _versions.Version:
     try:
         return _revparse.resolve_in(context.repo.git, coll, selector or "latest", spec)
     except NotFoundError as e:
+        if not _project_exists(context, coll.entity, coll.project):  # W&B's client-side check, its text first
+            raise ArtifactNotFoundError(f"project '{coll.project}' not found under entity '{coll.entity}': {e}") from None
         if isinstance(e, ArtifactNotFoundError):
             raise
         raise ArtifactNotFoundError(str(e)) from None  # also W&B's CommError, which user code catches
+
+
+def _project_exists(context: Context, entity: str, project: str) -> bool:
+    """True if the project has a collection or a run (W&B's server knows a project by either)."""
+    git = context.repo.git
+    return (next(iter(_versions.iter_collections(git, entity, project)), None) is not None
+            or next(_runs.iter_runs(git, entity, project), None) is not None)
 
 
 def collection_for(context: Context, name: str) -> CollectionId:

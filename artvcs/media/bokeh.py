@@ -30,7 +30,10 @@ class Bokeh(Media):
         elif type(data_or_path).__module__.split(".")[0] == "bokeh":
             document = extras.require("bokeh.document", "Bokeh from a figure").Document()
             document.add_root(data_or_path)
-            doc = document.to_json()
+            try:  # bokeh 3.x wraps the document in a Serialized unless asked for plain JSON (deferred=False)
+                doc = document.to_json(deferred=False)
+            except TypeError:  # a bokeh without that keyword returns plain JSON
+                doc = document.to_json()
         else:
             raise UsageError(f"Bokeh: data_or_path must be a Bokeh figure, its JSON dict or a path, not {type(data_or_path).__name__}")
         try:

@@ -564,3 +564,308 @@ def test_unlink_of_a_version_that_is_not_a_link_says_what_wandb_says(project, fi
         art.unlink()
     assert "'me/proj/ds:v0' is not a linked artifact" in str(e.value)
     assert artvcs.Api().artifact_exists("ds:v0")
+
+
+# -- models on a run (wandb/sdk/wandb_run.py at v0.17.9: log_model, use_model, link_model) -----
+def test_log_model_then_use_model_returns_the_one_file(project):
+    """log_model logs type 'model'; use_model downloads to ./artifacts/<name:version> and returns the
+    file when there is one (test_model_workflows.py::test_log_model)."""
+    (project / "boom.txt").write_text("testing")
+    with artvcs.init() as run:
+        assert run.log_model(str(project / "boom.txt"), "test-model") is None
+    assert artvcs.Api().artifact("test-model:v0").type == "model"
+    with artvcs.init() as run:
+        path = run.use_model("test-model:v0")
+        assert path == os.path.abspath(os.path.join("artifacts", "test-model:v0", "boom.txt"))
+        assert open(path).read() == "testing"
+        assert [a.name for a in run.used_artifacts()] == ["test-model:v0"]
+
+
+def test_log_model_default_name_and_folder(project, files):
+    """Without a name the model is run-<run id>-<basename>; a folder of several files gives the folder."""
+    with artvcs.init() as run:
+        run.log_model(str(files), aliases=["best"])
+        name = f"run-{run.id}-data"
+        assert artvcs.Api().artifact(f"{name}:best").type == "model"
+        assert run.use_model(f"{name}:v0") == os.path.abspath(os.path.join("artifacts", f"{name}:v0"))
+
+
+def test_use_model_and_link_model_refuse_a_type_without_model(project):
+    """W&B asserts that the type contains 'model' (test_use_model_error_artifact_type,
+    test_link_model_error_artifact_type); nothing is linked."""
+    (project / "boom.txt").write_text("testing")
+    with artvcs.init() as run:
+        run.log_artifact(str(project / "boom.txt"), name="test_model", type="dataset")
+        with pytest.raises(AssertionError, match="substring 'model'"):
+            run.use_model("test_model:v0")
+        with pytest.raises(AssertionError, match="substring 'model'"):
+            run.link_model(str(project / "boom.txt"), "test_portfolio", "test_model")
+    assert not artvcs.Api().artifact_exists("model-registry/test_portfolio:v0")
+
+
+def test_link_model_links_into_the_model_registry(project):
+    """link_model logs the model and links it to <entity>/model-registry/<registered name>; aliases go
+    on the link; the registered name may not carry entity or project (test_link_model)."""
+    (project / "boom.txt").write_text("testing")
+    with artvcs.init() as run:
+        run.link_model(str(project / "boom.txt"), "test_portfolio", "test_model", aliases=["prod"])
+        with pytest.raises(AssertionError, match="Do not append the entity or project"):
+            run.link_model(str(project / "boom.txt"), "me/proj/test_portfolio", "test_model")
+    linked = artvcs.Api().artifact("model-registry/test_portfolio:prod")
+    assert linked.source_name == "test_model:v0" and linked.type == "model"
+    with artvcs.init() as run:
+        path = run.use_model("model-registry/test_portfolio:v0")
+        assert path == os.path.abspath(os.path.join("artifacts", "test_model:v0", "boom.txt")), "the source's name"
+
+
+def test_link_model_keeps_the_type_of_an_existing_model(project):
+    """An existing 'name' of a *model* type is logged again under that type."""
+    (project / "w.bin").write_text("one")
+    with artvcs.init() as run:
+        run.log_artifact(str(project / "w.bin"), name="net", type="keras-model")
+        (project / "w.bin").write_text("two")
+        run.link_model(str(project / "w.bin"), "reg", "net")
+    assert artvcs.Api().artifact("net:v1").type == "keras-model"
+    assert artvcs.Api().artifact("model-registry/reg:v0").source_name == "net:v1"
+
+
+def test_model_methods_on_a_finished_run_are_refused(project):
+    (project / "boom.txt").write_text("testing")
+    run = artvcs.init()
+    run.finish()
+    for call in (lambda: run.log_model(str(project / "boom.txt")), lambda: run.use_model("x:v0"),
+                 lambda: run.link_model(str(project / "boom.txt"), "reg")):
+        with pytest.raises(ValueError, match="is finished"):
+            call()
+
+
+# -- resuming a run (wandb/sdk/wandb_settings.py _apply_init, internal/sender.py at v0.17.9) --------
+def test_resume_allow_reopens_the_run_and_keeps_its_lineage(project, files):
+    with artvcs.init(id="r1", config={"lr": 1}) as run:
+        a = artvcs.Artifact("ds", type="dataset")
+        a.add_dir(str(files))
+        run.log_artifact(a)
+    with artvcs.init(id="r1", resume="allow", config={"bs": 2}) as again:
+        assert again.state == "running" and again.finished_at is None
+        assert again.config == {"lr": 1, "bs": 2}, "new keys update the old config"
+        assert [x.name for x in again.logged_artifacts()] == ["ds:v0"], "what it logged before stays"
+        again.use_artifact("ds:v0")
+    found = artvcs.Api().run("proj/r1")
+    assert found.state == "finished"
+    assert [x.name for x in found.used_artifacts()] == ["ds:v0"]
+    assert found._record["resumed_at"] >= found.started_at
+
+
+def test_resume_allow_and_auto_with_an_unused_id_start_it(project):
+    for mode in ("allow", "auto", True):
+        with artvcs.init(id=f"new{str(mode).lower()}", resume=mode) as run:
+            assert run.state == "running"
+    assert artvcs.Api().run("proj/newallow").state == "finished"
+
+
+def test_resume_must_and_never_refuse_with_wandb_texts(project):
+    with pytest.raises(artvcs.UsageError, match="The value 'must' is not a valid option for resuming a run \\(nope\\)"):
+        artvcs.init(id="nope", resume="must")
+    with pytest.raises(KeyError):
+        artvcs.Api().run("proj/nope")
+    artvcs.init(id="taken").finish()
+    with pytest.raises(artvcs.UsageError, match="The value 'never' is not a valid option for resuming a run \\(taken\\)"):
+        artvcs.init(id="taken", resume="never")
+    assert artvcs.init(id="fresh", resume="never").id == "fresh"
+    artvcs.finish()
+    assert artvcs.init(id="taken", resume="must").id == "taken"
+
+
+def test_resume_with_another_string_is_a_run_id_to_allow(project):
+    """W&B: ``resume="<id>"`` without ``id`` resumes that run with "allow"."""
+    artvcs.init(id="old1").finish()
+    with artvcs.init(resume="old1") as run:
+        assert run.id == "old1" and "resumed_at" in run._record
+    with pytest.raises(ValueError, match="resume=3"):
+        artvcs.init(resume=3)
+
+
+def test_resume_refuses_a_run_still_running(project):
+    run = artvcs.init(id="live")
+    from artvcs.runs import start  # a second start while the first is open: the same process
+    from artvcs.plumbing import runs as plumbing_runs
+    record = plumbing_runs.read_run(run.context.repo.git, "me", "proj", "live")
+    assert plumbing_runs.state_of(record) == "running"
+    run._live = False  # as if it were another process's: init would otherwise finish it first
+    from artvcs.core.context import set_current_run
+    set_current_run(None)
+    with pytest.raises(ValueError, match="is still running"):
+        start(artvcs.Artifact, id="live", resume="allow")
+
+
+def test_resume_auto_picks_this_machines_newest_failed_auto_run(project):
+    """W&B keeps an "auto" run's id until it finishes with exit code 0; the next "auto" init resumes it."""
+    with pytest.raises(RuntimeError):
+        with artvcs.init(resume="auto") as first:
+            raise RuntimeError("boom")
+    assert first.state == "failed"
+    with artvcs.init(resume=True) as again:
+        assert again.id == first.id
+    with artvcs.init(resume="auto") as third:
+        assert third.id != first.id, "the resumed run finished cleanly: a new run"
+    with artvcs.init() as plain:
+        pass
+    assert plain.id not in (first.id, third.id)
+
+
+# -- an object already in a logged artifact is a reference in another (wandb/sdk/artifacts/artifact.py add) --
+def test_object_added_to_a_logged_artifact_is_a_reference_in_the_next(project):
+    """test_wandb_artifacts_full.py::test_local_references: the same Table added to a second draft after
+    the first is logged gives an entry with a ref; in the first it had none."""
+    with artvcs.init() as run:
+        t1 = artvcs.Table(columns=["a"], data=[[1], [2]])
+        first = artvcs.Artifact("first", "dataset")
+        first.add(t1, "t1")
+        assert first.manifest.entries["t1.table.json"].ref is None
+        again = artvcs.Artifact("draft-too", "dataset")
+        assert again.add(t1, "t0").ref is None, "a draft's entry is not referred to"
+        run.log_artifact(first)
+        second = artvcs.Artifact("second", "dataset")
+        entry = second.add(t1, "t2")
+        assert entry.ref is not None and entry.ref.endswith("first:v0/t1.table.json")
+        assert entry.digest == first.manifest.entries["t1.table.json"].digest
+        run.log_artifact(second)
+    got = artvcs.Api().artifact("second:v0").get("t2")
+    assert got.get_column("a") == [1, 2]
+
+
+def test_object_read_from_a_logged_artifact_is_a_reference_with_its_parts(project):
+    """W&B: an object from ``artifact.get`` added elsewhere refers to the entry it was read from; its
+    parts (an image's pixels) are in the new artifact too, so it reads back there."""
+    img = artvcs.Image(np.arange(48, dtype=np.uint8).reshape(4, 4, 3))
+    with artvcs.init() as run:
+        src = artvcs.Artifact("images", "dataset")
+        src.add(img, "i")
+        run.log_artifact(src)
+    with artvcs.init() as run:
+        got = run.use_artifact("images:latest").get("i")
+        dst = artvcs.Artifact("more-images", "dataset")
+        entry = dst.add(got, "j")
+        assert entry.ref.endswith("images:v0/i.image-file.json")
+        assert any(p.startswith("media/images/") and e.ref is None for p, e in dst.manifest.entries.items())
+        run.log_artifact(dst)
+    back = artvcs.Api().artifact("more-images:v0").get("j")
+    assert np.array_equal(np.asarray(back.image), np.asarray(img.image))
+
+
+def test_an_object_changed_since_it_was_read_is_stored_anew(project):
+    with artvcs.init() as run:
+        src = artvcs.Artifact("tables", "dataset")
+        src.add(artvcs.Table(columns=["a"], data=[[1]]), "t")
+        run.log_artifact(src)
+        table = run.use_artifact("tables:latest").get("t")
+        table.add_data(2)
+        dst = artvcs.Artifact("tables2", "dataset")
+        assert dst.add(table, "t").ref is None
+        run.log_artifact(dst)
+    assert artvcs.Api().artifact("tables2:v0").get("t").get_column("a") == [1, 2]
+
+
+# -- run.config (wandb/sdk/wandb_config.py, wandb_run.py _config_artifact_callback at v0.17.9) ----------
+def _logged_dataset(files) -> "artvcs.Artifact":
+    with artvcs.init() as run:
+        a = artvcs.Artifact("boom-data", type="dataset")
+        a.add_dir(str(files))
+        run.log_artifact(a)
+    return artvcs.Api().artifact("boom-data:v0")
+
+
+def _as_recorded(artifact, key):
+    return {"_type": "artifactVersion", "_version": "v0", "id": artifact.id, "version": "v0",
+            "sequenceName": "boom-data", "usedAs": key}
+
+
+def test_config_items_and_attributes_are_recorded(project):
+    with artvcs.init(config={"lr": 0.1}) as run:
+        run.config.bs = 32
+        run.config["--epochs"] = 3  # W&B strips leading dashes
+        run.config.update({"opt": "sgd"})
+        assert run.config.lr == 0.1 and run.config["bs"] == 32 and run.config.epochs == 3
+        with pytest.raises(AttributeError):
+            run.config.missing
+        with pytest.raises(ValueError, match='Attempted to change value of key "bs" from 32 to 64'):
+            run.config.bs = 64
+        run.config.update({"bs": 64}, allow_val_change=True)
+    assert artvcs.Api().run(f"proj/{run.id}").config == {"lr": 0.1, "bs": 64, "epochs": 3, "opt": "sgd"}
+
+
+@pytest.mark.parametrize("how", ["object", "name", "id", "dict", "init-name", "init-id"])
+def test_an_artifact_in_the_config_is_used_as_its_key(project, files, how):
+    """test_wandb_run_artifacts.py::test_artifacts_in_config, test_artifact_string_*: an Artifact, a
+    wandb-artifact:// name or _id string or W&B's artifactVersion dict is used by the run as the key;
+    the config holds the artifact, the finished run's record W&B's dict."""
+    art = _logged_dataset(files)
+    value = {"object": art, "name": "wandb-artifact://me/proj/boom-data:v0", "id": f"wandb-artifact://_id/{art.id}",
+             "dict": _as_recorded(art, "x"), "init-name": "wandb-artifact://me/proj/boom-data:v0",
+             "init-id": f"wandb-artifact://https://api.example/_id/{art.id}"}[how]
+    with artvcs.init(config={"dataset": value} if how.startswith("init") else None) as run:
+        if not how.startswith("init"):
+            run.config.dataset = value
+        assert isinstance(run.config.dataset, artvcs.Artifact) and run.config.dataset.id == art.id
+    found = artvcs.Api().run(f"proj/{run.id}")
+    assert found.config["dataset"] == _as_recorded(art, "dataset")
+    assert [a.name for a in found.used_artifacts()] == ["boom-data:v0"]
+    assert found._record["used"][0]["use_as"] == "dataset"
+
+
+def test_a_nested_artifact_in_the_config_is_refused(project, files):
+    art = _logged_dataset(files)
+    with artvcs.init() as run:
+        for call in (lambda: setattr(run.config, "nested", {"nested": art}),
+                     lambda: setattr(run.config, "deep", {"one": {"two": art}}),
+                     lambda: run.config.update({"one": {"two": "wandb-artifact://me/proj/boom-data:v0"}})):
+            with pytest.raises(ValueError, match="^Instances of wandb.Artifact can only be top level keys in wandb.config$"):
+                call()
+        assert dict(run.config) == {}
+    with pytest.raises(ValueError, match="only be top level keys"):
+        artvcs.init(id="never", config={"one": {"two": art}})
+    with pytest.raises(KeyError):
+        artvcs.Api().run("proj/never")
+
+
+def test_artifact_type_names_its_entity(project, files):
+    """test_wandb_artifacts_api.py::test_delete_collection builds names from ``ArtifactType.entity``."""
+    with artvcs.init(project="test") as run:
+        a = artvcs.Artifact("ds", type="test-type")
+        a.add_dir(str(files))
+        run.log_artifact(a)
+    t = artvcs.Api().artifact_type("test-type", project="test")
+    assert (t.entity, t.project, t.name) == ("me", "test", "test-type")
+    assert artvcs.Api().artifact(f"{t.entity}/test/ds:latest", type="test-type").version == "v0"
+
+
+def test_missing_project_says_so_as_wandb(project, files):
+    """W&B's Artifact._from_name: "project 'bar' not found under entity 'foo'", a CommError
+    (test_wandb_artifacts_full.py::test_retrieve_missing_artifact)."""
+    with artvcs.init() as run:
+        a = artvcs.Artifact("ds", type="dataset")
+        a.add_dir(str(files))
+        run.log_artifact(a)
+    api = artvcs.Api()
+    for name, who in (("foo/bar/ds:v0", "foo"), ("me/bar/ds:v0", "me")):
+        with pytest.raises(artvcs.CommError, match=f"project 'bar' not found under entity '{who}'"):
+            api.artifact(name)
+    with pytest.raises(artvcs.CommError) as e:
+        api.artifact("me/proj/baz:v0")
+    assert "not found under entity" not in str(e.value), "the project exists: only the artifact is missing"
+
+
+@pytest.mark.parametrize("var", ["ARTVCS_ARTIFACT_DIR", "WANDB_ARTIFACT_DIR"])
+def test_artifact_dir_variable_moves_the_default_roots(project, files, monkeypatch, var):
+    """W&B's WANDB_ARTIFACT_DIR (test_wandb_artifacts_full.py::test_artifact_download_root)."""
+    with artvcs.init() as run:
+        a = artvcs.Artifact("ds", type="dataset")
+        a.add_dir(str(files))
+        run.log_artifact(a)
+    where = project / "an-unusual-path"
+    monkeypatch.setenv(var, str(where))
+    art = artvcs.Api().artifact("ds:v0")
+    assert art.download() == str(where / "ds:v0")
+    assert art.checkout() == str(where / "ds")
+    assert sorted(os.listdir(where / "ds:v0")) == ["a.txt", "b.txt", "sub"]
+    assert not os.path.exists(project / "artifacts")

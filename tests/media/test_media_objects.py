@@ -78,6 +78,17 @@ def test_bokeh_from_its_json_needs_no_bokeh(roundtrip, tmp_path):
         artvcs.Bokeh(3)
 
 
+def test_bokeh_from_a_figure_is_plain_json(roundtrip):
+    """bokeh 3.x's Document.to_json() is a Serialized wrapper unless deferred=False; W&B's test
+    module (test_object_references.py) makes a Bokeh of a figure at import."""
+    plotting = pytest.importorskip("bokeh.plotting")
+    p = plotting.figure(title="simple line example", x_axis_label="x", y_axis_label="y")
+    p.line([1, 2, 3], [6, 7, 2], legend_label="Temp.", line_width=2)
+    fig = artvcs.Bokeh(p)
+    assert isinstance(fig.b_json, dict) and fig.b_json["roots"]
+    assert roundtrip(fig) == fig
+
+
 def test_classes_masks_and_boxes_on_their_own(log):
     classes = artvcs.Classes([{"id": 0, "name": "bg"}, {"id": 7, "name": "cat"}])
     mask = artvcs.ImageMask({"mask_data": np.array([[0, 7], [7, 0]], dtype=np.uint8),
