@@ -19,6 +19,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <limits.h>
 #include <string.h>
 
 #define DIGEST_HEX 64
@@ -26,7 +27,29 @@
 
 static signed char hexval[256];
 
-static PyObject *rows(PyObject *self, PyObject *args) {
+/* The end of the canonical row at p (just past its '\n') and its size in *size; NULL when the
+ * bytes from p are not one such row within max_size. */
+static const unsigned char *scan_row(const unsigned char *p, const unsigned char *end, long long max_size,
+                                     long long *size) {
+    if (end - p < DIGEST_HEX + 3) return NULL;
+    for (int k = 0; k < DIGEST_HEX; k++)
+        if (hexval[p[k]] < 0) return NULL;
+    if (p[DIGEST_HEX] != ' ') return NULL;
+    const unsigned char *q = p + DIGEST_HEX + 1;
+    if (*q < '1' || *q > '9') return NULL; /* no leading zero, no empty size */
+    long long n = 0;
+    int digits = 0;
+    while (q < end && *q >= '0' && *q <= '9') {
+        if (++digits > MAX_DIGITS) return NULL;
+        n = n * 10 + (*q++ - '0');
+    }
+    if (q >= end || *q != '\n' || n > max_size) return NULL;
+    *size = n;
+    return q + 1;
+}
+
+/* rows() when build, else check(): the same walk, with or without the row objects. */
+static PyObject *walk_rows(PyObject *args, int build) {
     Py_buffer buf;
     Py_ssize_t start, count;
     long long max_size;
@@ -58,27 +81,22 @@ static PyObject *rows(PyObject *self, PyObject *args) {
         PyBuffer_Release(&buf);
         Py_RETURN_NONE;
     }
-    PyObject *out = PyList_New(count);
-    if (!out) {
+    PyObject *out = build ? PyList_New(count) : NULL;
+    if (build && !out) {
         PyBuffer_Release(&buf);
         return NULL;
     }
     long long total = 0;
     for (Py_ssize_t i = 0; i < count; i++) {
-        if (end - p < DIGEST_HEX + 3) goto refuse;
-        for (int k = 0; k < DIGEST_HEX; k++)
-            if (hexval[p[k]] < 0) goto refuse;
-        if (p[DIGEST_HEX] != ' ') goto refuse;
-        const unsigned char *q = p + DIGEST_HEX + 1;
-        if (*q < '1' || *q > '9') goto refuse; /* no leading zero, no empty size */
-        long long n = 0;
-        int digits = 0;
-        while (q < end && *q >= '0' && *q <= '9') {
-            if (++digits > MAX_DIGITS) goto refuse;
-            n = n * 10 + (*q++ - '0');
-        }
-        if (q >= end || *q != '\n' || n > max_size) goto refuse;
+        long long n;
+        const unsigned char *q = scan_row(p, end, max_size, &n);
+        if (!q) goto refuse;
         if (ex && exlen == DIGEST_HEX && memcmp(p, ex, DIGEST_HEX) == 0) goto refuse;
+        total += n;
+        if (!build) {
+            p = q;
+            continue;
+        }
         PyObject *d = PyUnicode_New(DIGEST_HEX, 127);
         if (!d) goto fail;
         memcpy(PyUnicode_DATA(d), p, DIGEST_HEX);
@@ -96,25 +114,85 @@ static PyObject *rows(PyObject *self, PyObject *args) {
         PyTuple_SET_ITEM(row, 0, d);
         PyTuple_SET_ITEM(row, 1, size);
         PyList_SET_ITEM(out, i, row);
-        total += n;
-        p = q + 1;
+        p = q;
     }
     if (p != end) goto refuse;
     PyBuffer_Release(&buf);
     PyObject *sum = PyLong_FromLongLong(total);
-    if (!sum) {
-        Py_DECREF(out);
-        return NULL;
+    if (!build || !sum) {
+        Py_XDECREF(out);
+        return sum;
     }
     return Py_BuildValue("(NN)", out, sum);
 refuse:
-    Py_DECREF(out); /* (a list with unset items is freed safely: they are NULL) */
+    Py_XDECREF(out); /* (a list with unset items is freed safely: they are NULL) */
     PyBuffer_Release(&buf);
     Py_RETURN_NONE;
 fail:
-    Py_DECREF(out);
+    Py_XDECREF(out);
     PyBuffer_Release(&buf);
     return NULL;
+}
+
+static PyObject *rows(PyObject *self, PyObject *args) { return walk_rows(args, 1); }
+
+static PyObject *check(PyObject *self, PyObject *args) { return walk_rows(args, 0); }
+
+/* seek(data, start, row) -> (pos, offset) | None: where row ``row`` (0-based) of the rows from
+ * data[start:] begins, and the sum of the sizes of the rows before it; None when the text ends or
+ * stops being canonical first. */
+static PyObject *seek(PyObject *self, PyObject *args) {
+    Py_buffer buf;
+    Py_ssize_t start, row;
+    if (!PyArg_ParseTuple(args, "y*nn", &buf, &start, &row)) return NULL;
+    if (start < 0 || start > buf.len || row < 0) {
+        PyBuffer_Release(&buf);
+        PyErr_SetString(PyExc_ValueError, "seek(): start or row out of range");
+        return NULL;
+    }
+    const unsigned char *base = buf.buf, *p = base + start, *end = base + buf.len;
+    long long offset = 0, n;
+    for (Py_ssize_t i = 0; i < row && p; i++) {
+        p = scan_row(p, end, LLONG_MAX, &n);
+        offset += n;
+    }
+    PyBuffer_Release(&buf);
+    if (!p || !scan_row(p, end, LLONG_MAX, &n)) Py_RETURN_NONE;
+    return Py_BuildValue("(nL)", (Py_ssize_t)(p - base), offset);
+}
+
+/* common(a, pa, b, pb) -> (k, pa_end, nbytes): how many canonical rows from a[pa:] on are the
+ * very same text as those from b[pb:] on (k, 0 when the first differ), where a's stop (pa_end),
+ * and the sum of their sizes: a run of a list's chunks lying back to back in one pack, compared
+ * as text, without a row object made. */
+static PyObject *common(PyObject *self, PyObject *args) {
+    Py_buffer a, b;
+    Py_ssize_t pa, pb;
+    if (!PyArg_ParseTuple(args, "y*ny*n", &a, &pa, &b, &pb)) return NULL;
+    if (pa < 0 || pa > a.len || pb < 0 || pb > b.len) {
+        PyBuffer_Release(&a);
+        PyBuffer_Release(&b);
+        PyErr_SetString(PyExc_ValueError, "common(): a position out of range");
+        return NULL;
+    }
+    const unsigned char *p = (const unsigned char *)a.buf + pa, *aend = (const unsigned char *)a.buf + a.len;
+    const unsigned char *q = (const unsigned char *)b.buf + pb, *bend = (const unsigned char *)b.buf + b.len;
+    Py_ssize_t k = 0;
+    long long nbytes = 0, n;
+    Py_BEGIN_ALLOW_THREADS
+    for (;;) {
+        const unsigned char *next = scan_row(p, aend, LLONG_MAX, &n);
+        if (!next || bend - q < next - p || memcmp(p, q, (size_t)(next - p)) != 0) break;
+        q += next - p; /* (the same bytes: b's row ends with the same '\n') */
+        p = next;
+        nbytes += n;
+        k++;
+    }
+    Py_END_ALLOW_THREADS
+    Py_ssize_t end_a = (Py_ssize_t)(p - (const unsigned char *)a.buf);
+    PyBuffer_Release(&a);
+    PyBuffer_Release(&b);
+    return Py_BuildValue("(nnL)", k, end_a, nbytes);
 }
 
 static PyObject *places(PyObject *self, PyObject *args) {
@@ -157,6 +235,12 @@ static PyMethodDef methods[] = {
     {"rows", rows, METH_VARARGS,
      "rows(data, start, count, max_size, exclude) -> ([(digest, size), ...], total) when data[start:] is exactly "
      "count canonical rows within max_size and naming no exclude; else None."},
+    {"check", check, METH_VARARGS,
+     "check(data, start, count, max_size, exclude) -> total | None: rows()'s answer without the rows."},
+    {"seek", seek, METH_VARARGS,
+     "seek(data, start, row) -> (pos, offset) | None: where row ``row`` begins, and the sizes before it."},
+    {"common", common, METH_VARARGS,
+     "common(a, pa, b, pb) -> (k, pa_end, nbytes): the rows from a[pa:] that are the same text as from b[pb:]."},
     {"places", places, METH_VARARGS,
      "places(rows, name, pack_of) -> (row_of, offsets): each digest's first row, the running offsets; "
      "pack_of.setdefault(digest, name) for each row."},

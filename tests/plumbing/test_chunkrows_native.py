@@ -48,9 +48,36 @@ def test_rows_in_c_and_python_agree(rows, prefix, cut, junk, miscount, max_size,
         c = chunklist._native_rows(data, len(prefix), count, max_size, exclude)
         py = chunklist.rows_python(data, len(prefix), count, max_size, exclude)
         assert c == py
+        assert chunklist._chunkrows.check(data, len(prefix), count, max_size, exclude) == (c and c[1])
         if c is not None:
             assert b"".join(f"{d} {n}\n".encode() for d, n in c[0]) == data[len(prefix):]
             assert c[1] == sum(n for _, n in c[0]) and all(n <= max_size and d != exclude for d, n in c[0])
+
+
+@needs_c
+@settings(max_examples=200, deadline=None)
+@given(rows_st, rows_st, st.integers(0, 30), st.integers(0, 30), st.binary(max_size=3), st.integers(0, 2000))
+def test_seek_and_common_walk_the_rows_as_python_does(a_rows, b_rows, i, j, junk, cut):
+    a = "".join(f"{d} {n}\n" for d, n in a_rows).encode()
+    b = "".join(f"{d} {n}\n" for d, n in b_rows).encode()
+    b = b[:cut] + junk + b[cut + len(junk):]
+    starts = [0]
+    for d, n in a_rows:
+        starts.append(starts[-1] + len(f"{d} {n}\n"))
+    sought = chunklist._chunkrows.seek(a, 0, i)
+    assert sought == ((starts[i], sum(n for _, n in a_rows[:i])) if i < len(a_rows) else None)
+    pb = min(j * 70, len(b))
+    k, end, nbytes = chunklist._chunkrows.common(a, starts[min(i, len(a_rows))], b, pb)
+    from_a = a_rows[min(i, len(a_rows)):]
+    expect = 0
+    while expect < len(from_a):
+        row = f"{from_a[expect][0]} {from_a[expect][1]}\n".encode()
+        at = pb + sum(len(f"{d} {n}\n") for d, n in from_a[:expect])
+        if b[at:at + len(row)] != row:
+            break
+        expect += 1
+    assert k == expect and nbytes == sum(n for _, n in from_a[:k])
+    assert end == starts[min(i, len(a_rows)) + k]
 
 
 @needs_c
