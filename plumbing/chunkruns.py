@@ -17,6 +17,7 @@ takes the parsed path, which reads the same packs and names what is wrong.
 """
 from __future__ import annotations
 
+import os
 import re
 
 from . import chunklist
@@ -82,8 +83,7 @@ def _index_text(packs: LocalPacks, name: str) -> tuple[bytes, int] | None:
     """The bytes of pack ``name``'s index and where its rows begin, when it hashes to its name and is
     canonical (as :func:`chunkpacks.parse_idx` requires); else None."""
     try:
-        with open(packs.path(name, "idx"), "rb") as f:
-            data = f.read(MAX_IDX_BYTES + 1)
+        data = read_bounded(packs.path(name, "idx"), MAX_IDX_BYTES + 1)
     except OSError:
         return None
     head = _IDX_HEAD.match(data)
@@ -97,6 +97,25 @@ def _index_text(packs: LocalPacks, name: str) -> tuple[bytes, int] | None:
 def list_bytes(path: str) -> bytes:
     """The bytes of the list at ``path``, at most as many as the largest well-formed list has plus
     one (FileNotFoundError when there is none)."""
-    with open(path, "rb") as f:
-        return f.read(chunklist.max_encoded_size(MAX_COUNT) + 1)
+    return read_bounded(path, chunklist.max_encoded_size(MAX_COUNT) + 1)
+
+
+def read_bounded(path: str, limit: int) -> bytes:
+    """The first ``limit`` bytes of the file at ``path`` (all of it when shorter), read in calls of
+    its size: ``read(limit)`` on a buffered file allocates ``limit`` bytes first, and a list's limit
+    is over a GiB (1.6 ms of page mapping per checkout, measured, for a 2 MB list)."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        want = min(os.fstat(fd).st_size + 1, limit)  # one byte more: a file grown since is read on
+        parts = []
+        while limit > 0:
+            part = os.read(fd, want)
+            if not part:
+                break
+            parts.append(part)
+            limit -= len(part)
+            want = min(want, limit)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+    finally:
+        os.close(fd)
 

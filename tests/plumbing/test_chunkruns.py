@@ -189,3 +189,15 @@ def test_fuzz_mutated_lists_give_the_parsed_runs_or_none(tmp_path_factory, at, j
 def teardown_module():
     if _STORE:
         _STORE.pop("repo").close()
+
+
+@pytest.mark.parametrize("size", [0, 1, 5, 70_000])
+def test_read_bounded_reads_the_file_up_to_its_limit(tmp_path, size):
+    data = os.urandom(size)
+    path = tmp_path / "f"
+    path.write_bytes(data)
+    for limit in (1, 3, 5, 6, size, size + 1, 1 << 40):
+        if limit:
+            assert chunkruns.read_bounded(str(path), limit) == data[:limit]
+    with pytest.raises(FileNotFoundError):
+        chunkruns.read_bounded(str(tmp_path / "absent"), 10)
