@@ -46,7 +46,7 @@ def text_runs(packs: LocalPacks, raw: bytes, digest: str) -> tuple[int, list[Run
     if not available() or midx is None or getattr(where, "distrusted", True) or packs.packs.read:
         return None  # (packs read at open are outside the multi-pack index, and answer first)
     head = _LIST_HEAD.match(raw)
-    if head is None or head.group(1) != digest.encode("ascii"):
+    if head is None or head.group(1).decode("ascii") != digest:
         return None
     total, count = int(head.group(2)), int(head.group(3))
     native = chunklist._chunkrows

@@ -12,6 +12,10 @@
  *   ``count`` rows "<64 lowercase hex> <size>\n" (size 1-9 digits, no leading zero, at most
  *   ``max_size``) and no row's digest is ``exclude`` (a str, or None), the rows as
  *   [(digest, size), ...] and the sum of the sizes; else None.
+ * check(data, start, count, max_size, exclude) -> total | None: rows()'s answer without the rows.
+ * seek(data, start, row), common(a, pa, b, pb): walk such texts row by row (plumbing/chunkruns.py:
+ *   the runs of a checkout, found from the list's and the pack indexes' texts).
+ * ascending_u32(data): the multi-pack index's fanout check (plumbing/chunkmidx.py).
  * places(rows, name, pack_of) -> (row_of, offsets): for a pack ``name`` of ``rows`` (a list of
  *   (str, int) tuples, as rows() makes), the dict digest -> its first row, the running offsets
  *   (one more than rows, the pack's size last), and each digest not yet in the dict ``pack_of``
@@ -20,6 +24,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <limits.h>
+#include <stdint.h>
 #include <string.h>
 
 #define DIGEST_HEX 64
@@ -231,7 +236,32 @@ fail:
     return NULL;
 }
 
+/* ascending_u32(data) -> bool: whether the native-endian 32-bit unsigned numbers of data (an
+ * array('I')) never decrease: the multi-pack index's fanout check, done on every open. */
+static PyObject *ascending_u32(PyObject *self, PyObject *args) {
+    Py_buffer buf;
+    if (!PyArg_ParseTuple(args, "y*", &buf)) return NULL;
+    if (buf.len % 4) {
+        PyBuffer_Release(&buf);
+        PyErr_SetString(PyExc_ValueError, "ascending_u32(): the data is not whole 32-bit numbers");
+        return NULL;
+    }
+    const unsigned char *p = buf.buf;
+    Py_ssize_t n = buf.len / 4;
+    int ok = 1;
+    uint32_t last = 0, v;
+    for (Py_ssize_t i = 0; i < n && ok; i++) {
+        memcpy(&v, p + 4 * i, 4);
+        ok = v >= last;
+        last = v;
+    }
+    PyBuffer_Release(&buf);
+    return PyBool_FromLong(ok);
+}
+
 static PyMethodDef methods[] = {
+    {"ascending_u32", ascending_u32, METH_VARARGS,
+     "ascending_u32(data) -> bool: whether data's native 32-bit unsigned numbers never decrease."},
     {"rows", rows, METH_VARARGS,
      "rows(data, start, count, max_size, exclude) -> ([(digest, size), ...], total) when data[start:] is exactly "
      "count canonical rows within max_size and naming no exclude; else None."},

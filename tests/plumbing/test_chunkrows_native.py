@@ -169,3 +169,22 @@ def test_a_real_store_reads_the_same_through_c_and_python(repo, tmp_path, monkey
                 idx = f.read()
             a, b = _both(lambda: chunkpacks.parse_idx(idx, n[:-4]), monkeypatch)
             assert a == b and a[0] == "ok" and chunkpacks.encode_idx(a[1]) == idx
+
+
+@needs_c
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, (1 << 32) - 1), max_size=40), st.booleans())
+def test_the_fanout_check_in_c_and_python_agree(numbers, sort):
+    from array import array
+
+    from artvcs.plumbing import chunkmidx
+
+    fan = array("I", sorted(numbers) if sort else numbers)
+    got = []
+    for native in ("1", "0"):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("ARTVCS_NATIVE", native)
+            got.append(chunkmidx._ascending(fan))
+    assert got[0] == got[1] == (list(fan) == sorted(fan))
+    with pytest.raises(ValueError):
+        chunklist._chunkrows.ascending_u32(b"abc")
