@@ -1,10 +1,11 @@
 """Packaging is declared in setup.cfg; this file adds what setup.cfg cannot say.
 
 - The optional C extensions (plumbing/_native/): the scan (scan.c), the
-  FastCDC cutter (cdc.c) and a checkout's batched small copies (copybatch.c).
+  FastCDC cutter (cdc.c), a checkout's batched small copies (copybatch.c) and
+  the row parser of chunk lists and pack indexes (chunkrows.c).
   Where no compiler is, the build warns and artvcs uses plumbing/scan.py's
-  pure-Python loop, pyfastcdc and a copy per file (plumbing/placefile.py),
-  which give the same results.
+  pure-Python loop, pyfastcdc, a copy per file (plumbing/placefile.py) and
+  plumbing/chunklist.py's row check, which give the same results.
 - Editable installs with data files: setuptools' editable wheel means to
   install data files (our man pages under share/man) but asks the distribution
   ``has_data()``, a method that does not exist (it is ``has_data_files``), so
@@ -101,5 +102,6 @@ setup(
         Extension("artvcs.plumbing._scan", ["plumbing/_native/scan.c"], optional=True, extra_compile_args=["-O2"]),
         Extension("artvcs.plumbing._cdc", ["plumbing/_native/cdc.c"], optional=True, extra_compile_args=["-O2"]),
         Extension("artvcs.plumbing._copybatch", ["plumbing/_native/copybatch.c"], optional=True, extra_compile_args=["-O2"]),
+        Extension("artvcs.plumbing._chunkrows", ["plumbing/_native/chunkrows.c"], optional=True, extra_compile_args=["-O2"]),
     ],
 )

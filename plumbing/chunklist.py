@@ -13,10 +13,18 @@ is bounded, the sizes must add up, and no chunk may be the file itself.
 """
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 
 from .errors import CorruptObjectError
+
+try:
+    from . import _chunkrows
+except ImportError:  # built without a compiler: canonical_rows and ChunkPlaces' Python do the same
+    _chunkrows = None
+_native_rows = getattr(_chunkrows, "rows", None)
+_native_places = getattr(_chunkrows, "places", None)
 
 LISTS = "chunklists"  # where lists live, beside the content store's root (chunkstore, store)
 MAGIC = "artvcs-chunks"
@@ -79,6 +87,38 @@ def canonical_rows(body: str, count: int) -> tuple[list[str], list[int]] | None:
     return digests, list(map(int, sizes))
 
 
+def native() -> bool:
+    """Whether the C row parser (``_chunkrows``, from _native/chunkrows.c) is there and not turned
+    off (ARTVCS_NATIVE=0)."""
+    return _native_rows is not None and os.environ.get("ARTVCS_NATIVE", "1") != "0"
+
+
+def rows_python(data: bytes, start: int, count: int, max_size: int,
+                exclude: str | None = None) -> tuple[list[tuple[str, int]], int] | None:
+    """``([(digest, size), ...], total)`` when ``data[start:]`` is exactly ``count`` canonical rows
+    (:func:`canonical_rows`), none larger than ``max_size`` and none naming ``exclude``; else None.
+    The loop of ``_chunkrows.rows`` in Python: the fallback, and what tests compare it with."""
+    body = data[start:]
+    if not body.isascii():
+        return None
+    fast = canonical_rows(body.decode("ascii"), count)
+    if fast is None:
+        return None
+    digests, sizes = fast
+    if count and max(sizes) > max_size or exclude is not None and exclude in digests:
+        return None
+    return list(zip(digests, sizes)), sum(sizes)
+
+
+def fast_rows(data: bytes, start: int, count: int, max_size: int,
+              exclude: str | None = None) -> tuple[list[tuple[str, int]], int] | None:
+    """:func:`rows_python`'s answer, in C where it is built (one pass, no intermediate strings:
+    ~27,000 rows per GiB of a chunked file, its list and its packs' indexes, on every checkout)."""
+    if native():
+        return _native_rows(data, start, count, max_size, exclude)
+    return rows_python(data, start, count, max_size, exclude)
+
+
 def ascii_header(data: bytes, header: "re.Pattern[str]", what: str, form: str) -> tuple[str, "re.Match[str]"]:
     """The text of ``data`` and the match of ``header`` at its start; else a CorruptObjectError
     saying ``what`` must begin with ``form``. Shared by the parsers of stored text formats."""
@@ -104,15 +144,14 @@ def parse(data: bytes, digest: str, size: int | None = None) -> ChunkList:
         raise CorruptObjectError(f"{what} says the file has {total} bytes, not {size}: refused")
     if count > MAX_COUNT or count > total:
         raise CorruptObjectError(f"{what} claims {count} chunks for {total} bytes: refused")
-    body = text[head.end():]
-    if len(body) > count * _ROW_MAX or len(body) < count * _ROW_MIN:
-        raise CorruptObjectError(f"{what} has {len(body)} bytes of rows for {count} chunks: refused")
-    fast = canonical_rows(body, count)
-    if fast is not None:
-        digests, sizes = fast
-        if max(sizes) <= MAX_CHUNK and sum(sizes) == total and digest not in digests:
-            return ChunkList(digest, total, tuple(zip(digests, sizes)))
+    rows_bytes = len(data) - head.end()  # (ASCII: as many bytes as characters)
+    if rows_bytes > count * _ROW_MAX or rows_bytes < count * _ROW_MIN:
+        raise CorruptObjectError(f"{what} has {rows_bytes} bytes of rows for {count} chunks: refused")
+    fast = fast_rows(data, head.end(), count, MAX_CHUNK, digest)
+    if fast is not None and fast[1] == total:
+        return ChunkList(digest, total, tuple(fast[0]))
     # not canonical, or out of bounds: walk the rows to name the first bad one
+    body = text[head.end():]
     chunks: list[tuple[str, int]] = []
     pos, added = 0, 0
     for _ in range(count):

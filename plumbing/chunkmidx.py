@@ -38,6 +38,7 @@ from operator import itemgetter
 
 import blake3
 
+from . import chunklist
 from .copyhash import write_all
 from .durability import fsync_dir
 from .errors import CorruptObjectError
@@ -100,8 +101,7 @@ class MultiPackIndex:
             self._fanout.byteswap()
         if self._fanout[-1] != nchunks:
             raise CorruptObjectError(f"{what}: its fanout table does not end at its {nchunks} chunks: ignored")
-        counts = self._fanout.tolist()
-        if counts != sorted(counts):  # (a sorted list is sorted again in one pass)
+        if not _ascending(self._fanout):
             raise CorruptObjectError(f"{what}: its fanout table is not in order: ignored")
 
     def _search(self, key: bytes) -> tuple[int, bool]:
@@ -168,6 +168,15 @@ class MultiPackIndex:
     def close(self) -> None:
         if isinstance(self._buf, mmap.mmap):
             self._buf.close()
+
+
+def _ascending(fanout: array) -> bool:
+    """Whether the fanout never decreases: in C where built (a list of 65,536 numbers made and sorted
+    cost ~2-4 ms of every chunked checkout), else as a sorted list is sorted again in one pass."""
+    if chunklist.native() and hasattr(chunklist._chunkrows, "ascending_u32"):
+        return chunklist._chunkrows.ascending_u32(fanout)
+    counts = fanout.tolist()
+    return counts == sorted(counts)
 
 
 def open_index(folder: str) -> MultiPackIndex | None:

@@ -35,7 +35,8 @@ from operator import itemgetter
 import blake3
 
 from . import chunkmidx
-from .chunklist import MAX_CHUNK, ascii_header, canonical_rows
+from . import chunklist
+from .chunklist import MAX_CHUNK, ascii_header, fast_rows
 from .durability import fsync_dir
 from .errors import CorruptObjectError
 
@@ -95,9 +96,9 @@ def parse_idx(data: bytes, name: str) -> list[tuple[str, int]]:
     count = int(head.group(1))
     if count > MAX_PACK_CHUNKS:
         raise CorruptObjectError(f"{what} claims {count} chunks, above the {MAX_PACK_CHUNKS} limit: refused")
-    fast = canonical_rows(text[head.end():], count)
-    if fast is not None and max(fast[1]) <= MAX_CHUNK:
-        return list(zip(*fast))
+    fast = fast_rows(data, head.end(), count, MAX_CHUNK)
+    if fast is not None:
+        return fast[0]
     rows, pos = [], head.end()  # not canonical: walk the rows to name the first bad one
     for _ in range(count):
         row = _ROW.match(text, pos)
@@ -230,6 +231,9 @@ class ChunkPlaces(Mapping[str, Location]):
         self._rows: dict[str, tuple[dict[str, int], list[int]]] = {}  # name -> (row of digest, running offsets)
 
     def add(self, name: str, rows: list[tuple[str, int]]) -> None:
+        if type(rows) is list and chunklist.native():  # the same in one pass in C (_chunkrows.places)
+            self._rows[name] = chunklist._native_places(rows, name, self._pack)
+            return
         digests = list(map(itemgetter(0), rows))
         row_of = dict(zip(digests, range(len(digests))))
         if len(row_of) != len(digests):  # a chunk twice in the pack: its first row is where it is

@@ -36,7 +36,8 @@ import blake3
 from . import chunking
 from .chunking import Cutter, read_blocks
 from .copyhash import STEP, HashBehind, RangeCopier, check_stop, preallocate
-from .chunklist import LISTS, MAX_COUNT, ChunkList, max_encoded_size, parse
+from .chunklist import LISTS, ChunkList, parse
+from .chunkruns import list_bytes, text_runs
 from .chunkpacks import TMP_PREFIX, LocalPacks, PackWriter, folder_of
 from .durability import sync_filesystem
 from .errors import CorruptObjectError, ObjectMissingError
@@ -286,15 +287,17 @@ def put_list(store: "ContentStore", lst: ChunkList) -> None:
 
 def read_list(store: "ContentStore", digest: str) -> ChunkList:
     """The stored chunk list of ``digest``; ObjectMissingError when there is none."""
-    path = list_path(store, digest)
+    return parse(_list_bytes(store, digest), digest)
+
+
+def _list_bytes(store: "ContentStore", digest: str) -> bytes:
+    """The stored bytes of the chunk list of ``digest``, unparsed; ObjectMissingError when there is none."""
     try:
-        with open(path, "rb") as f:
-            data = f.read(max_encoded_size(MAX_COUNT) + 1)
+        return list_bytes(list_path(store, digest))
     except FileNotFoundError:
         raise ObjectMissingError(
             f"content {digest} is not in the store: fetch it from a remote (artvcs pull) or re-log the files"
         ) from None
-    return parse(data, digest)
 
 
 def iter_lists(store: "ContentStore") -> Iterator[str]:
@@ -464,24 +467,29 @@ def write_chunked(store: "ContentStore", digest: str, dst_fd: int, stop: threadi
     ``dst_fd`` (copyhash.HashBehind): the bytes checked are the bytes the caller gets, and the hash
     runs beside the copy, one STEP behind. No chunk is hashed on its own: only on a mismatch are
     the chunks hashed one by one, to name the bad one. Once ``stop`` is set the copy ends at the
-    next step (StoppedError, see :func:`copyhash.check_stop`).
+    next step (StoppedError, see :func:`copyhash.check_stop`). The runs come from the texts of the
+    list and the pack indexes (:func:`chunkruns.text_runs`, no object per chunk); where that does not
+    apply, or finds anything amiss, from the parsed list (:func:`_runs`), which names what is wrong.
     """
-    lst = read_list(store, digest)
+    raw = _list_bytes(store, digest)
     packs = local_packs(store)
     off = hashed = 0
     try:
-        preallocate(dst_fd, lst.size)
+        plan = text_runs(packs, raw, digest)  # from the texts, in C; else the parsed rows (and their errors)
+        lst = None if plan is not None else parse(raw, digest)
+        size, runs = plan if plan is not None else (lst.size, _runs(packs, lst))
+        preallocate(dst_fd, size)
         hasher = HashBehind(dst_fd)
         try:
             with RangeCopier() as copier:  # (runs that start mid-page in their pack: see RangeCopier)
-                for pack, start, length, first in _runs(packs, lst):
+                for pack, start, length, first in runs:
                     sfd, end = packs.fd(pack), off + length
                     while off < end:
                         check_stop(stop)
                         n = min(STEP - off % STEP, end - off)  # steps end on STEP boundaries of the target
                         done = copier.copy(sfd, dst_fd, n, start + off - (end - length), off)
                         if done != n:
-                            _name_short_chunk(packs, lst, first)
+                            _name_short_chunk(packs, lst or parse(raw, digest), first)
                         off += n
                         if off % STEP == 0:
                             hasher.put(hashed, off - hashed)
@@ -491,7 +499,8 @@ def write_chunked(store: "ContentStore", digest: str, dst_fd: int, stop: threadi
             hasher.stop()
             raise
         actual = hasher.finish()
-        if off != lst.size or actual != digest:
+        if off != size or actual != digest:
+            lst = lst or parse(raw, digest)
             for i in range(len(lst.chunks)):
                 read_chunk(packs, lst, i)  # raises naming the bad chunk
             raise CorruptObjectError(f"content {digest}: the bytes written do not hash to it: refused")
