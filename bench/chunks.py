@@ -186,7 +186,8 @@ def pack_bytes(folder: str) -> int:
 def drop_only_left(gitdir: str, keep_digest: str) -> int:
     """The pack bytes left if gc removed only packs with no live chunk (the rule before rewriting)."""
     sys.path.insert(0, os.path.dirname(os.path.dirname(HERE)))
-    from artvcs.plumbing.chunkpacks import LocalPacks, plan
+    from artvcs.plumbing.chunkpacks import LocalPacks
+    from artvcs.plumbing.packplan import plan
     from artvcs.plumbing.chunkstore import read_list
     from artvcs.plumbing.repository import Repository
 
