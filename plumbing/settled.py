@@ -21,9 +21,9 @@ from .manifest import Entry
 from .paths import _SUSPECT, check_entry_path, check_entry_paths
 
 try:
-    from ._scan import render as _render, settle as _settle
+    from ._scan import render as _render, settle as _settle, settle_many as _settle_many
 except ImportError:  # built without a compiler, or an older build: every file goes one by one
-    _render = _settle = None
+    _render = _settle = _settle_many = None
 
 # the C names are the on-disk bytes, which os.fsdecode gives back unchanged only on a UTF-8 file system
 NATIVE = (_settle is not None and os.environ.get("ARTVCS_NATIVE", "1") != "0"
@@ -51,6 +51,18 @@ def settle(local: str, folder: str, row: bytes | None, gen: int, large: int) -> 
     files)`` of folder ``local``."""
     dirs, files, rest, records, count, size, names, digests = _settle(local, row, gen, large)
     return dirs, files, rest, Settled(local, folder, records, count, size, names, digests) if count else None
+
+
+def settle_many(locals_: list[str], folders: list[str], rows: list[bytes | None], gen: int,
+                large: int) -> list[tuple[list[str], list[str], list[str], Settled | None]]:
+    """:func:`settle` of each folder ``locals_[i]`` (entry path ``folders[i]``, stat-cache row
+    ``rows[i]``), in one C call that settles them on threads of its own without the GIL; an
+    OSError of the first folder in the list that could not be read."""
+    out = []
+    for local, folder, (dirs, files, rest, records, count, size, names, digests) in zip(
+            locals_, folders, _settle_many(locals_, rows, gen, large)):
+        out.append((dirs, files, rest, Settled(local, folder, records, count, size, names, digests) if count else None))
+    return out
 
 
 def check_names(s: Settled) -> None:
