@@ -41,12 +41,25 @@ SYNC_FILE_RANGE_WRITE = 2
 def _load_libc():
     global _libc
     if _libc is None:
-        import ctypes.util  # here, not at import: a process that never flushes needs no ctypes
+        import ctypes  # here, not at import: a process that never flushes needs no ctypes
 
-        try:
-            _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        except OSError:
-            _libc = False
+        # The C library is loaded already: open it by the names it goes by (glibc's soname, then
+        # the symbols this process has). ctypes.util.find_library would find it too, by running
+        # ldconfig or a compiler in a subprocess: 40-50 ms of a re-log that asks for syncfs.
+        for name in ("libc.so.6", None):
+            try:
+                _libc = ctypes.CDLL(name, use_errno=True)
+                break
+            except OSError:
+                continue
+        else:
+            import ctypes.util
+
+            found = ctypes.util.find_library("c")
+            try:
+                _libc = ctypes.CDLL(found, use_errno=True) if found else False
+            except OSError:
+                _libc = False
     return _libc
 
 

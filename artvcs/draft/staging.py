@@ -306,61 +306,52 @@ def walk_files(root: str, records, settle_gen: int | None = None,
     skipped: list[str] = []
     links: set[str] = set()  # symbolic links to files
     bulk = settle_gen is not None and _settled.NATIVE
-    pool = None
-    try:
-        frontier = [(root, "")]
-        while frontier:
-            todo, frontier = frontier, []
-            if bulk:
-                # a level of folders at a time, settled on a few threads (the C loop runs without the GIL)
-                records.prefetch()
-                args = [(folder, f"{prefix}/{rel}" if prefix and rel else prefix or rel, records.row(folder))
-                        for folder, rel in todo]
-                if len(args) > 1 and pool is None:
-                    from concurrent.futures import ThreadPoolExecutor
-
-                    pool = ThreadPoolExecutor(SETTLE_THREADS)
-                done = (pool.map if len(args) > 1 else map)(lambda a: _settled.settle(*a, settle_gen, CHUNK_THRESHOLD), args)
+    frontier = [(root, "")]
+    while frontier:
+        todo, frontier = frontier, []
+        if bulk:
+            # a level of folders at a time, settled in one C call on threads of its own (no GIL)
+            records.prefetch()
+            done = _settled.settle_many([folder for folder, _ in todo],
+                                        [f"{prefix}/{rel}" if prefix and rel else prefix or rel for _, rel in todo],
+                                        [records.row(folder) for folder, _ in todo], settle_gen, CHUNK_THRESHOLD)
+        else:
+            done = [None] * len(todo)
+        for (folder, rel), got in zip(todo, done):
+            here: list[tuple[str, str]] = []
+            names: list[str] = []
+            if got is not None:
+                dirs, names, rest, vouched = got
+                if vouched is not None:
+                    settled.append(vouched)
+                frontier += [(os.path.join(folder, n), f"{rel}/{n}" if rel else n) for n in dirs if n != DIRNAME]
+                here = [(os.path.join(folder, n), f"{rel}/{n}" if rel else n) for n in names]
+                listed = contextlib.nullcontext([_Named(folder, n) for n in rest])
             else:
-                done = [None] * len(todo)
-            for (folder, rel), got in zip(todo, done):
-                here: list[tuple[str, str]] = []
-                names: list[str] = []
-                if got is not None:
-                    dirs, names, rest, vouched = got
-                    if vouched is not None:
-                        settled.append(vouched)
-                    frontier += [(os.path.join(folder, n), f"{rel}/{n}" if rel else n) for n in dirs if n != DIRNAME]
-                    here = [(os.path.join(folder, n), f"{rel}/{n}" if rel else n) for n in names]
-                    listed = contextlib.nullcontext([_Named(folder, n) for n in rest])
-                else:
-                    listed = os.scandir(folder)
-                with listed as it:
-                    for de in it:
-                        child_rel = f"{rel}/{de.name}" if rel else de.name
-                        if de.is_file(follow_symlinks=False):  # first: nearly every entry is one
+                listed = os.scandir(folder)
+            with listed as it:
+                for de in it:
+                    child_rel = f"{rel}/{de.name}" if rel else de.name
+                    if de.is_file(follow_symlinks=False):  # first: nearly every entry is one
+                        here.append((de.path, child_rel))
+                        names.append(de.name)
+                    elif de.is_dir(follow_symlinks=False):
+                        if de.name != DIRNAME:
+                            frontier.append((de.path, child_rel))
+                    elif de.is_symlink():
+                        try:
+                            target = os.stat(de.path)
+                        except FileNotFoundError:
+                            raise MissingFileError(f"add_dir: {de.path!r} is a dangling symbolic link") from None
+                        if _stat.S_ISDIR(target.st_mode):
+                            skipped.append(child_rel)
+                        elif _stat.S_ISREG(target.st_mode):
                             here.append((de.path, child_rel))
                             names.append(de.name)
-                        elif de.is_dir(follow_symlinks=False):
-                            if de.name != DIRNAME:
-                                frontier.append((de.path, child_rel))
-                        elif de.is_symlink():
-                            try:
-                                target = os.stat(de.path)
-                            except FileNotFoundError:
-                                raise MissingFileError(f"add_dir: {de.path!r} is a dangling symbolic link") from None
-                            if _stat.S_ISDIR(target.st_mode):
-                                skipped.append(child_rel)
-                            elif _stat.S_ISREG(target.st_mode):
-                                here.append((de.path, child_rel))
-                                names.append(de.name)
-                                links.add(de.path)
-                if here:
-                    out += [(p, r, h or (None if p in links else False))
-                            for (p, r), h in zip(here, scan(folder, names, records.row(folder), False))]
-    finally:
-        if pool is not None:
-            pool.shutdown()
+                            links.add(de.path)
+            if here:
+                out += [(p, r, h or (None if p in links else False))
+                        for (p, r), h in zip(here, scan(folder, names, records.row(folder), False))]
     if skipped:
         warnings.warn(
             f"add_dir: not following {len(skipped)} symbolic link(s) to folders: {', '.join(sorted(skipped)[:5])}",
@@ -368,9 +359,6 @@ def walk_files(root: str, records, settle_gen: int | None = None,
         )
     out.sort(key=lambda t: t[1])
     return out, settled
-
-
-SETTLE_THREADS = 4  # folders settled at once: their lstat calls overlap in the kernel
 
 
 class _Named:

@@ -670,28 +670,19 @@ out:
     return err;
 }
 
-static PyObject *settle(PyObject *Py_UNUSED(self), PyObject *args) {
-    PyObject *folder_o;
-    Py_buffer row = {0};
-    long long want_gen, large;
-    if (!PyArg_ParseTuple(args, "O&z*LL", PyUnicode_FSConverter, &folder_o, &row, &want_gen, &large)) return NULL;
-    PyObject *out = NULL, *dirs = NULL, *files = NULL, *rest = NULL;
-    buf_t dirb = {0}, fileb = {0}, restb = {0}, blob = {0}, names = {0}, digests = {0};
-    set_t *sets = NULL;
-    size_t nset = 0;
-    int err;
-    Py_BEGIN_ALLOW_THREADS
-    err = settle_folder(PyBytes_AS_STRING(folder_o), row.buf, row.buf ? row.len : 0, want_gen, large, &dirb, &fileb,
-                        &restb, &sets, &nset);
-    Py_END_ALLOW_THREADS
+/* The Python result of settle_folder's outcome for folder_o (see settle), or NULL with an exception
+ * set (an OSError naming the folder for err). Frees nothing. */
+static PyObject *settled_result(PyObject *folder_o, int err, const buf_t *dirb, const buf_t *fileb, const buf_t *restb,
+                                const set_t *sets, size_t nset) {
     if (err) {
         errno = err;
-        if (err == ENOMEM) PyErr_NoMemory();
-        else PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, folder_o);
-        goto done;
+        if (err == ENOMEM) return PyErr_NoMemory();
+        return PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, folder_o);
     }
-    if (!(dirs = PyList_New(0)) || !(files = PyList_New(0)) || !(rest = PyList_New(0)) || add_names(dirs, &dirb) < 0 ||
-        add_names(files, &fileb) < 0 || add_names(rest, &restb) < 0)
+    PyObject *out = NULL, *dirs = NULL, *files = NULL, *rest = NULL;
+    buf_t blob = {0}, names = {0}, digests = {0};
+    if (!(dirs = PyList_New(0)) || !(files = PyList_New(0)) || !(rest = PyList_New(0)) || add_names(dirs, dirb) < 0 ||
+        add_names(files, fileb) < 0 || add_names(rest, restb) < 0)
         goto done;
     long long total = 0;
     int bad = 0;
@@ -710,19 +701,131 @@ static PyObject *settle(PyObject *Py_UNUSED(self), PyObject *args) {
     else
         PyErr_NoMemory();
 done:
-    PyMem_RawFree(dirb.p);
-    PyMem_RawFree(fileb.p);
-    PyMem_RawFree(restb.p);
     PyMem_RawFree(blob.p);
     PyMem_RawFree(names.p);
     PyMem_RawFree(digests.p);
-    for (size_t i = 0; i < nset; i++) PyMem_RawFree(sets[i].name);
-    PyMem_RawFree(sets);
     Py_XDECREF(dirs);
     Py_XDECREF(files);
     Py_XDECREF(rest);
+    return out;
+}
+
+static void free_sets(set_t *sets, size_t nset) {
+    for (size_t i = 0; i < nset; i++) PyMem_RawFree(sets[i].name);
+    PyMem_RawFree(sets);
+}
+
+static PyObject *settle(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *folder_o;
+    Py_buffer row = {0};
+    long long want_gen, large;
+    if (!PyArg_ParseTuple(args, "O&z*LL", PyUnicode_FSConverter, &folder_o, &row, &want_gen, &large)) return NULL;
+    buf_t dirb = {0}, fileb = {0}, restb = {0};
+    set_t *sets = NULL;
+    size_t nset = 0;
+    int err;
+    Py_BEGIN_ALLOW_THREADS
+    err = settle_folder(PyBytes_AS_STRING(folder_o), row.buf, row.buf ? row.len : 0, want_gen, large, &dirb, &fileb,
+                        &restb, &sets, &nset);
+    Py_END_ALLOW_THREADS
+    PyObject *out = settled_result(folder_o, err, &dirb, &fileb, &restb, sets, nset);
+    PyMem_RawFree(dirb.p);
+    PyMem_RawFree(fileb.p);
+    PyMem_RawFree(restb.p);
+    free_sets(sets, nset);
     Py_DECREF(folder_o);
     PyBuffer_Release(&row);
+    return out;
+}
+
+/* settle_many: settle's loop over a list of folders on up to MAX_THREADS threads of its own, the
+ * GIL released for all of them (a re-log's 200 folders were 200 tasks of a Python thread pool). */
+typedef struct {
+    PyObject *folder; /* bytes, os.fsencode'd */
+    const char *row;
+    Py_ssize_t rowlen;
+    buf_t dirs, files, rest;
+    set_t *sets;
+    size_t nset;
+    int err;
+} job_t;
+
+typedef struct {
+    job_t *jobs;
+    size_t n, next;
+    int64_t gen, large;
+    pthread_mutex_t lock;
+} many_t;
+
+static void *many_worker(void *arg) {
+    many_t *m = arg;
+    for (;;) {
+        pthread_mutex_lock(&m->lock);
+        size_t i = m->next++;
+        pthread_mutex_unlock(&m->lock);
+        if (i >= m->n) break;
+        job_t *j = &m->jobs[i];
+        j->err = settle_folder(PyBytes_AS_STRING(j->folder), j->row, j->rowlen, m->gen, m->large, &j->dirs, &j->files,
+                               &j->rest, &j->sets, &j->nset);
+    }
+    return NULL;
+}
+
+static PyObject *settle_many(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *folders, *rows;
+    long long want_gen, large;
+    if (!PyArg_ParseTuple(args, "O!O!LL", &PyList_Type, &folders, &PyList_Type, &rows, &want_gen, &large)) return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(folders);
+    if (PyList_GET_SIZE(rows) != n) {
+        PyErr_SetString(PyExc_ValueError, "settle_many: one row (or None) per folder");
+        return NULL;
+    }
+    /* our own tuple of the rows: each stays alive, and unchanged, while the GIL is released */
+    PyObject *held = PyList_AsTuple(rows), *out = NULL;
+    job_t *jobs = held ? PyMem_RawCalloc(n ? (size_t)n : 1, sizeof(job_t)) : NULL;
+    Py_ssize_t made = 0;
+    if (held && !jobs) PyErr_NoMemory();
+    if (!jobs) goto done;
+    for (; made < n; made++) {
+        PyObject *r = PyTuple_GET_ITEM(held, made);
+        if (r != Py_None && !PyBytes_Check(r)) {
+            PyErr_SetString(PyExc_TypeError, "settle_many: a row is bytes or None");
+            goto done;
+        }
+        if (!PyUnicode_FSConverter(PyList_GET_ITEM(folders, made), &jobs[made].folder)) goto done;
+        jobs[made].row = r == Py_None ? NULL : PyBytes_AS_STRING(r);
+        jobs[made].rowlen = r == Py_None ? 0 : PyBytes_GET_SIZE(r);
+    }
+    many_t m = {jobs, (size_t)n, 0, want_gen, large};
+    pthread_mutex_init(&m.lock, NULL);
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    int want = cpus < 1 ? 1 : cpus > MAX_THREADS ? MAX_THREADS : (int)cpus, started = 0;
+    if (want > n) want = n < 1 ? 1 : (int)n;
+    pthread_t threads[MAX_THREADS];
+    Py_BEGIN_ALLOW_THREADS
+    for (int t = 1; t < want; t++)
+        if (pthread_create(&threads[started], NULL, many_worker, &m) == 0) started++;
+    many_worker(&m);
+    for (int t = 0; t < started; t++) pthread_join(threads[t], NULL);
+    Py_END_ALLOW_THREADS
+    pthread_mutex_destroy(&m.lock);
+    out = PyList_New(n);
+    for (Py_ssize_t i = 0; out && i < n; i++) {
+        job_t *j = &jobs[i];
+        PyObject *one = settled_result(j->folder, j->err, &j->dirs, &j->files, &j->rest, j->sets, j->nset);
+        if (!one) Py_CLEAR(out); /* the first folder in the list that failed raises, as settle of each in turn would */
+        else PyList_SET_ITEM(out, i, one);
+    }
+done:
+    for (Py_ssize_t i = 0; jobs && i < made; i++) {
+        Py_XDECREF(jobs[i].folder);
+        PyMem_RawFree(jobs[i].dirs.p);
+        PyMem_RawFree(jobs[i].files.p);
+        PyMem_RawFree(jobs[i].rest.p);
+        free_sets(jobs[i].sets, jobs[i].nset);
+    }
+    PyMem_RawFree(jobs);
+    Py_XDECREF(held);
     return out;
 }
 
@@ -835,6 +938,8 @@ static PyMethodDef methods[] = {
     {"scan", scan, METH_VARARGS, "scan(folder, names, row, solo) -> [None | False | (digest, size, sweep_gen)]"},
     {"tree", tree, METH_VARARGS, "tree(root, rows, solo=False) -> {folder: lines} or None (see plumbing/scan.py)"},
     {"settle", settle, METH_VARARGS, "settle(folder, row, gen, large) -> (dirs, files, rest, settled, count, size, names, digests)"},
+    {"settle_many", settle_many, METH_VARARGS,
+     "settle_many(folders, rows, gen, large) -> [settle's result of each folder] (settled on threads of its own)"},
     {"render", render, METH_VARARGS, "render(settled, extras, cuts, prefix) -> (listing, sum lines, digest pieces)"},
     {NULL, NULL, 0, NULL},
 };

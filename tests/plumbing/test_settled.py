@@ -105,3 +105,17 @@ def test_two_settled_listings_of_one_folder_are_refused_before_anything_is_writt
     with pytest.raises(manifestwrite.UsageError, match="two settled listings of folder 'd'"):
         manifestwrite.write(repo, [], [one, two])
     assert sorted(os.listdir(tmp_path / "r.git" / "objects")) == before
+
+
+_names = st.lists(st.one_of(_name, st.sampled_from([".git", ".GIT", "GIT~1", "a.github", "C:x", "x:", ".gıt", "ok\u200c"])),
+                  min_size=1, max_size=6).map("/".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_names, st.booleans())
+def test_the_quick_name_filter_passes_on_whatever_the_regexes_find(names, root):
+    """check_names' filter may say "look closer" more often than the regexes, never less."""
+    from artvcs.plumbing.paths import _SUSPECT
+
+    if _SUSPECT.search(names) or (root and settled._DRIVE_ANY.search(names)):
+        assert settled._suspect(names, root)

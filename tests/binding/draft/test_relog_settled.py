@@ -188,3 +188,32 @@ def test_a_link_to_a_file_is_still_served_by_its_record_and_changed_files_are_ha
     again.add_dir(str(data))
     assert statcache.StatCache(db).load_prefix(str(data)).get(link) == before, "not hashed again"
     assert again.manifest.entries["link.txt"].digest == got["link.txt"]
+
+
+def test_settle_many_gives_what_settle_gives_folder_by_folder(project, monkeypatch):
+    """The C call that settles a level of folders on threads of its own gives, folder by folder,
+    what settle gives (real stat-cache rows of a logged folder, an edit, odd names, a link, a
+    folder without a row), and the OSError of the first folder it could not read."""
+    art, data = _relog(project, True, monkeypatch)
+    repo = art._repo()
+    records = repo.statcache.load_prefix(str(data))
+    records.prefetch()
+    from artvcs.plumbing.store import CHUNK_THRESHOLD
+    from artvcs.plumbing import sweepgen
+
+    gen = sweepgen.current(os.path.dirname(repo.statcache.db_path))
+    (data / "norow").mkdir()
+    (data / "norow" / "f").write_bytes(b"f")
+    locals_ = [str(data / f) for f in ("", "a", "a/y", "many", "mix", "mix/sub", "norow")]
+    folders = [f"p/{f}" if f else "p" for f in ("", "a", "a/y", "many", "mix", "mix/sub", "norow")]
+    rows = [records.row(f) for f in locals_]
+    assert sum(r is not None for r in rows) >= 5
+    many = settled.settle_many(locals_, folders, rows, gen, CHUNK_THRESHOLD)
+    one = [settled.settle(loc, f, r, gen, CHUNK_THRESHOLD) for loc, f, r in zip(locals_, folders, rows)]
+    assert many == one
+    assert sum(s.count for _, _, _, s in many if s is not None) > 150, "vouched files were settled"
+    with pytest.raises(FileNotFoundError) as e:
+        settled.settle_many([locals_[0], str(data / "gone"), str(data / "gone2")], ["", "x", "y"], [None] * 3, gen, 1 << 30)
+    assert e.value.filename == os.fsencode(str(data / "gone")) or e.value.filename == str(data / "gone")
+    with pytest.raises(ValueError):
+        settled.settle_many(locals_, folders, rows[:-1], gen, CHUNK_THRESHOLD)
