@@ -469,3 +469,25 @@ def test_a_folder_remote_subfolder_linked_elsewhere_is_never_written_through(fol
     scene.victim.push()
     scene.honest.pull()
     assert sorted(scene.honest.numbers()) == [0, 1]
+
+
+# -- 9. sizes are checked before bytes are read -----------------------------------------------------------
+@pytest.mark.parametrize("how", ["pull", "clone"])
+def test_a_ref_object_larger_than_a_commit_id_is_refused_unread(scene, how, monkeypatch):
+    big = (str(scene.v0.commit) + "\n").encode() * 4096  # 164 KiB under a ref's name (a gigabyte would do the same)
+    scene.attacker.remote.backend.write(V1, big)
+    from artvcs.plumbing.remote.layout import RemoteRepo
+
+    names_read = []
+    read = RemoteRepo.read_ref
+
+    def watched(self, name):
+        names_read.append(name)
+        return read(self, name)
+
+    monkeypatch.setattr(RemoteRepo, "read_ref", watched)
+    err = scene.attempt(how, f"ref {V1} is {len(big)} bytes, not a commit id \\(41 bytes\\)")
+    assert V1 not in names_read, "the oversized ref was read"
+    assert "damaged or forged" in str(err)
+    monkeypatch.setattr(RemoteRepo, "read_ref", read)
+    scene.repair()
