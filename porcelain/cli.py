@@ -3,7 +3,9 @@
 Commands are listed as data (name → module) in ``porcelain/commands`` and
 ``plumbing/commands`` and imported only when run, so ``artvcs --version``
 stays fast. Every :class:`ArtvcsError` becomes one stderr line and its exit
-code here, and nowhere else; a traceback is shown only with ARTVCS_DEBUG=1.
+code here, and nowhere else; a traceback is shown only with ARTVCS_DEBUG=1. A usage error
+(an unknown option, a missing argument) is one line too, and a warning is one line
+``artvcs: warning: ...`` rather than Python's two (file, line and source).
 """
 from __future__ import annotations
 
@@ -84,6 +86,32 @@ def cli() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point: run the CLI, turn artvcs errors into exit codes."""
+    import warnings
+
+    shown = warnings.showwarning
+    warnings.showwarning = _warning_line
+    try:
+        return _main(argv)
+    finally:
+        warnings.showwarning = shown
+
+
+def _warning_line(message, category, filename, lineno, file=None, line=None) -> None:
+    """A warning as the command line says it: one stderr line, no source file or code."""
+    click.echo(f"artvcs: warning: {' '.join(str(message).split())}", err=True)
+
+
+def usage_line(e: click.UsageError) -> str:
+    """A usage error as one stderr line: what is wrong, and where the usage is."""
+    ctx = e.ctx
+    what = " ".join(e.format_message().split())
+    if "--help" in what:  # the message says where to look already
+        return f"artvcs: error: {what}"
+    where = f"'{ctx.command_path} --help'" if ctx is not None else "'artvcs --help'"
+    return f"artvcs: error: {what} (see {where})"
+
+
+def _main(argv: list[str] | None) -> int:
     from artvcs.plumbing.errors import ArtvcsError
     from artvcs.porcelain.progress import progress_bar
 
@@ -100,6 +128,9 @@ def main(argv: list[str] | None = None) -> int:
         click.echo("artvcs: aborted", err=True)
         return 1
     except click.exceptions.Exit as e:
+        return e.exit_code
+    except click.UsageError as e:
+        click.echo(usage_line(e), err=True)
         return e.exit_code
     except click.ClickException as e:
         e.show()

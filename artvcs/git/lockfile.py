@@ -49,6 +49,20 @@ def _check_tracked_path(rel: Any, where: str) -> None:
         raise UsageError(f"{where}: tracked path {rel!r} is inside the .artifacts repository; fix it or restore it from git")
 
 
+def place(root: str, rel: str) -> str:
+    """Where tracked path ``rel`` is in the work tree at ``root``, refused (UsageError) when it or a
+    folder on the way is a symbolic link: git checks links out of commits, and one named like a
+    tracked path (``data -> /home/me``) would have a checkout write, and delete, outside the work tree."""
+    here = root
+    for part in rel.rstrip("/").split("/"):
+        here = os.path.join(here, part)
+        if os.path.islink(here):
+            raise UsageError(f"tracked path {rel!r}: {here!r} is a symbolic link (to {os.readlink(here)!r}); a tracked "
+                             "path is written only inside the git work tree, never through a link: remove the link "
+                             "(a git commit may have made it) and run again")
+    return os.path.join(root, rel)
+
+
 def _load(path: str, key: str, parsed: config.ParsedCache | None) -> dict[str, Any]:
     return _section(config.load(path, parsed), key, path)
 

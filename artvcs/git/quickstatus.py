@@ -82,7 +82,7 @@ def _tracked(here: str, check: "_Check") -> list[dict[str, Any]]:
         if pin is not None:
             if not rel.endswith("/") or not isinstance(pin, dict) or not all(isinstance(pin.get(k), str) for k in _PIN_FIELDS):
                 raise _CannotSay(rel)
-            check(os.path.join(root, rel), pin["name"], pin["version"], pin["commit"], pin["digest"])
+            check(lockfile.place(root, rel), pin["name"], pin["version"], pin["commit"], pin["digest"])
             row["state"] = "clean"
         row["version"], row["how"] = row["pin"], "pin"
         out.append(row)

@@ -63,7 +63,7 @@ def status(context: "Context", paths: list[str] | None = None) -> list[dict[str,
     here = os.getcwd()
     if not paths:
         _, rows = _tracked(context, here)
-        seen = {os.path.realpath(r["path"]) for r in rows}
+        seen = {p for r in rows for p in (os.path.abspath(r["path"]), os.path.realpath(r["path"]))}  # a link: one row
         rows += [folders.status(context, p) for p in folders.recorded_under(context, here) if p not in seen]
         return [_shown(r, here) for r in rows]
     out = []

@@ -21,7 +21,7 @@ from artvcs.plumbing import config, foldersums
 from artvcs.plumbing.errors import ArtvcsError, NotFoundError, UsageError
 from artvcs.plumbing.names import slug
 from artvcs.session import init
-from artvcs.git.lockfile import DECLARATIONS, LOCK, declarations, parse_lock, pins  # noqa: F401 (re-exported)
+from artvcs.git.lockfile import DECLARATIONS, LOCK, declarations, parse_lock, pins, place  # noqa: F401 (re-exported)
 
 _DECL_HEADER = (
     "# artvcs: paths of this git repository versioned as artifacts (written by 'artvcs track PATH').\n"
@@ -211,7 +211,7 @@ def _state(context: Context, root: str, rel: str, art) -> tuple[str, list[dict[s
     from artvcs.plumbing.checkout import verify_folder
     from artvcs.plumbing.hashing import hash_file
 
-    target = os.path.join(root, rel)
+    target = place(root, rel)
     if not os.path.lexists(target):
         return "missing", []
     entries = [e.to_entry() for e in art.manifest.entries.values()]
@@ -258,15 +258,17 @@ def sync(context: Context, start: str | None = None, force: bool = False, mode: 
     version, written, removed, up_to_date}.
 
     Every pin is resolved before any path changes; a path whose files are
-    not in the store (unlogged work) is refused unless ``force``.
+    not in the store (unlogged work) is refused unless ``force``, and a path
+    through a symbolic link always (:func:`lockfile.place`).
     """
     from artvcs.logged import materialize  # the checkout path: not loaded for a log
 
     root = git_root(start)
     pinned = pins(root, context.repo.statcache)  # kept by the track that wrote it: no YAML parser
+    places = {rel: place(root, rel) for rel in pinned}  # every path checked before any changes
     done = []
     for rel, art in zip(sorted(pinned), check_pins(context, pinned)):
-        target = os.path.join(root, rel)
+        target = places[rel]
         if rel.endswith("/"):
             result = materialize.checkout(art, target, force=force, mode=mode)
             written, removed = result.written, result.removed

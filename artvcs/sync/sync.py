@@ -25,7 +25,7 @@ from artvcs.plumbing.namespace import Namespace, derive
 from artvcs.plumbing.refs import CollectionId
 from artvcs.plumbing.remote import content, incoming, provenance, quarantine
 from artvcs.plumbing.remote.errors import RemoteFormatError
-from artvcs.plumbing.remote.layout import RemoteRepo, value_from_listing
+from artvcs.plumbing.remote.layout import RemoteRepo, check_listed_ref, value_from_listing
 from artvcs.plumbing.remote.state import RemoteState, seen_versions
 from artvcs.plumbing.repository import Repository
 
@@ -107,6 +107,7 @@ def read_view(repo: Repository, remote: RemoteRepo, selection: Selection = Selec
     view = View()
     unknown: list[str] = []
     for name, stat in listing.items():
+        check_listed_ref(name, stat, remote.name)
         local = refs.read(repo.git, name)
         value = value_from_listing(stat, [k.get(name) for k in known] + [str(local) if local else None])
         if value is None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+import stat as _stat
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -107,14 +108,42 @@ class FileBackend(Backend):
     exclusive ``flock(2)`` on ``<key>.lock``, compares, renames, and removes
     the lock file. The kernel drops the lock of a writer that dies, so no lock
     is ever judged stale by its age (and none is broken while its writer lives).
+
+    Others may write the folder too, so it is read as untrusted: only regular files are objects
+    (a symbolic link, FIFO or device is refused when read and left out of listings: /dev/zero or
+    a FIFO would never end), and no key leads out of the folder through a linked subfolder.
     """
 
     def __init__(self, url: str, root: str) -> None:
         self.url = url
         self.root = os.path.abspath(root)
+        self._real = os.path.realpath(self.root)
+        self._inside: set[str] = set()  # folders found inside the real root (a realpath costs ~70 µs)
 
     def _path(self, key: str) -> str:
-        return os.path.join(self.root, *_check_key(key).split("/"))
+        path = os.path.join(self.root, *_check_key(key).split("/"))
+        folder = os.path.dirname(path)
+        if folder not in self._inside:
+            real = os.path.realpath(folder)
+            if real != self._real and not real.startswith(self._real.rstrip(os.sep) + os.sep):
+                raise RemoteError(f"remote {self.url}: key {key!r} leads out of the remote folder through a symbolic "
+                                  f"link ({folder} is {real}): refused")
+            self._inside.add(folder)
+        return path
+
+    def _open(self, key: str) -> int:
+        """A descriptor of ``key``'s file, which must be a regular file (FileNotFoundError if absent)."""
+        path = self._path(key)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError as e:
+            if isinstance(e, FileNotFoundError) or not os.path.islink(path):
+                raise
+            raise RemoteError(f"remote {self.url}: {key!r} is a symbolic link, not an object: refused") from None
+        if not _stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise RemoteError(f"remote {self.url}: {key!r} is not a regular file, not an object: refused")
+        return fd
 
     def _tmp_for(self, path: str) -> str:
         folder = os.path.dirname(path)
@@ -131,7 +160,7 @@ class FileBackend(Backend):
 
     def read(self, key: str) -> tuple[bytes, str] | None:
         try:
-            with open(self._path(key), "rb") as f:
+            with open(self._open(key), "rb") as f:
                 data = f.read()
         except FileNotFoundError:
             return None
@@ -156,10 +185,11 @@ class FileBackend(Backend):
     def download(self, key: str, path: str) -> None:
         import shutil
 
-        shutil.copyfile(self._path(key), path)
+        with open(self._open(key), "rb") as src, open(path, "wb") as dst:
+            shutil.copyfileobj(src, dst)
 
     def read_range(self, key: str, start: int, length: int) -> bytes:
-        with open(self._path(key), "rb") as f:
+        with open(self._open(key), "rb") as f:
             return os.pread(f.fileno(), length, start)
 
     def create(self, key: str, data: bytes) -> bool:
@@ -201,7 +231,7 @@ class FileBackend(Backend):
         deadline = time.monotonic() + LOCK_WAIT_SECONDS
         attempt = 0
         while True:
-            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 try:
@@ -221,13 +251,17 @@ class FileBackend(Backend):
 
     def stat(self, key: str) -> Stat | None:
         try:
-            st = os.stat(self._path(key))
+            st = os.lstat(self._path(key))
         except FileNotFoundError:
             return None
+        if not _stat.S_ISREG(st.st_mode):
+            raise RemoteError(f"remote {self.url}: {key!r} is not a regular file, not an object: refused")
         return Stat(key, st.st_size, None, st.st_mtime)
 
     def list(self, prefix: str) -> Iterator[Stat]:
         base = self._path(prefix.rstrip("/")) if prefix.strip("/") else self.root
+        if base != self.root and os.path.islink(base):
+            raise RemoteError(f"remote {self.url}: {prefix!r} is a symbolic link, not a folder of objects: refused")
         found = []
         for folder, dirs, names in os.walk(base):
             dirs.sort()
@@ -238,11 +272,13 @@ class FileBackend(Backend):
                 key = n if rel == "." else f"{rel}/{n}"
                 full = os.path.join(folder, n)
                 try:
-                    st = os.stat(full)
+                    st = os.lstat(full)
+                    if not _stat.S_ISREG(st.st_mode):
+                        continue  # a link, FIFO or device is no object (reading it could never end)
                     tag = None
                     if st.st_size <= 4096:  # small objects (refs): their tag, as S3 lists it
                         with open(full, "rb") as f:
-                            tag = tag_of(f.read())
+                            tag = tag_of(f.read(4097))
                 except FileNotFoundError:
                     continue
                 found.append(Stat(key, st.st_size, tag, st.st_mtime))

@@ -97,6 +97,17 @@ def ref_body(oid: str) -> bytes:
     return f"{oid}\n".encode()
 
 
+REF_SIZE = 41  # a ref object: a commit id and a newline
+
+
+def check_listed_ref(name: str, stat: Stat, where: str) -> None:
+    """Refuse a ref whose listed size is more than a ref object's, before it is read: a remote
+    holding a gigabyte under a ref's name would otherwise be read whole into memory."""
+    if stat.size > REF_SIZE:
+        raise RemoteFormatError(f"remote {where}: ref {name} is {stat.size} bytes, not a commit id ({REF_SIZE} bytes): "
+                                "the remote is damaged or forged: refused")
+
+
 class RemoteRepo:
     """A remote as artvcs uses it: content, packs and refs over one backend."""
 

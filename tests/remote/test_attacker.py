@@ -411,3 +411,83 @@ def test_file_references_from_a_remote_are_marked_for_the_reader(scene, tmp_path
     scene.victim.pull()
     assert reference_origin(scene.victim.repo.gitdir, uri) == "origin"
     assert reference_origin(scene.victim.repo.gitdir, "file:///never/seen") is None
+
+
+# -- 8. a folder remote is files others may write: only regular files inside it are objects --------------
+@pytest.fixture
+def folder_scene(request, workspace, tmp_path, aws_env):
+    """A Scene on a folder remote: links, FIFOs and devices exist only there."""
+    return Scene(workspace, *make_remote_spec(request, "file", tmp_path))
+
+
+def _root(scene) -> str:
+    return scene.url[len("file://"):]
+
+
+def test_a_fifo_or_link_planted_in_a_folder_remote_is_no_object_and_no_hang(folder_scene):
+    scene = folder_scene
+    root = _root(scene)
+    os.mkfifo(os.path.join(root, V1))  # a FIFO among the refs: reading it would wait for ever
+    planted = os.path.join(os.path.dirname(root), "planted")  # a file outside the remote (/dev/zero would never end)
+    with open(planted, "w") as f:
+        f.write(f"{scene.v0.commit}\n")
+    os.makedirs(os.path.dirname(os.path.join(root, COLL.alias_ref("zero"))), exist_ok=True)
+    os.symlink(planted, os.path.join(root, COLL.alias_ref("zero")))
+    _bounded(120)
+    try:  # a listing leaves both out: pull and clone see the honest refs only
+        scene.victim.pull()
+        fresh, _ = sync.clone(scene.url, str(scene.ws.root / "fresh"), scene.opts)
+    finally:
+        signal.alarm(0)
+    for repo in (scene.victim.repo, fresh):
+        names = {n for n, _ in refs.iter_refs(repo.git)}
+        assert V0 in names and V1 not in names and COLL.alias_ref("zero") not in names
+    from artvcs.plumbing.remote.layout import open_backend
+
+    backend = open_backend(scene.url, scene.opts)
+    for key, words in ((COLL.alias_ref("zero"), "is a symbolic link"), (V1, "not a regular file")):
+        with pytest.raises(ArtvcsError, match=words) as caught:
+            backend.read(key)
+        assert key in str(caught.value)
+
+
+def test_a_folder_remote_subfolder_linked_elsewhere_is_never_written_through(folder_scene, tmp_path):
+    scene = folder_scene
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    scene.victim.log({"x.txt": "zero", "y.txt": "new content"})
+    digest = next(e.digest for e in iter_entries(scene.victim.repo.git, versions.read_version(
+        scene.victim.repo.git, refs.read(scene.victim.repo.git, V1)).manifest) if e.path == "y.txt")
+    fan = os.path.dirname(os.path.join(_root(scene), content_key(digest)))
+    if os.path.isdir(fan):
+        os.rmdir(fan)
+    os.symlink(elsewhere, fan)  # content/<fan-out> -> a folder of someone's own
+    with pytest.raises(ArtvcsError, match=f"{content_key(digest)}.* leads out of the remote folder through a symbolic link"):
+        scene.victim.push()
+    assert os.listdir(elsewhere) == []
+    os.unlink(fan)
+    scene.victim.push()
+    scene.honest.pull()
+    assert sorted(scene.honest.numbers()) == [0, 1]
+
+
+# -- 9. sizes are checked before bytes are read -----------------------------------------------------------
+@pytest.mark.parametrize("how", ["pull", "clone"])
+def test_a_ref_object_larger_than_a_commit_id_is_refused_unread(scene, how, monkeypatch):
+    big = (str(scene.v0.commit) + "\n").encode() * 4096  # 164 KiB under a ref's name (a gigabyte would do the same)
+    scene.attacker.remote.backend.write(V1, big)
+    from artvcs.plumbing.remote.layout import RemoteRepo
+
+    names_read = []
+    read = RemoteRepo.read_ref
+
+    def watched(self, name):
+        names_read.append(name)
+        return read(self, name)
+
+    monkeypatch.setattr(RemoteRepo, "read_ref", watched)
+    err = scene.attempt(how, f"ref {V1} is {len(big)} bytes, not a commit id \\(41 bytes\\)")
+    assert V1 not in names_read, "the oversized ref was read"
+    assert "damaged or forged" in str(err)
+    monkeypatch.setattr(RemoteRepo, "read_ref", read)
+    scene.repair()

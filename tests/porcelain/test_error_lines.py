@@ -1,0 +1,43 @@
+"""What a new user sees when a command is misused: one stderr line naming the value and where the
+usage is, never click's three-line block or Python's warning with its file, line and source."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+EXE = os.path.join(os.path.dirname(sys.executable), "artvcs")
+
+
+def _run(*args: str, cwd) -> subprocess.CompletedProcess:
+    return subprocess.run([EXE, *args], capture_output=True, text=True, cwd=cwd)
+
+
+@pytest.mark.parametrize("args,words", [
+    (("log", "nonexist/", "--name", "x", "--type", "dataset"), "Path 'nonexist/' does not exist. (see 'artvcs log --help')"),
+    (("log", "."), "Missing option '--name'. (see 'artvcs log --help')"),
+    (("log", ".", "--name", "x", "--bogus"), "No such option '--bogus'"),
+    (("frob",), "No such command 'frob'. (see 'artvcs --help')"),
+    (("alias", "frob"), "No such command 'frob'. (see 'artvcs alias --help')"),
+    (("show",), "Missing argument 'REF'. (see 'artvcs show --help')"),
+    (("ui", "--port", "99999"), "99999 is not in the range"),
+])
+def test_a_usage_error_is_one_line_naming_the_value(tmp_path, args, words):
+    p = _run(*args, cwd=tmp_path)
+    assert p.returncode == 2 and p.stdout == ""
+    assert p.stderr.count("\n") == 1 and p.stderr.startswith("artvcs: error: ") and words in p.stderr, p.stderr
+
+
+def test_a_warning_is_one_line_without_source(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "a.txt").write_text("a\n")
+    os.symlink(tmp_path, data / "loop")  # a link to a folder: not followed, and said so
+    assert _run("init", "--entity", "me", "--project", "p", cwd=tmp_path).returncode == 0
+    p = _run("log", "data", "--name", "ds", "--type", "dataset", cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    warned = [line for line in p.stderr.splitlines() if "symbolic link" in line]
+    assert warned == ["artvcs: warning: add_dir: not following 1 symbolic link(s) to folders: loop"], p.stderr
+    assert ".py:" not in p.stderr and "UserWarning" not in p.stderr
