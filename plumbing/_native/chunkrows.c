@@ -168,6 +168,7 @@ static PyObject *seek(PyObject *self, PyObject *args) {
     long long offset = 0, n;
     for (Py_ssize_t i = 0; i < row && p; i++) {
         p = scan_row(p, end, LLONG_MAX, &n);
+        if (!p) break; /* (n is unset when the row is not canonical) */
         offset += n;
     }
     PyBuffer_Release(&buf);
