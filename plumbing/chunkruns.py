@@ -9,6 +9,8 @@ on: found with ``_chunkrows.common``, after each text is checked as :func:`chunk
 :func:`chunkpacks.parse_idx` check it (``_chunkrows.check``; an index against its name too), with
 no row object made. The multi-pack index says which pack and row to start each run at; the pack's
 own index must hold the chunk there (the same text), as :class:`chunkpacks.IndexedPlaces` requires.
+Each index's row starts are found once, in its check (``_chunkrows.starts``), so a run's row is
+looked up by number: a scattered file's runs, in any order, cost no walk from a pack's first row.
 
 It only ever answers for the plain case: every pack covered by a sound multi-pack index, the list
 and the indexes canonical, every chunk found at the row the multi-pack index names. Anything else
@@ -34,7 +36,7 @@ Run = tuple[str, int, int, int]  # (pack, offset in it, length, the list's row o
 def available() -> bool:
     """Whether the text walk can run: the C module with ``common`` built and not turned off."""
     rows = chunklist._chunkrows
-    return chunklist.native() and hasattr(rows, "common") and hasattr(rows, "check")
+    return chunklist.native() and hasattr(rows, "common") and hasattr(rows, "check") and hasattr(rows, "starts")
 
 
 def text_runs(packs: LocalPacks, raw: bytes, digest: str) -> tuple[int, list[Run]] | None:
@@ -52,7 +54,7 @@ def text_runs(packs: LocalPacks, raw: bytes, digest: str) -> tuple[int, list[Run
     native = chunklist._chunkrows
     if count > MAX_COUNT or count > total or native.check(raw, head.end(), count, MAX_CHUNK, digest) != total:
         return None
-    texts: dict[str, tuple[bytes, int] | None] = {}
+    texts: dict[str, tuple[bytes, memoryview] | None] = {}
     runs: list[Run] = []
     i, pos = 0, head.end()
     while i < count:
@@ -68,20 +70,21 @@ def text_runs(packs: LocalPacks, raw: bytes, digest: str) -> tuple[int, list[Run
         text = texts[pack]
         if text is None:
             return None
-        found = native.seek(text[0], text[1], row)
-        if found is None:
+        data, starts = text
+        if not 0 <= row < len(starts) // 2:
             return None
-        k, end, length = native.common(raw, pos, text[0], found[0])
+        k, end, length = native.common(raw, pos, data, starts[2 * row])
         if k == 0:  # the pack's row is another chunk, or the same of another size
             return None
-        runs.append((pack, found[1], length, i))
+        runs.append((pack, starts[2 * row + 1], length, i))
         i, pos = i + k, end
     return total, runs
 
 
-def _index_text(packs: LocalPacks, name: str) -> tuple[bytes, int] | None:
-    """The bytes of pack ``name``'s index and where its rows begin, when it hashes to its name and is
-    canonical (as :func:`chunkpacks.parse_idx` requires); else None."""
+def _index_text(packs: LocalPacks, name: str) -> tuple[bytes, memoryview] | None:
+    """The bytes of pack ``name``'s index and, for each row, where it begins in them and the sum of
+    the sizes before it (``[start0, offset0, start1, offset1, ...]``), when the index hashes to its
+    name and is canonical (as :func:`chunkpacks.parse_idx` requires); else None."""
     try:
         data = read_bounded(packs.path(name, "idx"), MAX_IDX_BYTES + 1)
     except OSError:
@@ -89,9 +92,10 @@ def _index_text(packs: LocalPacks, name: str) -> tuple[bytes, int] | None:
     head = _IDX_HEAD.match(data)
     if len(data) > MAX_IDX_BYTES or head is None or int(head.group(1)) > MAX_PACK_CHUNKS or idx_name(data) != name:
         return None
-    if chunklist._chunkrows.check(data, head.end(), int(head.group(1)), MAX_CHUNK, None) is None:
+    found = chunklist._chunkrows.starts(data, head.end(), int(head.group(1)), MAX_CHUNK, None)
+    if found is None:
         return None
-    return data, head.end()
+    return data, memoryview(found[0]).cast("q")
 
 
 def list_bytes(path: str) -> bytes:

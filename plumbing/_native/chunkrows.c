@@ -13,8 +13,14 @@
  *   ``max_size``) and no row's digest is ``exclude`` (a str, or None), the rows as
  *   [(digest, size), ...] and the sum of the sizes; else None.
  * check(data, start, count, max_size, exclude) -> total | None: rows()'s answer without the rows.
- * seek(data, start, row), common(a, pa, b, pb): walk such texts row by row (plumbing/chunkruns.py:
+ * starts(data, start, count, max_size, exclude) -> (table, total) | None: rows()'s answer with, in
+ *   place of the rows, each row's start in data and the sum of the sizes before it, as native
+ *   int64 pairs (memoryview(table).cast("q")[2 * i : 2 * i + 2]): a pack index's rows looked up by
+ *   number in O(1), however many runs a checkout seeks in it and in whatever order.
+ * common(a, pa, b, pb): walk such texts row by row from row starts() gave (plumbing/chunkruns.py:
  *   the runs of a checkout, found from the list's and the pack indexes' texts).
+ * seek(data, start, row): one row's start found by walking from the first, O(row): for a single
+ *   look-up; many in one text take starts() once (seeking each run cost runs x rows).
  * ascending_u32(data): the multi-pack index's fanout check (plumbing/chunkmidx.py).
  * places(rows, name, pack_of) -> (row_of, offsets): for a pack ``name`` of ``rows`` (a list of
  *   (str, int) tuples, as rows() makes), the dict digest -> its first row, the running offsets
@@ -62,7 +68,11 @@ static const unsigned char *scan_row(const unsigned char *p, const unsigned char
     return q + 1;
 }
 
-/* rows() when build, else check(): the same walk, with or without the row objects. */
+/* What walk_rows() makes of the rows: nothing (check), the row objects (rows), or each row's start
+ * and the sizes before it (starts). */
+enum { CHECK, ROWS, STARTS };
+
+/* rows(), check() or starts() by ``build``: the same walk, with or without what it makes. */
 static PyObject *walk_rows(PyObject *args, int build) {
     Py_buffer buf;
     Py_ssize_t start, count;
@@ -95,7 +105,9 @@ static PyObject *walk_rows(PyObject *args, int build) {
         PyBuffer_Release(&buf);
         Py_RETURN_NONE;
     }
-    PyObject *out = build ? PyList_New(count) : NULL;
+    PyObject *out = build == ROWS     ? PyList_New(count)
+                    : build == STARTS ? PyBytes_FromStringAndSize(NULL, count * 16) /* (count <= len / 67) */
+                                      : NULL;
     if (build && !out) {
         PyBuffer_Release(&buf);
         return NULL;
@@ -106,8 +118,12 @@ static PyObject *walk_rows(PyObject *args, int build) {
         const unsigned char *q = scan_row(p, end, max_size, &n);
         if (!q) goto refuse;
         if (ex && exlen == DIGEST_HEX && memcmp(p, ex, DIGEST_HEX) == 0) goto refuse;
+        if (build == STARTS) { /* (Py_ssize_t and long long both fit in int64_t) */
+            int64_t pair[2] = {(int64_t)(p - (const unsigned char *)buf.buf), (int64_t)total};
+            memcpy(PyBytes_AS_STRING(out) + 16 * i, pair, 16);
+        }
         total += n;
-        if (!build) {
+        if (build != ROWS) {
             p = q;
             continue;
         }
@@ -133,7 +149,7 @@ static PyObject *walk_rows(PyObject *args, int build) {
     if (p != end) goto refuse;
     PyBuffer_Release(&buf);
     PyObject *sum = PyLong_FromLongLong(total);
-    if (!build || !sum) {
+    if (build == CHECK || !sum) {
         Py_XDECREF(out);
         return sum;
     }
@@ -148,9 +164,11 @@ fail:
     return NULL;
 }
 
-static PyObject *rows(PyObject *self, PyObject *args) { return walk_rows(args, 1); }
+static PyObject *rows(PyObject *self, PyObject *args) { return walk_rows(args, ROWS); }
 
-static PyObject *check(PyObject *self, PyObject *args) { return walk_rows(args, 0); }
+static PyObject *check(PyObject *self, PyObject *args) { return walk_rows(args, CHECK); }
+
+static PyObject *starts(PyObject *self, PyObject *args) { return walk_rows(args, STARTS); }
 
 /* seek(data, start, row) -> (pos, offset) | None: where row ``row`` (0-based) of the rows from
  * data[start:] begins, and the sum of the sizes of the rows before it; None when the text ends or
@@ -168,6 +186,7 @@ static PyObject *seek(PyObject *self, PyObject *args) {
     long long offset = 0, n;
     for (Py_ssize_t i = 0; i < row && p; i++) {
         p = scan_row(p, end, LLONG_MAX, &n);
+        if (!p) break; /* (n is unset when the row is not canonical) */
         offset += n;
     }
     PyBuffer_Release(&buf);
@@ -276,6 +295,9 @@ static PyMethodDef methods[] = {
      "count canonical rows within max_size and naming no exclude; else None."},
     {"check", check, METH_VARARGS,
      "check(data, start, count, max_size, exclude) -> total | None: rows()'s answer without the rows."},
+    {"starts", starts, METH_VARARGS,
+     "starts(data, start, count, max_size, exclude) -> (table, total) | None: check()'s walk, with each row's "
+     "start and the sizes before it as native int64 pairs."},
     {"seek", seek, METH_VARARGS,
      "seek(data, start, row) -> (pos, offset) | None: where row ``row`` begins, and the sizes before it."},
     {"common", common, METH_VARARGS,

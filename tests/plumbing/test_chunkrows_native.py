@@ -55,6 +55,31 @@ def test_rows_in_c_and_python_agree(rows, prefix, cut, junk, miscount, max_size,
 
 
 @needs_c
+@settings(max_examples=400, deadline=None)
+@given(rows_st, st.binary(max_size=20), st.integers(0, 600), st.binary(max_size=4), st.integers(-1, 1),
+       st.sampled_from([1, 1 << 20, 999_999_999]), st.sampled_from([None, D]))
+def test_starts_are_where_the_python_rows_begin_and_the_sizes_before_them(rows, prefix, cut, junk, miscount,
+                                                                          max_size, exclude):
+    """starts() answers where rows() does, with row i's start in the data and the sum of the sizes
+    of rows 0..i-1 as int64 pairs: what the text walk looks a pack's rows up by (chunkruns)."""
+    body = "".join(f"{d} {n}\n" for d, n in rows).encode()
+    mutated = body[:cut] + junk + body[cut + len(junk):]
+    count = max(len(rows) + miscount, 0)
+    for data in (prefix + body, prefix + mutated):
+        py = chunklist.rows_python(data, len(prefix), count, max_size, exclude)
+        got = chunklist._chunkrows.starts(data, len(prefix), count, max_size, exclude)
+        if py is None:
+            assert got is None
+            continue
+        table, total = got
+        expect, at, before = [], len(prefix), 0
+        for d, n in py[0]:
+            expect += [at, before]
+            at, before = at + len(f"{d} {n}\n"), before + n
+        assert list(memoryview(table).cast("q")) == expect and total == py[1]
+
+
+@needs_c
 @settings(max_examples=200, deadline=None)
 @given(rows_st, rows_st, st.integers(0, 30), st.integers(0, 30), st.binary(max_size=3), st.integers(0, 2000))
 def test_seek_and_common_walk_the_rows_as_python_does(a_rows, b_rows, i, j, junk, cut):

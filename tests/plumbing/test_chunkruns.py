@@ -67,6 +67,33 @@ def test_a_file_of_a_few_chunks(repo, tmp_path):
     assert text == parsed and text is not None
 
 
+@needs_c
+@pytest.mark.parametrize("order", ["reversed", "scattered"])
+def test_runs_met_in_any_order_in_their_packs_are_the_parsed_runs(repo, tmp_path, order):
+    """A file made of another's pieces in reverse or shuffled order: its runs go back and forth in
+    the same packs (each looked up by its row number, not walked to), and are the parsed walk's."""
+    import random
+
+    v1 = _data(8 * MiB, 11)
+    d1 = _put(repo, tmp_path, v1)
+    pieces = [v1[k:k + 256 * 1024] for k in range(0, len(v1), 256 * 1024)]
+    if order == "reversed":
+        pieces.reverse()
+    else:
+        random.Random(3).shuffle(pieces)
+    v2 = b"".join(pieces)
+    d2 = _put(repo, tmp_path, v2, "other.bin")
+    _fold(repo)
+    text, parsed = _both(repo, d2)
+    assert text is not None and text == parsed and text[0] == len(v2)
+    (first,) = {p for p, _, _, _ in _both(repo, d1)[0][1]}  # (v1 is in one pack; v2's new chunks in another)
+    met = [offset for p, offset, _, _ in text[1] if p == first]
+    assert sum(b < a for a, b in zip(met, met[1:])) >= 8  # the walk went back in that pack's rows, many times
+    out = tmp_path / "out.bin"
+    chunkstore.place_chunked(repo.store, d2, str(out), str(tmp_path / ".tmp-out"))
+    assert out.read_bytes() == v2
+
+
 def _corrupt(repo, digest, how):
     folder = chunkpacks.folder_of(repo.gitdir)
     lst = chunkstore.read_list(repo.store, digest)
