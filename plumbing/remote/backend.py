@@ -51,8 +51,11 @@ class Backend:
 
     url: str
 
-    def read(self, key: str) -> tuple[bytes, str] | None:
-        """``(bytes, tag)`` of ``key``, or None when absent."""
+    def read(self, key: str, limit: int | None = None) -> tuple[bytes, str] | None:
+        """``(bytes, tag)`` of ``key``, or None when absent.
+
+        With ``limit``, at most ``limit + 1`` bytes are read, whatever a listing said or the object
+        has grown to since: the caller refuses more than ``limit`` (a small record served as a gigabyte)."""
         raise NotImplementedError
 
     def write(self, key: str, data: bytes) -> None:
@@ -158,10 +161,10 @@ class FileBackend(Backend):
             os.fsync(f.fileno())
         return tmp
 
-    def read(self, key: str) -> tuple[bytes, str] | None:
+    def read(self, key: str, limit: int | None = None) -> tuple[bytes, str] | None:
         try:
             with open(self._open(key), "rb") as f:
-                data = f.read()
+                data = f.read() if limit is None else f.read(limit + 1)
         except FileNotFoundError:
             return None
         return data, tag_of(data)
