@@ -130,9 +130,9 @@ def save(config_path: str, data: dict[str, Any], header: str = HEADER, parsed: P
         body = yaml.safe_dump(data, sort_keys=True, default_flow_style=False)
     raw = (header + body).encode("utf-8")
     tmp = f"{config_path}.tmp-{os.getpid()}-{id(data):x}"
-    with open(tmp, "wb") as f:
+    with open(tmp, "xb") as f:  # O_EXCL: a link planted under the temporary name is not written through
         f.write(raw)
-    os.replace(tmp, config_path)
+    os.replace(tmp, config_path)  # replaces a link at config_path itself, never its target
     if parsed is not None and plain is not None:  # known to read back as ``data``
         from blake3 import blake3
 

@@ -111,6 +111,10 @@ def usage_line(e: click.UsageError) -> str:
     return f"artvcs: error: {what} (see {where})"
 
 
+# click >= 8.2 raises this UsageError for a group run without a command (8.1 printed the help itself).
+_NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
 def _main(argv: list[str] | None) -> int:
     from artvcs.plumbing.errors import ArtvcsError
     from artvcs.porcelain.progress import progress_bar
@@ -128,6 +132,9 @@ def _main(argv: list[str] | None) -> int:
         click.echo("artvcs: aborted", err=True)
         return 1
     except click.exceptions.Exit as e:
+        return e.exit_code
+    except _NO_ARGS_IS_HELP as e:  # a bare command or group: its formatted help, not one squashed line
+        e.show()
         return e.exit_code
     except click.UsageError as e:
         click.echo(usage_line(e), err=True)

@@ -110,7 +110,9 @@ def install(force: bool = False, start: str | None = None) -> list[tuple[str, st
         else:
             done.append((hook, "installed"))
         tmp = f"{path}.artvcs-tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
+        if os.path.lexists(tmp):  # left by a crash, or a link planted in a checked-out core.hooksPath
+            os.unlink(tmp)
+        with open(tmp, "x", encoding="utf-8") as f:  # O_EXCL: never written through a link
             f.write(_script(hook))
         os.chmod(tmp, 0o755)
         os.replace(tmp, path)

@@ -11,6 +11,7 @@ versions the pin, artvcs the content.
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -113,6 +114,7 @@ def track(context: Context, path: str, name: str | None, type_: str | None, alia
         raise UsageError(f"{path!r} does not exist: track an existing folder or file")
     root = git_root(os.path.dirname(os.path.realpath(path)))
     rel = rel_path(root, path)
+    _refuse_linked_ignore(root)  # before anything is logged, declared or pinned
     parsed = context.repo.statcache  # the files' parses kept by content: a re-log imports no YAML parser
     decl = declarations(root, parsed)
     all_pins = pins(root, parsed)
@@ -146,17 +148,33 @@ def track(context: Context, path: str, name: str | None, type_: str | None, alia
     return pin
 
 
+def _refuse_linked_ignore(root: str) -> None:
+    """Refuse a root .gitignore that is a symbolic link: git can check one out of a commit, and
+    appending through it would write outside the work tree."""
+    gi = os.path.join(root, ".gitignore")
+    if os.path.islink(gi):
+        raise UsageError(f"{gi} is a symbolic link: artvcs appends to .gitignore and writes nothing through a link; "
+                         "replace it with a regular file")
+
+
 def _ignore(root: str, rel: str) -> None:
-    """Add ``/rel`` to the root .gitignore once: git tracks the pin, artvcs the content."""
+    """Add ``/rel`` to the root .gitignore once: git tracks the pin, artvcs the content.
+
+    Opened with O_NOFOLLOW (a link swapped in after :func:`_refuse_linked_ignore` is refused too)."""
     gi = os.path.join(root, ".gitignore")
     line = "/" + rel
+    nofollow = os.O_NOFOLLOW | os.O_CLOEXEC
     try:
-        with open(gi, encoding="utf-8") as f:
-            text = f.read()
-    except FileNotFoundError:
-        text = ""
-    if line not in text.splitlines():
-        with open(gi, "a", encoding="utf-8") as f:
+        fd = os.open(gi, os.O_RDWR | os.O_APPEND | os.O_CREAT | nofollow, 0o666)
+    except OSError as e:
+        if os.path.islink(gi):
+            _refuse_linked_ignore(root)
+        raise
+    with open(fd, "r+", encoding="utf-8") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise UsageError(f"{gi} is not a regular file: artvcs appends to .gitignore; replace it with a regular file")
+        text = f.read()
+        if line not in text.splitlines():
             f.write(("" if not text or text.endswith("\n") else "\n") + line + "\n")
 
 

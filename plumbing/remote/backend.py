@@ -16,6 +16,7 @@ whether a small object holds a value it already knows.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import secrets
@@ -51,8 +52,11 @@ class Backend:
 
     url: str
 
-    def read(self, key: str) -> tuple[bytes, str] | None:
-        """``(bytes, tag)`` of ``key``, or None when absent."""
+    def read(self, key: str, limit: int | None = None) -> tuple[bytes, str] | None:
+        """``(bytes, tag)`` of ``key``, or None when absent.
+
+        With ``limit``, at most ``limit + 1`` bytes are read, whatever a listing said or the object
+        has grown to since: the caller refuses more than ``limit`` (a small record served as a gigabyte)."""
         raise NotImplementedError
 
     def write(self, key: str, data: bytes) -> None:
@@ -117,27 +121,60 @@ class FileBackend(Backend):
     def __init__(self, url: str, root: str) -> None:
         self.url = url
         self.root = os.path.abspath(root)
-        self._real = os.path.realpath(self.root)
-        self._inside: set[str] = set()  # folders found inside the real root (a realpath costs ~70 µs)
 
-    def _path(self, key: str) -> str:
-        path = os.path.join(self.root, *_check_key(key).split("/"))
-        folder = os.path.dirname(path)
-        if folder not in self._inside:
-            real = os.path.realpath(folder)
-            if real != self._real and not real.startswith(self._real.rstrip(os.sep) + os.sep):
-                raise RemoteError(f"remote {self.url}: key {key!r} leads out of the remote folder through a symbolic "
-                                  f"link ({folder} is {real}): refused")
-            self._inside.add(folder)
-        return path
-
-    def _open(self, key: str) -> int:
-        """A descriptor of ``key``'s file, which must be a regular file (FileNotFoundError if absent)."""
-        path = self._path(key)
+    # Every key is reached from the root one folder at a time, each opened O_NOFOLLOW|O_DIRECTORY, and
+    # its file named relative to the last folder's descriptor (openat, renameat, linkat, unlinkat): a
+    # folder swapped for a link at any moment is refused, never followed. Nothing is cached: a check
+    # made once would hold only until a writer of the remote folder swaps the folder (a walk of
+    # content/ab costs two openat, less than one realpath).
+    def _walk(self, key: str, folders: list[str], create: bool = False) -> int:
+        """A descriptor of the folder ``folders`` (components under the root); FileNotFoundError if one is
+        missing (unless ``create``); a link or file among them is refused."""
         try:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+            fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            if not create:
+                raise
+            os.makedirs(self.root, exist_ok=True)  # the folder the user named: links on its way are theirs
+            fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            for i, name in enumerate(folders):
+                try:
+                    nxt = os.open(name, _DIR_FLAGS, dir_fd=fd)
+                except FileNotFoundError:
+                    if not create:
+                        raise
+                    try:
+                        os.mkdir(name, 0o777, dir_fd=fd)
+                    except FileExistsError:
+                        pass
+                    nxt = os.open(name, _DIR_FLAGS, dir_fd=fd)
+                except OSError as e:
+                    if e.errno not in (errno.ELOOP, errno.ENOTDIR):
+                        raise
+                    where = os.path.join(self.root, *folders[:i + 1])
+                    if os.path.islink(where):
+                        raise RemoteError(f"remote {self.url}: key {key!r} leads out of the remote folder through a "
+                                          f"symbolic link ({where} is a link): refused") from None
+                    raise RemoteError(f"remote {self.url}: key {key!r} needs {where} to be a folder: refused") from None
+                os.close(fd)
+                fd = nxt
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
+
+    def _folder(self, key: str, create: bool = False) -> tuple[int, str]:
+        """``(descriptor of key's folder, key's last name)``; the caller closes the descriptor."""
+        parts = _check_key(key).split("/")
+        return self._walk(key, parts[:-1], create), parts[-1]
+
+    def _open_at(self, dfd: int, name: str, key: str) -> int:
+        """A descriptor of ``name`` in folder ``dfd``, which must be a regular file (FileNotFoundError if absent)."""
+        try:
+            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dfd)
         except OSError as e:
-            if isinstance(e, FileNotFoundError) or not os.path.islink(path):
+            if isinstance(e, FileNotFoundError) or not _stat.S_ISLNK(os.stat(name, dir_fd=dfd, follow_symlinks=False).st_mode):
                 raise
             raise RemoteError(f"remote {self.url}: {key!r} is a symbolic link, not an object: refused") from None
         if not _stat.S_ISREG(os.fstat(fd).st_mode):
@@ -145,42 +182,79 @@ class FileBackend(Backend):
             raise RemoteError(f"remote {self.url}: {key!r} is not a regular file, not an object: refused")
         return fd
 
-    def _tmp_for(self, path: str) -> str:
-        folder = os.path.dirname(path)
-        os.makedirs(folder, exist_ok=True)
-        return os.path.join(folder, f"{TMP_PREFIX}{os.getpid()}-{secrets.token_hex(6)}")
+    def _open(self, key: str) -> int:
+        """A descriptor of ``key``'s file, which must be a regular file (FileNotFoundError if absent)."""
+        dfd, name = self._folder(key)
+        try:
+            return self._open_at(dfd, name, key)
+        finally:
+            os.close(dfd)
 
-    def _write_tmp(self, path: str, data: bytes) -> str:
-        tmp = self._tmp_for(path)
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+    @staticmethod
+    def _new_tmp(dfd: int) -> tuple[str, int]:
+        """A fresh temporary file in folder ``dfd``: its name and a descriptor open for writing."""
+        tmp = f"{TMP_PREFIX}{os.getpid()}-{secrets.token_hex(6)}"
+        return tmp, os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666, dir_fd=dfd)
+
+    def _write_tmp(self, dfd: int, data: bytes) -> str:
+        tmp, fd = self._new_tmp(dfd)
+        try:
+            with open(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+        except BaseException:
+            _unlink(tmp, dfd)
+            raise
         return tmp
 
-    def read(self, key: str) -> tuple[bytes, str] | None:
+    def _read_at(self, dfd: int, name: str, key: str, limit: int | None = None) -> tuple[bytes, str] | None:
         try:
-            with open(self._open(key), "rb") as f:
-                data = f.read()
+            with open(self._open_at(dfd, name, key), "rb") as f:
+                data = f.read() if limit is None else f.read(limit + 1)
         except FileNotFoundError:
             return None
         return data, tag_of(data)
 
+    def read(self, key: str, limit: int | None = None) -> tuple[bytes, str] | None:
+        try:
+            dfd, name = self._folder(key)
+        except FileNotFoundError:
+            return None
+        try:
+            return self._read_at(dfd, name, key, limit)
+        finally:
+            os.close(dfd)
+
     def write(self, key: str, data: bytes) -> None:
-        path = self._path(key)
-        os.replace(self._write_tmp(path, data), path)
+        dfd, name = self._folder(key, create=True)
+        try:
+            os.replace(self._write_tmp(dfd, data), name, src_dir_fd=dfd, dst_dir_fd=dfd)
+        finally:
+            os.close(dfd)
 
     def upload(self, key: str, path: str) -> None:
         import shutil
 
-        dest = self._path(key)
-        tmp = self._tmp_for(dest)
+        dfd, name = self._folder(key, create=True)
         try:
-            shutil.copyfile(path, tmp)
-            os.replace(tmp, dest)
-        except BaseException:
-            _unlink(tmp)
-            raise
+            tmp, fd = self._new_tmp(dfd)
+            try:
+                with open(fd, "wb") as dst, open(path, "rb") as src:
+                    try:
+                        while os.sendfile(fd, src.fileno(), None, 1 << 30):  # in the kernel, as shutil.copyfile
+                            pass
+                    except OSError:  # no sendfile between these two: through memory, from the start
+                        src.seek(0)
+                        dst.seek(0)
+                        dst.truncate(0)
+                        shutil.copyfileobj(src, dst, 1 << 20)
+                os.replace(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
+            except BaseException:
+                _unlink(tmp, dfd)
+                raise
+        finally:
+            os.close(dfd)
 
     def download(self, key: str, path: str) -> None:
         import shutil
@@ -193,51 +267,57 @@ class FileBackend(Backend):
             return os.pread(f.fileno(), length, start)
 
     def create(self, key: str, data: bytes) -> bool:
-        path = self._path(key)
-        tmp = self._write_tmp(path, data)
+        dfd, name = self._folder(key, create=True)
         try:
-            os.link(tmp, path)  # fails if the name exists: the O_EXCL of whole files
-            return True
-        except FileExistsError:
-            current = self.read(key)
-            return current is not None and current[0] == data
+            tmp = self._write_tmp(dfd, data)
+            try:
+                os.link(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd, follow_symlinks=False)  # the O_EXCL of whole files
+                return True
+            except FileExistsError:
+                current = self._read_at(dfd, name, key)
+                return current is not None and current[0] == data
+            finally:
+                _unlink(tmp, dfd)
         finally:
-            _unlink(tmp)
+            os.close(dfd)
 
     def swap(self, key: str, data: bytes | None, tag: str) -> bool:
-        path = self._path(key)
-        lock = path + LOCK_SUFFIX
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        fd = self._lock(lock)
-        if fd is None:
-            return False
+        dfd, name = self._folder(key, create=True)
         try:
-            current = self.read(key)
-            if current is None or current[1] != tag:
-                return data is not None and current is not None and current[0] == data
-            if data is None:
-                _unlink(path)
-            else:
-                os.replace(self._write_tmp(path, data), path)
-            return True
+            lock = name + LOCK_SUFFIX
+            fd = self._lock(dfd, lock)
+            if fd is None:
+                return False
+            try:
+                current = self._read_at(dfd, name, key)
+                if current is None or current[1] != tag:
+                    return data is not None and current is not None and current[0] == data
+                if data is None:
+                    _unlink(name, dfd)
+                else:
+                    os.replace(self._write_tmp(dfd, data), name, src_dir_fd=dfd, dst_dir_fd=dfd)
+                return True
+            finally:
+                _unlink(lock, dfd)  # before unlocking: a waiter that then locks this file sees it gone and retries
+                os.close(fd)
         finally:
-            _unlink(lock)  # before unlocking: a waiter that then locks this file sees it gone and retries
-            os.close(fd)
+            os.close(dfd)
 
-    def _lock(self, lock: str) -> int | None:
-        """An open descriptor holding the flock of ``lock``, or None after LOCK_WAIT_SECONDS."""
+    @staticmethod
+    def _lock(dfd: int, lock: str) -> int | None:
+        """An open descriptor holding the flock of ``lock`` (in folder ``dfd``), or None after LOCK_WAIT_SECONDS."""
         import fcntl
 
         deadline = time.monotonic() + LOCK_WAIT_SECONDS
         attempt = 0
         while True:
-            fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644, dir_fd=dfd)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 try:
                     # A holder removes the file before unlocking: the lock is ours only if
                     # the file we locked is still the one at that name.
-                    if os.stat(lock).st_ino == os.fstat(fd).st_ino:
+                    if os.stat(lock, dir_fd=dfd, follow_symlinks=False).st_ino == os.fstat(fd).st_ino:
                         return fd
                 except FileNotFoundError:
                     pass
@@ -251,17 +331,28 @@ class FileBackend(Backend):
 
     def stat(self, key: str) -> Stat | None:
         try:
-            st = os.lstat(self._path(key))
+            dfd, name = self._folder(key)
         except FileNotFoundError:
             return None
+        try:
+            st = os.stat(name, dir_fd=dfd, follow_symlinks=False)
+        except FileNotFoundError:
+            return None
+        finally:
+            os.close(dfd)
         if not _stat.S_ISREG(st.st_mode):
             raise RemoteError(f"remote {self.url}: {key!r} is not a regular file, not an object: refused")
         return Stat(key, st.st_size, None, st.st_mtime)
 
     def list(self, prefix: str) -> Iterator[Stat]:
-        base = self._path(prefix.rstrip("/")) if prefix.strip("/") else self.root
-        if base != self.root and os.path.islink(base):
+        folders = _check_key(prefix.strip("/")).split("/") if prefix.strip("/") else []
+        base = os.path.join(self.root, *folders)
+        if folders and os.path.islink(base):
             raise RemoteError(f"remote {self.url}: {prefix!r} is a symbolic link, not a folder of objects: refused")
+        try:
+            os.close(self._walk(prefix, folders))  # no folder on the way is a link (objects read later are walked again)
+        except FileNotFoundError:
+            return
         found = []
         for folder, dirs, names in os.walk(base):
             dirs.sort()
@@ -285,11 +376,21 @@ class FileBackend(Backend):
         yield from sorted(found, key=lambda s: s.key)
 
     def remove(self, key: str) -> None:
-        _unlink(self._path(key))
+        try:
+            dfd, name = self._folder(key)
+        except FileNotFoundError:
+            return
+        try:
+            _unlink(name, dfd)
+        finally:
+            os.close(dfd)
 
 
-def _unlink(path: str) -> None:
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def _unlink(path: str, dir_fd: int | None = None) -> None:
     try:
-        os.unlink(path)
+        os.unlink(path, dir_fd=dir_fd)
     except FileNotFoundError:
         pass

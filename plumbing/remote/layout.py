@@ -159,11 +159,17 @@ class RemoteRepo:
         return {s.key: s for s in self.backend.list(REFS) if not s.key.endswith(".lock")}
 
     def read_ref(self, name: str) -> tuple[str, str] | None:
-        """``(oid, tag)`` of a ref, or None; a malformed ref object is refused."""
-        found = self.backend.read(ref_key(name))
+        """``(oid, tag)`` of a ref, or None; a malformed ref object is refused.
+
+        The read itself is bounded: a listing's size (:func:`check_listed_ref`) is the remote's word,
+        and the object served may be larger, or swapped for a larger one since."""
+        found = self.backend.read(ref_key(name), limit=REF_SIZE)
         if found is None:
             return None
         data, tag = found
+        if len(data) > REF_SIZE:
+            raise RemoteFormatError(f"remote ref {name} of {self.url} is larger than a commit id ({REF_SIZE} bytes): "
+                                    "the remote is damaged or forged: refused")
         if not _OID.match(data):
             raise RemoteFormatError(f"remote ref {name} of {self.url} does not hold a commit id: the remote is damaged")
         return data[:40].decode(), tag

@@ -105,9 +105,9 @@ class FsspecBackend(Backend):
     def _wrap(self, what: str, key: str, exc: BaseException) -> RemoteError:
         return remote_error(f"{what} {self.url.rstrip('/')}/{key}", exc)
 
-    def read(self, key: str) -> tuple[bytes, str] | None:
+    def read(self, key: str, limit: int | None = None) -> tuple[bytes, str] | None:
         try:
-            data = self.fs.cat_file(self._full(key))
+            data = self.fs.cat_file(self._full(key), **({} if limit is None else {"start": 0, "end": limit + 1}))
         except FileNotFoundError:
             return None
         except Exception as e:
@@ -229,7 +229,7 @@ class S3Backend(FsspecBackend):
     def _list_tag(self, info: dict[str, Any]) -> str | None:
         return _etag(info.get("ETag") or info.get("etag"))  # the ETag of a single-part upload is its MD5
 
-    def read(self, key: str) -> tuple[bytes, str] | None:
+    def read(self, key: str, limit: int | None = None) -> tuple[bytes, str] | None:
         from fsspec.asyn import sync
 
         bucket, k = self._bk(key)
@@ -238,7 +238,7 @@ class S3Backend(FsspecBackend):
             resp = await self.fs._call_s3("get_object", Bucket=bucket, Key=k)
             body = resp["Body"]
             try:
-                data = await body.read()
+                data = await body.read() if limit is None else await body.read(limit + 1)  # the rest is never fetched
             finally:
                 body.close()
             return data, _etag(resp.get("ETag"))

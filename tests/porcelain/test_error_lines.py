@@ -41,3 +41,11 @@ def test_a_warning_is_one_line_without_source(tmp_path):
     warned = [line for line in p.stderr.splitlines() if "symbolic link" in line]
     assert warned == ["artvcs: warning: add_dir: not following 1 symbolic link(s) to folders: loop"], p.stderr
     assert ".py:" not in p.stderr and "UserWarning" not in p.stderr
+
+
+@pytest.mark.parametrize("args,usage", [((), "Usage: artvcs [OPTIONS] COMMAND"), (("meta",), "Usage: artvcs meta [OPTIONS]")])
+def test_a_group_without_its_command_shows_its_help(tmp_path, args, usage):
+    p = _run(*args, cwd=tmp_path)
+    assert p.returncode == 2 and p.stdout == ""
+    lines = p.stderr.splitlines()
+    assert lines[0].startswith(usage) and "Commands:" in lines and "artvcs: error:" not in p.stderr, p.stderr

@@ -82,3 +82,29 @@ def test_status_does_not_vouch_for_a_linked_folder(gitrepo, outside):
     (row,) = [r for r in json.loads(p.stdout) if r["path"].rstrip("/").endswith("data")]
     assert row["state"] == "unresolvable" and "is a symbolic link" in row["detail"]
     assert artvcs("status", "--exit-code", check=False).returncode == 1
+
+
+def test_track_refuses_a_gitignore_that_is_a_link_and_changes_nothing(gitrepo, outside):
+    """git checks a .gitignore link out of a commit as readily as a file: appending through it
+    would write outside the work tree."""
+    (gitrepo / "data").mkdir()
+    (gitrepo / "data" / "x.csv").write_text("1,2\n")
+    artvcs("init", "--entity", "me", "--project", "proj")
+    os.symlink(outside / "notes.txt", gitrepo / ".gitignore")
+    before, listed = files(outside), sorted(os.listdir(gitrepo))
+    p = artvcs("track", "data", "--name", "mnist", check=False)
+    assert p.returncode == 1 and p.stdout == "" and p.stderr.count("\n") == 1, p.stderr
+    assert f"{gitrepo / '.gitignore'} is a symbolic link" in p.stderr and "Traceback" not in p.stderr
+    assert files(outside) == before and sorted(os.listdir(gitrepo)) == listed
+
+
+def test_hooks_install_never_writes_through_a_link_under_its_temporary_name(gitrepo, outside):
+    """core.hooksPath can name a folder of the work tree, which a commit fills, links and all."""
+    (gitrepo / ".githooks").mkdir()
+    os.symlink(outside / "notes.txt", gitrepo / ".githooks" / "pre-commit.artvcs-tmp")
+    git("config", "core.hooksPath", ".githooks")
+    before = files(outside)
+    artvcs("hooks", "install")
+    assert files(outside) == before
+    assert not os.path.lexists(gitrepo / ".githooks" / "pre-commit.artvcs-tmp")
+    assert "artvcs" in (gitrepo / ".githooks" / "pre-commit").read_text()

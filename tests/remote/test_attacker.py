@@ -491,3 +491,34 @@ def test_a_ref_object_larger_than_a_commit_id_is_refused_unread(scene, how, monk
     assert "damaged or forged" in str(err)
     monkeypatch.setattr(RemoteRepo, "read_ref", read)
     scene.repair()
+
+
+@pytest.mark.parametrize("how", ["pull", "clone"])
+def test_a_ref_object_listed_small_but_served_large_is_read_no_further_than_a_commit_id(scene, how, monkeypatch):
+    """The listing is the remote's word: an S3 server can list 41 bytes and serve a gigabyte, and a folder
+    remote's file can be swapped between the listing and the read. The read itself is bounded."""
+    import dataclasses
+
+    big = (str(scene.v0.commit) + "\n").encode() * 4096
+    scene.attacker.remote.backend.write(V1, big)
+    backend_type = type(scene.attacker.remote.backend)
+    listed, read = backend_type.list, backend_type.read
+    served = []
+
+    def lying_list(self, prefix):
+        return (dataclasses.replace(s, size=41) if s.key == V1 else s for s in listed(self, prefix))
+
+    def watched(self, key, *args, **kwargs):
+        found = read(self, key, *args, **kwargs)
+        if key == V1 and found is not None:
+            served.append(len(found[0]))
+        return found
+
+    monkeypatch.setattr(backend_type, "list", lying_list)
+    monkeypatch.setattr(backend_type, "read", watched)
+    err = scene.attempt(how, f"remote ref {V1} of .* is larger than a commit id \\(41 bytes\\)")
+    assert "damaged or forged" in str(err)
+    assert served and max(served) <= 42, served
+    monkeypatch.setattr(backend_type, "list", listed)
+    monkeypatch.setattr(backend_type, "read", read)
+    scene.repair()

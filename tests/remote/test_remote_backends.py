@@ -256,3 +256,29 @@ def test_read_range_reads_part_of_an_object(native):
     assert b.read_range("chunks/p.pack", len(data) - 10, 100) == data[-10:]  # fewer at its end
     with pytest.raises(FileNotFoundError):
         b.read_range("chunks/absent.pack", 0, 10)
+
+
+@pytest.mark.parametrize("op", ["write", "upload", "create", "swap", "remove", "read", "stat"])
+def test_a_folder_swapped_for_a_link_after_the_first_key_is_never_gone_through(tmp_path, op):
+    """A writer of the remote folder can replace content/ab, once a key in it was used, by a link to a
+    folder of the victim's: no later write, rename, delete or read may go through it."""
+    from artvcs.plumbing.remote.errors import RemoteError
+
+    root, outside = tmp_path / "remote", tmp_path / "outside"
+    outside.mkdir()
+    (outside / "k2").write_text("the victim's\n")
+    (outside / "k3").write_text("the victim's\n")
+    b = FileBackend(f"file://{root}", str(root))
+    b.write("content/ab/k1", b"one\n")  # content/ab checked once, and fine
+    (root / "content" / "ab" / "k1").unlink()
+    (root / "content" / "ab").rmdir()
+    os.symlink(outside, root / "content" / "ab")
+    src = tmp_path / "src"
+    src.write_bytes(b"two\n")
+    calls = {"write": lambda: b.write("content/ab/k2", b"two\n"), "upload": lambda: b.upload("content/ab/k2", str(src)),
+             "create": lambda: b.create("content/ab/k4", b"two\n"), "swap": lambda: b.swap("content/ab/k2", b"two\n", tag_of(b"the victim's\n")),
+             "remove": lambda: b.remove("content/ab/k3"), "read": lambda: b.read("content/ab/k2"),
+             "stat": lambda: b.stat("content/ab/k2")}
+    with pytest.raises(RemoteError, match="leads out of the remote folder through a symbolic link"):
+        calls[op]()
+    assert sorted(os.listdir(outside)) == ["k2", "k3"] and (outside / "k2").read_text() == "the victim's\n"
