@@ -223,8 +223,11 @@ class Server:
         signal.pthread_sigmask(signal.SIG_BLOCK, serverchild.RESET)
         try:
             pid = os.fork()
-            if pid == 0:
-                serverchild.run(req, fds, close)
+            if pid == 0:  # the child never returns into the server's loop, whatever it raises
+                try:
+                    serverchild.run(req, fds, close)
+                finally:
+                    os._exit(1)
         finally:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, serverchild.RESET)
         self.served += 1

@@ -143,6 +143,68 @@ def test_sigint_stops_the_served_command_as_ctrl_c_does(server, tmp_path):
     assert state(server)["running_commands"] == 0
 
 
+def test_a_storm_of_sigints_never_unwinds_into_the_server(server, tmp_path):
+    """SIGINT every 0.2 ms to a served ``artvcs ui``, while it serves and while it exits: the child
+    never returns into the server's code (no serverd.py in a traceback) and ends as in process, where
+    it is aborted (1), killed by SIGINT, or, interrupted before ui's handler is in place, stopped (0)."""
+    run(["init", "--entity", "me", "--project", "p"], server, cwd=tmp_path)
+    before = state(server)["served"]
+    for _ in range(15):
+        p = subprocess.Popen([ARTVCS, "ui"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path, env=server)
+        assert p.stdout.readline().startswith(b"artvcs ui: serving"), p.stderr.read()
+        for _ in range(300):
+            if p.poll() is not None:
+                break
+            try:
+                p.send_signal(signal.SIGINT)
+            except ProcessLookupError:
+                break
+            time.sleep(0.0002)
+        out, err = p.communicate()
+        assert b"serverd.py" not in err and b"could not start" not in err, err
+        assert p.returncode in (0, 1, -signal.SIGINT), (p.returncode, err)
+    assert state(server)["served"] == before + 15
+    assert state(server)["running"]
+
+
+def test_a_sigint_forwarded_during_the_childs_set_up_ends_it_as_in_process(server, tmp_path):
+    """The signal follows the request at once, so the server forwards it while its child may still be
+    taking the client's descriptors: the child holds it until the command's main starts, and ends as a
+    process interrupted that early does (killed by SIGINT, or "aborted" and 1 once the command's
+    handler is in place), never with "could not start the command"."""
+    request = wire.encode_request(wire.fingerprint(), str(tmp_path).encode(), 0o22,
+                                  [ARTVCS.encode(), b"hash-object", b"--stdin"],
+                                  {os.fsencode(k): os.fsencode(v) for k, v in server.items()})
+    r, w = os.pipe()  # stdin held open: the command waits on it until interrupted
+    null = os.open(os.devnull, os.O_WRONLY)
+    old_umask = os.umask(0o22)
+    outcomes = []
+    try:
+        for i in range(40):
+            err = tmp_path / f"err{i}"
+            with open(err, "wb") as f, socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as s:
+                s.connect(wire.socket_name(None, server["ARTVCS_SERVER_TAG"]))
+                s.sendmsg([request], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("3i", r, null, f.fileno()))])
+                s.send(wire.encode_signal(signal.SIGINT))
+                kind, value = wire.decode_reply(s.recv(1 << 16))
+                assert kind == wire.PID, value
+                kind, status = wire.decode_reply(s.recv(1 << 16))
+            assert kind == wire.EXIT
+            said = err.read_bytes()
+            assert b"could not start" not in said and b"serverd.py" not in said, said
+            if os.WIFSIGNALED(status):
+                assert os.WTERMSIG(status) == signal.SIGINT, status
+                outcomes.append("SIGINT")
+            else:
+                assert os.waitstatus_to_exitcode(status) == 1 and said.endswith(b"artvcs: aborted\n"), (status, said)
+                outcomes.append("aborted")
+    finally:
+        os.umask(old_umask)
+        for fd in (r, w, null):
+            os.close(fd)
+    print(outcomes.count("SIGINT"), "killed by SIGINT,", outcomes.count("aborted"), "aborted")
+
+
 def test_a_signal_that_kills_the_child_kills_the_client_alike(server, tmp_path):
     """SIGTERM: forwarded, it ends the child (no handler), and the client ends by the same signal."""
     codes = []
