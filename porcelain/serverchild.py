@@ -1,7 +1,8 @@
 """The fork server's child: become the client's process, run the console script's entry, exit.
 
 Forked from the server (:mod:`serverd`), which holds every module imported and nothing else open,
-the child takes the client's descriptors as its stdin, stdout and stderr, its folder, umask,
+the child takes the client's descriptors as its stdin, stdout, stderr and folder (fchdir: the
+client's very folder, not a path looked up again), its umask,
 environment and argv, resets the signal handlers a fresh interpreter has, and runs
 :func:`launch.main` as the ``artvcs`` script does. It then ends as the interpreter would:
 an exit code from SystemExit, a traceback and 1 for another exception, killed by SIGINT after an
@@ -23,7 +24,7 @@ FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)  # wh
 
 
 def run(request: wire.Request, fds: list[int], close: list[int]) -> None:
-    """Run ``request`` in this (just forked) process on ``fds`` (the client's 0, 1, 2), having closed
+    """Run ``request`` in this (just forked) process on ``fds`` (the client's 0, 1, 2 and folder), having closed
     the server's descriptors ``close``; never returns. The server's signals stay blocked (as they were
     across the fork) until just before the command's main: a signal forwarded early waits for it."""
     try:
@@ -36,7 +37,8 @@ def run(request: wire.Request, fds: list[int], close: list[int]) -> None:
                 os.close(fd)
             except OSError:
                 pass
-        for target, fd in enumerate(fds):
+        folder = os.dup(fds[3])  # above 2: the dup2s below cannot overwrite it
+        for target, fd in enumerate(fds[:3]):
             os.dup2(fd, target)
         for fd in set(fds) - {0, 1, 2}:
             os.close(fd)
@@ -45,7 +47,8 @@ def run(request: wire.Request, fds: list[int], close: list[int]) -> None:
         os.environb.clear()
         os.environb.update(request.env)
         sys.argv = [os.fsdecode(a) for a in request.argv]
-        os.chdir(request.cwd)
+        os.fchdir(folder)
+        os.close(folder)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGCHLD])  # not forwarded: nothing to hold back
     except KeyboardInterrupt:  # never expected (SIGINT is blocked): ends as an early ctrl-c ends a process
         _die_by_sigint()

@@ -5,7 +5,9 @@ Started by :mod:`artvcs.porcelain.commands.server` as ``python -m artvcs.porcela
 once more (the start command made it a session leader), moves to ``/`` with its stdio on /dev/null,
 imports the CLI and every command's module, binds the abstract socket (:mod:`serverwire`) and says
 "ok PID" on the descriptor it was given. One thread, one select loop: it serves a request only from
-a process of its own uid and gid (SO_PEERCRED), whose fingerprint, environment (less
+a process of its own uid and gid (SO_PEERCRED) in its own mount, user and pid namespaces and root
+(a client in a container or chroot would otherwise have its command run in the server's), with its
+groups, no_new_privs and seccomp mode, whose fingerprint, environment (less
 :data:`serverwire.VOLATILE_ENV`) and umask equal its own (modules read them at import), and only
 while none of its loaded artvcs module files changed on disk (an upgrade or an editable edit: it then
 refuses and exits). At fork time it holds no repository, thread or database connection, only the
@@ -20,6 +22,7 @@ import os
 import selectors
 import signal
 import socket
+import stat
 import struct
 import sys
 import threading
@@ -54,6 +57,32 @@ def preload() -> None:
             pass
 
 
+NAMESPACES = ("mnt", "user", "pid")
+STATUS_FIELDS = (b"Groups:", b"NoNewPrivs:", b"Seccomp:")  # /proc/PID/status lines a command must share with the server
+
+
+def process_context(pid: int | str) -> tuple:
+    """What a served command must share with the server, of process ``pid`` (or "self"): the
+    (device, inode) of its mount, user and pid namespaces and of its root, and its groups,
+    no_new_privs and seccomp lines of /proc/PID/status. OSError when /proc cannot say."""
+    ids = []
+    for name in NAMESPACES:
+        st = os.stat(f"/proc/{pid}/ns/{name}")
+        ids.append((name, st.st_dev, st.st_ino))
+    st = os.stat(f"/proc/{pid}/root")
+    ids.append(("root", st.st_dev, st.st_ino))
+    with open(f"/proc/{pid}/status", "rb") as f:
+        lines = [line.strip() for line in f if line.startswith(STATUS_FIELDS)]
+    return tuple(ids) + tuple(sorted(lines))
+
+
+def context_difference(mine: tuple, theirs: tuple) -> str:
+    """The names of what differs between two :func:`process_context` answers, comma-separated."""
+    name = lambda item: item[0] if isinstance(item, tuple) else item.split(b":")[0].decode()  # noqa: E731
+    differ = sorted({name(i) for i in set(mine) ^ set(theirs)})
+    return ", ".join(differ) or "?"
+
+
 def module_files() -> dict[str, tuple[int, int, int, int]]:
     """The files of the loaded artvcs modules (sources and native .so) → (device, inode, size, mtime)."""
     out = {}
@@ -85,6 +114,7 @@ class Server:
         self.sel = selectors.DefaultSelector()
         self.listener: socket.socket | None = None
         self.modules: dict = {}
+        self.context = process_context("self")
         self.stop_reason = ""
 
     def bind(self) -> None:
@@ -153,7 +183,7 @@ class Server:
                 conn.close()
                 return
             conn.setblocking(False)
-            self.sel.register(conn, selectors.EVENT_READ, ("new", 0))
+            self.sel.register(conn, selectors.EVENT_READ, ("new", pid))
         elif what == "wake":
             try:
                 while self.wake_r.recv(512):
@@ -161,11 +191,11 @@ class Server:
             except (BlockingIOError, InterruptedError):
                 pass
         elif what[0] == "new":
-            self.request(key.fileobj)
+            self.request(key.fileobj, what[1])
         else:
             self.signal_child(key.fileobj, what[1])
 
-    def request(self, conn: socket.socket) -> None:
+    def request(self, conn: socket.socket, peer: int) -> None:
         data, ancdata, flags, _ = conn.recvmsg(wire.MAX_MESSAGE + 1, FD_SPACE)
         fds = []
         for level, kind, payload in ancdata:
@@ -184,7 +214,7 @@ class Server:
             if flags & (socket.MSG_TRUNC | socket.MSG_CTRUNC):
                 raise wire.WireError("request or its descriptors truncated")
             req = wire.decode_request(data)
-            reason = self.refusal(req, fds)
+            reason = self.refusal(req, fds, peer)
             if reason:
                 self.refused += 1
                 self.answer(conn, wire.REFUSED, reason.encode())
@@ -196,10 +226,20 @@ class Server:
             for fd in fds:
                 os.close(fd)
 
-    def refusal(self, req: wire.Request, fds: list[int]) -> str:
-        """Why ``req`` cannot be served here ('' when it can)."""
-        if len(fds) != 3:
-            return f"{len(fds)} descriptors sent: stdin, stdout and stderr expected"
+    def refusal(self, req: wire.Request, fds: list[int], peer: int) -> str:
+        """Why ``req`` of process ``peer`` cannot be served here ('' when it can)."""
+        if len(fds) != 4:
+            return f"{len(fds)} descriptors sent: stdin, stdout, stderr and the folder expected"
+        try:
+            folder = os.fstat(fds[3])
+            theirs = process_context(peer)
+        except OSError as e:
+            return f"cannot read the client's folder or process {peer}: {e}"
+        if not stat.S_ISDIR(folder.st_mode):
+            return "the fourth descriptor is not a folder"
+        if theirs != self.context:
+            return ("the client's process differs from the server's in its " + context_difference(self.context, theirs)
+                    + ": another container, chroot or sandbox")
         if req.fingerprint != self.fingerprint:
             return "another installation of artvcs"
         env = wire.comparable_env(req.env)

@@ -177,6 +177,7 @@ def test_a_sigint_forwarded_during_the_childs_set_up_ends_it_as_in_process(serve
                                   {os.fsencode(k): os.fsencode(v) for k, v in server.items()})
     r, w = os.pipe()  # stdin held open: the command waits on it until interrupted
     null = os.open(os.devnull, os.O_WRONLY)
+    folder = os.open(tmp_path, os.O_PATH | os.O_DIRECTORY)
     old_umask = os.umask(0o22)
     outcomes = []
     try:
@@ -184,7 +185,7 @@ def test_a_sigint_forwarded_during_the_childs_set_up_ends_it_as_in_process(serve
             err = tmp_path / f"err{i}"
             with open(err, "wb") as f, socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as s:
                 s.connect(wire.socket_name(None, server["ARTVCS_SERVER_TAG"]))
-                s.sendmsg([request], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("3i", r, null, f.fileno()))])
+                s.sendmsg([request], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("4i", r, null, f.fileno(), folder))])
                 s.send(wire.encode_signal(signal.SIGINT))
                 kind, value = wire.decode_reply(s.recv(1 << 16))
                 assert kind == wire.PID, value
@@ -200,7 +201,7 @@ def test_a_sigint_forwarded_during_the_childs_set_up_ends_it_as_in_process(serve
                 outcomes.append("aborted")
     finally:
         os.umask(old_umask)
-        for fd in (r, w, null):
+        for fd in (r, w, null, folder):
             os.close(fd)
     print(outcomes.count("SIGINT"), "killed by SIGINT,", outcomes.count("aborted"), "aborted")
 
@@ -293,6 +294,57 @@ def test_a_changed_module_file_makes_the_server_refuse_and_exit(installed, tmp_p
         subprocess.run([script, "server", "stop"], capture_output=True, env=env)
 
 
+def _unshare_permitted() -> bool:
+    try:
+        return shutil.which("unshare") is not None and subprocess.run(
+            ["unshare", "-m", "true"], capture_output=True).returncode == 0
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _unshare_permitted(), reason="unshare -m is not permitted here")
+def test_a_client_in_another_mount_namespace_runs_in_its_own_process(server, tmp_path):
+    """A client in a mount namespace of its own (same uid, same abstract socket: same network
+    namespace) mounts a tmpfs over x and inits a project there: the server refuses it (the command
+    would act on the server's x), so the project lands in the client's tmpfs and x stays empty."""
+    x = tmp_path / "x"
+    x.mkdir()
+    before = state(server)
+    script = f'mount -t tmpfs none "{x}" && cd "{x}" && "{ARTVCS}" init --entity me --project p >/dev/null && ls -A'
+    p = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script], capture_output=True,
+                       env=server, cwd=tmp_path)
+    assert p.returncode == 0 and b".artifacts" in p.stdout.split(), p
+    assert list(x.iterdir()) == []  # nothing written in the server's namespace
+    after = state(server)
+    assert (after["served"], after["refused"]) == (before["served"], before["refused"] + 1)
+    assert run(["init", "--entity", "me", "--project", "p"], server, cwd=x)[0] == 0  # here: served, as before
+    assert (x / ".artifacts").is_dir() and state(server)["served"] == before["served"] + 1
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="chroot needs root")
+def test_a_client_in_a_chroot_is_refused(server, tmp_path):
+    """A client that chrooted (here: after connecting, as root) has another root: it is refused,
+    whatever it asks, and the refusal names the root."""
+    name = wire.socket_name(None, server["ARTVCS_SERVER_TAG"])
+    request = wire.encode_request(wire.fingerprint(), b"/", 0o22, [ARTVCS.encode(), b"--help"],
+                                  {os.fsencode(k): os.fsencode(v) for k, v in server.items()})
+    (tmp_path / "jail").mkdir()
+    client = ("import os, socket, struct, sys\n"
+              "s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)\n"
+              f"s.connect({name!r})\nos.umask(0o22)\n"
+              f"os.chroot({str(tmp_path / 'jail')!r})\nos.chdir('/')\n"
+              "folder = os.open('/', os.O_PATH | os.O_DIRECTORY)\n"
+              f"s.sendmsg([{request!r}], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack('4i', 0, 1, 2, folder))])\n"
+              "sys.stdout.buffer.write(s.recv(1 << 16))\n")
+    before = state(server)
+    p = subprocess.run([sys.executable, "-c", client], capture_output=True, env=server)
+    assert p.returncode == 0, p.stderr
+    kind, reason = wire.decode_reply(p.stdout)
+    assert kind == wire.REFUSED and b"root" in reason, reason
+    after = state(server)
+    assert (after["served"], after["refused"]) == (before["served"], before["refused"] + 1)
+
+
 needs_root = pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None,
                                 reason="needs root and setpriv to act as another user")
 NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
@@ -342,8 +394,10 @@ def test_the_live_server_refuses_bad_messages_and_goes_on(server, tmp_path):
     fp = wire.fingerprint()
     for data, fds in ((b"", ()), (b"AVS1", ()), (b"junk" * 10, ()), (wire.encode_request(fp, b"/", 0o22, [b"a"], {}), ()),
                       (wire.encode_request(fp, b"/", 0o22, [b"a"], {}), (0, 1)),
+                      (wire.encode_request(fp, b"/", 0o22, [b"a"], {}), (0, 1, 2)),  # no folder
+                      (wire.encode_request(fp, b"/", 0o22, [b"a"], {}), (0, 1, 2, 2)),  # not a folder
                       (wire.encode_request(fp, b"/", 0o22, [b"a"], {}) + b"x", (0, 1, 2)),
-                      (wire.encode_request("another", b"/", 0o22, [b"a"], {}), (0, 1, 2))):
+                      (wire.encode_request("another", b"/", 0o22, [b"a"], {}), (0, 1, 2, 0))):
         reply = _exchange(server, data, fds)
         assert reply is None if not data else reply[0] == wire.REFUSED, (data, reply)
     assert state(server)["running"]
