@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import pathlib
 import re
 import shutil
 import signal
@@ -274,24 +275,32 @@ def test_a_bad_idle_duration_is_refused(idle, tmp_path):
 
 @pytest.mark.parametrize("installed", [True], indirect=True, ids=["pip install -e ."])
 def test_a_changed_module_file_makes_the_server_refuse_and_exit(installed, tmp_path):
-    """An edit of an editable install (here: a module file's mtime moves) is seen before the next fork."""
+    """An edit of an editable install (here: a module file's mtime moves) is seen before the next fork;
+    so is an upgrade of a dependency (here: a file of click, copied into the PYTHONPATH folder the
+    server imports it from, not the shared venv's)."""
     prefix, src, env = installed
     env = {**env, "ARTVCS_SERVER": "1", "ARTVCS_SERVER_TAG": f"mod{os.getpid()}-{uuid.uuid4().hex[:8]}"}
+    deps = env["PYTHONPATH"]
+    click = os.path.join(deps, "click")
+    if os.path.islink(click):  # a link to the shared venv's click: a copy of our own to touch
+        target = os.path.realpath(click)
+        os.unlink(click)
+        shutil.copytree(target, click, ignore=shutil.ignore_patterns("__pycache__"))
     script = str(prefix / "bin" / "artvcs")
     status = lambda: json.loads(subprocess.run([script, "server", "status", "--json"], capture_output=True,  # noqa: E731
                                                env=env, check=True).stdout)
-    assert subprocess.run([script, "server", "start"], capture_output=True, env=env).returncode == 0
-    try:
-        assert subprocess.run([script, "--help"], capture_output=True, env=env, cwd=tmp_path).returncode == 0
-        assert status()["served"] == 1
-        module = src / "plumbing" / "errors.py"
-        st = module.stat()
-        os.utime(module, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
-        p = subprocess.run([script, "--help"], capture_output=True, env=env, cwd=tmp_path)
-        assert p.returncode == 0 and p.stdout.startswith(b"Usage: artvcs")  # run in process
-        wait_until(lambda: not status()["running"], "the server exits")
-    finally:
-        subprocess.run([script, "server", "stop"], capture_output=True, env=env)
+    for module in (src / "plumbing" / "errors.py", pathlib.Path(click) / "core.py"):
+        assert subprocess.run([script, "server", "start"], capture_output=True, env=env).returncode == 0
+        try:
+            assert subprocess.run([script, "--help"], capture_output=True, env=env, cwd=tmp_path).returncode == 0
+            assert status()["served"] == 1
+            st = module.stat()
+            os.utime(module, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+            p = subprocess.run([script, "--help"], capture_output=True, env=env, cwd=tmp_path)
+            assert p.returncode == 0 and p.stdout.startswith(b"Usage: artvcs")  # run in process
+            wait_until(lambda: not status()["running"], f"the server exits after {module.name} changed")
+        finally:
+            subprocess.run([script, "server", "stop"], capture_output=True, env=env)
 
 
 def _unshare_permitted() -> bool:
