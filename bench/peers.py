@@ -40,6 +40,7 @@ per round after the logs, as before.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import statistics
@@ -104,7 +105,21 @@ class Peers:
         subprocess.run([self.scripts[SERVED], "server", verb, *(["--idle", "3h"] if verb == "start" else [])],
                        env=self.envs[SERVED], check=True, stdout=subprocess.DEVNULL)
 
-    def run(self, cwd: str, *cmd: str, tool: str = "") -> float:
+    def server_counts(self) -> tuple[int, int]:
+        """(served, refused) of the SERVED rows' server (``server status --json``); RuntimeError when it
+        does not run: a "(server)" figure must come from served commands."""
+        p = subprocess.run([self.scripts[SERVED], "server", "status", "--json"], env=self.envs[SERVED],
+                           capture_output=True, text=True, check=True)
+        state = json.loads(p.stdout)
+        if not state.get("running"):
+            raise RuntimeError("the artvcs server of the (server) rows is not running")
+        return state["served"], state["refused"]
+
+    def run(self, cwd: str, *cmd: str, tool: str = "", served: bool = True) -> float:
+        """Seconds ``cmd`` took in ``cwd``; for the SERVED rows, checked (untimed) to have been served
+        by the server (``served``: the step is one the server runs, not one the launcher answers) and
+        never refused."""
+        counts = self.server_counts() if tool == SERVED else None
         os.sync()  # bill no step for the dirty pages of the one before it
         env = self.envs.get(tool, self.env)
         t = time.perf_counter()
@@ -112,6 +127,11 @@ class Peers:
         took = time.perf_counter() - t
         if p.returncode != 0:
             raise RuntimeError(f"{' '.join(cmd)} in {cwd} failed:\n{p.stderr[-2000:]}")
+        if counts is not None:
+            after = self.server_counts()
+            if after[1] > counts[1] or (served and after[0] <= counts[0]):
+                raise RuntimeError(f"{' '.join(cmd)} in {cwd} was not served by the artvcs server "
+                                   f"(served {counts[0]} -> {after[0]}, refused {counts[1]} -> {after[1]})")
         return took
 
     def setup(self, tool: str, part: str, src: str) -> str:
@@ -140,7 +160,7 @@ class Peers:
 
     def status(self, tool: str, proj: str) -> float:
         if tool in self.scripts:
-            return self.run(proj, self.scripts[tool], "status", tool=tool)
+            return self.run(proj, self.scripts[tool], "status", tool=tool, served=False)  # the launcher answers it
         if tool == "git":
             return self.run(proj, self.exe["git"], *GIT_ID, "status", "--porcelain")
         return self.run(proj, self.exe["dvc"], "status", "-q")
@@ -283,6 +303,14 @@ STEPS = (
 )
 
 
+def _suffix(step: str, tool: str) -> str:
+    """What a row's label adds to its step's for ``tool``: " (before)", " (server)"; an up-to-date
+    status with the server is answered by the launcher before it asks the server: " (quick answer)"."""
+    if tool == SERVED and step.startswith("status"):
+        return " (quick answer)"
+    return "" if tool == "artvcs" else tool[len("artvcs"):]
+
+
 def print_peers(times: dict, limits: dict) -> None:
     med = {k: statistics.median(v) for k, v in times.items()}
     lim = {k: statistics.median(v) for k, v in limits.items()}
@@ -292,7 +320,7 @@ def print_peers(times: dict, limits: dict) -> None:
     print(hdr)
     print("-" * len(hdr))
     variants = [t for t in (BEFORE, "artvcs", SERVED) if any(tool == t for _, tool in med)]
-    rows = [(step + ("" if t == "artvcs" else t[len("artvcs"):]), step, limit_name, target if t == "artvcs" else "", t)
+    rows = [(step + _suffix(step, t), step, limit_name, target if t == "artvcs" else "", t)
             for step, limit_name, target in STEPS for t in variants]  # each step's before, then its own, then served
     for label, step, limit_name, target, tool in rows:
         a = med.get((step, tool))

@@ -4,7 +4,7 @@ Called by the console script (:mod:`launch`) before click, pygit2 or yaml load. 
 this user and installation listens (a connect to an abstract name nobody holds fails at once) or the
 server refuses (its environment or umask differ, its modules changed on disk), :func:`run` returns
 None and the command runs in this process exactly as without a server. Otherwise the server's child
-runs the command on this process's stdin, stdout and stderr (passed as descriptors), this process
+runs the command on this process's stdin, stdout, stderr and folder (passed as descriptors), this process
 forwards the signals a user sends a command (SIGINT, SIGTERM, SIGHUP, SIGQUIT) and ends as the child
 ended: its exit code, or killed by the same signal.
 """
@@ -42,14 +42,17 @@ def run(argv: list[str]) -> int | None:
             os.umask(umask)
             payload = wire.encode_request(wire.fingerprint(), os.getcwdb(), umask, [os.fsencode(a) for a in argv],
                                           dict(os.environb))
+            folder = os.open(".", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)  # the child fchdirs to it
         except OSError:  # nobody listens, the folder is gone...
             return None
         forwarder = _Forwarder(sock)  # from before the request: a signal sent meanwhile is not lost
         try:
-            sock.sendmsg([payload], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, struct.pack("3i", 0, 1, 2))])
+            sock.sendmsg([payload], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, struct.pack("4i", 0, 1, 2, folder))])
             kind, value = _reply(sock)
         except (OSError, wire.WireError):  # a descriptor is closed, the server went away...
             kind = None
+        finally:
+            os.close(folder)
         if kind != wire.PID:  # refused: the command runs here, with the signals it was sent meanwhile
             forwarder.restore()
             return None

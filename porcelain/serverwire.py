@@ -19,7 +19,7 @@ import sys
 from artvcs.errors import ArtvcsError
 from artvcs.porcelain.version import VERSION
 
-REQUEST = b"AVS1"  # run a command: fingerprint, cwd, umask, argv, environment (+ fds 0, 1, 2)
+REQUEST = b"AVS1"  # run a command: fingerprint, cwd, umask, argv, environment (+ fds 0, 1, 2 and the cwd's)
 STATUS = b"AVS?"  # the server's state, as JSON
 STOP = b"AVS!"  # stop accepting, exit once running commands end
 SIGNAL = b"AVSS"  # client -> server: forward this signal number to the child

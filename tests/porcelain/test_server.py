@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import pathlib
 import re
 import shutil
 import signal
@@ -143,6 +144,69 @@ def test_sigint_stops_the_served_command_as_ctrl_c_does(server, tmp_path):
     assert state(server)["running_commands"] == 0
 
 
+def test_a_storm_of_sigints_never_unwinds_into_the_server(server, tmp_path):
+    """SIGINT every 0.2 ms to a served ``artvcs ui``, while it serves and while it exits: the child
+    never returns into the server's code (no serverd.py in a traceback) and ends as in process, where
+    it is aborted (1), killed by SIGINT, or, interrupted before ui's handler is in place, stopped (0)."""
+    run(["init", "--entity", "me", "--project", "p"], server, cwd=tmp_path)
+    before = state(server)["served"]
+    for _ in range(15):
+        p = subprocess.Popen([ARTVCS, "ui"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path, env=server)
+        assert p.stdout.readline().startswith(b"artvcs ui: serving"), p.stderr.read()
+        for _ in range(300):
+            if p.poll() is not None:
+                break
+            try:
+                p.send_signal(signal.SIGINT)
+            except ProcessLookupError:
+                break
+            time.sleep(0.0002)
+        out, err = p.communicate()
+        assert b"serverd.py" not in err and b"could not start" not in err, err
+        assert p.returncode in (0, 1, -signal.SIGINT), (p.returncode, err)
+    assert state(server)["served"] == before + 15
+    assert state(server)["running"]
+
+
+def test_a_sigint_forwarded_during_the_childs_set_up_ends_it_as_in_process(server, tmp_path):
+    """The signal follows the request at once, so the server forwards it while its child may still be
+    taking the client's descriptors: the child holds it until the command's main starts, and ends as a
+    process interrupted that early does (killed by SIGINT, or "aborted" and 1 once the command's
+    handler is in place), never with "could not start the command"."""
+    request = wire.encode_request(wire.fingerprint(), str(tmp_path).encode(), 0o22,
+                                  [ARTVCS.encode(), b"hash-object", b"--stdin"],
+                                  {os.fsencode(k): os.fsencode(v) for k, v in server.items()})
+    r, w = os.pipe()  # stdin held open: the command waits on it until interrupted
+    null = os.open(os.devnull, os.O_WRONLY)
+    folder = os.open(tmp_path, os.O_PATH | os.O_DIRECTORY)
+    old_umask = os.umask(0o22)
+    outcomes = []
+    try:
+        for i in range(40):
+            err = tmp_path / f"err{i}"
+            with open(err, "wb") as f, socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as s:
+                s.connect(wire.socket_name(None, server["ARTVCS_SERVER_TAG"]))
+                s.sendmsg([request], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("4i", r, null, f.fileno(), folder))])
+                s.send(wire.encode_signal(signal.SIGINT))
+                kind, value = wire.decode_reply(s.recv(1 << 16))
+                assert kind == wire.PID, value
+                kind, status = wire.decode_reply(s.recv(1 << 16))
+            assert kind == wire.EXIT
+            said = err.read_bytes()
+            assert b"could not start" not in said and b"serverd.py" not in said, said
+            if os.WIFSIGNALED(status):
+                assert os.WTERMSIG(status) == signal.SIGINT, status
+                outcomes.append("SIGINT")
+            else:
+                assert os.waitstatus_to_exitcode(status) == 1 and said.endswith(b"artvcs: aborted\n"), (status, said)
+                outcomes.append("aborted")
+    finally:
+        os.umask(old_umask)
+        for fd in (r, w, null, folder):
+            os.close(fd)
+    print(outcomes.count("SIGINT"), "killed by SIGINT,", outcomes.count("aborted"), "aborted")
+
+
 def test_a_signal_that_kills_the_child_kills_the_client_alike(server, tmp_path):
     """SIGTERM: forwarded, it ends the child (no handler), and the client ends by the same signal."""
     codes = []
@@ -211,24 +275,83 @@ def test_a_bad_idle_duration_is_refused(idle, tmp_path):
 
 @pytest.mark.parametrize("installed", [True], indirect=True, ids=["pip install -e ."])
 def test_a_changed_module_file_makes_the_server_refuse_and_exit(installed, tmp_path):
-    """An edit of an editable install (here: a module file's mtime moves) is seen before the next fork."""
+    """An edit of an editable install (here: a module file's mtime moves) is seen before the next fork;
+    so is an upgrade of a dependency (here: a file of click, copied into the PYTHONPATH folder the
+    server imports it from, not the shared venv's)."""
     prefix, src, env = installed
     env = {**env, "ARTVCS_SERVER": "1", "ARTVCS_SERVER_TAG": f"mod{os.getpid()}-{uuid.uuid4().hex[:8]}"}
+    deps = env["PYTHONPATH"]
+    click = os.path.join(deps, "click")
+    if os.path.islink(click):  # a link to the shared venv's click: a copy of our own to touch
+        target = os.path.realpath(click)
+        os.unlink(click)
+        shutil.copytree(target, click, ignore=shutil.ignore_patterns("__pycache__"))
     script = str(prefix / "bin" / "artvcs")
     status = lambda: json.loads(subprocess.run([script, "server", "status", "--json"], capture_output=True,  # noqa: E731
                                                env=env, check=True).stdout)
-    assert subprocess.run([script, "server", "start"], capture_output=True, env=env).returncode == 0
+    for module in (src / "plumbing" / "errors.py", pathlib.Path(click) / "core.py"):
+        assert subprocess.run([script, "server", "start"], capture_output=True, env=env).returncode == 0
+        try:
+            assert subprocess.run([script, "--help"], capture_output=True, env=env, cwd=tmp_path).returncode == 0
+            assert status()["served"] == 1
+            st = module.stat()
+            os.utime(module, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+            p = subprocess.run([script, "--help"], capture_output=True, env=env, cwd=tmp_path)
+            assert p.returncode == 0 and p.stdout.startswith(b"Usage: artvcs")  # run in process
+            wait_until(lambda: not status()["running"], f"the server exits after {module.name} changed")
+        finally:
+            subprocess.run([script, "server", "stop"], capture_output=True, env=env)
+
+
+def _unshare_permitted() -> bool:
     try:
-        assert subprocess.run([script, "--help"], capture_output=True, env=env, cwd=tmp_path).returncode == 0
-        assert status()["served"] == 1
-        module = src / "plumbing" / "errors.py"
-        st = module.stat()
-        os.utime(module, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
-        p = subprocess.run([script, "--help"], capture_output=True, env=env, cwd=tmp_path)
-        assert p.returncode == 0 and p.stdout.startswith(b"Usage: artvcs")  # run in process
-        wait_until(lambda: not status()["running"], "the server exits")
-    finally:
-        subprocess.run([script, "server", "stop"], capture_output=True, env=env)
+        return shutil.which("unshare") is not None and subprocess.run(
+            ["unshare", "-m", "true"], capture_output=True).returncode == 0
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _unshare_permitted(), reason="unshare -m is not permitted here")
+def test_a_client_in_another_mount_namespace_runs_in_its_own_process(server, tmp_path):
+    """A client in a mount namespace of its own (same uid, same abstract socket: same network
+    namespace) mounts a tmpfs over x and inits a project there: the server refuses it (the command
+    would act on the server's x), so the project lands in the client's tmpfs and x stays empty."""
+    x = tmp_path / "x"
+    x.mkdir()
+    before = state(server)
+    script = f'mount -t tmpfs none "{x}" && cd "{x}" && "{ARTVCS}" init --entity me --project p >/dev/null && ls -A'
+    p = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script], capture_output=True,
+                       env=server, cwd=tmp_path)
+    assert p.returncode == 0 and b".artifacts" in p.stdout.split(), p
+    assert list(x.iterdir()) == []  # nothing written in the server's namespace
+    after = state(server)
+    assert (after["served"], after["refused"]) == (before["served"], before["refused"] + 1)
+    assert run(["init", "--entity", "me", "--project", "p"], server, cwd=x)[0] == 0  # here: served, as before
+    assert (x / ".artifacts").is_dir() and state(server)["served"] == before["served"] + 1
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="chroot needs root")
+def test_a_client_in_a_chroot_is_refused(server, tmp_path):
+    """A client that chrooted (here: after connecting, as root) has another root: it is refused,
+    whatever it asks, and the refusal names the root."""
+    name = wire.socket_name(None, server["ARTVCS_SERVER_TAG"])
+    request = wire.encode_request(wire.fingerprint(), b"/", 0o22, [ARTVCS.encode(), b"--help"],
+                                  {os.fsencode(k): os.fsencode(v) for k, v in server.items()})
+    (tmp_path / "jail").mkdir()
+    client = ("import os, socket, struct, sys\n"
+              "s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)\n"
+              f"s.connect({name!r})\nos.umask(0o22)\n"
+              f"os.chroot({str(tmp_path / 'jail')!r})\nos.chdir('/')\n"
+              "folder = os.open('/', os.O_PATH | os.O_DIRECTORY)\n"
+              f"s.sendmsg([{request!r}], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack('4i', 0, 1, 2, folder))])\n"
+              "sys.stdout.buffer.write(s.recv(1 << 16))\n")
+    before = state(server)
+    p = subprocess.run([sys.executable, "-c", client], capture_output=True, env=server)
+    assert p.returncode == 0, p.stderr
+    kind, reason = wire.decode_reply(p.stdout)
+    assert kind == wire.REFUSED and b"root" in reason, reason
+    after = state(server)
+    assert (after["served"], after["refused"]) == (before["served"], before["refused"] + 1)
 
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None,
@@ -280,8 +403,10 @@ def test_the_live_server_refuses_bad_messages_and_goes_on(server, tmp_path):
     fp = wire.fingerprint()
     for data, fds in ((b"", ()), (b"AVS1", ()), (b"junk" * 10, ()), (wire.encode_request(fp, b"/", 0o22, [b"a"], {}), ()),
                       (wire.encode_request(fp, b"/", 0o22, [b"a"], {}), (0, 1)),
+                      (wire.encode_request(fp, b"/", 0o22, [b"a"], {}), (0, 1, 2)),  # no folder
+                      (wire.encode_request(fp, b"/", 0o22, [b"a"], {}), (0, 1, 2, 2)),  # not a folder
                       (wire.encode_request(fp, b"/", 0o22, [b"a"], {}) + b"x", (0, 1, 2)),
-                      (wire.encode_request("another", b"/", 0o22, [b"a"], {}), (0, 1, 2))):
+                      (wire.encode_request("another", b"/", 0o22, [b"a"], {}), (0, 1, 2, 0))):
         reply = _exchange(server, data, fds)
         assert reply is None if not data else reply[0] == wire.REFUSED, (data, reply)
     assert state(server)["running"]
