@@ -140,7 +140,10 @@ def test_sigint_stops_the_served_command_as_ctrl_c_does(server, tmp_path):
         p.send_signal(signal.SIGINT)
         out, err = p.communicate()
         results.append((p.returncode, out, err))
-    assert results[0] == results[1] == (1, b"", b"\nartvcs: aborted\n")
+    # "serving" is printed just before uvicorn puts its own SIGINT handler in place, so in process
+    # as served a SIGINT ends ui either aborted (1) or, caught by uvicorn, stopped (0)
+    endings = {(1, b"", b"\nartvcs: aborted\n"), (0, b"", b"artvcs ui: stopped\n")}
+    assert all(result in endings for result in results), results
     assert state(server)["running_commands"] == 0
 
 
