@@ -37,14 +37,21 @@ class DraftRecord:
 
 
 def process_alive(pid: int) -> bool:
-    """True while process ``pid`` exists (on this machine): its temporary files are still in use."""
+    """True while process ``pid`` runs (on this machine): its temporary files are still in use.
+
+    A zombie, exited but not yet reaped by its parent, counts as gone: it holds no file open.
+    """
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rpartition(b")")[2].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return True  # no /proc to read: kill(0) found it, so it exists
 
 
 def protected_digests(gitdir: str, grace_seconds: float) -> set[str]:

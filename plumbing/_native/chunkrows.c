@@ -19,8 +19,6 @@
  *   number in O(1), however many runs a checkout seeks in it and in whatever order.
  * common(a, pa, b, pb): walk such texts row by row from row starts() gave (plumbing/chunkruns.py:
  *   the runs of a checkout, found from the list's and the pack indexes' texts).
- * seek(data, start, row): one row's start found by walking from the first, O(row): for a single
- *   look-up; many in one text take starts() once (seeking each run cost runs x rows).
  * ascending_u32(data): the multi-pack index's fanout check (plumbing/chunkmidx.py).
  * places(rows, name, pack_of) -> (row_of, offsets): for a pack ``name`` of ``rows`` (a list of
  *   (str, int) tuples, as rows() makes), the dict digest -> its first row, the running offsets
@@ -170,30 +168,6 @@ static PyObject *check(PyObject *self, PyObject *args) { return walk_rows(args, 
 
 static PyObject *starts(PyObject *self, PyObject *args) { return walk_rows(args, STARTS); }
 
-/* seek(data, start, row) -> (pos, offset) | None: where row ``row`` (0-based) of the rows from
- * data[start:] begins, and the sum of the sizes of the rows before it; None when the text ends or
- * stops being canonical first. */
-static PyObject *seek(PyObject *self, PyObject *args) {
-    Py_buffer buf;
-    Py_ssize_t start, row;
-    if (!PyArg_ParseTuple(args, "y*nn", &buf, &start, &row)) return NULL;
-    if (start < 0 || start > buf.len || row < 0) {
-        PyBuffer_Release(&buf);
-        PyErr_SetString(PyExc_ValueError, "seek(): start or row out of range");
-        return NULL;
-    }
-    const unsigned char *base = buf.buf, *p = base + start, *end = base + buf.len;
-    long long offset = 0, n;
-    for (Py_ssize_t i = 0; i < row && p; i++) {
-        p = scan_row(p, end, LLONG_MAX, &n);
-        if (!p) break; /* (n is unset when the row is not canonical) */
-        offset += n;
-    }
-    PyBuffer_Release(&buf);
-    if (!p || !scan_row(p, end, LLONG_MAX, &n)) Py_RETURN_NONE;
-    return Py_BuildValue("(nL)", (Py_ssize_t)(p - base), offset);
-}
-
 /* common(a, pa, b, pb) -> (k, pa_end, nbytes): how many canonical rows from a[pa:] on are the
  * very same text as those from b[pb:] on (k, 0 when the first differ), where a's stop (pa_end),
  * and the sum of their sizes: a run of a list's chunks lying back to back in one pack, compared
@@ -298,8 +272,6 @@ static PyMethodDef methods[] = {
     {"starts", starts, METH_VARARGS,
      "starts(data, start, count, max_size, exclude) -> (table, total) | None: check()'s walk, with each row's "
      "start and the sizes before it as native int64 pairs."},
-    {"seek", seek, METH_VARARGS,
-     "seek(data, start, row) -> (pos, offset) | None: where row ``row`` begins, and the sizes before it."},
     {"common", common, METH_VARARGS,
      "common(a, pa, b, pb) -> (k, pa_end, nbytes): the rows from a[pa:] that are the same text as from b[pb:]."},
     {"places", places, METH_VARARGS,

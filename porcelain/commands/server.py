@@ -15,6 +15,7 @@ import time
 import click
 
 from artvcs.errors import ArtvcsError, UsageError
+from artvcs.plumbing.drafts import process_alive
 from artvcs.porcelain import serverwire as wire
 from artvcs.porcelain.output import emit_json, json_option
 from artvcs.porcelain.serverclient import peer_uid
@@ -112,23 +113,9 @@ def stop() -> None:
     if running:
         click.echo(f"artvcs server: stopped (pid {pid}); it exits when its {running} running commands end")
         return
-    while _alive(pid):  # nothing to wait for but its own exit
+    while process_alive(pid):  # nothing to wait for but its own exit
         time.sleep(0.005)
     click.echo(f"artvcs server: stopped (pid {pid})")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie that its parent (e.g. a test's process) has not reaped yet has exited
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            return f.read().rpartition(b")")[2].split()[0] != b"Z"
-    except OSError:
-        return False
 
 
 @server.command("status")

@@ -82,15 +82,13 @@ def test_starts_are_where_the_python_rows_begin_and_the_sizes_before_them(rows, 
 @needs_c
 @settings(max_examples=200, deadline=None)
 @given(rows_st, rows_st, st.integers(0, 30), st.integers(0, 30), st.binary(max_size=3), st.integers(0, 2000))
-def test_seek_and_common_walk_the_rows_as_python_does(a_rows, b_rows, i, j, junk, cut):
+def test_common_walks_the_rows_as_python_does(a_rows, b_rows, i, j, junk, cut):
     a = "".join(f"{d} {n}\n" for d, n in a_rows).encode()
     b = "".join(f"{d} {n}\n" for d, n in b_rows).encode()
     b = b[:cut] + junk + b[cut + len(junk):]
     starts = [0]
     for d, n in a_rows:
         starts.append(starts[-1] + len(f"{d} {n}\n"))
-    sought = chunklist._chunkrows.seek(a, 0, i)
-    assert sought == ((starts[i], sum(n for _, n in a_rows[:i])) if i < len(a_rows) else None)
     pb = min(j * 70, len(b))
     k, end, nbytes = chunklist._chunkrows.common(a, starts[min(i, len(a_rows))], b, pb)
     from_a = a_rows[min(i, len(a_rows)):]
