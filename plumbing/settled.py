@@ -18,15 +18,19 @@ import sys
 from dataclasses import dataclass
 
 from .manifest import Entry
+from .native import fresh
 from .paths import _SUSPECT, check_entry_path, check_entry_paths
 
 try:
-    from ._scan import render as _render, settle as _settle, settle_many as _settle_many
-except ImportError:  # built without a compiler, or an older build: every file goes one by one
-    _render = _settle = _settle_many = None
+    from . import _scan
+except ImportError:  # built without a compiler: every file goes one by one
+    _scan = None
+_scan = fresh(_scan)  # a build its source has moved past is not used (plumbing/native.py)
+_render, _settle, _settle_many = (getattr(_scan, n, None) for n in ("render", "settle", "settle_many"))
 
 # the C names are the on-disk bytes, which os.fsdecode gives back unchanged only on a UTF-8 file system
-NATIVE = (_settle is not None and os.environ.get("ARTVCS_NATIVE", "1") != "0"
+NATIVE = (_settle is not None and _settle_many is not None and _render is not None
+          and os.environ.get("ARTVCS_NATIVE", "1") != "0"
           and sys.getfilesystemencoding() == "utf-8")
 _DRIVE_ANY = re.compile(r"(?:^|/)[A-Za-z]:")  # a drive letter opening any of the "/"-joined names
 
