@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from .manifest import Entry
 from .native import fresh
-from .paths import _SUSPECT, check_entry_path, check_entry_paths
+from .paths import check_entry_path, check_entry_paths, suspect
 
 try:
     from . import _scan
@@ -71,14 +71,9 @@ def settle_many(locals_: list[str], folders: list[str], rows: list[bytes | None]
 
 def _suspect(names: str, root: bool) -> bool:
     """True when the "/"-joined ``names`` might hold a name git or the OS gives meaning to (a
-    superset of what _SUSPECT, and at the root _DRIVE_ANY, find: the exact check then decides).
-    ASCII names, nearly all, are looked at with plain substring tests: the case-insensitive
-    regex costs ~40 µs on a folder of 100 names, 200 folders per re-log. Other names keep the
-    regex (its case-insensitive match also pairs "i" with the dotless "ı")."""
-    if not names.isascii():
-        return _SUSPECT.search(names) is not None or (root and _DRIVE_ANY.search(names) is not None)
-    low = names.lower()
-    return ".git" in low or "git~1" in low or (root and ":" in names)
+    superset of what _SUSPECT, and at the root _DRIVE_ANY, find: the exact check then decides);
+    see :func:`paths.suspect`."""
+    return suspect(names) or (root and ":" in names)
 
 
 def check_names(s: Settled) -> None:
