@@ -6,6 +6,10 @@
   Where no compiler is, the build warns and artvcs uses plumbing/scan.py's
   pure-Python loop, pyfastcdc, a copy per file (plumbing/placefile.py) and
   plumbing/chunklist.py's row check, which give the same results.
+  Each carries SOURCE_ID, the CRC-32, size and mtime of the source it was
+  built from: plumbing/native.py refuses a build that its source has moved
+  past (an edit or a checkout after ``pip install -e .``) instead of letting
+  it silently turn the C path off, or run old code.
 - Editable installs with data files: setuptools' editable wheel means to
   install data files (our man pages under share/man) but asks the distribution
   ``has_data()``, a method that does not exist (it is ``has_data_files``), so
@@ -21,6 +25,7 @@
   namespaces); anything else keeps setuptools' finder.
 """
 import os
+import zlib
 
 from setuptools import Extension, setup
 from setuptools.command.editable_wheel import editable_wheel
@@ -96,12 +101,18 @@ class EditableWheelWithData(editable_wheel):
         return strategy
 
 
+def native(name: str) -> Extension:
+    """The optional C extension ``artvcs.plumbing._<name>`` from plumbing/_native/<name>.c, stamped
+    with its source's id (plumbing/native.py reads it: "crc32:size:mtime_ns")."""
+    source = f"plumbing/_native/{name}.c"
+    with open(source, "rb") as f:
+        data = f.read()
+    stamp = f"{zlib.crc32(data)}:{len(data)}:{os.stat(source).st_mtime_ns}"
+    return Extension(f"artvcs.plumbing._{name}", [source], optional=True, extra_compile_args=["-O2"],
+                     define_macros=[("SOURCE_ID", f'"{stamp}"')])
+
+
 setup(
     cmdclass={"editable_wheel": EditableWheelWithData},
-    ext_modules=[
-        Extension("artvcs.plumbing._scan", ["plumbing/_native/scan.c"], optional=True, extra_compile_args=["-O2"]),
-        Extension("artvcs.plumbing._cdc", ["plumbing/_native/cdc.c"], optional=True, extra_compile_args=["-O2"]),
-        Extension("artvcs.plumbing._copybatch", ["plumbing/_native/copybatch.c"], optional=True, extra_compile_args=["-O2"]),
-        Extension("artvcs.plumbing._chunkrows", ["plumbing/_native/chunkrows.c"], optional=True, extra_compile_args=["-O2"]),
-    ],
+    ext_modules=[native("scan"), native("cdc"), native("copybatch"), native("chunkrows")],
 )

@@ -20,10 +20,13 @@ import os
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
+from .native import fresh
+
 try:
-    from ._cdc import cut as _native_cut
+    from . import _cdc
 except ImportError:  # built by pip install -e . where a compiler is; pyfastcdc gives the same cuts
-    _native_cut = None
+    _cdc = None
+_native_cut = getattr(fresh(_cdc), "cut", None)  # not a build its source has moved past (plumbing/native.py)
 
 # Chosen from bench/chunks.py --sweep: a 2 % edit in scattered 64 KiB regions costs the chunks
 # it touches, about 2.0x the change at this size (chunks average ~40 KiB) against 3.3x at a

@@ -18,11 +18,13 @@ import re
 from dataclasses import dataclass
 
 from .errors import CorruptObjectError
+from .native import fresh
 
 try:
     from . import _chunkrows
 except ImportError:  # built without a compiler: canonical_rows and ChunkPlaces' Python do the same
     _chunkrows = None
+_chunkrows = fresh(_chunkrows)  # a build its source has moved past is not used (plumbing/native.py)
 _native_rows = getattr(_chunkrows, "rows", None)
 _native_places = getattr(_chunkrows, "places", None)
 

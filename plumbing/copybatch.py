@@ -35,14 +35,15 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from .copyhash import holds, write_all
 from .hashing import MMAP_THRESHOLD
+from .native import fresh
 
 try:
     from . import _copybatch
 except ImportError:  # built without a compiler: placefile.place does each file instead
     _copybatch = None
+_copybatch = fresh(_copybatch)  # a build its source has moved past is not used (plumbing/native.py)
 _native_read = getattr(_copybatch, "read_batch", None)
 _native_write = getattr(_copybatch, "write_batch", None)
-# apart: a stale build from before link_batch turns off the Linker alone, not every batch
 _native_link = getattr(_copybatch, "link_batch", None)
 
 BATCH_FILES = 256  # files per read or write call

@@ -27,7 +27,7 @@ from .documents import load_json, short
 from .errors import CorruptObjectError, UsageError
 from .hashing import is_digest
 from .objectbatch import ObjectBatch
-from .paths import _DRIVE, _SUSPECT, check_entry_path, check_entry_paths
+from .paths import _DRIVE, check_entry_path, check_entry_paths, suspect
 
 LISTING = "%files"
 SHARD_THRESHOLD = 4096
@@ -144,7 +144,7 @@ def check_folder(folder: str, files: Mapping[str, Entry]) -> None:
         values = files.values()
         ok = (
             not _BAD_NAME.search(names)
-            and not _SUSPECT.search(names)  # a name git gives meaning to, or a near miss: the careful way
+            and not suspect(names)  # a name git gives meaning to, or a near miss: the careful way
             and "//" not in f"/{names}/"
             and "." not in files
             and ".." not in files

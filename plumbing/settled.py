@@ -18,15 +18,19 @@ import sys
 from dataclasses import dataclass
 
 from .manifest import Entry
-from .paths import _SUSPECT, check_entry_path, check_entry_paths
+from .native import fresh
+from .paths import check_entry_path, check_entry_paths, suspect
 
 try:
-    from ._scan import render as _render, settle as _settle, settle_many as _settle_many
-except ImportError:  # built without a compiler, or an older build: every file goes one by one
-    _render = _settle = _settle_many = None
+    from . import _scan
+except ImportError:  # built without a compiler: every file goes one by one
+    _scan = None
+_scan = fresh(_scan)  # a build its source has moved past is not used (plumbing/native.py)
+_render, _settle, _settle_many = (getattr(_scan, n, None) for n in ("render", "settle", "settle_many"))
 
 # the C names are the on-disk bytes, which os.fsdecode gives back unchanged only on a UTF-8 file system
-NATIVE = (_settle is not None and os.environ.get("ARTVCS_NATIVE", "1") != "0"
+NATIVE = (_settle is not None and _settle_many is not None and _render is not None
+          and os.environ.get("ARTVCS_NATIVE", "1") != "0"
           and sys.getfilesystemencoding() == "utf-8")
 _DRIVE_ANY = re.compile(r"(?:^|/)[A-Za-z]:")  # a drive letter opening any of the "/"-joined names
 
@@ -67,14 +71,9 @@ def settle_many(locals_: list[str], folders: list[str], rows: list[bytes | None]
 
 def _suspect(names: str, root: bool) -> bool:
     """True when the "/"-joined ``names`` might hold a name git or the OS gives meaning to (a
-    superset of what _SUSPECT, and at the root _DRIVE_ANY, find: the exact check then decides).
-    ASCII names, nearly all, are looked at with plain substring tests: the case-insensitive
-    regex costs ~40 µs on a folder of 100 names, 200 folders per re-log. Other names keep the
-    regex (its case-insensitive match also pairs "i" with the dotless "ı")."""
-    if not names.isascii():
-        return _SUSPECT.search(names) is not None or (root and _DRIVE_ANY.search(names) is not None)
-    low = names.lower()
-    return ".git" in low or "git~1" in low or (root and ":" in names)
+    superset of what _SUSPECT, and at the root _DRIVE_ANY, find: the exact check then decides);
+    see :func:`paths.suspect`."""
+    return suspect(names) or (root and ":" in names)
 
 
 def check_names(s: Settled) -> None:

@@ -191,7 +191,17 @@ static PyMethodDef methods[] = {
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_cdc", "FastCDC cut points without the GIL.", -1, methods};
 
+/* the source this module was built from (setup.py): plumbing/native.py refuses a stale build */
+#ifndef SOURCE_ID
+#define SOURCE_ID ""
+#endif
+
 PyMODINIT_FUNC PyInit__cdc(void) {
     for (int i = 0; i < 256; i++) GEAR_LS[i] = GEAR[i] << 1;
-    return PyModule_Create(&module);
+    PyObject *m = PyModule_Create(&module);
+    if (m != NULL && PyModule_AddStringConstant(m, "SOURCE_ID", SOURCE_ID) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
 }

@@ -386,4 +386,16 @@ static PyMethodDef methods[] = {
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_copybatch", NULL, -1, methods};
 
-PyMODINIT_FUNC PyInit__copybatch(void) { return PyModule_Create(&module); }
+/* the source this module was built from (setup.py): plumbing/native.py refuses a stale build */
+#ifndef SOURCE_ID
+#define SOURCE_ID ""
+#endif
+
+PyMODINIT_FUNC PyInit__copybatch(void) {
+    PyObject *m = PyModule_Create(&module);
+    if (m != NULL && PyModule_AddStringConstant(m, "SOURCE_ID", SOURCE_ID) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

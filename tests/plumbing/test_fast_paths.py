@@ -328,6 +328,42 @@ def test_bulk_path_check_agrees_with_the_one_by_one_check(values):
     assert bulk_ok == one_by_one_ok()
 
 
+_screened = st.lists(st.one_of(
+    st.sampled_from(["a", ".", "/", "\\", ":", "C", "\x01", "\x1f", "\n", "\r", "g", "G", "i", "I", "t", "T", "~", "1",
+                     "\u0131", "\u0130", "\u200c", "\ufeff", "é"]),
+    st.sampled_from([".git", ".GIT", "GIT~1", ".g\u0131t", ".G\u0130T", ".gi\u200ct", "/./", "/../", "C:", "//"])),
+    max_size=12).map("".join)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_screened)
+def test_the_quick_path_screens_pass_on_whatever_the_regexes_find(joined):
+    """check_entry_paths' substring screens may say "look closer" more often than the regexes
+    they stand for, never less (where they say nothing, no path is checked one by one)."""
+    if paths._ANY_BAD.search(joined):
+        assert paths._any_bad(joined)
+    if paths._SUSPECT.search(joined):
+        assert paths.suspect(joined)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_screened, min_size=1, max_size=6))
+def test_bulk_path_check_agrees_with_the_one_by_one_check_on_git_names(values):
+    values = [v.replace("\n", "/") for v in values]  # one path each; "/" between its names
+    try:
+        for v in values:
+            paths.check_entry_path(v)
+        one_ok = True
+    except ArtvcsError:
+        one_ok = False
+    try:
+        paths.check_entry_paths(values)
+        bulk_ok = True
+    except ArtvcsError:
+        bulk_ok = False
+    assert bulk_ok == one_ok
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(segment, st.sampled_from(["ab" * 32, "AB" * 32, "ab" * 31, "", "x\ny"]),
                           st.sampled_from([0, 5, -1, None, True])), min_size=1, max_size=5))
