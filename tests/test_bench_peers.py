@@ -1,4 +1,5 @@
-"""bench/peers.py's "(server)" rows: a figure counts only if the fork server served the command."""
+"""bench/peers.py: the "(server)" rows count a figure only if the fork server served the command; paired
+ratios are per round; a checkout's workspace can be moved aside instead of deleted."""
 from __future__ import annotations
 
 import os
@@ -40,3 +41,29 @@ def test_the_served_status_row_says_the_launcher_answers_it():
     assert peers._suffix("status, up to date", peers.SERVED) == " (quick answer)"
     assert peers._suffix("log many small", peers.SERVED) == " (server)"
     assert peers._suffix("log many small", "artvcs") == ""
+
+
+def test_a_paired_ratio_is_the_median_of_the_per_round_ratios():
+    # round 2 was slow for both sides: it counts as one round at its own ratio, not as a slow checkout
+    assert peers.limit_ratio([1.0, 4.0, 1.2], [1.0, 5.0, 1.0], paired=True) == pytest.approx(1.0)
+    assert peers.limit_ratio([1.0, 4.0, 1.2], [1.0, 5.0, 1.0], paired=False) == pytest.approx(1.2)
+    assert peers.limit_ratio([1.0, 2.0], [1.0, 1.0, 1.0], paired=True) == pytest.approx(1.5)  # rounds unmatched
+
+
+def test_a_checkout_with_aside_moves_the_workspace_away_and_writes_it_back(tmp_path):
+    src = tmp_path / "src"
+    (src / "d").mkdir(parents=True)
+    files = {"a.bin": os.urandom(3000), "d/b.bin": os.urandom(17), "d/c.bin": b""}
+    for name, data in files.items():
+        (src / name).write_bytes(data)
+    work = tmp_path / "work"
+    work.mkdir()
+    rm = lambda path: shutil.rmtree(path, ignore_errors=True)  # noqa: E731 (as run.py's rm: absent is fine)
+    p = peers.Peers(str(work), {"git": shutil.which("git")}, ARTVCS, rm, lambda path: None)
+    proj = p.setup("artvcs", "t", str(src))
+    p.log("artvcs", proj)
+    aside = str(work / "aside")
+    assert p.checkout("artvcs", proj, aside=aside) > 0
+    for name, data in files.items():  # the old workspace, moved and not deleted; the new one, written back
+        assert (work / "aside" / name).read_bytes() == data
+        assert open(os.path.join(proj, "data", name), "rb").read() == data
