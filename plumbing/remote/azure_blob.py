@@ -59,7 +59,7 @@ class AzureBackend(FsspecBackend):
     def create(self, key: str, data: bytes) -> bool:
         if self._conditional("cannot create", key, lambda c: c.upload_blob(data, overwrite=False), False):
             return True
-        current = self.read(key)  # a retried request may have won the first time
+        current = self.read(key, limit=len(data))  # a retried request may have won the first time
         return current is not None and current[0] == data
 
     def _read_etag(self, key: str) -> tuple[bytes, str] | None:
@@ -88,5 +88,5 @@ class AzureBackend(FsspecBackend):
             return self._conditional("cannot delete", key, lambda c: c.delete_blob(**cond))
         if self._conditional("cannot write", key, lambda c: c.upload_blob(data, overwrite=True, **cond)):
             return True
-        again = self.read(key)
+        again = self.read(key, limit=len(data))
         return again is not None and again[0] == data

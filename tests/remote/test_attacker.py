@@ -522,3 +522,48 @@ def test_a_ref_object_listed_small_but_served_large_is_read_no_further_than_a_co
     monkeypatch.setattr(backend_type, "list", listed)
     monkeypatch.setattr(backend_type, "read", read)
     scene.repair()
+
+
+# -- 10. records not named by a digest are read with a bound ------------------------------------------------
+def _served_no_more_than(monkeypatch, backend_type, key: str) -> list[int]:
+    """Record how many bytes each read of ``key`` returned (the bound is on the read, not on a listing)."""
+    read, served = backend_type.read, []
+
+    def watched(self, k, *args, **kwargs):
+        found = read(self, k, *args, **kwargs)
+        if k == key and found is not None:
+            served.append(len(found[0]))
+        return found
+
+    monkeypatch.setattr(backend_type, "read", watched)
+    return served, lambda: monkeypatch.setattr(backend_type, "read", read)  # (undo() would drop aws_env's too)
+
+
+@pytest.mark.parametrize("how", ["pull", "clone"])
+def test_an_oversized_layout_record_is_refused_naming_its_bound(scene, how, monkeypatch):
+    from artvcs.plumbing.remote.layout import FORMAT_KEY, FORMAT_LIMIT
+
+    backend = scene.attacker.remote.backend
+    honest = backend.read(FORMAT_KEY)[0]
+    backend.write(FORMAT_KEY, honest + b" " * (1 << 20))  # still "two words": only the bound refuses it
+    served, restore = _served_no_more_than(monkeypatch, type(backend), FORMAT_KEY)
+    err = scene.attempt(how, f"layout record 'artvcs-remote' is larger than its bound of {FORMAT_LIMIT} bytes")
+    assert "damaged or forged" in str(err) and scene.url.rstrip("/") in str(err)
+    assert served and max(served) <= FORMAT_LIMIT + 1, served
+    restore()
+    backend.write(FORMAT_KEY, honest)
+    scene.repair()
+
+
+def test_an_oversized_namespace_record_is_refused_by_clone(scene, monkeypatch):
+    from artvcs.plumbing.remote.layout import NAMESPACE_KEY, NAMESPACE_LIMIT
+
+    backend = scene.attacker.remote.backend
+    honest = backend.read(NAMESPACE_KEY)[0]
+    backend.write(NAMESPACE_KEY, honest + b" " * (1 << 20))  # JSON allows the blanks: only the bound refuses it
+    served, restore = _served_no_more_than(monkeypatch, type(backend), NAMESPACE_KEY)
+    scene.attempt("clone", f"namespace record 'namespace' is larger than its bound of {NAMESPACE_LIMIT} bytes")
+    assert served and max(served) <= NAMESPACE_LIMIT + 1, served
+    restore()
+    backend.write(NAMESPACE_KEY, honest)
+    scene.repair()
