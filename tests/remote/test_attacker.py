@@ -567,3 +567,44 @@ def test_an_oversized_namespace_record_is_refused_by_clone(scene, monkeypatch):
     restore()
     backend.write(NAMESPACE_KEY, honest)
     scene.repair()
+
+
+# -- 11. text from a remote never drives the terminal ------------------------------------------------------
+EVIL_TEXT = "d\x1b[2J\x1b]0;pwned\x07\rhidden\x08\x9b31m\x7f"  # clear screen, set title, bell, CR, BS, C1 CSI, DEL
+EVIL_ALIAS = "best\x9b2J\x7f"  # an alias may hold C1 controls and DEL (C0 ones are refused)
+_RAW = [chr(c) for c in (*range(0x20), 0x7F, *range(0x80, 0xA0)) if chr(c) not in "\t\n"]
+
+
+def _raw_controls(text: str) -> list[str]:
+    return sorted({repr(c) for c in text if c in _RAW})
+
+
+def test_control_characters_from_a_remote_are_shown_escaped(scene, capsys):
+    import artvcs
+
+    honest = scene.honest
+    honest.write({"x.txt": "one"})
+    run = artvcs.init(dir=honest.folder, job_type="test")
+    art = artvcs.Artifact("mnist", type="dataset", description=EVIL_TEXT, metadata={"k" + EVIL_TEXT: EVIL_TEXT})
+    art.add_dir(os.path.join(honest.folder, "data"))
+    run.log_artifact(art, aliases=[EVIL_ALIAS])
+    run.finish()
+    honest.push()
+    scene.victim.pull()
+    assert _cli(scene, capsys, "checkout", "mnist:v1", "co")[0] == 0
+    for args in (("ls",), ("versions", "mnist"), ("show", "mnist:v1"), ("show", f"mnist:{EVIL_ALIAS}"),
+                 ("history", "mnist"), ("diff", "mnist:v0", "mnist:v1"), ("status",), ("status", "co"),
+                 ("show", f"mnist:{EVIL_ALIAS}x")):  # the last: an error line quoting it
+        code, out, err = _cli(scene, capsys, *args)
+        assert _raw_controls(out + err) == [], (args, out, err)
+        if args[0] == "show" and code == 0:
+            # (click removes CSI sequences itself, off a terminal: tests/porcelain/test_safetext.py runs one)
+            assert "\\x1b]0;pwned\\x07\\x0dhidden\\x08\\x9b31m\\x7f" in out and "best\\x9b2J\\x7f" in out, out
+        if args[-1].endswith("x"):
+            assert code != 0 and err.count("\n") == 1, err
+        code, out, err = _cli(scene, capsys, *args[:1], "--json", *args[1:])
+        if code == 0 and args[0] == "show":  # JSON escapes them itself, unchanged
+            import json
+
+            assert json.loads(out)["description"] == EVIL_TEXT and "\\u001b[2J" in out
+        assert _raw_controls(out + err) == [], (args, out, err)
