@@ -227,7 +227,7 @@ def check_pins(context: Context, pinned: dict[str, Any], strict: bool = False) -
 
 def _state(context: Context, root: str, rel: str, art) -> tuple[str, list[dict[str, str]]]:
     from artvcs.plumbing.hashing import hash_file
-    from artvcs.plumbing.worklinks import is_store_link, verify_workspace
+    from artvcs.plumbing.worklinks import verify_workspace
 
     target = place(root, rel)
     if not os.path.lexists(target):
@@ -240,8 +240,7 @@ def _state(context: Context, root: str, rel: str, art) -> tuple[str, list[dict[s
         if not problems:  # the next status of this folder needs no manifest read (quickstatus)
             foldersums.keep(context.repo.statcache, art.commit_hash, art.digest, entries)
         return ("modified" if problems else "clean"), [{"path": p, "problem": what} for p, what in problems]
-    if not os.path.isfile(target) or len(entries) != 1 or os.path.islink(target) and not is_store_link(
-            target, entries[0], context.repo.store):  # a link is not the file the version names (checkout replaces it)
+    if not os.path.isfile(target) or len(entries) != 1:
         return "modified", [{"path": "", "problem": "not a file"}]
     return ("clean" if hash_file(target)[0] == entries[0].digest else "modified"), []
 
