@@ -583,7 +583,7 @@ def test_control_characters_from_a_remote_are_shown_escaped(scene, capsys):
     import artvcs
 
     honest = scene.honest
-    honest.write({"x.txt": "one"})
+    honest.write({"x.txt": "one", "p\x9b2J\x7f.txt": "a path may hold C1 controls and DEL"})
     run = artvcs.init(dir=honest.folder, job_type="test")
     art = artvcs.Artifact("mnist", type="dataset", description=EVIL_TEXT, metadata={"k" + EVIL_TEXT: EVIL_TEXT})
     art.add_dir(os.path.join(honest.folder, "data"))
@@ -600,6 +600,8 @@ def test_control_characters_from_a_remote_are_shown_escaped(scene, capsys):
         if args[0] == "show" and code == 0:
             # (click removes CSI sequences itself, off a terminal: tests/porcelain/test_safetext.py runs one)
             assert "\\x1b]0;pwned\\x07\\x0dhidden\\x08\\x9b31m\\x7f" in out and "best\\x9b2J\\x7f" in out, out
+        if args[0] == "diff":
+            assert "p\\x9b2J\\x7f.txt" in out, out
         if args[-1].endswith("x"):
             assert code != 0 and err.count("\n") == 1, err
         code, out, err = _cli(scene, capsys, *args[:1], "--json", *args[1:])
