@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .backend import tag_of
+from .backend import SWAP_LIMIT, tag_of
 from .objstore import FsspecBackend, _lost_condition
 
 
@@ -64,7 +64,8 @@ class AzureBackend(FsspecBackend):
 
     def _read_etag(self, key: str) -> tuple[bytes, str] | None:
         async def get(client):
-            stream = await client.download_blob()
+            # no more than a swapped record can be (refs, the layout record): a larger one loses the swap
+            stream = await client.download_blob(offset=0, length=SWAP_LIMIT + 1)
             return await stream.readall(), stream.properties.etag
 
         try:
@@ -81,6 +82,8 @@ class AzureBackend(FsspecBackend):
         if found is None:
             return False
         current, etag = found
+        if len(current) > SWAP_LIMIT:
+            return False  # its tag cannot be the one a bounded read gave
         if tag_of(current) != tag:
             return data is not None and current == data
         cond = {"etag": etag, "match_condition": MatchConditions.IfNotModified}
