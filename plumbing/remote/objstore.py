@@ -240,7 +240,17 @@ class S3Backend(FsspecBackend):
             resp = await self.fs._call_s3("get_object", Bucket=bucket, Key=k)
             body = resp["Body"]
             try:
-                data = await body.read() if limit is None else await body.read(limit + 1)  # the rest is never fetched
+                if limit is None:
+                    data = await body.read()
+                else:  # read(n) gives what has arrived, up to n: read on to limit + 1 or the end, no further
+                    parts, got = [], 0
+                    while got <= limit:
+                        part = await body.read(limit + 1 - got)
+                        if not part:
+                            break
+                        parts.append(part)
+                        got += len(part)
+                    data = b"".join(parts)
             finally:
                 body.close()
             return data, _etag(resp.get("ETag"))
