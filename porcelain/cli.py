@@ -19,6 +19,7 @@ import click
 from artvcs.plumbing.commands import PLUMBING
 from artvcs.porcelain.commands import PORCELAIN
 from artvcs.porcelain.version import VERSION
+from artvcs.porcelain.safetext import one_line
 from artvcs.porcelain.text import os_error_line
 from artvcs.porcelain.vocabulary import SYNONYMS
 
@@ -98,13 +99,13 @@ def main(argv: list[str] | None = None) -> int:
 
 def _warning_line(message, category, filename, lineno, file=None, line=None) -> None:
     """A warning as the command line says it: one stderr line, no source file or code."""
-    click.echo(f"artvcs: warning: {' '.join(str(message).split())}", err=True)
+    click.echo(f"artvcs: warning: {one_line(' '.join(str(message).split()))}", err=True)
 
 
 def usage_line(e: click.UsageError) -> str:
     """A usage error as one stderr line: what is wrong, and where the usage is."""
     ctx = e.ctx
-    what = " ".join(e.format_message().split())
+    what = one_line(" ".join(e.format_message().split()))
     if "--help" in what:  # the message says where to look already
         return f"artvcs: error: {what}"
     where = f"'{ctx.command_path} --help'" if ctx is not None else "'artvcs --help'"
@@ -116,6 +117,13 @@ _NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
 
 
 def _main(argv: list[str] | None) -> int:
+    from artvcs.porcelain.safetext import escaped_output
+
+    with escaped_output():  # the output edge: text from a remote or a manifest never drives the terminal
+        return _run(argv)
+
+
+def _run(argv: list[str] | None) -> int:
     from artvcs.plumbing.errors import ArtvcsError
     from artvcs.porcelain.progress import progress_bar
 
@@ -145,7 +153,7 @@ def _main(argv: list[str] | None) -> int:
     except ArtvcsError as e:
         if os.environ.get("ARTVCS_DEBUG"):
             raise
-        click.echo(f"artvcs: error: {e}", err=True)
+        click.echo(f"artvcs: error: {one_line(str(e))}", err=True)
         return e.exit_code
     except BrokenPipeError:
         return 1

@@ -16,6 +16,8 @@ import time
 from collections.abc import Iterator
 from typing import Any, TextIO
 
+from artvcs.porcelain.safetext import unescaped
+
 
 def human_size(n: float | None) -> str:
     from artvcs.porcelain.output import human_size as size  # this module loads with every command: stay light
@@ -118,7 +120,8 @@ def progress_bar(summary: bool = True) -> Iterator[Renderer]:
     without raising (no summary line then)."""
     from artvcs.plumbing.progress import reporting
 
-    renderer = Renderer(sys.stderr, sys.stderr.isatty(), summary)
+    stream = unescaped(sys.stderr)  # the bars' own control characters draw them (safetext)
+    renderer = Renderer(stream, stream.isatty(), summary)
     try:
         with reporting(renderer):
             yield renderer

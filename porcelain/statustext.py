@@ -1,6 +1,7 @@
 """The text ``artvcs status`` prints, made without click (the command and the launcher share it)."""
 from __future__ import annotations
 
+from artvcs.porcelain.safetext import one_line
 from artvcs.porcelain.text import table_lines
 
 TYPE_CHECKING = False  # typing is not imported: it costs an up-to-date status's start-up
@@ -23,9 +24,9 @@ def lines(rows: list[dict[str, Any]]) -> list[str]:
                        for r in rows])
     for r in rows:
         for c in r["changes"][:SHOWN]:
-            out.append(f"  {c['problem']:>10}  {r['path']}{c['path']}")
+            out.append(one_line(f"  {c['problem']:>10}  {r['path']}{c['path']}"))
         if len(r["changes"]) > SHOWN:
             out.append(f"  {'':>10}  ... and {len(r['changes']) - SHOWN} more")
         if r.get("detail"):
-            out.append(f"  {r['detail']}")
+            out.append(one_line(f"  {r['detail']}"))
     return out

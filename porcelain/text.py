@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import sys
 
+from artvcs.porcelain.safetext import one_line
+
 TYPE_CHECKING = False  # typing is not imported: it costs an up-to-date status's start-up
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -25,7 +27,7 @@ def json_text(data: Any) -> str:
 def os_error_line(e: OSError) -> str:
     """The one stderr line for an OS error on a file (the CLI's and the launcher's): why, and which."""
     where = f": {e.filename}" if e.filename else ""
-    return f"artvcs: error: {e.strerror or e}{where}"
+    return one_line(f"artvcs: error: {e.strerror or e}{where}")
 
 
 def terminal_columns(fallback: int) -> int:
@@ -47,7 +49,7 @@ def terminal_columns(fallback: int) -> int:
 def table_lines(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]:
     """Left-aligned columns, a line each (headers upper-cased first); the last column is cut to
     the terminal's width. No rows: no lines."""
-    rows = [["" if v is None else str(v) for v in r] for r in rows]
+    rows = [["" if v is None else one_line(str(v)) for v in r] for r in rows]  # a cell is one line
     if not rows:
         return []
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]

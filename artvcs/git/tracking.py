@@ -226,8 +226,8 @@ def check_pins(context: Context, pinned: dict[str, Any], strict: bool = False) -
 
 
 def _state(context: Context, root: str, rel: str, art) -> tuple[str, list[dict[str, str]]]:
-    from artvcs.plumbing.checkout import verify_folder
     from artvcs.plumbing.hashing import hash_file
+    from artvcs.plumbing.worklinks import verify_workspace
 
     target = place(root, rel)
     if not os.path.lexists(target):
@@ -236,7 +236,7 @@ def _state(context: Context, root: str, rel: str, art) -> tuple[str, list[dict[s
     if rel.endswith("/"):
         if not os.path.isdir(target):
             return "modified", [{"path": "", "problem": "not a folder"}]
-        problems = verify_folder(entries, target, context.repo.statcache)
+        problems = verify_workspace(entries, target, context.repo.store, context.repo.statcache)
         if not problems:  # the next status of this folder needs no manifest read (quickstatus)
             foldersums.keep(context.repo.statcache, art.commit_hash, art.digest, entries)
         return ("modified" if problems else "clean"), [{"path": p, "problem": what} for p, what in problems]

@@ -46,9 +46,9 @@ def problems(context: Context, entries: list[Entry], root: str, extras: bool = T
     """``(path, problem)`` for each file of ``root`` that differs from ``entries`` (modified,
     missing, extra, not a file, outside root), sorted; without ``extras``, files the version
     does not name are left out (a download leaves other files alone)."""
-    from artvcs.plumbing.checkout import verify_folder  # the checkout path: not loaded for a log
+    from artvcs.plumbing.worklinks import verify_workspace  # the checkout path: not loaded for a log
 
-    found = verify_folder(entries, root, context.repo.statcache)
+    found = verify_workspace(entries, root, context.repo.store, context.repo.statcache)
     return [p for p in found if extras or p[1] != "extra"]
 
 
@@ -63,8 +63,8 @@ def changes(context: Context, entries: list[Entry], root: str) -> list[Change]:
             out.append(Change("removed", path, old.size, None, old.digest, None))
             continue
         target = os.path.join(root, path)
-        try:
-            digest, size = hash_file(target) if os.path.isfile(target) else (None, None)
+        try:  # a link is not the file (problems): what it leads to is not hashed as the folder's
+            digest, size = hash_file(target) if os.path.isfile(target) and not os.path.islink(target) else (None, None)
         except OSError:
             digest, size = None, None
         status = "added" if old is None else "modified"

@@ -21,6 +21,7 @@ from artvcs.plumbing import foldersums
 from artvcs.plumbing import manifest as _manifest
 from artvcs.plumbing.errors import UsageError
 from artvcs.plumbing.manifest import ARTIFACT_SCHEME, Entry
+from artvcs.plumbing.worklinks import verify_workspace
 
 if TYPE_CHECKING:
     from artvcs.artifact import Artifact
@@ -215,7 +216,7 @@ def verify(artifact: "Artifact", root: str) -> None:
         raise UsageError(f"verify: {root!r} is not a folder; download the artifact there first")
     repo = artifact._context.repo
     entries = _entries(artifact, None)
-    problems = _checkout.verify_folder(entries, root, repo.statcache)
+    problems = verify_workspace(entries, root, repo.store, repo.statcache)
     if problems:
         by_path = {e.path: e for e in entries}
         causes = [_store_link(repo.store, root, by_path.get(p)) if what == "modified" else "" for p, what in problems[:5]]

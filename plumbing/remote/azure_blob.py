@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .backend import tag_of
+from .backend import SWAP_LIMIT, tag_of
 from .objstore import FsspecBackend, _lost_condition
 
 
@@ -59,12 +59,13 @@ class AzureBackend(FsspecBackend):
     def create(self, key: str, data: bytes) -> bool:
         if self._conditional("cannot create", key, lambda c: c.upload_blob(data, overwrite=False), False):
             return True
-        current = self.read(key)  # a retried request may have won the first time
+        current = self.read(key, limit=len(data))  # a retried request may have won the first time
         return current is not None and current[0] == data
 
     def _read_etag(self, key: str) -> tuple[bytes, str] | None:
         async def get(client):
-            stream = await client.download_blob()
+            # no more than a swapped record can be (refs, the layout record): a larger one loses the swap
+            stream = await client.download_blob(offset=0, length=SWAP_LIMIT + 1)
             return await stream.readall(), stream.properties.etag
 
         try:
@@ -81,6 +82,8 @@ class AzureBackend(FsspecBackend):
         if found is None:
             return False
         current, etag = found
+        if len(current) > SWAP_LIMIT:
+            return False  # its tag cannot be the one a bounded read gave
         if tag_of(current) != tag:
             return data is not None and current == data
         cond = {"etag": etag, "match_condition": MatchConditions.IfNotModified}
@@ -88,5 +91,5 @@ class AzureBackend(FsspecBackend):
             return self._conditional("cannot delete", key, lambda c: c.delete_blob(**cond))
         if self._conditional("cannot write", key, lambda c: c.upload_blob(data, overwrite=True, **cond)):
             return True
-        again = self.read(key)
+        again = self.read(key, limit=len(data))
         return again is not None and again[0] == data

@@ -25,11 +25,12 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .errors import RemoteError
+from .errors import RemoteError, RemoteFormatError
 
 LOCK_SUFFIX = ".lock"
 TMP_PREFIX = ".tmp-"
 LOCK_WAIT_SECONDS = 10.0
+SWAP_LIMIT = 1 << 20  # objects moved by compare-and-swap (refs, the layout record) are tiny: read no more to compare
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +97,19 @@ class Backend:
 
     def close(self) -> None:
         pass
+
+
+def read_bounded(backend: Backend, key: str, limit: int, what: str) -> tuple[bytes, str] | None:
+    """``(bytes, tag)`` of the small record ``key`` (None when absent), refusing one above ``limit`` bytes.
+
+    For records that are not named by their digest (the layout record, the namespace, lock objects):
+    the read stops after ``limit + 1`` bytes whatever the remote serves, so a record served as a
+    gigabyte costs no more memory than its bound (artvcs-remote-format(5), BOUNDS)."""
+    found = backend.read(key, limit=limit)
+    if found is not None and len(found[0]) > limit:
+        raise RemoteFormatError(f"remote {backend.url}: {what} {key!r} is larger than its bound of {limit} bytes: "
+                                "the remote is damaged or forged: refused")
+    return found
 
 
 def _check_key(key: str) -> str:
@@ -274,7 +288,7 @@ class FileBackend(Backend):
                 os.link(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd, follow_symlinks=False)  # the O_EXCL of whole files
                 return True
             except FileExistsError:
-                current = self._read_at(dfd, name, key)
+                current = self._read_at(dfd, name, key, len(data))  # a larger object is not ours: read no further
                 return current is not None and current[0] == data
             finally:
                 _unlink(tmp, dfd)
@@ -289,7 +303,9 @@ class FileBackend(Backend):
             if fd is None:
                 return False
             try:
-                current = self._read_at(dfd, name, key)
+                current = self._read_at(dfd, name, key, SWAP_LIMIT)
+                if current is not None and len(current[0]) > SWAP_LIMIT:
+                    return False  # no record swapped is this large: its tag cannot be the one read
                 if current is None or current[1] != tag:
                     return data is not None and current is not None and current[0] == data
                 if data is None:

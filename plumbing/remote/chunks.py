@@ -83,7 +83,7 @@ class RemoteChunkIndex(PackIndex):
         st = self.remote.backend.stat(idx_key(name))
         if st is not None and st.size > MAX_IDX_BYTES:
             raise RemoteFormatError(f"chunk pack index {name} on {self.remote.name} is {st.size} bytes: refused")
-        found = self.remote.backend.read(idx_key(name))
+        found = self.remote.backend.read(idx_key(name), limit=MAX_IDX_BYTES)  # the listing's size is the remote's word
         if found is None:
             return []  # removed since it was listed (remote gc): its chunks are not there
         try:
@@ -216,7 +216,7 @@ def read_remote_list(remote: RemoteRepo, digest: str) -> ChunkList | None:
         return None
     if st.size > MAX_LIST_BYTES:
         raise RemoteFormatError(f"remote {remote.name} holds a {st.size}-byte chunk list for {digest}: above the limit, refused")
-    found = remote.backend.read(list_key(digest))
+    found = remote.backend.read(list_key(digest), limit=MAX_LIST_BYTES)  # the stat's size is the remote's word
     if found is None:
         return None
     if len(found[0]) > MAX_LIST_BYTES:

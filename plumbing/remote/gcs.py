@@ -93,7 +93,7 @@ class GCSBackend(FsspecBackend):
     def create(self, key: str, data: bytes) -> bool:
         if self._upload(key, data, "0"):
             return True
-        current = self.read(key)  # a retried request may have won the first time
+        current = self.read(key, limit=len(data))  # a retried request may have won the first time
         return current is not None and current[0] == data
 
     def swap(self, key: str, data: bytes | None, tag: str) -> bool:
@@ -101,7 +101,7 @@ class GCSBackend(FsspecBackend):
         if meta is None or md5_hex(meta.get("md5Hash")) != tag:
             if data is None or meta is None:
                 return False
-            current = self.read(key)
+            current = self.read(key, limit=len(data))
             return current is not None and current[0] == data
         generation = str(meta.get("generation") or "")
         if not generation.isdigit():
@@ -109,7 +109,7 @@ class GCSBackend(FsspecBackend):
         if data is not None:
             if self._upload(key, data, generation):
                 return True
-            current = self.read(key)
+            current = self.read(key, limit=len(data))
             return current is not None and current[0] == data
         bucket, name = self._bk(key)
         try:

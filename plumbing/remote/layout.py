@@ -26,7 +26,7 @@ from .. import namespace
 from ..errors import UsageError
 from ..hashing import is_digest
 from ..namespace import Namespace
-from .backend import Backend, FileBackend, Stat, tag_of
+from .backend import Backend, FileBackend, Stat, read_bounded, tag_of
 from .errors import RemoteError, RemoteFormatError
 
 FORMAT_KEY = "artvcs-remote"
@@ -98,6 +98,8 @@ def ref_body(oid: str) -> bytes:
 
 
 REF_SIZE = 41  # a ref object: a commit id and a newline
+FORMAT_LIMIT = 64  # the layout record: "artvcs-remote N\n"
+NAMESPACE_LIMIT = 1024  # the namespace record: canonical JSON of two names of at most 128 characters
 
 
 def check_listed_ref(name: str, stat: Stat, where: str) -> None:
@@ -122,12 +124,12 @@ class RemoteRepo:
     # -- the format record ---------------------------------------------------------
     def check_format(self, create: bool = False) -> bool:
         """Refuse a newer layout; with ``create``, write the record of an empty remote. False if there is none."""
-        found = self.backend.read(FORMAT_KEY)
+        found = read_format(self.backend)
         if found is None:
             if not create:
                 return False
             self.backend.create(FORMAT_KEY, f"{FORMAT_KEY} {INIT_FORMAT_VERSION}\n".encode())
-            found = self.backend.read(FORMAT_KEY)
+            found = read_format(self.backend)
             if found is None:
                 raise RemoteError(f"remote {self.url} did not keep its format record: check write permission")
         words = found[0].decode("utf-8", "replace").split()
@@ -140,7 +142,7 @@ class RemoteRepo:
     # -- the default namespace ---------------------------------------------------------
     def read_namespace(self) -> Namespace | None:
         """The namespace a clone takes as its default, or None (a remote written before it was recorded)."""
-        found = self.backend.read(NAMESPACE_KEY)
+        found = read_bounded(self.backend, NAMESPACE_KEY, NAMESPACE_LIMIT, "namespace record")
         if found is None:
             return None
         try:
@@ -198,12 +200,17 @@ class RemoteRepo:
         return sorted(n for n, kinds in seen.items() if kinds == {"pack", "idx"})
 
 
+def read_format(backend: Backend) -> tuple[bytes, str] | None:
+    """The layout record's ``(bytes, tag)``, or None; one above :data:`FORMAT_LIMIT` bytes is refused unread."""
+    return read_bounded(backend, FORMAT_KEY, FORMAT_LIMIT, "layout record")
+
+
 def chunked_layout(remote: RemoteRepo) -> None:
     """Raise the remote's layout record to 2 (by compare-and-swap) before its first chunk list is
     written, so that an artvcs knowing only layout 1 refuses the remote instead of missing content."""
     body = f"{FORMAT_KEY} 2\n".encode()
     for _ in range(20):
-        found = remote.backend.read(FORMAT_KEY)
+        found = read_format(remote.backend)
         if found is None:
             if remote.backend.create(FORMAT_KEY, body):
                 return

@@ -20,7 +20,7 @@ import secrets
 import time
 from typing import TYPE_CHECKING
 
-from .backend import tag_of
+from .backend import read_bounded, tag_of
 
 if TYPE_CHECKING:
     from .backend import Backend
@@ -29,6 +29,7 @@ LOCK_SUFFIX = ".lock"
 BREAK_INFIX = ".lock.break-"
 STALE_LOCK_SECONDS = 30.0
 WAIT_SECONDS = 10.0
+LOCK_LIMIT = 256  # a lock object: a clock reading and 32 hex characters
 
 
 def is_lock_key(key: str) -> bool:
@@ -52,7 +53,7 @@ def acquire(backend: Backend, key: str, stale: float = STALE_LOCK_SECONDS, wait:
     while True:
         if backend.create(lock, token):
             return token
-        held = backend.read(lock)
+        held = read_bounded(backend, lock, LOCK_LIMIT, "lock object")
         if held is not None:
             age = _age(backend, lock)
             if age is not None and age > stale:
@@ -75,7 +76,7 @@ def break_stale(backend: Backend, key: str, stale_token: bytes, stale: float = S
             backend.remove(marker)
         return False
     try:
-        held = backend.read(lock)
+        held = read_bounded(backend, lock, LOCK_LIMIT, "lock object")
         if held is None or held[0] != stale_token:
             return False  # already released or broken and taken again: not ours to remove
         backend.remove(lock)
@@ -87,6 +88,6 @@ def break_stale(backend: Backend, key: str, stale_token: bytes, stale: float = S
 def release(backend: Backend, key: str, token: bytes) -> None:
     """Drop the lock of ``key`` if it is still ours (a lock broken as stale belongs to someone else now)."""
     lock = key + LOCK_SUFFIX
-    held = backend.read(lock)
+    held = read_bounded(backend, lock, LOCK_LIMIT, "lock object")
     if held is not None and held[0] == token:
         backend.remove(lock)

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from . import lockobject
-from .backend import Backend, Stat, _check_key, tag_of
+from .backend import SWAP_LIMIT, Backend, Stat, _check_key, tag_of
 from .errors import RemoteError, mask, remote_error
 
 _PACKAGES = {"s3": ("s3fs", "s3"), "gs": ("gcsfs", "gcs"), "gcs": ("gcsfs", "gcs"), "az": ("adlfs", "azure"), "abfs": ("adlfs", "azure")}
@@ -149,7 +149,7 @@ class FsspecBackend(Backend):
         except Exception as e:
             if not _lost_condition(e):
                 raise self._wrap("cannot create", key, e) from None
-        current = self.read(key)
+        current = self.read(key, limit=len(data))  # a larger object is not ours: read no further
         return current is not None and current[0] == data
 
     def swap(self, key: str, data: bytes | None, tag: str) -> bool:
@@ -158,7 +158,9 @@ class FsspecBackend(Backend):
         if token is None:
             return False
         try:
-            current = self.read(key)
+            current = self.read(key, limit=SWAP_LIMIT)
+            if current is not None and len(current[0]) > SWAP_LIMIT:
+                return False  # no record swapped is this large: its tag cannot be the one read
             if current is None or current[1] != tag:
                 return data is not None and current is not None and current[0] == data
             if data is None:
@@ -238,7 +240,17 @@ class S3Backend(FsspecBackend):
             resp = await self.fs._call_s3("get_object", Bucket=bucket, Key=k)
             body = resp["Body"]
             try:
-                data = await body.read() if limit is None else await body.read(limit + 1)  # the rest is never fetched
+                if limit is None:
+                    data = await body.read()
+                else:  # read(n) gives what has arrived, up to n: read on to limit + 1 or the end, no further
+                    parts, got = [], 0
+                    while got <= limit:
+                        part = await body.read(limit + 1 - got)
+                        if not part:
+                            break
+                        parts.append(part)
+                        got += len(part)
+                    data = b"".join(parts)
             finally:
                 body.close()
             return data, _etag(resp.get("ETag"))
@@ -267,7 +279,7 @@ class S3Backend(FsspecBackend):
     def create(self, key: str, data: bytes) -> bool:
         if self._put(key, data, IfNoneMatch="*"):
             return True
-        current = self.read(key)  # a retried request may have won the first time
+        current = self.read(key, limit=len(data))  # a retried request may have won the first time
         return current is not None and current[0] == data
 
     def swap(self, key: str, data: bytes | None, tag: str) -> bool:
@@ -282,7 +294,7 @@ class S3Backend(FsspecBackend):
                 raise self._wrap("cannot delete", key, e) from None
         if self._put(key, data, IfMatch=f'"{tag}"'):
             return True
-        current = self.read(key)
+        current = self.read(key, limit=len(data))
         return current is not None and current[0] == data
 
 

@@ -522,3 +522,91 @@ def test_a_ref_object_listed_small_but_served_large_is_read_no_further_than_a_co
     monkeypatch.setattr(backend_type, "list", listed)
     monkeypatch.setattr(backend_type, "read", read)
     scene.repair()
+
+
+# -- 10. records not named by a digest are read with a bound ------------------------------------------------
+def _served_no_more_than(monkeypatch, backend_type, key: str) -> list[int]:
+    """Record how many bytes each read of ``key`` returned (the bound is on the read, not on a listing)."""
+    read, served = backend_type.read, []
+
+    def watched(self, k, *args, **kwargs):
+        found = read(self, k, *args, **kwargs)
+        if k == key and found is not None:
+            served.append(len(found[0]))
+        return found
+
+    monkeypatch.setattr(backend_type, "read", watched)
+    return served, lambda: monkeypatch.setattr(backend_type, "read", read)  # (undo() would drop aws_env's too)
+
+
+@pytest.mark.parametrize("how", ["pull", "clone"])
+def test_an_oversized_layout_record_is_refused_naming_its_bound(scene, how, monkeypatch):
+    from artvcs.plumbing.remote.layout import FORMAT_KEY, FORMAT_LIMIT
+
+    backend = scene.attacker.remote.backend
+    honest = backend.read(FORMAT_KEY)[0]
+    backend.write(FORMAT_KEY, honest + b" " * (1 << 20))  # still "two words": only the bound refuses it
+    served, restore = _served_no_more_than(monkeypatch, type(backend), FORMAT_KEY)
+    err = scene.attempt(how, f"layout record 'artvcs-remote' is larger than its bound of {FORMAT_LIMIT} bytes")
+    assert "damaged or forged" in str(err) and scene.url.rstrip("/") in str(err)
+    assert served and max(served) <= FORMAT_LIMIT + 1, served
+    restore()
+    backend.write(FORMAT_KEY, honest)
+    scene.repair()
+
+
+def test_an_oversized_namespace_record_is_refused_by_clone(scene, monkeypatch):
+    from artvcs.plumbing.remote.layout import NAMESPACE_KEY, NAMESPACE_LIMIT
+
+    backend = scene.attacker.remote.backend
+    honest = backend.read(NAMESPACE_KEY)[0]
+    backend.write(NAMESPACE_KEY, honest + b" " * (1 << 20))  # JSON allows the blanks: only the bound refuses it
+    served, restore = _served_no_more_than(monkeypatch, type(backend), NAMESPACE_KEY)
+    scene.attempt("clone", f"namespace record 'namespace' is larger than its bound of {NAMESPACE_LIMIT} bytes")
+    assert served and max(served) <= NAMESPACE_LIMIT + 1, served
+    restore()
+    backend.write(NAMESPACE_KEY, honest)
+    scene.repair()
+
+
+# -- 11. text from a remote never drives the terminal ------------------------------------------------------
+EVIL_TEXT = "d\x1b[2J\x1b]0;pwned\x07\rhidden\x08\x9b31m\x7f"  # clear screen, set title, bell, CR, BS, C1 CSI, DEL
+EVIL_ALIAS = "best\x9b2J\x7f"  # an alias may hold C1 controls and DEL (C0 ones are refused)
+_RAW = [chr(c) for c in (*range(0x20), 0x7F, *range(0x80, 0xA0)) if chr(c) not in "\t\n"]
+
+
+def _raw_controls(text: str) -> list[str]:
+    return sorted({repr(c) for c in text if c in _RAW})
+
+
+def test_control_characters_from_a_remote_are_shown_escaped(scene, capsys):
+    import artvcs
+
+    honest = scene.honest
+    honest.write({"x.txt": "one", "p\x9b2J\x7f.txt": "a path may hold C1 controls and DEL"})
+    run = artvcs.init(dir=honest.folder, job_type="test")
+    art = artvcs.Artifact("mnist", type="dataset", description=EVIL_TEXT, metadata={"k" + EVIL_TEXT: EVIL_TEXT})
+    art.add_dir(os.path.join(honest.folder, "data"))
+    run.log_artifact(art, aliases=[EVIL_ALIAS])
+    run.finish()
+    honest.push()
+    scene.victim.pull()
+    assert _cli(scene, capsys, "checkout", "mnist:v1", "co")[0] == 0
+    for args in (("ls",), ("versions", "mnist"), ("show", "mnist:v1"), ("show", f"mnist:{EVIL_ALIAS}"),
+                 ("history", "mnist"), ("diff", "mnist:v0", "mnist:v1"), ("status",), ("status", "co"),
+                 ("show", f"mnist:{EVIL_ALIAS}x")):  # the last: an error line quoting it
+        code, out, err = _cli(scene, capsys, *args)
+        assert _raw_controls(out + err) == [], (args, out, err)
+        if args[0] == "show" and code == 0:
+            # (click removes CSI sequences itself, off a terminal: tests/porcelain/test_safetext.py runs one)
+            assert "\\x1b]0;pwned\\x07\\x0dhidden\\x08\\x9b31m\\x7f" in out and "best\\x9b2J\\x7f" in out, out
+        if args[0] == "diff":
+            assert "p\\x9b2J\\x7f.txt" in out, out
+        if args[-1].endswith("x"):
+            assert code != 0 and err.count("\n") == 1, err
+        code, out, err = _cli(scene, capsys, *args[:1], "--json", *args[1:])
+        if code == 0 and args[0] == "show":  # JSON escapes them itself, unchanged
+            import json
+
+            assert json.loads(out)["description"] == EVIL_TEXT and "\\u001b[2J" in out
+        assert _raw_controls(out + err) == [], (args, out, err)
