@@ -398,7 +398,8 @@ def test_lock_staleness_and_retry_numbers():
 # -- a real repository ---------------------------------------------------------------------------
 @pytest.fixture
 def populated(tmp_path, monkeypatch):
-    """A repository after init, two logged versions, v0's content logged again, two links, an edit and a run."""
+    """A repository after init, two logged versions, v0's content logged again, two links, an edit, a run and
+    a distributed draft."""
     monkeypatch.chdir(tmp_path)
     for var in ("ARTVCS_DIR", "ARTVCS_ENTITY", "ARTVCS_PROJECT"):
         monkeypatch.delenv(var, raising=False)
@@ -422,6 +423,9 @@ def populated(tmp_path, monkeypatch):
     again = artvcs.Artifact("cnn", type="model")
     again.add_dir(str(data))
     assert run.log_artifact(again).version == "v0"  # v0's content again: refs/latest names v0
+    shard = artvcs.Artifact("shards", type="dataset")
+    shard.add_file(str(data / "a.txt"))
+    run.upsert_artifact(shard, distributed_id="job 1")  # left unfinished: a refs/drafts/ ref
     run.finish()
     api = artvcs.Api()
     v0 = api.artifact("cnn:v0")
