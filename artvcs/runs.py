@@ -11,6 +11,7 @@ one in ``save``): the Artifact class a run makes and reads is passed in.
 from __future__ import annotations
 
 import atexit
+import copy
 import os
 import secrets
 import string
@@ -32,7 +33,7 @@ from artvcs.plumbing import versions as _versions
 from artvcs.plumbing.errors import ArtvcsError, UsageError
 from artvcs.plumbing.identity import Author
 from artvcs.plumbing.names import check_name
-from artvcs import run_config, run_resume
+from artvcs import run_config, run_log, run_resume, run_settings
 from artvcs.run_models import ModelMethods
 
 if TYPE_CHECKING:
@@ -91,6 +92,46 @@ class Run(ModelMethods):
                                              lambda v: isinstance(v, self._artifact_class),
                                              self._use_from_config, self._write_config)
         return self._config
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        """The last value logged for each key (W&B's ``run.summary``), as JSON values; a table's is
+        where its ``run_table`` artifact holds it. A copy: change it through ``log``."""
+        return copy.deepcopy(self._record.get("summary") or {})
+
+    @property
+    def step(self) -> int:
+        """The step the next ``log`` records at (W&B's ``run.step``): the count of committed logs,
+        or past the last ``step`` given."""
+        return int(self._record.get("step") or 0)
+
+    @property
+    def settings(self) -> run_settings.Settings:
+        """The run's settings under W&B's names, frozen (W&B's ``run.settings``)."""
+        return run_settings.Settings(
+            base_url=run_settings.BASE_URL, entity=self.entity, project=self.project, run_id=self.id,
+            run_name=self.name, run_group=self.group or None, run_job_type=self.job_type,
+            root_dir=self.context.repo.worktree,
+        )
+
+    def log(self, data: dict[str, Any], step: int | None = None, commit: bool | None = None) -> None:
+        """Record ``data``'s values as the run's summary (W&B's ``run.log``; see :mod:`artvcs.run_log`):
+        tables and DataFrames are logged as ``run_table`` artifacts, media other than tables are refused."""
+        self._check_live("log")
+        run_log.check(data)
+        at = run_log.next_step(self.step, step)
+        if at is None:
+            return
+        values = run_log.to_summary(self, data)
+        commit = step is None if commit is None else bool(commit)
+        after = at + 1 if commit else at
+
+        def change(rec: dict) -> dict:
+            rec["summary"] = {**(rec.get("summary") or {}), **values}
+            rec["step"] = max(int(rec.get("step") or 0), after)
+            return rec
+
+        self._update(change, "log")
 
     def _use_from_config(self, key: str, value: Any) -> "Artifact":
         """W&B's ``Run._config_artifact_callback``: use the artifact a config value stands for as ``key``."""

@@ -410,7 +410,8 @@ def populated(tmp_path, monkeypatch):
     (data / ".hidden").mkdir(parents=True)
     (data / "a.txt").write_text("alpha\n")
     (data / ".hidden" / "b").write_text("beta\n")
-    run = artvcs.init(job_type="train", config={"lr": 0.1})
+    run = artvcs.init(job_type="train", config={"lr": 0.1}, group="sweep-1")
+    run.log({"loss": 0.5})
     first = artvcs.Artifact("cnn", type="model", metadata={"acc": 0.9})
     first.add_dir(str(data))
     run.log_artifact(first, aliases=["best"])
@@ -565,9 +566,9 @@ def test_run_records_are_as_documented(populated):
         commit = commit.parents[0] if commit.parents else None
     assert messages[-1] == "start" and messages[0] == "finish"
     for m in messages:
-        assert re.fullmatch(r"start|finish|(logged|used) [A-Za-z0-9_.-]+:v\d+", m), m
+        assert re.fullmatch(r"start|finish|log|(logged|used) [A-Za-z0-9_.-]+:v\d+", m), m
     text = _section("RUNS")
-    for word in ('"start"', '"logged C:vN"', '"used C:vN"', '"finish"'):
+    for word in ('"start"', '"logged C:vN"', '"used C:vN"', '"log"', '"finish"'):
         assert word in text
 
 
