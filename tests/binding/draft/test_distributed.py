@@ -174,6 +174,41 @@ def test_concurrent_processes_upsert_into_one_version_and_nothing_is_lost(projec
     assert subprocess.run(["git", "--git-dir", str(project / ".artifacts"), "fsck", "--no-progress"]).returncode == 0
 
 
+FINISHER = """
+    import sys, time, os
+    import artvcs
+    go = sys.argv[1]
+    while not os.path.exists(go):
+        time.sleep(0.01)
+    time.sleep(0.05)  # amid the writers' upserts
+    run = artvcs.init(group="shard-job")
+    print(run.finish_artifact(artvcs.Artifact("shards", "dataset")).version)
+"""
+
+
+def test_a_finish_amid_upserts_splits_them_between_versions_and_loses_none(project):
+    go = project / "go"
+    (project / "writer.py").write_text(textwrap.dedent(WRITER))
+    (project / "finisher.py").write_text(textwrap.dedent(FINISHER))
+    procs = [subprocess.Popen([sys.executable, str(project / "writer.py"), f"w{n}", str(FILES_EACH), str(go)], cwd=project,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for n in range(3)]
+    procs.append(subprocess.Popen([sys.executable, str(project / "finisher.py"), str(go)], cwd=project,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    go.write_text("")
+    for p in procs:
+        out, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err
+    run = artvcs.init(group="shard-job")
+    run.finish_artifact(artvcs.Artifact("shards", "dataset"))
+    api = artvcs.Api()
+    seen: list[str] = []
+    for v in api.artifacts("dataset", "shards"):
+        seen += list(v.manifest.entries)
+    # every upsert is in exactly one version (an upsert of the finish's moment went to the next)
+    assert sorted(seen) == sorted(f"w{n}/part-{i}.txt" for n in range(3) for i in range(FILES_EACH))
+    assert _draft_refs(project) == []
+
+
 UPSERT_ONE = """
     import sys
     import artvcs
