@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import datetime as _dt
+import enum
 import os
 import warnings
 from collections.abc import Generator
@@ -54,7 +55,19 @@ from artvcs.core.validation import (
 if TYPE_CHECKING:
     from artvcs.core.context import Context
 
-PENDING, COMMITTED, DELETED = "PENDING", "COMMITTED", "DELETED"
+class ArtifactState(enum.Enum):
+    """The states W&B names (``wandb.sdk.artifacts.artifact_state.ArtifactState`` at v0.17.9);
+    ``Artifact.state`` is one's value. artvcs's artifacts are PENDING, COMMITTED or DELETED: a
+    deleted version's content goes at the next gc, with no state of its own."""
+
+    PENDING = "PENDING"
+    COMMITTED = "COMMITTED"
+    DELETED = "DELETED"
+    GARBAGE_COLLECTED = "GARBAGE_COLLECTED"
+    PENDING_DELETION = "PENDING_DELETION"
+
+
+PENDING, COMMITTED, DELETED = ArtifactState.PENDING.value, ArtifactState.COMMITTED.value, ArtifactState.DELETED.value
 
 
 def _logged(fn):
@@ -101,6 +114,7 @@ class Artifact:
         self._metadata = check_metadata(metadata)
         self._incremental = bool(incremental)
         self._use_as = use_as
+        self._distributed_id: str | None = None
         self._ttl: Any = ArtifactTTL.INHERIT
         self._tags: list[str] = []
         self._aliases: list[str] = []
@@ -254,6 +268,18 @@ class Artifact:
     @property
     def use_as(self) -> str | None:
         return self._use_as
+
+    @property
+    def distributed_id(self) -> str | None:
+        """The id of the distributed draft this artifact was upserted into or finished from
+        (``Run.upsert_artifact``); None otherwise. Settable, as in W&B."""
+        return self._distributed_id
+
+    @distributed_id.setter
+    def distributed_id(self, value: str | None) -> None:
+        if value is not None and not isinstance(value, str):
+            raise UsageError(f"distributed_id must be a string or None, not {value!r:.60}")
+        self._distributed_id = value
 
     @property
     @_logged

@@ -72,6 +72,10 @@ class MetadataError(UsageError, TypeError):
     """Metadata that is not a dict, or holds a value with no JSON form (W&B raises TypeError)."""
 
 
+class DistributedIdError(UsageError, TypeError):
+    """upsert_artifact/finish_artifact with neither a distributed_id nor a run group (W&B raises TypeError)."""
+
+
 class MissingFileError(ArtvcsError, FileNotFoundError):
     """A local file or an artifact entry that was named does not exist."""
 

@@ -11,6 +11,7 @@ one in ``save``): the Artifact class a run makes and reads is passed in.
 from __future__ import annotations
 
 import atexit
+import copy
 import os
 import secrets
 import string
@@ -23,8 +24,8 @@ from artvcs.core.aliases import check_user_aliases
 from artvcs.core.context import Context, context_for, current_run, find_or_create, set_current_run
 from artvcs.core.resolve import resolve_version
 from artvcs.core.validation import check_metadata
-from artvcs.draft import adding, commit
-from artvcs.errors import RefusedError
+from artvcs.draft import adding, commit, distributed
+from artvcs.errors import DistributedIdError, RefusedError
 from artvcs.logged import folders, lifecycle
 from artvcs.plumbing import identity
 from artvcs.plumbing import runs as _runs
@@ -32,7 +33,7 @@ from artvcs.plumbing import versions as _versions
 from artvcs.plumbing.errors import ArtvcsError, UsageError
 from artvcs.plumbing.identity import Author
 from artvcs.plumbing.names import check_name
-from artvcs import run_config, run_resume
+from artvcs import run_config, run_log, run_resume, run_settings
 from artvcs.run_models import ModelMethods
 
 if TYPE_CHECKING:
@@ -75,6 +76,12 @@ class Run(ModelMethods):
         return self._record.get("job_type")
 
     @property
+    def group(self) -> str:
+        """The run's group (``init(group=...)``; "" when none), as W&B's ``Run.group``: runs of one
+        distributed job share it, and it is their default ``distributed_id``."""
+        return self._record.get("group") or ""
+
+    @property
     def config(self) -> dict[str, Any]:
         """The run's configuration; while the run runs, W&B's ``Config`` (:mod:`artvcs.run_config`):
         set keys as items or attributes, artifacts in it are used by the run."""
@@ -85,6 +92,46 @@ class Run(ModelMethods):
                                              lambda v: isinstance(v, self._artifact_class),
                                              self._use_from_config, self._write_config)
         return self._config
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        """The last value logged for each key (W&B's ``run.summary``), as JSON values; a table's is
+        where its ``run_table`` artifact holds it. A copy: change it through ``log``."""
+        return copy.deepcopy(self._record.get("summary") or {})
+
+    @property
+    def step(self) -> int:
+        """The step the next ``log`` records at (W&B's ``run.step``): the count of committed logs,
+        or past the last ``step`` given."""
+        return int(self._record.get("step") or 0)
+
+    @property
+    def settings(self) -> run_settings.Settings:
+        """The run's settings under W&B's names, frozen (W&B's ``run.settings``)."""
+        return run_settings.Settings(
+            base_url=run_settings.BASE_URL, entity=self.entity, project=self.project, run_id=self.id,
+            run_name=self.name, run_group=self.group or None, run_job_type=self.job_type,
+            root_dir=self.context.repo.worktree,
+        )
+
+    def log(self, data: dict[str, Any], step: int | None = None, commit: bool | None = None) -> None:
+        """Record ``data``'s values as the run's summary (W&B's ``run.log``; see :mod:`artvcs.run_log`):
+        tables and DataFrames are logged as ``run_table`` artifacts, media other than tables are refused."""
+        self._check_live("log")
+        run_log.check(data)
+        at = run_log.next_step(self.step, step)
+        if at is None:
+            return
+        values = run_log.to_summary(self, data)
+        commit = step is None if commit is None else bool(commit)
+        after = at + 1 if commit else at
+
+        def change(rec: dict) -> dict:
+            rec["summary"] = {**(rec.get("summary") or {}), **values}
+            rec["step"] = max(int(rec.get("step") or 0), after)
+            return rec
+
+        self._update(change, "log")
 
     def _use_from_config(self, key: str, value: Any) -> "Artifact":
         """W&B's ``Run._config_artifact_callback``: use the artifact a config value stands for as ``key``."""
@@ -207,25 +254,7 @@ class Run(ModelMethods):
             return self._declare("log_artifact", "logged", artifact_or_path, aliases)
         if isinstance(aliases, str):
             aliases = [aliases]
-        if isinstance(artifact_or_path, (str, os.PathLike)):
-            path = os.fspath(artifact_or_path)
-            artifact = self._artifact_class(name or f"run-{self.id}-{os.path.basename(os.path.abspath(path))}", type or "unspecified")
-            # as W&B's Run._prepare_artifact (wandb/sdk/wandb_run.py at v0.17.9): a file, a folder,
-            # or else anything with a scheme is a reference
-            if os.path.isfile(path):
-                artifact.add_file(path)
-            elif os.path.isdir(path):
-                artifact.add_dir(path)
-            elif "://" in path:
-                artifact.add_reference(path)
-            else:
-                raise UsageError(f"path must be a file, directory or external reference like s3://bucket/path: {path!r} is none")
-        else:
-            artifact = artifact_or_path
-            if type is not None and artifact._type is not None and artifact._type != type:
-                raise UsageError(f"log_artifact: type {type!r} does not match the artifact's type {artifact._type!r}")
-            if type is not None and artifact._type is None:
-                artifact._type = type
+        artifact = self._prepare_artifact(artifact_or_path, name, type)
         if not artifact.is_draft():
             for a in check_user_aliases(list(aliases or [])):
                 _aliases.move_alias(self.context.repo.git, artifact._version.collection, a, artifact._version.commit, "log")
@@ -245,6 +274,88 @@ class Run(ModelMethods):
         self._note("logged", version)
         if root is not None:
             folders.remember(self.context, str(version.commit), root, "log")
+        return artifact
+
+    def _prepare_artifact(self, artifact_or_path: "Artifact | str | os.PathLike", name: str | None, type: str | None) -> "Artifact":
+        """The artifact a log names: the one given, or a draft of the file, folder or reference
+        at a path (as W&B's ``Run._prepare_artifact``)."""
+        if isinstance(artifact_or_path, (str, os.PathLike)):
+            path = os.fspath(artifact_or_path)
+            artifact = self._artifact_class(name or f"run-{self.id}-{os.path.basename(os.path.abspath(path))}", type or "unspecified")
+            # as W&B's Run._prepare_artifact (wandb/sdk/wandb_run.py at v0.17.9): a file, a folder,
+            # or else anything with a scheme is a reference
+            if os.path.isfile(path):
+                artifact.add_file(path)
+            elif os.path.isdir(path):
+                artifact.add_dir(path)
+            elif "://" in path:
+                artifact.add_reference(path)
+            else:
+                raise UsageError(f"path must be a file, directory or external reference like s3://bucket/path: {path!r} is none")
+        else:
+            artifact = artifact_or_path
+            if type is not None and artifact._type is not None and artifact._type != type:
+                raise UsageError(f"log_artifact: type {type!r} does not match the artifact's type {artifact._type!r}")
+            if type is not None and artifact._type is None:
+                artifact._type = type
+        return artifact
+
+    # -- distributed artifacts (W&B's upsert_artifact / finish_artifact) ------------
+    def _distributed_id(self, given: str | None, what: str) -> str:
+        """W&B's rule: the id given, else the run's group; neither is a TypeError."""
+        if given is None and not self.group:
+            raise DistributedIdError(f"Cannot {what} artifact unless run is in a group or distributed_id is provided")
+        return distributed.check_distributed_id(given if given is not None else self.group)
+
+    def _draft_for(self, what: str, artifact_or_path: "Artifact | str | os.PathLike", name: str | None,
+                   type: str | None, aliases: list[str] | str | None, distributed_id: str | None) -> tuple["Artifact", str, list[str]]:
+        self._check_live(f"{what}_artifact")
+        did = self._distributed_id(distributed_id, what)
+        wanted = check_user_aliases([aliases] if isinstance(aliases, str) else list(aliases or []))
+        artifact = self._prepare_artifact(artifact_or_path, name, type)
+        if not artifact.is_draft():
+            raise UsageError(f"{what}_artifact: {artifact.qualified_name} is already logged; pass a new artifact (a draft)")
+        artifact.finalize()
+        artifact.distributed_id = did
+        return artifact, did, wanted
+
+    def upsert_artifact(
+        self,
+        artifact_or_path: "Artifact | str | os.PathLike",
+        name: str | None = None,
+        type: str | None = None,
+        aliases: list[str] | None = None,
+        distributed_id: str | None = None,
+    ) -> "Artifact":
+        """Add the artifact's entries to the draft version that the runs sharing ``distributed_id``
+        (default: this run's group) write together; ``finish_artifact`` makes it a version. Runs
+        in other processes may upsert at the same time (see :mod:`artvcs.draft.distributed`)."""
+        artifact, did, wanted = self._draft_for("upsert", artifact_or_path, name, type, aliases, distributed_id)
+        ctx = self.context
+        distributed.upsert(ctx, artifact, self.id, did, wanted)
+        artifact._context = ctx
+        return artifact
+
+    def finish_artifact(
+        self,
+        artifact_or_path: "Artifact | str | os.PathLike",
+        name: str | None = None,
+        type: str | None = None,
+        aliases: list[str] | None = None,
+        distributed_id: str | None = None,
+    ) -> "Artifact":
+        """Make the draft of ``distributed_id`` (default: this run's group), with this artifact's
+        entries added, a version logged by this run; a later upsert starts the next version."""
+        artifact, did, wanted = self._draft_for("finish", artifact_or_path, name, type, aliases, distributed_id)
+        ref, state, draft_aliases = distributed.take(self.context, artifact, self.id, did)
+        try:
+            self.log_artifact(artifact, aliases=list(dict.fromkeys(draft_aliases + wanted)))
+        except BaseException:
+            if state is not None:
+                distributed.release(self.context, ref, state)
+            raise
+        if state is not None:
+            distributed.drop(self.context, ref, state)
         return artifact
 
     def use_artifact(
@@ -344,6 +455,7 @@ def start(
     dir: str | None = None,
     id: str | None = None,
     resume: bool | str | None = None,
+    group: str | None = None,
     **_ignored: Any,
 ) -> Run:
     """Start a run in the repository found from ``dir`` (or the current folder); create one if none exists.
@@ -359,6 +471,8 @@ def start(
     ctx = context_for(repo, entity, project)
     if job_type is not None:
         check_name(job_type, "job_type")
+    if group is not None and (not isinstance(group, str) or len(group) > 128 or any(ord(c) < 32 for c in group)):
+        raise UsageError(f"invalid group {group!r:.80}: use at most 128 characters without control characters")
     given = dict(config or {})
     artifacts = {k: v for k, v in given.items() if _artifact_in_config(artifact_class, v)}
     probe = run_config.Config({}, lambda v: isinstance(v, artifact_class), None, None)  # type: ignore[arg-type]
@@ -374,6 +488,7 @@ def start(
         "entity": ctx.entity,
         "project": ctx.project,
         "job_type": job_type,
+        **({"group": group} if group else {}),
         "config": cfg,
         "git": hostgit.describe(repo.worktree),
         **process,
@@ -389,7 +504,8 @@ def start(
         run_resume.check(mode, old, f"{ctx.entity}/{ctx.project}", run_id)
         if old is None:
             return record
-        return run_resume.reopen(old, name, job_type, cfg, process, record["git"])
+        rec = run_resume.reopen(old, name, job_type, cfg, process, record["git"])
+        return {**rec, "group": group} if group else rec
 
     record = _runs.write_run(repo.git, ctx.entity, ctx.project, run_id, create, "start")
     run = Run(ctx, record, artifact_class, live=True)

@@ -21,12 +21,14 @@ def init(
     dir: str | None = None,
     id: str | None = None,
     resume: bool | str | None = None,
+    group: str | None = None,
     **_ignored: Any,
 ) -> Run:
     """Start a run in the repository found from ``dir`` (or the current folder); create one if none exists.
     ``id`` names the run (W&B's ``wandb.init(id=...)``); it must not be in use in the project unless
-    ``resume`` says to resume it: "allow", "must", "never" or "auto" (True), as in W&B."""
-    return _runs.start(Artifact, project, entity, job_type, name, config, dir, id=id, resume=resume)
+    ``resume`` says to resume it: "allow", "must", "never" or "auto" (True), as in W&B. ``group`` groups
+    runs of one distributed job (their default ``distributed_id`` for ``upsert_artifact``)."""
+    return _runs.start(Artifact, project, entity, job_type, name, config, dir, id=id, resume=resume, group=group)
 
 
 def _require_run() -> Run:

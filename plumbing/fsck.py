@@ -85,6 +85,13 @@ class _Walk:
             return
         if ns == "attrs":
             return
+        if ns == "drafts":  # a distributed draft: its record and the manifest its content is checked through
+            tree = obj.tree
+            if refs.DRAFT_FILE not in tree or "manifest" not in tree or tree["manifest"].type != pygit2.GIT_OBJECT_TREE:
+                self.add("bad-draft", name, f"commit {oid} has no {refs.DRAFT_FILE} or no manifest tree")
+            else:
+                self.manifest(name, tree["manifest"].id)
+            return
         if ns == "aliases" and (leaf == "latest" or VERSION_RE.match(leaf or "")):
             self.add("bad-alias", name, f"alias {leaf!r} is reserved: 'latest' and v<N> are managed by artvcs, never alias refs")
         try:

@@ -7,6 +7,7 @@ Namespaces (every component percent-encoded by :mod:`names`):
 - ``refs/aliases/<E>/<P>/<C>/<A>``    an alias; its reflog is its history
 - ``refs/attrs/<E>/<P>/<C>``          chain of edits to mutable attributes
 - ``refs/runs/<E>/<P>/<ID>``          a run record
+- ``refs/drafts/<E>/<P>/<C>/<D>``     a distributed draft (W&B's upsert_artifact), not yet a version
 
 libgit2 takes a ``.lock`` file per ref, so these updates are atomic between
 processes; every update names the value it expects to replace.
@@ -25,7 +26,8 @@ from .errors import ConflictError, CorruptObjectError, NotFoundError, UsageError
 from .names import decode_component, encode_component
 
 ZERO = "0" * 40
-NAMESPACES = ("collections", "versions", "aliases", "attrs", "runs", "latest")
+NAMESPACES = ("collections", "versions", "aliases", "attrs", "runs", "latest", "drafts")
+DRAFT_FILE = "draft.json"  # with "manifest", the tree of a commit a refs/drafts/ ref names
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +73,9 @@ class CollectionId:
     @property
     def latest_prefix(self) -> str:
         return f"refs/latest/{self._path}/"
+
+    def draft_ref(self, distributed_id: str) -> str:
+        return f"refs/drafts/{self._path}/{encode_component(distributed_id)}"
 
 
 def run_ref(entity: str, project: str, run_id: str) -> str:

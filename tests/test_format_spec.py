@@ -398,7 +398,8 @@ def test_lock_staleness_and_retry_numbers():
 # -- a real repository ---------------------------------------------------------------------------
 @pytest.fixture
 def populated(tmp_path, monkeypatch):
-    """A repository after init, two logged versions, v0's content logged again, two links, an edit and a run."""
+    """A repository after init, two logged versions, v0's content logged again, two links, an edit, a run and
+    a distributed draft."""
     monkeypatch.chdir(tmp_path)
     for var in ("ARTVCS_DIR", "ARTVCS_ENTITY", "ARTVCS_PROJECT"):
         monkeypatch.delenv(var, raising=False)
@@ -409,7 +410,8 @@ def populated(tmp_path, monkeypatch):
     (data / ".hidden").mkdir(parents=True)
     (data / "a.txt").write_text("alpha\n")
     (data / ".hidden" / "b").write_text("beta\n")
-    run = artvcs.init(job_type="train", config={"lr": 0.1})
+    run = artvcs.init(job_type="train", config={"lr": 0.1}, group="sweep-1")
+    run.log({"loss": 0.5})
     first = artvcs.Artifact("cnn", type="model", metadata={"acc": 0.9})
     first.add_dir(str(data))
     run.log_artifact(first, aliases=["best"])
@@ -422,6 +424,9 @@ def populated(tmp_path, monkeypatch):
     again = artvcs.Artifact("cnn", type="model")
     again.add_dir(str(data))
     assert run.log_artifact(again).version == "v0"  # v0's content again: refs/latest names v0
+    shard = artvcs.Artifact("shards", type="dataset")
+    shard.add_file(str(data / "a.txt"))
+    run.upsert_artifact(shard, distributed_id="job 1")  # left unfinished: a refs/drafts/ ref
     run.finish()
     api = artvcs.Api()
     v0 = api.artifact("cnn:v0")
@@ -561,9 +566,9 @@ def test_run_records_are_as_documented(populated):
         commit = commit.parents[0] if commit.parents else None
     assert messages[-1] == "start" and messages[0] == "finish"
     for m in messages:
-        assert re.fullmatch(r"start|finish|(logged|used) [A-Za-z0-9_.-]+:v\d+", m), m
+        assert re.fullmatch(r"start|finish|log|(logged|used) [A-Za-z0-9_.-]+:v\d+", m), m
     text = _section("RUNS")
-    for word in ('"start"', '"logged C:vN"', '"used C:vN"', '"finish"'):
+    for word in ('"start"', '"logged C:vN"', '"used C:vN"', '"log"', '"finish"'):
         assert word in text
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from artvcs.draft import distributed
 from artvcs.logged import lifecycle
 from artvcs.core.context import Context
 from artvcs.plumbing import gc as _gc
@@ -55,13 +56,15 @@ def _expired(context: Context, dry_run: bool) -> tuple[list[str], set[str]]:
 
 
 def reachable_digests(context: Context, pins: Iterable[str] = (), dead: set[str] = frozenset()) -> set[str]:
-    """Digests named by live versions, aliases and links (less those of ``dead`` commits) and by ``pins``."""
+    """Digests named by live versions, aliases and links (less those of ``dead`` commits), by distributed
+    drafts and by ``pins``."""
     git = context.repo.git
     manifests = set()
     for _, v in _gc.version_refs(git):
         source = v.facts.get("source", {}).get("commit") if v.kind == "link" else None
         if str(v.commit) not in dead and source not in dead:
             manifests.add(v.manifest)
+    manifests.update(distributed.iter_manifests(git))  # drafts that runs upsert into, not yet versions
     for commit in pins:
         try:
             manifests.add(versions.read_version(git, commit).manifest)

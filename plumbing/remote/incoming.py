@@ -46,7 +46,7 @@ def check_ref_name(name: str, where: str) -> None:
         ok = len(parts) <= 7 and all(p and encode_component(decode_component(p)) == p for p in parts[2:])
     except (UsageError, ValueError):
         ok, ns, leaf = False, None, None
-    if not ok or ns == "latest" or any(p in ("", ".", "..") for p in parts):
+    if not ok or ns in ("latest", "drafts") or any(p in ("", ".", "..") for p in parts):  # both local only
         raise RemoteFormatError(f"remote {where}: ref {name!r} is not a valid artvcs ref name: refused")
     expected = {"runs": 5, "collections": 5, "attrs": 5, "versions": 6, "aliases": 6}[ns]
     if len(parts) != expected:

@@ -9,6 +9,7 @@ import os
 import shutil
 
 import pygit2
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -68,7 +69,7 @@ def test_ref_objects(tmp_path_factory, data):
 
 names = st.one_of(
     st.text(max_size=80),
-    st.lists(st.sampled_from(["refs", "versions", "aliases", "collections", "attrs", "runs", "latest", "me", "proj",
+    st.lists(st.sampled_from(["refs", "versions", "aliases", "collections", "attrs", "runs", "latest", "drafts", "me", "proj",
                               "mnist", "v0", "v01", "latest", "%2E", "%2e", "..", ".", "", "a%ZZ", "%C3%A9"]),
              max_size=8).map("/".join),
 )
@@ -81,6 +82,13 @@ def test_ref_names(name):
         check_ref_name(name, "fuzzed")
     except ArtvcsError:
         pass
+
+
+def test_local_only_namespaces_are_refused_from_a_remote():
+    # refs/latest and refs/drafts (distributed drafts) are never pushed: a remote naming one is refused
+    for name in ("refs/latest/me/proj/mnist/v0", "refs/drafts/me/proj/mnist/job%201"):
+        with pytest.raises(ArtvcsError, match="not a valid artvcs ref name"):
+            check_ref_name(name, "test")
 
 
 @FUZZ
