@@ -12,7 +12,9 @@ from __future__ import annotations
 import gc
 import importlib
 import os
+import signal
 import sys
+import threading
 
 import click
 
@@ -91,10 +93,34 @@ def main(argv: list[str] | None = None) -> int:
 
     shown = warnings.showwarning
     warnings.showwarning = _warning_line
+    interrupt = _interrupt_once()
     try:
         return _main(argv)
     finally:
         warnings.showwarning = shown
+        # Once interrupted, the console script's process is ending: a further Ctrl-C ends it at once.
+        if interrupt is not None and not (freeze_imports and signal.getsignal(signal.SIGINT) is not _first_interrupt):
+            signal.signal(signal.SIGINT, interrupt)
+
+
+def _interrupt_once():
+    """Make the first Ctrl-C a KeyboardInterrupt and any further one end the process by the signal, as
+    git does: a second Ctrl-C while the first unwinds (click's handler, cleanups) would otherwise end in
+    a traceback from wherever it landed. Returns the handler to put back, or None where SIGINT is not
+    Python's default (ignored, or someone else's handler) or this is not the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is not signal.default_int_handler:
+        return None
+    signal.signal(signal.SIGINT, _first_interrupt)
+    return previous
+
+
+def _first_interrupt(signum, frame) -> None:
+    # A second SIGINT landing inside this handler runs it again, nested, to the same end.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    raise KeyboardInterrupt
 
 
 def _warning_line(message, category, filename, lineno, file=None, line=None) -> None:
@@ -136,7 +162,7 @@ def _run(argv: list[str] | None) -> int:
             code = cli.main(args=argv, prog_name="artvcs", standalone_mode=False)
             code = code if type(code) is int else 0
             progress.ok = code == 0
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("artvcs: aborted", err=True)
         return 1
     except click.exceptions.Exit as e:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 import sys
+import warnings
 import webbrowser
 
 import click
@@ -70,6 +71,9 @@ def serve(api: artvcs.Api, *, host: str, port: int, open_browser: bool, edit: bo
         webbrowser.open(url)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", server_header=False,
                             timeout_graceful_shutdown=5)  # Ctrl-C: requests in flight get 5 s, then it stops
+    # A Ctrl-C between here and uvicorn's handler leaves its serve() coroutine never started; Python
+    # would warn of that on stderr, but it is a clean stop before the first request.
+    warnings.filterwarnings("ignore", "coroutine 'Server.serve' was never awaited", RuntimeWarning)
     try:
         uvicorn.Server(config).run(sockets=[sock])
     except KeyboardInterrupt:  # uvicorn shuts down, then raises the Ctrl-C again for the caller: that is a clean stop

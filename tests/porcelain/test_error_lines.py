@@ -49,3 +49,43 @@ def test_a_group_without_its_command_shows_its_help(tmp_path, args, usage):
     assert p.returncode == 2 and p.stdout == ""
     lines = p.stderr.splitlines()
     assert lines[0].startswith(usage) and "Commands:" in lines and "artvcs: error:" not in p.stderr, p.stderr
+
+
+def test_the_cli_called_in_process_leaves_sigint_as_it_found_it(tmp_path, monkeypatch):
+    """The first-Ctrl-C handler is the command's while it runs; a Python caller gets its own back."""
+    import signal
+
+    from artvcs.porcelain import cli
+
+    monkeypatch.chdir(tmp_path)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert cli.main(["--version"]) == 0
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # nohup'd or ignored: left alone
+    try:
+        assert cli.main(["--version"]) == 0
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def test_a_second_ctrl_c_while_the_first_unwinds_ends_by_the_signal(tmp_path):
+    """A command stuck in its Ctrl-C cleanup is ended by the next Ctrl-C, as git's are, without a traceback."""
+    import signal
+
+    script = ("import sys, time; from artvcs.porcelain import cli\n"
+              "@cli.cli.command('stuck')\n"
+              "def stuck():\n"
+              "    try:\n"
+              "        print('ready', flush=True); time.sleep(60)\n"
+              "    finally:\n"
+              "        print('cleaning', flush=True); time.sleep(60)\n"
+              "cli.freeze_imports = True\n"
+              "sys.exit(cli.main(['stuck']))\n")
+    p = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
+    assert p.stdout.readline() == b"ready\n"
+    p.send_signal(signal.SIGINT)
+    assert p.stdout.readline() == b"cleaning\n"
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == -signal.SIGINT and b"Traceback" not in err, (p.returncode, err)
