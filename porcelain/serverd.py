@@ -212,12 +212,12 @@ class Server:
             if not data:
                 self.drop(conn)
                 return
-            self.last_active = time.monotonic()
-            if data[:4] in (wire.STATUS, wire.STOP):
+            if data[:4] in (wire.STATUS, wire.STOP):  # asking about the server is not a command: idle time runs on
                 if data[:4] == wire.STOP:
                     self.stop("server stop")
                 self.answer(conn, wire.STATE, json.dumps(self.state()).encode())
                 return
+            self.last_active = time.monotonic()
             if flags & (socket.MSG_TRUNC | socket.MSG_CTRUNC):
                 raise wire.WireError("request or its descriptors truncated")
             req = wire.decode_request(data)
