@@ -6,8 +6,10 @@ sequence in one of them, printed as it is, could move the cursor, clear the
 screen or hide the lines before it. The porcelain's output edge
 (:func:`escaped_output`, which :func:`cli.main` holds around every command)
 therefore shows each C0 control but tab and line feed, DEL, and each C1
-control as a Python escape (``\\x1b``). ``--json`` needs nothing: JSON
-escapes every control already, so the same edge leaves it unchanged.
+control as a Python escape (``\\x1b``), and Unicode's bidirectional overrides
+and isolates, which would reorder what follows them on the line, as ``\\u202e``.
+``--json`` needs nothing: JSON escapes every control and non-ASCII character
+already, so the same edge leaves it unchanged.
 A table cell or a one-line error is a single line, so there tab and line feed
 are escaped too (:func:`one_line`): a newline in a name cannot forge a row.
 """
@@ -16,13 +18,17 @@ from __future__ import annotations
 import sys
 
 _C1 = range(0x80, 0xA0)
+# Unicode's bidirectional embeddings, overrides and isolates: printed as they are, a name holding one
+# reorders what the terminal shows after it ("Trojan Source"), so a path could read as another.
+_BIDI = (*range(0x202A, 0x202F), *range(0x2066, 0x206A))
 _KEEP = {"\t", "\n"}
 _ESCAPES = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *_C1) if chr(c) not in _KEEP}
+_ESCAPES.update({c: f"\\u{c:04x}" for c in _BIDI})
 _LINE_ESCAPES = {**_ESCAPES, ord("\t"): "\\t", ord("\n"): "\\n"}
 
 
 def terminal_text(text: str) -> str:
-    """``text`` with every control character but tab and line feed written as ``\\xNN``."""
+    """``text`` with every control character but tab and line feed written as ``\\xNN`` (bidi ones ``\\uNNNN``)."""
     return text.translate(_ESCAPES)
 
 

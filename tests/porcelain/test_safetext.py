@@ -15,7 +15,7 @@ from artvcs.porcelain.safetext import EscapingStream, escaped_output, one_line, 
 from artvcs.porcelain.statustext import lines
 from artvcs.porcelain.text import json_text, table_lines
 
-CONTROLS = {chr(c) for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
+CONTROLS = {chr(c) for c in (*range(0x20), 0x7F, *range(0x80, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A))}
 
 
 class Terminal(io.StringIO):
@@ -33,10 +33,18 @@ def test_on_a_terminal_an_esc_sequence_is_shown_not_obeyed():
     assert term.getvalue() == "desc: \\x1b[2J\\x1b]0;title\\x07 \\x9b31m\\x0dX\tY\n"
 
 
+def test_a_bidi_override_in_a_name_is_shown_not_obeyed():
+    """'Trojan Source': U+202E would show 'data/\u202etxt.exe' as 'data/exe.txt'."""
+    term = Terminal()
+    click.echo("data/\u202etxt.exe \u2066x\u2069 \u200f\u05d0", file=EscapingStream(term))
+    assert term.getvalue() == "data/\\u202etxt.exe \\u2066x\\u2069 \u200f\u05d0\n"  # marks and Hebrew stay
+    assert one_line("a\u202eb\n") == "a\\u202eb\\n"
+
+
 def test_honest_text_is_unchanged_and_json_is_never_touched():
     honest = "mnist:v3  café ✓ 数据\tsize\nnext line"
     assert terminal_text(honest) == honest
-    data = {"description": "\x1b[2J\x9b\x00", "path": "é/\u2028"}
+    data = {"description": "\x1b[2J\x9b\x00", "path": "é/\u2028\u202e"}
     assert terminal_text(json_text(data)) == json_text(data)
     assert json.loads(terminal_text(json_text(data))) == data
 
