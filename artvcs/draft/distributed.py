@@ -19,7 +19,6 @@ ref whose digest names the version, which the next writer drops.
 """
 from __future__ import annotations
 
-import json
 import os
 import time
 from typing import TYPE_CHECKING, Any
@@ -31,6 +30,7 @@ from artvcs.draft import commit
 from artvcs.plumbing import durability, refs
 from artvcs.plumbing import manifest as _manifest
 from artvcs.plumbing import runs as _runs
+from artvcs.plumbing.documents import load_json
 from artvcs.plumbing.errors import ConflictError, CorruptObjectError, UsageError
 from artvcs.plumbing.manifest import Entry, canonical_json
 from artvcs.plumbing.objectbatch import loose_path
@@ -73,21 +73,40 @@ class Pending:
 
 
 def read(git: pygit2.Repository, ref: str) -> Pending | None:
-    """The draft's current state, or None when there is no draft."""
+    """The draft's current state, or None when there is no draft. A ref that names anything but a
+    commit holding draft.json (a record of the shape artvcs-format(5) gives) and a manifest tree
+    is CorruptObjectError."""
     oid = refs.read(git, ref)
     if oid is None:
         return None
-    commit_ = git[oid]
-    tree = commit_.tree
-    if RECORD not in tree or MANIFEST not in tree:
-        raise CorruptObjectError(f"{ref} names commit {oid}, which has no {RECORD} or {MANIFEST}: not a distributed draft")
-    try:
-        record = json.loads(git[tree[RECORD].id].data)
-    except ValueError as e:
-        raise CorruptObjectError(f"{RECORD} of {oid} ({ref}) is not JSON: {e}") from None
-    if not isinstance(record, dict) or not isinstance(record.get("type"), str):
-        raise CorruptObjectError(f"{RECORD} of {oid} ({ref}) is not a draft record (no 'type')")
-    return Pending(oid, record, tree[MANIFEST].id)
+    commit_ = git.get(oid)
+    tree = commit_.tree if isinstance(commit_, pygit2.Commit) else None
+    record_obj = tree[RECORD] if tree is not None and RECORD in tree else None
+    manifest_obj = tree[MANIFEST] if tree is not None and MANIFEST in tree else None
+    if not isinstance(record_obj, pygit2.Blob) or not isinstance(manifest_obj, pygit2.Tree):
+        raise CorruptObjectError(f"{ref} names {oid}, not a commit with a {RECORD} blob and a {MANIFEST} tree: "
+                                 "not a distributed draft")
+    record = load_json(record_obj.data, f"{RECORD} of {oid} ({ref})")
+    problem = _record_problem(record)
+    if problem:
+        raise CorruptObjectError(f"{RECORD} of {oid} ({ref}) is not a draft record: {problem}")
+    return Pending(oid, record, manifest_obj.id)
+
+
+def _record_problem(record: object) -> str:
+    """What makes ``record`` other than a draft record (the fields this module reads), or ''."""
+    if not isinstance(record, dict):
+        return "not an object"
+    if not isinstance(record.get("type"), str):
+        return "'type' is not a string"
+    for key in ("aliases", "runs"):
+        value = record.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            return f"{key!r} is not an array of strings"
+    finishing = record.get("finishing")
+    if finishing is not None and not (isinstance(finishing, dict) and isinstance(finishing.get("digest", ""), str)):
+        return "'finishing' is not an object with a string digest"
+    return ""
 
 
 def iter_manifests(git: pygit2.Repository) -> list[pygit2.Oid]:

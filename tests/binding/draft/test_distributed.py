@@ -10,6 +10,7 @@ finished version holds every run's entries. Here the runs are real processes, at
 """
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -17,10 +18,13 @@ import textwrap
 
 import pygit2
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import artvcs
 from artvcs.draft import distributed
 from artvcs.plumbing import refs
+from artvcs.plumbing.errors import CorruptObjectError
 
 WRITERS = 4
 FILES_EACH = 5
@@ -304,3 +308,38 @@ def test_fsck_checks_a_drafts_manifest_and_content(project):
     empty = git.create_commit(None, sig, sig, "x", git.TreeBuilder().write(), [])
     refs.update(git, name, empty, refs.read(git, name), "break it")
     assert ("bad-draft", name) in {(p.kind, p.object) for p in fsck(repo)}
+
+
+_RECORDS = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(
+        ["type", "aliases", "runs", "finishing", "digest", "pid", "host"]), inner, max_size=5),
+    max_leaves=12)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.one_of(st.binary(max_size=64), _RECORDS.map(lambda r: json.dumps(r).encode()),
+                      st.sampled_from([b'{"type": "d", "x": NaN}', b"[" * 100000, b'{"type": "\xff"}'])),
+       tree_kind=st.sampled_from(["blob", "tree-record", "blob-manifest", "no-commit"]))
+def test_a_damaged_draft_record_is_corrupt_never_a_traceback(project, data, tree_kind):
+    """draft.json and the draft's commit are stored data: read() gives a Pending whose fields have the
+    shapes the writers use, or CorruptObjectError; never another exception."""
+    git = pygit2.Repository(str(project / ".artifacts"))
+    name = "refs/drafts/me/p/fuzz/d"
+    blob = git.create_blob(data)
+    empty = git.TreeBuilder().write()
+    tb = git.TreeBuilder()
+    tb.insert(distributed.RECORD, empty if tree_kind == "tree-record" else blob,
+              pygit2.GIT_FILEMODE_TREE if tree_kind == "tree-record" else pygit2.GIT_FILEMODE_BLOB)
+    tb.insert(distributed.MANIFEST, blob if tree_kind == "blob-manifest" else empty,
+              pygit2.GIT_FILEMODE_BLOB if tree_kind == "blob-manifest" else pygit2.GIT_FILEMODE_TREE)
+    sig = pygit2.Signature("t", "t@t")
+    target = blob if tree_kind == "no-commit" else git.create_commit(None, sig, sig, "x", tb.write(), [])
+    git.references.create(name, target, force=True)
+    try:
+        found = distributed.read(git, name)
+    except CorruptObjectError:
+        return
+    assert tree_kind == "blob" and isinstance(found.record, dict) and isinstance(found.record["type"], str)
+    assert all(isinstance(a, str) for a in found.record.get("aliases", []) + found.record.get("runs", []))
+    assert found.finishing is None or isinstance(found.finishing.get("digest", ""), str)
