@@ -43,7 +43,7 @@ def process_alive(pid: int) -> bool:
     """
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):  # gone, or no process can have that id
         return False
     except PermissionError:
         return True

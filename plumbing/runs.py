@@ -17,6 +17,7 @@ from typing import Any
 import pygit2
 
 from . import refs
+from .drafts import process_alive
 from .errors import ConflictError, CorruptObjectError, NotFoundError
 from .records import parse_run
 from .manifest import canonical_json
@@ -46,12 +47,9 @@ def this_process() -> dict[str, Any]:
 
 
 def _alive(pid: int, started: int | None) -> bool:
-    try:
-        os.kill(pid, 0)
-    except (ProcessLookupError, OverflowError):  # gone, or no process can have that id
+    if not process_alive(pid):  # gone, a zombie, or no process can have that id
         return False
-    except PermissionError:
-        pass  # another user's process has that id: alive, unless it is another process than ours
+    # another process may have taken the id since (another user's too): the start time tells
     now = _start_ticks(pid)
     return started is None or now is None or now == started
 

@@ -35,3 +35,23 @@ def test_an_exited_child_not_yet_reaped_counts_as_gone():
 
 def test_this_process_is_alive():
     assert process_alive(os.getpid())
+
+
+def test_a_run_whose_process_is_a_zombie_is_crashed_and_an_impossible_pid_too():
+    """plumbing/runs.state_of asks the same question of a run record's pid (with its start time)."""
+    import socket
+
+    from artvcs.plumbing import runs
+
+    p = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.2)"])
+    record = {"host": socket.gethostname(), "pid": p.pid, "pid_start": runs._start_ticks(p.pid)}
+    assert runs.state_of(record) == "running"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # exited, not reaped: a zombie
+        with open(f"/proc/{p.pid}/stat", "rb") as f:
+            if f.read().rpartition(b")")[2].split()[0] == b"Z":
+                break
+        time.sleep(0.01)
+    assert runs.state_of(record) == "crashed"
+    p.wait()
+    assert runs.state_of({"host": socket.gethostname(), "pid": 2 ** 70}) == "crashed"
