@@ -134,7 +134,10 @@ def parse_run(data: bytes, what: str) -> dict[str, Any]:
     for key in ("name", "entity", "project", "host"):
         expect(run, key, str, what, optional=True)
     expect(run, "job_type", (str, type(None)), what, optional=True)
+    expect(run, "group", str, what, optional=True)
     expect(run, "config", dict, what, optional=True)
+    expect(run, "summary", dict, what, optional=True)
+    expect(run, "step", int, what, optional=True)
     expect(run, "git", (dict, type(None)), what, optional=True)
     _time(run, "started_at", what, optional=True)
     _time(run, "finished_at", what, optional=True)

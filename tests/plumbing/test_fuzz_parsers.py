@@ -69,7 +69,8 @@ VALID_FACTS = {"format": 1, "kind": "version", "entity": "me", "project": "proj"
 VALID_LINK = {**{k: v for k, v in VALID_FACTS.items() if k not in ("run", "attrs")}, "kind": "link",
               "source": {"commit": "1" * 40, "entity": "me", "project": "proj", "name": "ds", "version": 0}}
 VALID_RUN = {"id": "r", "name": "r", "entity": "me", "project": "proj", "job_type": None, "config": {}, "git": None, "host": "h",
-             "started_at": TIME, "finished_at": None, "used": [{"commit": "1" * 40}], "logged": []}
+             "started_at": TIME, "finished_at": None, "used": [{"commit": "1" * 40}], "logged": [],
+             "group": "g", "summary": {"loss": 0.5}, "step": 3}
 
 
 @pytest.fixture(scope="module")
@@ -166,6 +167,18 @@ def test_run_json(repo, data):
     only_artvcs_errors(runs.read_run, git, "me", "fuzz", "r")
     only_artvcs_errors(lambda: list(runs.iter_runs(git, "me", "fuzz")))
     only_artvcs_errors(runs.write_run, git, "me", "fuzz", "r", lambda old: {"id": "r"}, "fuzz")
+
+
+@pytest.mark.parametrize("field,value", [("group", 7), ("summary", [1]), ("step", "3"), ("step", True), ("step", 1.5)])
+def test_a_run_record_field_of_the_wrong_type_is_corrupt(field, value):
+    """What Run.group, .summary and .step read is checked at the parse, as every other field is."""
+    import json
+
+    from artvcs.plumbing.errors import CorruptObjectError
+
+    assert records.parse_run(json.dumps(VALID_RUN).encode(), "run.json")["step"] == 3
+    with pytest.raises(CorruptObjectError, match=repr(field)):
+        records.parse_run(json.dumps({**VALID_RUN, field: value}).encode(), "run.json")
 
 
 # -- files of the repository folder ----------------------------------------------------------------
