@@ -15,6 +15,7 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 
 import click
 
@@ -103,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
             signal.signal(signal.SIGINT, interrupt)
 
 
-def _interrupt_once():
+def _interrupt_once() -> Callable[..., object] | None:
     """Make the first Ctrl-C a KeyboardInterrupt and any further one end the process by the signal, as
     git does: a second Ctrl-C while the first unwinds (click's handler, cleanups) would otherwise end in
     a traceback from wherever it landed. Returns the handler to put back, or None where SIGINT is not
@@ -117,7 +118,7 @@ def _interrupt_once():
     return previous
 
 
-def _first_interrupt(signum, frame) -> None:
+def _first_interrupt(signum: int, frame: object) -> None:
     # A second SIGINT landing inside this handler runs it again, nested, to the same end.
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     raise KeyboardInterrupt
