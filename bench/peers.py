@@ -27,18 +27,23 @@ for the run under a tag of its own and stopped after): the "(server)" rows. The 
 run with ARTVCS_SERVER=0, in their own process, whatever server a user may run.
 
 The small checkout is timed beside its own ``cp -a``, in turns (the order rotates each
-round: "cp -a small, paired"), and nothing is deleted within a round before its
-last checkout: each tool's workspace is moved aside (renamed, untimed) instead,
-cp writes into a fresh folder, and what the round made is deleted after its last
-step. This machine's ext4 has no journal, and there the kernel, when it creates a
+round: "cp -a small, paired"), and nothing the bench made is deleted while a file is
+created in a timed step: each tool's workspace is moved aside (renamed, untimed)
+instead, cp writes into a fresh folder, what a round made is moved to a run-wide
+trash after its last step and deleted after the last round, and the rounds start
+RECENT_S after the bench's last deletion (the warm-up's, run.py's earlier parts'). This machine's ext4 has no journal, and there the kernel, when it creates a
 file, skips every free inode of the group freed in the last minute, one page-cache
 look-up each (``recently_deleted`` under ``find_inode_bit``): 20,000 files created
 right after 20,000 were deleted took 5–17 s, cp -a as much as artvcs, against
 1.5–2.7 s into a fresh folder (perf: 70 % of such a checkout's samples in
 ``recently_deleted``). Deleting the workspace just before each timed checkout,
 as this bench did, billed that to the checkouts and not to the cp -a they were
-compared with (2026-12-02). The table shows the median of the per-round ratios
-beside every paired limit, so that a slow round slows both sides of its ratio.
+compared with (2026-12-02). Deleting a round's folders at its end still billed the
+next round's first checkouts: a round is ~30 s, the kernel's window 30 s (35 while
+the inode's table block is dirty), and artvcs's checkout read 3.9 and 6.5 s beside
+cp's 1.6 and 1.1 in rounds 2 and 3 of one run (2026-12-03). The table shows the
+median of the per-round ratios beside every paired limit, so that a slow round
+slows both sides of its ratio.
 
 The large checkout is timed beside its own ``cp``, in turns (the order rotates
 each round), every one of the three under the same conditions: the 2 GiB the
@@ -65,6 +70,7 @@ import time
 TOOLS = ("artvcs", "git", "dvc")
 BEFORE = "artvcs (before)"  # the optional second artvcs: see the module's docstring
 SERVED = "artvcs (server)"  # the same artvcs, its commands served by a fork server
+RECENT_S = 36  # ext4 without a journal skips inodes freed this recently (30 s; 35 while dirty), see the module
 STATUS_REPEATS = 5  # status and its limit (du -sb) run this many times per round, alternating
 GIT_ID = ["-c", "user.name=bench", "-c", "user.email=bench@localhost", "-c", "gc.auto=0",
           "-c", "maintenance.auto=false", "-c", "core.fsmonitor=false"]
@@ -216,6 +222,7 @@ def _rounds(peers, work, runs, small, big, apply_edit, rm, warm, parts, before, 
     first = (BEFORE,) if before else ()  # just before this artvcs, in every round
     mine = first + ("artvcs",) + ((SERVED,) if served else ())  # the artvcs rows, one after the other
     warm_up(peers, apply_edit, mine + TOOLS[1:])
+    time.sleep(RECENT_S)  # past the window of the warm-up's and run.py's deletions (see the module)
     times: dict[tuple[str, str], list[float]] = {}
     limits: dict[str, list[float]] = {}
 
@@ -233,7 +240,9 @@ def _rounds(peers, work, runs, small, big, apply_edit, rm, warm, parts, before, 
         print(f"peers limit {name}: {limits[name][-1]:.3f}s", file=sys.stderr)
 
     cp_dst = os.path.join(work, "peers-cp")
-    trash = os.path.join(work, "peers-trash")  # what a small round made, deleted after its last step
+    trash = os.path.join(work, "peers-trash")  # what a small round made, moved to done after its last step
+    done = os.path.join(work, "peers-done")  # what the rounds made, deleted after the last (see the module)
+    rm(done)
 
     def aside(name: str) -> str:
         """A path in the round's trash for ``name``: moving there frees no inode (see the module)."""
@@ -244,11 +253,11 @@ def _rounds(peers, work, runs, small, big, apply_edit, rm, warm, parts, before, 
         projs = {t: peers.setup(t, part, src) for t in tools}
         try:
             small_steps(i, part, src, tools, label, cp_limit, projs)
-        finally:  # (also after a failure)
-            rm(trash)
-            rm(cp_dst)
-            for t in tools:
-                rm(projs[t])
+        finally:  # (also after a failure) moved, not deleted: the next round creates files
+            os.makedirs(done, exist_ok=True)
+            for n, path in enumerate([trash, cp_dst, *(projs[t] for t in tools)]):
+                if os.path.lexists(path):
+                    os.rename(path, os.path.join(done, f"{part}-{i}-{n}"))
 
     def small_steps(i, part, src, tools, label, cp_limit, projs) -> None:
         for t in tools:
@@ -300,11 +309,14 @@ def _rounds(peers, work, runs, small, big, apply_edit, rm, warm, parts, before, 
             for t in projs:
                 rm(projs[t])
 
-    for i in range(runs):
-        if "small" in parts:
-            one_round(i, "small", small, mine + TOOLS[1:], "many small", "cp -a small")
-        if "large" in parts:
-            large_round(i)
+    try:
+        for i in range(runs):
+            if "small" in parts:
+                one_round(i, "small", small, mine + TOOLS[1:], "many small", "cp -a small")
+            if "large" in parts:
+                large_round(i)
+    finally:
+        rm(done)
     return times, limits
 
 
