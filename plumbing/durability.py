@@ -23,13 +23,16 @@ one call). Either way everything the version names is on disk before its ref, al
 another thread's flush took the files this one named: it waits for that flush,
 and flushes the whole file system if that one failed. Large files
 start their own writeback while they are being copied (``start_writeback``),
-so that flush finds little left to write.
+so that flush finds little left to write; and a log flushes its content in a
+thread while it writes the manifest (:func:`flush_ahead`), so that the flush
+before the ref has only the manifest and the commit left.
 """
 from __future__ import annotations
 
 import itertools
 import os
 import threading
+from collections.abc import Callable
 
 from .drafts import process_alive
 
@@ -278,6 +281,33 @@ def make_durable(gitdir: str, paths: tuple[str, ...] = (), folders: tuple[str, .
                     os.unlink(os.path.join(gitdir, MARKERS, str(os.getpid())))
                 except FileNotFoundError:
                     pass
+
+
+def flush_ahead(gitdir: str) -> Callable[[], None]:
+    """Start :func:`make_durable` of what ``gitdir``'s writers named so far in a thread of its own,
+    and return the function that waits for it to end. The flush then overlaps what a writer does
+    before its ref (a re-log's manifest: ~50 ms beside a ~25 ms flush), and the flush before the
+    ref finds little left. Its failure is not raised: it leaves the next flush whole, and a flush
+    under way when that one began is waited for and redone by it if it failed (make_durable)."""
+    key = _key(gitdir)
+    with _lock:
+        idle = not _pending.get(key) and key not in _unnamed
+    if idle or not enabled():
+        return _nothing
+
+    def run() -> None:
+        try:
+            make_durable(gitdir)
+        except Exception:  # noqa: BLE001 - recorded by make_durable; the flush before the ref redoes it
+            pass
+
+    thread = threading.Thread(target=run, name="artvcs-flush-ahead", daemon=True)
+    thread.start()
+    return thread.join
+
+
+def _nothing() -> None:
+    return None
 
 
 def _flush(gitdir: str, todo: list[str], whole: bool, folders: tuple[str, ...]) -> None:

@@ -92,17 +92,27 @@ def log(context: "Context", artifact: "Artifact", run_ref: dict[str, Any] | None
     """Commit ``artifact`` (a draft) as a version in ``context``'s project (the caller then
     applies the collection's retention: ``lifecycle.expire``)."""
     repo = context.repo
-    git = repo.git
     # ``latest`` is tolerated as in W&B (it moves onto the logged version anyway); the loop that
     # moves the requested aliases runs after the version is committed, so it must not see it
     wanted = [a for a in dict.fromkeys(list(artifact._aliases) + list(aliases)) if a != _aliases.LATEST]
     artifact._metadata = check_metadata(artifact._metadata)  # it may have been changed in place since it was set
-    coll, tip, type_ = check_loggable(context, artifact._name, artifact._type, wanted)
+    coll, _tip, type_ = check_loggable(context, artifact._name, artifact._type, wanted)
     artifact._type = type_
     artifact._context = context
     _bring_staged(context, artifact)
     _store_deferred(context, artifact)
+    flushed = _durability.flush_ahead(repo.gitdir)  # the content's flush, beside the manifest's write
+    try:
+        return _commit(context, artifact, coll, type_, run_ref, wanted, tags)
+    finally:
+        flushed()
 
+
+def _commit(context: "Context", artifact: "Artifact", coll: CollectionId, type_: str, run_ref: dict[str, Any] | None,
+            wanted: list[str], tags: list[str] | None) -> _versions.Version:
+    """:func:`log`'s second half: the manifest, the version (or the equal one), its aliases."""
+    repo = context.repo
+    git = repo.git
     newest = _versions.latest(git, coll)
     based_here = artifact._base_tree is not None and getattr(artifact, "_draft_of", None) == coll
     previous_tree = artifact._base_tree if based_here else (newest.manifest if newest is not None else None)

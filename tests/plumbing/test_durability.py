@@ -223,3 +223,72 @@ def test_a_relog_by_a_second_process_reads_back_every_file(repo_dir, run_cli):
     assert run_cli("checkout", "ds:v1", str(out), env=env).code == 0
     assert (out / "d0" / "f0.bin").read_bytes() == open(os.path.join(folder, "d0", "f0.bin"), "rb").read()
     assert (out / "d1" / "new.bin").read_bytes() == b"new file"
+
+
+def test_a_flush_ahead_is_waited_for_by_the_flush_before_the_ref(repo, flush_by_file, monkeypatch):
+    # a log's content is flushed in a thread while it writes the manifest (flush_ahead); the flush
+    # before the version ref finds nothing left to flush, and must still wait for that one
+    store = ContentStore(repo.store.root)
+    go, started = _held_fdatasync(monkeypatch)
+    store.put_bytes(b"the log's content")
+    wait = durability.flush_ahead(repo.gitdir)
+    assert started.wait(10)  # the thread holds the content, mid-flush
+    ref_done = threading.Event()
+    ref = threading.Thread(target=lambda: (durability.make_durable(repo.gitdir), ref_done.set()))
+    ref.start()
+    assert not ref_done.wait(0.5)
+    go.set()
+    wait()
+    ref.join(10)
+    assert ref_done.is_set() and _markers(repo.gitdir) == []
+    assert not [t for t in threading.enumerate() if t.name == "artvcs-flush-ahead"]
+
+
+def test_a_failed_flush_ahead_is_not_raised_and_the_next_flush_is_whole(repo, flush_by_file, monkeypatch, tmp_path):
+    store = ContentStore(repo.store.root)
+    store.put_bytes(b"content")
+    (tmp_path / "file").write_bytes(b"")
+    durability.wrote(repo.gitdir, str(tmp_path / "file" / "x"))  # cannot be opened: the flush fails
+    synced = []
+    real_sync = durability.sync_filesystem
+    monkeypatch.setattr(durability, "sync_filesystem", lambda path: (synced.append(path), real_sync(path)))
+    durability.flush_ahead(repo.gitdir)()  # its error is left for the flush before the ref
+    assert not synced and _markers(repo.gitdir) == [str(os.getpid())]
+    durability.make_durable(repo.gitdir)
+    assert synced and _markers(repo.gitdir) == []
+
+
+def test_a_flush_ahead_of_nothing_starts_no_thread(repo, flush_by_file, monkeypatch):
+    started = []
+    monkeypatch.setattr(threading.Thread, "start", lambda self: started.append(self))
+    durability.flush_ahead(repo.gitdir)()
+    assert started == []
+    monkeypatch.setenv(durability.ENV, "0")  # no fsync: nothing to overlap
+    ContentStore(repo.store.root).put_bytes(b"content")
+    durability.flush_ahead(repo.gitdir)()
+    assert started == []
+
+
+def test_a_log_leaves_no_flush_thread_behind(repo_dir, flush_by_file, monkeypatch):
+    # the log waits for its flush-ahead, also when it fails after starting it (a full disk here)
+    import errno
+
+    from artvcs.draft import commit
+
+    folder = _data(repo_dir)
+    assert _log(folder).version == "v0"
+    assert not [t for t in threading.enumerate() if t.name == "artvcs-flush-ahead"]
+    with open(os.path.join(folder, "d0", "f0.bin"), "ab") as f:
+        f.write(b"edited")
+    started = []
+    real_start = threading.Thread.start
+    monkeypatch.setattr(threading.Thread, "start", lambda self: (started.append(self.name), real_start(self)))
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(commit._manifestwrite, "write", full)
+    with pytest.raises(OSError):
+        _log(folder)
+    assert "artvcs-flush-ahead" in started
+    assert not [t for t in threading.enumerate() if t.name == "artvcs-flush-ahead"]
