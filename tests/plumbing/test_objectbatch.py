@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 import time
+import zlib
 
 import pygit2
 
@@ -110,3 +112,30 @@ def test_a_batch_that_reaches_its_byte_limit_is_written_as_several_packs(repo, m
     assert len(packs) > 1
     assert manifest.read_manifest(pygit2.Repository(gitdir), tree) == {e.path: e for e in entries}
     _git(gitdir, "fsck", "--strict", "--no-dangling", str(tree))
+
+
+def test_a_pack_compressed_by_threads_is_the_one_compressed_in_one(tmp_path, monkeypatch):
+    # the objects are compressed from several threads (objectbatch._deflate); the pack's bytes,
+    # and so its name, are those of the one-thread pack, and git reads every object back
+    from artvcs.plumbing import objectbatch
+
+    objects = {}
+    for i in range(300):
+        data = (f"listing {i}\n" * (50 + i)).encode()
+        objects[objectbatch.object_id(pygit2.GIT_OBJECT_BLOB, data)] = (pygit2.GIT_OBJECT_BLOB, data)
+    monkeypatch.setattr(objectbatch.os, "cpu_count", lambda: 4)
+    real, callers = zlib.compress, set()
+    monkeypatch.setattr(zlib, "compress", lambda data, level: (callers.add(threading.get_ident()), real(data, level))[1])
+    names, threads = [], []
+    for minimum in (10**9, 64):
+        monkeypatch.setattr(objectbatch, "DEFLATE_MIN", minimum)
+        callers.clear()
+        pack_dir = tmp_path / f"min{minimum}" / "objects" / "pack"
+        names.append(objectbatch.write_pack(str(pack_dir), objects))
+        threads.append(len(callers - {threading.get_ident()}))
+        gitdir = str(pack_dir.parent.parent)
+        _git(gitdir, "init", "-q", "--bare")
+        out = _git(gitdir, "verify-pack", "-v", str(pack_dir / f"pack-{names[-1]}.idx"))
+        assert sum(1 for line in out.splitlines() if " blob " in line) == 300
+    assert threads[0] == 0 and threads[1] >= 2  # one thread, then 300 // 64 = 4 workers
+    assert names[0] == names[1]
