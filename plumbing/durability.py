@@ -240,6 +240,18 @@ def make_durable(gitdir: str, paths: tuple[str, ...] = (), folders: tuple[str, .
     """Before a ref names them: make durable the files named by :func:`wrote` for ``gitdir``
     and ``paths`` (the folders they were renamed into, and ``folders``, too), or flush the whole
     file system where that is what the module docstring says. ``ARTVCS_FSYNC=0`` skips it."""
+    _complete(_begin(gitdir, paths), folders)
+
+
+class _Flush:
+    """One make_durable under way: what it flushes and the ticket it holds meanwhile."""
+
+    def __init__(self, gitdir: str, todo: list[str], whole: bool, ticket: int, under_way: set[int]) -> None:
+        self.gitdir, self.todo, self.whole, self.ticket, self.under_way = gitdir, todo, whole, ticket, under_way
+
+
+def _begin(gitdir: str, paths: tuple[str, ...]) -> _Flush:
+    """Take what was named for ``gitdir`` (and ``paths``) and a ticket; :func:`_complete` must follow."""
     gitdir = _key(gitdir)
     with _lock:
         todo = list(dict.fromkeys(_pending.pop(gitdir, []) + list(paths)))
@@ -249,13 +261,20 @@ def make_durable(gitdir: str, paths: tuple[str, ...] = (), folders: tuple[str, .
         ticket = next(_ticket_numbers)
         under_way = set(_tickets.setdefault(gitdir, set()))  # they may hold files we named
         _tickets[gitdir].add(ticket)
+    return _Flush(gitdir, todo, whole, ticket, under_way)
+
+
+def _complete(f: _Flush, folders: tuple[str, ...], plan: list[str] | None | bool = False) -> None:
+    """Flush what ``f`` took (by ``plan`` when given, see :func:`_plan`), wait for the flushes under
+    way when it began, redo it whole if one of them failed, and give its ticket back."""
+    gitdir = f.gitdir
     ok = False
     try:
-        _flush(gitdir, todo, whole, folders)
+        _flush(gitdir, f.todo, f.whole, folders, plan)
         with _lock:
-            while under_way & _tickets[gitdir]:
+            while f.under_way & _tickets[gitdir]:
                 _changed.wait()
-            redo = bool(under_way & _failed.get(gitdir, set()))
+            redo = bool(f.under_way & _failed.get(gitdir, set()))
         if redo:  # a flush that may have taken files we named failed: flush them all ourselves
             _flush(gitdir, [], True, folders)
         ok = True
@@ -265,9 +284,9 @@ def make_durable(gitdir: str, paths: tuple[str, ...] = (), folders: tuple[str, .
         raise
     finally:
         with _lock:
-            _tickets[gitdir].discard(ticket)
+            _tickets[gitdir].discard(f.ticket)
             if not ok:
-                _failed.setdefault(gitdir, set()).add(ticket)
+                _failed.setdefault(gitdir, set()).add(f.ticket)
             if not _tickets[gitdir]:  # no one is left waiting on a failed ticket
                 _failed.pop(gitdir, None)
             _changed.notify_all()
@@ -288,21 +307,38 @@ def flush_ahead(gitdir: str) -> Callable[[], None]:
     and return the function that waits for it to end. The flush then overlaps what a writer does
     before its ref (a re-log's manifest: ~50 ms beside a ~25 ms flush), and the flush before the
     ref finds little left. Its failure is not raised: it leaves the next flush whole, and a flush
-    under way when that one began is waited for and redone by it if it failed (make_durable)."""
+    under way when that one began is waited for and redone by it if it failed (make_durable).
+
+    What to flush is decided here, and ctypes or the thread pool loaded here: the thread then waits
+    for the GIL only to start its flush (each wait is up to the interpreter's 5 ms switch interval
+    while this thread runs Python: deciding in the thread cost a re-log's flush ~35 ms of start)."""
     key = _key(gitdir)
     with _lock:
         idle = not _pending.get(key) and key not in _unnamed
     if idle or not enabled():
         return _nothing
+    f = _begin(gitdir, ())
+    try:
+        plan = _plan(f.gitdir, f.todo, f.whole)
+        if plan is None:
+            import concurrent.futures  # noqa: F401 - _sync_each's pool, imported in this thread
+        else:
+            libc_function("syncfs", "int")
 
-    def run() -> None:
+        def run() -> None:
+            try:
+                _complete(f, (), plan)
+            except Exception:  # noqa: BLE001 - recorded by _complete; the flush before the ref redoes it
+                pass
+
+        thread = threading.Thread(target=run, name="artvcs-flush-ahead", daemon=True)
+        thread.start()
+    except Exception:  # noqa: BLE001 - no thread: flushed here, its failure left as above
         try:
-            make_durable(gitdir)
-        except Exception:  # noqa: BLE001 - recorded by make_durable; the flush before the ref redoes it
+            _complete(f, ())
+        except Exception:  # noqa: BLE001
             pass
-
-    thread = threading.Thread(target=run, name="artvcs-flush-ahead", daemon=True)
-    thread.start()
+        return _nothing
     return thread.join
 
 
@@ -310,17 +346,27 @@ def _nothing() -> None:
     return None
 
 
-def _flush(gitdir: str, todo: list[str], whole: bool, folders: tuple[str, ...]) -> None:
+def _plan(gitdir: str, todo: list[str], whole: bool) -> list[str] | None:
+    """How :func:`_flush` flushes ``todo``: None for file by file, else the whole file system, and
+    the list of the other processes' markers then (see the module docstring)."""
+    others = _others(gitdir)
+    if whole or others or len(todo) > PENDING_MAX or _dirty_bytes() <= DIRTY_CHEAP:
+        return others
+    return None
+
+
+def _flush(gitdir: str, todo: list[str], whole: bool, folders: tuple[str, ...],
+           plan: list[str] | None | bool = False) -> None:
     """make_durable's flush of ``todo`` (or of the whole file system, ``whole`` or as the module
-    docstring says)."""
+    docstring says), by ``plan`` when one was made (:func:`_plan`; False: make it here)."""
     if not enabled():
         # not durable: the marker stays, so others' flushes stay whole, and so does this
         # process's next one with fsync on (it no longer lists these files)
         with _lock:
             _unnamed.add(gitdir)
         return
-    others = _others(gitdir)
-    if whole or others or len(todo) > PENDING_MAX or _dirty_bytes() <= DIRTY_CHEAP:
+    others = _plan(gitdir, todo, whole) if plan is False else plan
+    if others is not None:
         sync_filesystem(gitdir)
         for pid in others:  # a dead writer's files are durable now: its marker has done its work
             if not pid.isdigit() or not process_alive(int(pid)):
