@@ -173,10 +173,21 @@ def _entry_view(e, artifact):
 
 
 def _same_digest(git, coll: CollectionId, digest: str) -> _versions.Version | None:
-    """The live version of ``coll`` with this digest, newest first, if any."""
+    """The live version of ``coll`` with this digest, newest first, if any. Each version's commit
+    message names its digest (commit_version): that is read first, and the facts only of a match or
+    of a message that names none (a re-log reads every version: 0.23 ms each by their facts, ~0.06
+    by their messages). A match is confirmed by its facts; a forged message can only hide an equal
+    version, and then the log makes a new one."""
+    line = f"\ndigest {digest}\n"
     for n in reversed(_versions.live_numbers(git, coll)):
         oid = _versions.version_commit(git, coll, n)
         if oid is None:
+            continue
+        try:
+            message = git[oid].message
+        except (KeyError, ValueError, AttributeError):  # no such object, or not a commit: read_version says so
+            message = line
+        if line not in message and "\ndigest " in message:
             continue
         v = _versions.read_version(git, oid)
         if v.facts.get("digest") == digest:

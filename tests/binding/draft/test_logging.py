@@ -47,6 +47,35 @@ def test_same_digest_creates_no_version(project, files):
     assert len(artvcs.Api().artifacts("dataset", "ds")) == 1
 
 
+def _reword(project, name: str, number: int, message: str) -> None:
+    """Give version ``number`` of ``name`` a commit with ``message`` (its tree and parents kept)."""
+    import pygit2
+
+    git = pygit2.Repository(str(project / ".artifacts"))
+    ref = f"refs/versions/me/proj/{name}/v{number}"
+    old = git[git.references[ref].target]
+    new = git.create_commit(None, old.author, old.committer, message, old.tree_id, old.parent_ids)
+    git.references[ref].set_target(new)
+
+
+def test_an_equal_version_is_found_by_its_facts_not_only_its_message(project, files):
+    # a log looks for an equal version by the digest its commit message names, then reads its facts:
+    # a message naming no digest is read by its facts; one naming the digest falsely is no match
+    with artvcs.init() as run:
+        v0 = run.log_artifact(_draft("ds", files))
+        v1 = run.log_artifact(_draft("ds", files, ("x.txt", "1")))
+    _reword(project, "ds", 0, "ds v0\n")  # no digest line (as a hand-made commit may have)
+    _reword(project, "ds", 1, f"ds v1\n\ndigest {v0.digest}\n")  # forged: names v0's digest
+    with artvcs.init() as run:
+        again = run.log_artifact(_draft("ds", files))
+    assert again.version == "v0" and again.digest == v0.digest  # v1 named it falsely; v0 found by its facts
+    with artvcs.init() as run:
+        v1_again = run.log_artifact(_draft("ds", files, ("x.txt", "1")))
+    # the forged message hides v1's equal content: a new version, nothing lost or mixed up
+    assert v1_again.version == "v2" and v1_again.digest == v1.digest
+    assert artvcs.Api().artifact("ds:v1").digest == v1.digest
+
+
 def test_digest_ignores_metadata_name_and_order(project, files):
     a = _draft("one", files, metadata={"a": 1}, description="x")
     b = artvcs.Artifact("two", type="model", metadata={"b": 2})
