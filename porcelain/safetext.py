@@ -23,8 +23,15 @@ _C1 = range(0x80, 0xA0)
 _BIDI = (*range(0x202A, 0x202F), *range(0x2066, 0x206A))
 _KEEP = {"\t", "\n"}
 _ESCAPES = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *_C1) if chr(c) not in _KEEP}
-_ESCAPES.update({c: f"\\u{c:04x}" for c in _BIDI})
+_BIDI_ESCAPES = {c: f"\\u{c:04x}" for c in _BIDI}
+_ESCAPES.update(_BIDI_ESCAPES)
 _LINE_ESCAPES = {**_ESCAPES, ord("\t"): "\\t", ord("\n"): "\\n"}
+
+
+def bidi_shown(text: str) -> str:
+    """``text`` with its bidi controls written as ``\\uNNNN``: for a web page, where the other
+    controls do nothing (the browser shows no escape sequence)."""
+    return text.translate(_BIDI_ESCAPES)
 
 
 def terminal_text(text: str) -> str:

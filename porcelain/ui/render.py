@@ -8,10 +8,12 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import jinja2
+from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from artvcs.porcelain.output import human_size, json_text
+from artvcs.porcelain.safetext import bidi_shown
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -35,15 +37,29 @@ def _qpath(value: str) -> str:
     return quote(value, safe="/")
 
 
+def _shown(value: Any) -> Any:
+    """Every ``{{ }}`` value: a string's bidi controls shown as ``\\u202e`` (safetext), as the
+    terminal shows them, so that a name cannot read as another; markup made here (``field``) as it is."""
+    return bidi_shown(value) if isinstance(value, str) and not isinstance(value, Markup) else value
+
+
+def _field(value: Any) -> Markup:
+    """A form field's value, escaped but not shown (:func:`_shown`): what is posted back is the
+    value itself (an alias to remove, a description to edit)."""
+    return Markup(escape(value))
+
+
 def make_env() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(os.path.join(HERE, "templates")),
         autoescape=True,  # every template: untrusted values become text, never markup
+        finalize=_shown,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(size=human_size, q=_q, qpath=_qpath, pretty=_pretty, when=lambda t: (t or "")[:19].replace("T", " "))
+    env.filters.update(size=human_size, q=_q, qpath=_qpath, pretty=_pretty, field=_field,
+                       when=lambda t: (t or "")[:19].replace("T", " "))
     env.globals["urlencode"] = urlencode
     return env
 

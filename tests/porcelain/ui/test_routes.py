@@ -247,3 +247,39 @@ def test_ctrl_c_stops_with_a_browser_connection_open(sample_root):
         assert keep_alive.get(s.url + "/").status_code == 200
         assert s.stop() == 0  # the idle keep-alive connection does not hold the server up
     assert "artvcs ui: stopped" in s.err
+
+
+def test_bidi_controls_in_names_are_shown_not_obeyed(tmp_path):
+    # a name holding U+202E reads backwards after it ("Trojan Source"): a page shows the control as
+    # \u202e, as the terminal does; a form field keeps the value itself, so an edit posts it back
+    import artvcs
+    from artvcs.plumbing.repository import init_repository
+
+    from .conftest import Server
+
+    root = str(tmp_path)
+    init_repository(root)
+    data = tmp_path / "data"
+    data.mkdir()
+    trojan, alias, description = "invoice\u202egpj.exe", "rev\u202eersed", "see \u2066this\u2069"
+    (data / trojan).write_text("x\n")
+    with artvcs.init(job_type="t", entity="me", project="proj", dir=root) as run:
+        a = artvcs.Artifact("bidi", type="dataset", description=description)
+        a.add_dir(str(data))
+        run.log_artifact(a, aliases=[alias])
+    s = Server(root, "--edit")
+    try:
+        listing = get(s, "/a/me/proj/bidi:v0/tree?fragment=1").text
+        assert "invoice\\u202egpj.exe" in listing and "\u202e" not in listing
+        page = get(s, "/a/me/proj/bidi:v0").text
+        assert "rev\\u202eersed" in page and "see \\u2066this\\u2069" in page
+        assert f'value="{alias}"' in page and f">{description}</textarea>" in page  # the fields: the values
+        shown = page.replace(f'value="{alias}"', "").replace(f">{description}</textarea>", "")
+        assert not any(c in shown for c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+        token = _token(s, "bidi:v0")
+        r = httpx.post(s.url + "/a/me/proj/bidi:v0/edit", data={"action": "alias-remove", "alias": alias, "csrf": token})
+        assert r.status_code == 303
+        assert alias not in cli_json(s, "show", "bidi:v0")["aliases"]
+        assert cli_json(s, "show", "bidi:v0")["description"] == description  # JSON: the value, escaped by JSON
+    finally:
+        s.stop()
