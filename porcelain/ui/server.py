@@ -5,6 +5,7 @@ ours; uvicorn stops cleanly on Ctrl-C (SIGINT) and SIGTERM.
 """
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import socket
 import sys
@@ -52,6 +53,23 @@ def allowed_hosts(host: str, port: int) -> set[str]:
     return {f"{n}:{port}" for n in names}
 
 
+def _close(loop: asyncio.AbstractEventLoop) -> None:
+    """End ``loop`` as asyncio's runner ends its own: what an interrupt left pending is cancelled, not
+    destroyed; async generators and the default executor are shut down (the loop runs once more, so
+    the callbacks of the serving task's end run too: anyio's worker threads stop there, not after
+    their 10 s idle time); then it is closed, whatever happens meanwhile."""
+    try:
+        pending = asyncio.all_tasks(loop)
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.run_until_complete(loop.shutdown_default_executor())
+    finally:
+        loop.close()
+
+
 def serve(api: artvcs.Api, *, host: str, port: int, open_browser: bool, edit: bool) -> None:
     """Serve ``api``'s repository until interrupted."""
     sock = bind(host, port)
@@ -74,11 +92,18 @@ def serve(api: artvcs.Api, *, host: str, port: int, open_browser: bool, edit: bo
     # A Ctrl-C between here and uvicorn's handler leaves its serve() coroutine never started; Python
     # would warn of that on stderr, but it is a clean stop before the first request.
     warnings.filterwarnings("ignore", "coroutine 'Server.serve' was never awaited", RuntimeWarning)
+    loop = None
     try:
-        uvicorn.Server(config).run(sockets=[sock])
+        # the loop is made and closed here, not by uvicorn's run(): a Ctrl-C landing while asyncio's
+        # runner set itself up left a loop that nothing closed, and its __del__ at exit failed
+        # noisily ("Exception ignored in BaseEventLoop.__del__", a traceback) under a storm of them
+        loop = (config.get_loop_factory() or asyncio.new_event_loop)()
+        loop.run_until_complete(uvicorn.Server(config).serve(sockets=[sock]))
     except KeyboardInterrupt:  # uvicorn shuts down, then raises the Ctrl-C again for the caller: that is a clean stop
         pass
     finally:
+        if loop is not None:
+            _close(loop)
         warmer.stop()
         sock.close()
     click.echo("artvcs ui: stopped", err=True)
