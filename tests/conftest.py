@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import signal
 import subprocess
 import sys
 import weakref
@@ -37,6 +38,10 @@ def deep_run(config) -> bool:
 
 
 def pytest_configure(config):
+    # A suite started as a background job (``cmd &`` in a script) inherits SIGINT ignored, and so would
+    # every command it starts; the tests that press Ctrl-C model a terminal, where it is not ignored.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     if config.getoption("--deep"):
         settings.load_profile("deep")
 
