@@ -46,7 +46,7 @@ def _shown(value: Any) -> Any:
 def _field(value: Any) -> Markup:
     """A form field's value, escaped but not shown (:func:`_shown`): what is posted back is the
     value itself (an alias to remove, a description to edit)."""
-    return Markup(escape(value))
+    return escape(value)  # markup already: finalize passes it as it is
 
 
 def make_env() -> jinja2.Environment:
