@@ -2,9 +2,9 @@
 
 Reading a batch of store files and writing a batch of new files run in C
 (``_copybatch``, built from ``_native/copybatch.c``) with the GIL released,
-each on a thread of its own, while this thread hashes the batch between
-them: the three overlap on two cores, and no per-file system call goes
-through the interpreter. The order per file is that of
+on a reader thread and WRITERS writer threads, while this thread hashes
+each batch between them: they overlap on two cores, and no per-file system
+call goes through the interpreter. The order per file is that of
 :func:`placefile.copy`'s small path: the bytes are read (one byte more than
 the manifest's size, so a larger store file shows), hashed, and only once
 they match is the target created (O_EXCL). Every file that does not go that
@@ -49,6 +49,10 @@ _native_link = getattr(_copybatch, "link_batch", None)
 BATCH_FILES = 256  # files per read or write call
 BATCH_BYTES = 4 << 20  # and at most this many bytes (of manifest size) per call
 AHEAD = 2  # batches read ahead of the hashing, and written behind it: memory stays flat
+# Threads writing batches. Creating and filling new files is the kernel's work and the checkout's
+# longest part; a second writer takes the next batch (most often another folder) on the other
+# core: 20,000 small files, whole command, 0.96x cp -a against 1.08x with one (8 rounds in turns).
+WRITERS = min(2, os.cpu_count() or 1)
 LINKERS = min(2, os.cpu_count() or 1)  # threads of link_verified, each a slice at a time
 
 
@@ -209,7 +213,7 @@ class Pipeline:
         self._stats: list = []
         self._redo: list = []
         self._reader = ThreadPoolExecutor(1)
-        self._writer = ThreadPoolExecutor(1)
+        self._writer = ThreadPoolExecutor(WRITERS)  # (the batches are collected in order all the same)
 
     def feed(self, files: list) -> None:
         self._todo.extend(_slices(files))

@@ -178,8 +178,10 @@ def test_slices_are_bounded_by_count_and_bytes():
 
 
 @needs_c
-def test_a_pipeline_fed_batch_by_batch_writes_every_file_and_pairs_each_with_its_own_stat(tmp_path, monkeypatch):
-    """The pipeline is fed a few files at a time (slices of 3 here) and keeps going across feeds;
+@pytest.mark.parametrize("writers", [1, 2])
+def test_a_pipeline_fed_batch_by_batch_writes_every_file_and_pairs_each_with_its_own_stat(tmp_path, monkeypatch, writers):
+    """The pipeline is fed a few files at a time (slices of 3 here) and keeps going across feeds,
+    its batches written by one thread or by two at once (WRITERS);
     files it cannot create (something appeared at the target) or whose bytes do not match (a
     rotten store file) go to ``place_one``, which here replaces or refuses them as a checkout
     does. Every file handed back is paired with its own stat, whichever way it was written."""
@@ -188,6 +190,7 @@ def test_a_pipeline_fed_batch_by_batch_writes_every_file_and_pairs_each_with_its
     from artvcs.plumbing.hashing import hash_bytes
 
     monkeypatch.setattr(copybatch, "BATCH_FILES", 3)
+    monkeypatch.setattr(copybatch, "WRITERS", writers)
     src, out = tmp_path / "store", tmp_path / "out"
     src.mkdir()
     out.mkdir()
