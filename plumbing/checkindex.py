@@ -14,17 +14,16 @@ check needs one folder at a time, so no set of every path is held.
 """
 from __future__ import annotations
 
-import re
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import chain, islice
 from operator import attrgetter
 
 from .errors import UsageError
+from .hashing import all_digests
 from .manifest import NO_EXTRA, Entry
 from .paths import check_entry_path, check_entry_paths
 
-_HEX_LINES = re.compile(r"(?:[0-9a-f]{64}\n)*")
 _PATH, _DIGEST, _SIZE, _REF = attrgetter("path"), attrgetter("digest"), attrgetter("size"), attrgetter("ref")
 
 
@@ -132,15 +131,14 @@ def _pack(folder: str, run: list[Entry], paths: list[str]) -> Group:
         return Loose(folder, run)
     digests = list(map(_DIGEST, run))
     try:
-        lines = "\n".join(digests) + "\n"
         sizes = array("q", map(_SIZE, run))
-    except (TypeError, OverflowError):  # a digest that is no string, a size that is no integer
+    except (TypeError, OverflowError):  # a size that is no integer
         return Loose(folder, run)
-    if len(lines) != 65 * len(run) or not _HEX_LINES.fullmatch(lines) or min(sizes) < 0:
+    if not all_digests(digests) or min(sizes) < 0:
         return Loose(folder, run)
     joined = "\n".join(paths)
     names = joined[len(folder) + 1 :].replace(f"\n{folder}/", "\n") if folder else joined
-    return Packed(folder, names, bytes.fromhex(lines.replace("\n", "")), sizes)
+    return Packed(folder, names, bytes.fromhex("".join(digests)), sizes)
 
 
 def _refuse_twice(group: Group) -> None:

@@ -12,7 +12,6 @@ before :mod:`checkout` changes anything.
 from __future__ import annotations
 
 import os
-import re
 import stat as _stat
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -22,7 +21,7 @@ from dataclasses import dataclass
 
 from .checkindex import Fresh, Group, Packed, holds_file, index, vouched
 from .errors import PathEscapeError, UsageError
-from .hashing import hash_file, is_digest
+from .hashing import all_digests, hash_file, is_digest
 from .manifest import Entry
 from .paths import safe_join
 from .progress import report
@@ -37,7 +36,6 @@ from .store import FANOUT, ContentStore
 LIST_PER_STAT, DIRENT_BYTES = 16, 80
 
 BULK = 65536  # paths or digests checked in one scan
-_HEX_LINES = re.compile(r"(?:[0-9a-f]{64}\n)*")
 
 WORKERS = 8  # for fetching references (network bound)
 # File system work is mostly system calls, which run in parallel, but the
@@ -303,13 +301,9 @@ class _Sources:
         """Check every stored entry's digest in a few scans (a slice at a time, so that a million
         digests are never one string), so that each call need not."""
         digests = (e.digest for e in entries if e.ref is None)
-        try:
-            self.checked = True
-            while self.checked and (part := list(islice(digests, BULK))):
-                lines = "\n".join(part) + "\n"  # no string per digest; the length: no digest holds a newline
-                self.checked = len(lines) == 65 * len(part) and _HEX_LINES.fullmatch(lines) is not None
-        except TypeError:
-            self.checked = False
+        self.checked = True
+        while self.checked and (part := list(islice(digests, BULK))):
+            self.checked = all_digests(part)
 
     def __call__(self, e: Entry) -> str:
         if e.ref is not None:

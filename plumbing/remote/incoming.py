@@ -21,7 +21,6 @@ It returns the ``file:`` reference URIs of the manifests it read, for
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import pygit2
@@ -29,13 +28,13 @@ import pygit2
 from .. import refs, versions
 from ..errors import ArtvcsError, UsageError
 from ..facts import facts_of, mismatch
+from ..hashing import all_digests
 from ..manifest import check_entry, iter_entries
 from ..names import decode_component, encode_component
 from .errors import RemoteFormatError
 from .provenance import is_local_reference
 
 RESERVED_ALIAS = "latest"
-_HEX_LINES = re.compile(r"(?:[0-9a-f]{64}\n)*")
 
 
 def check_ref_name(name: str, where: str) -> None:
@@ -115,8 +114,7 @@ def _check_version(git: pygit2.Repository, v: versions.Version, done: Checked) -
     if v.commit in done.commits:
         return
     entries = list(iter_entries(git, v.manifest))  # every path passes the entry-path rules here
-    stored = "\n".join([e.digest for e in entries if e.ref is None])
-    if not _HEX_LINES.fullmatch(stored + "\n" if stored else ""):
+    if not all_digests([e.digest for e in entries if e.ref is None]):
         for e in entries:
             check_entry(e)  # names the entry and the rule
     for e in entries:
