@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import os
 import stat as _stat
-from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from itertools import islice
+from itertools import chain, islice
 from dataclasses import dataclass
 
 from .checkindex import Fresh, Group, Packed, holds_file, index, vouched
@@ -240,36 +239,42 @@ def _missing(store_root: str, writes: list[Entry], fresh: Fresh) -> list[Entry]:
     """The stored entries of ``writes`` and ``fresh`` (digests already checked) whose content is
     not in the store, in order.
 
-    A fan-out folder holding many of the digests is listed once (one
-    getdents for dozens of stats); one holding few of them, in a store much
-    larger than the artifact, is asked about each file. No path is built per
-    entry, and the fresh folders' digests are read a folder at a time (a
-    million-entry checkout would hold them all).
+    The digests wanted are grouped by fan-out folder, and each folder is
+    compared as a whole: listed once (one getdents for dozens of stats)
+    where it holds many of them, else asked about each file (a store much
+    larger than the artifact). The order of the entries is looked at only
+    when something is missing. The fresh folders' digests are read a
+    folder at a time (a million-entry checkout would hold them all).
     """
     fan = FANOUT
-    wanted = Counter(e.digest[:fan] for e in writes)  # fan-out folder → files wanted from it
-    for _, digests in fresh.digests():
-        wanted.update(d[:fan] for d in digests)
-    listed: dict[str, set[str] | None] = {}  # its names, or None: ask per file
-    for part, count in wanted.items():
+    wanted: dict[str, set[str]] = {}  # fan-out folder -> the names wanted from it
+    for d in chain([e.digest for e in writes], chain.from_iterable(digests for _, digests in fresh.digests())):
+        names = wanted.get(d[:fan])
+        if names is None:
+            names = wanted[d[:fan]] = set()
+        names.add(d[fan:])
+    gone: set[str] = set()  # digests not in the store
+    while wanted:  # (each folder's names let go once compared: no more held than the store's listing was)
+        part, names = wanted.popitem()
         folder = os.path.join(store_root, part)
         try:
             size = os.stat(folder).st_size
         except (FileNotFoundError, NotADirectoryError):
-            listed[part] = set()
+            gone.update(part + n for n in names)
             continue
-        listed[part] = set(os.listdir(folder)) if count * LIST_PER_STAT * DIRENT_BYTES >= size else None
-
-    def absent(d: str) -> bool:
-        names = listed[d[:fan]]
-        return (d[fan:] not in names) if names is not None else not os.path.exists(os.path.join(store_root, d[:fan], d[fan:]))
-
-    missing = [e for e in writes if absent(e.digest)]
+        if len(names) * LIST_PER_STAT * DIRENT_BYTES >= size:
+            absent = names.difference(os.listdir(folder))
+        else:
+            absent = {n for n in names if not os.path.exists(os.path.join(folder, n))}
+        gone.update(part + n for n in absent)
+    if not gone:
+        return []
+    missing = [e for e in writes if e.digest in gone]
     for group, digests in fresh.digests():
-        gone = {i for i, d in enumerate(digests) if absent(d)}
-        if gone:
+        lost = {i for i, d in enumerate(digests) if d in gone}
+        if lost:
             stored = group if isinstance(group, Packed) else group.stored_items()
-            missing += [e for i, e in enumerate(stored) if i in gone]
+            missing += [e for i, e in enumerate(stored) if i in lost]
     return missing
 
 
