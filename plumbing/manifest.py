@@ -18,6 +18,8 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import itemgetter
 from typing import Any
 
 import blake3
@@ -30,6 +32,7 @@ from .objectbatch import ObjectBatch
 from .paths import _DRIVE, check_entry_path, check_entry_paths, suspect
 
 LISTING = "%files"
+_FIRST = itemgetter(0)
 SHARD_THRESHOLD = 4096
 BLOB = pygit2.GIT_FILEMODE_BLOB
 TREE = pygit2.GIT_FILEMODE_TREE
@@ -87,6 +90,22 @@ class Entry:
             raise CorruptObjectError(f"malformed manifest row {short(row)} in folder {folder or '.'!r}: 'ref' must be a string, 'extra' an object")
         path = f"{folder}/{row[0]}" if folder else row[0]
         return cls(path, row[1], row[2], ref, extra or NO_EXTRA)
+
+    @classmethod
+    def from_rows(cls, folder: str, rows: list[list]) -> "list[Entry]":
+        """``from_row`` of each of one listing's ``rows`` (each a list whose first item is a string,
+        as :func:`parse_listing_blob` gives them). The plain rows of a folder of stored files,
+        ``[name, digest, size]``, are checked a column at a time; any other goes row by row,
+        which raises the error that names it."""
+        if not rows:
+            return []
+        if set(map(len, rows)) == {3}:
+            names, digests, sizes = zip(*rows)
+            if (set(map(type, names)) == {str} and all(names) and "/" not in "".join(names) and set(map(type, digests)) == {str}
+                    and set(map(type, sizes)) == {int} and min(sizes) >= 0):
+                paths = [f"{folder}/{n}" for n in names] if folder else names
+                return list(map(cls, paths, digests, sizes, repeat(None), repeat(NO_EXTRA)))
+        return [cls.from_row(folder, row) for row in rows]
 
 
 def escape_name(name: str) -> str:
@@ -313,16 +332,22 @@ def parse_listing_blob(data: bytes, what: str) -> list:
     """The rows of a listing blob (``what`` names it in errors): a JSON array of rows, each an
     array whose first item is the file's name, strictly sorted by name."""
     rows = load_json(data, what)
-    if not isinstance(rows, list) or not all(isinstance(r, list) and r and isinstance(r[0], str) for r in rows):
+    # (a column at a time: JSON makes exactly list and str, and a non-empty list is true)
+    if type(rows) is not list or set(map(type, rows)) - {list} or not all(rows) \
+            or set(map(type, names := list(map(_FIRST, rows)))) - {str}:
         raise CorruptObjectError(f"{what} is not a JSON array of rows")
-    names = [r[0] for r in rows]
-    if any(a >= b for a, b in zip(names, names[1:])):
+    if names != sorted(names) or len(set(names)) != len(names):
         raise CorruptObjectError(f"{what} is not sorted by unique name")
     return rows
 
 
 def _load_rows(repo: pygit2.Repository, oid: pygit2.Oid, folder: str) -> list:
-    return parse_listing_blob(repo[oid].data, f"manifest listing {oid} of folder {folder or '.'!r}")
+    # The database's read, not repo[oid].data: no Blob object made (half the time of a read).
+    kind, data = repo.odb.read(oid)  # (KeyError where there is no such object, as repo[oid])
+    what = f"manifest listing {oid} of folder {folder or '.'!r}"
+    if kind != pygit2.GIT_OBJECT_BLOB:
+        raise CorruptObjectError(f"{what} is not a blob but a git object of type {kind}: the manifest is damaged")
+    return parse_listing_blob(data, what)
 
 
 def subfolder_name(raw: str, folder: str) -> str:
@@ -371,7 +396,7 @@ def iter_entries(repo: pygit2.Repository, tree_oid: pygit2.Oid, prefix: str = ""
                 continue
             stack.append((iter(obj), sub))
         elif obj.name.startswith(LISTING):
-            entries = [Entry.from_row(folder, row) for row in _load_rows(repo, obj.id, folder)]
+            entries = Entry.from_rows(folder, _load_rows(repo, obj.id, folder))
             if prefix:
                 entries = [e for e in entries if e.path.startswith(prefix)]
             check_entry_paths([e.path for e in entries])  # in bulk: one scan per listing
@@ -434,7 +459,7 @@ def read_listing(repo: pygit2.Repository, tree_oid: pygit2.Oid, folder: str, lis
     tree = _folder_tree(repo, tree_oid, folder)
     if tree is None or not listing.startswith(LISTING) or listing not in tree:
         return []
-    entries = [Entry.from_row(folder, row) for row in _load_rows(repo, tree[listing].id, folder)]
+    entries = Entry.from_rows(folder, _load_rows(repo, tree[listing].id, folder))
     check_entry_paths([e.path for e in entries])
     return entries
 

@@ -65,7 +65,7 @@ def _listings(git, where: str, folder: str, listings: dict[str, pygit2.Oid], siz
         what = f"listing {blob_name!r} of {where}"
         try:
             rows = parse_listing_blob(data, what)
-            entries = [Entry.from_row(folder, row) for row in rows]
+            entries = Entry.from_rows(folder, rows)
         except ArtvcsError:
             continue  # the readers refuse it too, and fsck reports their error with the manifest
         total += len(rows)

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from artvcs.plumbing import attrs, config, manifest, names, namespace, records, refs, repository, runs, versions
-from artvcs.plumbing.errors import ArtvcsError
+from artvcs.plumbing.errors import ArtvcsError, CorruptObjectError
 from artvcs.plumbing.listing import parse_listing
 from artvcs.plumbing.manifest_check import manifest_problems
 from artvcs.plumbing.refs import CollectionId
@@ -88,8 +88,9 @@ def repo():
 def test_listing_blobs(repo, data):
     rows = only_artvcs_errors(manifest.parse_listing_blob, data, "listing")
     if rows is not None:
-        for row in rows:
-            only_artvcs_errors(manifest.Entry.from_row, "f", row)
+        each = [only_artvcs_errors(manifest.Entry.from_row, "f", row) for row in rows]
+        # the bulk read of a listing makes the same entries, or refuses it as a row would
+        assert only_artvcs_errors(manifest.Entry.from_rows, "f", rows) == (None if None in each else each)
     git = repo.git
     tb = git.TreeBuilder()
     tb.insert(manifest.LISTING, git.create_blob(data), pygit2.GIT_FILEMODE_BLOB)
@@ -102,6 +103,17 @@ def test_listing_blobs(repo, data):
         only_artvcs_errors(lambda: list(manifest_problems(git, oid, {})))
         only_artvcs_errors(lambda: list(manifest.diff_manifests(git, None, oid)))
         only_artvcs_errors(manifest.update_manifest, git, oid, {"sub/x": manifest.Entry("sub/x", DIGEST, 1)})
+
+
+def test_a_listing_entry_that_names_a_tree_is_a_damaged_manifest(repo):
+    git = repo.git
+    tb = git.TreeBuilder()
+    tb.insert(manifest.LISTING, git.create_blob(as_bytes([["x", DIGEST, 1]])), pygit2.GIT_FILEMODE_BLOB)
+    inner = tb.write()
+    # a tree entry with a file's mode whose object is a tree (written raw: TreeBuilder checks modes)
+    top = git.odb.write(pygit2.GIT_OBJECT_TREE, f"100644 {manifest.LISTING}".encode() + b"\0" + inner.raw)
+    with pytest.raises(CorruptObjectError, match="not a blob"):
+        list(manifest.iter_entries(git, top))
 
 
 @FUZZ
