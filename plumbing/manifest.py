@@ -101,7 +101,8 @@ class Entry:
             return []
         if set(map(len, rows)) == {3}:
             names, digests, sizes = zip(*rows)
-            if (set(map(type, names)) == {str} and all(names) and "/" not in "".join(names) and set(map(type, digests)) == {str}
+            if (set(map(type, names)) == {str} and all(names) and "/" not in "".join(names)
+                    and set(map(type, digests)) == {str}
                     and set(map(type, sizes)) == {int} and min(sizes) >= 0):
                 paths = [f"{folder}/{n}" for n in names] if folder else names
                 return list(map(cls, paths, digests, sizes, repeat(None), repeat(NO_EXTRA)))
